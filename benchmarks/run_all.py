@@ -1,0 +1,113 @@
+"""``make bench``: run every benchmark and rewrite ``benchmarks/RESULTS.md`` with what they measured.
+
+Each benchmark is a script that prints a markdown table; this file runs them one after another (never in
+parallel: they share the machine's cores), records the machine, the package versions and the exact
+command next to each table, and writes the file atomically.
+
+Run: ``.venv/bin/python benchmarks/run_all.py [--only NAME ...]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PY = ".venv/bin/python"
+
+#: name -> (title, command relative to the repo root, what the target is)
+BENCHMARKS: dict[str, tuple[str, str, str]] = {
+    "env_throughput": (
+        "Environment throughput (issue: environments)",
+        f"{PY} benchmarks/env_throughput.py --steps 2000 --repeats 5",
+        "MarioDQN-v0 >= 0.95 of the raw emulator rate; 2 async envs >= 1.8x one",
+    ),
+    "train_speed": (
+        "Training speed at SB3 rl-zoo CartPole-v1 settings (issue: DQN agents)",
+        f"{PY} benchmarks/train_speed.py",
+        "ours <= 1.05x the compute floor's time",
+    ),
+    "replay_memory": (
+        "Replay memory per transition at (4, 84, 84) (issue: DQN agents)",
+        f"{PY} benchmarks/replay_memory.py",
+        "<= 7.2 KB per transition",
+    ),
+    "cartpole_solve": (
+        "CartPole-v1: seeds solved and time to solve (issue: DQN agents)",
+        f"{PY} benchmarks/cartpole_solve.py",
+        ">= 9/10 seeds reach a 100-episode eval mean >= 475 within 50k steps; median time <= 1/3 of SB3's run",
+    ),
+}
+
+PACKAGES = [
+    "mario-zoo",
+    "torch",
+    "gymnasium",
+    "stable-baselines3",
+    "nes-py",
+    "gym-super-mario-bros",
+    "numpy",
+    "opencv-python-headless",
+]
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def run(name: str) -> str:
+    title, command, target = BENCHMARKS[name]
+    if not (HERE / f"{name}.py").exists():
+        raise SystemExit(f"benchmarks/{name}.py is missing; known benchmarks: {', '.join(BENCHMARKS)}")
+    print(f"running {name}: {command}", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    result = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{name} failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
+    minutes = (time.perf_counter() - start) / 60
+    return (
+        f"## {title}\n\nTarget: {target}.\n\nCommand (took {minutes:.1f} min):\n\n```bash\n{command}\n```\n\n"
+        f"{result.stdout.strip()}\n"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these benchmarks")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    sections = [run(name) for name in (args.only or BENCHMARKS)]
+    versions = ", ".join(f"{package} {version(package)}" for package in PACKAGES)
+    header = (
+        "# Benchmark results\n\n"
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` (`{PY} benchmarks/run_all.py`).\n\n"
+        f"- Machine: {machine()}\n- Packages: {versions}\n\n"
+        "Speeds are ratios measured side by side in one process; medians over repeats.\n\n"
+    )
+    with tempfile.NamedTemporaryFile("w", dir=args.out.parent, delete=False, suffix=".tmp") as tmp:
+        tmp.write(header + "\n".join(sections))
+    os.replace(tmp.name, args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""mario_zoo: preprocessed Super Mario Bros environments, SB3-compatible DQN agents and a zoo of trained agents.
+
+Importing the package registers the ``MarioDQN-*`` Gymnasium IDs, so ``gym.make("MarioDQN-v0")`` works after
+``import mario_zoo`` and ``gym.make("mario_zoo:MarioDQN-v0")`` works with no import at all.
+
+The agent classes pull in torch, so they load lazily: ``import mario_zoo`` in an environment worker process
+stays cheap.
+
+Example:
+    >>> import gymnasium as gym
+    >>> import mario_zoo
+    >>> env = gym.make("MarioDQN-v0")
+    >>> env.observation_space.shape
+    (4, 84, 84)
+    >>> env.close()
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from mario_zoo.envs import ENV_IDS, make_mario_env, register_envs
+
+try:
+    __version__ = version("mario-zoo")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+register_envs()
+
+# Public names that live in modules importing torch; resolved on first access.
+_LAZY = {
+    "DQN": "mario_zoo.agents",
+    "DQNConfig": "mario_zoo.agents",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mario_zoo' has no attribute {name!r}")
+
+
+__all__ = ["DQN", "ENV_IDS", "DQNConfig", "__version__", "make_mario_env", "register_envs"]

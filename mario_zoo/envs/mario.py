@@ -1,0 +1,166 @@
+"""``MarioDQN-*`` environments: Super Mario Bros levels preprocessed for DQN, registered with Gymnasium.
+
+``MarioDQN-v0`` is World 1-1; ``MarioDQN-<world>-<stage>-v0`` covers all 32 levels. Every preprocessing
+choice is a keyword of :func:`make_mario_env`, hence a ``gym.make`` kwarg that shows in ``env.spec.kwargs``
+(a checkpoint stores them to rebuild the same env).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import gymnasium as gym
+
+from mario_zoo.envs.emulator import MarioEmulator
+from mario_zoo.wrappers import (
+    ACTION_SETS,
+    FrameStack,
+    GrayscaleObservation,
+    JoypadActions,
+    MaxPoolFrameSkip,
+    NoopStart,
+    ResizeObservation,
+    RewardTransform,
+    StallTruncation,
+)
+from mario_zoo.wrappers._validation import check_choice, check_int, check_number, check_optional_int
+
+#: Every (world, stage) of Super Mario Bros.
+LEVELS: tuple[tuple[int, int], ...] = tuple((world, stage) for world in range(1, 9) for stage in range(1, 5))
+
+#: The preprocessing defaults; ``gym.make(id, **overrides)`` changes any of them.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "actions": "simple",
+    "frame_skip": 4,
+    "size": 84,
+    "stack": 4,
+    "noop_max": 0,
+    "stall_steps": None,
+    "reward_clip": None,
+    "reward_scale": 1.0,
+}
+
+_ENTRY_POINT = "mario_zoo.envs.mario:make_mario_env"
+_LEVEL_ID = re.compile(r"^MarioDQN-(\d+)-(\d+)-v0$")
+
+#: All registered IDs: ``MarioDQN-v0`` first, then the 32 levels in order.
+ENV_IDS: tuple[str, ...] = ("MarioDQN-v0", *(f"MarioDQN-{w}-{s}-v0" for w, s in LEVELS))
+
+
+def make_mario_env(
+    world: int = 1,
+    stage: int = 1,
+    *,
+    actions: str = "simple",
+    frame_skip: int = 4,
+    size: int = 84,
+    stack: int = 4,
+    noop_max: int = 0,
+    stall_steps: int | None = None,
+    reward_clip: float | None = None,
+    reward_scale: float = 1.0,
+    render_mode: str | None = None,
+) -> gym.Env:
+    """Build one preprocessed Super Mario Bros level; the same env ``gym.make("MarioDQN-<w>-<s>-v0")`` gives.
+
+    Args:
+        world: 1-8.
+        stage: 1-4.
+        actions: joypad action set, ``"right_only"`` (5), ``"simple"`` (7) or ``"complex"`` (12 actions).
+        frame_skip: emulator frames per agent step (>= 1); the last two are max-pooled.
+        size: observations are ``size x size`` grayscale frames (>= 8), resized with ``INTER_AREA``.
+        stack: frames per observation (>= 1); observations are ``(stack, size, size)`` uint8.
+        noop_max: on reset, take ``0..noop_max`` random no-ops (0 = off; 30 for evaluation).
+        stall_steps: truncate after this many agent steps without new x progress (``None`` = off).
+        reward_clip: clip rewards to ``[-reward_clip, reward_clip]`` after scaling (``None`` = off).
+        reward_scale: multiply rewards by this (> 0).
+        render_mode: ``None`` or ``"rgb_array"`` (full-colour 240x256 frames) or ``"human"``.
+
+    Example:
+        >>> env = make_mario_env(1, 1, actions="right_only")
+        >>> env.observation_space.shape, env.action_space
+        ((4, 84, 84), Discrete(5))
+        >>> make_mario_env(world=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: world must be one of 1-8, got 0 (valid levels: World 1-8, stage 1-4, e.g. MarioDQN-1-1-v0).
+    """
+    _check_level(world, stage)
+    check_choice("actions", actions, ACTION_SETS)
+    frame_skip = check_int("frame_skip", frame_skip, minimum=1)
+    size = check_int("size", size, minimum=8, hint=" A frame smaller than 8x8 pixels cannot show the game.")
+    stack = check_int("stack", stack, minimum=1)
+    noop_max = check_int("noop_max", noop_max, minimum=0)
+    stall_steps = check_optional_int("stall_steps", stall_steps, minimum=1)
+    if reward_clip is not None:
+        check_number("reward_clip", reward_clip, positive=True)
+    check_number("reward_scale", reward_scale, positive=True)
+    valid_render_modes = (None, *MarioEmulator.metadata["render_modes"])
+    if render_mode not in valid_render_modes:
+        raise ValueError(f"Unknown render_mode {render_mode!r}; valid choices are: {valid_render_modes}.")
+
+    env: gym.Env = MarioEmulator(target=(world, stage), render_mode=render_mode)
+    env = GrayscaleObservation(env)
+    env = MaxPoolFrameSkip(env, skip=frame_skip)
+    env = ResizeObservation(env, size=size)
+    env = FrameStack(env, stack=stack)
+    env = JoypadActions(env, actions=actions)
+    if noop_max:
+        env = NoopStart(env, noop_max=noop_max)
+    if reward_clip is not None or reward_scale != 1.0:
+        env = RewardTransform(env, clip=reward_clip, scale=reward_scale)
+    if stall_steps is not None:
+        env = StallTruncation(env, max_stall_steps=stall_steps)
+    return env
+
+
+def _check_level(world: Any, stage: Any) -> None:
+    valid = "valid levels: World 1-8, stage 1-4, e.g. MarioDQN-1-1-v0"
+    for name, value, high in (("world", world, 8), ("stage", stage, 4)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__} ({valid}).")
+        if not 1 <= value <= high:
+            raise ValueError(f"{name} must be one of 1-{high}, got {value} ({valid}).")
+
+
+def parse_env_id(env_id: str) -> tuple[int, int]:
+    """Return ``(world, stage)`` of a ``MarioDQN`` ID, or raise a ``ValueError`` listing the valid IDs.
+
+    Example:
+        >>> parse_env_id("MarioDQN-v0"), parse_env_id("MarioDQN-8-4-v0")
+        ((1, 1), (8, 4))
+        >>> parse_env_id("MarioDQN-9-1-v0")
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown Mario env ID 'MarioDQN-9-1-v0': world must be one of 1-8, got 9 (valid levels: World 1-8, stage 1-4, e.g. MarioDQN-1-1-v0).
+    """
+    if env_id == "MarioDQN-v0":
+        return 1, 1
+    match = _LEVEL_ID.match(env_id) if isinstance(env_id, str) else None
+    if match is None:
+        raise ValueError(
+            f"Unknown Mario env ID {env_id!r}; valid IDs are 'MarioDQN-v0' and 'MarioDQN-<world>-<stage>-v0' "
+            "with world 1-8 and stage 1-4."
+        )
+    world, stage = int(match[1]), int(match[2])
+    try:
+        _check_level(world, stage)
+    except ValueError as err:
+        raise ValueError(f"Unknown Mario env ID {env_id!r}: {err}") from None
+    return world, stage
+
+
+def register_envs() -> None:
+    """Register every ``MarioDQN`` ID with Gymnasium (idempotent; ``import mario_zoo`` calls it)."""
+    for env_id in ENV_IDS:
+        if env_id in gym.registry:
+            continue
+        world, stage = parse_env_id(env_id)
+        gym.register(
+            id=env_id,
+            entry_point=_ENTRY_POINT,
+            kwargs={"world": world, "stage": stage, **DEFAULT_OPTIONS},
+            # The game's own clock ends every episode; no step limit is needed.
+            max_episode_steps=None,
+        )

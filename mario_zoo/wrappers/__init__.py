@@ -1,0 +1,30 @@
+"""Gymnasium wrappers, one concern each, that turn the NES emulator into a DQN-ready environment.
+
+Order used by :func:`mario_zoo.make_mario_env` (inside out): ``GrayscaleObservation`` -> ``MaxPoolFrameSkip``
+-> ``ResizeObservation`` -> ``FrameStack`` -> ``JoypadActions`` -> ``NoopStart`` -> ``RewardTransform`` ->
+``StallTruncation``. Each works on any env with the right spaces; the emulator-specific fast path is the
+:class:`~mario_zoo.wrappers.frames.FrameSource` protocol.
+"""
+
+from mario_zoo.wrappers.actions import ACTION_SETS, JoypadActions
+from mario_zoo.wrappers.episode import NoopStart, StallTruncation
+from mario_zoo.wrappers.frame_skip import MaxPoolFrameSkip
+from mario_zoo.wrappers.frame_stack import FrameStack
+from mario_zoo.wrappers.frames import FrameSource, frame_source_of
+from mario_zoo.wrappers.observation import GrayscaleObservation, NESFrames, ResizeObservation
+from mario_zoo.wrappers.rewards import RewardTransform
+
+__all__ = [
+    "ACTION_SETS",
+    "FrameSource",
+    "FrameStack",
+    "GrayscaleObservation",
+    "JoypadActions",
+    "MaxPoolFrameSkip",
+    "NESFrames",
+    "NoopStart",
+    "ResizeObservation",
+    "RewardTransform",
+    "StallTruncation",
+    "frame_source_of",
+]

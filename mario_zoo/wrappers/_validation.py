@@ -1,0 +1,60 @@
+"""Argument checks shared by the wrappers and the env factory, so every message has the same shape."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+
+def check_int(name: str, value: Any, *, minimum: int, hint: str = "") -> int:
+    """Return ``value`` as an ``int`` after checking it is an integer ``>= minimum``.
+
+    Example:
+        >>> check_int("skip", 4, minimum=1)
+        4
+        >>> check_int("skip", 0, minimum=1)
+        Traceback (most recent call last):
+        ...
+        ValueError: skip must be an integer >= 1, got 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} of type {type(value).__name__}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.{hint}")
+    return int(value)
+
+
+def check_optional_int(name: str, value: Any, *, minimum: int) -> int | None:
+    """Like :func:`check_int`, but ``None`` (meaning "off") is allowed."""
+    return None if value is None else check_int(name, value, minimum=minimum)
+
+
+def check_number(name: str, value: Any, *, positive: bool = False) -> float:
+    """Return ``value`` as a finite ``float``; with ``positive=True`` it must also be ``> 0``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}.")
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}.")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``; otherwise name the valid ones.
+
+    Example:
+        >>> check_choice("actions", "fast", ["simple", "right_only"])
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown actions 'fast'; valid choices are: 'simple', 'right_only'.
+    """
+    choices = list(choices)
+    listing = ", ".join(repr(choice) for choice in choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {listing}; got {value!r} of type {type(value).__name__}.")
+    if value not in choices:
+        raise ValueError(f"Unknown {name} {value!r}; valid choices are: {listing}.")
+    return value

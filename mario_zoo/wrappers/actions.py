@@ -1,0 +1,70 @@
+"""Joypad action sets: a small ``Discrete`` space mapped onto NES controller bytes."""
+
+from __future__ import annotations
+
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gym_super_mario_bros.actions import COMPLEX_MOVEMENT, RIGHT_ONLY, SIMPLE_MOVEMENT
+from gymnasium import spaces
+
+from mario_zoo.wrappers._validation import check_choice
+
+#: Named button combinations; each inner list is one action, index 0 is always ``NOOP``.
+ACTION_SETS: dict[str, list[list[str]]] = {
+    "right_only": RIGHT_ONLY,
+    "simple": SIMPLE_MOVEMENT,
+    "complex": COMPLEX_MOVEMENT,
+}
+
+_BUTTON_BITS = {
+    "right": 0b10000000,
+    "left": 0b01000000,
+    "down": 0b00100000,
+    "up": 0b00010000,
+    "start": 0b00001000,
+    "select": 0b00000100,
+    "B": 0b00000010,
+    "A": 0b00000001,
+    "NOOP": 0,
+}
+
+
+class JoypadActions(gym.Wrapper):
+    """Expose a named joypad action set as ``Discrete(n)`` over an env that takes NES controller bytes.
+
+    Example:
+        >>> from gym_super_mario_bros import SuperMarioBrosEnv
+        >>> env = JoypadActions(SuperMarioBrosEnv(target=(1, 1)), actions="right_only")
+        >>> env.action_space, env.get_action_meanings()[2]
+        (Discrete(5), 'right A')
+        >>> JoypadActions(SuperMarioBrosEnv(target=(1, 1)), actions="fast")
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown actions 'fast'; valid choices are: 'right_only', 'simple', 'complex'.
+    """
+
+    def __init__(self, env: gym.Env, actions: str = "simple") -> None:
+        super().__init__(env)
+        self.actions = check_choice("actions", actions, ACTION_SETS)
+        if not (isinstance(env.action_space, spaces.Discrete) and env.action_space.n == 256):
+            raise ValueError(
+                f"JoypadActions expects an env that takes NES controller bytes (Discrete(256)), got {env.action_space}."
+            )
+        combos = ACTION_SETS[actions]
+        self._bytes = np.array([sum(_BUTTON_BITS[button] for button in combo) for combo in combos], np.uint8)
+        self._meanings = [" ".join(combo) for combo in combos]
+        self.action_space = spaces.Discrete(len(combos))
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        if not self.action_space.contains(action):
+            raise ValueError(
+                f"Action {action!r} is not in {self.action_space}; valid actions are 0..{self.action_space.n - 1} "
+                f"({', '.join(self._meanings)})."
+            )
+        return self.env.step(int(self._bytes[action]))
+
+    def get_action_meanings(self) -> list[str]:
+        """Return the button combination of each action, e.g. ``['NOOP', 'right', 'right A', ...]``."""
+        return list(self._meanings)

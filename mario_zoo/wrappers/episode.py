@@ -1,0 +1,78 @@
+"""Episode control: random no-op starts (evaluation) and truncation when the agent stops making progress."""
+
+from __future__ import annotations
+
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+
+from mario_zoo.wrappers._validation import check_int
+
+
+class NoopStart(gym.Wrapper):
+    """On reset, take a random number (``0..noop_max``) of no-op actions so evaluations don't start identically.
+
+    The count comes from the env's seeded ``np_random``, so ``reset(seed=s)`` stays reproducible. Action
+    ``noop_action`` must do nothing (``0`` is ``NOOP`` in every joypad action set).
+
+    Example:
+        >>> import mario_zoo, gymnasium as gym
+        >>> env = gym.make("MarioDQN-v0", noop_max=30)
+        >>> first, _ = env.reset(seed=1)
+        >>> again, _ = env.reset(seed=1)
+        >>> bool((first == again).all())
+        True
+    """
+
+    def __init__(self, env: gym.Env, noop_max: int = 30, noop_action: int = 0) -> None:
+        super().__init__(env)
+        self.noop_max = check_int("noop_max", noop_max, minimum=0)
+        self.noop_action = noop_action
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        for _ in range(int(self.np_random.integers(0, self.noop_max + 1))):
+            obs, _, terminated, truncated, info = self.env.step(self.noop_action)
+            if terminated or truncated:
+                obs, info = self.env.reset(options=options)
+        return obs, info
+
+
+class StallTruncation(gym.Wrapper):
+    """Truncate the episode after ``max_stall_steps`` agent steps without a new best ``info["x_pos"]``.
+
+    Mario stuck against a pipe burns wall-clock time without teaching anything; this ends such episodes as
+    *truncated* (not terminated), so value bootstrapping stays correct.
+
+    Example:
+        >>> import mario_zoo, gymnasium as gym
+        >>> env = gym.make("MarioDQN-v0", stall_steps=5)
+        >>> _ = env.reset(seed=0)
+        >>> [env.step(0)[3] for _ in range(5)]  # NOOP never moves Mario
+        [False, False, False, False, True]
+    """
+
+    def __init__(self, env: gym.Env, max_stall_steps: int) -> None:
+        super().__init__(env)
+        self.max_stall_steps = check_int("stall_steps", max_stall_steps, minimum=1)
+        self._best_x = 0
+        self._stalled = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        self._best_x = info.get("x_pos", 0)
+        self._stalled = 0
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        x_pos = info["x_pos"]
+        if x_pos > self._best_x:
+            self._best_x = x_pos
+            self._stalled = 0
+        else:
+            self._stalled += 1
+        if self._stalled >= self.max_stall_steps and not terminated:
+            truncated = True
+            info = {**info, "stalled": True}
+        return obs, reward, terminated, truncated, info

@@ -1,0 +1,138 @@
+"""``gym.make`` kwargs, ``make_mario_env``, rendering and info of the MarioDQN environments."""
+
+import re
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import mario_zoo
+from mario_zoo.envs import DEFAULT_OPTIONS, parse_env_id
+
+
+def test_make_without_import_uses_module_prefix():
+    env = gym.make("mario_zoo:MarioDQN-v0")
+    assert env.observation_space == gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
+    assert env.action_space == gym.spaces.Discrete(7)
+
+
+def test_every_option_shows_in_spec_kwargs():
+    env = gym.make("MarioDQN-2-3-v0", actions="right_only", frame_skip=2, size=64, stack=3, noop_max=5)
+    assert env.spec.kwargs == {
+        **DEFAULT_OPTIONS,
+        "world": 2,
+        "stage": 3,
+        "actions": "right_only",
+        "frame_skip": 2,
+        "size": 64,
+        "stack": 3,
+        "noop_max": 5,
+    }
+    assert env.observation_space.shape == (3, 64, 64)
+    assert env.action_space.n == 5
+    _, info = env.reset(seed=0)
+    assert (info["world"], info["stage"]) == (2, 3)
+
+
+def test_make_mario_env_matches_gym_make():
+    actions = np.random.default_rng(1).integers(0, 7, 30)
+    a, b = gym.make("MarioDQN-v0"), mario_zoo.make_mario_env(world=1, stage=1)
+    np.testing.assert_array_equal(a.reset(seed=0)[0], b.reset(seed=0)[0])
+    for action in actions:
+        step_a, step_b = a.step(action), b.step(action)
+        np.testing.assert_array_equal(step_a[0], step_b[0])
+        assert step_a[1:4] == step_b[1:4] and step_a[4]["x_pos"] == step_b[4]["x_pos"]
+
+
+def test_info_keeps_game_fields():
+    env = gym.make("MarioDQN-v0")
+    _, info = env.reset(seed=0)
+    for key in ("x_pos", "y_pos", "flag_get", "world", "stage", "life", "time", "score", "coins", "status"):
+        assert key in info
+    _, _, _, _, info = env.step(1)
+    assert info["x_pos"] > 0 and info["flag_get"] is False
+
+
+def test_rgb_array_render_is_full_colour_and_a_copy():
+    env = gym.make("MarioDQN-v0", render_mode="rgb_array")
+    env.reset(seed=0)
+    first = env.render()
+    assert first.shape == (240, 256, 3) and first.dtype == np.uint8
+    assert not np.array_equal(first[..., 0], first[..., 2])  # colour, not gray
+    kept = first.copy()
+    for _ in range(10):
+        env.step(1)
+    np.testing.assert_array_equal(first, kept)
+    assert not np.array_equal(env.render(), kept)
+
+
+def test_reward_options_transform_the_game_reward():
+    env = gym.make("MarioDQN-v0", reward_scale=0.5, reward_clip=1.0)
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step(3)
+    assert reward == min(1.0, max(-1.0, 0.5 * info["raw_reward"]))
+
+
+def test_stall_steps_truncates():
+    env = gym.make("MarioDQN-v0", stall_steps=3)
+    env.reset(seed=0)
+    assert [env.step(0)[3] for _ in range(3)] == [False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"world": 0}, ValueError, "world must be one of 1-8, got 0 (valid levels: World 1-8, stage 1-4"),
+        ({"world": 9}, ValueError, "world must be one of 1-8, got 9"),
+        ({"stage": 5}, ValueError, "stage must be one of 1-4, got 5"),
+        ({"world": "1"}, TypeError, "world must be an int, got '1' of type str"),
+        (
+            {"actions": "all"},
+            ValueError,
+            "Unknown actions 'all'; valid choices are: 'right_only', 'simple', 'complex'.",
+        ),
+        ({"actions": None}, TypeError, "actions must be a string, one of 'right_only', 'simple', 'complex'"),
+        ({"frame_skip": 0}, ValueError, "frame_skip must be an integer >= 1, got 0."),
+        ({"frame_skip": 4.0}, TypeError, "frame_skip must be an integer >= 1, got 4.0 of type float."),
+        ({"size": 7}, ValueError, "size must be an integer >= 8, got 7."),
+        ({"stack": 0}, ValueError, "stack must be an integer >= 1, got 0."),
+        ({"stack": "4"}, TypeError, "stack must be an integer >= 1, got '4' of type str."),
+        ({"noop_max": -1}, ValueError, "noop_max must be an integer >= 0, got -1."),
+        ({"stall_steps": 0}, ValueError, "stall_steps must be an integer >= 1, got 0."),
+        ({"reward_scale": 0}, ValueError, "reward_scale must be a number > 0, got 0.0."),
+        ({"reward_clip": "1"}, TypeError, "reward_clip must be a number, got '1' of type str."),
+        (
+            {"render_mode": "rgb"},
+            ValueError,
+            "Unknown render_mode 'rgb'; valid choices are: (None, 'rgb_array', 'human').",
+        ),
+    ],
+)
+def test_bad_options_fail_at_construction(kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        gym.make("MarioDQN-v0", **kwargs)
+    with pytest.raises(error, match=re.escape(message)):
+        mario_zoo.make_mario_env(**kwargs)
+
+
+def test_unknown_level_id_is_not_registered():
+    # gym.make resolves IDs in Gymnasium's registry, whose error type is its own (NameNotFound);
+    # it names the bad ID and suggests a registered one.
+    with pytest.raises(gym.error.NameNotFound, match=re.escape("Environment `MarioDQN-9-1` doesn't exist.")):
+        gym.make("MarioDQN-9-1-v0")
+
+
+@pytest.mark.parametrize(
+    ("env_id", "message"),
+    [
+        ("MarioDQN-9-1-v0", "Unknown Mario env ID 'MarioDQN-9-1-v0': world must be one of 1-8, got 9"),
+        ("MarioDQN-1-0-v0", "Unknown Mario env ID 'MarioDQN-1-0-v0': stage must be one of 1-4, got 0"),
+        (
+            "Mario-1-1",
+            "Unknown Mario env ID 'Mario-1-1'; valid IDs are 'MarioDQN-v0' and 'MarioDQN-<world>-<stage>-v0'",
+        ),
+    ],
+)
+def test_parse_env_id_names_valid_ids(env_id, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_env_id(env_id)

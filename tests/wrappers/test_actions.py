@@ -1,0 +1,42 @@
+import re
+
+import pytest
+
+from mario_zoo.wrappers import ACTION_SETS, JoypadActions
+from tests.wrappers.fakes import FakeFrames
+
+
+@pytest.mark.parametrize(("name", "n"), [("right_only", 5), ("simple", 7), ("complex", 12)])
+def test_action_sets_have_expected_sizes_and_noop_first(name, n):
+    env = JoypadActions(FakeFrames(), actions=name)
+    assert env.action_space.n == n == len(ACTION_SETS[name])
+    assert env.get_action_meanings()[0] == "NOOP"
+
+
+def test_actions_map_to_controller_bytes():
+    env = JoypadActions(FakeFrames(), actions="simple")
+    env.reset(seed=0)
+    # FakeFrames echoes the byte it received as the reward.
+    rewards = [env.step(a)[1] for a in range(7)]
+    assert rewards == [0, 0b10000000, 0b10000001, 0b10000010, 0b10000011, 0b00000001, 0b01000000]
+
+
+def test_out_of_range_action_names_the_valid_range():
+    env = JoypadActions(FakeFrames(), actions="right_only")
+    env.reset(seed=0)
+    with pytest.raises(
+        ValueError, match=re.escape("valid actions are 0..4 (NOOP, right, right A, right B, right A B)")
+    ):
+        env.step(5)
+
+
+@pytest.mark.parametrize(
+    ("actions", "error", "message"),
+    [
+        ("fast", ValueError, "Unknown actions 'fast'; valid choices are: 'right_only', 'simple', 'complex'."),
+        (3, TypeError, "actions must be a string, one of 'right_only', 'simple', 'complex'; got 3 of type int."),
+    ],
+)
+def test_unknown_action_set_lists_choices(actions, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        JoypadActions(FakeFrames(), actions=actions)
