@@ -1,0 +1,222 @@
+"""Hyperparameters of :class:`~mario_zoo.agents.DQN`, validated up front.
+
+Every field that Stable-Baselines3's ``DQN`` also has keeps SB3's name, default and meaning, so swapping
+``from stable_baselines3 import DQN`` for ``from mario_zoo import DQN`` keeps a training script's behaviour.
+The other fields switch on the improvements SB3 lacks; each defaults to off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+TrainFreqUnit = Literal["step", "episode"]
+
+EXPLORATION_SCHEDULES = ("linear", "exponential")
+LOSSES = ("huber", "mse")
+OPTIMIZERS = ("adam", "adamw")
+TRAIN_FREQ_UNITS = ("step", "episode")
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """The hyperparameters of one DQN run. Unknown names and out-of-range values raise at construction.
+
+    Example:
+        >>> config = DQNConfig(learning_rate=1e-3, double_q=True, train_freq=(1, "episode"))
+        >>> config.train_freq, config.double_q
+        ((1, 'episode'), True)
+        >>> DQNConfig(loss="l1")
+        Traceback (most recent call last):
+        ...
+        ValueError: loss must be one of ('huber', 'mse'), got 'l1'.
+    """
+
+    # Shared with Stable-Baselines3's DQN (same names, defaults and meaning).
+    learning_rate: float = 1e-4
+    """Optimizer step size."""
+    buffer_size: int = 1_000_000
+    """Replay capacity in transitions, shared by all envs."""
+    learning_starts: int = 100
+    """Env steps of uniformly random actions collected before the first gradient step."""
+    batch_size: int = 32
+    """Transitions per gradient step."""
+    tau: float = 1.0
+    """Target update coefficient: 1 copies the online net (hard update), < 1 is a Polyak (soft) update."""
+    gamma: float = 0.99
+    """Discount factor."""
+    train_freq: int | tuple[int, TrainFreqUnit] = 4
+    """Train after this many vec-env steps, or ``(n, "step" | "episode")``."""
+    gradient_steps: int = 1
+    """Gradient steps per training round; -1 means as many as env steps collected in the round."""
+    n_steps: int = 1
+    """Length of the n-step return used in the TD target (1 = plain one-step DQN)."""
+    target_update_interval: int = 10_000
+    """Env steps between target updates (each update moves the target by ``tau``)."""
+    exploration_fraction: float = 0.1
+    """Linear schedule: fraction of a ``learn()`` call's steps over which epsilon decays."""
+    exploration_initial_eps: float = 1.0
+    """Epsilon at the start of training."""
+    exploration_final_eps: float = 0.05
+    """Epsilon at the end of the decay."""
+    max_grad_norm: float | None = 10.0
+    """Clip the gradient's global L2 norm to this (``None`` = off)."""
+    stats_window_size: int = 100
+    """Episodes averaged in the ``rollout/ep_rew_mean`` and ``rollout/ep_len_mean`` logs."""
+
+    # Our extensions; each defaults to SB3's behaviour.
+    exploration_schedule: Literal["linear", "exponential"] = "linear"
+    """Epsilon shape: SB3's ``"linear"`` or the PyTorch tutorial's ``"exponential"``."""
+    exploration_decay: float = 1000.0
+    """Exponential schedule: steps over which the distance to the final epsilon shrinks by a factor e."""
+    double_q: bool = False
+    """Double DQN: the online net picks the next action, the target net values it."""
+    dueling: bool = False
+    """Dueling head: Q = V + A - mean(A)."""
+    prioritized_replay: bool = False
+    """Proportional prioritized replay (sum-tree) with importance-sampling weights."""
+    prioritized_replay_alpha: float = 0.6
+    """How strongly priorities skew sampling (0 = uniform)."""
+    prioritized_replay_beta0: float = 0.4
+    """Initial importance-sampling exponent; annealed linearly to 1 over a ``learn()`` call."""
+    prioritized_replay_eps: float = 1e-6
+    """Added to every |TD error| so that no transition gets zero priority."""
+    frame_stack_replay: bool = False
+    """Observations are stacked frames (oldest first on axis 0): store one frame per transition."""
+    loss: Literal["huber", "mse"] = "huber"
+    """TD loss: ``"huber"`` (smooth L1, SB3's) or ``"mse"``."""
+    max_grad_value: float | None = None
+    """Clip every gradient element to ``[-max_grad_value, max_grad_value]`` (``None`` = off)."""
+    optimizer: Literal["adam", "adamw"] = "adam"
+    """``"adam"`` or ``"adamw"`` (decoupled weight decay)."""
+    amsgrad: bool = False
+    """Use the AMSGrad variant of Adam/AdamW."""
+    weight_decay: float = 0.0
+    """Optimizer weight decay (the PyTorch tutorial's AdamW uses torch's default 0.01)."""
+    adam_eps: float = 1e-8
+    """Adam's epsilon (denominator guard)."""
+
+    def __post_init__(self) -> None:
+        _check_number("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
+        _check_int("buffer_size", self.buffer_size, minimum=1)
+        _check_int("learning_starts", self.learning_starts, minimum=0)
+        _check_int("batch_size", self.batch_size, minimum=1)
+        _check_number("tau", self.tau, low=0.0, high=1.0, low_inclusive=False)
+        _check_number("gamma", self.gamma, low=0.0, high=1.0)
+        object.__setattr__(self, "train_freq", _normalize_train_freq(self.train_freq))
+        _check_int("gradient_steps", self.gradient_steps, minimum=-1)
+        _check_int("n_steps", self.n_steps, minimum=1)
+        _check_int("target_update_interval", self.target_update_interval, minimum=1)
+        for name in ("exploration_fraction", "exploration_initial_eps", "exploration_final_eps"):
+            _check_number(name, getattr(self, name), low=0.0, high=1.0)
+        _check_optional_positive("max_grad_norm", self.max_grad_norm)
+        _check_int("stats_window_size", self.stats_window_size, minimum=1)
+        _check_choice("exploration_schedule", self.exploration_schedule, EXPLORATION_SCHEDULES)
+        _check_number("exploration_decay", self.exploration_decay, low=0.0, low_inclusive=False)
+        for name in ("double_q", "dueling", "prioritized_replay", "frame_stack_replay", "amsgrad"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}.")
+        _check_number("prioritized_replay_alpha", self.prioritized_replay_alpha, low=0.0)
+        _check_number("prioritized_replay_beta0", self.prioritized_replay_beta0, low=0.0, high=1.0)
+        _check_number("prioritized_replay_eps", self.prioritized_replay_eps, low=0.0, low_inclusive=False)
+        _check_choice("loss", self.loss, LOSSES)
+        _check_optional_positive("max_grad_value", self.max_grad_value)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_number("weight_decay", self.weight_decay, low=0.0)
+        _check_number("adam_eps", self.adam_eps, low=0.0, low_inclusive=False)
+
+    @property
+    def train_freq_tuple(self) -> tuple[int, TrainFreqUnit]:
+        """``train_freq`` as ``(frequency, unit)``."""
+        if isinstance(self.train_freq, int):
+            return self.train_freq, "step"
+        return self.train_freq
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Every hyperparameter name, in declaration order."""
+        return tuple(field.name for field in dataclasses.fields(cls))
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DQNConfig:
+        """Build a config from plain data (a YAML preset or a checkpoint's ``config.json``).
+
+        Unknown names raise a ``TypeError`` that suggests the closest valid name.
+
+        Example:
+            >>> DQNConfig.from_dict({"learning_rate": 1e-3, "train_freq": [4, "step"]}).train_freq
+            (4, 'step')
+            >>> DQNConfig.from_dict({"learning_rat": 1e-3})  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            TypeError: Unknown DQN hyperparameter 'learning_rat' (did you mean 'learning_rate'?). Valid names: ...
+        """
+        check_hyperparameter_names(values)
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; ``DQNConfig.from_dict(config.to_dict()) == config``."""
+        values = dataclasses.asdict(self)
+        if isinstance(self.train_freq, tuple):
+            values["train_freq"] = list(self.train_freq)
+        return values
+
+
+def check_hyperparameter_names(values: dict[str, Any]) -> None:
+    """Raise a ``TypeError`` naming the first unknown hyperparameter and the closest valid one."""
+    valid = DQNConfig.field_names()
+    for name in values:
+        if name not in valid:
+            close = difflib.get_close_matches(name, valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"Unknown DQN hyperparameter {name!r}{hint}. Valid names: {', '.join(valid)}.")
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+
+
+def _check_number(
+    name: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}.")
+    too_low = low is not None and (value < low or (value == low and not low_inclusive))
+    too_high = high is not None and value > high
+    if not math.isfinite(value) or too_low or too_high:
+        left = "(" if not low_inclusive else "["
+        bounds = f"{left}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+        raise ValueError(f"{name} must be in {bounds}, got {value!r}.")
+
+
+def _check_optional_positive(name: str, value: Any) -> None:
+    if value is not None:
+        _check_number(name, value, low=0.0, low_inclusive=False)
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
+
+
+def _normalize_train_freq(value: Any) -> int | tuple[int, TrainFreqUnit]:
+    """Accept SB3's forms (``4`` or ``(4, "step")``) and JSON's list form; keep an int an int."""
+    if isinstance(value, list | tuple):
+        if len(value) != 2:
+            raise ValueError(f"train_freq must be an int or (frequency, unit), got {value!r}.")
+        frequency, unit = value
+        _check_int("train_freq frequency", frequency, minimum=1)
+        _check_choice("train_freq unit", unit, TRAIN_FREQ_UNITS)
+        return int(frequency), unit
+    _check_int("train_freq", value, minimum=1)
+    return int(value)

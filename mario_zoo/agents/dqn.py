@@ -1,0 +1,748 @@
+"""Deep Q-Network with Stable-Baselines3's interface: collect -> store -> sample -> update.
+
+The algorithm is ours (the PyTorch CartPole tutorial's DQN, grown): the loop lives in :meth:`DQN.learn`,
+the update in :meth:`DQN.train`. What it shares with SB3 is the surface: constructor arguments, ``learn``,
+``predict``, ``save``/``load``, SB3's ``VecEnv``, ``Monitor``, callbacks and ``Logger``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import warnings
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn.functional as F
+from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ConvertCallback, ProgressBarCallback
+from stable_baselines3.common.env_util import is_wrapped
+from stable_baselines3.common.logger import Logger
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
+from stable_baselines3.common.type_aliases import MaybeCallback
+from stable_baselines3.common.utils import configure_logger, get_device, safe_mean, set_random_seed
+from stable_baselines3.common.vec_env import (
+    DummyVecEnv,
+    VecEnv,
+    VecNormalize,
+    VecTransposeImage,
+    is_vecenv_wrapped,
+    unwrap_vec_normalize,
+)
+from stable_baselines3.dqn.policies import CnnPolicy as SB3CnnPolicy
+from stable_baselines3.dqn.policies import DQNPolicy as SB3DQNPolicy
+
+from mario_zoo.agents import checkpoint
+from mario_zoo.agents.config import DQNConfig, check_hyperparameter_names
+from mario_zoo.agents.networks import ACTIVATIONS, NetworkSpec
+from mario_zoo.agents.policies import DuelingCnnPolicy, DuelingMlpPolicy, QPolicy
+from mario_zoo.agents.replay import ReplayBuffer, ReplaySample
+from mario_zoo.agents.schedules import ExponentialSchedule, LinearSchedule
+from mario_zoo.agents.vec_env import BoxDummyVecEnv
+
+# Policy names (SB3's and ours) -> (network kind, dueling).
+POLICY_ALIASES: dict[str, tuple[str, bool]] = {
+    "MlpPolicy": ("mlp", False),
+    "CnnPolicy": ("cnn", False),
+    "DuelingMlpPolicy": ("mlp", True),
+    "DuelingCnnPolicy": ("cnn", True),
+}
+POLICY_KWARGS = ("net_arch", "activation_fn", "features_extractor_kwargs", "normalize_images")
+_DEFAULT_NET_ARCH = {"mlp": [64, 64], "cnn": []}
+# One uniform draw serves many gradient steps; cap its observations' size so image batches stay small.
+_MAX_BYTES_PER_DRAW = 64 * 2**20
+
+
+class DQN:
+    """Deep Q-Network (Mnih et al. 2015) with optional double Q, dueling head, n-step returns and prioritized
+    replay, behind Stable-Baselines3's ``DQN`` interface.
+
+    Args:
+        policy: ``"MlpPolicy"``, ``"CnnPolicy"``, ``"DuelingMlpPolicy"``, ``"DuelingCnnPolicy"``, or one of
+            those classes (SB3's ``MlpPolicy``/``CnnPolicy`` or ours from :mod:`mario_zoo.agents.policies`).
+        env: a Gymnasium env, a registered env ID, or an SB3 ``VecEnv``.
+        policy_kwargs: network options: ``net_arch`` (hidden widths, default ``[64, 64]`` for MLP and
+            ``[]`` after the CNN), ``activation_fn`` (an ``nn`` class or name), ``normalize_images``,
+            ``features_extractor_kwargs=dict(features_dim=512)`` (CNN).
+        tensorboard_log: folder for TensorBoard logs (``None`` = off).
+        verbose: 0 silent, 1 training logs to stdout.
+        seed: seeds Python, NumPy, torch, the env and exploration.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``...
+        **hyperparameters: any field of :class:`~mario_zoo.agents.config.DQNConfig`.
+
+    Differences from SB3's DQN: checkpoints are a directory (or zip) of safetensors and JSON, never pickle,
+    and hold no replay buffer; ``predict(..., deterministic=False)`` draws epsilon per observation rather than
+    once per batch; ``learning_rate`` is a number (no schedule) and the optimizer is chosen by the
+    ``optimizer``/``amsgrad``/``weight_decay`` hyperparameters rather than ``policy_kwargs``.
+
+    Example:
+        >>> from mario_zoo import DQN
+        >>> model = DQN("MlpPolicy", "CartPole-v1", learning_starts=50, seed=0, device="cpu")
+        >>> model = model.learn(total_timesteps=200)
+        >>> model.num_timesteps
+        200
+        >>> action, _ = model.predict(model.get_env().reset(), deterministic=True)
+        >>> action.shape
+        (1,)
+    """
+
+    policy_aliases: ClassVar[dict[str, tuple[str, bool]]] = POLICY_ALIASES
+
+    def __init__(
+        self,
+        policy: str | type,
+        env: gym.Env | VecEnv | str,
+        *,
+        policy_kwargs: dict[str, Any] | None = None,
+        tensorboard_log: str | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: torch.device | str = "auto",
+        **hyperparameters: Any,
+    ):
+        check_hyperparameter_names(hyperparameters)
+        kind, dueling = _resolve_policy(policy)
+        config = DQNConfig(**{**hyperparameters, "dueling": hyperparameters.get("dueling", False) or dueling})
+        vec_env = _wrap_env(env, verbose)
+        self._setup(
+            kind=kind,
+            observation_space=vec_env.observation_space,
+            action_space=vec_env.action_space,
+            config=config,
+            policy_kwargs=_normalize_policy_kwargs(policy_kwargs, kind),
+            spec=None,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+        )
+        self.set_env(vec_env)
+
+    def _setup(
+        self,
+        *,
+        kind: str,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        config: DQNConfig,
+        policy_kwargs: dict[str, Any],
+        spec: NetworkSpec | None,
+        tensorboard_log: str | None,
+        verbose: int,
+        seed: int | None,
+        device: torch.device | str,
+    ) -> None:
+        """Build everything but the env: shared by ``__init__`` and :meth:`load`."""
+        _check_spaces(observation_space, action_space)
+        if config.frame_stack_replay and (len(observation_space.shape) < 2 or observation_space.shape[0] < 2):
+            raise ValueError(
+                f"frame_stack_replay=True needs stacked observations of shape (stack >= 2, ...), got "
+                f"{observation_space.shape}. Set frame_stack_replay=False."
+            )
+        self.config = config
+        self.policy_name = "CnnPolicy" if kind == "cnn" else "MlpPolicy"
+        self.policy_kwargs = policy_kwargs
+        self.observation_space: spaces.Box = observation_space
+        self.action_space: spaces.Discrete = action_space
+        self.tensorboard_log = tensorboard_log
+        self.verbose = verbose
+        self.seed = seed
+        self.device = get_device(device)
+        if seed is not None:
+            set_random_seed(seed, using_cuda=self.device.type == "cuda")
+            self.action_space.seed(seed)
+        self._rng = np.random.default_rng(seed)
+
+        self.spec = spec or NetworkSpec(
+            kind=kind,
+            observation_shape=observation_space.shape,
+            n_actions=int(action_space.n),
+            net_arch=tuple(policy_kwargs["net_arch"]),
+            dueling=config.dueling,
+            activation=policy_kwargs["activation_fn"],
+            features_dim=policy_kwargs["features_extractor_kwargs"].get("features_dim", 512),
+            normalize_images=policy_kwargs["normalize_images"],
+        )
+        self.policy = QPolicy(observation_space, action_space, self.spec).to(self.device)
+        self.q_net = self.policy.q_net
+        self.q_net_target = self.policy.q_net_target
+        self._params = list(self.q_net.parameters())
+        self._target_params = list(self.q_net_target.parameters())
+        self.optimizer = _make_optimizer(config, self._params, self.device)
+        self._loss_fn = F.smooth_l1_loss if config.loss == "huber" else F.mse_loss
+        self.exploration_schedule: ExponentialSchedule | LinearSchedule
+        if config.exploration_schedule == "exponential":
+            self.exploration_schedule = ExponentialSchedule(
+                config.exploration_initial_eps, config.exploration_final_eps, config.exploration_decay
+            )
+        else:
+            self.exploration_schedule = LinearSchedule(
+                config.exploration_initial_eps, config.exploration_final_eps, config.exploration_fraction
+            )
+        self.exploration_rate = config.exploration_initial_eps
+
+        self.env: VecEnv | None = None
+        self.n_envs = 0
+        self.replay_buffer: ReplayBuffer | None = None
+        self.num_timesteps = 0
+        self._total_timesteps = 0
+        self._num_timesteps_at_start = 0
+        self._buffer_steps = 0
+        self._episode_num = 0
+        self._n_updates = 0
+        self._n_calls = 0
+        self._last_obs: np.ndarray | None = None
+        self.ep_info_buffer: deque[dict[str, float]] = deque(maxlen=config.stats_window_size)
+        self.start_time = time.time_ns()
+        self._env_id: str | None = None
+        self._env_kwargs: dict[str, Any] = {}
+        self._logger = configure_logger(verbose)
+        self._custom_logger = False
+
+    def __getattr__(self, name: str) -> Any:
+        # SB3 exposes hyperparameters as attributes (model.gamma, model.batch_size...); so do we, read-only.
+        config = self.__dict__.get("config")
+        if config is not None and name in DQNConfig.field_names():
+            return getattr(config, name)
+        if name in ("save_replay_buffer", "load_replay_buffer"):
+            raise AttributeError(
+                f"mario_zoo's DQN has no {name}(): checkpoints hold weights and optimizer state, and a resumed "
+                "run refills its replay buffer. Use CheckpointCallback(save_replay_buffer=False)."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    # -- environment -------------------------------------------------------------------------------
+
+    def get_env(self) -> VecEnv | None:
+        """The training env (an SB3 ``VecEnv``), or ``None`` for a model loaded without one."""
+        return self.env
+
+    def get_vec_normalize_env(self) -> VecNormalize | None:
+        """The ``VecNormalize`` wrapper of the training env, if any (used by SB3 callbacks)."""
+        return unwrap_vec_normalize(self.env) if self.env is not None else None
+
+    def set_env(self, env: gym.Env | VecEnv | str, force_reset: bool = True) -> None:
+        """Train on ``env`` from now on; its spaces must match the model's.
+
+        ``force_reset=False`` keeps the current episodes going (only for the same env, as in SB3).
+        """
+        vec_env = _wrap_env(env, self.verbose)
+        _check_same_spaces(vec_env, self.observation_space, self.action_space)
+        unit = self.config.train_freq_tuple[1]
+        if vec_env.num_envs > 1 and unit == "episode":
+            raise ValueError(
+                f"train_freq={self.config.train_freq!r} counts episodes, which needs a single env; got "
+                f"{vec_env.num_envs} envs. Use train_freq in steps (e.g. train_freq=4) with several envs."
+            )
+        if self.seed is not None:
+            vec_env.seed(self.seed)
+        if vec_env.num_envs != self.n_envs:
+            self.replay_buffer = None
+        self.env, self.n_envs = vec_env, vec_env.num_envs
+        spec = vec_env.get_attr("spec", [0])[0]
+        if spec is not None:
+            self._env_id, self._env_kwargs = spec.id, _json_kwargs(spec.kwargs)
+        if force_reset:
+            self._last_obs = None
+
+    # -- training ----------------------------------------------------------------------------------
+
+    def learn(
+        self,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 4,
+        tb_log_name: str = "DQN",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> DQN:
+        """Train for ``total_timesteps`` env steps (SB3's semantics, callbacks and logs).
+
+        With ``reset_num_timesteps=False`` training continues the step counter, exploration schedule and
+        optimizer state, e.g. after :meth:`load`. A loaded model's replay buffer starts empty: gradient steps
+        resume once it holds ``learning_starts`` new transitions (collected with the current epsilon).
+        """
+        if self.env is None:
+            raise ValueError("This model has no env: pass one with model.set_env(env) or DQN.load(path, env=env).")
+        if isinstance(total_timesteps, bool) or not isinstance(total_timesteps, int | np.integer):
+            raise TypeError(f"total_timesteps must be an int, got {total_timesteps!r}.")
+        total_timesteps, callback = self._setup_learn(
+            int(total_timesteps), callback, reset_num_timesteps, tb_log_name, progress_bar
+        )
+        callback.on_training_start(locals(), globals())
+        while self.num_timesteps < total_timesteps:
+            collected, continue_training = self._collect_rollout(callback, log_interval)
+            if not continue_training:
+                break
+            # SB3's rule, plus: a buffer started afresh (after load) first refills learning_starts steps.
+            learning_starts = self.config.learning_starts
+            if self.num_timesteps > learning_starts and self._buffer_steps > learning_starts:
+                gradient_steps = self.config.gradient_steps if self.config.gradient_steps >= 0 else collected
+                if gradient_steps > 0:
+                    self.train(gradient_steps)
+        callback.on_training_end()
+        return self
+
+    def _setup_learn(
+        self,
+        total_timesteps: int,
+        callback: MaybeCallback,
+        reset_num_timesteps: bool,
+        tb_log_name: str,
+        progress_bar: bool,
+    ) -> tuple[int, BaseCallback]:
+        self.start_time = time.time_ns()
+        if reset_num_timesteps:
+            self.num_timesteps = 0
+            self._episode_num = 0
+            self.ep_info_buffer = deque(maxlen=self.config.stats_window_size)
+        else:
+            total_timesteps += self.num_timesteps
+        self._total_timesteps = total_timesteps
+        self._num_timesteps_at_start = self.num_timesteps
+        if self.replay_buffer is None:
+            self.replay_buffer = self._make_replay_buffer()
+            self._buffer_steps = 0
+            self._last_obs = None
+        if reset_num_timesteps or self._last_obs is None:
+            self._last_obs = self.env.reset()
+            self.replay_buffer.start_episodes(self._last_obs)
+        if not self._custom_logger:
+            self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
+        if isinstance(callback, list):
+            callback = CallbackList(callback)
+        if not isinstance(callback, BaseCallback):
+            callback = ConvertCallback(callback)
+        if progress_bar:
+            callback = CallbackList([callback, ProgressBarCallback()])
+        callback.init_callback(self)
+        return total_timesteps, callback
+
+    def _make_replay_buffer(self) -> ReplayBuffer:
+        config = self.config
+        return ReplayBuffer(
+            config.buffer_size,
+            self.observation_space,
+            n_actions=int(self.action_space.n),
+            n_envs=self.n_envs,
+            frame_stack=self.observation_space.shape[0] if config.frame_stack_replay else 1,
+            n_steps=config.n_steps,
+            gamma=config.gamma,
+            prioritized=config.prioritized_replay,
+            alpha=config.prioritized_replay_alpha,
+            eps=config.prioritized_replay_eps,
+            seed=int(self._rng.integers(2**63)),
+        )
+
+    def _collect_rollout(self, callback: BaseCallback, log_interval: int | None) -> tuple[int, bool]:
+        """Step the envs for one ``train_freq`` round; returns (transitions collected, keep training)."""
+        env, replay_buffer = self.env, self.replay_buffer
+        frequency, unit = self.config.train_freq_tuple
+        target_every = max(self.config.target_update_interval // self.n_envs, 1)
+        no_truncation = np.zeros(self.n_envs, dtype=bool)
+        self.policy.set_training_mode(False)
+        callback.on_rollout_start()
+        n_steps = n_episodes = 0
+        while (n_steps < frequency) if unit == "step" else (n_episodes < frequency):
+            actions = self._explore(self._last_obs)
+            new_obs, rewards, dones, infos = env.step(actions)
+            self.num_timesteps += self.n_envs
+            self._buffer_steps += self.n_envs
+            n_steps += 1
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return n_steps * self.n_envs, False
+            n_done = int(np.count_nonzero(dones))
+            if n_done:
+                terminated, truncated, final_obs = _split_dones(dones, infos)
+                replay_buffer.add(actions, rewards, terminated, truncated, new_obs, final_obs)
+                self.ep_info_buffer.extend(info["episode"] for info in infos if "episode" in info)
+            else:
+                replay_buffer.add(actions, rewards, dones, no_truncation, new_obs, {})
+            self._last_obs = new_obs
+            self._n_calls += 1
+            if self._n_calls % target_every == 0:
+                self._update_target()
+            self.exploration_rate = self.exploration_schedule(self.num_timesteps, self._total_timesteps)
+            self.logger.record("rollout/exploration_rate", self.exploration_rate)
+            for _ in range(n_done):
+                n_episodes += 1
+                self._episode_num += 1
+                if log_interval and self._episode_num % log_interval == 0:
+                    self.dump_logs()
+        callback.on_rollout_end()
+        return n_steps * self.n_envs, True
+
+    def _explore(self, observations: np.ndarray) -> np.ndarray:
+        """Epsilon-greedy actions for the envs; uniformly random until ``learning_starts`` (SB3's rule)."""
+        n_actions, n_envs = int(self.action_space.n), self.n_envs
+        if self.num_timesteps < self.config.learning_starts:
+            return self._rng.integers(n_actions, size=n_envs)
+        explore = self._rng.random(n_envs) < self.exploration_rate
+        if explore.all():
+            return self._rng.integers(n_actions, size=n_envs)
+        with torch.inference_mode():
+            greedy = self.q_net(torch.from_numpy(observations).to(self.device)).argmax(dim=1).cpu().numpy()
+        if explore.any():
+            return np.where(explore, self._rng.integers(n_actions, size=n_envs), greedy)
+        return greedy
+
+    def _update_target(self) -> None:
+        """Move the target network towards the online one by ``tau`` (a copy when ``tau == 1``)."""
+        with torch.no_grad():
+            if self.config.tau == 1.0:
+                torch._foreach_copy_(self._target_params, self._params)
+            else:
+                torch._foreach_lerp_(self._target_params, self._params, self.config.tau)
+
+    def train(self, gradient_steps: int) -> None:
+        """One training round: ``gradient_steps`` minibatch updates of the online Q-network."""
+        config = self.config
+        self.policy.set_training_mode(True)
+        losses = []
+        for batch in self._minibatches(gradient_steps):
+            with torch.no_grad():
+                next_q_target = self.q_net_target(batch.next_observations)
+                if config.double_q:
+                    # Double DQN: the online net picks the next action, the target net values it.
+                    next_actions = self.q_net(batch.next_observations).argmax(dim=1, keepdim=True)
+                    next_values = next_q_target.gather(1, next_actions).squeeze(1)
+                else:
+                    next_values = next_q_target.max(dim=1).values
+                # discounts is gamma**k for a k-step return, 0 where the episode terminated within it.
+                targets = batch.returns + batch.discounts * next_values
+            q_values = self.q_net(batch.observations).gather(1, batch.actions).squeeze(1)
+            if batch.weights is None:
+                loss = self._loss_fn(q_values, targets)
+            else:
+                # Prioritized replay: importance weights undo the bias of the skewed sampling.
+                loss = (batch.weights * self._loss_fn(q_values, targets, reduction="none")).mean()
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(self._params, config.max_grad_norm)
+            if config.max_grad_value is not None:
+                torch.nn.utils.clip_grad_value_(self._params, config.max_grad_value)
+            self.optimizer.step()
+            if batch.weights is not None:
+                td_errors = (targets - q_values.detach()).cpu().numpy()
+                self.replay_buffer.update_priorities(batch.indices, td_errors)
+            losses.append(loss.detach())
+        self._n_updates += gradient_steps
+        self.logger.record("train/learning_rate", config.learning_rate)
+        self.logger.record("train/loss", torch.stack(losses).mean().item())
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+
+    def _minibatches(self, gradient_steps: int) -> Iterator[ReplaySample]:
+        """The minibatches of one training round, on the model's device."""
+        batch_size, replay_buffer = self.config.batch_size, self.replay_buffer
+        if replay_buffer.prioritized:
+            # Priorities change after every step, so each minibatch is drawn after the previous update.
+            progress = min(1.0, self.num_timesteps / max(self._total_timesteps, 1))
+            beta = self.config.prioritized_replay_beta0 + (1.0 - self.config.prioritized_replay_beta0) * progress
+            for _ in range(gradient_steps):
+                yield self._to_device(replay_buffer.sample(batch_size, beta))
+            return
+        # Uniform sampling does not depend on the updates, so many minibatches come from one draw.
+        bytes_per_sample = 2 * self.observation_space.dtype.itemsize * int(np.prod(self.observation_space.shape))
+        steps_per_draw = max(1, min(gradient_steps, _MAX_BYTES_PER_DRAW // (bytes_per_sample * batch_size)))
+        remaining = gradient_steps
+        while remaining > 0:
+            steps = min(steps_per_draw, remaining)
+            yield from self._to_device(replay_buffer.sample(batch_size * steps)).split(batch_size)
+            remaining -= steps
+
+    def _to_device(self, batch: ReplaySample) -> ReplaySample:
+        if self.device.type == "cpu":
+            return batch
+        move = lambda tensor: None if tensor is None else tensor.to(self.device, non_blocking=True)  # noqa: E731
+        return ReplaySample(
+            observations=move(batch.observations),
+            actions=move(batch.actions),
+            returns=move(batch.returns),
+            next_observations=move(batch.next_observations),
+            discounts=move(batch.discounts),
+            weights=move(batch.weights),
+            indices=batch.indices,
+        )
+
+    # -- logging -----------------------------------------------------------------------------------
+
+    @property
+    def logger(self) -> Logger:
+        """SB3's ``Logger``: stdout with ``verbose=1``, TensorBoard with ``tensorboard_log``."""
+        return self._logger
+
+    def set_logger(self, logger: Logger) -> None:
+        """Log to ``logger`` (e.g. ``stable_baselines3.common.logger.configure(folder, ["csv"])``)."""
+        self._logger = logger
+        self._custom_logger = True
+
+    def dump_logs(self) -> None:
+        """Write the training statistics (SB3's ``time/``, ``rollout/`` and ``train/`` keys)."""
+        time_elapsed = max((time.time_ns() - self.start_time) / 1e9, sys.float_info.epsilon)
+        fps = int((self.num_timesteps - self._num_timesteps_at_start) / time_elapsed)
+        self.logger.record("time/episodes", self._episode_num, exclude="tensorboard")
+        if self.ep_info_buffer:
+            self.logger.record("rollout/ep_rew_mean", safe_mean([info["r"] for info in self.ep_info_buffer]))
+            self.logger.record("rollout/ep_len_mean", safe_mean([info["l"] for info in self.ep_info_buffer]))
+        self.logger.record("time/fps", fps)
+        self.logger.record("time/time_elapsed", int(time_elapsed), exclude="tensorboard")
+        self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
+        self.logger.dump(step=self.num_timesteps)
+
+    # -- inference ---------------------------------------------------------------------------------
+
+    def predict(
+        self,
+        observation: np.ndarray,
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+        """Actions for one observation or a batch ``(n, *obs_shape)``; SB3's signature.
+
+        With ``deterministic=False`` each action is random with probability ``exploration_rate`` (decided per
+        observation); ``deterministic=True`` is greedy. ``state`` is returned unchanged (no recurrence).
+        """
+        actions, state = self.policy.predict(observation, state, episode_start)
+        if not deterministic and self.exploration_rate > 0:
+            explore = self._rng.random(actions.shape) < self.exploration_rate
+            actions = np.where(explore, self._rng.integers(int(self.action_space.n), size=actions.shape), actions)
+        return actions, state
+
+    # -- checkpoints -------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], include_optimizer: bool = True) -> None:
+        """Write a checkpoint directory at ``path`` (a zip archive if ``path`` ends in ``.zip``).
+
+        See :mod:`mario_zoo.agents.checkpoint` for the layout. The replay buffer is not saved.
+        """
+        config = {
+            "algorithm": "DQN",
+            "format_version": checkpoint.FORMAT_VERSION,
+            "policy": self.policy_name,
+            "policy_kwargs": self.policy_kwargs,
+            "hyperparameters": self.config.to_dict(),
+            "network": self.spec.to_dict(),
+            "observation_space": checkpoint.space_to_dict(self.observation_space),
+            "action_space": checkpoint.space_to_dict(self.action_space),
+            "env_id": self._env_id,
+            "env_kwargs": self._env_kwargs,
+            "seed": self.seed,
+            "num_timesteps": self.num_timesteps,
+            "exploration": {
+                "schedule": self.config.exploration_schedule,
+                "rate": self.exploration_rate,
+                "total_timesteps": self._total_timesteps,
+            },
+            "training": {"n_updates": self._n_updates, "episodes": self._episode_num, "n_calls": self._n_calls},
+            "versions": checkpoint.package_versions(),
+        }
+        optimizer = checkpoint.optimizer_to_tensors(self.optimizer) if include_optimizer else None
+        checkpoint.write_checkpoint(path, config, self.policy.state_dict(), optimizer)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        env: gym.Env | VecEnv | str | None = None,
+        device: torch.device | str = "auto",
+        **kwargs: Any,
+    ) -> DQN:
+        """Load a checkpoint directory or ``.zip`` written by :meth:`save`.
+
+        Args:
+            path: the checkpoint.
+            env: env to continue training on (its spaces must match); ``None`` for inference only.
+            device: where to put the networks.
+            **kwargs: ``verbose``, ``tensorboard_log``, ``seed``, or hyperparameters to override.
+        """
+        stored = checkpoint.read_checkpoint(path)
+        config = stored.config
+        if config.get("algorithm") != "DQN":
+            raise ValueError(f"{path} holds a {config.get('algorithm')!r} checkpoint, not a DQN one.")
+        run_options = {key: kwargs.pop(key) for key in ("verbose", "tensorboard_log", "seed") if key in kwargs}
+        check_hyperparameter_names(kwargs)
+        model = cls.__new__(cls)
+        spec = NetworkSpec.from_dict(config["network"])
+        model._setup(
+            kind=spec.kind,
+            observation_space=checkpoint.space_from_dict(config["observation_space"]),
+            action_space=checkpoint.space_from_dict(config["action_space"]),
+            config=DQNConfig.from_dict({**config["hyperparameters"], **kwargs}),
+            policy_kwargs=config["policy_kwargs"],
+            spec=spec,
+            tensorboard_log=run_options.get("tensorboard_log"),
+            verbose=run_options.get("verbose", 0),
+            seed=run_options.get("seed"),
+            device=device,
+        )
+        checkpoint.load_state_strict(model.policy, stored.model, path)
+        if stored.optimizer is not None:
+            checkpoint.load_optimizer_tensors(model.optimizer, stored.optimizer, path)
+        model.num_timesteps = config["num_timesteps"]
+        model.exploration_rate = config["exploration"]["rate"]
+        model._total_timesteps = config["exploration"]["total_timesteps"]
+        model._n_updates = config["training"]["n_updates"]
+        model._episode_num = config["training"]["episodes"]
+        model._n_calls = config["training"]["n_calls"]
+        model._env_id, model._env_kwargs = config.get("env_id"), config.get("env_kwargs", {})
+        if env is not None:
+            model.set_env(env)
+        return model
+
+
+def _resolve_policy(policy: str | type) -> tuple[str, bool]:
+    """``(network kind, dueling)`` for a policy name or class."""
+    if isinstance(policy, str):
+        if policy in POLICY_ALIASES:
+            return POLICY_ALIASES[policy]
+        if policy == "MultiInputPolicy":
+            raise ValueError(
+                "MultiInputPolicy (Dict observations) is not supported; flatten the observation with "
+                "gymnasium.wrappers.FlattenObservation and use 'MlpPolicy'."
+            )
+        raise ValueError(f"Unknown policy {policy!r}; valid choices are {tuple(POLICY_ALIASES)} or those classes.")
+    # Subclasses first: DuelingCnnPolicy is a DuelingMlpPolicy, SB3's CnnPolicy is a DQNPolicy.
+    for cls, resolved in (
+        (DuelingCnnPolicy, ("cnn", True)),
+        (DuelingMlpPolicy, ("mlp", True)),
+        (SB3CnnPolicy, ("cnn", False)),
+        (SB3DQNPolicy, ("mlp", False)),
+    ):
+        if isinstance(policy, type) and issubclass(policy, cls):
+            return resolved
+    raise ValueError(
+        f"Unknown policy {policy!r}; pass one of {tuple(POLICY_ALIASES)}, SB3's DQN MlpPolicy/CnnPolicy class, "
+        "or mario_zoo.agents.DuelingMlpPolicy/DuelingCnnPolicy."
+    )
+
+
+def _normalize_policy_kwargs(policy_kwargs: dict[str, Any] | None, kind: str) -> dict[str, Any]:
+    """Validate SB3-style ``policy_kwargs`` and make them plain data for ``config.json``."""
+    given = dict(policy_kwargs or {})
+    unknown = sorted(set(given) - set(POLICY_KWARGS))
+    if unknown:
+        hint = ""
+        if {"optimizer_class", "optimizer_kwargs"} & set(unknown):
+            hint = " Choose the optimizer with the hyperparameters optimizer='adam'|'adamw', amsgrad, weight_decay."
+        raise ValueError(f"Unsupported policy_kwargs {unknown}; supported keys are {POLICY_KWARGS}.{hint}")
+    activation = given.get("activation_fn", "relu")
+    if isinstance(activation, type):
+        names = {cls: name for name, cls in ACTIVATIONS.items()}
+        if activation not in names:
+            raise ValueError(
+                f"activation_fn {activation.__name__} is not supported; choose one of {tuple(ACTIVATIONS)}."
+            )
+        activation = names[activation]
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation_fn {activation!r} is not supported; choose one of {tuple(ACTIVATIONS)}.")
+    extractor_kwargs = dict(given.get("features_extractor_kwargs") or {})
+    if set(extractor_kwargs) - {"features_dim"}:
+        raise ValueError(f"features_extractor_kwargs supports only 'features_dim', got {sorted(extractor_kwargs)}.")
+    net_arch = given.get("net_arch", _DEFAULT_NET_ARCH[kind])
+    if not isinstance(net_arch, list | tuple):
+        raise ValueError(f"net_arch must be a list of layer widths, e.g. [64, 64], got {net_arch!r}.")
+    return {
+        "net_arch": list(net_arch),
+        "activation_fn": activation,
+        "features_extractor_kwargs": extractor_kwargs,
+        "normalize_images": bool(given.get("normalize_images", True)),
+    }
+
+
+def _wrap_env(env: gym.Env | VecEnv | str, verbose: int) -> VecEnv:
+    """Make ``env`` an SB3 ``VecEnv`` the way SB3 does: ``gym.make``, ``Monitor``, ``DummyVecEnv``."""
+    if isinstance(env, str):
+        env = gym.make(env)
+    if not isinstance(env, VecEnv):
+        if not isinstance(env, gym.Env):
+            raise TypeError(
+                f"env must be a gymnasium.Env, an env ID string or an SB3 VecEnv, got {type(env).__name__}."
+            )
+        if not is_wrapped(env, Monitor):
+            env = Monitor(env)
+        vec_class = BoxDummyVecEnv if isinstance(env.observation_space, spaces.Box) else DummyVecEnv
+        env = vec_class([lambda env=env: env])
+    space = env.observation_space
+    if (
+        isinstance(space, spaces.Box)
+        and is_image_space(space)
+        and not is_image_space_channels_first(space)
+        and not is_vecenv_wrapped(env, VecTransposeImage)
+    ):
+        if verbose >= 1:
+            print("Wrapping the env in a VecTransposeImage (the CNN reads channel-first images).")
+        env = VecTransposeImage(env)
+    return env
+
+
+def _check_spaces(observation_space: spaces.Space, action_space: spaces.Space) -> None:
+    if not isinstance(action_space, spaces.Discrete):
+        raise ValueError(
+            f"DQN needs a Discrete action space, got {action_space}. For continuous (Box) actions use an "
+            "actor-critic algorithm such as stable_baselines3.SAC or TD3, or discretize the actions with a wrapper."
+        )
+    if isinstance(observation_space, spaces.Dict | spaces.Tuple):
+        raise ValueError(
+            f"Dict and Tuple observation spaces are not supported, got {observation_space}. Flatten the "
+            "observation with gymnasium.wrappers.FlattenObservation (or keep the one key you need)."
+        )
+    if not isinstance(observation_space, spaces.Box):
+        raise ValueError(
+            f"DQN needs a Box observation space, got {observation_space}. For Discrete observations one-hot "
+            "encode them in an ObservationWrapper."
+        )
+
+
+def _check_same_spaces(env: VecEnv, observation_space: spaces.Box, action_space: spaces.Discrete) -> None:
+    _check_spaces(env.observation_space, env.action_space)
+    if env.observation_space.shape != observation_space.shape or env.action_space.n != action_space.n:
+        raise ValueError(
+            f"The env's spaces ({env.observation_space}, {env.action_space}) differ from the model's "
+            f"({observation_space}, {action_space}); use an env built like the one the model was trained on."
+        )
+
+
+def _split_dones(dones: np.ndarray, infos: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, dict[int, Any]]:
+    """Tell terminations from time-limit truncations; a truncated episode's last observation is bootstrapped."""
+    terminated, truncated, final_obs = dones.copy(), np.zeros_like(dones), {}
+    for index in np.flatnonzero(dones):
+        if infos[index].get("TimeLimit.truncated", False):
+            terminated[index], truncated[index] = False, True
+            final_obs[int(index)] = infos[index]["terminal_observation"]
+    return terminated, truncated, final_obs
+
+
+def _json_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The env kwargs that survive JSON; others are dropped with a warning (the checkpoint stays plain data)."""
+    kept = {}
+    for key, value in kwargs.items():
+        try:
+            json.dumps(value)
+        except TypeError:
+            warnings.warn(f"env kwarg {key}={value!r} is not plain data and is not saved with the model.", stacklevel=3)
+            continue
+        kept[key] = value
+    return kept
+
+
+def _make_optimizer(config: DQNConfig, params: list[torch.nn.Parameter], device: torch.device) -> torch.optim.Optimizer:
+    optimizer_class = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return optimizer_class(
+        params,
+        lr=config.learning_rate,
+        eps=config.adam_eps,
+        weight_decay=config.weight_decay,
+        amsgrad=config.amsgrad,
+        # The fused kernel does the same math in one pass; it exists for CPU and CUDA.
+        fused=device.type in ("cpu", "cuda"),
+    )

@@ -1,0 +1,185 @@
+"""Checkpoints: round trips, the config.json contract, strict and versioned loading, resuming, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from mario_zoo.agents import DQN
+from mario_zoo.agents import checkpoint as ckpt
+
+FAST = {"learning_starts": 50, "batch_size": 16, "buffer_size": 1000, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def trained() -> DQN:
+    return DQN("MlpPolicy", "CartPole-v1", seed=0, double_q=True, policy_kwargs={"net_arch": [32, 32]}, **FAST).learn(
+        400
+    )
+
+
+def assert_same_model(a: DQN, b: DQN) -> None:
+    state_a, state_b = a.policy.state_dict(), b.policy.state_dict()
+    assert state_a.keys() == state_b.keys()
+    for name in state_a:
+        assert torch.equal(state_a[name], state_b[name]), name
+    observations = np.random.default_rng(0).normal(size=(64, *a.observation_space.shape)).astype(np.float32)
+    if a.observation_space.dtype == np.uint8:
+        observations = np.random.default_rng(0).integers(0, 256, (8, *a.observation_space.shape), dtype=np.uint8)
+    np.testing.assert_array_equal(
+        a.predict(observations, deterministic=True)[0], b.predict(observations, deterministic=True)[0]
+    )
+
+
+@pytest.mark.parametrize("name", ["model", "model.zip"])
+def test_save_load_gives_identical_parameters_and_actions(trained, tmp_path, name):
+    trained.save(tmp_path / name)
+    loaded = DQN.load(tmp_path / name)
+    assert_same_model(trained, loaded)
+    assert loaded.config == trained.config
+    assert loaded.num_timesteps == trained.num_timesteps
+    assert loaded.exploration_rate == trained.exploration_rate
+    assert loaded.get_env() is None
+
+
+def test_cnn_model_round_trip(frame_env_class, tmp_path):
+    model = DQN(
+        "CnnPolicy",
+        frame_env_class(),
+        dueling=True,
+        frame_stack_replay=True,
+        seed=0,
+        policy_kwargs={"features_extractor_kwargs": {"features_dim": 32}},
+        **FAST,
+    ).learn(80)
+    model.save(tmp_path / "cnn.zip")
+    assert_same_model(model, DQN.load(tmp_path / "cnn.zip", env=frame_env_class()))
+
+
+def test_directory_layout_and_config_contract(trained, tmp_path):
+    trained.save(tmp_path / "model")
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == [
+        ckpt.CONFIG_FILE,
+        ckpt.MODEL_FILE,
+        ckpt.OPTIMIZER_FILE,
+    ]
+    text = (tmp_path / "model" / ckpt.CONFIG_FILE).read_text()
+    config = json.loads(text)
+    assert text == json.dumps(config, sort_keys=True, indent=2)
+    assert config["algorithm"] == "DQN"
+    assert config["format_version"] == ckpt.FORMAT_VERSION
+    assert config["env_id"] == "CartPole-v1"
+    assert isinstance(config["env_kwargs"], dict)
+    assert config["policy"] == "MlpPolicy"
+    assert config["hyperparameters"]["double_q"] is True
+    assert config["network"]["net_arch"] == [32, 32]
+    assert config["action_space"] == {"type": "Discrete", "n": 2, "start": 0}
+    assert config["observation_space"]["type"] == "Box" and config["observation_space"]["shape"] == [4]
+    assert config["num_timesteps"] == trained.num_timesteps
+    assert {"rate", "schedule", "total_timesteps"} <= set(config["exploration"])
+    assert {"torch", "stable-baselines3", "gymnasium", "python"} <= set(config["versions"])
+    assert ckpt.read_config(tmp_path / "model") == config
+    trained.save(tmp_path / "model.zip")
+    with zipfile.ZipFile(tmp_path / "model.zip") as archive:
+        assert sorted(archive.namelist()) == sorted([ckpt.CONFIG_FILE, ckpt.MODEL_FILE, ckpt.OPTIMIZER_FILE])
+    assert ckpt.read_config(tmp_path / "model.zip") == config
+
+
+def test_saving_without_optimizer(trained, tmp_path):
+    trained.save(tmp_path / "light", include_optimizer=False)
+    assert not (tmp_path / "light" / ckpt.OPTIMIZER_FILE).exists()
+    assert_same_model(trained, DQN.load(tmp_path / "light"))
+
+
+def test_newer_format_version_is_refused(trained, tmp_path):
+    trained.save(tmp_path / "model")
+    config_file = tmp_path / "model" / ckpt.CONFIG_FILE
+    config = json.loads(config_file.read_text())
+    config["format_version"] = ckpt.FORMAT_VERSION + 1
+    config_file.write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=re.escape(f"has checkpoint format_version {ckpt.FORMAT_VERSION + 1}")):
+        DQN.load(tmp_path / "model")
+
+
+@pytest.mark.parametrize("change", ["missing", "extra", "reshaped"])
+def test_loading_is_strict(trained, tmp_path, change):
+    trained.save(tmp_path / "model")
+    weights_file = tmp_path / "model" / ckpt.MODEL_FILE
+    weights = load_file(weights_file)
+    head_bias = "q_net.layers.4.bias"  # net_arch [32, 32]: Linear, ReLU, Linear, ReLU, head
+    assert head_bias in weights
+    if change == "missing":
+        del weights[head_bias]
+    elif change == "extra":
+        weights["q_net.extra"] = torch.zeros(1)
+    else:
+        weights[head_bias] = torch.zeros(7)
+    save_file(weights, weights_file)
+    with pytest.raises(ValueError, match=re.escape("the weights do not match the network built from its config")):
+        DQN.load(tmp_path / "model")
+
+
+def test_missing_checkpoint_is_explained(tmp_path):
+    with pytest.raises(FileNotFoundError, match=re.escape("(if you saved to")):
+        DQN.load(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match=re.escape("is not a mario_zoo checkpoint: it has no config.json")):
+        DQN.load(tmp_path / "empty")
+
+
+def test_resume_continues_counters_optimizer_and_exploration(tmp_path):
+    model = DQN(
+        "MlpPolicy", "CartPole-v1", seed=0, exploration_schedule="exponential", exploration_decay=200, **FAST
+    ).learn(300)
+    model.save(tmp_path / "model")
+    loaded = DQN.load(tmp_path / "model", env=gym.make("CartPole-v1"))
+    saved_state = model.optimizer.state_dict()["state"]
+    for index, state in loaded.optimizer.state_dict()["state"].items():
+        for name, value in state.items():
+            assert torch.equal(value, saved_state[index][name]), (index, name)
+    updates = loaded._n_updates
+    loaded.learn(200, reset_num_timesteps=False)
+    assert loaded.num_timesteps == 500
+    # The exponential schedule continues from step 300 (not from its start), and training resumed once the
+    # empty replay buffer refilled learning_starts transitions.
+    assert loaded.exploration_rate == pytest.approx(0.05 + 0.95 * np.exp(-500 / 200))
+    assert loaded._n_updates > updates
+
+
+def test_load_overrides_and_env_checks(trained, tmp_path):
+    trained.save(tmp_path / "model")
+    assert DQN.load(tmp_path / "model", learning_rate=0.5).optimizer.param_groups[0]["lr"] == 0.5
+    with pytest.raises(TypeError, match=re.escape("Unknown DQN hyperparameter 'gama' (did you mean 'gamma'?)")):
+        DQN.load(tmp_path / "model", gama=0.9)
+    with pytest.raises(ValueError, match=re.escape("differ from the model's")):
+        DQN.load(tmp_path / "model", env="Acrobot-v1")
+
+
+def test_writes_are_atomic_and_never_clobber_other_folders(trained, tmp_path):
+    trained.save(tmp_path / "model")
+    trained.save(tmp_path / "model")  # replacing a checkpoint is fine
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no temporary leftovers
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "thesis.tex").write_text("precious")
+    with pytest.raises(FileExistsError, match=re.escape("holds other files than a checkpoint's")):
+        trained.save(tmp_path / "notes")
+    assert (tmp_path / "notes" / "thesis.tex").read_text() == "precious"
+
+
+def test_spaces_round_trip_as_plain_data():
+    for space in (
+        gym.spaces.Box(-np.inf, np.inf, (4,), np.float32),
+        gym.spaces.Box(0, 255, (4, 84, 84), np.uint8),
+        gym.spaces.Box(np.array([0.0, -1.0]), np.array([1.0, 2.0]), dtype=np.float64),
+        gym.spaces.Discrete(5, start=1),
+    ):
+        data = ckpt.space_to_dict(space)
+        assert json.loads(json.dumps(data, allow_nan=False)) == data
+        assert ckpt.space_from_dict(data) == space

@@ -1,0 +1,74 @@
+"""DQNConfig: SB3's names and defaults, validation messages, plain-data round trips."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+import stable_baselines3
+
+from mario_zoo.agents import DQNConfig
+
+
+def test_shared_hyperparameters_keep_sb3_defaults():
+    sb3_defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(stable_baselines3.DQN.__init__).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    shared = set(sb3_defaults) & set(DQNConfig.field_names())
+    assert {
+        "learning_rate",
+        "buffer_size",
+        "batch_size",
+        "tau",
+        "gamma",
+        "train_freq",
+        "n_steps",
+        "target_update_interval",
+        "exploration_fraction",
+        "max_grad_norm",
+    } <= shared
+    config = DQNConfig()
+    for name in shared:
+        assert getattr(config, name) == sb3_defaults[name], name
+
+
+def test_every_field_has_a_docstring():
+    source = inspect.getsource(DQNConfig)
+    for name in DQNConfig.field_names():
+        assert re.search(rf"\n    {name}: .*\n    \"\"\".+\"\"\"\n", source), name
+
+
+def test_round_trip_through_plain_data():
+    config = DQNConfig(train_freq=(2, "episode"), double_q=True, max_grad_norm=None, max_grad_value=5.0)
+    assert DQNConfig.from_dict(config.to_dict()) == config
+    assert config.to_dict()["train_freq"] == [2, "episode"]
+    assert DQNConfig(train_freq=8).train_freq_tuple == (8, "step")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"learning_rate": 0}, ValueError, "learning_rate must be in (0.0, inf], got 0."),
+        ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got 0."),
+        ({"batch_size": 3.5}, TypeError, "batch_size must be an int, got 3.5 of type float."),
+        ({"tau": 0.0}, ValueError, "tau must be in (0.0, 1.0], got 0.0."),
+        ({"gradient_steps": -2}, ValueError, "gradient_steps must be >= -1, got -2."),
+        ({"train_freq": (4, "epoch")}, ValueError, "train_freq unit must be one of ('step', 'episode'), got 'epoch'."),
+        ({"loss": "l1"}, ValueError, "loss must be one of ('huber', 'mse'), got 'l1'."),
+        ({"optimizer": "sgd"}, ValueError, "optimizer must be one of ('adam', 'adamw'), got 'sgd'."),
+        ({"double_q": "yes"}, TypeError, "double_q must be True or False, got 'yes'."),
+        ({"max_grad_norm": -1.0}, ValueError, "max_grad_norm must be in (0.0, inf], got -1.0."),
+        ({"exploration_final_eps": 2}, ValueError, "exploration_final_eps must be in [0.0, 1.0], got 2."),
+    ],
+)
+def test_bad_values_name_the_value_and_the_valid_range(kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        DQNConfig(**kwargs)
+
+
+def test_unknown_names_suggest_the_closest_one():
+    with pytest.raises(TypeError, match=re.escape("Unknown DQN hyperparameter 'n_step' (did you mean 'n_steps'?)")):
+        DQNConfig.from_dict({"n_step": 3})
