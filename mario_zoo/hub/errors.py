@@ -1,0 +1,68 @@
+"""Errors raised while publishing agents to, or loading them from, the Hugging Face Hub.
+
+Every error names the repo, the revision and the file involved, and says how to fix the problem. Each class also
+derives from the built-in exception a caller would naturally catch (``LookupError`` for things that are not there,
+``ValueError`` for content we refuse, ``ConnectionError`` for a Hub we cannot reach), so code that never heard of
+mario_zoo still handles them sensibly.
+
+Example:
+    >>> from mario_zoo.hub import RepoNotFoundError
+    >>> issubclass(RepoNotFoundError, LookupError)
+    True
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Base class of every error raised by `mario_zoo.hub`."""
+
+
+class RepoNotFoundError(HubError, LookupError):
+    """The repo does not exist, or it is private and the caller's token cannot see it."""
+
+
+class RevisionNotFoundError(HubError, LookupError):
+    """The repo exists but has no branch, tag or commit with the requested name."""
+
+
+class MissingFileError(HubError, FileNotFoundError):
+    """The repo exists at that revision but lacks a file that loading needs."""
+
+
+class UnsafeCheckpointError(HubError, ValueError):
+    """The repo only holds pickle-based checkpoints (``.pt``, ``.pkl``, SB3 ``.zip``...), which we never load."""
+
+
+class NotCachedError(HubError, ConnectionError):
+    """The Hub cannot be reached (offline mode or no network) and the file is not in the local cache."""
+
+
+class ChecksumMismatchError(HubError, ValueError):
+    """A downloaded file's sha256 differs from the digest the caller pinned."""
+
+
+class IncompatibleCheckpointError(HubError, ValueError):
+    """The checkpoint's ``config.json`` is not one this version of mario_zoo can read (e.g. a newer format)."""
+
+
+class SpaceMismatchError(HubError, ValueError):
+    """The env passed to `load_from_hub` has observation or action spaces other than the checkpoint's."""
+
+
+class PushError(HubError, RuntimeError):
+    """Creating the repo or the commit failed; the repo was left without a new revision."""
+
+
+__all__ = [
+    "ChecksumMismatchError",
+    "HubError",
+    "IncompatibleCheckpointError",
+    "MissingFileError",
+    "NotCachedError",
+    "PushError",
+    "RepoNotFoundError",
+    "RevisionNotFoundError",
+    "SpaceMismatchError",
+    "UnsafeCheckpointError",
+]

@@ -1,0 +1,188 @@
+"""Load a published agent from the Hugging Face Hub: only safe files, pinned when asked, offline when cached.
+
+`load_from_hub` downloads exactly what loading needs, ``config.json`` and ``model.safetensors`` (never the video
+or anything else), through the Hub cache, so a second load works without network and ``HF_HUB_OFFLINE=1`` is
+honoured. It never unpickles: a repo holding only ``.pt``/``.pkl``/``.bin``/SB3 ``.zip`` checkpoints is refused
+with the reason and the fix, and those files are never downloaded. Both files come from the same commit even if
+the branch moves in between, and each can be pinned to a sha256 digest.
+
+Example:
+    >>> from mario_zoo.hub import load_from_hub
+    >>> model = load_from_hub("mario-zoo/dqn-CartPole-v1", revision="<commit sha>")  # doctest: +SKIP
+    >>> action, _ = model.predict(observation, deterministic=True)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import gymnasium as gym
+import torch
+from huggingface_hub import HfApi, constants, hf_hub_download
+from huggingface_hub import errors as hf_errors
+from stable_baselines3.common.vec_env import VecEnv
+
+import mario_zoo
+from mario_zoo.agents import DQN, checkpoint
+from mario_zoo.hub._compat import check_config, check_env_spaces
+from mario_zoo.hub._files import sha256_of
+from mario_zoo.hub.errors import (
+    ChecksumMismatchError,
+    IncompatibleCheckpointError,
+    MissingFileError,
+    NotCachedError,
+    RepoNotFoundError,
+    RevisionNotFoundError,
+    UnsafeCheckpointError,
+)
+
+NEEDED_FILES = (checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE)
+"""The only files `load_from_hub` downloads."""
+
+PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt", ".joblib", ".zip")
+"""Checkpoint formats that unpickle on load (SB3's ``.zip`` holds pickled data and ``.pth`` files)."""
+
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+def load_from_hub(
+    repo_id: str,
+    *,
+    revision: str | None = None,
+    env: gym.Env | VecEnv | str | None = None,
+    device: torch.device | str = "auto",
+    sha256: Mapping[str, str] | None = None,
+) -> DQN:
+    """Download and load the DQN agent published at ``repo_id``.
+
+    Args:
+        repo_id: ``namespace/name`` of the Hub repo.
+        revision: branch, tag or commit sha; defaults to ``main``. Pin a commit sha for reproducible loads.
+        env: env to attach (a gymnasium Env, an SB3 VecEnv or an env id); its spaces must match the agent's.
+            ``None`` gives a model for ``predict`` only.
+        device: torch device for the networks (``"auto"`` picks CUDA when available).
+        sha256: expected hex digests by file name (``config.json``, ``model.safetensors``); a downloaded or
+            cached file with another digest is refused and dropped from the cache.
+
+    Raises:
+        RepoNotFoundError, RevisionNotFoundError, MissingFileError: nothing loadable at that address.
+        UnsafeCheckpointError: the repo only offers pickle-based checkpoints.
+        NotCachedError: the Hub is unreachable (or ``HF_HUB_OFFLINE=1``) and the files are not cached.
+        ChecksumMismatchError: a file does not match its pinned digest.
+        IncompatibleCheckpointError: the config is not a mario-zoo DQN config of a format version we read.
+        SpaceMismatchError: ``env`` does not fit the agent.
+    """
+    pins = _check_pins(sha256)
+    config_path = _download(repo_id, checkpoint.CONFIG_FILE, revision, pins)
+    # Fetch the weights from the commit the config came from, even if the branch moved since.
+    snapshot = Path(config_path).parent
+    commit = snapshot.name if _COMMIT.match(snapshot.name) else revision
+    where = f"{repo_id}@{commit or 'main'}"
+    try:
+        config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        _refuse_if_only_pickles(repo_id, commit)
+        raise IncompatibleCheckpointError(
+            f"config.json of {where} is not valid JSON ({error}); the repo is not a mario-zoo agent."
+        ) from error
+    if not isinstance(config, dict) or "format_version" not in config:
+        _refuse_if_only_pickles(repo_id, commit)
+    check_config(config, f"config.json of {where}")
+    _download(repo_id, checkpoint.MODEL_FILE, commit, pins)
+    if isinstance(env, str):
+        env = gym.make(env)
+    if env is not None:
+        check_env_spaces(env, config, where)
+    return DQN.load(snapshot, env=env, device=device)
+
+
+def _check_pins(sha256: Mapping[str, str] | None) -> dict[str, str]:
+    pins = dict(sha256 or {})
+    for name, digest in pins.items():
+        if name not in NEEDED_FILES:
+            raise ValueError(
+                f"sha256 pins files that load_from_hub downloads ({', '.join(NEEDED_FILES)}); got {name!r}."
+            )
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            raise ValueError(f"sha256[{name!r}] must be 64 hex digits, got {digest!r}.")
+    return {name: digest.lower() for name, digest in pins.items()}
+
+
+def _download(repo_id: str, filename: str, revision: str | None, pins: Mapping[str, str]) -> str:
+    """``hf_hub_download`` with its errors translated, then the pinned digest (if any) checked."""
+    where = f"{repo_id}@{revision or 'main'}"
+    try:
+        path = hf_hub_download(
+            repo_id, filename, revision=revision, library_name="mario-zoo", library_version=mario_zoo.__version__
+        )
+    except hf_errors.RepositoryNotFoundError as error:
+        raise RepoNotFoundError(
+            f"No model repo {repo_id!r} on the Hub at {constants.ENDPOINT}. Check the id (namespace/name, as in "
+            "the repo's URL); for a private repo, log in (`hf auth login`) or set HF_TOKEN."
+        ) from error
+    except hf_errors.RevisionNotFoundError as error:
+        raise RevisionNotFoundError(
+            f"{repo_id} has no revision {revision!r}. Pass a branch, a tag or a commit sha of the repo "
+            f"(HfApi().list_repo_commits({repo_id!r}) lists the commits), or omit revision for 'main'."
+        ) from error
+    except hf_errors.RemoteEntryNotFoundError as error:
+        _refuse_if_only_pickles(repo_id, revision)
+        raise MissingFileError(
+            f"{where} has no {filename}. A mario-zoo agent repo holds {' and '.join(NEEDED_FILES)}, as "
+            "written by mario_zoo.hub.push_to_hub; check the repo id and revision."
+        ) from error
+    except hf_errors.LocalEntryNotFoundError as error:
+        raise NotCachedError(_not_cached_message(where, filename)) from error
+    expected = pins.get(filename)
+    if expected is not None:
+        _verify(Path(path), expected, f"{filename} of {where}")
+    return path
+
+
+def _not_cached_message(where: str, filename: str) -> str:
+    if constants.is_offline_mode():
+        return (
+            f"HF_HUB_OFFLINE=1 is set and {filename} of {where} is not in the Hub cache ({constants.HF_HUB_CACHE}). "
+            "Load it once with network access (unset HF_HUB_OFFLINE) to cache it, or point HF_HUB_CACHE at a "
+            "cache that holds it."
+        )
+    return (
+        f"Could not reach the Hub at {constants.ENDPOINT} to download {filename} of {where}, and it is not in the "
+        f"Hub cache ({constants.HF_HUB_CACHE}). Check your network connection (and HF_ENDPOINT), then retry."
+    )
+
+
+def _verify(path: Path, expected: str, what: str) -> None:
+    actual = sha256_of(path)
+    if actual == expected:
+        return
+    # Drop the bad copy (the snapshot link and the blob it points to) so that the next attempt downloads afresh.
+    blob = path.resolve()
+    path.unlink(missing_ok=True)
+    blob.unlink(missing_ok=True)
+    raise ChecksumMismatchError(
+        f"{what} has sha256 {actual}, but {expected} was pinned: the file was corrupted in storage or in "
+        "transit, or the repo changed. The bad copy was removed from the cache. Load again to re-download it; "
+        "if the digest still differs, check that the pin matches the revision you load."
+    )
+
+
+def _refuse_if_only_pickles(repo_id: str, revision: str | None) -> None:
+    """Raise `UnsafeCheckpointError` if the repo offers pickle-based checkpoints but no safetensors weights."""
+    try:
+        files = HfApi().list_repo_files(repo_id, revision=revision)
+    except (hf_errors.HfHubHTTPError, hf_errors.OfflineModeIsEnabled):
+        return  # cannot tell; the caller reports the missing file
+    pickles = sorted(name for name in files if name.lower().endswith(PICKLE_SUFFIXES))
+    if pickles and checkpoint.MODEL_FILE not in files:
+        raise UnsafeCheckpointError(
+            f"{repo_id}@{revision or 'main'} only has pickle-based checkpoints ({', '.join(pickles)}), no "
+            f"{checkpoint.MODEL_FILE}. mario-zoo never loads pickle files: unpickling runs whatever code the "
+            "file's author put in it. Ask the author to publish safetensors weights (mario_zoo.hub.push_to_hub "
+            "does), or convert the checkpoint yourself inside a sandbox you trust and re-save it with "
+            "model.save(...)."
+        )
