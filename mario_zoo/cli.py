@@ -1,4 +1,13 @@
-"""The ``mario-zoo`` command line.
+"""The ``mario-zoo`` command line: train, evaluate, watch, record, plot and share DQN agents.
+
+Each verb is a ``_cmd_<verb>`` function over the library (:mod:`mario_zoo.training`, :mod:`mario_zoo.evaluation`,
+:mod:`mario_zoo.video`, :mod:`mario_zoo.plotting`, :mod:`mario_zoo.hub`); torch, SB3 and huggingface_hub are
+imported inside the verbs that need them, so ``--help`` and ``envs`` answer at once.
+
+Exit codes: 0 done; 1 the work could not be done (the Hub refused, a checkpoint is unreadable, ``enjoy`` found
+no display); 2 bad input (unknown verb, preset, env ID or ``--hp`` key, malformed value, missing run folder),
+reported in one line that names the valid choices, before anything is written; 130 interrupted with Ctrl-C
+(``train`` saves a checkpoint first).
 
 Example:
     >>> main(["envs"])  # doctest: +ELLIPSIS
@@ -9,20 +18,218 @@ Example:
     <BLANKLINE>
     Options (gym.make kwargs, defaults): actions='simple', frame_skip=4, size=84, stack=4, noop_max=0, stall_steps=None, reward_clip=None, reward_scale=1.0
     0
+    >>> parse_assignments(["learning_rate=1e-3", "double_q=true", "policy_kwargs={net_arch: [32, 32]}"], "--hp")
+    {'learning_rate': 0.001, 'double_q': True, 'policy_kwargs': {'net_arch': [32, 32]}}
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from mario_zoo import __version__
 from mario_zoo.envs import DEFAULT_OPTIONS, ENV_IDS, parse_env_id
 
+if TYPE_CHECKING:
+    from mario_zoo.sources import AgentSource, LoadedAgent
+    from mario_zoo.training import TrainingOutcome
+
 EPILOG = """examples:
-  mario-zoo envs          list the registered MarioDQN IDs and their gym.make options
-  mario-zoo --version
+  mario-zoo train                                    CartPole-v1 with the cartpole-fast preset (~30 s on a CPU)
+  mario-zoo train --preset mario --steps 2e6         Super Mario Bros World 1-1
+  mario-zoo evaluate runs/CartPole-v1_dqn_s0_20250101-120000 --episodes 20
+  mario-zoo record runs/CartPole-v1_dqn_s0_20250101-120000 --out replay.gif
+  mario-zoo plot runs/ --out curves.png              every run in runs/, seeds averaged
+  mario-zoo push runs/CartPole-v1_dqn_s0_20250101-120000 your-name/dqn-CartPole-v1
+  mario-zoo pull your-name/dqn-CartPole-v1
+  mario-zoo compare --env CartPole-v1 --seeds 0-9 --workers 2   ours vs SB3's DQN, matched settings
+
+Run `mario-zoo VERB --help` for a verb's options. Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted.
 """
+
+TRAIN_EPILOG = """examples:
+  mario-zoo train                                          cartpole-fast preset on CartPole-v1
+  mario-zoo train --preset cartpole-tutorial --seed 1      the PyTorch tutorial's exact settings
+  mario-zoo train --env MarioDQN-1-2-v0 --steps 1e6 --device cuda
+  mario-zoo train --hp learning_rate=5e-4 batch_size=128 "policy_kwargs={net_arch: [128, 128]}"
+  mario-zoo train --env MarioDQN-v0 --env-kwargs actions=right_only stall_steps=200
+  mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000       after a crash or Ctrl-C
+  mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000 --steps 100000   train further
+
+The run folder gets: run.json (settings), checkpoint.zip (every --save-freq steps, atomic), model/ (final
+agent), monitor.csv (episodes), progress.csv and tensorboard/ (SB3 logs), results.json (final evaluation) and
+learning_curve.png (episode return and its 100-episode mean).
+"""
+
+EVALUATE_EPILOG = """examples:
+  mario-zoo evaluate runs/CartPole-v1_dqn_s0_20250101-120000
+  mario-zoo evaluate runs/MarioDQN-v0_dqn_s0_20250101-120000 --episodes 30 --epsilon 0.05
+  mario-zoo evaluate hub:your-name/dqn-CartPole-v1 --json > results.json
+
+AGENT is a run folder, a checkpoint (directory or .zip) or hub:owner/name[@revision]. Mario evaluations start
+each episode with 0..30 random no-ops (--noop-max) and also report how far Mario got (x_pos) and the flag rate.
+"""
+
+ENJOY_EPILOG = """examples:
+  mario-zoo enjoy runs/MarioDQN-v0_dqn_s0_20250101-120000
+  mario-zoo enjoy hub:your-name/dqn-CartPole-v1 --episodes 3 --scale 1
+
+Opens a window (pygame) and plays in real time. Without a display (DISPLAY/WAYLAND_DISPLAY unset, e.g. over
+ssh) it says so, points to `mario-zoo record`, and exits with code 1.
+"""
+
+RECORD_EPILOG = """examples:
+  mario-zoo record runs/CartPole-v1_dqn_s0_20250101-120000                  -> <run>/replay.mp4
+  mario-zoo record runs/MarioDQN-v0_dqn_s0_20250101-120000 --out mario.gif --stride 2
+  mario-zoo record hub:your-name/dqn-CartPole-v1 --episodes 3 --out cartpole.mp4
+
+The extension picks the format: .mp4 (H.264) or .gif. Each episode gives one frame per step plus its first.
+"""
+
+PLOT_EPILOG = """examples:
+  mario-zoo plot runs/CartPole-v1_dqn_s0_20250101-120000 --out curve.png
+  mario-zoo plot runs/ --out curves.png                      every run in runs/
+  mario-zoo plot runs/*_s0_* runs/*_s1_* --x episodes --window 20
+
+Runs that differ only in their seed are drawn as one curve: the mean, with a band of +/- one standard deviation.
+"""
+
+PUSH_EPILOG = """examples:
+  mario-zoo push runs/CartPole-v1_dqn_s0_20250101-120000 your-name/dqn-CartPole-v1
+  mario-zoo push runs/MarioDQN-v0_dqn_s0_20250101-120000 your-name/dqn-MarioDQN-v0 --episodes 20 --private
+
+Evaluates the agent, writes its model card, records replay.mp4 and uploads everything in one commit. Needs a
+token with write access: `hf auth login` or HF_TOKEN.
+"""
+
+PULL_EPILOG = """examples:
+  mario-zoo pull your-name/dqn-CartPole-v1                        -> models/dqn-CartPole-v1/
+  mario-zoo pull your-name/dqn-CartPole-v1 --revision 3f2c9a1e... --out cartpole-agent
+
+Downloads only config.json and model.safetensors (never pickles), through the Hub cache, so it works offline
+once cached. The folder it writes is a checkpoint: evaluate, record or enjoy it.
+"""
+
+
+COMPARE_EPILOG = """examples:
+  mario-zoo compare                                            CartPole-v1, 50k steps, seeds 0-9
+  mario-zoo compare --env CartPole-v1 --steps 2e4 --seeds 0,3,5 --workers 2 --out compare/cartpole
+  mario-zoo compare --env MarioDQN-v0 --steps 2e4 --seeds 0-1 --hp learning_starts=5000 target_update_interval=1000
+
+Trains mario_zoo's DQN and SB3's DQN with the same settings (the cartpole-rlzoo preset for CartPole-v1, the mario
+preset for MarioDQN levels; what SB3 cannot do, such as double or dueling DQN, is off in both and listed), on the
+same seeds, one process per run, and evaluates both alike. The out folder gets compare.md (results table and the
+settings mapping), learning_curves.png (mean +/- std over seeds), compare.json (every number) and runs/.
+"""
+
+
+class UsageError(Exception):
+    """Bad input: reported in one line, exit code 2, nothing written."""
+
+
+class CommandError(Exception):
+    """The work could not be done: reported in one line, exit code 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors, raw-text epilogs, and epilogs computed only when help is shown."""
+
+    def __init__(self, *args: Any, lazy_epilog: Callable[[], str] | None = None, **kwargs: Any):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._lazy_epilog = lazy_epilog
+
+    def format_help(self) -> str:
+        if self._lazy_epilog is not None:
+            self.epilog = self._lazy_epilog()
+        return super().format_help()
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def parse_assignments(items: list[str], option: str) -> dict[str, Any]:
+    """``KEY=VALUE`` strings to a dict; values are YAML (numbers, ``true``, ``null``, ``[64, 64]``, ``{a: 1}``)."""
+    parsed = {}
+    for item in items:
+        key, separator, text = item.partition("=")
+        if not separator or not key.strip():
+            raise ValueError(f"{option} expects KEY=VALUE, got {item!r}.")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            reason = str(error).splitlines()[0]
+            raise ValueError(f"Malformed value in {option} {item!r}: {reason}.") from None
+        if isinstance(value, str):
+            # YAML 1.1 reads "1e-3" (no dot) as a string; a number is what anyone typing it means.
+            with suppress(ValueError):
+                value = float(value)
+        parsed[key.strip()] = value
+    return parsed
+
+
+def _count(text: str) -> int:
+    """An argparse type for step counts: ``50000``, ``50_000`` or ``5e4``."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number such as 50000 or 5e4, got {text!r}") from None
+    if not value.is_integer() or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(value)
+
+
+def _epsilon(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+@contextmanager
+def _bad_input() -> Iterator[None]:
+    """Turn the library's validation errors into a `UsageError` (exit code 2)."""
+    try:
+        yield
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        raise UsageError(" ".join(str(error).split())) from error
+
+
+def _load_agent(source: AgentSource, device: str) -> LoadedAgent:
+    from mario_zoo.hub import HubError
+    from mario_zoo.sources import load_agent
+
+    try:
+        return load_agent(source, device=device)
+    except (HubError, ValueError, OSError) as error:
+        raise CommandError(f"cannot load {source}: {' '.join(str(error).split())}") from error
+
+
+def _parse_source(text: str) -> AgentSource:
+    from mario_zoo.sources import parse_source
+
+    with _bad_input():
+        return parse_source(text)
+
+
+# -- verbs ---------------------------------------------------------------------------------------------------
 
 
 def _cmd_envs(_: argparse.Namespace) -> int:
@@ -34,29 +241,442 @@ def _cmd_envs(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from mario_zoo import training
+    from mario_zoo.runs import RunFolder, default_run_path
+
+    if args.resume is not None:
+        given = {"--preset": args.preset, "--env": args.env, "--hp": args.hp, "--env-kwargs": args.env_kwargs}
+        given |= {"--seed": args.seed, "--out": args.out, "--save-freq": args.save_freq}
+        conflicting = [flag for flag, value in given.items() if value is not None]
+        if conflicting:
+            raise UsageError(
+                f"--resume continues a run with the settings in its run.json; drop {', '.join(conflicting)} (only "
+                "--steps, --device, --eval-episodes, --threads and --no-progress can change)."
+            )
+        with _bad_input():
+            plan = training.plan_resume(
+                args.resume, steps=args.steps, device=args.device, eval_episodes=args.eval_episodes
+            )
+        training.configure_torch_threads(plan.config, args.threads)
+        where = f"step {plan.start:,}" if plan.start else "the start (it was stopped before its first checkpoint)"
+        print(f"Resuming {plan.run.path} from {where} to {plan.config.total_timesteps:,} steps.")
+        return _report_training(training.resume(plan, progress=args.progress))
+
+    with _bad_input():
+        config = training.plan_run(
+            preset=args.preset,
+            env_id=args.env,
+            overrides=parse_assignments(args.hp or [], "--hp"),
+            env_kwargs=parse_assignments(args.env_kwargs or [], "--env-kwargs"),
+            seed=0 if args.seed is None else args.seed,
+            steps=args.steps,
+            device=args.device or "auto",
+            save_freq=args.save_freq or training.DEFAULT_SAVE_FREQ,
+            eval_episodes=10 if args.eval_episodes is None else args.eval_episodes,
+            command=["mario-zoo", *args.argv],
+        )
+        out = Path(args.out) if args.out else default_run_path(config.env_id, config.seed)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise ValueError(f"{out} already exists; continue it with --resume {out}, or choose another --out.")
+        model = training.build_model(config)
+    training.configure_torch_threads(config, args.threads)
+    overrides = "".join(f" {key}={value}" for key, value in config.overrides.items())
+    print(
+        f"Training DQN on {config.env_id} for {config.total_timesteps:,} steps: preset {config.preset}{overrides}, "
+        f"seed {config.seed}, device {model.device}. Run folder: {out}"
+    )
+    return _report_training(training.train(RunFolder(out), config, model, progress=args.progress))
+
+
+def _report_training(outcome: TrainingOutcome) -> int:
+    run = outcome.run
+    steps = outcome.num_timesteps - outcome.start
+    if outcome.interrupted:
+        print(
+            f"\nInterrupted at step {outcome.num_timesteps:,}; the checkpoint is saved. Continue with: "
+            f"mario-zoo train --resume {run.path}"
+        )
+        return 130
+    print(f"Trained {steps:,} steps in {outcome.seconds:.1f} s ({steps / max(outcome.seconds, 1e-9):,.0f} steps/s).")
+    if outcome.evaluation is not None:
+        print(f"Final evaluation: {outcome.evaluation.summary()}")
+    print(f"Run folder: {run.path}")
+    print(f"  final agent      {run.model}/")
+    print(f"  learning curve   {run.learning_curve}")
+    if outcome.evaluation is not None:
+        print(f"  evaluation       {run.results}")
+    print(f"  logs             {run.progress.name}, {run.monitor.name}, {run.tensorboard.name}/ in the run folder")
+    print(f"  checkpoint       {run.checkpoint}")
+    print(f"Watch it: mario-zoo record {run.path} --out replay.gif")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from mario_zoo.evaluation import evaluate, evaluation_env_kwargs
+
+    source = _parse_source(args.agent)
+    agent = _load_agent(source, args.device)
+    with _bad_input():
+        env_kwargs = evaluation_env_kwargs(agent.env_id, agent.env_kwargs, args.noop_max)
+    evaluation = evaluate(
+        agent.model, agent.env_id, env_kwargs, n_episodes=args.episodes, epsilon=args.epsilon, seed=args.seed
+    )
+    if args.json:
+        print(json.dumps({"agent": str(source), **evaluation.to_dict()}, indent=2, sort_keys=True))
+    else:
+        print(f"{source}\n{evaluation.summary()}")
+    return 0
+
+
+def _cmd_enjoy(args: argparse.Namespace) -> int:
+    from mario_zoo.video import has_display, show
+
+    source = _parse_source(args.agent)
+    if not has_display():
+        print(
+            "mario-zoo enjoy: no display (DISPLAY and WAYLAND_DISPLAY are unset), so no window can open. Record a "
+            f"video instead: mario-zoo record {source} --out replay.mp4",
+            file=sys.stderr,
+        )
+        return 1
+    agent = _load_agent(source, args.device)
+    replay = show(
+        agent.model,
+        agent.env_id,
+        _viewing_kwargs(agent),
+        episodes=args.episodes,
+        seed=args.seed,
+        epsilon=args.epsilon,
+        fps=args.fps,
+        scale=args.scale,
+    )
+    print(f"{source} on {agent.env_id}: {replay.summary()}")
+    return 0
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from mario_zoo.video import check_video_path, record
+
+    source = _parse_source(args.agent)
+    default = Path(source.location) / "replay.mp4" if source.kind == "run" else Path("replay.mp4")
+    with _bad_input():
+        out = check_video_path(args.out or default)
+    agent = _load_agent(source, args.device)
+    replay = record(
+        agent.model,
+        agent.env_id,
+        _viewing_kwargs(agent),
+        out,
+        episodes=args.episodes,
+        seed=args.seed,
+        epsilon=args.epsilon,
+        fps=args.fps,
+        stride=args.stride,
+        max_frames=args.max_frames,
+    )
+    print(f"Wrote {out}: {source} on {agent.env_id}, {replay.summary()}")
+    return 0
+
+
+def _viewing_kwargs(agent: LoadedAgent) -> dict[str, Any]:
+    # The agent sees the env it was trained on; render_mode is chosen by the viewer.
+    return {key: value for key, value in agent.env_kwargs.items() if key != "render_mode"}
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from mario_zoo.plotting import plot_runs
+    from mario_zoo.runs import RunFolder, describe_runs, list_runs, open_run
+
+    with _bad_input():
+        out = Path(args.out)
+        if out.suffix.lower() != ".png":
+            raise ValueError(f"--out must be a .png file, got {str(out)!r}.")
+        runs: list[RunFolder] = []
+        for text in args.runs:
+            path = Path(text)
+            inside = list_runs(path) if not (path / "run.json").exists() else []
+            if path.is_dir() and inside:
+                runs.extend(inside)
+            elif path.is_dir() and not (path / "run.json").exists():
+                raise ValueError(f"{path} is neither a run folder nor a folder of runs. {describe_runs(path.parent)}")
+            else:
+                runs.append(open_run(path))
+        groups = plot_runs(runs, out, window=args.window, x_axis=args.x, title=args.title)
+    print(f"Wrote {out}: {len(runs)} run(s) in {len(groups)} curve(s)")
+    for group in groups:
+        print(f"  {group.label}: final {args.window}-episode mean return {group.final_mean:.1f}")
+    return 0
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from mario_zoo.hub import HubError, push_to_hub
+    from mario_zoo.sources import HUB_PREFIX
+
+    source = _parse_source(args.agent)
+    repo_id = args.repo_id.removeprefix(HUB_PREFIX)
+    _parse_source(f"{HUB_PREFIX}{repo_id}")  # validates the repo id
+    agent = _load_agent(source, "cpu")
+    try:
+        info = push_to_hub(
+            agent.model,
+            repo_id,
+            env_id=args.env,
+            n_eval_episodes=args.episodes,
+            video=args.video,
+            private=args.private,
+            commit_message=args.message,
+        )
+    except HubError as error:
+        raise CommandError(" ".join(str(error).split())) from error
+    print(f"Pushed {source} to {repo_id} in commit {info.oid}: {info.commit_url}")
+    print(f"Load it pinned: mario-zoo pull {repo_id} --revision {info.oid}")
+    return 0
+
+
+def _cmd_pull(args: argparse.Namespace) -> int:
+    from mario_zoo.hub import HubError, load_from_hub
+    from mario_zoo.sources import HUB_PREFIX
+
+    source = _parse_source(args.repo_id if args.repo_id.startswith(HUB_PREFIX) else f"{HUB_PREFIX}{args.repo_id}")
+    revision = args.revision or source.revision
+    out = Path(args.out) if args.out else Path("models") / source.name
+    checkpoint_files = {"config.json", "model.safetensors", "optimizer.safetensors"}
+    if out.exists() and (not out.is_dir() or not {entry.name for entry in out.iterdir()} <= checkpoint_files):
+        raise UsageError(f"{out} exists and is not a checkpoint folder; choose another --out.")
+    try:
+        model = load_from_hub(source.location, revision=revision, device="cpu")
+    except HubError as error:
+        raise CommandError(" ".join(str(error).split())) from error
+    model.save(out, include_optimizer=False)
+    print(f"Saved {source.location}@{revision or 'main'} to {out}/ (config.json, model.safetensors).")
+    print(f"Try it: mario-zoo evaluate {out}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from mario_zoo.compare import plan_compare, run_compare
+
+    with _bad_input():
+        plan = plan_compare(
+            args.env,
+            steps=args.steps,
+            seeds=args.seeds,
+            workers=args.workers,
+            out=args.out,
+            overrides=parse_assignments(args.hp or [], "--hp"),
+            env_kwargs=parse_assignments(args.env_kwargs or [], "--env-kwargs"),
+            eval_freq=args.eval_freq,
+            eval_episodes=args.eval_episodes,
+            final_episodes=args.final_episodes,
+            progress=args.progress,
+            command=["mario-zoo", *args.argv],
+        )
+    runs = len(plan.seeds) * 2
+    print(
+        f"Comparing mario_zoo DQN and SB3 DQN on {plan.settings.env_id} (preset {plan.settings.preset}): "
+        f"{runs} runs of {plan.steps:,} steps, {plan.workers} at a time. Output: {plan.out}"
+    )
+    result = run_compare(plan)
+    print(result.table.read_text(encoding="utf-8"))
+    print(f"Wrote {result.table}, {result.raw}" + (f", {result.plot}" if result.plot is not None else ""))
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------------------
+
+
+def _presets_epilog() -> str:
+    from mario_zoo.agents.presets import load_preset, preset_names
+
+    lines = ["presets (mario_zoo/hyperparams/dqn.yml):"]
+    for name in preset_names():
+        preset = load_preset(name)
+        lines.append(f"  {name:<18} {preset.env_id:<12} {preset.n_timesteps:>10,} steps  {preset.description}")
+    return "\n".join(lines) + "\n\n" + TRAIN_EPILOG
+
+
+def _add_agent_options(parser: argparse.ArgumentParser, *, episodes: int) -> None:
+    parser.add_argument("agent", metavar="AGENT", help="run folder, checkpoint (dir or .zip), or hub:owner/name[@rev]")
+    parser.add_argument("--episodes", type=_positive, default=episodes, help=f"episodes to play (default {episodes})")
+    parser.add_argument("--epsilon", type=_epsilon, help="act randomly with this probability (default: greedy)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the env's first reset (default 0)")
+    parser.add_argument("--device", default="auto", help="torch device for the agent (default auto)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The ``mario-zoo`` argument parser (a sub-parser per verb)."""
+    parser = _Parser(
         prog="mario-zoo",
         description="Super Mario Bros environments, DQN agents and a zoo of trained agents.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mario-zoo {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
     envs = verbs.add_parser(
-        "envs",
-        help="list the registered environment IDs and options",
-        epilog="example:\n  mario-zoo envs",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "envs", help="list the registered environment IDs and options", epilog="example:\n  mario-zoo envs"
     )
     envs.set_defaults(run=_cmd_envs)
+
+    train = verbs.add_parser(
+        "train",
+        help="train a DQN agent into a run folder (progress bar, logs, checkpoints, curve)",
+        description="Train a DQN agent with a preset from mario_zoo/hyperparams/dqn.yml, into a run folder.",
+        lazy_epilog=_presets_epilog,
+    )
+    train.add_argument("--preset", help="hyperparameter preset (default: the quickest one tuned for --env)")
+    train.add_argument("--env", help="Gymnasium env ID (default: the preset's; CartPole-v1 with no preset)")
+    train.add_argument(
+        "--hp", nargs="+", action="extend", metavar="KEY=VALUE", help="override preset hyperparameters (YAML values)"
+    )
+    train.add_argument(
+        "--env-kwargs", nargs="+", action="extend", metavar="KEY=VALUE", help="gym.make keyword arguments"
+    )
+    train.add_argument("--seed", type=int, help="seed of model, env and exploration (default 0)")
+    train.add_argument("--steps", type=_positive, help="env steps to train (default: the preset's n_timesteps)")
+    train.add_argument("--device", help="torch device: auto (default), cpu, cuda, cuda:1, mps")
+    train.add_argument("--out", metavar="DIR", help="run folder (default runs/<env>_dqn_s<seed>_<YYYYmmdd-HHMMSS>)")
+    train.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its last checkpoint")
+    train.add_argument("--save-freq", type=_positive, metavar="N", help="checkpoint every N env steps (default 10,000)")
+    train.add_argument(
+        "--eval-episodes", type=_count, metavar="N", help="final evaluation episodes (default 10; 0: none)"
+    )
+    train.add_argument("--threads", type=_positive, help="torch CPU threads (default: 1 for MLP policies on CPU)")
+    train.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=True, help="show the progress bar (default on)"
+    )
+    train.set_defaults(run=_cmd_train)
+
+    evaluate = verbs.add_parser(
+        "evaluate",
+        help="evaluate an agent: mean +/- std return (Mario: x_pos, flag rate)",
+        description="Play N episodes with an agent and report the mean and std of their returns.",
+        epilog=EVALUATE_EPILOG,
+    )
+    _add_agent_options(evaluate, episodes=10)
+    evaluate.add_argument("--noop-max", type=_count, help="Mario only: random no-ops at each start (default 30)")
+    evaluate.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    evaluate.set_defaults(run=_cmd_evaluate)
+
+    enjoy = verbs.add_parser(
+        "enjoy",
+        help="watch an agent play in a window",
+        description="Watch an agent play, live, in a window.",
+        epilog=ENJOY_EPILOG,
+    )
+    _add_agent_options(enjoy, episodes=1)
+    enjoy.add_argument("--fps", type=float, help="playback speed (default: real time)")
+    enjoy.add_argument("--scale", type=_positive, default=2, help="window size as a multiple of the frame (default 2)")
+    enjoy.set_defaults(run=_cmd_enjoy)
+
+    record = verbs.add_parser(
+        "record",
+        help="record an agent's episodes as mp4 or gif",
+        description="Record an agent's episodes to a video file.",
+        epilog=RECORD_EPILOG,
+    )
+    _add_agent_options(record, episodes=1)
+    record.add_argument(
+        "--out", metavar="FILE", help="video file, .mp4 or .gif (default <run>/replay.mp4 or replay.mp4)"
+    )
+    record.add_argument("--fps", type=float, help="playback speed (default: real time)")
+    record.add_argument("--stride", type=_positive, default=1, help="keep every N-th frame (default 1)")
+    record.add_argument("--max-frames", type=_positive, default=5000, help="stop after N frames (default 5000)")
+    record.set_defaults(run=_cmd_record)
+
+    plot = verbs.add_parser(
+        "plot",
+        help="plot the learning curves of runs into a PNG",
+        description="Plot the learning curves (mean return of the last episodes) of one or several runs.",
+        epilog=PLOT_EPILOG,
+    )
+    plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders of runs")
+    plot.add_argument("--out", default="learning_curves.png", help="PNG file (default learning_curves.png)")
+    plot.add_argument("--window", type=_positive, default=100, help="episodes per moving average (default 100)")
+    plot.add_argument("--x", choices=("steps", "episodes"), default="steps", help="x axis (default steps)")
+    plot.add_argument("--title", help="figure title (default: the env IDs)")
+    plot.set_defaults(run=_cmd_plot)
+
+    push = verbs.add_parser(
+        "push",
+        help="publish an agent to the Hugging Face Hub",
+        description="Evaluate an agent and upload it with its model card and replay video to a Hub repo.",
+        epilog=PUSH_EPILOG,
+    )
+    push.add_argument("agent", metavar="AGENT", help="run folder or checkpoint (dir or .zip)")
+    push.add_argument("repo_id", metavar="REPO_ID", help="owner/name of the Hub repo (created if missing)")
+    push.add_argument("--episodes", type=_positive, default=10, help="evaluation episodes for the card (default 10)")
+    push.add_argument("--video", action=argparse.BooleanOptionalAction, default=True, help="upload replay.mp4")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.add_argument("--env", help="evaluate on this env ID instead of the training env")
+    push.add_argument("--message", help="commit message")
+    push.set_defaults(run=_cmd_push)
+
+    pull = verbs.add_parser(
+        "pull",
+        help="download an agent from the Hugging Face Hub into a checkpoint folder",
+        description="Download a published agent (safetensors only) into a local checkpoint folder.",
+        epilog=PULL_EPILOG,
+    )
+    pull.add_argument("repo_id", metavar="REPO_ID", help="owner/name[@revision] of the Hub repo")
+    pull.add_argument("--revision", help="branch, tag or commit sha (default main)")
+    pull.add_argument("--out", metavar="DIR", help="checkpoint folder to write (default models/<name>)")
+    pull.set_defaults(run=_cmd_pull)
+
+    compare = verbs.add_parser(
+        "compare",
+        help="train our DQN and SB3's with matched settings on the same seeds, and compare them",
+        description="Compare mario_zoo's DQN with Stable-Baselines3's: same settings, seeds, budget and evaluation.",
+        epilog=COMPARE_EPILOG,
+    )
+    compare.add_argument("--env", default="CartPole-v1", help="CartPole-v1 (default) or a MarioDQN ID")
+    compare.add_argument("--steps", type=_positive, help="env steps per run (default: CartPole 50,000, Mario 20,000)")
+    compare.add_argument("--seeds", help="seeds: a range 0-9, a list 0,3,5, or both (default: CartPole 0-9, Mario 0-1)")
+    compare.add_argument("--workers", type=int, help="runs trained at once, one process each (default: the cores)")
+    compare.add_argument("--out", metavar="DIR", help="output folder (default compare/<env>_<YYYYmmdd-HHMMSS>)")
+    compare.add_argument(
+        "--hp", nargs="+", action="extend", metavar="KEY=VALUE", help="change a matched setting, for both algorithms"
+    )
+    compare.add_argument(
+        "--env-kwargs", nargs="+", action="extend", metavar="KEY=VALUE", help="gym.make keyword arguments"
+    )
+    compare.add_argument("--eval-freq", type=_positive, metavar="N", help="evaluate every N env steps (default 5,000)")
+    compare.add_argument(
+        "--eval-episodes",
+        type=_positive,
+        metavar="N",
+        help="episodes per periodic evaluation (default: CartPole 10, Mario 3)",
+    )
+    compare.add_argument(
+        "--final-episodes",
+        type=_positive,
+        metavar="N",
+        help="episodes of the final evaluation (default: CartPole 100, Mario 10)",
+    )
+    compare.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar per run (default on)"
+    )
+    compare.set_defaults(run=_cmd_compare)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the process exit code (argparse exits with 2 on bad usage)."""
+    """Run the CLI; return the process exit code (argparse itself exits with 2 on bad usage)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    args.argv = argv
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"mario-zoo {args.verb}: error: {error}", file=sys.stderr)
+        return 2
+    except CommandError as error:
+        print(f"mario-zoo {args.verb}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\nmario-zoo {args.verb}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

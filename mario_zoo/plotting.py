@@ -1,0 +1,143 @@
+"""Learning curves as PNG files: one run the way the PyTorch DQN tutorial draws it, or several runs compared.
+
+Figures are drawn on matplotlib's Agg canvas directly (no ``pyplot``), so plotting needs no display and leaves
+the caller's matplotlib backend alone. Every PNG is ``FIGURE_PIXELS`` (960x540) and written atomically.
+
+Example:
+    >>> import tempfile
+    >>> import imageio.v3 as iio
+    >>> episodes = Episodes(np.array([10.0, 20.0, 15.0, 40.0]), np.array([10, 20, 15, 40]))
+    >>> path = save_learning_curve(episodes, Path(tempfile.mkdtemp()) / "curve.png", title="CartPole-v1")
+    >>> iio.imread(path).shape[:2]  # height, width
+    (540, 960)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from mario_zoo.atomic import atomic_target
+from mario_zoo.runs import Episodes, RunFolder
+
+FIGURE_PIXELS = (960, 540)
+"""Width and height of every PNG, in pixels."""
+_DPI = 100
+_GRID_POINTS = 200
+X_AXES = ("steps", "episodes")
+"""What ``plot_runs`` can put on the x axis."""
+
+
+def save_learning_curve(episodes: Episodes, path: str | os.PathLike[str], *, title: str, window: int = 100) -> Path:
+    """The tutorial's plot: each training episode's return, and the mean of the last ``window`` episodes."""
+    figure = _figure()
+    axes = figure.subplots()
+    number = np.arange(1, episodes.returns.size + 1)
+    axes.plot(number, episodes.returns, color="tab:blue", alpha=0.4, linewidth=0.8, label="episode return")
+    axes.plot(number, episodes.rolling_mean(window), color="tab:orange", linewidth=2, label=f"mean of last {window}")
+    axes.set(xlabel="episode", ylabel="return", title=title)
+    axes.legend(loc="upper left")
+    axes.grid(alpha=0.3)
+    return _save(figure, path)
+
+
+@dataclass(frozen=True)
+class CurveGroup:
+    """Runs that differ only in their seed, drawn as one mean curve with a band."""
+
+    label: str
+    """Legend entry."""
+    runs: tuple[RunFolder, ...]
+    """The runs averaged."""
+    final_mean: float
+    """Mean over the runs of their last ``window``-episode mean return."""
+
+
+def plot_runs(
+    runs: Sequence[RunFolder],
+    path: str | os.PathLike[str],
+    *,
+    window: int = 100,
+    x_axis: str = "steps",
+    title: str | None = None,
+) -> list[CurveGroup]:
+    """Plot the ``window``-episode mean return of each run; runs that differ only by seed share one curve: their
+    mean, with a band of +/- one standard deviation across seeds.
+
+    Raises ``ValueError`` if a run has no finished episode yet or ``x_axis`` is not one of ``X_AXES``.
+    """
+    if x_axis not in X_AXES:
+        raise ValueError(f"x_axis must be one of {X_AXES}, got {x_axis!r}.")
+    curves = {}
+    for run in runs:
+        episodes = run.episodes()
+        if episodes.returns.size == 0:
+            raise ValueError(f"Run {run.path} has no finished episode to plot yet.")
+        x = episodes.steps if x_axis == "steps" else np.arange(1, episodes.returns.size + 1)
+        curves[run] = (x.astype(np.float64), episodes.rolling_mean(window))
+    groups = _group_by_settings(runs)
+    several_envs = len({env_id for env_id, _, _ in groups}) > 1
+
+    figure = _figure()
+    axes = figure.subplots()
+    summary = []
+    for env_id, label, members in groups:
+        label = f"{env_id} {label}" if several_envs else label
+        if len(members) == 1:
+            x, y = curves[members[0]]
+            axes.plot(x, y, linewidth=2, label=label)
+            final = float(y[-1])
+        else:
+            # Seeds end at different steps: compare them on the range they all cover.
+            start = max(curves[run][0][0] for run in members)
+            end = max(start, min(curves[run][0][-1] for run in members))
+            grid = np.linspace(start, end, _GRID_POINTS)
+            ys = np.stack([np.interp(grid, *curves[run]) for run in members])
+            mean, std = ys.mean(axis=0), ys.std(axis=0)
+            label = f"{label} ({len(members)} seeds, mean +/- std)"
+            (line,) = axes.plot(grid, mean, linewidth=2, label=label)
+            axes.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+            final = float(np.mean([curves[run][1][-1] for run in members]))
+        summary.append(CurveGroup(label, tuple(members), final))
+    environments = sorted({env_id for env_id, _, _ in groups})
+    axes.set(
+        xlabel="env steps" if x_axis == "steps" else "episode",
+        ylabel=f"mean return of the last {window} episodes",
+        title=title or ", ".join(environments),
+    )
+    axes.legend(loc="upper left")
+    axes.grid(alpha=0.3)
+    _save(figure, path)
+    return summary
+
+
+def _group_by_settings(runs: Sequence[RunFolder]) -> list[tuple[str, str, list[RunFolder]]]:
+    """(env id, label, runs) for each set of runs with the same settings but the seed, in the order first seen."""
+    groups: dict[str, tuple[str, str, list[RunFolder]]] = {}
+    for run in runs:
+        config = run.read_config()
+        settings = json.dumps(
+            [config.env_id, config.preset, config.hyperparameters, config.policy_kwargs, config.env_kwargs],
+            sort_keys=True,
+        )
+        changes = {**config.env_kwargs, **config.overrides}
+        label = " ".join([config.preset, *(f"{key}={value}" for key, value in sorted(changes.items()))])
+        groups.setdefault(settings, (config.env_id, label, []))[2].append(run)
+    return list(groups.values())
+
+
+def _figure() -> Figure:
+    width, height = FIGURE_PIXELS
+    return Figure(figsize=(width / _DPI, height / _DPI), dpi=_DPI, layout="constrained")
+
+
+def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
+    with atomic_target(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=_DPI)
+    return Path(path)

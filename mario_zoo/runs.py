@@ -1,0 +1,301 @@
+"""Run folders: where ``mario-zoo train`` writes everything about one training run, and how it is read back.
+
+::
+
+    runs/<env>_dqn_s<seed>_<YYYYmmdd-HHMMSS>/
+        run.json            what the run was asked to do (env, preset, hyperparameters, seed, step target,
+                            status): all that ``mario-zoo train --resume`` needs
+        checkpoint.zip      the latest training state (weights, optimizer, counters), replaced atomically
+        model/              the final agent, a checkpoint directory (config.json, model.safetensors)
+        monitor.csv         one row per training episode: return ``r``, length ``l``, seconds ``t`` (SB3 Monitor;
+                            Mario runs add the final ``x_pos`` and ``flag_get``)
+        progress.csv        SB3 logger rows (rollout/ep_rew_mean, rollout/exploration_rate, train/loss, ...)
+        tensorboard/        the same logs for ``tensorboard --logdir runs``
+        results.json        the final evaluation (mean/std return, per-episode numbers, protocol)
+        learning_curve.png  episode return and its 100-episode mean
+
+Example:
+    >>> import tempfile
+    >>> run = RunFolder(Path(tempfile.mkdtemp()) / "cartpole")
+    >>> run.write_config(RunConfig(env_id="CartPole-v1", preset="cartpole-fast", policy="MlpPolicy",
+    ...                            total_timesteps=1000, seed=0))
+    >>> open_run(run.path).read_config().total_timesteps
+    1000
+    >>> run.episodes().returns.size  # no episode finished yet
+    0
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mario_zoo.atomic import write_text
+
+RUN_FORMAT_VERSION = 1
+"""Bumped whenever an older mario-zoo could misread a newer ``run.json``."""
+
+RUNS_DIR = Path("runs")
+"""Where runs go unless ``--out`` says otherwise (relative to the working directory)."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The contents of ``run.json``: what a training run was asked to do."""
+
+    env_id: str
+    """Gymnasium ID trained on."""
+    preset: str
+    """Name of the ``dqn.yml`` preset the hyperparameters start from."""
+    policy: str
+    """Policy name passed to the DQN constructor."""
+    total_timesteps: int
+    """Step target of the whole run (a resumed run trains until it is reached)."""
+    seed: int
+    """Seed of the model, the env and exploration."""
+    device: str = "auto"
+    """Torch device asked for."""
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    """DQN keyword arguments: the preset's, with the ``--hp`` overrides applied."""
+    policy_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Network options: the preset's, with a ``--hp policy_kwargs=...`` override applied."""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """``gym.make`` keyword arguments of the training env."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """The ``--hp`` overrides as given, for the record."""
+    save_freq: int = 10_000
+    """Env steps between checkpoints."""
+    eval_episodes: int = 10
+    """Episodes of the final evaluation (0 = none)."""
+    command: list[str] = field(default_factory=list)
+    """The command line that started the run."""
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    """When the run started (UTC, ISO 8601)."""
+    status: str = "running"
+    """``"running"`` (or killed), ``"interrupted"`` (Ctrl-C, checkpoint saved) or ``"finished"``."""
+    format_version: int = RUN_FORMAT_VERSION
+    """Version of this file's layout."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Inverse of :meth:`to_dict`; refuses files written by a newer mario-zoo."""
+        version = data.get("format_version")
+        if not isinstance(version, int) or version > RUN_FORMAT_VERSION:
+            raise ValueError(
+                f"run.json has format_version {version!r}; this mario-zoo reads versions <= {RUN_FORMAT_VERSION}. "
+                "Upgrade mario-zoo (pip install -U mario-zoo) to resume this run."
+            )
+        known = {item.name for item in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass(frozen=True)
+class Episodes:
+    """The training episodes of a run, in the order they finished."""
+
+    returns: np.ndarray
+    """Undiscounted return of each episode."""
+    lengths: np.ndarray
+    """Length of each episode in env steps."""
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Env steps done when each episode ended (episodes cut short by a resume are not counted)."""
+        return np.cumsum(self.lengths)
+
+    def rolling_mean(self, window: int = 100) -> np.ndarray:
+        """Mean return of the last ``window`` episodes (fewer at the start), as the PyTorch tutorial plots it.
+
+        Example:
+            >>> Episodes(np.array([1.0, 3.0, 5.0]), np.array([1, 1, 1])).rolling_mean(2)
+            array([1., 2., 4.])
+        """
+        sums = np.cumsum(np.concatenate([[0.0], self.returns]))
+        ends = np.arange(1, self.returns.size + 1)
+        starts = np.maximum(ends - window, 0)
+        return (sums[ends] - sums[starts]) / (ends - starts)
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """The files of one run folder (see the module docstring)."""
+
+    path: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.path / "checkpoint.zip"
+
+    @property
+    def model(self) -> Path:
+        return self.path / "model"
+
+    @property
+    def monitor(self) -> Path:
+        return self.path / "monitor.csv"
+
+    @property
+    def progress(self) -> Path:
+        return self.path / "progress.csv"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.path / "tensorboard"
+
+    @property
+    def results(self) -> Path:
+        return self.path / "results.json"
+
+    @property
+    def learning_curve(self) -> Path:
+        return self.path / "learning_curve.png"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def read_config(self) -> RunConfig:
+        """The run's ``run.json``."""
+        return RunConfig.from_dict(json.loads(self.config_file.read_text(encoding="utf-8")))
+
+    def write_config(self, config: RunConfig) -> None:
+        """Write ``run.json`` atomically (creating the folder)."""
+        write_text(self.config_file, json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
+
+    def latest_agent(self) -> Path | None:
+        """The final model if training finished, else the latest checkpoint, else ``None``."""
+        if (self.model / "config.json").is_file():
+            return self.model
+        return self.checkpoint if self.checkpoint.is_file() else None
+
+    def episodes(self) -> Episodes:
+        """The episodes logged in ``monitor.csv`` (none if it does not exist yet)."""
+        rows = [_parse_monitor_row(line) for line in _monitor_rows(self.monitor)]
+        rows = [row for row in rows if row is not None]
+        return Episodes(
+            returns=np.array([row[0] for row in rows], dtype=np.float64),
+            lengths=np.array([row[1] for row in rows], dtype=np.int64),
+        )
+
+    def truncate_logs(self, num_timesteps: int) -> int:
+        """Drop log rows written after the checkpoint at ``num_timesteps``; returns the episodes kept.
+
+        A run killed after its last checkpoint has logged episodes and SB3 logger rows that the checkpoint does
+        not know about; the resumed run replays those steps, so their rows go, and the logs stay one history.
+        """
+        kept = 0
+        if self.monitor.is_file():
+            header, rows = _split_monitor(self.monitor)
+            lines = []
+            steps = 0
+            for line in rows:
+                row = _parse_monitor_row(line)
+                if row is None:  # the half-written last line of a killed process
+                    continue
+                steps += row[1]
+                if steps > num_timesteps:
+                    break
+                lines.append(line)
+            kept = len(lines)
+            write_text(self.monitor, "".join(header + lines))
+        if self.progress.is_file():
+            write_text(self.progress, _truncate_progress(self.progress.read_text(encoding="utf-8"), num_timesteps))
+        return kept
+
+
+def open_run(path: str | os.PathLike[str]) -> RunFolder:
+    """The run folder at ``path``; a missing folder or ``run.json`` raises ``FileNotFoundError`` naming the runs
+    that do exist next to it."""
+    run = RunFolder(Path(path))
+    if run.config_file.is_file():
+        return run
+    if run.path.is_dir():
+        raise FileNotFoundError(f"{run.path} is not a mario-zoo run folder (it has no run.json).")
+    raise FileNotFoundError(f"No run folder {str(run.path)!r}. {describe_runs(run.path.parent)}")
+
+
+def list_runs(parent: str | os.PathLike[str]) -> list[RunFolder]:
+    """The run folders directly inside ``parent``, sorted by name."""
+    folder = Path(parent)
+    if not folder.is_dir():
+        return []
+    return [RunFolder(entry) for entry in sorted(folder.iterdir()) if (entry / "run.json").is_file()]
+
+
+def describe_runs(parent: str | os.PathLike[str]) -> str:
+    """One sentence naming the runs in ``parent``, for error messages."""
+    runs = list_runs(parent)
+    where = str(parent) if str(parent) not in ("", ".") else "the current folder"
+    if not runs:
+        return f"There are no runs in {where}; start one with `mario-zoo train`."
+    return f"Runs in {where}: {', '.join(run.name for run in runs)}."
+
+
+def default_run_path(env_id: str, seed: int, now: float | None = None) -> Path:
+    """``runs/<env>_dqn_s<seed>_<YYYYmmdd-HHMMSS>``, rl-zoo-style: env, algorithm, seed and start time.
+
+    Example:
+        >>> default_run_path("CartPole-v1", 3, now=0.0).as_posix()[:25]
+        'runs/CartPole-v1_dqn_s3_1'
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
+    return RUNS_DIR / f"{env_id}_dqn_s{seed}_{stamp}"
+
+
+def _split_monitor(path: Path) -> tuple[list[str], list[str]]:
+    """(the ``#{json}`` and CSV header lines, the row lines) of a Monitor file."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    header_end = 0
+    while header_end < len(lines) and (lines[header_end].startswith("#") or lines[header_end].startswith("r,")):
+        header_end += 1
+    return lines[:header_end], lines[header_end:]
+
+
+def _monitor_rows(path: Path) -> list[str]:
+    return _split_monitor(path)[1] if path.is_file() else []
+
+
+def _parse_monitor_row(line: str) -> tuple[float, int] | None:
+    """(return, length) of a Monitor row ``r,l,t``; ``None`` for a truncated or malformed line."""
+    if not line.endswith("\n"):
+        return None
+    fields = line.strip().split(",")
+    try:
+        return float(fields[0]), int(fields[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _truncate_progress(text: str, num_timesteps: int) -> str:
+    """Keep the SB3 logger rows up to ``num_timesteps`` (and drop a half-written last line)."""
+    if not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or "time/total_timesteps" not in rows[0]:
+        return text
+    column = rows[0].index("time/total_timesteps")
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow(rows[0])
+    for row in rows[1:]:
+        if len(row) == len(rows[0]) and row[column] and int(float(row[column])) <= num_timesteps:
+            writer.writerow(row)
+    return output.getvalue()

@@ -1,0 +1,131 @@
+"""Where an agent comes from: a run folder, a checkpoint, or a Hub repo, named by one command-line argument.
+
+=============================  ==================================================================================
+argument                       agent
+=============================  ==================================================================================
+``runs/<name>``                the run's final ``model/``, or its latest ``checkpoint.zip`` while it still trains
+``path/to/checkpoint``         a checkpoint directory (``config.json`` + ``model.safetensors``) or its ``.zip``
+``hub:owner/name[@revision]``  a Hub repo, through :func:`mario_zoo.hub.load_from_hub` (cached, offline when cached)
+=============================  ==================================================================================
+
+A Hub repo needs the ``hub:`` prefix: ``owner/name`` alone is read as a local path, so a mistyped run folder is
+reported as missing instead of being looked up on the network.
+
+Example:
+    >>> parse_source("hub:mario-zoo/dqn-CartPole-v1@main")
+    AgentSource(kind='hub', location='mario-zoo/dqn-CartPole-v1', revision='main')
+    >>> parse_source("runs/typo")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: No run folder or checkpoint at 'runs/typo'. ... For a Hub repo write hub:runs/typo.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from mario_zoo.runs import describe_runs, open_run
+
+if TYPE_CHECKING:
+    from mario_zoo.agents import DQN
+
+HUB_PREFIX = "hub:"
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class AgentSource:
+    """A parsed agent argument."""
+
+    kind: Literal["run", "checkpoint", "hub"]
+    """What the argument names."""
+    location: str
+    """The folder or file (run, checkpoint), or the repo id (hub)."""
+    revision: str | None = None
+    """Hub branch, tag or commit (``None``: ``main``)."""
+
+    @property
+    def name(self) -> str:
+        """A short name for files and labels: the run folder's, checkpoint's or repo's last part."""
+        return Path(self.location).stem if self.kind != "hub" else self.location.split("/")[-1]
+
+    def __str__(self) -> str:
+        if self.kind == "hub":
+            return f"{HUB_PREFIX}{self.location}" + (f"@{self.revision}" if self.revision else "")
+        return self.location
+
+
+@dataclass(frozen=True)
+class LoadedAgent:
+    """An agent ready to act, and the env it was trained on."""
+
+    model: DQN
+    """The agent."""
+    env_id: str
+    """Gymnasium ID of its training env."""
+    env_kwargs: dict[str, Any]
+    """``gym.make`` kwargs of its training env."""
+    source: AgentSource
+    """Where it came from."""
+    path: Path | None
+    """The checkpoint it was read from (``None`` for a Hub repo)."""
+
+
+def parse_source(text: str) -> AgentSource:
+    """Parse an agent argument; a local one must exist. Raises a one-line ``ValueError`` otherwise."""
+    if text.startswith(HUB_PREFIX):
+        repo_id, _, revision = text[len(HUB_PREFIX) :].partition("@")
+        if not _REPO_ID.match(repo_id):
+            raise ValueError(f"{text!r} is not a Hub repo: write hub:owner/name or hub:owner/name@revision.")
+        return AgentSource("hub", repo_id, revision or None)
+    path = Path(text)
+    if (path / "run.json").is_file():
+        return AgentSource("run", text)
+    if (path / "config.json").is_file() or (path.is_file() and path.suffix == ".zip"):
+        return AgentSource("checkpoint", text)
+    if path.is_dir():
+        raise ValueError(f"{text} is neither a run folder (run.json) nor a checkpoint (config.json).")
+    hint = f" For a Hub repo write hub:{text}." if _REPO_ID.match(text) else ""
+    raise ValueError(f"No run folder or checkpoint at {text!r}. {describe_runs(path.parent)}{hint}")
+
+
+def load_agent(source: AgentSource, device: str = "auto") -> LoadedAgent:
+    """Load the agent ``source`` names, with the env id and kwargs it was trained with.
+
+    Raises ``ValueError`` for a run without a checkpoint yet, and the Hub's errors
+    (:class:`mario_zoo.hub.HubError`) for a Hub repo that cannot be loaded.
+    """
+    from mario_zoo.agents import DQN, checkpoint
+
+    if source.kind == "hub":
+        from mario_zoo.hub import load_from_hub
+
+        model = load_from_hub(source.location, revision=source.revision, device=device)
+        # load_from_hub returns the model only; its config (env id and kwargs) is what model.save writes.
+        with tempfile.TemporaryDirectory(prefix="mario-zoo-") as folder:
+            model.save(Path(folder) / "agent", include_optimizer=False)
+            config = checkpoint.read_config(Path(folder) / "agent")
+        path = None
+    else:
+        path = Path(source.location)
+        if source.kind == "run":
+            run = open_run(path)
+            agent_path = run.latest_agent()
+            if agent_path is None:
+                raise ValueError(
+                    f"Run {source.location} has no checkpoint yet: it saves one every "
+                    f"{run.read_config().save_freq} steps; wait for it or resume the run."
+                )
+            path = agent_path
+        config = checkpoint.read_config(path)
+        model = DQN.load(path, device=device)
+    env_id = config.get("env_id")
+    if not env_id:
+        raise ValueError(
+            f"{source} was trained on an env without a registered Gymnasium ID, so it cannot be played here."
+        )
+    return LoadedAgent(model, env_id, dict(config.get("env_kwargs") or {}), source, path)

@@ -1,0 +1,262 @@
+"""Replays: play an agent in a ``render_mode="rgb_array"`` env, then write the frames as mp4/gif or show them live.
+
+Frames are the env's full-colour renders (Mario: 240x256 NES screens, CartPole: 400x600), one after the reset
+and one after every step, so an episode of ``L`` steps gives ``L + 1`` frames. Playback is real time by default:
+the env's ``render_fps`` divided by its ``frame_skip`` (Mario repeats each action for 4 of the NES's 60 frames/s).
+
+Example:
+    >>> import tempfile
+    >>> class Left:  # anything with SB3's predict() signature
+    ...     exploration_rate = 0.0
+    ...     def predict(self, observation, state=None, episode_start=None, deterministic=False):
+    ...         return 0, None
+    >>> replay = record(Left(), "CartPole-v1", {}, Path(tempfile.mkdtemp()) / "left.gif")
+    >>> replay.frames == replay.episode_lengths[0] + 1, replay.fps
+    (True, 50.0)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from mario_zoo.acting import acting_with
+from mario_zoo.atomic import atomic_target
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
+"""Formats ``record`` writes, chosen by the output's extension."""
+
+MAX_FRAMES = 5_000
+"""Default cap on a replay's frames: an agent stuck in a corner must not fill the disk (or memory, for GIFs)."""
+
+
+@dataclass
+class Replay:
+    """What a recording or live playback showed."""
+
+    path: Path | None
+    """The video written (``None`` for live playback)."""
+    fps: float
+    """Playback speed, frames per second."""
+    frames: int = 0
+    """Frames written or shown."""
+    episode_returns: list[float] = field(default_factory=list)
+    """Return of each episode played to its end."""
+    episode_lengths: list[int] = field(default_factory=list)
+    """Length of each episode played to its end, in env steps."""
+
+    def summary(self) -> str:
+        """One line: frames, and the episodes played to their end with their returns."""
+        text = f"{self.frames} frames at {self.fps:g} fps; {len(self.episode_returns)} episode(s) played to the end"
+        if self.episode_returns:
+            text += ", returns: " + ", ".join(f"{value:g}" for value in self.episode_returns)
+        return text
+
+
+def check_video_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` if its extension is a format ``record`` writes, else a ``ValueError`` naming them.
+
+    Example:
+        >>> check_video_path("replay.avi")
+        Traceback (most recent call last):
+        ...
+        ValueError: Cannot write 'replay.avi': the video format is chosen by the extension, one of .mp4, .gif.
+    """
+    video = Path(path)
+    if video.suffix.lower() not in VIDEO_SUFFIXES:
+        raise ValueError(
+            f"Cannot write {str(video)!r}: the video format is chosen by the extension, one of "
+            f"{', '.join(VIDEO_SUFFIXES)}."
+        )
+    return video
+
+
+def playback_fps(env: gym.Env) -> float:
+    """Frames per second that play ``env`` in real time: its ``render_fps`` per agent step.
+
+    Example:
+        >>> playback_fps(gym.make("CartPole-v1"))
+        50.0
+    """
+    render_fps = float(env.metadata.get("render_fps") or 30)
+    frame_skip = env.spec.kwargs.get("frame_skip", 1) if env.spec is not None else 1
+    return render_fps / frame_skip
+
+
+def record(
+    model: Any,
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    path: str | os.PathLike[str],
+    *,
+    episodes: int = 1,
+    seed: int = 0,
+    epsilon: float | None = None,
+    fps: float | None = None,
+    stride: int = 1,
+    max_frames: int = MAX_FRAMES,
+) -> Replay:
+    """Play ``episodes`` episodes and write them, one after the other, to ``path`` (``.mp4`` or ``.gif``).
+
+    Args:
+        model: anything with SB3's ``predict`` and an ``exploration_rate``.
+        env_id: Gymnasium ID; it must support ``render_mode="rgb_array"``.
+        env_kwargs: ``gym.make`` kwargs (e.g. the agent's training env's).
+        path: output file; written atomically.
+        episodes: episodes to play (>= 1).
+        seed: seed of the first reset.
+        epsilon: probability of a random action (``None``: greedy).
+        fps: playback speed (default: real time, see :func:`playback_fps`).
+        stride: keep every ``stride``-th frame (smaller files; the default fps keeps real-time speed).
+        max_frames: stop after writing this many frames.
+    """
+    video = check_video_path(path)
+    _check_positive("episodes", episodes)
+    _check_positive("stride", stride)
+    _check_positive("max_frames", max_frames)
+    env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
+    replay = Replay(video, fps or playback_fps(env) / stride)
+    try:
+        with closing(_play(model, env, replay, episodes=episodes, seed=seed, epsilon=epsilon)) as frames:
+            kept = (frame for index, frame in enumerate(frames) if index % stride == 0)
+            replay.frames = write_video(video, _take(kept, max_frames), replay.fps)
+    finally:
+        env.close()
+    return replay
+
+
+def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float) -> int:
+    """Write RGB ``frames`` (``(height, width, 3)`` uint8) to ``path`` atomically, as mp4 or gif by its extension;
+    returns the number of frames written.
+
+    Example:
+        >>> import tempfile
+        >>> frames = [np.full((32, 48, 3), value, np.uint8) for value in (0, 128, 255)]
+        >>> write_video(Path(tempfile.mkdtemp()) / "fade.gif", frames, fps=10)
+        3
+    """
+    video = check_video_path(path)
+    with atomic_target(video) as temporary:
+        writer = _write_gif if video.suffix.lower() == ".gif" else _write_mp4
+        return writer(temporary, frames, fps)
+
+
+def has_display() -> bool:
+    """Whether a window can open: always on macOS and Windows, on Linux when ``DISPLAY``/``WAYLAND_DISPLAY`` is set."""
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def show(
+    model: Any,
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    *,
+    episodes: int = 1,
+    seed: int = 0,
+    epsilon: float | None = None,
+    fps: float | None = None,
+    scale: int = 2,
+) -> Replay:
+    """Play ``episodes`` episodes in a window (pygame), in real time; closing the window stops early."""
+    _check_positive("episodes", episodes)
+    _check_positive("scale", scale)
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
+    replay = Replay(None, fps or playback_fps(env))
+    pygame.display.init()  # not pygame.init(): no audio, which has no device on many machines
+    try:
+        screen = None
+        clock = pygame.time.Clock()
+        with closing(_play(model, env, replay, episodes=episodes, seed=seed, epsilon=epsilon)) as frames:
+            for frame in frames:
+                if any(event.type == pygame.QUIT for event in pygame.event.get()):
+                    break
+                surface = pygame.surfarray.make_surface(np.swapaxes(frame, 0, 1))
+                if screen is None:
+                    screen = pygame.display.set_mode((frame.shape[1] * scale, frame.shape[0] * scale))
+                    pygame.display.set_caption(f"mario-zoo: {env_id}")
+                screen.blit(pygame.transform.scale(surface, screen.get_size()), (0, 0))
+                pygame.display.flip()
+                replay.frames += 1
+                clock.tick(replay.fps)
+    finally:
+        pygame.quit()
+        env.close()
+    return replay
+
+
+def _play(
+    model: Any, env: gym.Env, replay: Replay, *, episodes: int, seed: int, epsilon: float | None
+) -> Iterator[np.ndarray]:
+    """Yield the rendered frames of ``episodes`` episodes; finished episodes are added to ``replay``."""
+    with acting_with(model, epsilon) as deterministic:
+        observation, _ = env.reset(seed=seed)
+        for _ in range(episodes):
+            yield env.render()
+            episode_return, length, done = 0.0, 0, False
+            while not done:
+                action, _ = model.predict(observation, deterministic=deterministic)
+                observation, reward, terminated, truncated, _ = env.step(int(np.asarray(action).item()))
+                episode_return += float(reward)
+                length += 1
+                done = terminated or truncated
+                yield env.render()
+            replay.episode_returns.append(episode_return)
+            replay.episode_lengths.append(length)
+            observation, _ = env.reset()
+
+
+def _take(frames: Iterable[np.ndarray], count: int) -> Iterator[np.ndarray]:
+    for index, frame in enumerate(frames):
+        if index >= count:
+            return
+        yield frame
+
+
+def _write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
+    import imageio.v2 as imageio  # imageio-ffmpeg: only needed for videos
+
+    count = 0
+    # libx264 needs even frame sizes; imageio's default block of 16 would rescale CartPole's 600x400.
+    with imageio.get_writer(path, format="FFMPEG", mode="I", fps=fps, codec="libx264", macro_block_size=2) as writer:
+        for frame in frames:
+            writer.append_data(frame)
+            count += 1
+    return count
+
+
+def _write_gif(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
+    from PIL import Image
+
+    # GIFs cannot be streamed by Pillow: keep each frame as a 1-byte-per-pixel palette image, not RGB.
+    images = [Image.fromarray(frame).convert("P", palette=Image.Palette.ADAPTIVE) for frame in frames]
+    if not images:
+        raise ValueError("No frames to write.")
+    images[0].save(path, save_all=True, append_images=images[1:], duration=gif_frame_duration(fps), loop=0)
+    return len(images)
+
+
+def gif_frame_duration(fps: float) -> int:
+    """Milliseconds per GIF frame for ``fps``: GIFs count in hundredths of a second, and browsers play anything
+    shorter than 20 ms at 100 ms, so the duration is rounded to 10 ms and at least 20 ms.
+
+    Example:
+        >>> gif_frame_duration(50), gif_frame_duration(15), gif_frame_duration(60)
+        (20, 70, 20)
+    """
+    return max(20, 10 * round(100 / fps))
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}.")

@@ -1,0 +1,22 @@
+"""`make demo` (python -m mario_zoo.demo) on a tiny budget: every file it announces exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import imageio.v3 as iio
+
+from mario_zoo.demo import main
+
+
+def test_demo_trains_evaluates_plots_and_records(tmp_path, capsys):
+    assert main(["--out", str(tmp_path), "--steps", "300", "--mario-steps", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "[2/3] Evaluation: CartPole-v1: mean return" in out
+    assert "a random agent plays" in out
+    files = dict(re.findall(r"^  ([A-Za-z][a-zA-Z ()]+?)\s{2,}(\S+)", out, flags=re.MULTILINE))
+    assert set(files) == {"learning curve", "evaluation", "CartPole agent", "training logs", "Mario replay (GIF)"}
+    for path in files.values():
+        assert Path(path.rstrip("/")).exists(), path
+    assert iio.imread(files["Mario replay (GIF)"], index=None).shape[1:3] == (240, 256)

@@ -1,0 +1,69 @@
+"""Bad input: a one-line error naming the valid choices, exit code 2, and nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """An empty working directory holding one finished-looking run folder, `fake_run`."""
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "fake_run"
+    run.mkdir()
+    (run / "run.json").write_text(
+        json.dumps(
+            {"env_id": "CartPole-v1", "preset": "cartpole-fast", "policy": "MlpPolicy", "total_timesteps": 100,
+             "seed": 0, "status": "finished", "format_version": 1}
+        )
+    )  # fmt: skip
+    return tmp_path
+
+
+def _snapshot(folder):
+    return sorted((str(path.relative_to(folder)), path.stat().st_size) for path in folder.rglob("*"))
+
+
+BAD_INPUTS = [
+    (["bogus"], "invalid choice: 'bogus' (choose from"),
+    (["train", "--preset", "cartpole-fastest"], "valid presets are: cartpole-tutorial, cartpole-fast"),
+    (["train", "--env", "CartPol-v1"], "Unknown env ID 'CartPol-v1' (did you mean 'CartPole-v1'?); valid IDs:"),
+    (["train", "--env", "MarioDQN-9-1-v0"], "world must be one of 1-8, got 9"),
+    (["train", "--env", "Acrobot-v1"], "No preset is tuned for Acrobot-v1; pass --preset NAME"),
+    (["train", "--env", "Pendulum-v1", "--preset", "cartpole-fast"], "DQN needs a Discrete action space"),
+    (["train", "--hp", "lr=0.1"], "Unknown --hp key 'lr'; valid keys: learning_rate, buffer_size"),
+    (["train", "--hp", "learning_rat=0.1"], "(did you mean 'learning_rate'?)"),
+    (["train", "--hp", "learning_rate=fast"], "learning_rate must be a number, got 'fast'"),
+    (["train", "--hp", "learning_rate"], "--hp expects KEY=VALUE, got 'learning_rate'"),
+    (["train", "--hp", "batch_size=[1,"], "Malformed value in --hp 'batch_size=[1,'"),
+    (["train", "--hp", "gamma=2"], "gamma must be in [0.0, 1.0], got 2"),
+    (["train", "--env-kwargs", "actions=all", "--env", "MarioDQN-v0"], "valid choices are: 'right_only', 'simple'"),
+    (["train", "--steps", "lots"], "expected a whole number such as 50000 or 5e4, got 'lots'"),
+    (["train", "--device", "gpu"], "Unknown device 'gpu'; valid devices: auto, cpu, cuda"),
+    (["train", "--out", "fake_run"], "fake_run already exists; continue it with --resume fake_run"),
+    (["train", "--resume", "runs/missing"], "No run folder 'runs/missing'. There are no runs in runs"),
+    (["train", "--resume", "fake_run"], "already finished its 100 steps; pass --steps N"),
+    (["train", "--resume", "fake_run", "--seed", "1"], "drop --seed"),
+    (["evaluate", "runs/missing"], "No run folder or checkpoint at 'runs/missing'"),
+    (["evaluate", "fake_run", "--epsilon", "2"], "expected a probability in [0, 1], got '2'"),
+    (["record", "missing"], "No run folder or checkpoint at 'missing'. Runs in the current folder: fake_run."),
+    (["record", "fake_run", "--out", "replay.avi"], "the video format is chosen by the extension, one of .mp4, .gif"),
+    (["enjoy", "owner/name"], "For a Hub repo write hub:owner/name."),
+    (["plot", "runs/missing"], "No run folder 'runs/missing'"),
+    (["plot", "fake_run", "--out", "curves.jpg"], "--out must be a .png file"),
+    (["push", "fake_run", "not a repo"], "is not a Hub repo: write hub:owner/name"),
+    (["pull", "hub:"], "is not a Hub repo"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_INPUTS, ids=[" ".join(argv) for argv, _ in BAD_INPUTS])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(cli, workdir, argv, message):
+    before = _snapshot(workdir)
+    result = cli(*argv)
+    assert result.code == 2
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    assert result.out == ""
+    assert _snapshot(workdir) == before

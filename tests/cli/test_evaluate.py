@@ -1,0 +1,59 @@
+"""`mario-zoo evaluate`: mean +/- std, epsilon, --json, and Mario's x_pos and flag rate."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import pytest
+
+from mario_zoo.agents import DQN
+
+
+def test_evaluate_prints_mean_and_std(cli, trained_run):
+    result = cli("evaluate", trained_run.path, "--episodes", 3)
+    assert result.code == 0, result.err
+    assert "CartPole-v1: mean return" in result.out and "+/-" in result.out and "over 3 episodes" in result.out
+
+
+def test_evaluate_json_is_machine_readable(cli, trained_run):
+    result = cli("evaluate", trained_run.path, "--episodes", 3, "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["agent"] == str(trained_run.path)
+    assert (data["env_id"], data["n_eval_episodes"], data["deterministic"], data["epsilon"]) == (
+        "CartPole-v1",
+        3,
+        True,
+        None,
+    )
+    assert len(data["episode_rewards"]) == 3 and data["mean_reward"] == pytest.approx(sum(data["episode_rewards"]) / 3)
+    assert "x_pos" not in data  # CartPole has no x_pos
+
+
+def test_evaluate_with_epsilon_and_a_checkpoint_zip(cli, trained_run):
+    result = cli("evaluate", trained_run.path / "checkpoint.zip", "--episodes", 2, "--epsilon", 1.0, "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert (data["deterministic"], data["epsilon"]) == (False, 1.0)
+
+
+def test_evaluate_mario_reports_x_pos_and_flag_rate(cli, tmp_path):
+    # An untrained CNN agent; stall_steps ends its episodes quickly once Mario stops making progress.
+    env = gym.make("MarioDQN-v0", stall_steps=20)
+    DQN("CnnPolicy", env, buffer_size=100, seed=0, device="cpu").save(tmp_path / "mario")
+    env.close()
+    result = cli("evaluate", tmp_path / "mario", "--episodes", 2, "--noop-max", 5, "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["env_kwargs"]["noop_max"] == 5 and data["env_kwargs"]["stall_steps"] == 20
+    assert len(data["x_pos"]) == 2 and data["x_pos_max"] == max(data["x_pos"]) >= 40
+    assert data["flag_rate"] == 0.0 and data["flags"] == [False, False]
+
+    text = cli("evaluate", tmp_path / "mario", "--episodes", 1).out
+    assert "x_pos: mean" in text and "flag reached in 0 of 1 episodes (0%)" in text
+
+
+def test_noop_max_is_refused_for_non_mario_envs(cli, trained_run):
+    result = cli("evaluate", trained_run.path, "--noop-max", 30)
+    assert result.code == 2 and "noop_max applies to MarioDQN envs only" in result.err

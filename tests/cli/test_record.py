@@ -1,0 +1,48 @@
+"""`mario-zoo record`: mp4 and gif replays with the expected number of frames."""
+
+from __future__ import annotations
+
+import re
+
+import imageio.v2 as imageio
+from PIL import Image, ImageSequence
+
+from mario_zoo.video import gif_frame_duration
+
+
+def _returns(out: str) -> list[float]:
+    return [float(value) for value in re.search(r"returns: ([\d., ]+)", out).group(1).split(", ")]
+
+
+def test_record_mp4_has_one_frame_per_step_plus_the_first(cli, trained_run, tmp_path):
+    out = tmp_path / "replay.mp4"
+    result = cli("record", trained_run.path, "--episodes", 2, "--out", out)
+    assert result.code == 0, result.err
+    returns = _returns(result.out)
+    expected = int(sum(returns)) + len(returns)  # CartPole: return == episode length
+    assert len(returns) == 2 and f"{expected} frames at 50 fps" in result.out
+    with imageio.get_reader(out, format="FFMPEG") as reader:
+        frames = [frame for frame in reader]
+    assert len(frames) == expected and frames[0].shape == (400, 600, 3)
+
+
+def test_record_gif_with_stride_keeps_every_other_frame(cli, trained_run, tmp_path):
+    out = tmp_path / "replay.gif"
+    result = cli("record", trained_run.path, "--out", out, "--stride", 2)
+    assert result.code == 0, result.err
+    (episode_return,) = _returns(result.out)
+    expected = (int(episode_return) + 1 + 1) // 2
+    assert f"{expected} frames at 25 fps" in result.out
+    with Image.open(out) as gif:
+        assert gif.size == (600, 400)
+        # Pillow merges identical consecutive frames into one longer frame, so count frames by duration.
+        total_ms = sum(frame.info["duration"] for frame in ImageSequence.Iterator(gif))
+    assert total_ms == expected * gif_frame_duration(25)
+
+
+def test_record_defaults_to_replay_mp4_in_the_run_folder(cli, trained_run):
+    result = cli("record", trained_run.path, "--max-frames", 5)
+    assert result.code == 0, result.err
+    with imageio.get_reader(trained_run.path / "replay.mp4", format="FFMPEG") as reader:
+        assert sum(1 for _ in reader) == 5
+    (trained_run.path / "replay.mp4").unlink()

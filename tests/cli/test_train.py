@@ -1,0 +1,82 @@
+"""`mario-zoo train`: the run folder it writes, its progress bar, presets and overrides."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import imageio.v3 as iio
+
+from mario_zoo.agents import DQN
+from mario_zoo.plotting import FIGURE_PIXELS
+from mario_zoo.runs import open_run
+
+
+def test_train_writes_a_complete_run_folder(trained_run):
+    steps = trained_run.steps
+    run = open_run(trained_run.path)
+    config = run.read_config()
+    assert (config.status, config.total_timesteps, config.preset, config.env_id) == (
+        "finished",
+        steps,
+        "cartpole-fast",
+        "CartPole-v1",
+    )
+    assert config.hyperparameters["learning_starts"] == 100 and config.overrides == {"learning_starts": 100}
+
+    model = DQN.load(run.model)
+    # Like SB3's, DQN.learn finishes its last train_freq round: it may end a little past the target.
+    done = model.num_timesteps
+    assert steps <= done < steps + model.train_freq and model.learning_starts == 100
+    assert DQN.load(run.checkpoint).num_timesteps == done
+
+    with run.progress.open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert len(rows) >= 3 and "rollout/ep_rew_mean" in rows[0]
+    assert int(rows[-1]["time/total_timesteps"]) <= done
+    assert [int(row["time/total_timesteps"]) for row in rows] == sorted(
+        int(row["time/total_timesteps"]) for row in rows
+    )
+    episodes = run.episodes()
+    assert episodes.returns.size >= 10 and episodes.steps[-1] <= done
+    assert any(path.name.startswith("events.out.tfevents") for path in run.tensorboard.iterdir())
+
+    results = json.loads(run.results.read_text())
+    assert results["n_eval_episodes"] == 2 and len(results["episode_rewards"]) == 2
+    assert results["num_timesteps"] == done
+
+    width, height = FIGURE_PIXELS
+    assert iio.imread(run.learning_curve).shape[:2] == (height, width)
+
+
+def test_train_shows_a_progress_bar_and_says_where_files_went(trained_run):
+    err, out = trained_run.result.err, trained_run.result.out
+    done = DQN.load(trained_run.path / "model").num_timesteps
+    assert f"{done}/{done} [" in err  # the bar ends full
+    for field in ("episodes=", "return_100=", "epsilon=", "step/s"):
+        assert field in err
+    assert "Final evaluation: CartPole-v1: mean return" in out
+    for name in ("model", "learning_curve.png", "results.json", "progress.csv", "checkpoint.zip"):
+        assert name in out
+
+
+def test_default_run_folder_is_named_by_env_algo_seed_and_time(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("train", "--steps", 200, "--seed", 3, "--eval-episodes", 0, "--no-progress")
+    assert result.code == 0, result.err
+    (run,) = (tmp_path / "runs").iterdir()
+    assert run.name.startswith("CartPole-v1_dqn_s3_") and len(run.name) == len("CartPole-v1_dqn_s3_20250101-120000")
+    assert not (run / "results.json").exists()  # --eval-episodes 0
+    assert open_run(run).read_config().seed == 3
+
+
+def test_env_kwargs_and_policy_kwargs_reach_the_model(cli, tmp_path):
+    result = cli(
+        "train", "--steps", 150, "--eval-episodes", 0, "--no-progress", "--out", tmp_path / "run",
+        "--hp", "policy_kwargs={net_arch: [16]}", "batch_size=16", "--env-kwargs", "max_episode_steps=50",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    run = open_run(tmp_path / "run")
+    model = DQN.load(run.model)
+    assert model.policy_kwargs["net_arch"] == [16] and model.batch_size == 16
+    assert run.episodes().lengths.max() <= 50
