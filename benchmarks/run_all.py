@@ -46,6 +46,16 @@ BENCHMARKS: dict[str, tuple[str, str, str]] = {
         f"{PY} benchmarks/cartpole_solve.py",
         ">= 9/10 seeds reach a 100-episode eval mean >= 475 within 50k steps; median time <= 1/3 of SB3's run",
     ),
+    "compare_cartpole": (
+        "CartPole-v1: ours vs SB3 DQN, matched rl-zoo settings, 50k steps, 10 seeds (issue: compare)",
+        f"{PY} benchmarks/compare_cartpole.py --steps 50000 --seeds 0-9 --workers 2",
+        "ours solves as many seeds as SB3 (final 100-episode greedy mean >= 475) at >= 1.0x SB3's env steps/s",
+    ),
+    "compare_mario": (
+        "MarioDQN-v0: ours vs SB3 DQN, matched mario-preset settings, 20k steps, 2 seeds (issue: compare)",
+        f"{PY} benchmarks/compare_mario.py --steps 20000 --seeds 0-1 --workers 2",
+        "finishes within 30 minutes; x_pos mean/max and flag rate reported for both, no claim of learning",
+    ),
 }
 
 PACKAGES = [
@@ -84,6 +94,8 @@ def run(name: str) -> str:
     if result.returncode != 0:
         raise SystemExit(f"{name} failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
     minutes = (time.perf_counter() - start) / 60
+    # The scripts title their own output with "## "; nest those titles under this section's.
+    output = "\n".join("#" + line if line.startswith("## ") else line for line in result.stdout.strip().splitlines())
     return (
         f"## {title}\n\nTarget: {target}.\n\nCommand (took {minutes:.1f} min):\n\n```bash\n{command}\n```\n\n"
         f"{result.stdout.strip()}\n"

@@ -25,7 +25,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from mario_zoo.hub._files import write_atomically
+from mario_zoo.atomic import write_text
 from mario_zoo.hub.evaluation import EvaluationResult
 
 LIBRARY_NAME = "mario-zoo"
@@ -85,7 +85,7 @@ def write_model_card(card: ModelCard, name: str, directory: str | os.PathLike[st
         )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    return write_atomically(directory / f"{name}.md", str(card))
+    return write_text(directory / f"{name}.md", str(card))
 
 
 def _body(repo_id: str, config: Mapping[str, Any], result: EvaluationResult) -> str:

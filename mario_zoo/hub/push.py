@@ -31,8 +31,8 @@ from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
 from mario_zoo.agents import checkpoint
+from mario_zoo.atomic import write_text
 from mario_zoo.hub._compat import check_env_spaces
-from mario_zoo.hub._files import write_atomically
 from mario_zoo.hub.card import build_model_card
 from mario_zoo.hub.errors import PushError
 from mario_zoo.hub.evaluation import evaluate_agent, record_video
@@ -90,8 +90,8 @@ def push_to_hub(
         result = evaluate_agent(
             model, eval_env_id, env_kwargs, n_eval_episodes=n_eval_episodes, deterministic=deterministic
         )
-        write_atomically(folder / RESULTS_FILE, json.dumps(result.to_dict(), indent=2, sort_keys=True))
-        write_atomically(folder / CARD_FILE, str(build_model_card(repo_id, config, result)))
+        write_text(folder / RESULTS_FILE, json.dumps(result.to_dict(), indent=2, sort_keys=True))
+        write_text(folder / CARD_FILE, str(build_model_card(repo_id, config, result)))
         files = [checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE, RESULTS_FILE, CARD_FILE]
         if video:
             record_video(model, eval_env_id, folder / VIDEO_FILE, env_kwargs, deterministic=deterministic)
