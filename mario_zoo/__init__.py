@@ -34,6 +34,7 @@ register_envs()
 _LAZY = {
     "DQN": "mario_zoo.agents",
     "DQNConfig": "mario_zoo.agents",
+    "load_pretrained": "mario_zoo.zoo",
 }
 
 
@@ -43,4 +44,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'mario_zoo' has no attribute {name!r}")
 
 
-__all__ = ["DQN", "ENV_IDS", "DQNConfig", "__version__", "make_mario_env", "register_envs"]
+__all__ = ["DQN", "ENV_IDS", "DQNConfig", "__version__", "load_pretrained", "make_mario_env", "register_envs"]

@@ -40,6 +40,7 @@ from mario_zoo.envs import DEFAULT_OPTIONS, ENV_IDS, parse_env_id
 if TYPE_CHECKING:
     from mario_zoo.sources import AgentSource, LoadedAgent
     from mario_zoo.training import TrainingOutcome
+    from mario_zoo.zoo.registry import Registry
 
 EPILOG = """examples:
   mario-zoo train                                    CartPole-v1 with the cartpole-fast preset (~30 s on a CPU)
@@ -50,6 +51,8 @@ EPILOG = """examples:
   mario-zoo push runs/CartPole-v1_dqn_s0_20250101-120000 your-name/dqn-CartPole-v1
   mario-zoo pull your-name/dqn-CartPole-v1
   mario-zoo compare --env CartPole-v1 --seeds 0-9 --workers 2   ours vs SB3's DQN, matched settings
+  mario-zoo zoo list                                 the pretrained agents that ship with mario-zoo
+  mario-zoo evaluate zoo:dqn-CartPole-v1             any verb that takes an agent takes a zoo name
 
 Run `mario-zoo VERB --help` for a verb's options. Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted.
 """
@@ -73,7 +76,8 @@ EVALUATE_EPILOG = """examples:
   mario-zoo evaluate runs/MarioDQN-v0_dqn_s0_20250101-120000 --episodes 30 --epsilon 0.05
   mario-zoo evaluate hub:your-name/dqn-CartPole-v1 --json > results.json
 
-AGENT is a run folder, a checkpoint (directory or .zip) or hub:owner/name[@revision]. Mario evaluations start
+AGENT is a run folder, a checkpoint (directory or .zip), hub:owner/name[@revision] or a zoo agent (zoo:NAME or
+NAME, see `mario-zoo zoo list`). Mario evaluations start
 each episode with 0..30 random no-ops (--noop-max) and also report how far Mario got (x_pos) and the flag rate.
 """
 
@@ -127,6 +131,16 @@ Trains mario_zoo's DQN and SB3's DQN with the same settings (the cartpole-rlzoo 
 preset for MarioDQN levels; what SB3 cannot do, such as double or dueling DQN, is off in both and listed), on the
 same seeds, one process per run, and evaluates both alike. The out folder gets compare.md (results table and the
 settings mapping), learning_curves.png (mean +/- std over seeds), compare.json (every number) and runs/.
+"""
+
+ZOO_EPILOG = """examples:
+  mario-zoo zoo list                          name, env, score, how it was trained, where it loads from
+  mario-zoo zoo show dqn-CartPole-v1          everything the registry knows: Hub repo, revision, sha256, protocol
+  mario-zoo zoo show dqn-CartPole-v1 --json
+
+Zoo agents ship inside the package (checked against their sha256 before every load, so they work offline) or load
+from the Hub at a pinned commit. In Python: mario_zoo.load_pretrained("dqn-CartPole-v1"). Every verb that takes an
+AGENT takes zoo:NAME: mario-zoo evaluate zoo:dqn-CartPole-v1 --episodes 100
 """
 
 
@@ -483,6 +497,90 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_zoo(args: argparse.Namespace) -> int:
+    from mario_zoo.zoo.registry import read_registry
+
+    try:
+        registry = read_registry()
+    except ValueError as error:
+        raise CommandError(" ".join(str(error).split())) from error
+    if args.zoo_verb == "list":
+        return _zoo_list(registry)
+    return _zoo_show(registry, args.name, as_json=args.json)
+
+
+def _zoo_show(registry: Registry, name: str, *, as_json: bool) -> int:
+    with _bad_input():
+        entry = registry.get(name)
+    if as_json:
+        print(json.dumps({"name": entry.name, **entry.to_dict()}, indent=2, sort_keys=True))
+        return 0
+    bundled = registry.bundled_dir(entry.name)
+    results, training = entry.results, entry.training
+    wall = "" if training.wall_time_seconds is None else f", {training.wall_time_seconds:,.0f} s"
+    rows = [
+        ("env", f"{entry.env_id}" + (f" with {entry.env_kwargs}" if entry.env_kwargs else "")),
+        ("score", f"{results.score_text} over {results.n_eval_episodes} episodes"),
+    ]
+    if results.x_pos_mean is not None:
+        rows.append(("x_pos", f"mean {results.x_pos_mean:.1f}, max {results.x_pos_max}"))
+    rows += [
+        ("protocol", results.protocol),
+        ("evaluated", results.date),
+        (
+            "trained",
+            f"preset {training.preset or 'none'}, seed {training.seed}, {training.total_timesteps:,} env steps{wall} "
+            f"on {training.hardware}",
+        ),
+        ("reproduce", training.command),
+        ("Hub repo", entry.repo_id),
+        (
+            "revision",
+            entry.revision
+            or "none pinned: not published on the Hub yet" + (", loads from the bundled copy" if entry.bundled else ""),
+        ),
+        ("bundled", f"yes, {entry.dtype}, {bundled}/" if entry.bundled else "no: loads from the Hub at the revision"),
+    ]
+    rows += [
+        ("sha256" if index == 0 else "", f"{digest}  {file}")
+        for index, (file, digest) in enumerate(sorted(entry.files.items()))
+    ]
+    rows.append(("model card", entry.card))
+    print(entry.name)
+    for label, value in rows:
+        print(f"  {label:<12}{value}")
+    print(f'Load it:\n  import mario_zoo\n  model = mario_zoo.load_pretrained("{entry.name}")')
+    print("  action, _ = model.predict(observation, deterministic=True)")
+    return 0
+
+
+def _zoo_list(registry: Registry) -> int:
+    if not registry.entries:
+        print(f"No agents in the zoo registry ({registry.path}).")
+        return 0
+    lines = [("NAME", "ENV", "SCORE", "TRAINED", "LOADS FROM")]
+    for entry in registry.entries.values():
+        training = entry.training
+        wall = "" if training.wall_time_seconds is None else f", {training.wall_time_seconds:,.0f} s"
+        hub = f"Hub @ {entry.revision[:10]}" if entry.revision else "Hub: not published yet"
+        where = f"bundled ({entry.dtype}); {hub}" if entry.bundled else hub
+        score = f"{entry.results.score_text}, {entry.results.n_eval_episodes} ep"
+        lines.append(
+            (
+                entry.name,
+                entry.env_id,
+                score,
+                f"{training.preset or 'no preset'}, {training.total_timesteps:,} steps{wall}",
+                where,
+            )
+        )
+    widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]) - 1)]
+    for line in lines:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
+    print("\nDetails: mario-zoo zoo show NAME. Load: mario_zoo.load_pretrained(NAME), or zoo:NAME as a verb's AGENT.")
+    return 0
+
+
 # -- parser --------------------------------------------------------------------------------------------------
 
 
@@ -497,7 +595,9 @@ def _presets_epilog() -> str:
 
 
 def _add_agent_options(parser: argparse.ArgumentParser, *, episodes: int) -> None:
-    parser.add_argument("agent", metavar="AGENT", help="run folder, checkpoint (dir or .zip), or hub:owner/name[@rev]")
+    parser.add_argument(
+        "agent", metavar="AGENT", help="run folder, checkpoint (dir or .zip), hub:owner/name[@rev], or zoo:NAME"
+    )
     parser.add_argument("--episodes", type=_positive, default=episodes, help=f"episodes to play (default {episodes})")
     parser.add_argument("--epsilon", type=_epsilon, help="act randomly with this probability (default: greedy)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the env's first reset (default 0)")
@@ -658,6 +758,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar per run (default on)"
     )
     compare.set_defaults(run=_cmd_compare)
+
+    zoo = verbs.add_parser(
+        "zoo",
+        help="list the pretrained agents that ship with mario-zoo, or show one",
+        description="The zoo: pretrained agents, loaded by name (bundled in the package, or from a pinned Hub commit).",
+        epilog=ZOO_EPILOG,
+    )
+    zoo_verbs = zoo.add_subparsers(dest="zoo_verb", metavar="ACTION", required=True)
+    zoo_verbs.add_parser(
+        "list", help="name, env, score, training and source of every zoo agent", epilog="example:\n  mario-zoo zoo list"
+    )
+    show = zoo_verbs.add_parser(
+        "show",
+        help="everything the registry records about one agent",
+        epilog="examples:\n  mario-zoo zoo show dqn-CartPole-v1\n  mario-zoo zoo show dqn-CartPole-v1 --json",
+    )
+    show.add_argument("name", metavar="NAME", help="zoo name (mario-zoo zoo list shows them)")
+    show.add_argument("--json", action="store_true", help="print the registry entry as JSON")
+    zoo.set_defaults(run=_cmd_zoo)
     return parser
 
 

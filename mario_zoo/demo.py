@@ -3,8 +3,8 @@
 1. Train a DQN on ``CartPole-v1`` with the ``cartpole-fast`` preset, showing the live progress bar; the run
    folder gets the SB3 logs, checkpoints and the final agent (see :mod:`mario_zoo.runs`).
 2. Evaluate it (10 greedy episodes) and draw its learning curve (episode return and its 100-episode mean).
-3. Record a replay on ``MarioDQN-v0`` as a GIF. No trained Mario agent ships with mario-zoo yet, so a random
-   agent plays, and the demo says so.
+3. Record a replay on ``MarioDQN-v0`` as a GIF: the best zoo agent for World 1-1 (``mario-zoo zoo list``) plays
+   one episode; while the zoo has none, a random agent plays, and the demo says so.
 
 It prints where every file went. Run: ``python -m mario_zoo.demo [--out DIR] [--steps N] [--seed N]``.
 """
@@ -12,6 +12,7 @@ It prints where every file went. Run: ``python -m mario_zoo.demo [--out DIR] [--
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import time
 from pathlib import Path
@@ -20,9 +21,11 @@ import gymnasium as gym
 import numpy as np
 
 import mario_zoo  # noqa: F401  (registers MarioDQN-v0)
-from mario_zoo.video import playback_fps, write_video
+from mario_zoo.video import Replay, playback_fps, record, write_video
+from mario_zoo.zoo.registry import REGISTRY_FILE, ZooEntry, read_registry
 
 DEMO_PRESET = "cartpole-fast"
+MARIO_ENV = "MarioDQN-v0"
 
 
 def record_random_agent(out_dir: Path, steps: int = 300, seed: int = 0) -> tuple[Path, dict]:
@@ -30,7 +33,7 @@ def record_random_agent(out_dir: Path, steps: int = 300, seed: int = 0) -> tuple
 
     The GIF keeps every other step (half the file) and plays in real time.
     """
-    env = gym.make("MarioDQN-v0", render_mode="rgb_array")
+    env = gym.make(MARIO_ENV, render_mode="rgb_array")
     rng = np.random.default_rng(seed)
     _, info = env.reset(seed=seed)
     frames, episode_return, best_x, episodes = [env.render()], 0.0, info["x_pos"], 1
@@ -47,6 +50,20 @@ def record_random_agent(out_dir: Path, steps: int = 300, seed: int = 0) -> tuple
     path = out_dir / "random_agent.gif"
     write_video(path, frames[::2], fps)
     return path, {"steps": steps, "episodes_started": episodes, "return": episode_return, "best_x_pos": best_x}
+
+
+def record_zoo_agent(
+    entry: ZooEntry, out_dir: Path, seed: int = 0, registry: str | os.PathLike[str] = REGISTRY_FILE
+) -> tuple[Path, Replay]:
+    """Play one greedy episode of the zoo agent ``entry`` on its env; write ``<name>.gif`` into ``out_dir``.
+
+    The GIF keeps every other step, as for the random agent.
+    """
+    from mario_zoo.zoo import load_pretrained
+
+    model = load_pretrained(entry.name, device="cpu", registry=registry)
+    path = out_dir / f"{entry.name}.gif"
+    return path, record(model, entry.env_id, entry.env_kwargs, path, seed=seed, stride=2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,12 +97,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print(f"      trained in {outcome.seconds:.0f} s")
     print(f"[2/3] Evaluation: {outcome.evaluation.summary()}")
-    print(
-        "[3/3] Replay on MarioDQN-v0: no trained Mario agent is available yet (none ships with mario-zoo), so a "
-        "random agent plays"
-    )
-    gif, stats = record_random_agent(args.out, args.mario_steps, args.seed)
-    print(f"      {stats['steps']} steps, furthest x_pos {stats['best_x_pos']}, return {stats['return']:.0f}")
+    mario_agent = read_registry().best_for(MARIO_ENV)
+    if mario_agent is None:
+        print(
+            f"[3/3] Replay on {MARIO_ENV}: no trained Mario agent is available yet (none ships with mario-zoo), so a "
+            "random agent plays"
+        )
+        gif, stats = record_random_agent(args.out, args.mario_steps, args.seed)
+        print(f"      {stats['steps']} steps, furthest x_pos {stats['best_x_pos']}, return {stats['return']:.0f}")
+    else:
+        print(
+            f"[3/3] Replay on {MARIO_ENV}: zoo agent {mario_agent.name} (evaluation: {mario_agent.results.score_text} "
+            f"over {mario_agent.results.n_eval_episodes} episodes)"
+        )
+        gif, replay = record_zoo_agent(mario_agent, args.out, args.seed)
+        print(f"      {replay.summary()}")
 
     print(f"\nDone in {time.monotonic() - started:.0f} s. Files:")
     print(f"  learning curve      {run.learning_curve.resolve()}")

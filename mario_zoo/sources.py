@@ -6,14 +6,18 @@ argument                       agent
 ``runs/<name>``                the run's final ``model/``, or its latest ``checkpoint.zip`` while it still trains
 ``path/to/checkpoint``         a checkpoint directory (``config.json`` + ``model.safetensors``) or its ``.zip``
 ``hub:owner/name[@revision]``  a Hub repo, through :func:`mario_zoo.hub.load_from_hub` (cached, offline when cached)
+``zoo:NAME`` or ``NAME``       a zoo agent (``mario-zoo zoo list``), through :func:`mario_zoo.zoo.load_pretrained`
 =============================  ==================================================================================
 
 A Hub repo needs the ``hub:`` prefix: ``owner/name`` alone is read as a local path, so a mistyped run folder is
-reported as missing instead of being looked up on the network.
+reported as missing instead of being looked up on the network. A bare zoo name is a zoo agent unless a run folder
+or checkpoint of that name exists; ``zoo:`` removes the doubt.
 
 Example:
     >>> parse_source("hub:mario-zoo/dqn-CartPole-v1@main")
     AgentSource(kind='hub', location='mario-zoo/dqn-CartPole-v1', revision='main')
+    >>> parse_source("dqn-CartPole-v1")
+    AgentSource(kind='zoo', location='dqn-CartPole-v1', revision=None)
     >>> parse_source("runs/typo")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -29,11 +33,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from mario_zoo.runs import describe_runs, open_run
+from mario_zoo.zoo.registry import read_registry
 
 if TYPE_CHECKING:
     from mario_zoo.agents import DQN
 
 HUB_PREFIX = "hub:"
+ZOO_PREFIX = "zoo:"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -41,19 +47,23 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 class AgentSource:
     """A parsed agent argument."""
 
-    kind: Literal["run", "checkpoint", "hub"]
+    kind: Literal["run", "checkpoint", "hub", "zoo"]
     """What the argument names."""
     location: str
-    """The folder or file (run, checkpoint), or the repo id (hub)."""
+    """The folder or file (run, checkpoint), the repo id (hub), or the zoo name (zoo)."""
     revision: str | None = None
     """Hub branch, tag or commit (``None``: ``main``)."""
 
     @property
     def name(self) -> str:
         """A short name for files and labels: the run folder's, checkpoint's or repo's last part."""
-        return Path(self.location).stem if self.kind != "hub" else self.location.split("/")[-1]
+        if self.kind == "hub":
+            return self.location.split("/")[-1]
+        return self.location if self.kind == "zoo" else Path(self.location).stem
 
     def __str__(self) -> str:
+        if self.kind == "zoo":
+            return f"{ZOO_PREFIX}{self.location}"
         if self.kind == "hub":
             return f"{HUB_PREFIX}{self.location}" + (f"@{self.revision}" if self.revision else "")
         return self.location
@@ -72,7 +82,7 @@ class LoadedAgent:
     source: AgentSource
     """Where it came from."""
     path: Path | None
-    """The checkpoint it was read from (``None`` for a Hub repo)."""
+    """The checkpoint it was read from (``None`` for a Hub repo or a zoo agent)."""
 
 
 def parse_source(text: str) -> AgentSource:
@@ -82,11 +92,17 @@ def parse_source(text: str) -> AgentSource:
         if not _REPO_ID.match(repo_id):
             raise ValueError(f"{text!r} is not a Hub repo: write hub:owner/name or hub:owner/name@revision.")
         return AgentSource("hub", repo_id, revision or None)
+    if text.startswith(ZOO_PREFIX):
+        name = text[len(ZOO_PREFIX) :]
+        read_registry().get(name)  # an unknown name lists the valid ones
+        return AgentSource("zoo", name)
     path = Path(text)
     if (path / "run.json").is_file():
         return AgentSource("run", text)
     if (path / "config.json").is_file() or (path.is_file() and path.suffix == ".zip"):
         return AgentSource("checkpoint", text)
+    if text in read_registry().entries:
+        return AgentSource("zoo", text)
     if path.is_dir():
         raise ValueError(f"{text} is neither a run folder (run.json) nor a checkpoint (config.json).")
     hint = f" For a Hub repo write hub:{text}." if _REPO_ID.match(text) else ""
@@ -97,10 +113,17 @@ def load_agent(source: AgentSource, device: str = "auto") -> LoadedAgent:
     """Load the agent ``source`` names, with the env id and kwargs it was trained with.
 
     Raises ``ValueError`` for a run without a checkpoint yet, and the Hub's errors
-    (:class:`mario_zoo.hub.HubError`) for a Hub repo that cannot be loaded.
+    (:class:`mario_zoo.hub.HubError`) for a Hub repo or zoo agent that cannot be loaded.
     """
     from mario_zoo.agents import DQN, checkpoint
 
+    if source.kind == "zoo":
+        from mario_zoo.zoo import load_pretrained
+
+        entry = read_registry().get(source.location)
+        return LoadedAgent(
+            load_pretrained(source.location, device=device), entry.env_id, dict(entry.env_kwargs), source, None
+        )
     if source.kind == "hub":
         from mario_zoo.hub import load_from_hub
 

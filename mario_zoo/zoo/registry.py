@@ -1,0 +1,309 @@
+"""The zoo's registry: the trained agents mario-zoo publishes, where they live, and how well they play.
+
+``mario_zoo/zoo/registry.json`` is plain JSON, so it can be read (and reviewed in a diff) without importing torch::
+
+    {
+      "format_version": 1,
+      "agents": {
+        "dqn-CartPole-v1": {
+          "repo_id": "mario-zoo/dqn-CartPole-v1",      Hub repo
+          "revision": null,                            pinned commit sha; null until published
+          "env_id": "CartPole-v1", "env_kwargs": {},   gym.make arguments the agent plays with
+          "files": {"config.json": "<sha256>", "model.safetensors": "<sha256>"},
+          "bundled": true, "dtype": "float32",         a copy ships in the wheel, as mario_zoo/zoo/bundled/<name>/
+          "results": {...},                            mean/std return, episodes, protocol (and Mario's flag rate)
+          "training": {...},                           preset, seed, steps, wall time, reproduce command
+          "card": "model_cards/dqn-CartPole-v1.md"
+        }
+      }
+    }
+
+Adding an agent is one entry plus its bundled files; ``python -m mario_zoo.zoo.publish`` writes both.
+
+Example:
+    >>> registry = read_registry()
+    >>> entry = registry.get("dqn-CartPole-v1")
+    >>> entry.repo_id, entry.env_id, sorted(entry.files)
+    ('mario-zoo/dqn-CartPole-v1', 'CartPole-v1', ['config.json', 'model.safetensors'])
+    >>> registry.get("dqn-Pong-v5")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown zoo agent 'dqn-Pong-v5'; valid names: dqn-CartPole-v1... `mario-zoo zoo list` shows them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mario_zoo.atomic import write_text
+from mario_zoo.envs import ENV_IDS, parse_env_id
+
+REGISTRY_FILE = Path(__file__).with_name("registry.json")
+"""The registry that ships with the package."""
+
+BUNDLED_DIR_NAME = "bundled"
+"""Bundled copies live in ``<registry folder>/bundled/<name>/``."""
+
+REGISTRY_FORMAT_VERSION = 1
+"""Bumped whenever an older mario-zoo could misread a newer ``registry.json``."""
+
+AGENT_FILES = ("config.json", "model.safetensors")
+"""The files of an agent that loading reads, each pinned by its sha256 (`mario_zoo.agents.checkpoint`'s names,
+spelled out here because that module imports torch and reading the registry must not)."""
+
+DTYPES = ("float32", "float16")
+"""Weight precisions a bundled copy may be stored in; loading casts them to the network's float32."""
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class Results:
+    """How the agent was measured, as published."""
+
+    mean_reward: float
+    """Mean undiscounted episode return."""
+    std_reward: float
+    """Standard deviation of the episode returns."""
+    n_eval_episodes: int
+    """Episodes evaluated."""
+    deterministic: bool
+    """Greedy actions (no exploration)."""
+    seed: int
+    """Seed of the evaluation env's first reset."""
+    env_kwargs: dict[str, Any]
+    """``gym.make`` kwargs of the evaluation env (Mario: with ``noop_max=30`` random no-op starts)."""
+    protocol: str
+    """One sentence saying how the numbers were obtained."""
+    date: str
+    """When the evaluation ran (UTC, ISO 8601)."""
+    flag_rate: float | None = None
+    """Mario only: fraction of episodes that reached the flag."""
+    x_pos_mean: float | None = None
+    """Mario only: mean of the furthest ``x_pos`` of each episode."""
+    x_pos_max: int | None = None
+    """Mario only: the furthest ``x_pos`` of any episode."""
+
+    @property
+    def score_text(self) -> str:
+        """``"mean +/- std"``, plus the flag rate where there is one.
+
+        Example:
+            >>> Results(500.0, 0.0, 100, True, 0, {}, "...", "2025-01-01", flag_rate=0.5).score_text
+            '500.00 +/- 0.00 (flag 50%)'
+        """
+        text = f"{self.mean_reward:.2f} +/- {self.std_reward:.2f}"
+        return text if self.flag_rate is None else f"{text} (flag {100 * self.flag_rate:.0f}%)"
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the agent was trained, so anyone can do it again."""
+
+    preset: str | None
+    """The ``dqn.yml`` preset the hyperparameters started from (``None``: a hand-made configuration)."""
+    seed: int | None
+    """Training seed."""
+    total_timesteps: int
+    """Env steps trained."""
+    wall_time_seconds: float | None
+    """Training wall-clock time, summed over sittings (``None``: not recorded)."""
+    hardware: str
+    """Where it trained, e.g. ``"x86_64 CPU, 2 cores"``."""
+    command: str
+    """The command that trains it again."""
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One published agent."""
+
+    name: str
+    """Zoo name, e.g. ``dqn-CartPole-v1``; the Hub repo's name and the model card's file stem."""
+    repo_id: str
+    """Hub repo (``namespace/name``)."""
+    revision: str | None
+    """Pinned commit sha of the Hub repo; ``None`` until the agent is published there."""
+    env_id: str
+    """Gymnasium ID the agent plays."""
+    env_kwargs: dict[str, Any]
+    """``gym.make`` kwargs it was trained with."""
+    files: dict[str, str]
+    """sha256 of each file in `AGENT_FILES`, for the bundled copy and the Hub alike."""
+    bundled: bool
+    """Whether a copy ships inside the package."""
+    dtype: str
+    """Precision of the shipped weights (one of `DTYPES`)."""
+    results: Results
+    """The published evaluation."""
+    training: Training
+    """How it was trained."""
+    card: str
+    """Its model card, relative to the repository root."""
+
+    @property
+    def published(self) -> bool:
+        """Whether the registry pins a Hub revision."""
+        return self.revision is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as ``registry.json`` stores it (without its name, the key)."""
+        data = dataclasses.asdict(self)
+        del data["name"]
+        return data
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A ``registry.json`` and the bundled copies next to it."""
+
+    path: Path
+    """The JSON file."""
+    entries: dict[str, ZooEntry] = field(default_factory=dict)
+    """Agents by name."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Agent names, sorted."""
+        return tuple(sorted(self.entries))
+
+    def get(self, name: str) -> ZooEntry:
+        """The entry called ``name``; a ``ValueError`` naming the valid names otherwise."""
+        if name not in self.entries:
+            valid = ", ".join(self.names) or "none (the registry is empty)"
+            raise ValueError(f"Unknown zoo agent {name!r}; valid names: {valid}. `mario-zoo zoo list` shows them.")
+        return self.entries[name]
+
+    def bundled_dir(self, name: str) -> Path:
+        """Where the bundled copy of ``name`` lives (whether or not it exists)."""
+        return self.path.parent / BUNDLED_DIR_NAME / name
+
+    def best_for(self, env_id: str) -> ZooEntry | None:
+        """The best-scoring agent for ``env_id`` (Mario: any ID of the same level), or ``None``.
+
+        Mario agents rank by flag rate, then mean return.
+
+        Example:
+            >>> read_registry().best_for("CartPole-v1").name
+            'dqn-CartPole-v1'
+            >>> read_registry().best_for("Acrobot-v1") is None
+            True
+        """
+        candidates = [entry for entry in self.entries.values() if _same_env(entry.env_id, env_id)]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda entry: (entry.results.flag_rate or 0.0, entry.results.mean_reward))
+
+    def with_entry(self, entry: ZooEntry) -> Registry:
+        """A copy with ``entry`` added, or replacing the entry of the same name."""
+        return Registry(self.path, {**self.entries, entry.name: entry})
+
+    def write(self) -> Path:
+        """Save as JSON (sorted keys, atomically) at `path`."""
+        agents = {name: self.entries[name].to_dict() for name in self.names}
+        data = {"format_version": REGISTRY_FORMAT_VERSION, "agents": agents}
+        return write_text(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def read_registry(path: str | os.PathLike[str] = REGISTRY_FILE) -> Registry:
+    """Read and check a registry; a missing file is an empty registry (the first ``publish`` creates it).
+
+    Raises ``ValueError`` naming the entry and field for malformed content.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return Registry(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); restore it from the mario-zoo release.") from error
+    if not isinstance(data, dict) or data.get("format_version") != REGISTRY_FORMAT_VERSION:
+        found = data.get("format_version") if isinstance(data, dict) else None
+        raise ValueError(
+            f"{path} has registry format_version {found!r}; this mario-zoo reads version {REGISTRY_FORMAT_VERSION}. "
+            "Upgrade mario-zoo (pip install -U mario-zoo) if the file is newer."
+        )
+    agents = data.get("agents")
+    if not isinstance(agents, dict):
+        raise ValueError(f"{path} needs an 'agents' mapping of name -> entry, got {agents!r}.")
+    return Registry(path, {name: parse_entry(name, entry, f"{path}: {name}") for name, entry in agents.items()})
+
+
+def parse_entry(name: str, data: Any, where: str) -> ZooEntry:
+    """Build and check one entry from its JSON data; ``where`` prefixes error messages."""
+    check_name(name, where)
+    fields = _fields(ZooEntry, data, where, exclude={"name"})
+    fields["results"] = Results(**_fields(Results, fields["results"], f"{where}.results"))
+    fields["training"] = Training(**_fields(Training, fields["training"], f"{where}.training"))
+    entry = ZooEntry(name=name, **fields)
+    check_repo_id(entry.repo_id, where)
+    if entry.revision is not None and not _COMMIT.match(entry.revision):
+        raise ValueError(
+            f"{where}: revision must be a 40-hex-digit commit sha (a branch or tag can move), or null until the "
+            f"agent is published; got {entry.revision!r}."
+        )
+    if sorted(entry.files) != sorted(AGENT_FILES) or not all(_SHA256.match(str(d)) for d in entry.files.values()):
+        raise ValueError(
+            f"{where}: files must map exactly {', '.join(AGENT_FILES)} to lowercase hex sha256 digests, "
+            f"got {entry.files!r}."
+        )
+    if entry.dtype not in DTYPES:
+        raise ValueError(f"{where}: dtype must be one of {', '.join(DTYPES)}, got {entry.dtype!r}.")
+    if not isinstance(entry.env_kwargs, dict) or not isinstance(entry.results.env_kwargs, dict):
+        raise ValueError(f"{where}: env_kwargs (and results.env_kwargs) must be JSON objects.")
+    return entry
+
+
+def check_name(name: str, where: str = "zoo name") -> None:
+    """Refuse names that cannot be a Hub repo name and a file stem.
+
+    Example:
+        >>> check_name("../escape")
+        Traceback (most recent call last):
+        ...
+        ValueError: zoo name: '../escape' is not a zoo name; use letters, digits, '.', '_' or '-', e.g. 'dqn-CartPole-v1'.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"{where}: {name!r} is not a zoo name; use letters, digits, '.', '_' or '-', e.g. 'dqn-CartPole-v1'."
+        )
+
+
+def check_repo_id(repo_id: str, where: str = "repo_id") -> None:
+    """Refuse Hub repo ids that are not ``namespace/name``."""
+    if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
+        raise ValueError(
+            f"{where}: the Hub repo id must be namespace/name, e.g. 'mario-zoo/dqn-CartPole-v1'; got {repo_id!r}."
+        )
+
+
+def _fields(cls: type, data: Any, where: str, exclude: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    """``data``'s values for the fields of dataclass ``cls``; missing required or unknown keys are errors."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected a JSON object, got {data!r}.")
+    known = {item.name: item for item in dataclasses.fields(cls) if item.name not in exclude}
+    required = [name for name, item in known.items() if item.default is dataclasses.MISSING]
+    missing = [name for name in required if name not in data]
+    unknown = sorted(set(data) - set(known))
+    if missing or unknown:
+        raise ValueError(
+            f"{where}: missing keys {missing or 'none'}, unknown keys {unknown or 'none'}; valid keys: "
+            f"{', '.join(known)}."
+        )
+    return dict(data)
+
+
+def _same_env(registered: str, wanted: str) -> bool:
+    """Equal IDs, or two Mario IDs of the same level (``MarioDQN-v0`` is ``MarioDQN-1-1-v0``)."""
+    if registered == wanted:
+        return True
+    return registered in ENV_IDS and wanted in ENV_IDS and parse_env_id(registered) == parse_env_id(wanted)

@@ -1,0 +1,86 @@
+"""`mario-zoo zoo list|show`, and zoo names as the AGENT of other verbs."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+
+from mario_zoo.cli import main
+from mario_zoo.sources import AgentSource, parse_source
+from mario_zoo.zoo import read_registry
+
+from .conftest import CARTPOLE
+
+
+def cli(*args: object) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(arg) for arg in args])
+        except SystemExit as exit_:
+            code = exit_.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_list_shows_every_agent_with_its_score_training_and_source():
+    code, out, _ = cli("zoo", "list")
+    assert code == 0
+    header, row = out.splitlines()[:2]
+    assert header.split() == ["NAME", "ENV", "SCORE", "TRAINED", "LOADS", "FROM"]
+    assert row.split()[:2] == [CARTPOLE, "CartPole-v1"]
+    assert "500.00 +/- 0.00, 100 ep" in row and "cartpole-fast, 50,048 steps" in row
+    assert "bundled (float32); Hub: not published yet" in row
+    assert len(out.strip().splitlines()) == len(read_registry().names) + 3
+
+
+def test_show_prints_the_revision_digests_protocol_and_how_to_load():
+    code, out, _ = cli("zoo", "show", CARTPOLE)
+    entry = read_registry().get(CARTPOLE)
+    assert code == 0
+    assert "  revision    none pinned: not published on the Hub yet, loads from the bundled copy" in out
+    assert "  Hub repo    mario-zoo/dqn-CartPole-v1" in out
+    assert all(f"{digest}  {file}" in out for file, digest in entry.files.items())
+    assert "  score       500.00 +/- 0.00 over 100 episodes" in out and "deterministic (greedy) actions" in out
+    assert f"  reproduce   {entry.training.command}" in out
+    assert f'model = mario_zoo.load_pretrained("{CARTPOLE}")' in out
+
+
+def test_show_json_is_the_registry_entry():
+    code, out, _ = cli("zoo", "show", CARTPOLE, "--json")
+    assert code == 0
+    assert json.loads(out) == {"name": CARTPOLE, **read_registry().get(CARTPOLE).to_dict()}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["zoo", "show", "dqn-Pong-v5"], "Unknown zoo agent 'dqn-Pong-v5'; valid names: dqn-CartPole-v1."),
+        (["zoo"], "the following arguments are required: ACTION"),
+        (["zoo", "show"], "the following arguments are required: NAME"),
+        (["zoo", "publish"], "invalid choice: 'publish'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(args, message):
+    code, out, err = cli(*args)
+    assert code == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_zoo_names_are_agents_with_or_without_the_prefix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert parse_source(f"zoo:{CARTPOLE}") == parse_source(CARTPOLE) == AgentSource("zoo", CARTPOLE)
+    (tmp_path / CARTPOLE).mkdir()
+    (tmp_path / CARTPOLE / "config.json").write_text("{}")
+    assert parse_source(CARTPOLE).kind == "checkpoint", "a local checkpoint of that name wins over the zoo"
+    with pytest.raises(ValueError, match="Unknown zoo agent 'nope'"):
+        parse_source("zoo:nope")
+
+
+def test_evaluate_a_zoo_agent_by_name():
+    code, out, err = cli("evaluate", f"zoo:{CARTPOLE}", "--episodes", 2, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["agent"] == f"zoo:{CARTPOLE}" and result["episode_rewards"] == [500.0, 500.0]

@@ -1,0 +1,89 @@
+"""registry.json: it parses, every bundled copy matches its digests, and malformed entries are refused by name."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from mario_zoo.hub._files import sha256_of
+from mario_zoo.zoo.registry import AGENT_FILES, REGISTRY_FILE, read_registry
+
+from .conftest import CARTPOLE
+
+REGISTRY = read_registry()
+
+
+def test_the_registry_parses_and_holds_the_cartpole_agent():
+    entry = REGISTRY.get(CARTPOLE)
+    assert (entry.repo_id, entry.env_id, entry.bundled) == ("mario-zoo/dqn-CartPole-v1", "CartPole-v1", True)
+    assert (entry.results.mean_reward, entry.results.std_reward, entry.results.n_eval_episodes) == (500.0, 0.0, 100)
+    assert entry.results.deterministic and entry.training.preset == "cartpole-fast"
+    assert entry.training.command.startswith("mario-zoo train --preset cartpole-fast --seed 0")
+
+
+def test_agent_files_are_the_checkpoint_files():
+    from mario_zoo.agents import checkpoint
+
+    assert AGENT_FILES == (checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE)
+
+
+@pytest.mark.parametrize("name", REGISTRY.names)
+def test_every_bundled_copy_matches_its_digests_and_its_card_exists(name):
+    entry = REGISTRY.get(name)
+    if entry.bundled:
+        folder = REGISTRY.bundled_dir(name)
+        assert sorted(path.name for path in folder.iterdir()) == sorted(AGENT_FILES)
+        assert {file: sha256_of(folder / file) for file in AGENT_FILES} == entry.files
+    else:
+        assert entry.revision is not None, f"{name} is neither bundled nor published: nothing could load it"
+    assert (REGISTRY_FILE.parents[2] / entry.card).is_file()
+
+
+def test_a_written_registry_reads_back_the_same(tmp_path):
+    copy = REGISTRY.with_entry(REGISTRY.get(CARTPOLE))
+    written = type(copy)(tmp_path / "registry.json", copy.entries).write()
+    assert read_registry(written).entries == REGISTRY.entries
+
+
+def test_an_unknown_name_lists_the_valid_ones():
+    with pytest.raises(ValueError, match=re.escape("Unknown zoo agent 'dqn-Pong-v5'; valid names: dqn-CartPole-v1")):
+        REGISTRY.get("dqn-Pong-v5")
+
+
+def _registry_with(tmp_path, **changes):
+    data = json.loads(REGISTRY_FILE.read_text())
+    data["agents"][CARTPOLE] |= changes
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"revision": "main"}, "revision must be a 40-hex-digit commit sha (a branch or tag can move)"),
+        ({"files": {"config.json": "0" * 64}}, "files must map exactly config.json, model.safetensors"),
+        ({"dtype": "int8"}, "dtype must be one of float32, float16, got 'int8'"),
+        ({"repo_id": "no-namespace"}, "the Hub repo id must be namespace/name"),
+        ({"bundle": True}, "unknown keys ['bundle']"),
+    ],
+)
+def test_malformed_entries_are_refused_naming_the_field(tmp_path, changes, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        read_registry(_registry_with(tmp_path, **changes))
+
+
+def test_a_newer_registry_format_asks_for_an_upgrade(tmp_path):
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps({"format_version": 99, "agents": {}}))
+    with pytest.raises(
+        ValueError, match=re.escape("format_version 99; this mario-zoo reads version 1. Upgrade mario-zoo")
+    ):
+        read_registry(path)
+
+
+def test_best_for_matches_mario_levels_across_their_ids():
+    assert REGISTRY.best_for("CartPole-v1").name == CARTPOLE
+    assert REGISTRY.best_for("Acrobot-v1") is None
