@@ -97,8 +97,7 @@ def run(name: str) -> str:
     # The scripts title their own output with "## "; nest those titles under this section's.
     output = "\n".join("#" + line if line.startswith("## ") else line for line in result.stdout.strip().splitlines())
     return (
-        f"## {title}\n\nTarget: {target}.\n\nCommand (took {minutes:.1f} min):\n\n```bash\n{command}\n```\n\n"
-        f"{result.stdout.strip()}\n"
+        f"## {title}\n\nTarget: {target}.\n\nCommand (took {minutes:.1f} min):\n\n```bash\n{command}\n```\n\n{output}\n"
     )
 
 
