@@ -1,4 +1,4 @@
-"""Fixtures for the command-line tests: an in-process ``mario-zoo`` runner, a small trained run, the loopback Hub.
+"""Fixtures for the command-line tests: a small trained run (the ``cli`` runner and ``hub`` live in tests/conftest.py).
 
 Training budgets are tiny (hundreds of CartPole steps): these tests check what each verb produces, not how well
 the agent plays.
@@ -6,60 +6,14 @@ the agent plays.
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import io
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
-from mario_zoo.cli import main
-
-
-def _load_hub_conftest() -> ModuleType:
-    """tests/hub/conftest.py, whose `hub` fixture (a loopback Hub, huggingface_hub pointed at it) we reuse."""
-    name = "mario_zoo_tests_hub_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "hub" / "conftest.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-hub = _load_hub_conftest().hub
-
-
-@dataclass(frozen=True)
-class CliResult:
-    """Exit code and captured output of one ``mario-zoo`` call."""
-
-    code: int
-    out: str
-    err: str
-
-
-def run_cli(*args: object) -> CliResult:
-    """Call ``mario-zoo`` in this process; argparse's ``SystemExit`` becomes the exit code."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(arg) for arg in args])
-        except SystemExit as exit_:
-            code = exit_.code
-    return CliResult(code, out.getvalue(), err.getvalue())
-
-
-@pytest.fixture
-def cli() -> Callable[..., CliResult]:
-    """`run_cli`, as a fixture."""
-    return run_cli
+from tests.conftest import CliResult, run_cli
 
 
 @pytest.fixture(autouse=True, scope="module")

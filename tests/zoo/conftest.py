@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
 from mario_zoo.zoo.registry import REGISTRY_FILE, read_registry
-
-
-def _load_hub_conftest() -> ModuleType:
-    """tests/hub/conftest.py, whose `hub` fixture (a loopback Hub, huggingface_hub pointed at it) we reuse."""
-    name = "mario_zoo_tests_hub_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "hub" / "conftest.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-hub = _load_hub_conftest().hub
 
 CARTPOLE = "dqn-CartPole-v1"
 

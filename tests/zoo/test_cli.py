@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import pytest
 
-from mario_zoo.cli import main
 from mario_zoo.sources import AgentSource, parse_source
 from mario_zoo.zoo import read_registry
 
 from .conftest import CARTPOLE
 
 
-def cli(*args: object) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(arg) for arg in args])
-        except SystemExit as exit_:
-            code = exit_.code
-    return code, out.getvalue(), err.getvalue()
-
-
-def test_list_shows_every_agent_with_its_score_training_and_source():
+def test_list_shows_every_agent_with_its_score_training_and_source(cli):
     code, out, _ = cli("zoo", "list")
     assert code == 0
     header, row = out.splitlines()[:2]
@@ -36,7 +23,7 @@ def test_list_shows_every_agent_with_its_score_training_and_source():
     assert len(out.strip().splitlines()) == len(read_registry().names) + 3
 
 
-def test_show_prints_the_revision_digests_protocol_and_how_to_load():
+def test_show_prints_the_revision_digests_protocol_and_how_to_load(cli):
     code, out, _ = cli("zoo", "show", CARTPOLE)
     entry = read_registry().get(CARTPOLE)
     assert code == 0
@@ -48,7 +35,7 @@ def test_show_prints_the_revision_digests_protocol_and_how_to_load():
     assert f'model = mario_zoo.load_pretrained("{CARTPOLE}")' in out
 
 
-def test_show_json_is_the_registry_entry():
+def test_show_json_is_the_registry_entry(cli):
     code, out, _ = cli("zoo", "show", CARTPOLE, "--json")
     assert code == 0
     assert json.loads(out) == {"name": CARTPOLE, **read_registry().get(CARTPOLE).to_dict()}
@@ -63,13 +50,13 @@ def test_show_json_is_the_registry_entry():
         (["zoo", "publish"], "invalid choice: 'publish'"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_code_2(args, message):
+def test_bad_input_is_one_line_and_exit_code_2(cli, args, message):
     code, out, err = cli(*args)
     assert code == 2 and out == ""
     assert message in err and len(err.strip().splitlines()) == 1
 
 
-def test_zoo_names_are_agents_with_or_without_the_prefix(tmp_path, monkeypatch):
+def test_zoo_names_are_agents_with_or_without_the_prefix(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert parse_source(f"zoo:{CARTPOLE}") == parse_source(CARTPOLE) == AgentSource("zoo", CARTPOLE)
     (tmp_path / CARTPOLE).mkdir()
@@ -79,7 +66,7 @@ def test_zoo_names_are_agents_with_or_without_the_prefix(tmp_path, monkeypatch):
         parse_source("zoo:nope")
 
 
-def test_evaluate_a_zoo_agent_by_name():
+def test_evaluate_a_zoo_agent_by_name(cli):
     code, out, err = cli("evaluate", f"zoo:{CARTPOLE}", "--episodes", 2, "--json")
     assert code == 0, err
     result = json.loads(out)
