@@ -1,26 +1,15 @@
-"""Fixtures for the zoo tests: a copy of the package's registry to tamper with, the loopback Hub, one torch thread."""
+"""Fixtures for the zoo tests: a copy of the package's registry to tamper with (hub, cli and one torch thread: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 
 from mario_zoo.zoo.registry import REGISTRY_FILE, read_registry
 
 CARTPOLE = "dqn-CartPole-v1"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny MLPs act much faster on one thread than on two that compete with the env for 2 cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture
