@@ -1,7 +1,7 @@
 """Evaluate an agent for the command line: N episodes, greedy or epsilon-greedy, with Mario's progress numbers.
 
-It keeps the Hub's protocol (:mod:`mario_zoo.hub.evaluation`): Stable-Baselines3's ``evaluate_policy`` on a
-seeded, ``Monitor``-wrapped env, summarised in the same :class:`~mario_zoo.hub.evaluation.EvaluationResult`
+It runs the Hub's protocol (:func:`mario_zoo.hub.evaluation.evaluate_agent`): Stable-Baselines3's
+``evaluate_policy`` on a seeded, ``Monitor``-wrapped env, summarised in the same :class:`~mario_zoo.hub.evaluation.EvaluationResult`
 that a Hub repo's ``results.json`` holds. On top it offers epsilon-greedy evaluation, random no-op starts on
 Mario levels (``noop_max=30``, the usual Atari/Mario evaluation protocol) and, for envs whose ``info`` reports
 ``x_pos`` and ``flag_get``, how far each episode got and whether it reached the flag.
@@ -23,15 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
-from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import DummyVecEnv
 
 from mario_zoo.acting import acting_with
 from mario_zoo.envs import ENV_IDS
-from mario_zoo.hub.evaluation import EVAL_SEED, EvaluationResult
+from mario_zoo.hub.evaluation import EVAL_SEED, EvaluationResult, evaluate_agent
 
 MARIO_EVAL_NOOP_MAX = 30
 """Random no-ops (0..30) at the start of every Mario evaluation episode, so a greedy agent meets varied starts."""
@@ -152,33 +148,17 @@ def evaluate(
     """
     if isinstance(n_episodes, bool) or not isinstance(n_episodes, int) or n_episodes < 1:
         raise ValueError(f"The number of evaluation episodes must be an int >= 1, got {n_episodes!r}.")
-    env_kwargs = dict(env_kwargs or {})
     tracker = _ProgressTracker()
     with acting_with(model, epsilon) as deterministic:
-        vec_env = DummyVecEnv([lambda: Monitor(gym.make(env_id, **env_kwargs))])
-        vec_env.seed(seed)
-        try:
-            rewards, lengths = evaluate_policy(
-                model,
-                vec_env,
-                n_eval_episodes=n_episodes,
-                deterministic=deterministic,
-                return_episode_rewards=True,
-                callback=tracker,
-            )
-        finally:
-            vec_env.close()
-    result = EvaluationResult(
-        env_id=env_id,
-        env_kwargs=env_kwargs,
-        mean_reward=float(np.mean(rewards)),
-        std_reward=float(np.std(rewards)),
-        n_eval_episodes=n_episodes,
-        deterministic=epsilon is None,
-        episode_rewards=[float(reward) for reward in rewards],
-        episode_lengths=[int(length) for length in lengths],
-        seed=seed,
-    )
+        result = evaluate_agent(
+            model,
+            env_id,
+            env_kwargs,
+            n_eval_episodes=n_episodes,
+            deterministic=deterministic,
+            seed=seed,
+            callback=tracker,
+        )
     tracked = len(tracker.x_pos) == n_episodes
     return Evaluation(
         result, epsilon, x_pos=tracker.x_pos if tracked else None, flags=tracker.flags if tracked else None

@@ -19,6 +19,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -112,6 +113,8 @@ def evaluate_agent(
     *,
     n_eval_episodes: int = 10,
     deterministic: bool = True,
+    seed: int = EVAL_SEED,
+    callback: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
 ) -> EvaluationResult:
     """Play ``n_eval_episodes`` full episodes on a fresh, seeded ``env_id`` env and summarise the returns.
 
@@ -121,12 +124,15 @@ def evaluate_agent(
         env_kwargs: keyword arguments for ``gym.make``.
         n_eval_episodes: episodes to average over; at least 1.
         deterministic: act greedily instead of sampling exploratory actions.
+        seed: seed of the env's first reset; later episodes continue its random stream.
+        callback: called after every step with ``evaluate_policy``'s locals and globals (SB3's ``callback``),
+            e.g. to track what ``info`` reports per episode.
     """
     if isinstance(n_eval_episodes, bool) or not isinstance(n_eval_episodes, int) or n_eval_episodes < 1:
         raise ValueError(f"n_eval_episodes must be a positive int, got {n_eval_episodes!r}.")
     env_kwargs = dict(env_kwargs or {})
     vec_env = DummyVecEnv([lambda: Monitor(gym.make(env_id, **env_kwargs))])
-    vec_env.seed(EVAL_SEED)
+    vec_env.seed(seed)
     try:
         rewards, lengths = evaluate_policy(
             model,
@@ -134,6 +140,7 @@ def evaluate_agent(
             n_eval_episodes=n_eval_episodes,
             deterministic=deterministic,
             return_episode_rewards=True,
+            callback=callback,
         )
     finally:
         vec_env.close()
@@ -146,6 +153,7 @@ def evaluate_agent(
         deterministic=deterministic,
         episode_rewards=[float(reward) for reward in rewards],
         episode_lengths=[int(length) for length in lengths],
+        seed=seed,
     )
 
 
