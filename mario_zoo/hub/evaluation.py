@@ -16,10 +16,10 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
