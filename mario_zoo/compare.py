@@ -433,28 +433,6 @@ def _numbers(evaluation: Evaluation) -> dict[str, Any]:
     return numbers
 
 
-class _RunProgressBar(ProgressBar):
-    """The training progress bar, on its own terminal line (``position``) so parallel runs do not overwrite
-    each other."""
-
-    def __init__(self, total_timesteps: int, description: str, position: int):
-        super().__init__(total_timesteps, description=description)
-        self.position = position
-
-    def _on_training_start(self) -> None:
-        self._bar = tqdm(
-            total=self.total_timesteps,
-            desc=self.description,
-            position=self.position,
-            leave=True,
-            unit="step",
-            unit_scale=True,
-            dynamic_ncols=True,
-            file=sys.stderr,
-        )
-        self._refresh()
-
-
 @dataclass(frozen=True)
 class ComparePlan:
     """A validated comparison (see :func:`plan_compare`); nothing is written until :func:`run_compare`."""
@@ -595,7 +573,7 @@ def _train_one(plan: ComparePlan, algorithm: str, seed: int, position: int) -> R
     evaluations = PeriodicEvaluation(settings.env_id, settings.env_kwargs, plan.eval_freq, plan.eval_episodes)
     callbacks: list[BaseCallback] = [evaluations]
     if plan.progress:
-        callbacks.append(_RunProgressBar(plan.steps, f"{LABELS[algorithm]} seed {seed}", position))
+        callbacks.append(ProgressBar(plan.steps, description=f"{LABELS[algorithm]} seed {seed}", position=position))
     start = time.perf_counter()
     try:
         model.learn(plan.steps, callback=callbacks)

@@ -374,6 +374,8 @@ class ProgressBar(BaseCallback):
 
     The mean return is the model's ``ep_info_buffer`` (SB3's ``rollout/ep_rew_mean``), so the bar and the logs
     agree. The bar is redrawn at most every ``refresh_seconds``, so it costs nothing measurable per step.
+    ``position`` puts it on its own terminal line (tqdm's ``position``), so runs trained in parallel processes
+    do not overwrite each other's bars.
     """
 
     def __init__(
@@ -383,12 +385,14 @@ class ProgressBar(BaseCallback):
         *,
         description: str | None = None,
         refresh_seconds: float = 0.2,
+        position: int | None = None,
     ):
         super().__init__()
         self.total_timesteps = total_timesteps
         self.episodes = episodes_done
         self.description = description
         self.refresh_seconds = refresh_seconds
+        self.position = position
         self._bar: tqdm | None = None
         self._last_refresh = 0.0
 
@@ -397,6 +401,7 @@ class ProgressBar(BaseCallback):
             total=self.total_timesteps,
             initial=self.model.num_timesteps,
             desc=self.description,
+            position=self.position,
             unit="step",
             unit_scale=True,
             dynamic_ncols=True,
