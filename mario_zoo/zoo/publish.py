@@ -266,6 +266,32 @@ def reproduce_command(command: list[str]) -> str:
     return shlex.join(kept)
 
 
+def _x_pos_table(x_pos: list[int], flags: list[bool], width: int = 500) -> str:
+    """A markdown histogram of how far the episodes got, in ``width``-wide bins of furthest ``x_pos``.
+
+    Example:
+        >>> print(_x_pos_table([120, 700, 3161], [False, False, True]))
+        | furthest x_pos | episodes | reached the flag |
+        | --- | --- | --- |
+        | 0-499 | 1 | 0 |
+        | 500-999 | 1 | 0 |
+        | 1000-1499 | 0 | 0 |
+        | 1500-1999 | 0 | 0 |
+        | 2000-2499 | 0 | 0 |
+        | 2500-2999 | 0 | 0 |
+        | 3000-3499 | 1 | 1 |
+    """
+    bins = np.asarray(x_pos) // width
+    reached = np.asarray(flags, dtype=bool)
+    rows = ["| furthest x_pos | episodes | reached the flag |", "| --- | --- | --- |"]
+    for index in range(int(bins.max()) + 1):
+        in_bin = bins == index
+        rows.append(
+            f"| {index * width}-{(index + 1) * width - 1} | {int(in_bin.sum())} | {int((in_bin & reached).sum())} |"
+        )
+    return "\n".join(rows)
+
+
 def _monitor_seconds(path: Path) -> float | None:
     """Training wall time from a Monitor log: its clock restarts at each ``--resume``, so sum each sitting's end."""
     if not path.is_file():
@@ -346,13 +372,15 @@ replays the evaluation."""
     ]
     if evaluation.x_pos is not None and evaluation.flags is not None:
         quartiles = np.percentile(evaluation.x_pos, [0, 25, 50, 75, 100])
+        flags, episodes = sum(evaluation.flags), len(evaluation.flags)
         sections.append(
             f"""## Progress through the level
 
-The flag was reached in **{sum(evaluation.flags)} of {len(evaluation.flags)} episodes
-({100 * (evaluation.flag_rate or 0.0):.0f}%)**. Furthest `x_pos` per episode: min {quartiles[0]:.0f}, quartiles
-{quartiles[1]:.0f} / {quartiles[2]:.0f} / {quartiles[3]:.0f}, max {quartiles[4]:.0f} (mean
-{np.mean(evaluation.x_pos):.1f})."""
+The flag was reached in **{flags} of {episodes} episodes ({100 * flags / episodes:.0f}%)**.
+Furthest `x_pos` per episode: min {quartiles[0]:.0f}, quartiles {quartiles[1]:.0f} / {quartiles[2]:.0f} / \
+{quartiles[3]:.0f}, max {quartiles[4]:.0f}, mean {np.mean(evaluation.x_pos):.1f}.
+
+{_x_pos_table(evaluation.x_pos, evaluation.flags)}"""
         )
     if gif is not None:
         image = Path(os.path.relpath(gif.resolve(), cards_dir.resolve())).as_posix()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mario_zoo.agents import DQN
 from mario_zoo.hub._files import sha256_of
 from mario_zoo.zoo import load_pretrained, read_registry
-from mario_zoo.zoo.publish import _monitor_seconds, main, publish, reproduce_command
+from mario_zoo.evaluation import Evaluation
+from mario_zoo.hub.evaluation import EvaluationResult
+from mario_zoo.zoo.publish import _card, _monitor_seconds, main, publish, reproduce_command
+from mario_zoo.zoo.registry import Training
 
 from .conftest import CARTPOLE
 
@@ -92,3 +97,26 @@ def test_the_command_line_rejects_bad_input_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "'../evil' is not a zoo name" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_mario_card_reports_the_flag_rate_and_how_far_the_episodes_got(tmp_path):
+    x_pos, flags = [434, 723, 1409, 3161], [False, False, False, True]
+    result = EvaluationResult(
+        env_id="MarioDQN-v0", env_kwargs={"noop_max": 30}, mean_reward=1.0, std_reward=0.5, n_eval_episodes=4,
+        deterministic=True, episode_rewards=[0.5, 0.5, 1.5, 1.5], episode_lengths=[10, 20, 30, 40],
+    )  # fmt: skip
+    training = Training(
+        preset="mario", seed=0, total_timesteps=1000, wall_time_seconds=60.0, hardware="a CPU", command="mario-zoo t"
+    )
+    card = _card(
+        "mario", "mario-zoo/mario", _shipped_config(), Evaluation(result, None, x_pos=x_pos, flags=flags),
+        training, None, tmp_path, "float16", True,
+    ).text  # fmt: skip
+    assert "The flag was reached in **1 of 4 episodes (25%)**." in card
+    assert "min 434, quartiles 651 / 1066 / 1847, max 3161, mean 1431.8." in card
+    assert "| 0-499 | 1 | 0 |\n| 500-999 | 1 | 0 |\n| 1000-1499 | 1 | 0 |" in card
+    assert "| 3000-3499 | 1 | 1 |" in card
+
+
+def _shipped_config():
+    return json.loads((SHIPPED / "config.json").read_text())
