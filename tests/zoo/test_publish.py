@@ -7,10 +7,10 @@ import json
 import pytest
 
 from mario_zoo.agents import DQN
-from mario_zoo.hub._files import sha256_of
-from mario_zoo.zoo import load_pretrained, read_registry
 from mario_zoo.evaluation import Evaluation
+from mario_zoo.hub._files import sha256_of
 from mario_zoo.hub.evaluation import EvaluationResult
+from mario_zoo.zoo import load_pretrained, read_registry
 from mario_zoo.zoo.publish import _card, _monitor_seconds, main, publish, reproduce_command
 from mario_zoo.zoo.registry import Training
 
