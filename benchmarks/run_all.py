@@ -41,6 +41,11 @@ BENCHMARKS: dict[str, tuple[str, str, str]] = {
         f"{PY} benchmarks/replay_memory.py",
         "<= 7.2 KB per transition",
     ),
+    "mario_train_cost": (
+        "MarioDQN-v0: what one training step costs (issue: the zoo)",
+        f"{PY} benchmarks/mario_train_cost.py",
+        "none: explains the Mario agent's training speed (env step, action, gradient update in fp32 and bf16)",
+    ),
     "cartpole_solve": (
         "CartPole-v1: seeds solved and time to solve (issue: DQN agents)",
         f"{PY} benchmarks/cartpole_solve.py",
