@@ -8,13 +8,18 @@ from pathlib import Path
 import imageio.v3 as iio
 
 from mario_zoo.demo import main
+from mario_zoo.zoo import read_registry
 
 
 def test_demo_trains_evaluates_plots_and_records(tmp_path, capsys):
     assert main(["--out", str(tmp_path), "--steps", "300", "--mario-steps", "10"]) == 0
     out = capsys.readouterr().out
     assert "[2/3] Evaluation: CartPole-v1: mean return" in out
-    assert "a random agent plays" in out
+    mario_agent = read_registry().best_for("MarioDQN-v0")
+    if mario_agent is None:
+        assert "a random agent plays" in out
+    else:
+        assert f"[3/3] Replay on MarioDQN-v0: zoo agent {mario_agent.name} (evaluation: " in out
     files = dict(re.findall(r"^  ([A-Za-z][a-zA-Z ()]+?)\s{2,}(\S+)", out, flags=re.MULTILINE))
     assert set(files) == {"learning curve", "evaluation", "CartPole agent", "training logs", "Mario replay (GIF)"}
     for path in files.values():

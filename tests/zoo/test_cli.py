@@ -44,7 +44,10 @@ def test_show_json_is_the_registry_entry(cli):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["zoo", "show", "dqn-Pong-v5"], "Unknown zoo agent 'dqn-Pong-v5'; valid names: dqn-CartPole-v1."),
+        (
+            ["zoo", "show", "dqn-Pong-v5"],
+            f"Unknown zoo agent 'dqn-Pong-v5'; valid names: {', '.join(read_registry().names)}.",
+        ),
         (["zoo"], "the following arguments are required: ACTION"),
         (["zoo", "show"], "the following arguments are required: NAME"),
         (["zoo", "publish"], "invalid choice: 'publish'"),
