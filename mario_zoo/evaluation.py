@@ -1,8 +1,8 @@
 """Evaluate an agent for the command line: N episodes, greedy or epsilon-greedy, with Mario's progress numbers.
 
 It runs the Hub's protocol (:func:`mario_zoo.hub.evaluation.evaluate_agent`): Stable-Baselines3's
-``evaluate_policy`` on a seeded, ``Monitor``-wrapped env, summarised in the same :class:`~mario_zoo.hub.evaluation.EvaluationResult`
-that a Hub repo's ``results.json`` holds. On top it offers epsilon-greedy evaluation, random no-op starts on
+``evaluate_policy`` on a seeded, ``Monitor``-wrapped env, summarised in the same
+:class:`~mario_zoo.hub.evaluation.EvaluationResult` that a Hub repo's ``results.json`` holds. On top it offers epsilon-greedy evaluation, random no-op starts on
 Mario levels (``noop_max=30``, the usual Atari/Mario evaluation protocol) and, for envs whose ``info`` reports
 ``x_pos`` and ``flag_get``, how far each episode got and whether it reached the flag.
 

@@ -372,11 +372,11 @@ replays the evaluation."""
     ]
     if evaluation.x_pos is not None and evaluation.flags is not None:
         quartiles = np.percentile(evaluation.x_pos, [0, 25, 50, 75, 100])
-        flags, episodes = sum(evaluation.flags), len(evaluation.flags)
         sections.append(
             f"""## Progress through the level
 
-The flag was reached in **{flags} of {episodes} episodes ({100 * flags / episodes:.0f}%)**.
+The flag was reached in **{sum(evaluation.flags)} of {len(evaluation.flags)} episodes \
+({100 * evaluation.flag_rate:.0f}%)**.
 Furthest `x_pos` per episode: min {quartiles[0]:.0f}, quartiles {quartiles[1]:.0f} / {quartiles[2]:.0f} / \
 {quartiles[3]:.0f}, max {quartiles[4]:.0f}, mean {np.mean(evaluation.x_pos):.1f}.
 
