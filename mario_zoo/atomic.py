@@ -1,7 +1,10 @@
 """Atomic file writes: a reader, or a process killed with SIGKILL mid-write, never sees half a file.
 
-Everything the command line writes (run state, results, CSV logs it rewrites, PNGs, videos) goes to a temporary
-sibling first and is moved over the target with one ``os.replace``, which POSIX and Windows make atomic.
+Everything mario-zoo writes (checkpoints, run state, results, CSV logs it rewrites, PNGs, videos) goes to a
+temporary sibling first, is flushed to disk (``fsync``), and is moved over the target with one ``os.replace``,
+which POSIX and Windows make atomic. Files and folders get the usual permissions (``0o666``/``0o777`` less the
+umask), as any other writer's would. This is the one atomic writer of the package: it sits below every other
+module and imports none of them.
 
 Example:
     >>> import tempfile
@@ -12,8 +15,10 @@ Example:
     ...     _ = temporary.write_bytes(b"png bytes")  # a writer that picks its format from the suffix
     ...     temporary.suffix, (folder / "curve.png").exists()
     ('.png', False)
+    >>> with atomic_directory(folder / "checkpoint") as temporary:
+    ...     _ = (temporary / "config.json").write_text("{}")
     >>> sorted(path.name for path in folder.iterdir())
-    ['curve.png', 'results.json']
+    ['checkpoint', 'curve.png', 'results.json']
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 
@@ -31,16 +36,54 @@ def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path`` with the same suffix; on success it replaces ``path``.
 
     The suffix is kept because writers such as matplotlib and ffmpeg choose the file format from it. On an
-    exception the temporary file is removed and ``path`` is left as it was.
+    exception the temporary file is removed (a failing cleanup never hides the original error) and ``path`` is
+    left as it was.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.tmp{target.suffix}")
     try:
         yield temporary
+        _fsync(temporary)
         os.replace(temporary, target)
+        _fsync_directory(target.parent)
     finally:
-        temporary.unlink(missing_ok=True)
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a new empty folder next to ``path``; on success it takes the place of ``path``.
+
+    An existing folder at ``path`` is replaced: a folder cannot be renamed over another in one step, so the old
+    one is moved aside first and deleted after the swap (a crash between the two renames leaves the old folder
+    under a temporary name, which :func:`remove_stale_temporaries` deletes). On an exception the new folder is
+    removed and ``path`` is left as it was.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    temporary.mkdir()
+    old = temporary.with_name(temporary.name + ".old")
+    try:
+        yield temporary
+        for entry in temporary.iterdir():
+            _fsync(entry)
+        _fsync_directory(temporary)
+        moved_aside = target.is_dir()
+        if moved_aside:
+            os.replace(target, old)
+        try:
+            os.replace(temporary, target)
+        except BaseException:
+            if moved_aside:
+                os.replace(old, target)
+            raise
+        _fsync_directory(target.parent)
+    finally:
+        for leftover in (temporary, old):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -50,15 +93,22 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
     return Path(path)
 
 
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically; returns ``path``."""
+    with atomic_target(path) as temporary:
+        temporary.write_bytes(data)
+    return Path(path)
+
+
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Delete the temporary files and folders a killed writer left in ``folder`` (ours and the checkpoint writer's).
+    """Delete the temporary files and folders a killed writer left in ``folder``.
 
     Example:
         >>> import tempfile
         >>> folder = Path(tempfile.mkdtemp())
-        >>> _ = (folder / ".checkpoint.zip.x1y2.tmp").write_bytes(b"half a zip")
+        >>> _ = (folder / ".checkpoint.x1y2.tmp.zip").write_bytes(b"half a zip")
         >>> [path.name for path in remove_stale_temporaries(folder)]
-        ['.checkpoint.zip.x1y2.tmp']
+        ['.checkpoint.x1y2.tmp.zip']
     """
     removed = []
     for entry in sorted(Path(folder).iterdir()):
@@ -69,3 +119,20 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
                 entry.unlink()
             removed.append(entry)
     return removed
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's data to disk, so that the rename that follows never publishes an empty file after a crash."""
+    if path.is_file():
+        with open(path, "rb") as stream:
+            os.fsync(stream.fileno())
+
+
+def _fsync_directory(path: Path) -> None:
+    """Flush a folder's entries (the rename itself); not every platform or filesystem allows it."""
+    with suppress(OSError):
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

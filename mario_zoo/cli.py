@@ -6,8 +6,8 @@ imported inside the verbs that need them, so ``--help`` and ``envs`` answer at o
 
 Exit codes: 0 done; 1 the work could not be done (the Hub refused, a checkpoint is unreadable, ``enjoy`` found
 no display); 2 bad input (unknown verb, preset, env ID or ``--hp`` key, malformed value, missing run folder),
-reported in one line that names the valid choices, before anything is written; 130 interrupted with Ctrl-C
-(``train`` saves a checkpoint first).
+reported in one line that names the valid choices, before anything is written; 130 interrupted with Ctrl-C, 143
+stopped with SIGTERM (``train`` saves a checkpoint first in both cases).
 
 Example:
     >>> main(["envs"])  # doctest: +ELLIPSIS
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -54,7 +55,7 @@ EPILOG = """examples:
   mario-zoo zoo list                                 the pretrained agents that ship with mario-zoo
   mario-zoo evaluate zoo:dqn-CartPole-v1             any verb that takes an agent takes a zoo name
 
-Run `mario-zoo VERB --help` for a verb's options. Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted.
+Run `mario-zoo VERB --help` for a verb's options. Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).
 """
 
 TRAIN_EPILOG = """examples:
@@ -210,6 +211,36 @@ def _epsilon(text: str) -> float:
     return value
 
 
+def _fps(text: str) -> float:
+    """An argparse type for frame rates: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected frames per second > 0, such as 30 or 12.5, got {text!r}")
+    return value
+
+
+def _device(text: str) -> str:
+    """An argparse type for torch devices, checked against this machine (``auto``, ``cpu``, ``cuda:1``...)."""
+    from mario_zoo.agents.device import check_device
+
+    try:
+        check_device(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).rstrip(".")) from None
+    return text
+
+
+def _use_threads(threads: int | None) -> None:
+    """Torch CPU threads for playing an agent: one by default, since a batch of one observation gains nothing
+    from more threads, and extra threads spin against the env and other processes for the same cores."""
+    import torch
+
+    torch.set_num_threads(threads or 1)
+
+
 def _positive(text: str) -> int:
     value = _count(text)
     if value < 1:
@@ -311,7 +342,7 @@ def _report_training(outcome: TrainingOutcome) -> int:
             f"\nInterrupted at step {outcome.num_timesteps:,}; the checkpoint is saved. Continue with: "
             f"mario-zoo train --resume {run.path}"
         )
-        return 130
+        return outcome.exit_code
     print(f"Trained {steps:,} steps in {outcome.seconds:.1f} s ({steps / max(outcome.seconds, 1e-9):,.0f} steps/s).")
     if outcome.evaluation is not None:
         print(f"Final evaluation: {outcome.evaluation.summary()}")
@@ -330,6 +361,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from mario_zoo.evaluation import evaluate, evaluation_env_kwargs
 
     source = _parse_source(args.agent)
+    _use_threads(args.threads)
     agent = _load_agent(source, args.device)
     with _bad_input():
         env_kwargs = evaluation_env_kwargs(agent.env_id, agent.env_kwargs, args.noop_max)
@@ -354,6 +386,7 @@ def _cmd_enjoy(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    _use_threads(args.threads)
     agent = _load_agent(source, args.device)
     replay = show(
         agent.model,
@@ -376,6 +409,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
     default = Path(source.location) / "replay.mp4" if source.kind == "run" else Path("replay.mp4")
     with _bad_input():
         out = check_video_path(args.out or default)
+    _use_threads(args.threads)
     agent = _load_agent(source, args.device)
     replay = record(
         agent.model,
@@ -601,7 +635,8 @@ def _add_agent_options(parser: argparse.ArgumentParser, *, episodes: int) -> Non
     parser.add_argument("--episodes", type=_positive, default=episodes, help=f"episodes to play (default {episodes})")
     parser.add_argument("--epsilon", type=_epsilon, help="act randomly with this probability (default: greedy)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the env's first reset (default 0)")
-    parser.add_argument("--device", default="auto", help="torch device for the agent (default auto)")
+    parser.add_argument("--device", type=_device, default="auto", help="torch device for the agent (default auto)")
+    parser.add_argument("--threads", type=_positive, help="torch CPU threads (default 1: fastest for one observation)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -635,7 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--seed", type=int, help="seed of model, env and exploration (default 0)")
     train.add_argument("--steps", type=_positive, help="env steps to train (default: the preset's n_timesteps)")
-    train.add_argument("--device", help="torch device: auto (default), cpu, cuda, cuda:1, mps")
+    train.add_argument("--device", type=_device, help="torch device: auto (default), cpu, cuda, cuda:1, mps")
     train.add_argument("--out", metavar="DIR", help="run folder (default runs/<env>_dqn_s<seed>_<YYYYmmdd-HHMMSS>)")
     train.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its last checkpoint")
     train.add_argument("--save-freq", type=_positive, metavar="N", help="checkpoint every N env steps (default 10,000)")
@@ -666,7 +701,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=ENJOY_EPILOG,
     )
     _add_agent_options(enjoy, episodes=1)
-    enjoy.add_argument("--fps", type=float, help="playback speed (default: real time)")
+    enjoy.add_argument("--fps", type=_fps, help="playback speed (default: real time)")
     enjoy.add_argument("--scale", type=_positive, default=2, help="window size as a multiple of the frame (default 2)")
     enjoy.set_defaults(run=_cmd_enjoy)
 
@@ -680,7 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument(
         "--out", metavar="FILE", help="video file, .mp4 or .gif (default <run>/replay.mp4 or replay.mp4)"
     )
-    record.add_argument("--fps", type=float, help="playback speed (default: real time)")
+    record.add_argument("--fps", type=_fps, help="playback speed (default: real time)")
     record.add_argument("--stride", type=_positive, default=1, help="keep every N-th frame (default 1)")
     record.add_argument("--max-frames", type=_positive, default=5000, help="stop after N frames (default 5000)")
     record.set_defaults(run=_cmd_record)
@@ -796,6 +831,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\nmario-zoo {args.verb}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`mario-zoo evaluate --json | head -1`): point stdout at /dev/null so
+        # that Python's own flush at exit does not raise a second time, and say it once.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        print(f"mario-zoo {args.verb}: the output pipe was closed before everything was written", file=sys.stderr)
+        return 1
+    except OSError as error:
+        # Disk full, permission denied, a read-only folder...: the system's words and the file, on one line.
+        where = f": {error.filename}" if error.filename else ""
+        print(f"mario-zoo {args.verb}: error: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

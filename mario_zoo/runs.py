@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -194,6 +195,14 @@ class RunFolder:
             returns=np.array([row[0] for row in rows], dtype=np.float64),
             lengths=np.array([row[1] for row in rows], dtype=np.int64),
         )
+
+    def last_episode_time(self) -> float:
+        """The ``t`` column (seconds since the run started) of the last complete ``monitor.csv`` row; 0 if none."""
+        for line in reversed(_monitor_rows(self.monitor)):
+            if _parse_monitor_row(line) is not None:
+                with contextlib.suppress(IndexError, ValueError):
+                    return float(line.strip().split(",")[2])
+        return 0.0
 
     def truncate_logs(self, num_timesteps: int) -> int:
         """Drop log rows written after the checkpoint at ``num_timesteps``; returns the episodes kept.

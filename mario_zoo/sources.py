@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -115,7 +114,7 @@ def load_agent(source: AgentSource, device: str = "auto") -> LoadedAgent:
     Raises ``ValueError`` for a run without a checkpoint yet, and the Hub's errors
     (:class:`mario_zoo.hub.HubError`) for a Hub repo or zoo agent that cannot be loaded.
     """
-    from mario_zoo.agents import DQN, checkpoint
+    from mario_zoo.agents import DQN
 
     if source.kind == "zoo":
         from mario_zoo.zoo import load_pretrained
@@ -128,10 +127,6 @@ def load_agent(source: AgentSource, device: str = "auto") -> LoadedAgent:
         from mario_zoo.hub import load_from_hub
 
         model = load_from_hub(source.location, revision=source.revision, device=device)
-        # load_from_hub returns the model only; its config (env id and kwargs) is what model.save writes.
-        with tempfile.TemporaryDirectory(prefix="mario-zoo-") as folder:
-            model.save(Path(folder) / "agent", include_optimizer=False)
-            config = checkpoint.read_config(Path(folder) / "agent")
         path = None
     else:
         path = Path(source.location)
@@ -144,11 +139,9 @@ def load_agent(source: AgentSource, device: str = "auto") -> LoadedAgent:
                     f"{run.read_config().save_freq} steps; wait for it or resume the run."
                 )
             path = agent_path
-        config = checkpoint.read_config(path)
         model = DQN.load(path, device=device)
-    env_id = config.get("env_id")
-    if not env_id:
+    if not model.env_id:
         raise ValueError(
             f"{source} was trained on an env without a registered Gymnasium ID, so it cannot be played here."
         )
-    return LoadedAgent(model, env_id, dict(config.get("env_kwargs") or {}), source, path)
+    return LoadedAgent(model, model.env_id, model.env_kwargs, source, path)

@@ -28,9 +28,12 @@ import dataclasses
 import difflib
 import json
 import os
+import signal
 import sys
+import threading
 import time
-import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,7 @@ from stable_baselines3.common.monitor import Monitor
 from tqdm import tqdm
 
 from mario_zoo.agents import DQN, DQNConfig, checkpoint
+from mario_zoo.agents.device import check_device
 from mario_zoo.agents.presets import Preset, load_preset, preset_names
 from mario_zoo.atomic import atomic_target, remove_stale_temporaries, write_text
 from mario_zoo.envs import parse_env_id
@@ -109,29 +113,6 @@ def check_env_id(env_id: str) -> None:
         f"Unknown env ID {env_id!r}{hint}; valid IDs: MarioDQN-v0 and MarioDQN-<world>-<stage>-v0 (`mario-zoo "
         "envs` lists them) or any registered Gymnasium ID with discrete actions, e.g. CartPole-v1, Acrobot-v1."
     )
-
-
-def check_device(device: str) -> None:
-    """Raise a ``ValueError`` if torch cannot use ``device`` here.
-
-    Example:
-        >>> check_device("gpu")
-        Traceback (most recent call last):
-        ...
-        ValueError: Unknown device 'gpu'; valid devices: auto, cpu, cuda, cuda:<index>, mps.
-    """
-    import torch
-
-    if device == "auto":
-        return
-    try:
-        kind = torch.device(device).type
-    except RuntimeError:
-        raise ValueError(f"Unknown device {device!r}; valid devices: auto, cpu, cuda, cuda:<index>, mps.") from None
-    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
-    if not available.get(kind, False):
-        usable = ", ".join(["auto", *(name for name, ok in available.items() if ok)])
-        raise ValueError(f"Device {device!r} is not available on this machine; usable devices: {usable}.")
 
 
 def plan_run(
@@ -249,8 +230,8 @@ def plan_resume(
     start = 0
     if run.checkpoint.is_file():
         try:
-            start = int(checkpoint.read_config(run.checkpoint)["num_timesteps"])
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            start = checkpoint.read_config(run.checkpoint).num_timesteps
+        except (OSError, ValueError) as error:
             raise ValueError(f"Cannot resume {run.path}: its checkpoint is unreadable ({error}).") from error
     if steps is not None:
         if isinstance(steps, bool) or not isinstance(steps, int) or steps <= start:
@@ -284,7 +265,42 @@ class TrainingOutcome:
     evaluation: Evaluation | None
     """The final evaluation (``None`` when interrupted or ``eval_episodes`` is 0)."""
     interrupted: bool = False
-    """Stopped by Ctrl-C; the checkpoint holds the state at that moment."""
+    """Stopped by Ctrl-C or SIGTERM; the checkpoint holds the state at that moment."""
+    signal: int | None = None
+    """The signal that stopped it (``SIGINT`` for Ctrl-C, ``SIGTERM`` from ``kill``, Slurm or Docker)."""
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention: 0 when finished, 128 + the signal number when stopped by one."""
+        return 128 + int(self.signal) if self.interrupted and self.signal is not None else 0
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process gets SIGTERM, so that training stops as it does on Ctrl-C."""
+
+    def __init__(self, signal_number: int):
+        super().__init__(f"received signal {signal_number}")
+        self.signal_number = signal_number
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``): checkpoint, then stop.
+
+    Only the main thread can set signal handlers; elsewhere (training in a worker thread) the default stays.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signal_number: int, _frame: object) -> None:
+        raise Terminated(signal_number)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def resume(plan: ResumePlan, *, progress: bool = True) -> TrainingOutcome:
@@ -337,21 +353,29 @@ def train(
         override_existing=not resumed,
         info_keywords=("x_pos", "flag_get") if is_mario(config.env_id) else (),
     )
+    if resumed:
+        # Monitor's "t" column counts seconds from t_start: continue the killed run's clock, so that the rows stay in
+        # time order (SB3's load_results and rl-zoo's plots sort by it).
+        env.t_start = time.time() - run.last_episode_time()
     model.set_env(env)
-    logger = Logger(str(run.path), [_csv_log(run.progress, resumed), TensorBoardOutputFormat(str(run.tensorboard))])
+    logger = Logger(str(run.path), [_csv_log(run.progress, resumed), _tensorboard_log(run.tensorboard, start, resumed)])
     model.set_logger(logger)
     callbacks: list[BaseCallback] = [PeriodicCheckpoint(run.checkpoint, config.save_freq)]
     if progress:
         episodes_done = run.episodes().returns.size if resumed else 0
         callbacks.append(ProgressBar(config.total_timesteps, episodes_done, description=config.env_id))
     try:
-        remaining = config.total_timesteps - model.num_timesteps
-        if remaining > 0:
-            model.learn(remaining, callback=callbacks, reset_num_timesteps=not resumed)
-    except KeyboardInterrupt:
+        with _sigterm_as_interrupt():
+            remaining = config.total_timesteps - model.num_timesteps
+            if remaining > 0:
+                model.learn(remaining, callback=callbacks, reset_num_timesteps=not resumed)
+    except KeyboardInterrupt as interrupt:
         model.save(run.checkpoint)
         run.write_config(dataclasses.replace(config, status="interrupted"))
-        return TrainingOutcome(run, model.num_timesteps, start, time.monotonic() - started, None, interrupted=True)
+        signal_number = interrupt.signal_number if isinstance(interrupt, Terminated) else signal.SIGINT
+        return TrainingOutcome(
+            run, model.num_timesteps, start, time.monotonic() - started, None, interrupted=True, signal=signal_number
+        )
     finally:
         model.get_env().close()
         logger.close()
@@ -484,6 +508,23 @@ def _coerce_integers(overrides: dict[str, Any]) -> dict[str, Any]:
         if is_int_field and isinstance(value, float) and value.is_integer():
             coerced[key] = int(value)
     return coerced
+
+
+def _tensorboard_log(folder: Path, start: int, resumed: bool) -> TensorBoardOutputFormat:
+    """SB3's TensorBoard writer; when resuming from step ``start``, one that drops the killed run's later events."""
+    return _ResumedTensorBoard(str(folder), purge_step=start + 1) if resumed else TensorBoardOutputFormat(str(folder))
+
+
+class _ResumedTensorBoard(TensorBoardOutputFormat):
+    """SB3's TensorBoard writer whose first event tells TensorBoard to drop the events logged at steps >=
+    ``purge_step`` by an earlier writer (``SummaryWriter(purge_step=...)``, TensorBoard's own mechanism for
+    restarted runs): the steps a killed run logged after its checkpoint are replayed by the resumed run."""
+
+    def __init__(self, folder: str, purge_step: int):  # not super().__init__(), which opens a plain writer
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
+        self._is_closed = False
 
 
 def _csv_log(path: Path, resumed: bool) -> CSVOutputFormat:

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -122,8 +123,9 @@ def record(
     _check_positive("episodes", episodes)
     _check_positive("stride", stride)
     _check_positive("max_frames", max_frames)
+    check_fps(fps)
     env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
-    replay = Replay(video, fps or playback_fps(env) / stride)
+    replay = Replay(video, fps if fps is not None else playback_fps(env) / stride)
     try:
         with closing(_play(model, env, replay, episodes=episodes, seed=seed, epsilon=epsilon)) as frames:
             kept = (frame for index, frame in enumerate(frames) if index % stride == 0)
@@ -144,6 +146,7 @@ def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps:
         3
     """
     video = check_video_path(path)
+    check_fps(fps)
     with atomic_target(video) as temporary:
         writer = _write_gif if video.suffix.lower() == ".gif" else _write_mp4
         return writer(temporary, frames, fps)
@@ -168,11 +171,12 @@ def show(
     """Play ``episodes`` episodes in a window (pygame), in real time; closing the window stops early."""
     _check_positive("episodes", episodes)
     _check_positive("scale", scale)
+    check_fps(fps)
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
 
     env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
-    replay = Replay(None, fps or playback_fps(env))
+    replay = Replay(None, fps if fps is not None else playback_fps(env))
     pygame.display.init()  # not pygame.init(): no audio, which has no device on many machines
     try:
         screen = None
@@ -255,6 +259,23 @@ def gif_frame_duration(fps: float) -> int:
         (20, 70, 20)
     """
     return max(20, 10 * round(100 / fps))
+
+
+def check_fps(fps: Any) -> None:
+    """Raise a ``ValueError`` unless ``fps`` is ``None`` (real time) or a finite number > 0.
+
+    Example:
+        >>> check_fps(-3)
+        Traceback (most recent call last):
+        ...
+        ValueError: fps must be a number > 0 (frames per second), got -3; leave it out to play in real time.
+    """
+    if fps is None:
+        return
+    if isinstance(fps, bool) or not isinstance(fps, int | float) or not math.isfinite(fps) or fps <= 0:
+        raise ValueError(
+            f"fps must be a number > 0 (frames per second), got {fps!r}; leave it out to play in real time."
+        )
 
 
 def _check_positive(name: str, value: Any) -> None:

@@ -5,23 +5,36 @@
     model.safetensors       online and target Q-network weights
     optimizer.safetensors   optimizer state (optional), for resuming training
     config.json             algorithm, hyperparameters, network spec, spaces, env ID and kwargs, training
-                            counters, package versions, format_version
+                            counters, package versions, format_version, and the sha256 of each tensor file
 
 No pickle anywhere: weights load with ``safetensors`` and the config with ``json``, so opening a downloaded
-checkpoint cannot run code. Other code (the hub) reads a checkpoint's config without building a model via
-:func:`read_config`.
+checkpoint cannot run code. Reading is strict: the config is parsed into a typed :class:`CheckpointConfig`
+(unknown keys, wrong types and contradictions are refused), every tensor file must match the sha256 that
+``config.json`` records for it, and the weights must fit the network the config describes. Anything wrong is one
+:class:`CheckpointError` (a ``ValueError``) naming the file and the problem; a missing checkpoint is a
+:class:`CheckpointNotFoundError` (also a ``FileNotFoundError``). Other code (the hub) reads a checkpoint's config
+without building a model via :func:`read_config`.
+
+Example:
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> read_config(f"{folder}/missing")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mario_zoo.agents.checkpoint.CheckpointNotFoundError: No checkpoint at .../missing (nor .../missing.zip).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import math
 import os
 import platform
-import shutil
-import tempfile
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -32,19 +45,272 @@ from gymnasium import spaces
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
+from mario_zoo.agents.config import DQNConfig
+from mario_zoo.agents.networks import NetworkSpec
+from mario_zoo.atomic import atomic_directory, atomic_target
+
 MODEL_FILE = "model.safetensors"
 OPTIMIZER_FILE = "optimizer.safetensors"
 CONFIG_FILE = "config.json"
-#: Bumped whenever a reader of an older version could misread a newer checkpoint.
-FORMAT_VERSION = 1
-_CHECKPOINT_FILES = frozenset({MODEL_FILE, OPTIMIZER_FILE, CONFIG_FILE})
+#: Bumped whenever a reader of an older version could misread a newer checkpoint. Version 2 added ``files``
+#: (the sha256 of each tensor file); version 1 checkpoints still load, unverified.
+FORMAT_VERSION = 2
+TENSOR_FILES = (MODEL_FILE, OPTIMIZER_FILE)
+_CHECKPOINT_FILES = frozenset({CONFIG_FILE, *TENSOR_FILES})
+_POLICIES = {"mlp": "MlpPolicy", "cnn": "CnnPolicy"}
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be loaded: corrupt, changed after it was written, or not a mario_zoo checkpoint.
+
+    The message names the file and the problem.
+    """
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """No checkpoint at the given path."""
+
+
+@dataclass(frozen=True)
+class CheckpointConfig:
+    """The typed contents of ``config.json``: everything needed to rebuild an agent, validated on read.
+
+    Example:
+        >>> config = CheckpointConfig(
+        ...     policy="MlpPolicy", policy_kwargs={}, hyperparameters=DQNConfig(),
+        ...     network=NetworkSpec(kind="mlp", observation_shape=(4,), n_actions=2),
+        ...     observation_space=spaces.Box(-1, 1, (4,)), action_space=spaces.Discrete(2),
+        ...     files={MODEL_FILE: 64 * "0"})
+        >>> CheckpointConfig.from_json(config.to_json(), "ckpt") == config
+        True
+        >>> CheckpointConfig.from_json({**config.to_json(), "action_space": {"type": "Discrete", "n": 3}}, "ckpt")
+        Traceback (most recent call last):
+        ...
+        mario_zoo.agents.checkpoint.CheckpointError: ckpt: config.json contradicts itself: action_space has 3 actions but the network has 2 outputs.
+    """
+
+    policy: str
+    """``"MlpPolicy"`` or ``"CnnPolicy"`` (dueling is a network option)."""
+    policy_kwargs: dict[str, Any]
+    """The SB3-style network options the model was built with."""
+    hyperparameters: DQNConfig
+    """The DQN hyperparameters."""
+    network: NetworkSpec
+    """The Q-network's layout."""
+    observation_space: spaces.Box
+    """The observation space trained on."""
+    action_space: spaces.Discrete
+    """The action space trained on."""
+    env_id: str | None = None
+    """Gymnasium ID of the training env (``None``: an env without one)."""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """``gym.make`` keyword arguments of the training env."""
+    seed: int | None = None
+    """The model's seed."""
+    num_timesteps: int = 0
+    """Env steps trained."""
+    exploration_rate: float = 1.0
+    """Epsilon when saved."""
+    exploration_total_timesteps: int = 0
+    """Step target the exploration schedule was running towards."""
+    n_updates: int = 0
+    """Gradient steps done."""
+    episodes: int = 0
+    """Training episodes finished."""
+    n_calls: int = 0
+    """Vec-env steps done (target updates count them)."""
+    versions: dict[str, str] = field(default_factory=dict)
+    """Versions of Python and the packages that wrote it."""
+    files: dict[str, str] = field(default_factory=dict)
+    """sha256 of each tensor file, checked on read (empty only in format version 1)."""
+    algorithm: str = "DQN"
+    """Always ``"DQN"``."""
+    format_version: int = FORMAT_VERSION
+    """Layout version of the checkpoint."""
+
+    def __post_init__(self) -> None:
+        if self.network.n_actions != self.action_space.n:
+            raise ValueError(
+                f"action_space has {self.action_space.n} actions but the network has {self.network.n_actions} outputs."
+            )
+        if self.network.observation_shape != self.observation_space.shape:
+            raise ValueError(
+                f"observation_space has shape {self.observation_space.shape} but the network reads "
+                f"{self.network.observation_shape}."
+            )
+        if self.policy != _POLICIES[self.network.kind]:
+            raise ValueError(f"policy {self.policy!r} does not build a {self.network.kind!r} network.")
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data, in ``config.json``'s layout."""
+        return {
+            "algorithm": self.algorithm,
+            "format_version": self.format_version,
+            "policy": self.policy,
+            "policy_kwargs": self.policy_kwargs,
+            "hyperparameters": self.hyperparameters.to_dict(),
+            "network": self.network.to_dict(),
+            "observation_space": space_to_dict(self.observation_space),
+            "action_space": space_to_dict(self.action_space),
+            "env_id": self.env_id,
+            "env_kwargs": self.env_kwargs,
+            "seed": self.seed,
+            "num_timesteps": self.num_timesteps,
+            "exploration": {
+                "schedule": self.hyperparameters.exploration_schedule,
+                "rate": self.exploration_rate,
+                "total_timesteps": self.exploration_total_timesteps,
+            },
+            "training": {"n_updates": self.n_updates, "episodes": self.episodes, "n_calls": self.n_calls},
+            "versions": self.versions,
+            "files": self.files,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: object) -> CheckpointConfig:
+        """Parse and check ``config.json`` data; anything wrong is a :class:`CheckpointError` naming ``source``."""
+        where = f"{source}: {CONFIG_FILE}"
+        if not isinstance(data, dict):
+            raise CheckpointError(f"{where} must hold a JSON object, found a {type(data).__name__}.")
+        check_format_version(data, source)
+        if data.get("algorithm") != "DQN":
+            raise CheckpointError(f"{source} holds a {data.get('algorithm')!r} checkpoint, not a DQN one.")
+        required = {"policy", "hyperparameters", "network", "observation_space", "action_space", "num_timesteps"}
+        if data["format_version"] >= 2:
+            required.add("files")
+        missing = sorted(required - set(data))
+        known = set(cls(**_EXAMPLE).to_json())
+        unknown = sorted(set(data) - known)
+        if missing or unknown:
+            raise CheckpointError(
+                f"{where} is not a checkpoint config this mario_zoo understands (missing: {missing or 'none'}; "
+                f"unknown: {unknown or 'none'}; expected keys: {', '.join(sorted(known))})."
+            )
+        values: dict[str, Any] = {"algorithm": "DQN", "format_version": data["format_version"]}
+        for key, parse in _SECTIONS.items():
+            if key in data:
+                try:
+                    values.update(parse(data[key]))
+                except (TypeError, ValueError, KeyError, AttributeError) as error:
+                    raise CheckpointError(f"{where} has an invalid {key!r} entry: {_one_line(error)}") from None
+        try:
+            return cls(**values)
+        except ValueError as error:
+            raise CheckpointError(f"{where} contradicts itself: {error}") from None
+
+
+def _parse_exploration(data: Any) -> dict[str, Any]:
+    _expect(data, dict, "an object")
+    rate = data["rate"]
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
+        raise ValueError(f"rate must be a number in [0, 1], got {rate!r}")
+    return {"exploration_rate": float(rate), "exploration_total_timesteps": _count(data["total_timesteps"])}
+
+
+def _parse_training(data: Any) -> dict[str, Any]:
+    _expect(data, dict, "an object")
+    return {name: _count(data[name]) for name in ("n_updates", "episodes", "n_calls")}
+
+
+def _parse_files(data: Any) -> dict[str, Any]:
+    _expect(data, dict, "an object")
+    for name, digest in data.items():
+        if name not in TENSOR_FILES or not isinstance(digest, str) or not _SHA256.match(digest):
+            raise ValueError(f"expected {{file: sha256 hex digest}} for files among {TENSOR_FILES}, got {name!r}")
+    if MODEL_FILE not in data:
+        raise ValueError(f"no sha256 for {MODEL_FILE}")
+    return {"files": dict(data)}
+
+
+def _parse_space(kind: type[spaces.Space]) -> Any:
+    def parse(data: Any) -> spaces.Space:
+        _expect(data, dict, "an object")
+        space = space_from_dict(data)
+        if not isinstance(space, kind):
+            raise ValueError(f"expected a {kind.__name__} space, got {space}")
+        return space
+
+    return parse
+
+
+def _parse_optional_int(data: Any) -> int | None:
+    return None if data is None else _count(data)
+
+
+def _parse_env_id(data: Any) -> str | None:
+    if data is not None:
+        _expect(data, str, "a string or null")
+    return data
+
+
+def _parse_hyperparameters(data: Any) -> DQNConfig:
+    _expect(data, dict, "an object")
+    return DQNConfig.from_dict(data)
+
+
+def _parse_network(data: Any) -> NetworkSpec:
+    _expect(data, dict, "an object")
+    return NetworkSpec.from_dict(data)
+
+
+def _parse_policy(data: Any) -> str:
+    if data not in _POLICIES.values():
+        raise ValueError(f"expected one of {tuple(_POLICIES.values())}, got {data!r}")
+    return data
+
+
+def _mapping(data: Any) -> dict[str, Any]:
+    _expect(data, dict, "an object")
+    return dict(data)
+
+
+_SECTIONS: dict[str, Any] = {
+    "policy": lambda data: {"policy": _parse_policy(data)},
+    "policy_kwargs": lambda data: {"policy_kwargs": _mapping(data)},
+    "hyperparameters": lambda data: {"hyperparameters": _parse_hyperparameters(data)},
+    "network": lambda data: {"network": _parse_network(data)},
+    "observation_space": lambda data: {"observation_space": _parse_space(spaces.Box)(data)},
+    "action_space": lambda data: {"action_space": _parse_space(spaces.Discrete)(data)},
+    "env_id": lambda data: {"env_id": _parse_env_id(data)},
+    "env_kwargs": lambda data: {"env_kwargs": _mapping(data)},
+    "seed": lambda data: {"seed": _parse_optional_int(data)},
+    "num_timesteps": lambda data: {"num_timesteps": _count(data)},
+    "exploration": _parse_exploration,
+    "training": _parse_training,
+    "versions": lambda data: {"versions": _mapping(data)},
+    "files": _parse_files,
+}
+_EXAMPLE: dict[str, Any] = {
+    "policy": "MlpPolicy",
+    "policy_kwargs": {},
+    "hyperparameters": DQNConfig(),
+    "network": NetworkSpec(kind="mlp", observation_shape=(1,), n_actions=1),
+    "observation_space": spaces.Box(0, 1, (1,)),
+    "action_space": spaces.Discrete(1),
+}
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], description: str) -> None:
+    if not isinstance(value, kind):
+        raise TypeError(f"expected {description}, got {value!r}")
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a whole number >= 0, got {value!r}")
+    return value
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """The contents of a checkpoint, read into memory."""
+    """The contents of a checkpoint, read into memory and verified."""
 
-    config: dict[str, Any]
+    config: CheckpointConfig
     """The parsed ``config.json``."""
     model: dict[str, torch.Tensor]
     """Network weights by parameter name."""
@@ -59,7 +325,7 @@ def is_zip_path(path: str | os.PathLike[str]) -> bool:
 
 def write_checkpoint(
     path: str | os.PathLike[str],
-    config: dict[str, Any],
+    config: CheckpointConfig,
     model: dict[str, torch.Tensor],
     optimizer: dict[str, torch.Tensor] | None = None,
 ) -> Path:
@@ -67,63 +333,104 @@ def write_checkpoint(
 
     A path ending in ``.zip`` gets a zip archive (replaced in one ``os.replace``); any other path gets a
     directory. An existing directory is only replaced if it is a checkpoint, never an unrelated folder.
+    ``config.files`` is filled in with the sha256 of the tensor files written.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    files = {
-        CONFIG_FILE: json.dumps(config, sort_keys=True, indent=2).encode(),
-        MODEL_FILE: _tensor_bytes(model),
-    }
+    tensors = {MODEL_FILE: _tensor_bytes(model)}
     if optimizer is not None:
-        files[OPTIMIZER_FILE] = _tensor_bytes(optimizer)
+        tensors[OPTIMIZER_FILE] = _tensor_bytes(optimizer)
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in tensors.items()}
+    config = dataclasses.replace(config, files=digests, format_version=FORMAT_VERSION)
+    files = {CONFIG_FILE: json.dumps(config.to_json(), sort_keys=True, indent=2).encode(), **tensors}
     if is_zip_path(target):
-        _write_zip(target, files)
-    else:
-        _write_directory(target, files)
+        with atomic_target(target) as temporary, zipfile.ZipFile(temporary, "w") as archive:
+            for name, data in files.items():
+                # Weights barely compress; the JSON does.
+                method = zipfile.ZIP_DEFLATED if name == CONFIG_FILE else zipfile.ZIP_STORED
+                archive.writestr(name, data, compress_type=method)
+        return target
+    if target.is_file():
+        raise FileExistsError(f"Cannot save a checkpoint directory at {target}: a file is there. Remove it first.")
+    if target.is_dir() and not {entry.name for entry in target.iterdir()} <= _CHECKPOINT_FILES:
+        raise FileExistsError(
+            f"Cannot save a checkpoint at {target}: the directory holds other files than a checkpoint's "
+            f"({sorted(_CHECKPOINT_FILES)}). Choose a new path."
+        )
+    with atomic_directory(target) as temporary:
+        for name, data in files.items():
+            (temporary / name).write_bytes(data)
     return target
 
 
-def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The ``config.json`` of a checkpoint directory or zip, checked for a supported ``format_version``.
+def read_config(path: str | os.PathLike[str]) -> CheckpointConfig:
+    """The checked ``config.json`` of a checkpoint directory or zip (the tensor files are not read).
 
     Example:
         >>> import tempfile
         >>> folder = tempfile.mkdtemp()
-        >>> _ = write_checkpoint(f"{folder}/ckpt", {"format_version": FORMAT_VERSION}, {"w": torch.zeros(1)})
-        >>> read_config(f"{folder}/ckpt")["format_version"] == FORMAT_VERSION
-        True
+        >>> config = CheckpointConfig(
+        ...     policy="MlpPolicy", policy_kwargs={}, hyperparameters=DQNConfig(),
+        ...     network=NetworkSpec(kind="mlp", observation_shape=(4,), n_actions=2),
+        ...     observation_space=spaces.Box(-1, 1, (4,)), action_space=spaces.Discrete(2), num_timesteps=7)
+        >>> _ = write_checkpoint(f"{folder}/ckpt", config, {"w": torch.zeros(1)})
+        >>> read_config(f"{folder}/ckpt").num_timesteps
+        7
     """
-    config = json.loads(_read_file(Path(path), CONFIG_FILE))
-    check_format_version(config, path)
-    return config
+    return read_checkpoint(path).config if _CheckpointFiles(path).is_sb3 else _read_config(_CheckpointFiles(path))
+
+
+def _read_config(source: _CheckpointFiles) -> CheckpointConfig:
+    return CheckpointConfig.from_json(source.json(CONFIG_FILE), source.path)
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
-    """Read a whole checkpoint (directory or zip) into memory."""
-    source = Path(path)
-    config = read_config(source)
-    optimizer = None
-    if _has_file(source, OPTIMIZER_FILE):
-        optimizer = load_safetensors_bytes(_read_file(source, OPTIMIZER_FILE))
-    return Checkpoint(config, load_safetensors_bytes(_read_file(source, MODEL_FILE)), optimizer)
+    """Read and verify a whole checkpoint (directory or zip): config, sha256 of each tensor file, tensors.
+
+    A Stable-Baselines3 DQN zip is converted (see :mod:`mario_zoo.agents.sb3`), never unpickled.
+    """
+    source = _CheckpointFiles(path)
+    if source.is_sb3:
+        from mario_zoo.agents.sb3 import read_sb3_zip
+
+        return read_sb3_zip(source.path)
+    config = _read_config(source)
+    tensors: dict[str, dict[str, torch.Tensor] | None] = {}
+    for name in TENSOR_FILES:
+        if name == OPTIMIZER_FILE and not source.has(name):
+            tensors[name] = None
+            continue
+        data = source.read(name)
+        expected = config.files.get(name)
+        if config.format_version >= 2 and expected is None:
+            raise CheckpointError(f"{source.path}: {CONFIG_FILE} records no sha256 for {name}, which is present.")
+        if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+            raise CheckpointError(
+                f"{source.path}/{name} does not match the sha256 in {CONFIG_FILE}: the file was changed or damaged "
+                "after it was written."
+            )
+        try:
+            tensors[name] = load_safetensors_bytes(data)
+        except Exception as error:  # safetensors raises its own SafetensorError (or others) for malformed files
+            raise CheckpointError(f"{source.path}/{name} is not a valid safetensors file: {_one_line(error)}") from None
+    return Checkpoint(config, tensors[MODEL_FILE], tensors[OPTIMIZER_FILE])
 
 
 def check_format_version(config: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Refuse configs without a format version or written by a newer mario_zoo."""
     found = config.get("format_version")
-    if isinstance(found, bool) or not isinstance(found, int):
-        raise ValueError(
+    if isinstance(found, bool) or not isinstance(found, int) or found < 1:
+        raise CheckpointError(
             f"{path}: {CONFIG_FILE} has no integer format_version (got {found!r}); not a mario_zoo checkpoint."
         )
     if found > FORMAT_VERSION:
-        raise ValueError(
+        raise CheckpointError(
             f"{path} has checkpoint format_version {found}, but this mario_zoo reads versions <= {FORMAT_VERSION}. "
             "Upgrade mario_zoo (pip install -U mario-zoo) to load it."
         )
 
 
 def load_state_strict(module: torch.nn.Module, tensors: dict[str, torch.Tensor], source: object) -> None:
-    """Load weights into ``module``; any missing, unexpected or reshaped weight is a ``ValueError``."""
+    """Load weights into ``module``; any missing, unexpected or reshaped weight is a :class:`CheckpointError`."""
     expected = module.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
@@ -133,7 +440,7 @@ def load_state_strict(module: torch.nn.Module, tensors: dict[str, torch.Tensor],
         if tensors[name].shape != expected[name].shape
     ]
     if missing or unexpected or reshaped:
-        raise ValueError(
+        raise CheckpointError(
             f"{source}: the weights do not match the network built from its config "
             f"(missing: {missing or 'none'}; unexpected: {unexpected or 'none'}; shape mismatch: "
             f"{reshaped or 'none'}). The checkpoint is corrupt or was written by incompatible code."
@@ -155,14 +462,24 @@ def optimizer_to_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Te
 
 
 def load_optimizer_tensors(optimizer: torch.optim.Optimizer, flat: dict[str, torch.Tensor], source: object) -> None:
-    """Inverse of :func:`optimizer_to_tensors`; the optimizer's own hyperparameters are kept."""
+    """Inverse of :func:`optimizer_to_tensors`; the optimizer's own hyperparameters are kept.
+
+    Moment estimates must have their parameter's shape, so a damaged file fails here, not at the next step.
+    """
     current = optimizer.state_dict()
-    n_params = sum(len(group["params"]) for group in current["param_groups"])
+    params = [param for group in optimizer.param_groups for param in group["params"]]
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, tensor in flat.items():
         prefix, index, name = key.split(".", 2) if key.count(".") >= 2 else (key, "", "")
-        if prefix != "state" or not index.isdigit() or int(index) >= n_params:
-            raise ValueError(f"{source}: unexpected optimizer entry {key!r} for an optimizer of {n_params} parameters.")
+        if prefix != "state" or not index.isdigit() or int(index) >= len(params):
+            raise CheckpointError(
+                f"{source}: unexpected optimizer entry {key!r} for an optimizer of {len(params)} parameters."
+            )
+        expected = () if name == "step" else params[int(index)].shape
+        if tuple(tensor.shape) != tuple(expected):
+            raise CheckpointError(
+                f"{source}: optimizer entry {key!r} has shape {tuple(tensor.shape)}, expected {tuple(expected)}."
+            )
         state.setdefault(int(index), {})[name] = tensor
     optimizer.load_state_dict({"state": state, "param_groups": current["param_groups"]})
 
@@ -203,12 +520,23 @@ def space_to_dict(space: spaces.Space) -> dict[str, Any]:
 def space_from_dict(data: dict[str, Any]) -> spaces.Space:
     """Inverse of :func:`space_to_dict`."""
     if data["type"] == "Discrete":
-        return spaces.Discrete(data["n"], start=data.get("start", 0))
+        n, start = data["n"], data.get("start", 0)
+        if (
+            isinstance(n, bool)
+            or not isinstance(n, int)
+            or n < 1
+            or isinstance(start, bool)
+            or not isinstance(start, int)
+        ):
+            raise ValueError(f"a Discrete space needs an int n >= 1 and an int start, got n={n!r}, start={start!r}")
+        return spaces.Discrete(n, start=start)
     if data["type"] == "Box":
         dtype = np.dtype(data["dtype"])
         low = np.asarray(_bounds_from_data(data["low"]), dtype=np.float64)
         high = np.asarray(_bounds_from_data(data["high"]), dtype=np.float64)
         shape = tuple(data["shape"])
+        if not all(isinstance(side, int) and not isinstance(side, bool) and side >= 1 for side in shape):
+            raise ValueError(f"a Box shape must be a list of ints >= 1, got {data['shape']!r}")
         return spaces.Box(
             np.broadcast_to(low, shape).astype(dtype), np.broadcast_to(high, shape).astype(dtype), dtype=dtype
         )
@@ -242,65 +570,59 @@ def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
     return save_safetensors_bytes({name: t.detach().cpu().contiguous() for name, t in tensors.items()})
 
 
-def _write_zip(target: Path, files: dict[str, bytes]) -> None:
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream, zipfile.ZipFile(stream, "w") as archive:
-            for name, data in files.items():
-                # Weights barely compress; the JSON does.
-                method = zipfile.ZIP_DEFLATED if name == CONFIG_FILE else zipfile.ZIP_STORED
-                archive.writestr(name, data, compress_type=method)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+class _CheckpointFiles:
+    """The files of a checkpoint directory or zip archive, each read whole; every failure names the path.
 
+    A path without ``.zip`` that does not exist is looked up with ``.zip`` appended, as SB3's ``load`` does.
+    """
 
-def _write_directory(target: Path, files: dict[str, bytes]) -> None:
-    if target.is_file():
-        raise FileExistsError(f"Cannot save a checkpoint directory at {target}: a file is there. Remove it first.")
-    if target.is_dir() and not {entry.name for entry in target.iterdir()} <= _CHECKPOINT_FILES:
-        raise FileExistsError(
-            f"Cannot save a checkpoint at {target}: the directory holds other files than a checkpoint's "
-            f"({sorted(_CHECKPOINT_FILES)}). Choose a new path."
-        )
-    temp_dir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    try:
-        for name, data in files.items():
-            (temp_dir / name).write_bytes(data)
-        if target.is_dir():
-            # A directory cannot be replaced in one rename: move the old one aside, then swap.
-            old = temp_dir.with_name(temp_dir.name + ".old")
-            os.replace(target, old)
-            os.replace(temp_dir, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(temp_dir, target)
-    except BaseException:
-        shutil.rmtree(temp_dir, ignore_errors=True)
-        raise
-
-
-def _has_file(source: Path, name: str) -> bool:
-    if source.is_dir():
-        return (source / name).is_file()
-    with zipfile.ZipFile(source) as archive:
-        return name in archive.namelist()
-
-
-def _read_file(source: Path, name: str) -> bytes:
-    if source.is_dir():
-        file = source / name
-        if not file.is_file():
-            raise FileNotFoundError(f"{source} is not a mario_zoo checkpoint: it has no {name}.")
-        return file.read_bytes()
-    if not source.is_file():
-        hint = "" if source.suffix else f" (if you saved to '{source}.zip', pass that path)"
-        raise FileNotFoundError(f"No checkpoint at {source}{hint}.")
-    if not zipfile.is_zipfile(source):
-        raise ValueError(f"{source} is neither a checkpoint directory nor a zip archive of one.")
-    with zipfile.ZipFile(source) as archive:
+    def __init__(self, path: str | os.PathLike[str]):
+        given = Path(path)
+        candidates = [given] if given.suffix.lower() == ".zip" else [given, given.with_name(given.name + ".zip")]
+        found = next((candidate for candidate in candidates if candidate.exists()), None)
+        if found is None:
+            also = f" (nor {candidates[1]})" if len(candidates) > 1 else ""
+            raise CheckpointNotFoundError(f"No checkpoint at {given}{also}.")
+        self.path = found
+        self._names: set[str] | None = None
+        if found.is_dir():
+            return
         try:
-            return archive.read(name)
-        except KeyError:
-            raise FileNotFoundError(f"{source} is not a mario_zoo checkpoint: the archive has no {name}.") from None
+            with zipfile.ZipFile(found) as archive:
+                self._names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+            raise CheckpointError(
+                f"{found} is neither a checkpoint directory nor a readable zip archive of one ({_one_line(error)})."
+            ) from None
+
+    @property
+    def is_sb3(self) -> bool:
+        """A Stable-Baselines3 zip (``data`` and ``policy.pth``, no ``config.json``)."""
+        from mario_zoo.agents.sb3 import is_sb3_zip
+
+        return self._names is not None and is_sb3_zip(self._names)
+
+    def has(self, name: str) -> bool:
+        if self._names is None:
+            return (self.path / name).is_file()
+        return name in self._names
+
+    def read(self, name: str) -> bytes:
+        if not self.has(name):
+            where = "the archive has" if self._names is not None else "it has"
+            raise CheckpointNotFoundError(f"{self.path} is not a mario_zoo checkpoint: {where} no {name}.")
+        if self._names is None:
+            return (self.path / name).read_bytes()
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.read(name)
+        except Exception as error:  # zipfile raises many kinds (BadZipFile, zlib.error, EOFError...) for a bad archive
+            raise CheckpointError(
+                f"{self.path} is a damaged zip archive: reading {name} failed ({_one_line(error)})."
+            ) from None
+
+    def json(self, name: str) -> Any:
+        try:
+            return json.loads(self.read(name).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise CheckpointError(f"{self.path}: {name} is not valid JSON ({_one_line(error)}).") from None

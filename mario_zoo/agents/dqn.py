@@ -7,6 +7,7 @@ the update in :meth:`DQN.train`. What it shares with SB3 is the surface: constru
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -27,7 +28,7 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
 from stable_baselines3.common.type_aliases import MaybeCallback
-from stable_baselines3.common.utils import configure_logger, get_device, safe_mean, set_random_seed
+from stable_baselines3.common.utils import configure_logger, safe_mean, set_random_seed
 from stable_baselines3.common.vec_env import (
     DummyVecEnv,
     VecEnv,
@@ -41,6 +42,7 @@ from stable_baselines3.dqn.policies import DQNPolicy as SB3DQNPolicy
 
 from mario_zoo.agents import checkpoint
 from mario_zoo.agents.config import DQNConfig, check_hyperparameter_names
+from mario_zoo.agents.device import resolve_device
 from mario_zoo.agents.networks import ACTIVATIONS, NetworkSpec
 from mario_zoo.agents.policies import DuelingCnnPolicy, DuelingMlpPolicy, QPolicy
 from mario_zoo.agents.replay import ReplayBuffer, ReplaySample
@@ -154,7 +156,7 @@ class DQN:
         self.tensorboard_log = tensorboard_log
         self.verbose = verbose
         self.seed = seed
-        self.device = get_device(device)
+        self.device = resolve_device(device)
         if seed is not None:
             set_random_seed(seed, using_cuda=self.device.type == "cuda")
             self.action_space.seed(seed)
@@ -198,6 +200,7 @@ class DQN:
         self._episode_num = 0
         self._n_updates = 0
         self._n_calls = 0
+        self._last_dump_timesteps = -1
         self._last_obs: np.ndarray | None = None
         self.ep_info_buffer: deque[dict[str, float]] = deque(maxlen=config.stats_window_size)
         self.start_time = time.time_ns()
@@ -271,10 +274,8 @@ class DQN:
         """
         if self.env is None:
             raise ValueError("This model has no env: pass one with model.set_env(env) or DQN.load(path, env=env).")
-        if isinstance(total_timesteps, bool) or not isinstance(total_timesteps, int | np.integer):
-            raise TypeError(f"total_timesteps must be an int, got {total_timesteps!r}.")
         total_timesteps, callback = self._setup_learn(
-            int(total_timesteps), callback, reset_num_timesteps, tb_log_name, progress_bar
+            _whole_number("total_timesteps", total_timesteps), callback, reset_num_timesteps, tb_log_name, progress_bar
         )
         callback.on_training_start(locals(), globals())
         while self.num_timesteps < total_timesteps:
@@ -287,6 +288,8 @@ class DQN:
                 gradient_steps = self.config.gradient_steps if self.config.gradient_steps >= 0 else collected
                 if gradient_steps > 0:
                     self.train(gradient_steps)
+        if log_interval and self._last_dump_timesteps != self.num_timesteps:
+            self.dump_logs()  # the logs end at the last step, not at the last log_interval-th episode
         callback.on_training_end()
         return self
 
@@ -497,6 +500,7 @@ class DQN:
         self.logger.record("time/time_elapsed", int(time_elapsed), exclude="tensorboard")
         self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
         self.logger.dump(step=self.num_timesteps)
+        self._last_dump_timesteps = self.num_timesteps
 
     # -- inference ---------------------------------------------------------------------------------
 
@@ -525,27 +529,24 @@ class DQN:
 
         See :mod:`mario_zoo.agents.checkpoint` for the layout. The replay buffer is not saved.
         """
-        config = {
-            "algorithm": "DQN",
-            "format_version": checkpoint.FORMAT_VERSION,
-            "policy": self.policy_name,
-            "policy_kwargs": self.policy_kwargs,
-            "hyperparameters": self.config.to_dict(),
-            "network": self.spec.to_dict(),
-            "observation_space": checkpoint.space_to_dict(self.observation_space),
-            "action_space": checkpoint.space_to_dict(self.action_space),
-            "env_id": self._env_id,
-            "env_kwargs": self._env_kwargs,
-            "seed": self.seed,
-            "num_timesteps": self.num_timesteps,
-            "exploration": {
-                "schedule": self.config.exploration_schedule,
-                "rate": self.exploration_rate,
-                "total_timesteps": self._total_timesteps,
-            },
-            "training": {"n_updates": self._n_updates, "episodes": self._episode_num, "n_calls": self._n_calls},
-            "versions": checkpoint.package_versions(),
-        }
+        config = checkpoint.CheckpointConfig(
+            policy=self.policy_name,
+            policy_kwargs=self.policy_kwargs,
+            hyperparameters=self.config,
+            network=self.spec,
+            observation_space=self.observation_space,
+            action_space=self.action_space,
+            env_id=self._env_id,
+            env_kwargs=self._env_kwargs,
+            seed=self.seed,
+            num_timesteps=self.num_timesteps,
+            exploration_rate=float(self.exploration_rate),
+            exploration_total_timesteps=self._total_timesteps,
+            n_updates=self._n_updates,
+            episodes=self._episode_num,
+            n_calls=self._n_calls,
+            versions=checkpoint.package_versions(),
+        )
         optimizer = checkpoint.optimizer_to_tensors(self.optimizer) if include_optimizer else None
         checkpoint.write_checkpoint(path, config, self.policy.state_dict(), optimizer)
 
@@ -557,29 +558,33 @@ class DQN:
         device: torch.device | str = "auto",
         **kwargs: Any,
     ) -> DQN:
-        """Load a checkpoint directory or ``.zip`` written by :meth:`save`.
+        """Load a checkpoint directory or ``.zip`` written by :meth:`save` (``"x"`` finds ``"x.zip"``, as in SB3).
+
+        A Stable-Baselines3 DQN ``.zip`` loads too: its ``policy.pth`` weights are read as a plain tensor state
+        dict (``torch.load(..., weights_only=True)``), never unpickled; see :mod:`mario_zoo.agents.sb3`.
 
         Args:
             path: the checkpoint.
             env: env to continue training on (its spaces must match); ``None`` for inference only.
-            device: where to put the networks.
+            device: where to put the networks (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
             **kwargs: ``verbose``, ``tensorboard_log``, ``seed``, or hyperparameters to override.
+
+        Raises:
+            mario_zoo.CheckpointError: the checkpoint is missing, damaged, changed after it was written, or not one
+                this mario_zoo reads; the message names the file.
         """
         stored = checkpoint.read_checkpoint(path)
         config = stored.config
-        if config.get("algorithm") != "DQN":
-            raise ValueError(f"{path} holds a {config.get('algorithm')!r} checkpoint, not a DQN one.")
         run_options = {key: kwargs.pop(key) for key in ("verbose", "tensorboard_log", "seed") if key in kwargs}
         check_hyperparameter_names(kwargs)
         model = cls.__new__(cls)
-        spec = NetworkSpec.from_dict(config["network"])
         model._setup(
-            kind=spec.kind,
-            observation_space=checkpoint.space_from_dict(config["observation_space"]),
-            action_space=checkpoint.space_from_dict(config["action_space"]),
-            config=DQNConfig.from_dict({**config["hyperparameters"], **kwargs}),
-            policy_kwargs=config["policy_kwargs"],
-            spec=spec,
+            kind=config.network.kind,
+            observation_space=config.observation_space,
+            action_space=config.action_space,
+            config=dataclasses.replace(config.hyperparameters, **kwargs),
+            policy_kwargs=config.policy_kwargs,
+            spec=config.network,
             tensorboard_log=run_options.get("tensorboard_log"),
             verbose=run_options.get("verbose", 0),
             seed=run_options.get("seed"),
@@ -588,16 +593,95 @@ class DQN:
         checkpoint.load_state_strict(model.policy, stored.model, path)
         if stored.optimizer is not None:
             checkpoint.load_optimizer_tensors(model.optimizer, stored.optimizer, path)
-        model.num_timesteps = config["num_timesteps"]
-        model.exploration_rate = config["exploration"]["rate"]
-        model._total_timesteps = config["exploration"]["total_timesteps"]
-        model._n_updates = config["training"]["n_updates"]
-        model._episode_num = config["training"]["episodes"]
-        model._n_calls = config["training"]["n_calls"]
-        model._env_id, model._env_kwargs = config.get("env_id"), config.get("env_kwargs", {})
+        model.num_timesteps = config.num_timesteps
+        model.exploration_rate = config.exploration_rate
+        model._total_timesteps = config.exploration_total_timesteps
+        model._n_updates = config.n_updates
+        model._episode_num = config.episodes
+        model._n_calls = config.n_calls
+        model._env_id, model._env_kwargs = config.env_id, dict(config.env_kwargs)
         if env is not None:
             model.set_env(env)
         return model
+
+    # -- Stable-Baselines3's parameter access --------------------------------------------------------
+
+    def get_parameters(self) -> dict[str, dict[str, Any]]:
+        """The model's state as SB3 names it: ``{"policy": state dict, "policy.optimizer": optimizer state}``.
+
+        Example:
+            >>> model = DQN("MlpPolicy", "CartPole-v1", device="cpu")
+            >>> sorted(model.get_parameters())
+            ['policy', 'policy.optimizer']
+        """
+        return {"policy": self.policy.state_dict(), "policy.optimizer": self.optimizer.state_dict()}
+
+    def set_parameters(
+        self,
+        load_path_or_dict: str | os.PathLike[str] | dict[str, dict[str, Any]],
+        exact_match: bool = True,
+        device: torch.device | str = "auto",
+    ) -> None:
+        """Load parameters from :meth:`get_parameters`' dict or from a checkpoint, keeping everything else.
+
+        SB3's semantics: with ``exact_match`` every object (``"policy"``, ``"policy.optimizer"``) must be given and
+        every weight must match; without it, the objects and weights given are loaded and the rest stays.
+        ``device`` is accepted for SB3 compatibility; tensors go where the model's networks are.
+        """
+        if isinstance(load_path_or_dict, dict):
+            params = load_path_or_dict
+        else:
+            stored = checkpoint.read_checkpoint(load_path_or_dict)
+            params = {"policy": stored.model}
+            if stored.optimizer is not None:
+                checkpoint.load_optimizer_tensors(self.optimizer, stored.optimizer, load_path_or_dict)
+                params["policy.optimizer"] = self.optimizer.state_dict()
+        valid = ("policy", "policy.optimizer")
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ValueError(f"Unknown parameter object(s) {unknown}; valid names are {valid} (see get_parameters()).")
+        missing = sorted(set(valid) - set(params))
+        if exact_match and missing:
+            raise ValueError(
+                f"Names {missing} were not found in the given parameters; pass exact_match=False to load the others."
+            )
+        if "policy" in params:
+            if exact_match:
+                checkpoint.load_state_strict(self.policy, params["policy"], "the given parameters")
+            else:
+                self.policy.load_state_dict(params["policy"], strict=False)
+        if "policy.optimizer" in params:
+            self.optimizer.load_state_dict(params["policy.optimizer"])
+
+    def set_random_seed(self, seed: int | None = None) -> None:
+        """Seed Python, NumPy, torch, the action space, exploration and the env (SB3's method); ``None`` does nothing."""
+        if seed is None:
+            return
+        set_random_seed(seed, using_cuda=self.device.type == "cuda")
+        self.action_space.seed(seed)
+        self._rng = np.random.default_rng(seed)
+        if self.env is not None:
+            self.env.seed(seed)
+
+    @property
+    def env_id(self) -> str | None:
+        """Gymnasium ID of the env the model was trained on (``None`` if it had none): with :attr:`env_kwargs`,
+        ``gym.make(model.env_id, **model.env_kwargs)`` rebuilds it."""
+        return self._env_id
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """``gym.make`` keyword arguments of the env the model was trained on (a copy)."""
+        return dict(self._env_kwargs)
+
+
+def _whole_number(name: str, value: Any) -> int:
+    """An int, or a float with no fractional part (SB3 accepts ``learn(1e5)``)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be a whole number such as 100_000 or 1e5, got {value!r}.")
+    return int(value)
 
 
 def _resolve_policy(policy: str | type) -> tuple[str, bool]:

@@ -84,7 +84,7 @@ def push_to_hub(
     with tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as staging:
         folder = Path(staging) / "repo"
         model.save(folder, include_optimizer=False)
-        config = checkpoint.read_config(folder)
+        config = checkpoint.read_config(folder).to_json()
         eval_env_id, env_kwargs = _evaluation_env(config, env_id, repo_id)
 
         result = evaluate_agent(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zipfile
@@ -85,11 +86,11 @@ def test_directory_layout_and_config_contract(trained, tmp_path):
     assert config["num_timesteps"] == trained.num_timesteps
     assert {"rate", "schedule", "total_timesteps"} <= set(config["exploration"])
     assert {"torch", "stable-baselines3", "gymnasium", "python"} <= set(config["versions"])
-    assert ckpt.read_config(tmp_path / "model") == config
+    assert ckpt.read_config(tmp_path / "model").to_json() == config
     trained.save(tmp_path / "model.zip")
     with zipfile.ZipFile(tmp_path / "model.zip") as archive:
         assert sorted(archive.namelist()) == sorted([ckpt.CONFIG_FILE, ckpt.MODEL_FILE, ckpt.OPTIMIZER_FILE])
-    assert ckpt.read_config(tmp_path / "model.zip") == config
+    assert ckpt.read_config(tmp_path / "model.zip").to_json() == config
 
 
 def test_saving_without_optimizer(trained, tmp_path):
@@ -122,12 +123,20 @@ def test_loading_is_strict(trained, tmp_path, change):
     else:
         weights[head_bias] = torch.zeros(7)
     save_file(weights, weights_file)
+    _record_sha256(tmp_path / "model", ckpt.MODEL_FILE)  # a consistent checkpoint whose weights do not fit
     with pytest.raises(ValueError, match=re.escape("the weights do not match the network built from its config")):
         DQN.load(tmp_path / "model")
 
 
+def _record_sha256(folder, name):
+    config_file = folder / ckpt.CONFIG_FILE
+    config = json.loads(config_file.read_text())
+    config["files"][name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    config_file.write_text(json.dumps(config))
+
+
 def test_missing_checkpoint_is_explained(tmp_path):
-    with pytest.raises(FileNotFoundError, match=re.escape("(if you saved to")):
+    with pytest.raises(FileNotFoundError, match=re.escape("nothing (nor ")):
         DQN.load(tmp_path / "nothing")
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match=re.escape("is not a mario_zoo checkpoint: it has no config.json")):

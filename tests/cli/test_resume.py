@@ -10,6 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from stable_baselines3.common.monitor import load_results
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.runs import open_run
 
@@ -34,18 +38,40 @@ def _wait_for_checkpoint(process: subprocess.Popen[str], run: Path) -> None:
         time.sleep(0.02)
 
 
+def _wait_for_log_row_past_checkpoint(process: subprocess.Popen[str], run: Path) -> None:
+    """Wait until progress.csv has a row logged after the step the checkpoint holds (a known state to kill in)."""
+    while True:
+        assert process.poll() is None, process.communicate()
+        saved = checkpoint.read_config(run / "checkpoint.zip").num_timesteps
+        if any(step > saved for step in _logged_steps(run / "progress.csv")):
+            return
+        time.sleep(0.02)
+
+
+def _logged_steps(progress: Path) -> list[int]:
+    if not progress.is_file():
+        return []
+    lines = progress.read_text().splitlines()
+    if not lines or "time/total_timesteps" not in lines[0]:
+        return []
+    column = lines[0].split(",").index("time/total_timesteps")
+    # The last line may be half-written by the training process.
+    return [int(row.split(",")[column]) for row in lines[1:-1] if row.count(",") == lines[0].count(",")]
+
+
 def test_resume_continues_the_step_counter_after_sigkill(cli, tmp_path):
     run_path = tmp_path / "run"
     process = _start_training(run_path)
     _wait_for_checkpoint(process, run_path)
-    time.sleep(0.5)  # keep training past the checkpoint: those steps' log rows must go on resume
+    # Kill once training has logged past the checkpoint: those steps' log rows must go on resume.
+    _wait_for_log_row_past_checkpoint(process, run_path)
     process.send_signal(signal.SIGKILL)
     process.communicate()
     assert process.returncode == -signal.SIGKILL
 
     run = open_run(run_path)
     assert run.read_config().status == "running"
-    saved = checkpoint.read_config(run.checkpoint)["num_timesteps"]
+    saved = checkpoint.read_config(run.checkpoint).num_timesteps
     assert saved > 0 and saved % SAVE_FREQ == 0
     target = saved + 600
 
@@ -68,18 +94,32 @@ def test_resume_continues_the_step_counter_after_sigkill(cli, tmp_path):
     assert any(step <= saved for step in steps) and saved < steps[-1] <= done
     assert run.episodes().steps[-1] <= done
 
+    # monitor.csv's clock continues across the resume, so SB3's load_results (which sorts by time) keeps the rows in
+    # the order they were played.
+    with run.monitor.open() as stream:
+        lengths = [int(row["l"]) for row in csv.DictReader(line for line in stream if not line.startswith("#"))]
+    monitor = load_results(str(run.path))
+    assert monitor["l"].tolist() == lengths and monitor["t"].is_monotonic_increasing
 
-def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path):
+    # TensorBoard drops the events the killed run logged after its checkpoint: each curve is one history.
+    events = EventAccumulator(str(run.tensorboard))
+    events.Reload()
+    logged = [event.step for event in events.Scalars("rollout/exploration_rate")]
+    assert logged == sorted(logged) and len(set(logged)) == len(logged) and logged[-1] == done
+
+
+@pytest.mark.parametrize(("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_and_sigterm_save_a_checkpoint_and_say_how_to_resume(tmp_path, sent, code):
     run_path = tmp_path / "run"
     process = _start_training(run_path)
     _wait_for_checkpoint(process, run_path)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sent)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert process.returncode == code, err
     assert f"mario-zoo train --resume {run_path}" in out
     run = open_run(run_path)
     assert run.read_config().status == "interrupted"
-    assert checkpoint.read_config(run.checkpoint)["num_timesteps"] >= SAVE_FREQ
+    assert checkpoint.read_config(run.checkpoint).num_timesteps >= SAVE_FREQ
 
 
 def test_a_run_killed_before_its_first_checkpoint_starts_over(cli, tmp_path):

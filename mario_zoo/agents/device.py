@@ -1,0 +1,37 @@
+"""Which torch device to use: ``"auto"`` or a name, checked against what this machine has.
+
+Example:
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("gpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown device 'gpu'; valid devices: auto, cpu, cuda, cuda:<index>, mps.
+"""
+
+from __future__ import annotations
+
+import torch
+from stable_baselines3.common.utils import get_device
+
+VALID_DEVICES = "auto, cpu, cuda, cuda:<index>, mps"
+
+
+def check_device(device: str | torch.device) -> None:
+    """Raise a ``ValueError`` naming the usable devices if torch cannot use ``device`` here."""
+    if device == "auto":
+        return
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError):
+        raise ValueError(f"Unknown device {device!r}; valid devices: {VALID_DEVICES}.") from None
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available.get(kind, False):
+        usable = ", ".join(["auto", *(name for name, ok in available.items() if ok)])
+        raise ValueError(f"Device {device!r} is not available on this machine; usable devices: {usable}.")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """The ``torch.device`` for ``device`` (``"auto"``: CUDA when available, else the CPU), checked first."""
+    check_device(device)
+    return get_device(device)

@@ -1,0 +1,159 @@
+"""Read a Stable-Baselines3 DQN ``.zip`` as a mario_zoo checkpoint, without unpickling anything.
+
+An SB3 zip holds ``data`` (JSON; the objects it could not write as JSON are cloudpickled inside it, and we never
+touch those), ``policy.pth`` (the policy's state dict, written by ``torch.save``) and optimizer/variable files.
+We read the readable JSON fields (spaces' shapes and sizes, hyperparameters, ``policy_kwargs``) and load
+``policy.pth`` with ``torch.load(..., weights_only=True)``, which only rebuilds tensors and plain containers and
+refuses any other object. The network layout comes from the weights themselves: SB3's ``MlpPolicy`` and
+``CnnPolicy`` Q-networks map one to one onto ours. Anything else (a custom features extractor, a non-ReLU
+activation, our dueling policies trained inside SB3) is refused with the reason.
+
+The env an SB3 zip was trained on is not recorded in it: a loaded model has ``env_id`` ``None``; pass the env to
+``DQN.load(path, env=...)`` or to ``set_env``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from mario_zoo.agents import checkpoint
+from mario_zoo.agents.config import DQNConfig
+from mario_zoo.agents.networks import NetworkSpec
+
+SB3_FILES = frozenset({"data", "policy.pth"})
+# Hyperparameters whose SB3 value is plain JSON in `data` and means the same in DQNConfig.
+_PLAIN_HYPERPARAMETERS = (
+    "buffer_size",
+    "learning_starts",
+    "batch_size",
+    "tau",
+    "gamma",
+    "gradient_steps",
+    "target_update_interval",
+    "exploration_fraction",
+    "exploration_initial_eps",
+    "exploration_final_eps",
+    "max_grad_norm",
+    "learning_rate",
+    "n_steps",
+)
+_CNN_PREFIX = "q_net.features_extractor."
+
+
+def is_sb3_zip(names: set[str]) -> bool:
+    """Whether an archive with these member names is an SB3 checkpoint (and not ours)."""
+    return names >= SB3_FILES and checkpoint.CONFIG_FILE not in names
+
+
+def read_sb3_zip(path: Path) -> checkpoint.Checkpoint:
+    """The checkpoint in SB3's DQN zip at ``path``: weights, spaces and hyperparameters; no optimizer state.
+
+    Raises :class:`~mario_zoo.agents.checkpoint.CheckpointError` naming the file and the reason when it cannot.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("data").decode("utf-8"))
+            policy_bytes = archive.read("policy.pth")
+    except Exception as error:  # a damaged archive or JSON: zipfile and json raise many kinds
+        raise checkpoint.CheckpointError(f"{path}: cannot read this Stable-Baselines3 zip ({error}).") from None
+    try:
+        state = torch.load(io.BytesIO(policy_bytes), map_location="cpu", weights_only=True)
+    except Exception as error:  # weights_only refuses anything but tensors and plain containers
+        raise checkpoint.CheckpointError(
+            f"{path}: policy.pth is not a plain tensor state dict, so it is not loaded (nothing is unpickled): "
+            f"{' '.join(str(error).split())[:300]}"
+        ) from None
+    try:
+        return _convert(data, state)
+    except (KeyError, TypeError, ValueError) as error:
+        raise checkpoint.CheckpointError(
+            f"{path} is a Stable-Baselines3 zip that mario_zoo cannot convert: {error} Only SB3 DQN zips with "
+            "MlpPolicy or CnnPolicy (ReLU, default features extractor) convert; load others with "
+            "stable_baselines3.DQN.load."
+        ) from None
+
+
+def _convert(data: dict[str, Any], state: dict[str, torch.Tensor]) -> checkpoint.Checkpoint:
+    if not isinstance(data, dict) or not isinstance(state, dict):
+        raise ValueError("its data or policy.pth has an unexpected layout.")
+    observation_space = _box(data["observation_space"])
+    action_space = spaces.Discrete(int(data["action_space"]["n"]), start=int(data["action_space"].get("start", 0)))
+    policy_kwargs = data.get("policy_kwargs") or {}
+    if not isinstance(policy_kwargs, dict) or set(policy_kwargs) - {"net_arch", "features_extractor_kwargs"}:
+        raise ValueError(f"its policy_kwargs {sorted(policy_kwargs)} go beyond net_arch and features_dim.")
+    online = {key[len("q_net.") :]: value for key, value in state.items() if key.startswith("q_net.")}
+    kind = "cnn" if any(key.startswith("features_extractor.") for key in online) else "mlp"
+    head = sorted(int(key.split(".")[1]) for key in online if key.startswith("q_net.") and key.endswith(".weight"))
+    widths = [int(online[f"q_net.{index}.weight"].shape[0]) for index in head]
+    if not widths:
+        raise ValueError("policy.pth has no Q-network layers (q_net.q_net.*).")
+    features_dim = int(online["features_extractor.linear.0.weight"].shape[0]) if kind == "cnn" else 512
+    spec = NetworkSpec(
+        kind=kind,
+        observation_shape=observation_space.shape,
+        n_actions=int(action_space.n),
+        net_arch=tuple(widths[:-1]),
+        features_dim=features_dim,
+    )
+    ours = {}
+    for key, value in state.items():
+        network, _, rest = key.partition(".")  # q_net or q_net_target
+        ours[f"{network}.layers.{_our_layer(rest, kind, len(observation_space.shape))}"] = value
+    hyperparameters = {name: data[name] for name in _PLAIN_HYPERPARAMETERS if isinstance(data.get(name), int | float)}
+    for name in ("buffer_size", "learning_starts", "batch_size", "gradient_steps", "target_update_interval"):
+        if name in hyperparameters:
+            hyperparameters[name] = int(hyperparameters[name])
+    config = checkpoint.CheckpointConfig(
+        policy="CnnPolicy" if kind == "cnn" else "MlpPolicy",
+        policy_kwargs={
+            "net_arch": list(spec.net_arch),
+            "activation_fn": "relu",
+            "normalize_images": True,
+            "features_extractor_kwargs": {"features_dim": features_dim} if kind == "cnn" else {},
+        },
+        hyperparameters=DQNConfig.from_dict(hyperparameters),
+        network=spec,
+        observation_space=observation_space,
+        action_space=action_space,
+        num_timesteps=int(data.get("num_timesteps", 0)),
+        exploration_rate=float(data.get("exploration_rate", 0.0)),
+        versions={"stable-baselines3 zip": "converted by mario_zoo"},
+        format_version=checkpoint.FORMAT_VERSION,
+    )
+    return checkpoint.Checkpoint(config, ours, None)
+
+
+def _our_layer(key: str, kind: str, observation_ndim: int) -> str:
+    """SB3's parameter name (after ``q_net.``/``q_net_target.``) -> ours (after ``layers.``)."""
+    if key.startswith("features_extractor."):
+        rest = key[len("features_extractor.") :]
+        if rest.startswith("cnn."):
+            return "0.convs." + rest[len("cnn.") :]
+        if rest.startswith("linear."):
+            return "0.linear." + rest[len("linear.") :]
+        raise ValueError(f"unknown features extractor weight {key!r}.")
+    if not key.startswith("q_net."):
+        raise ValueError(f"unexpected weight {key!r}.")
+    index, _, name = key[len("q_net.") :].partition(".")
+    # Ours puts the CNN (or a Flatten for multi-dimensional vectors) before the MLP in the same Sequential.
+    offset = 1 if kind == "cnn" or observation_ndim > 1 else 0
+    return f"{int(index) + offset}.{name}"
+
+
+def _box(data: dict[str, Any]) -> spaces.Box:
+    shape = tuple(int(side) for side in data["_shape"])
+    dtype = np.dtype(data["dtype"])
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        low, high = (0, 255) if dtype == np.uint8 else (info.min, info.max)
+    else:
+        low, high = -np.inf, np.inf  # SB3 writes bounds as numpy reprs; they do not change what the agent does
+    return spaces.Box(low, high, shape, dtype)
