@@ -32,6 +32,7 @@ register_envs()
 
 # Public names that live in modules importing torch; resolved on first access.
 _LAZY = {
+    "CheckpointError": "mario_zoo.agents.checkpoint",
     "DQN": "mario_zoo.agents",
     "DQNConfig": "mario_zoo.agents",
     "load_pretrained": "mario_zoo.zoo",
@@ -44,4 +45,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'mario_zoo' has no attribute {name!r}")
 
 
-__all__ = ["DQN", "ENV_IDS", "DQNConfig", "__version__", "load_pretrained", "make_mario_env", "register_envs"]
+__all__ = [
+    "DQN",
+    "ENV_IDS",
+    "CheckpointError",
+    "DQNConfig",
+    "__version__",
+    "load_pretrained",
+    "make_mario_env",
+    "register_envs",
+]
