@@ -57,3 +57,16 @@ def test_evaluate_mario_reports_x_pos_and_flag_rate(cli, tmp_path):
 def test_noop_max_is_refused_for_non_mario_envs(cli, trained_run):
     result = cli("evaluate", trained_run.path, "--noop-max", 30)
     assert result.code == 2 and "noop_max applies to MarioDQN envs only" in result.err
+
+
+@pytest.mark.parametrize(("args", "threads"), [([], 1), (["--threads", "2"], 2)])
+def test_playing_verbs_default_to_one_torch_thread(cli, trained_run, args, threads):
+    import torch
+
+    torch.set_num_threads(3)
+    try:
+        result = cli("evaluate", trained_run.path, "--episodes", 1, *args)
+        assert result.code == 0, result.err
+        assert torch.get_num_threads() == threads
+    finally:
+        torch.set_num_threads(1)
