@@ -422,6 +422,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
         fps=args.fps,
         stride=args.stride,
         max_frames=args.max_frames,
+        progress=args.progress,
     )
     print(f"Wrote {out}: {source} on {agent.env_id}, {replay.summary()}")
     return 0
@@ -716,6 +717,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", help="video file, .mp4 or .gif (default <run>/replay.mp4 or replay.mp4)"
     )
     record.add_argument("--fps", type=_fps, help="playback speed (default: real time)")
+    record.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar (default on)"
+    )
     record.add_argument("--stride", type=_positive, default=1, help="keep every N-th frame (default 1)")
     record.add_argument("--max-frames", type=_positive, default=5000, help="stop after N frames (default 5000)")
     record.set_defaults(run=_cmd_record)

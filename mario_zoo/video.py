@@ -104,6 +104,7 @@ def record(
     fps: float | None = None,
     stride: int = 1,
     max_frames: int = MAX_FRAMES,
+    progress: bool = False,
 ) -> Replay:
     """Play ``episodes`` episodes and write them, one after the other, to ``path`` (``.mp4`` or ``.gif``).
 
@@ -118,6 +119,7 @@ def record(
         fps: playback speed (default: real time, see :func:`playback_fps`).
         stride: keep every ``stride``-th frame (smaller files; the default fps keeps real-time speed).
         max_frames: stop after writing this many frames.
+        progress: show a progress bar on stderr (episodes played, mean return so far).
     """
     video = check_video_path(path)
     _check_positive("episodes", episodes)
@@ -127,7 +129,8 @@ def record(
     env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
     replay = Replay(video, fps if fps is not None else playback_fps(env) / stride)
     try:
-        with closing(_play(model, env, replay, episodes=episodes, seed=seed, epsilon=epsilon)) as frames:
+        played = _play(model, env, replay, episodes=episodes, seed=seed, epsilon=epsilon)
+        with closing(_with_progress(played, replay, episodes) if progress else played) as frames:
             kept = (frame for index, frame in enumerate(frames) if index % stride == 0)
             replay.frames = write_video(video, _take(kept, max_frames), replay.fps)
     finally:
@@ -218,6 +221,26 @@ def _play(
             replay.episode_returns.append(episode_return)
             replay.episode_lengths.append(length)
             observation, _ = env.reset()
+
+
+def _with_progress(frames: Iterator[np.ndarray], replay: Replay, episodes: int) -> Iterator[np.ndarray]:
+    """Pass ``frames`` through, advancing a tqdm bar (on stderr) as episodes finish."""
+    from tqdm import tqdm
+
+    with tqdm(total=episodes, unit="episode", file=sys.stderr, dynamic_ncols=True, desc="recording") as bar:
+
+        def advance() -> None:
+            if len(replay.episode_returns) > bar.n:
+                bar.set_postfix_str(f"mean return {np.mean(replay.episode_returns):.1f}", refresh=False)
+                bar.update(len(replay.episode_returns) - bar.n)
+
+        try:
+            for frame in frames:
+                yield frame
+                advance()
+            advance()  # the last episode is counted once its final frame has been taken
+        finally:
+            frames.close()
 
 
 def _take(frames: Iterable[np.ndarray], count: int) -> Iterator[np.ndarray]:

@@ -281,6 +281,8 @@ _SECTIONS: dict[str, Any] = {
     "versions": lambda data: {"versions": _mapping(data)},
     "files": _parse_files,
 }
+
+
 def _expect(value: Any, kind: type | tuple[type, ...], description: str) -> None:
     if not isinstance(value, kind):
         raise TypeError(f"expected {description}, got {value!r}")

@@ -46,3 +46,11 @@ def test_record_defaults_to_replay_mp4_in_the_run_folder(cli, trained_run):
     with imageio.get_reader(trained_run.path / "replay.mp4", format="FFMPEG") as reader:
         assert sum(1 for _ in reader) == 5
     (trained_run.path / "replay.mp4").unlink()
+
+
+def test_record_shows_episodes_and_the_mean_return_on_a_progress_bar(cli, trained_run, tmp_path):
+    result = cli("record", trained_run.path, "--episodes", 2, "--out", tmp_path / "replay.gif")
+    assert result.code == 0, result.err
+    assert "recording: 100%" in result.err and "2/2" in result.err and "mean return" in result.err
+    quiet = cli("record", trained_run.path, "--out", tmp_path / "quiet.gif", "--no-progress")
+    assert quiet.code == 0 and "recording" not in quiet.err
