@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from mario_zoo import __version__
-from mario_zoo.envs import DEFAULT_OPTIONS, ENV_IDS, parse_env_id
+from mario_zoo.envs import DEFAULT_OPTIONS, ENV_IDS, parse_env_id, playing_kwargs
 
 if TYPE_CHECKING:
     from mario_zoo.sources import AgentSource, LoadedAgent
@@ -110,8 +110,10 @@ PUSH_EPILOG = """examples:
   mario-zoo push runs/CartPole-v1_dqn_s0_20250101-120000 your-name/dqn-CartPole-v1
   mario-zoo push runs/MarioDQN-v0_dqn_s0_20250101-120000 your-name/dqn-MarioDQN-v0 --episodes 20 --private
 
-Evaluates the agent, writes its model card, records replay.mp4 and uploads everything in one commit. Needs a
-token with write access: `hf auth login` or HF_TOKEN.
+Evaluates the agent as `mario-zoo evaluate --json` does (same protocol, same numbers: Mario gets 0..30 random
+no-op starts, x_pos and the flag rate), records replay.mp4 at the game's real speed as `mario-zoo record` does,
+writes the model card and uploads everything in one commit. Needs a token with write access: `hf auth login` or
+HF_TOKEN.
 """
 
 PULL_EPILOG = """examples:
@@ -138,10 +140,23 @@ ZOO_EPILOG = """examples:
   mario-zoo zoo list                          name, env, score, how it was trained, where it loads from
   mario-zoo zoo show dqn-CartPole-v1          everything the registry knows: Hub repo, revision, sha256, protocol
   mario-zoo zoo show dqn-CartPole-v1 --json
+  mario-zoo zoo publish runs/<run> --name NAME   maintainers: bundle, evaluate, card, register (--push: Hub)
 
 Zoo agents ship inside the package (checked against their sha256 before every load, so they work offline) or load
 from the Hub at a pinned commit. In Python: mario_zoo.load_pretrained("dqn-CartPole-v1"). Every verb that takes an
 AGENT takes zoo:NAME: mario-zoo evaluate zoo:dqn-CartPole-v1 --episodes 100
+"""
+
+
+ZOO_PUBLISH_EPILOG = """examples (from the root of a source checkout):
+  mario-zoo zoo publish runs/CartPole-v1_dqn_s0_20250101-120000 --name dqn-CartPole-v1
+  mario-zoo zoo publish runs/MarioDQN-v0_dqn_s0_20250101-120000 --name dqn-MarioDQN-1-1-v0 --dtype float16
+  mario-zoo zoo publish models/agent --name dqn-CartPole-v1 --command "mario-zoo train --seed 0" --push
+
+Writes the registry entry, the bundled copy (config.json, model.safetensors), model_cards/NAME.md and
+docs/NAME.gif. A checkpoint needs --command, the mario-zoo train command that trained it: the card's and the
+registry's preset and seed are read from it. --push also uploads to the Hub (one commit: the shipped files,
+results.json, the card, replay.mp4 and replay.gif) and pins that commit.
 """
 
 
@@ -430,7 +445,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
 
 def _viewing_kwargs(agent: LoadedAgent) -> dict[str, Any]:
     # The agent sees the env it was trained on; render_mode is chosen by the viewer.
-    return {key: value for key, value in agent.env_kwargs.items() if key != "render_mode"}
+    return playing_kwargs(agent.env_kwargs)
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
@@ -459,28 +474,59 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _cmd_push(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from mario_zoo.evaluation import evaluate, evaluation_env_kwargs
     from mario_zoo.hub import HubError, push_to_hub
     from mario_zoo.sources import HUB_PREFIX
+    from mario_zoo.video import record
 
     source = _parse_source(args.agent)
     repo_id = args.repo_id.removeprefix(HUB_PREFIX)
     _parse_source(f"{HUB_PREFIX}{repo_id}")  # validates the repo id
     agent = _load_agent(source, "cpu")
-    try:
-        info = push_to_hub(
-            agent.model,
-            repo_id,
-            env_id=args.env,
-            n_eval_episodes=args.episodes,
-            video=args.video,
-            private=args.private,
-            commit_message=args.message,
+    # Another env is made without the training kwargs, and must have the agent's spaces.
+    env_id, env_kwargs = (agent.env_id, agent.env_kwargs) if args.env in (None, agent.env_id) else (args.env, {})
+    with _bad_input():
+        if env_id != agent.env_id:
+            _check_spaces_fit(agent, env_id)
+        results = evaluate(
+            agent.model, env_id, evaluation_env_kwargs(env_id, env_kwargs), n_episodes=args.episodes, seed=args.seed
         )
+    print(results.summary())
+    try:
+        with tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as folder:
+            video = None
+            if args.video:
+                video = Path(folder) / "replay.mp4"
+                replay = record(agent.model, env_id, env_kwargs, video, seed=args.seed)
+                print(f"Recorded replay.mp4: {replay.summary()}")
+            info = push_to_hub(
+                agent.model,
+                repo_id,
+                results=results,
+                video=video,
+                private=args.private,
+                commit_message=args.message,
+            )
     except HubError as error:
         raise CommandError(" ".join(str(error).split())) from error
     print(f"Pushed {source} to {repo_id} in commit {info.oid}: {info.commit_url}")
     print(f"Load it pinned: mario-zoo pull {repo_id} --revision {info.oid}")
     return 0
+
+
+def _check_spaces_fit(agent: LoadedAgent, env_id: str) -> None:
+    import gymnasium as gym
+    from stable_baselines3.common.utils import check_for_correct_spaces
+
+    env = gym.make(env_id)
+    try:
+        check_for_correct_spaces(env, agent.model.observation_space, agent.model.action_space)
+    except ValueError as error:
+        raise ValueError(f"--env {env_id} does not fit {agent.source}, trained on {agent.env_id}: {error}.") from None
+    finally:
+        env.close()
 
 
 def _cmd_pull(args: argparse.Namespace) -> int:
@@ -541,7 +587,51 @@ def _cmd_zoo(args: argparse.Namespace) -> int:
         raise CommandError(" ".join(str(error).split())) from error
     if args.zoo_verb == "list":
         return _zoo_list(registry)
+    if args.zoo_verb == "publish":
+        return _zoo_publish(args)
     return _zoo_show(registry, args.name, as_json=args.json)
+
+
+def _zoo_publish(args: argparse.Namespace) -> int:
+    import torch
+
+    from mario_zoo.hub import HubError
+    from mario_zoo.publishing import publish
+    from mario_zoo.zoo.registry import AGENT_FILES
+
+    torch.set_num_threads(1)  # tiny evaluation batches run fastest on one thread; more only contend for cores
+    try:
+        with _bad_input():
+            published = publish(
+                args.agent,
+                args.name,
+                repo_id=args.repo_id,
+                episodes=args.episodes,
+                dtype=args.dtype,
+                bundle=args.bundle,
+                push=args.push,
+                replay=args.replay,
+                command=args.command,
+                train_seconds=args.train_seconds,
+                hardware=args.hardware,
+                registry=args.registry,
+                cards_dir=args.cards_dir,
+                docs_dir=args.docs_dir,
+            )
+    except HubError as error:
+        raise CommandError(" ".join(str(error).split())) from error
+    entry = published.entry
+    print(f"{entry.name}: {published.evaluation.summary()}")
+    print(f"  registry   {published.registry}")
+    if published.bundled is not None:
+        size = sum((published.bundled / file).stat().st_size for file in AGENT_FILES)
+        print(f"  bundled    {published.bundled}/ ({size / 1e6:.2f} MB, {entry.dtype})")
+    print(f"  card       {published.card}")
+    if published.replay_gif is not None:
+        print(f"  replay     {published.replay_gif}")
+    pin = f"commit {entry.revision}" if entry.revision else "none: not on the Hub yet (run again with --push)"
+    print(f"  Hub        {entry.repo_id}, pinned revision {pin}")
+    return 0
 
 
 def _zoo_show(registry: Registry, name: str, *, as_json: bool) -> int:
@@ -743,9 +833,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate an agent and upload it with its model card and replay video to a Hub repo.",
         epilog=PUSH_EPILOG,
     )
-    push.add_argument("agent", metavar="AGENT", help="run folder or checkpoint (dir or .zip)")
+    push.add_argument(
+        "agent", metavar="AGENT", help="run folder, checkpoint (dir or .zip), hub:owner/name[@rev], or zoo:NAME"
+    )
     push.add_argument("repo_id", metavar="REPO_ID", help="owner/name of the Hub repo (created if missing)")
     push.add_argument("--episodes", type=_positive, default=10, help="evaluation episodes for the card (default 10)")
+    push.add_argument("--seed", type=int, default=0, help="seed of the evaluation env's first reset (default 0)")
     push.add_argument("--video", action=argparse.BooleanOptionalAction, default=True, help="upload replay.mp4")
     push.add_argument("--private", action="store_true", help="create the repo private")
     push.add_argument("--env", help="evaluate on this env ID instead of the training env")
@@ -815,8 +908,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("name", metavar="NAME", help="zoo name (mario-zoo zoo list shows them)")
     show.add_argument("--json", action="store_true", help="print the registry entry as JSON")
+    _add_publish_parser(zoo_verbs)
     zoo.set_defaults(run=_cmd_zoo)
     return parser
+
+
+def _add_publish_parser(zoo_verbs: argparse._SubParsersAction) -> None:
+    from mario_zoo.zoo.registry import DTYPES, REGISTRY_FILE
+
+    publish = zoo_verbs.add_parser(
+        "publish",
+        help="maintainers: add an agent to the zoo (bundle, hash, evaluate as shipped, card, register, push)",
+        description="Add an agent to the mario-zoo zoo: bundle, hash, evaluate as shipped, card, register.",
+        epilog=ZOO_PUBLISH_EPILOG,
+    )
+    publish.add_argument("agent", metavar="AGENT", help="run folder or checkpoint (dir or .zip)")
+    publish.add_argument("--name", required=True, help="zoo name, e.g. dqn-MarioDQN-1-1-v0")
+    publish.add_argument("--repo-id", help="Hub repo (default mario-zoo/NAME)")
+    publish.add_argument("--episodes", type=_positive, default=100, help="evaluation episodes (default 100)")
+    publish.add_argument("--dtype", choices=DTYPES, default="float32", help="precision of the shipped weights")
+    publish.add_argument("--no-bundle", dest="bundle", action="store_false", help="do not ship a copy in the package")
+    publish.add_argument("--push", action="store_true", help="upload to the Hub and pin the commit")
+    publish.add_argument("--no-replay", dest="replay", action="store_false", help="record no GIF or mp4")
+    publish.add_argument("--command", help="how it was trained (default: the run's mario-zoo train command)")
+    publish.add_argument("--train-seconds", type=float, help="training wall time (default: from monitor.csv)")
+    publish.add_argument("--hardware", help="where it trained (default: this machine)")
+    publish.add_argument("--registry", type=Path, default=REGISTRY_FILE, help="registry file (default: the package's)")
+    publish.add_argument("--cards-dir", type=Path, default=Path("model_cards"), help="default ./model_cards")
+    publish.add_argument("--docs-dir", type=Path, default=Path("docs"), help="where the GIF goes (default ./docs)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,13 @@
-"""Evaluate an agent for the command line: N episodes, greedy or epsilon-greedy, with Mario's progress numbers.
+"""The one evaluation protocol: N seeded episodes, greedy or epsilon-greedy, with Mario's progress numbers.
 
-It runs the Hub's protocol (:func:`mario_zoo.hub.evaluation.evaluate_agent`): Stable-Baselines3's
-``evaluate_policy`` on a seeded, ``Monitor``-wrapped env, summarised in the same
-:class:`~mario_zoo.hub.evaluation.EvaluationResult` that a Hub repo's ``results.json`` holds. On top it offers epsilon-greedy evaluation, random no-op starts on
-Mario levels (``noop_max=30``, the usual Atari/Mario evaluation protocol) and, for envs whose ``info`` reports
-``x_pos`` and ``flag_get``, how far each episode got and whether it reached the flag.
+Every number mario-zoo reports comes from :func:`evaluate`: ``mario-zoo evaluate``, a run's final evaluation,
+``compare``, a Hub repo's ``results.json`` and the zoo's registry. It plays Stable-Baselines3's
+``evaluate_policy`` on a fresh ``Monitor``-wrapped env seeded with :data:`EVAL_SEED` (so rewards are
+whole-episode returns even when wrappers end "lives" early, and the same agent gets the same numbers on the same
+machine); Mario levels start each episode with 0..30 random no-ops (:func:`evaluation_env_kwargs`, the usual
+Atari/Mario protocol), and envs whose ``info`` reports ``x_pos`` and ``flag_get`` also get how far each episode
+got and whether it reached the flag. This module sits below the Hub and the zoo and imports neither: publishing
+takes an evaluation already made.
 
 Example:
     >>> class Left:  # anything with SB3's predict() signature
@@ -20,14 +23,23 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import DummyVecEnv
 
 from mario_zoo.acting import acting_with
-from mario_zoo.envs import ENV_IDS
-from mario_zoo.hub.evaluation import EVAL_SEED, EvaluationResult, evaluate_agent
+from mario_zoo.agents.checkpoint import package_versions
+from mario_zoo.envs import ENV_IDS, playing_kwargs
+
+EVAL_SEED = 0
+"""Seed of the evaluation env's first reset: fixed, so a published number can be reproduced."""
 
 MARIO_EVAL_NOOP_MAX = 30
 """Random no-ops (0..30) at the start of every Mario evaluation episode, so a greedy agent meets varied starts."""
@@ -49,8 +61,7 @@ def evaluation_env_kwargs(env_id: str, trained_kwargs: dict[str, Any], noop_max:
         ...
         ValueError: noop_max applies to MarioDQN envs only; CartPole-v1 has no no-op starts. Leave it unset.
     """
-    # render_mode is a viewing choice of the training run, not part of the env.
-    kwargs = {key: value for key, value in trained_kwargs.items() if key != "render_mode"}
+    kwargs = playing_kwargs(trained_kwargs)
     if is_mario(env_id):
         kwargs["noop_max"] = MARIO_EVAL_NOOP_MAX if noop_max is None else noop_max
     elif noop_max is not None:
@@ -59,8 +70,56 @@ def evaluation_env_kwargs(env_id: str, trained_kwargs: dict[str, Any], noop_max:
 
 
 @dataclass(frozen=True)
+class EvaluationResult:
+    """The returns of an evaluation: what ``results.json`` holds and a model card reports."""
+
+    env_id: str
+    """Gymnasium id of the evaluation env."""
+    env_kwargs: dict[str, Any]
+    """Keyword arguments the env was made with (``gym.make(env_id, **env_kwargs)``)."""
+    mean_reward: float
+    """Mean undiscounted episode return."""
+    std_reward: float
+    """Standard deviation of the episode returns."""
+    n_eval_episodes: int
+    """Number of complete episodes evaluated."""
+    deterministic: bool
+    """Whether the agent acted greedily (no exploration) during evaluation."""
+    episode_rewards: list[float]
+    """Return of each episode, in order."""
+    episode_lengths: list[int]
+    """Length of each episode in env steps, in order."""
+    seed: int = EVAL_SEED
+    """Seed passed to the first ``reset`` of the evaluation env."""
+    date: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    """When the evaluation ran (UTC, ISO 8601)."""
+    package_versions: dict[str, str] = field(default_factory=package_versions)
+    """Versions of Python and the packages that influence the result."""
+
+    @property
+    def protocol(self) -> str:
+        """One sentence saying how the numbers were obtained."""
+        policy = "deterministic (greedy)" if self.deterministic else "stochastic (epsilon-greedy)"
+        kwargs = f" with kwargs {self.env_kwargs}" if self.env_kwargs else ""
+        return (
+            f"{self.n_eval_episodes} episodes of {self.env_id}{kwargs}, {policy} actions, env seeded with "
+            f"{self.seed}; stable_baselines3.common.evaluation.evaluate_policy on a Monitor-wrapped env "
+            "(mean and standard deviation of the undiscounted episode return)."
+        )
+
+    @property
+    def mean_reward_text(self) -> str:
+        """``"mean +/- std"``, the form model-index and leaderboards use."""
+        return f"{self.mean_reward:.2f} +/- {self.std_reward:.2f}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data, with the protocol sentence included for readers of ``results.json``."""
+        return {**asdict(self), "protocol": self.protocol}
+
+
+@dataclass(frozen=True)
 class Evaluation:
-    """An evaluation's returns (the Hub's result) and, where the env reports them, Mario's progress numbers."""
+    """An evaluation's returns and, where the env reports them, Mario's progress numbers."""
 
     result: EvaluationResult
     """Returns and lengths per episode, mean and std, protocol, package versions."""
@@ -92,7 +151,8 @@ class Evaluation:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data: the Hub's ``results.json`` fields plus ``epsilon`` and the Mario numbers."""
+        """JSON-ready data (``results.json``, ``evaluate --json``): the result's fields, ``epsilon`` and the
+        Mario numbers."""
         data = {**self.result.to_dict(), "epsilon": self.epsilon}
         if self.x_pos is not None and self.flags is not None:
             data |= {
@@ -150,16 +210,44 @@ def evaluate(
         raise ValueError(f"The number of evaluation episodes must be an int >= 1, got {n_episodes!r}.")
     tracker = _ProgressTracker()
     with acting_with(model, epsilon) as deterministic:
-        result = evaluate_agent(
-            model,
-            env_id,
-            env_kwargs,
-            n_eval_episodes=n_episodes,
-            deterministic=deterministic,
-            seed=seed,
-            callback=tracker,
-        )
+        result = _play_episodes(model, env_id, dict(env_kwargs or {}), n_episodes, deterministic, seed, tracker)
     tracked = len(tracker.x_pos) == n_episodes
     return Evaluation(
         result, epsilon, x_pos=tracker.x_pos if tracked else None, flags=tracker.flags if tracked else None
+    )
+
+
+def _play_episodes(
+    model: Any,
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    n_episodes: int,
+    deterministic: bool,
+    seed: int,
+    callback: Callable[[dict[str, Any], dict[str, Any]], None],
+) -> EvaluationResult:
+    """SB3's ``evaluate_policy`` on a fresh, seeded, ``Monitor``-wrapped env; ``callback`` sees every step."""
+    vec_env = DummyVecEnv([lambda: Monitor(gym.make(env_id, **env_kwargs))])
+    vec_env.seed(seed)
+    try:
+        rewards, lengths = evaluate_policy(
+            model,
+            vec_env,
+            n_eval_episodes=n_episodes,
+            deterministic=deterministic,
+            return_episode_rewards=True,
+            callback=callback,
+        )
+    finally:
+        vec_env.close()
+    return EvaluationResult(
+        env_id=env_id,
+        env_kwargs=env_kwargs,
+        mean_reward=float(np.mean(rewards)),
+        std_reward=float(np.std(rewards)),
+        n_eval_episodes=n_episodes,
+        deterministic=deterministic,
+        episode_rewards=[float(reward) for reward in rewards],
+        episode_lengths=[int(length) for length in lengths],
+        seed=seed,
     )

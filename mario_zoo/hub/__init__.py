@@ -1,11 +1,15 @@
-"""Share agents on the Hugging Face Hub: publish with `push_to_hub`, fetch with `load_from_hub`.
+"""Share agents on the Hugging Face Hub: publish an evaluated agent with `push_to_hub`, fetch with `load_from_hub`.
 
-Unlike pickled SB3 zips, a mario-zoo repo holds safetensors weights and a JSON config, so loading it cannot run
+The Hub is transport only: it measures nothing (:mod:`mario_zoo.evaluation` does) and records nothing
+(:mod:`mario_zoo.video` does). Unlike pickled SB3 zips, a mario-zoo repo holds safetensors weights and a JSON config, so loading it cannot run
 code; loads can be pinned to a commit and to sha256 digests, and work offline once cached.
 
 Example:
+    >>> from mario_zoo.evaluation import evaluate, evaluation_env_kwargs
     >>> from mario_zoo.hub import load_from_hub, push_to_hub
-    >>> info = push_to_hub(model, "your-name/dqn-MarioDQN-v0")  # doctest: +SKIP
+    >>> env_kwargs = evaluation_env_kwargs("MarioDQN-v0", {"actions": "right_only"})  # the training env's kwargs
+    >>> results = evaluate(model, "MarioDQN-v0", env_kwargs, n_episodes=10)  # doctest: +SKIP
+    >>> info = push_to_hub(model, "your-name/dqn-MarioDQN-v0", results=results)  # doctest: +SKIP
     >>> model = load_from_hub("your-name/dqn-MarioDQN-v0", revision=info.oid)  # doctest: +SKIP
 """
 
@@ -23,7 +27,7 @@ from mario_zoo.hub.errors import (
     UnsafeCheckpointError,
 )
 from mario_zoo.hub.pull import load_from_hub
-from mario_zoo.hub.push import push_to_hub
+from mario_zoo.hub.push import commit_files, push_to_hub
 
 __all__ = [
     "ChecksumMismatchError",
@@ -37,6 +41,7 @@ __all__ = [
     "SpaceMismatchError",
     "UnsafeCheckpointError",
     "build_model_card",
+    "commit_files",
     "load_from_hub",
     "push_to_hub",
     "write_model_card",

@@ -1,18 +1,23 @@
 """Model cards: the README.md a Hub repo shows, and the project's own copies in ``model_cards/``.
 
 The YAML header is built with huggingface_hub's ``ModelCardData`` and ``EvalResult``, so the Hub indexes it:
-``library_name: mario-zoo``, tags (``reinforcement-learning``, ``deep-reinforcement-learning``, the env id,
-``dqn``) and a ``model-index`` whose ``mean_reward`` is ``"mean +/- std"``, the form RL leaderboards parse. The body
-shows how to load the agent, its hyperparameters and how it was evaluated.
+``library_name: mario-zoo``, the package's ``license``, tags (``reinforcement-learning``,
+``deep-reinforcement-learning``, the env id, ``dqn``) and a ``model-index`` whose ``mean_reward`` is
+``"mean +/- std"``, the form RL leaderboards parse. The body shows how to load the agent, how it was evaluated
+(for Mario: the flag rate and how far the episodes got), its hyperparameters and the repo's files. It links only
+files of the repo itself, so it reads the same on the Hub and in ``model_cards/``.
 
 Example:
-    >>> from mario_zoo.hub.evaluation import EvaluationResult
+    >>> from mario_zoo.evaluation import Evaluation, EvaluationResult
     >>> result = EvaluationResult(env_id="CartPole-v1", env_kwargs={}, mean_reward=500.0, std_reward=0.0,
     ...                           n_eval_episodes=10, deterministic=True, episode_rewards=[500.0] * 10,
     ...                           episode_lengths=[500] * 10)
-    >>> card = build_model_card("mario-zoo/dqn-CartPole-v1", {"hyperparameters": {"gamma": 0.99}}, result)
-    >>> card.data.library_name, card.data.eval_results[0].metric_value
-    ('mario-zoo', '500.00 +/- 0.00')
+    >>> card = build_model_card("mario-zoo/dqn-CartPole-v1", {"hyperparameters": {"gamma": 0.99}},
+    ...                         Evaluation(result, epsilon=None))
+    >>> card.data.library_name, card.data.license, card.data.eval_results[0].metric_value
+    ('mario-zoo', 'mit', '500.00 +/- 0.00')
+    >>> "replay.mp4" in card.text
+    False
 """
 
 from __future__ import annotations
@@ -23,32 +28,41 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from mario_zoo.atomic import write_text
-from mario_zoo.hub.evaluation import EvaluationResult
+from mario_zoo.evaluation import Evaluation
 
 LIBRARY_NAME = "mario-zoo"
 _LIBRARY_URL = "https://huggingface.co/mario-zoo"
 ALGORITHM = "DQN"
 BASE_TAGS = ("reinforcement-learning", "deep-reinforcement-learning")
 
-MODEL_CARDS_DIR = Path(__file__).resolve().parents[2] / "model_cards"
-"""Where the project keeps the cards of its published agents: ``model_cards/`` at the root of a source checkout."""
+LICENSE = "mit"
+"""The card's ``license``: the package's own (``pyproject.toml``), in the Hub's lowercase identifier."""
+
+VIDEO_FILE = "replay.mp4"
+"""The replay video's name in a Hub repo."""
 
 _CARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-def build_model_card(repo_id: str, config: Mapping[str, Any], result: EvaluationResult) -> ModelCard:
-    """The model card of an agent: Hub metadata plus a body with usage, hyperparameters and protocol.
+def build_model_card(
+    repo_id: str, config: Mapping[str, Any], evaluation: Evaluation, *, video: bool = False
+) -> ModelCard:
+    """The model card of an agent: Hub metadata plus a body with usage, evaluation, hyperparameters and files.
 
     Args:
         repo_id: the Hub repo the card describes (``namespace/name``), used in the usage snippet.
         config: the checkpoint's ``config.json`` content; its ``hyperparameters`` mapping fills the table.
-        result: the evaluation the card reports.
+        evaluation: the evaluation the card reports (:func:`mario_zoo.evaluation.evaluate`).
+        video: whether the repo holds ``replay.mp4``; the card mentions it only then.
     """
+    result = evaluation.result
     data = ModelCardData(
         library_name=LIBRARY_NAME,
+        license=LICENSE,
         tags=[*BASE_TAGS, result.env_id, ALGORITHM.lower()],
         model_name=ALGORITHM,
         eval_results=[
@@ -64,10 +78,10 @@ def build_model_card(repo_id: str, config: Mapping[str, Any], result: Evaluation
             )
         ],
     )
-    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, result)}")
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, evaluation, video)}")
 
 
-def write_model_card(card: ModelCard, name: str, directory: str | os.PathLike[str] = MODEL_CARDS_DIR) -> Path:
+def write_model_card(card: ModelCard, name: str, directory: str | os.PathLike[str]) -> Path:
     """Save ``card`` as ``<directory>/<name>.md`` (atomically) and return the path.
 
     ``name`` is a file stem such as ``dqn-CartPole-v1``: letters, digits, ``.``, ``_`` and ``-``.
@@ -88,7 +102,8 @@ def write_model_card(card: ModelCard, name: str, directory: str | os.PathLike[st
     return write_text(directory / f"{name}.md", str(card))
 
 
-def _body(repo_id: str, config: Mapping[str, Any], result: EvaluationResult) -> str:
+def _body(repo_id: str, config: Mapping[str, Any], evaluation: Evaluation, video: bool) -> str:
+    result = evaluation.result
     make_args = ", ".join([repr(result.env_id), *(f"{k}={v!r}" for k, v in sorted(result.env_kwargs.items()))])
     versions = ", ".join(f"{name} {version}" for name, version in sorted(result.package_versions.items()))
     return f"""# {ALGORITHM} agent playing {result.env_id}
@@ -122,8 +137,8 @@ while not done:
 | mean episode length | {sum(result.episode_lengths) / len(result.episode_lengths):.1f} |
 
 Protocol: {result.protocol} Evaluated on {result.date} with {versions}. Per-episode returns are in
-`results.json`; `replay.mp4` shows one episode.
-
+`results.json`{f"; `{VIDEO_FILE}` shows one episode" if video else ""}.
+{_progress(evaluation)}
 ## Hyperparameters
 
 {_table(config.get("hyperparameters", {}))}
@@ -135,8 +150,50 @@ Protocol: {result.protocol} Evaluated on {result.date} with {versions}. Per-epis
 | `model.safetensors` | network weights (safetensors) |
 | `config.json` | algorithm, hyperparameters, network, spaces, env id and kwargs, format version |
 | `results.json` | the evaluation above, per episode |
-| `replay.mp4` | one evaluation episode |
+{f"| `{VIDEO_FILE}` | one evaluation episode |\n" if video else ""}"""
+
+
+def _progress(evaluation: Evaluation) -> str:
+    """Mario's section: the flag rate and a histogram of how far the episodes got (empty for other envs)."""
+    if evaluation.x_pos is None or evaluation.flags is None:
+        return ""
+    quartiles = np.percentile(evaluation.x_pos, [0, 25, 50, 75, 100])
+    return f"""
+## Progress through the level
+
+The flag was reached in **{sum(evaluation.flags)} of {len(evaluation.flags)} episodes \
+({100 * evaluation.flag_rate:.0f}%)**.
+Furthest `x_pos` per episode: min {quartiles[0]:.0f}, quartiles {quartiles[1]:.0f} / {quartiles[2]:.0f} / \
+{quartiles[3]:.0f}, max {quartiles[4]:.0f}, mean {np.mean(evaluation.x_pos):.1f}.
+
+{x_pos_table(evaluation.x_pos, evaluation.flags)}
 """
+
+
+def x_pos_table(x_pos: list[int], flags: list[bool], width: int = 500) -> str:
+    """A markdown histogram of how far the episodes got, in ``width``-wide bins of furthest ``x_pos``.
+
+    Example:
+        >>> print(x_pos_table([120, 700, 3161], [False, False, True]))
+        | furthest x_pos | episodes | reached the flag |
+        | --- | --- | --- |
+        | 0-499 | 1 | 0 |
+        | 500-999 | 1 | 0 |
+        | 1000-1499 | 0 | 0 |
+        | 1500-1999 | 0 | 0 |
+        | 2000-2499 | 0 | 0 |
+        | 2500-2999 | 0 | 0 |
+        | 3000-3499 | 1 | 1 |
+    """
+    bins = np.asarray(x_pos) // width
+    reached = np.asarray(flags, dtype=bool)
+    rows = ["| furthest x_pos | episodes | reached the flag |", "| --- | --- | --- |"]
+    for index in range(int(bins.max()) + 1):
+        in_bin = bins == index
+        rows.append(
+            f"| {index * width}-{(index + 1) * width - 1} | {int(in_bin.sum())} | {int((in_bin & reached).sum())} |"
+        )
+    return "\n".join(rows)
 
 
 def _table(values: Mapping[str, Any]) -> str:

@@ -1,134 +1,133 @@
-"""Publish a trained agent to the Hugging Face Hub: evaluated, carded, and uploaded in one commit.
+"""Publish an evaluated agent to the Hugging Face Hub: weights, results, card and replay in one commit.
 
-A published repo holds exactly what a user needs to trust and reuse the agent::
+The Hub is transport: `push_to_hub` takes an evaluation already made with the project's protocol
+(:func:`mario_zoo.evaluation.evaluate`), as CleanRL's and huggingface_hub's ``ModelHubMixin`` uploads do, and
+writes it down next to the agent. A published repo holds exactly what a user needs to trust and reuse the agent::
 
     model.safetensors   weights (no pickle)
     config.json         algorithm, hyperparameters, network, spaces, env id and kwargs, format version
     results.json        the evaluation the card reports, per episode, with the protocol and package versions
-    replay.mp4          one evaluation episode (optional)
+    replay.mp4          one episode, at the game's real speed (optional: record it with mario_zoo.video.record)
     README.md           the model card (see mario_zoo.hub.card)
 
-All files go up in a single commit, so a revision never shows weights without their card and results, and a
-failed push leaves the repo exactly as it was.
+All files go up in a single commit (:func:`commit_files`), so a revision never shows weights without their card
+and results, and a failed push leaves the repo exactly as it was.
 
 Example (needs a Hub account, so not run as a doctest; ``info.oid`` is the commit to pin when loading):
     >>> from mario_zoo.agents import DQN  # doctest: +SKIP
+    >>> from mario_zoo.evaluation import evaluate  # doctest: +SKIP
     >>> from mario_zoo.hub import load_from_hub, push_to_hub  # doctest: +SKIP
     >>> model = DQN("MlpPolicy", "CartPole-v1", seed=0).learn(50_000)  # doctest: +SKIP
-    >>> info = push_to_hub(model, "your-name/dqn-CartPole-v1")  # doctest: +SKIP
+    >>> results = evaluate(model, "CartPole-v1", n_episodes=10)  # doctest: +SKIP
+    >>> info = push_to_hub(model, "your-name/dqn-CartPole-v1", results=results)  # doctest: +SKIP
     >>> same = load_from_hub("your-name/dqn-CartPole-v1", revision=info.oid)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
-from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi
+from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, ModelCard
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
 from mario_zoo.agents import checkpoint
 from mario_zoo.atomic import write_text
 from mario_zoo.hub._compat import check_env_spaces
-from mario_zoo.hub.card import build_model_card
+from mario_zoo.hub.card import VIDEO_FILE, build_model_card
 from mario_zoo.hub.errors import PushError
-from mario_zoo.hub.evaluation import evaluate_agent, record_video
 
 if TYPE_CHECKING:
     from mario_zoo.agents import DQN
+    from mario_zoo.evaluation import Evaluation
 
 RESULTS_FILE = "results.json"
-VIDEO_FILE = "replay.mp4"
 CARD_FILE = "README.md"
 
 
 def push_to_hub(
-    model: DQN,
+    model: DQN | str | os.PathLike[str],
     repo_id: str,
     *,
-    env_id: str | None = None,
-    n_eval_episodes: int = 10,
-    deterministic: bool = True,
-    video: bool = True,
+    results: Evaluation,
+    video: str | os.PathLike[str] | None = None,
+    card: ModelCard | None = None,
+    extra_files: Mapping[str, str | os.PathLike[str]] | None = None,
     token: str | None = None,
     private: bool = False,
     commit_message: str | None = None,
 ) -> CommitInfo:
-    """Evaluate ``model``, write its model card, and upload everything to ``repo_id`` in one commit.
+    """Upload ``model`` with its evaluation, model card and replay to ``repo_id`` in one commit.
 
     Args:
-        model: the agent to publish.
+        model: the agent, or a checkpoint folder whose files go up byte for byte (the zoo ships those).
         repo_id: ``namespace/name`` of the Hub repo; created if missing.
-        env_id: env to evaluate and record on; defaults to the env the model was trained on (its checkpoint's
-            ``env_id``, made with the same kwargs). Another id is made without kwargs and must have the
-            model's spaces.
-        n_eval_episodes: episodes the reported mean and std reward average over.
-        deterministic: evaluate (and record) greedy actions rather than epsilon-greedy ones.
-        video: record ``replay.mp4`` (one episode; needs the env's ``rgb_array`` rendering and imageio-ffmpeg).
+        results: its evaluation (:func:`mario_zoo.evaluation.evaluate`), written to ``results.json`` as
+            ``mario-zoo evaluate --json`` prints it. On an env other than the training env, that env's spaces must
+            be the model's.
+        video: an ``.mp4`` replay to upload as ``replay.mp4`` (:func:`mario_zoo.video.record` plays it at the
+            game's speed); ``None`` uploads none, and the card does not mention one.
+        card: the model card; default :func:`~mario_zoo.hub.card.build_model_card` of ``results``.
+        extra_files: more files for the repo, path in repo -> local file (e.g. a GIF the card shows).
         token: Hub token with write access; defaults to the logged-in one (``HF_TOKEN`` or ``hf auth login``).
         private: create the repo private (an existing repo keeps its visibility).
         commit_message: defaults to one naming the env and the measured reward.
 
     Returns:
-        The commit's info; ``.oid`` is the sha to pin in ``load_from_hub(repo_id, revision=...)``. Files identical
-        to the latest revision's are not re-sent (the commit still holds them); if none changed, no commit is
-        made and the latest revision's info is returned.
+        The commit's info; ``.oid`` is the sha to pin in ``load_from_hub(repo_id, revision=...)``.
 
     Raises:
         PushError: the Hub refused or failed to create the repo or the commit; no new revision exists.
-        SpaceMismatchError: ``env_id`` names an env whose spaces differ from the model's.
+        SpaceMismatchError: ``results`` were measured on an env whose spaces differ from the model's.
+        ValueError: ``video`` is not an ``.mp4`` file.
     """
+    if video is not None and (Path(video).suffix.lower() != ".mp4" or not Path(video).is_file()):
+        raise ValueError(f"video must be an existing .mp4 file (mario_zoo.video.record writes one), got {video!r}.")
+    result = results.result
     with tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as staging:
         folder = Path(staging) / "repo"
-        model.save(folder, include_optimizer=False)
+        if isinstance(model, str | os.PathLike):
+            shutil.copytree(model, folder)
+        else:
+            model.save(folder, include_optimizer=False)
         config = checkpoint.read_config(folder).to_json()
-        eval_env_id, env_kwargs = _evaluation_env(config, env_id, repo_id)
-
-        result = evaluate_agent(
-            model, eval_env_id, env_kwargs, n_eval_episodes=n_eval_episodes, deterministic=deterministic
-        )
-        write_text(folder / RESULTS_FILE, json.dumps(result.to_dict(), indent=2, sort_keys=True))
-        write_text(folder / CARD_FILE, str(build_model_card(repo_id, config, result)))
-        files = [checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE, RESULTS_FILE, CARD_FILE]
-        if video:
-            record_video(model, eval_env_id, folder / VIDEO_FILE, env_kwargs, deterministic=deterministic)
-            files.append(VIDEO_FILE)
-
+        _check_evaluation_env(config, result.env_id, repo_id)
+        write_text(folder / RESULTS_FILE, json.dumps(results.to_dict(), indent=2, sort_keys=True) + "\n")
+        card = card or build_model_card(repo_id, config, results, video=video is not None)
+        write_text(folder / CARD_FILE, str(card))
+        files = {
+            name: folder / name for name in (checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE, RESULTS_FILE, CARD_FILE)
+        }
+        if video is not None:
+            files[VIDEO_FILE] = Path(video)
+        files |= {name: Path(path) for name, path in (extra_files or {}).items()}
         message = commit_message or (
-            f"Upload DQN agent for {eval_env_id}: mean reward {result.mean_reward_text} "
+            f"Upload DQN agent for {result.env_id}: mean reward {result.mean_reward_text} "
             f"over {result.n_eval_episodes} episodes"
         )
-        operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name)) for name in files]
-        return _upload(HfApi(token=token), repo_id, operations, message, private=private)
+        return commit_files(repo_id, files, message, token=token, private=private)
 
 
-def _evaluation_env(config: dict[str, Any], env_id: str | None, repo_id: str) -> tuple[str, dict[str, Any]]:
-    """The env id and kwargs to evaluate on: the training env unless the caller names another one."""
-    trained_on = config.get("env_id")
-    # render_mode is a viewing choice of the training run, not part of the env; evaluation and video pick their own.
-    kwargs = {key: value for key, value in config.get("env_kwargs", {}).items() if key != "render_mode"}
-    if env_id is None or env_id == trained_on:
-        if trained_on is None:
-            raise ValueError(
-                f"Cannot evaluate the model for {repo_id}: it was never given an env with a registered id, so "
-                "its checkpoint has no env_id. Pass env_id='...' (the Gymnasium id it plays)."
-            )
-        return trained_on, kwargs
-    env = gym.make(env_id)
-    try:
-        check_env_spaces(env, config, f"the model pushed to {repo_id}")
-    finally:
-        env.close()
-    return env_id, {}
-
-
-def _upload(
-    api: HfApi, repo_id: str, operations: list[CommitOperationAdd], message: str, *, private: bool
+def commit_files(
+    repo_id: str,
+    files: Mapping[str, str | os.PathLike[str]],
+    message: str,
+    *,
+    token: str | None = None,
+    private: bool = False,
 ) -> CommitInfo:
-    """Create the repo if needed, then commit every file at once; Hub failures become `PushError`."""
+    """Create ``repo_id`` if needed, then commit ``files`` (path in repo -> local file) at once.
+
+    Files identical to the latest revision's are not re-sent (the commit still holds them); if none changed, no
+    commit is made and the latest revision's info is returned. Hub failures become `PushError`.
+    """
+    api = HfApi(token=token)
     try:
         api.create_repo(repo_id, private=private, exist_ok=True)
     except (HfHubHTTPError, OfflineModeIsEnabled) as error:
@@ -137,13 +136,25 @@ def _upload(
             "repo id (namespace/name) and that your token may write to that namespace (pass token=..., set "
             "HF_TOKEN, or run `hf auth login`)."
         ) from error
+    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(path)) for name, path in files.items()]
     try:
         return api.create_commit(repo_id, operations=operations, commit_message=message)
     except (HfHubHTTPError, OfflineModeIsEnabled) as error:
         raise PushError(
             f"Uploading the agent to {repo_id!r} failed: {_reason(error)}. The commit was not created, so the "
-            "repo's revisions are unchanged; run push_to_hub again (it re-uploads everything in one commit)."
+            "repo's revisions are unchanged; push again (everything goes up in one commit)."
         ) from error
+
+
+def _check_evaluation_env(config: dict[str, Any], env_id: str, repo_id: str) -> None:
+    """Refuse results measured on an env that does not fit the model (another id than the training env's)."""
+    if env_id == config.get("env_id"):
+        return
+    env = gym.make(env_id)
+    try:
+        check_env_spaces(env, config, f"the model pushed to {repo_id}")
+    finally:
+        env.close()
 
 
 def _reason(error: Exception) -> str:

@@ -2,7 +2,8 @@
 
 :mod:`mario_zoo.zoo.registry` reads ``registry.json`` (name -> Hub repo, pinned revision, file digests, measured
 results, how it was trained); :func:`load_pretrained` loads an agent from its bundled copy, or from the Hub at
-its pinned commit; ``python -m mario_zoo.zoo.publish`` adds an agent. ``mario-zoo zoo list|show`` prints them.
+its pinned commit. ``zoo/`` is data and loading only: ``mario-zoo zoo publish`` (:mod:`mario_zoo.publishing`)
+adds an agent, and ``mario-zoo zoo list|show`` prints them.
 
 Example:
     >>> from mario_zoo.zoo import load_pretrained, read_registry

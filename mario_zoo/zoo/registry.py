@@ -18,7 +18,8 @@
       }
     }
 
-Adding an agent is one entry plus its bundled files; ``python -m mario_zoo.zoo.publish`` writes both.
+Adding an agent is one entry plus its bundled files; ``mario-zoo zoo publish`` (:mod:`mario_zoo.publishing`)
+writes both.
 
 Example:
     >>> registry = read_registry()
@@ -110,7 +111,7 @@ class Training:
     """How the agent was trained, so anyone can do it again."""
 
     preset: str | None
-    """The ``dqn.yml`` preset the hyperparameters started from (``None``: a hand-made configuration)."""
+    """The ``dqn.yml`` preset the hyperparameters started from, as ``command`` names it (``None``: none)."""
     seed: int | None
     """Training seed."""
     total_timesteps: int
@@ -149,11 +150,6 @@ class ZooEntry:
     """How it was trained."""
     card: str
     """Its model card, relative to the repository root."""
-
-    @property
-    def published(self) -> bool:
-        """Whether the registry pins a Hub revision."""
-        return self.revision is not None
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as ``registry.json`` stores it (without its name, the key)."""

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import imageio.v2 as imageio
+from huggingface_hub import ModelCard, hf_hub_download
 
 from mario_zoo.agents import DQN
 
@@ -16,6 +20,9 @@ def test_push_then_pull_then_use_the_pulled_agent(cli, hub, trained_run, tmp_pat
     assert {"config.json", "model.safetensors", "results.json", "README.md"} <= set(
         hub.commits("tester/dqn-CartPole-v1")[0].files
     )
+    assert "replay.mp4" not in hub.commits("tester/dqn-CartPole-v1")[0].files
+    card = Path(hf_hub_download("tester/dqn-CartPole-v1", "README.md", revision=commit)).read_text()
+    assert "replay.mp4" not in card and "video" not in card.lower(), "--no-video: the card mentions no video"
 
     pulled = cli("pull", "tester/dqn-CartPole-v1", "--revision", commit)
     assert pulled.code == 0, pulled.err
@@ -39,3 +46,28 @@ def test_pull_of_a_missing_repo_fails_in_one_line(cli, hub, tmp_path, monkeypatc
     assert result.code == 1
     assert "No model repo 'tester/no-such-agent'" in result.err and len(result.err.strip().splitlines()) == 1
     assert list(workdir.iterdir()) == []
+
+
+def _without_date(results: dict) -> dict:
+    return {key: value for key, value in results.items() if key not in ("date", "agent")}
+
+
+def test_a_pushed_mario_agent_has_the_numbers_of_evaluate_and_a_real_speed_replay(cli, hub, tmp_path):
+    """The bundled Mario agent: push evaluates it with Mario's protocol (no-op starts, x_pos, flag rate) exactly
+    as `evaluate --json` does, and its replay.mp4 plays at 60 / frame_skip = 15 fps, the game's own speed."""
+    agent, repo = "zoo:dqn-MarioDQN-1-1-v0", "tester/dqn-MarioDQN-1-1-v0"
+    pushed = cli("push", agent, repo, "--episodes", 1, "--seed", 3)
+    assert pushed.code == 0, pushed.err
+    evaluated = cli("evaluate", agent, "--episodes", 1, "--seed", 3, "--json")
+    assert evaluated.code == 0, evaluated.err
+
+    (commit,) = [commit.sha for commit in hub.commits(repo)[:1]]
+    results = json.loads(Path(hf_hub_download(repo, "results.json", revision=commit)).read_text())
+    assert _without_date(results) == _without_date(json.loads(evaluated.out))
+    assert results["env_kwargs"]["noop_max"] == 30 and len(results["x_pos"]) == len(results["flags"]) == 1
+
+    video = hf_hub_download(repo, "replay.mp4", revision=commit)
+    with imageio.get_reader(video, format="FFMPEG") as reader:
+        assert reader.get_meta_data()["fps"] == 60 / 4
+    card = ModelCard.load(hf_hub_download(repo, "README.md", revision=commit))
+    assert "`replay.mp4` shows one episode" in card.text and "The flag was reached in" in card.text

@@ -148,9 +148,18 @@ def repo_id() -> str:
     return "tester/dqn-CartPole-v1"
 
 
+@pytest.fixture(scope="session")
+def trained_results(trained_model):
+    """`trained_model`'s evaluation on CartPole, 2 episodes: what the pushes of these tests publish."""
+    from mario_zoo.evaluation import evaluate
+
+    with _one_torch_thread():
+        return evaluate(trained_model, "CartPole-v1", n_episodes=2)
+
+
 @pytest.fixture
-def published(hub: LoopbackHub, trained_model, repo_id: str):
+def published(hub: LoopbackHub, trained_model, trained_results, repo_id: str):
     """`trained_model` pushed to `repo_id` on the loopback Hub (no video, 2 episodes); returns the CommitInfo."""
     from mario_zoo.hub import push_to_hub
 
-    return push_to_hub(trained_model, repo_id, n_eval_episodes=2, video=False)
+    return push_to_hub(trained_model, repo_id, results=trained_results)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from huggingface_hub import ModelCard
 
+from mario_zoo.evaluation import Evaluation, EvaluationResult
 from mario_zoo.hub import build_model_card, write_model_card
-from mario_zoo.hub.evaluation import EvaluationResult
 
 RESULT = EvaluationResult(
     env_id="MarioDQN-1-1-v0",
@@ -20,14 +22,16 @@ RESULT = EvaluationResult(
     date="2025-01-02T03:04:05+00:00",
     package_versions={"mario-zoo": "0.1.0", "torch": "2.5.0"},
 )
+EVALUATION = Evaluation(RESULT, epsilon=None)
 CONFIG = {"hyperparameters": {"learning_rate": 1e-4, "train_freq": [4, "step"], "max_grad_norm": None}}
 
 
 def test_metadata_carries_library_tags_and_model_index():
-    card = build_model_card("mario-zoo/dqn-MarioDQN-1-1-v0", CONFIG, RESULT)
+    card = build_model_card("mario-zoo/dqn-MarioDQN-1-1-v0", CONFIG, EVALUATION)
     metadata = card.data.to_dict()
 
     assert metadata["library_name"] == "mario-zoo"
+    assert metadata["license"] == "mit"
     assert metadata["tags"] == ["reinforcement-learning", "deep-reinforcement-learning", "MarioDQN-1-1-v0", "dqn"]
     (entry,) = metadata["model-index"]
     (result,) = entry["results"]
@@ -39,7 +43,7 @@ def test_metadata_carries_library_tags_and_model_index():
 
 
 def test_body_has_usage_hyperparameters_and_protocol():
-    text = build_model_card("mario-zoo/dqn-MarioDQN-1-1-v0", CONFIG, RESULT).text
+    text = build_model_card("mario-zoo/dqn-MarioDQN-1-1-v0", CONFIG, EVALUATION).text
 
     assert 'model = load_from_hub("mario-zoo/dqn-MarioDQN-1-1-v0")' in text
     assert "env = gym.make('MarioDQN-1-1-v0', actions='right_only')" in text
@@ -50,7 +54,7 @@ def test_body_has_usage_hyperparameters_and_protocol():
 
 
 def test_written_card_loads_back_unchanged(tmp_path):
-    card = build_model_card("mario-zoo/dqn-MarioDQN-1-1-v0", CONFIG, RESULT)
+    card = build_model_card("mario-zoo/dqn-MarioDQN-1-1-v0", CONFIG, EVALUATION)
     path = write_model_card(card, "dqn-MarioDQN-1-1-v0", tmp_path / "model_cards")
 
     assert path == tmp_path / "model_cards" / "dqn-MarioDQN-1-1-v0.md"
@@ -62,6 +66,35 @@ def test_written_card_loads_back_unchanged(tmp_path):
 
 @pytest.mark.parametrize("name", ["", "../escape", "a/b", ".hidden"])
 def test_card_names_must_be_plain_file_stems(tmp_path, name):
-    card = build_model_card("a/b", CONFIG, RESULT)
+    card = build_model_card("a/b", CONFIG, EVALUATION)
     with pytest.raises(ValueError, match="Model card name must be a file stem"):
         write_model_card(card, name, tmp_path)
+
+
+def test_the_license_is_the_packages():
+    import tomllib
+
+    from mario_zoo.hub.card import LICENSE
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert pyproject["project"]["license"]["text"].lower() == LICENSE
+
+
+def test_the_video_is_mentioned_only_when_the_repo_has_one():
+    without = build_model_card("a/b", CONFIG, EVALUATION).text
+    with_video = build_model_card("a/b", CONFIG, EVALUATION, video=True).text
+    assert "replay.mp4" not in without
+    assert "`replay.mp4` shows one episode" in with_video and "| `replay.mp4` | one evaluation episode |" in with_video
+
+
+def test_a_mario_card_reports_the_flag_rate_and_how_far_the_episodes_got():
+    x_pos, flags = [434, 723, 1409, 3161], [False, False, False, True]
+    result = EvaluationResult(
+        env_id="MarioDQN-v0", env_kwargs={"noop_max": 30}, mean_reward=1.0, std_reward=0.5, n_eval_episodes=4,
+        deterministic=True, episode_rewards=[0.5, 0.5, 1.5, 1.5], episode_lengths=[10, 20, 30, 40],
+    )  # fmt: skip
+    card = build_model_card("mario-zoo/mario", CONFIG, Evaluation(result, None, x_pos=x_pos, flags=flags)).text
+    assert "The flag was reached in **1 of 4 episodes (25%)**." in card
+    assert "min 434, quartiles 651 / 1066 / 1847, max 3161, mean 1431.8." in card
+    assert "| 0-499 | 1 | 0 |\n| 500-999 | 1 | 0 |\n| 1000-1499 | 1 | 0 |" in card
+    assert "| 3000-3499 | 1 | 1 |" in card

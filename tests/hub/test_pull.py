@@ -11,6 +11,7 @@ import torch
 from huggingface_hub import CommitOperationAdd, HfApi, constants
 
 from mario_zoo.agents import DQN, checkpoint
+from mario_zoo.evaluation import evaluate
 from mario_zoo.hub import (
     ChecksumMismatchError,
     IncompatibleCheckpointError,
@@ -51,7 +52,7 @@ def test_loads_only_what_it_needs_and_the_weights_are_the_published_ones(hub, tr
 
 def test_an_older_commit_loads_by_sha_with_its_own_weights(hub, trained_model, repo_id, published):
     other = DQN("MlpPolicy", "CartPole-v1", seed=1, buffer_size=1_000)
-    second = push_to_hub(other, repo_id, n_eval_episodes=1, video=False)
+    second = push_to_hub(other, repo_id, results=evaluate(other, "CartPole-v1", n_episodes=1))
 
     assert _same_weights(load_from_hub(repo_id, revision=published.oid), trained_model)
     assert _same_weights(load_from_hub(repo_id, revision=second.oid), other)

@@ -11,8 +11,9 @@ import numpy as np
 import torch
 from huggingface_hub import ModelCard, hf_hub_download
 
+from mario_zoo.evaluation import evaluate
 from mario_zoo.hub import push_to_hub
-from mario_zoo.hub.evaluation import evaluate_agent
+from mario_zoo.video import record
 
 
 def _observations(count: int) -> np.ndarray:
@@ -32,7 +33,13 @@ def _observations(count: int) -> np.ndarray:
 def test_round_trip_through_the_hub_gives_the_same_actions_and_an_honest_card(
     hub, run_fresh, trained_model, repo_id, tmp_path
 ):
-    info = push_to_hub(trained_model, repo_id, n_eval_episodes=3)
+    record(trained_model, "CartPole-v1", {}, tmp_path / "replay.mp4")
+    info = push_to_hub(
+        trained_model,
+        repo_id,
+        results=evaluate(trained_model, "CartPole-v1", n_episodes=3),
+        video=tmp_path / "replay.mp4",
+    )
 
     # One commit on top of the repo's initial one, holding every file.
     latest, initial = hub.commits(repo_id)
@@ -52,7 +59,7 @@ def test_round_trip_through_the_hub_gives_the_same_actions_and_an_honest_card(
     # The card parses back and reports the reward the agent actually gets.
     card = ModelCard.load(hf_hub_download(repo_id, "README.md", revision=info.oid))
     results = json.loads(Path(hf_hub_download(repo_id, "results.json", revision=info.oid)).read_text())
-    measured = evaluate_agent(trained_model, "CartPole-v1", n_eval_episodes=3)
+    measured = evaluate(trained_model, "CartPole-v1", n_episodes=3).result
     assert card.data.library_name == "mario-zoo"
     assert set(card.data.tags) == {"reinforcement-learning", "deep-reinforcement-learning", "CartPole-v1", "dqn"}
     assert card.data.eval_results[0].metric_type == "mean_reward"

@@ -23,6 +23,20 @@ def test_list_shows_every_agent_with_its_score_training_and_source(cli):
     assert len(out.strip().splitlines()) == len(read_registry().names) + 3
 
 
+@pytest.mark.parametrize("name", read_registry().names)
+def test_list_and_show_give_the_preset_and_seed_of_the_training_command(cli, name):
+    from mario_zoo.publishing import command_settings
+
+    training = read_registry().get(name).training
+    preset, seed = command_settings(training.command, read_registry().get(name).env_id)
+    assert (training.preset, training.seed) == (preset, seed)
+    _, listed, _ = cli("zoo", "list")
+    (row,) = [line for line in listed.splitlines() if line.startswith(name + " ")]
+    assert f"{preset}, {training.total_timesteps:,} steps" in row
+    _, shown, _ = cli("zoo", "show", name)
+    assert f"  trained     preset {preset}, seed {seed}, " in shown
+
+
 def test_show_prints_the_revision_digests_protocol_and_how_to_load(cli):
     code, out, _ = cli("zoo", "show", CARTPOLE)
     entry = read_registry().get(CARTPOLE)
@@ -50,7 +64,7 @@ def test_show_json_is_the_registry_entry(cli):
         ),
         (["zoo"], "the following arguments are required: ACTION"),
         (["zoo", "show"], "the following arguments are required: NAME"),
-        (["zoo", "publish"], "invalid choice: 'publish'"),
+        (["zoo", "publish"], "the following arguments are required: AGENT, --name"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(cli, args, message):

@@ -1,5 +1,5 @@
-"""Zoo agents without a bundled copy load from the (loopback) Hub at the pinned commit and digests; `publish --push`
-uploads exactly the files it registers."""
+"""Zoo agents without a bundled copy load from the (loopback) Hub at the pinned commit and digests; `zoo publish
+--push` uploads exactly the files it registers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import torch
 from huggingface_hub import CommitOperationAdd, HfApi
 
 from mario_zoo.hub import ChecksumMismatchError, NotCachedError
+from mario_zoo.publishing import publish
 from mario_zoo.zoo import load_pretrained, read_registry
-from mario_zoo.zoo.publish import publish
 from mario_zoo.zoo.registry import AGENT_FILES, Registry
 
 from .conftest import CARTPOLE

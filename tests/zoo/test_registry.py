@@ -87,3 +87,20 @@ def test_a_newer_registry_format_asks_for_an_upgrade(tmp_path):
 def test_best_for_matches_mario_levels_across_their_ids():
     assert REGISTRY.best_for("CartPole-v1").name == CARTPOLE
     assert REGISTRY.best_for("Acrobot-v1") is None
+
+
+@pytest.mark.parametrize("name", REGISTRY.names)
+def test_every_card_has_the_license_links_only_repo_files_and_the_registrys_provenance(name):
+    from huggingface_hub import ModelCard
+
+    from mario_zoo.publishing import command_settings
+
+    entry = REGISTRY.get(name)
+    card = ModelCard.load(REGISTRY_FILE.parents[2] / entry.card)
+    assert card.data.license == "mit"
+    links = re.findall(r"\]\(([^)]+)\)", card.text)
+    assert all(link.startswith("https://") or "/" not in link for link in links), links
+    preset, seed = command_settings(entry.training.command, entry.env_id)
+    assert (entry.training.preset, entry.training.seed) == (preset, seed)
+    assert f"| preset | `{preset}` |\n| seed | {seed} |" in card.text
+    assert f"```bash\n{entry.training.command}\n" in card.text

@@ -1,20 +1,18 @@
-"""python -m mario_zoo.zoo.publish: what it writes, what it keeps, and what it refuses."""
+"""mario-zoo zoo publish (mario_zoo.publishing): what it writes, what it keeps, and what it refuses."""
 
 from __future__ import annotations
 
-import json
+import re
 
 import pytest
 
 from mario_zoo.agents import DQN
-from mario_zoo.evaluation import Evaluation
+from mario_zoo.cli import main
 from mario_zoo.hub._files import sha256_of
-from mario_zoo.hub.evaluation import EvaluationResult
+from mario_zoo.publishing import _monitor_seconds, command_settings, publish, reproduce_command
 from mario_zoo.zoo import load_pretrained, read_registry
-from mario_zoo.zoo.publish import _card, _monitor_seconds, main, publish, reproduce_command
-from mario_zoo.zoo.registry import Training
 
-from .conftest import CARTPOLE
+CARTPOLE = "dqn-CartPole-v1"
 
 SHIPPED = read_registry().bundled_dir(CARTPOLE)
 
@@ -37,8 +35,9 @@ def test_float16_weights_are_evaluated_as_shipped_and_halve_the_file(tmp_path):
     assert next(model.policy.parameters()).dtype.is_floating_point
     assert published.replay_gif == tmp_path / "docs" / "cartpole.gif" and published.replay_gif.is_file()
     card = published.card.read_text()
-    assert "![cartpole playing CartPole-v1](../docs/cartpole.gif)" in card
+    assert "![cartpole playing CartPole-v1](replay.gif)" in card and "../" not in card
     assert "float16 weights" in card and "mario-zoo train --seed 0" in card
+    assert "replay.mp4" not in card, "nothing was pushed, so the repo has no video"
 
 
 def test_republishing_unchanged_files_keeps_the_pinned_revision(tmp_path):
@@ -93,30 +92,23 @@ def test_reproduce_command_drops_machine_specific_options():
 
 
 def test_the_command_line_rejects_bad_input_in_one_line(tmp_path, capsys):
-    code = main([str(SHIPPED), "--name", "../evil", "--registry", str(tmp_path / "r.json")])
+    code = main(["zoo", "publish", str(SHIPPED), "--name", "../evil", "--registry", str(tmp_path / "r.json")])
     err = capsys.readouterr().err
     assert code == 2 and "'../evil' is not a zoo name" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r.json").exists()
 
 
-def test_a_mario_card_reports_the_flag_rate_and_how_far_the_episodes_got(tmp_path):
-    x_pos, flags = [434, 723, 1409, 3161], [False, False, False, True]
-    result = EvaluationResult(
-        env_id="MarioDQN-v0", env_kwargs={"noop_max": 30}, mean_reward=1.0, std_reward=0.5, n_eval_episodes=4,
-        deterministic=True, episode_rewards=[0.5, 0.5, 1.5, 1.5], episode_lengths=[10, 20, 30, 40],
-    )  # fmt: skip
-    training = Training(
-        preset="mario", seed=0, total_timesteps=1000, wall_time_seconds=60.0, hardware="a CPU", command="mario-zoo t"
-    )
-    card = _card(
-        "mario", "mario-zoo/mario", _shipped_config(), Evaluation(result, None, x_pos=x_pos, flags=flags),
-        training, None, tmp_path, "float16", True,
-    ).text  # fmt: skip
-    assert "The flag was reached in **1 of 4 episodes (25%)**." in card
-    assert "min 434, quartiles 651 / 1066 / 1847, max 3161, mean 1431.8." in card
-    assert "| 0-499 | 1 | 0 |\n| 500-999 | 1 | 0 |\n| 1000-1499 | 1 | 0 |" in card
-    assert "| 3000-3499 | 1 | 1 |" in card
+def test_a_checkpoints_preset_and_seed_are_those_of_its_training_command(tmp_path):
+    published = _publish(tmp_path, command="mario-zoo train --preset cartpole-rlzoo --seed 7  # a later checkpoint")
+    training = published.entry.training
+    assert (training.preset, training.seed) == ("cartpole-rlzoo", 7)
+    assert "| preset | `cartpole-rlzoo` |\n| seed | 7 |" in published.card.read_text()
 
 
-def _shipped_config():
-    return json.loads((SHIPPED / "config.json").read_text())
+def test_the_training_command_must_be_a_mario_zoo_train_command():
+    with pytest.raises(
+        ValueError, match=re.escape("must be a `mario-zoo train ...` command line, got 'train.py --seed 1'")
+    ):
+        command_settings("train.py --seed 1")
+    with pytest.raises(ValueError, match="--seed in the training command must be an integer, got 'x'"):
+        command_settings("mario-zoo train --seed x")

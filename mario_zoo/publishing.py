@@ -1,20 +1,23 @@
-"""Put a trained agent into the zoo: bundle it, hash it, evaluate it as shipped, card it, register it.
+"""Put a trained agent into the zoo: bundle it, hash it, evaluate it as shipped, card it, register it, push it.
 
-For maintainers. One command makes the registry, the bundled copy, the model card and (with ``--push``) the Hub
-repo agree byte for byte::
+For maintainers, through ``mario-zoo zoo publish`` (run from the source checkout, whose ``model_cards/`` and
+``docs/`` folders it writes). One command makes the registry, the bundled copy, the model card and (with
+``--push``) the Hub repo agree byte for byte::
 
-    python -m mario_zoo.zoo.publish runs/CartPole-v1_dqn_s0_20250101-120000 --name dqn-CartPole-v1
-    python -m mario_zoo.zoo.publish runs/MarioDQN-v0_dqn_s0_20250101-120000 --name dqn-MarioDQN-1-1-v0 \\
+    mario-zoo zoo publish runs/CartPole-v1_dqn_s0_20250101-120000 --name dqn-CartPole-v1
+    mario-zoo zoo publish runs/MarioDQN-v0_dqn_s0_20250101-120000 --name dqn-MarioDQN-1-1-v0 \\
         --dtype float16 --episodes 100 --push
 
 It reads the agent from a run folder (preset, seed and command from ``run.json``, wall time from ``monitor.csv``)
-or a checkpoint (then ``--command`` says how it was trained), stores its weights in ``--dtype``, evaluates exactly
-those files with the project's protocol (:func:`mario_zoo.evaluation.evaluate`: greedy actions, env seed 0, Mario
-with 0..30 random no-op starts, x_pos and flag rate), records a GIF replay into ``docs/<name>.gif`` and writes
-``model_cards/<name>.md`` with :func:`mario_zoo.hub.build_model_card`, plus the zoo's own sections (how to load it
-by name, the replay, how it was trained). ``--push`` uploads the same bytes, the card, ``results.json`` and
-``replay.mp4`` to the Hub in one commit and pins that commit in the registry; without it, the pin is kept only
-if the files did not change.
+or a checkpoint (then ``--command`` says how it was trained, and the preset and seed are read from it), stores its
+weights in ``--dtype``, evaluates exactly those files with the project's protocol
+(:func:`mario_zoo.evaluation.evaluate`: greedy actions, env seed 0, Mario with 0..30 random no-op starts, x_pos and
+flag rate), records a GIF replay into ``<docs_dir>/<name>.gif`` and writes ``<cards_dir>/<name>.md`` with
+:func:`mario_zoo.hub.build_model_card`, plus the zoo's own sections (how to load it by name, the replay, how it was
+trained). ``push=True`` hands the same bytes, the card, the evaluation, an mp4 replay and the GIF to
+:func:`mario_zoo.hub.push_to_hub` (one commit) and pins that commit in the registry; without it, the pin is kept
+only if the files did not change. This module sits above the Hub and the zoo: ``zoo/`` itself only holds the
+registry and loads agents.
 
 Example:
     >>> import tempfile
@@ -25,20 +28,19 @@ Example:
     ...                     registry=folder / "registry.json", cards_dir=folder / "cards", docs_dir=folder / "docs")
     >>> published.entry.results.mean_reward, published.entry.revision is None
     (500.0, True)
+    >>> published.entry.training.preset, published.entry.training.seed
+    ('cartpole-fast', 0)
     >>> sorted(path.name for path in published.bundled.iterdir())
     ['config.json', 'model.safetensors']
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
 import os
 import platform
 import shlex
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,14 +51,14 @@ import torch
 from huggingface_hub import ModelCard
 
 from mario_zoo.agents import DQN, checkpoint
-from mario_zoo.atomic import atomic_target, write_text
+from mario_zoo.atomic import atomic_target
+from mario_zoo.envs import playing_kwargs
 from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs
-from mario_zoo.hub import HubError, build_model_card, write_model_card
+from mario_zoo.hub import build_model_card, push_to_hub, write_model_card
 from mario_zoo.hub._files import sha256_of
-from mario_zoo.hub.card import MODEL_CARDS_DIR
-from mario_zoo.hub.evaluation import record_video
 from mario_zoo.runs import open_run
 from mario_zoo.sources import parse_source
+from mario_zoo.training import choose_preset
 from mario_zoo.video import record
 from mario_zoo.zoo.registry import (
     AGENT_FILES,
@@ -70,12 +72,6 @@ from mario_zoo.zoo.registry import (
     read_registry,
 )
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-"""The source checkout the default output folders belong to."""
-
-DOCS_DIR = REPOSITORY_ROOT / "docs"
-"""Where replay GIFs go (``docs/<name>.gif``), referenced from the model cards."""
-
 DEFAULT_NAMESPACE = "mario-zoo"
 """The Hub namespace of the project's agents: ``mario-zoo/<name>``."""
 
@@ -84,6 +80,9 @@ GIF_STRIDE = 2
 
 GIF_MAX_FRAMES = 1_500
 """Cap on a replay GIF's frames (after the stride), so a long Mario episode stays a few megabytes."""
+
+GIF_FILE = "replay.gif"
+"""The GIF's name in the Hub repo, where the card's replay section links it."""
 
 _TRAIN_FLAGS_WITHOUT_EFFECT = {"--out": 1, "--no-progress": 0, "--progress": 0}
 """``mario-zoo train`` options (and how many values follow them) that do not change the agent, dropped from the
@@ -124,8 +123,8 @@ def publish(
     train_seconds: float | None = None,
     hardware: str | None = None,
     registry: str | os.PathLike[str] = REGISTRY_FILE,
-    cards_dir: str | os.PathLike[str] = MODEL_CARDS_DIR,
-    docs_dir: str | os.PathLike[str] = DOCS_DIR,
+    cards_dir: str | os.PathLike[str],
+    docs_dir: str | os.PathLike[str],
 ) -> Published:
     """Publish the agent at ``source`` (run folder or checkpoint) into the zoo as ``name``.
 
@@ -137,14 +136,14 @@ def publish(
         dtype: precision of the shipped weights, ``float32`` or ``float16`` (halves the file; evaluated as stored).
         bundle: ship a copy inside the package (``mario_zoo/zoo/bundled/<name>/``).
         push: upload to the Hub in one commit and pin that commit in the registry (needs a write token).
-        replay: record ``docs/<name>.gif`` (and ``replay.mp4`` for the Hub when pushing).
+        replay: record ``<docs_dir>/<name>.gif`` (uploaded as ``replay.gif``, with a ``replay.mp4``, when pushing).
         command: how the agent was trained; default: the run's ``mario-zoo train`` command. Required for a
-            checkpoint.
+            checkpoint, whose preset and seed are then read from it.
         train_seconds: training wall time; default: summed over the sittings in the run's ``monitor.csv``.
         hardware: where it trained; default: this machine.
         registry: the registry file to update; bundled copies go next to it, in ``bundled/``.
-        cards_dir: where the model card goes.
-        docs_dir: where the GIF goes.
+        cards_dir: where the model card goes (the project's ``model_cards/``).
+        docs_dir: where the GIF goes (the project's ``docs/``).
     """
     check_name(name)
     repo_id = repo_id or f"{DEFAULT_NAMESPACE}/{name}"
@@ -161,7 +160,7 @@ def publish(
     path, training = _provenance(agent.kind, Path(agent.location), command, train_seconds, hardware)
     stored = checkpoint.read_checkpoint(path)
     config = stored.config
-    env_id, env_kwargs = config.env_id, _playing_kwargs(config.env_kwargs)
+    env_id, env_kwargs = config.env_id, playing_kwargs(config.env_kwargs)
     if not env_id:
         raise ValueError(f"{path} was trained on an env without a registered Gymnasium ID; the zoo cannot replay it.")
 
@@ -188,16 +187,17 @@ def publish(
         if replay:
             gif = docs_dir / f"{name}.gif"
             record(model, env_id, env_kwargs, gif, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES)
-        card = write_model_card(
-            _card(name, repo_id, config.to_json(), evaluation, training, gif, cards_dir, dtype, bundle), name, cards_dir
+        model_card = _card(
+            name, repo_id, config.to_json(), evaluation, training, gif is not None, dtype, bundle, video=push and replay
         )
+        card = write_model_card(model_card, name, cards_dir)
 
         previous = zoo.entries.get(name)
         unchanged = previous is not None and (previous.repo_id, previous.files) == (repo_id, files)
         revision = previous.revision if unchanged else None
         commit = None
         if push:
-            commit = _push(shipped, repo_id, card, evaluation, model, env_id, replay)
+            commit = _push(shipped, repo_id, model_card, evaluation, model, env_id, env_kwargs, gif)
             revision = commit
         entry = ZooEntry(
             name=name,
@@ -247,14 +247,46 @@ def _provenance(
             "that trains it (or publish its run folder, whose run.json has it)."
         )
     config = checkpoint.read_config(location)
+    preset, seed = command_settings(command, config.env_id)
     return location, Training(
-        preset=None,
-        seed=config.seed,
+        preset=preset,
+        seed=seed,
         total_timesteps=config.num_timesteps,
         wall_time_seconds=train_seconds,
         hardware=hardware,
         command=command,
     )
+
+
+def command_settings(command: str, env_id: str | None = None) -> tuple[str, int]:
+    """The preset and seed a ``mario-zoo train`` command trains with (its defaults where it names none).
+
+    ``env_id`` is the env the agent plays, which picks the default preset when the command names neither
+    ``--preset`` nor ``--env``. A ``# comment`` at the end is ignored.
+
+    Example:
+        >>> command_settings("mario-zoo train --preset mario --steps 2e6 --seed 0  # checkpoint at step 650,000")
+        ('mario', 0)
+        >>> command_settings("mario-zoo train --seed=3", "CartPole-v1")
+        ('cartpole-fast', 3)
+        >>> command_settings("python train.py")
+        Traceback (most recent call last):
+        ...
+        ValueError: The training command must be a `mario-zoo train ...` command line, got 'python train.py'.
+    """
+    words = shlex.split(command, comments=True)
+    if words[:2] != ["mario-zoo", "train"]:
+        raise ValueError(f"The training command must be a `mario-zoo train ...` command line, got {command!r}.")
+    options: dict[str, str] = {}
+    for index, word in enumerate(words):
+        flag, equals, value = word.partition("=")
+        if flag in ("--preset", "--env", "--seed"):
+            options[flag] = value if equals else (words[index + 1] if index + 1 < len(words) else "")
+    try:
+        seed = int(options.get("--seed", "0"))
+    except ValueError:
+        raise ValueError(f"--seed in the training command must be an integer, got {options['--seed']!r}.") from None
+    return choose_preset(options.get("--preset"), options.get("--env") or env_id).name, seed
 
 
 def reproduce_command(command: list[str]) -> str:
@@ -274,32 +306,6 @@ def reproduce_command(command: list[str]) -> str:
         elif not word.startswith("--out="):
             kept.append(word)
     return shlex.join(kept)
-
-
-def _x_pos_table(x_pos: list[int], flags: list[bool], width: int = 500) -> str:
-    """A markdown histogram of how far the episodes got, in ``width``-wide bins of furthest ``x_pos``.
-
-    Example:
-        >>> print(_x_pos_table([120, 700, 3161], [False, False, True]))
-        | furthest x_pos | episodes | reached the flag |
-        | --- | --- | --- |
-        | 0-499 | 1 | 0 |
-        | 500-999 | 1 | 0 |
-        | 1000-1499 | 0 | 0 |
-        | 1500-1999 | 0 | 0 |
-        | 2000-2499 | 0 | 0 |
-        | 2500-2999 | 0 | 0 |
-        | 3000-3499 | 1 | 1 |
-    """
-    bins = np.asarray(x_pos) // width
-    reached = np.asarray(flags, dtype=bool)
-    rows = ["| furthest x_pos | episodes | reached the flag |", "| --- | --- | --- |"]
-    for index in range(int(bins.max()) + 1):
-        in_bin = bins == index
-        rows.append(
-            f"| {index * width}-{(index + 1) * width - 1} | {int(in_bin.sum())} | {int((in_bin & reached).sum())} |"
-        )
-    return "\n".join(rows)
 
 
 def _monitor_seconds(path: Path) -> float | None:
@@ -322,11 +328,6 @@ def _monitor_seconds(path: Path) -> float | None:
 
 def _cast(tensor: torch.Tensor, dtype: str) -> torch.Tensor:
     return tensor.to(getattr(torch, dtype)) if tensor.is_floating_point() else tensor
-
-
-def _playing_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    # render_mode is how the training run was watched, not part of the env the agent plays.
-    return {key: value for key, value in kwargs.items() if key != "render_mode"}
 
 
 def _results(evaluation: Evaluation) -> Results:
@@ -353,13 +354,14 @@ def _card(
     config: dict[str, Any],
     evaluation: Evaluation,
     training: Training,
-    gif: Path | None,
-    cards_dir: Path,
+    gif: bool,
     dtype: str,
     bundle: bool,
+    *,
+    video: bool,
 ) -> ModelCard:
-    """The Hub's card for the agent, followed by the zoo's sections: loading by name, replay, training, Mario."""
-    card = build_model_card(repo_id, config, evaluation.result)
+    """The Hub's card for the agent, followed by the zoo's sections: loading by name, replay, training."""
+    card = build_model_card(repo_id, config, evaluation, video=video)
     where = (
         f"ships inside the `mario-zoo` package ({dtype} weights, checked against their sha256 before every load), so "
         "it loads offline"
@@ -380,28 +382,16 @@ model = mario_zoo.load_pretrained("{name}")
 `mario-zoo zoo show {name}` prints its files, digests and pinned Hub revision; `mario-zoo evaluate zoo:{name}`
 replays the evaluation."""
     ]
-    if evaluation.x_pos is not None and evaluation.flags is not None:
-        quartiles = np.percentile(evaluation.x_pos, [0, 25, 50, 75, 100])
-        sections.append(
-            f"""## Progress through the level
-
-The flag was reached in **{sum(evaluation.flags)} of {len(evaluation.flags)} episodes \
-({100 * evaluation.flag_rate:.0f}%)**.
-Furthest `x_pos` per episode: min {quartiles[0]:.0f}, quartiles {quartiles[1]:.0f} / {quartiles[2]:.0f} / \
-{quartiles[3]:.0f}, max {quartiles[4]:.0f}, mean {np.mean(evaluation.x_pos):.1f}.
-
-{_x_pos_table(evaluation.x_pos, evaluation.flags)}"""
-        )
-    if gif is not None:
-        image = Path(os.path.relpath(gif.resolve(), cards_dir.resolve())).as_posix()
-        sections.append(f"## Replay\n\n![{name} playing {evaluation.result.env_id}]({image})")
+    if gif:
+        # The GIF goes into the Hub repo next to the card, so the link works on the Hub page.
+        sections.append(f"## Replay\n\n![{name} playing {evaluation.result.env_id}]({GIF_FILE})")
     wall = "not recorded" if training.wall_time_seconds is None else f"{training.wall_time_seconds:,.0f} s"
     sections.append(
         f"""## Training
 
 | | |
 | --- | --- |
-| preset | `{training.preset or "none (hand-set hyperparameters, see above)"}` |
+| preset | `{training.preset}` |
 | seed | {training.seed} |
 | env steps | {training.total_timesteps:,} |
 | wall time | {wall} on {training.hardware} |
@@ -410,7 +400,7 @@ Reproduce:
 
 ```bash
 {training.command}
-python -m mario_zoo.zoo.publish runs/<the run folder> --name {name}
+mario-zoo zoo publish runs/<the run folder> --name {name}
 ```"""
     )
     return ModelCard(str(card).rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n")
@@ -419,29 +409,28 @@ python -m mario_zoo.zoo.publish runs/<the run folder> --name {name}
 def _push(
     shipped: Path,
     repo_id: str,
-    card: Path,
+    card: ModelCard,
     evaluation: Evaluation,
     model: DQN,
     env_id: str,
-    replay: bool,
+    env_kwargs: dict[str, Any],
+    gif: Path | None,
 ) -> str:
-    """Upload the shipped files with their card, results and replay in one commit; returns the commit sha."""
-    from huggingface_hub import CommitOperationAdd, HfApi
-
-    # push.py's commit helper: the same one-commit upload and the same errors as push_to_hub.
-    from mario_zoo.hub.push import CARD_FILE, RESULTS_FILE, VIDEO_FILE, _upload
-
-    write_text(shipped / RESULTS_FILE, json.dumps(evaluation.to_dict(), indent=2, sort_keys=True) + "\n")
-    shutil.copyfile(card, shipped / CARD_FILE)
-    uploads = [*AGENT_FILES, RESULTS_FILE, CARD_FILE]
-    if replay:
-        record_video(model, env_id, shipped / VIDEO_FILE, evaluation.result.env_kwargs)
-        uploads.append(VIDEO_FILE)
-    operations = [CommitOperationAdd(path_in_repo=file, path_or_fileobj=str(shipped / file)) for file in uploads]
-    message = f"mario-zoo: {env_id} agent, mean reward {evaluation.result.mean_reward_text}"
-    info = _upload(HfApi(), repo_id, operations, message, private=False)
-    for file in uploads[len(AGENT_FILES) :]:
-        (shipped / file).unlink()
+    """Upload the shipped files with their card, results and replays in one commit; returns the commit sha."""
+    with tempfile.TemporaryDirectory(prefix="mario-zoo-replay-") as folder:
+        video = None
+        if gif is not None:
+            video = Path(folder) / "replay.mp4"
+            record(model, env_id, env_kwargs, video)
+        info = push_to_hub(
+            shipped,
+            repo_id,
+            results=evaluation,
+            video=video,
+            card=card,
+            extra_files={GIF_FILE: gif} if gif is not None else None,
+            commit_message=f"mario-zoo: {env_id} agent, mean reward {evaluation.result.mean_reward_text}",
+        )
     return info.oid
 
 
@@ -457,78 +446,7 @@ def _replace_folder(source: Path, target: Path) -> None:
 
 
 def _display_path(path: Path) -> str:
-    """``path`` relative to the repository root when inside it (as cards are referred to), else absolute."""
-    resolved = path.resolve()
-    return resolved.relative_to(REPOSITORY_ROOT).as_posix() if resolved.is_relative_to(REPOSITORY_ROOT) else str(path)
-
-
-EPILOG = """examples:
-  python -m mario_zoo.zoo.publish runs/CartPole-v1_dqn_s0_20250101-120000 --name dqn-CartPole-v1
-  python -m mario_zoo.zoo.publish runs/MarioDQN-v0_dqn_s0_20250101-120000 --name dqn-MarioDQN-1-1-v0 --dtype float16
-  python -m mario_zoo.zoo.publish models/agent --name dqn-CartPole-v1 --command "mario-zoo train --seed 0" --push
-
-Writes mario_zoo/zoo/registry.json (the entry), mario_zoo/zoo/bundled/NAME/ (config.json, model.safetensors),
-model_cards/NAME.md and docs/NAME.gif. --push also uploads to the Hub (one commit) and pins that commit.
-Exit codes: 0 done, 1 the Hub refused the upload, 2 bad input.
-"""
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m mario_zoo.zoo.publish``: see the module docstring."""
-    parser = argparse.ArgumentParser(
-        prog="python -m mario_zoo.zoo.publish",
-        description="Add an agent to the mario-zoo zoo: bundle, hash, evaluate as shipped, card, register.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("agent", metavar="AGENT", help="run folder or checkpoint (dir or .zip)")
-    parser.add_argument("--name", required=True, help="zoo name, e.g. dqn-MarioDQN-1-1-v0")
-    parser.add_argument("--repo-id", help=f"Hub repo (default {DEFAULT_NAMESPACE}/NAME)")
-    parser.add_argument("--episodes", type=int, default=100, help="evaluation episodes (default 100)")
-    parser.add_argument("--dtype", choices=DTYPES, default="float32", help="precision of the shipped weights")
-    parser.add_argument("--no-bundle", dest="bundle", action="store_false", help="do not ship a copy in the package")
-    parser.add_argument("--push", action="store_true", help="upload to the Hub and pin the commit")
-    parser.add_argument("--no-replay", dest="replay", action="store_false", help="record no GIF or mp4")
-    parser.add_argument("--command", help="how it was trained (default: the run's mario-zoo train command)")
-    parser.add_argument("--train-seconds", type=float, help="training wall time (default: from monitor.csv)")
-    parser.add_argument("--hardware", help="where it trained (default: this machine)")
-    parser.add_argument("--registry", type=Path, default=REGISTRY_FILE, help="registry file (default: the package's)")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)  # tiny evaluation batches run fastest on one thread; more only contend for cores
-    try:
-        published = publish(
-            args.agent,
-            args.name,
-            repo_id=args.repo_id,
-            episodes=args.episodes,
-            dtype=args.dtype,
-            bundle=args.bundle,
-            push=args.push,
-            replay=args.replay,
-            command=args.command,
-            train_seconds=args.train_seconds,
-            hardware=args.hardware,
-            registry=args.registry,
-        )
-    except (ValueError, FileNotFoundError) as error:
-        print(f"{parser.prog}: error: {' '.join(str(error).split())}", file=sys.stderr)
-        return 2
-    except HubError as error:
-        print(f"{parser.prog}: {' '.join(str(error).split())}", file=sys.stderr)
-        return 1
-    entry = published.entry
-    print(f"{entry.name}: {published.evaluation.summary()}")
-    print(f"  registry   {published.registry}")
-    if published.bundled is not None:
-        size = sum((published.bundled / file).stat().st_size for file in AGENT_FILES)
-        print(f"  bundled    {published.bundled}/ ({size / 1e6:.2f} MB, {entry.dtype})")
-    print(f"  card       {published.card}")
-    if published.replay_gif is not None:
-        print(f"  replay     {published.replay_gif}")
-    pin = f"commit {entry.revision}" if entry.revision else "none: not on the Hub yet (run again with --push)"
-    print(f"  Hub        {entry.repo_id}, pinned revision {pin}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    """``path`` relative to the working folder when inside it (the checkout, where cards are referred to), else
+    absolute."""
+    resolved, here = path.resolve(), Path.cwd().resolve()
+    return resolved.relative_to(here).as_posix() if resolved.is_relative_to(here) else str(resolved)
