@@ -7,7 +7,7 @@ import os
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file's bytes, read in chunks so large checkpoints do not sit in memory.
+    """Hex sha256 of a file's bytes (``hashlib.file_digest`` reads in chunks, so large checkpoints stay on disk).
 
     Example:
         >>> import tempfile
@@ -18,8 +18,5 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
         ...     sha256_of(empty)
         'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
     """
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -88,7 +88,10 @@ def test_a_config_from_a_newer_format_is_refused(hub, trained_model, tmp_path):
     _upload("tester/future", {**files, "config.json": json.dumps(config).encode()})
     with pytest.raises(
         IncompatibleCheckpointError,
-        match=rf"format_version {checkpoint.FORMAT_VERSION + 1}, newer than .*pip install -U mario-zoo",
+        match=(
+            rf"format_version {checkpoint.FORMAT_VERSION + 1}, but this mario_zoo reads versions "
+            rf"<= {checkpoint.FORMAT_VERSION}.*pip install -U mario-zoo"
+        ),
     ):
         load_from_hub("tester/future")
 
