@@ -5,12 +5,18 @@ through NumPy scalar indexing and multi-byte counters through string joins. Both
 per-frame Python cost once observations are skipped. :class:`MarioEmulator` reads the same bytes through a
 ``memoryview`` (plain ``int`` results) and folds digit counters arithmetically, returning exactly the
 values the originals return, so every reward and ``info`` field is unchanged (the equivalence test in
-``tests/envs/test_reference_equivalence.py`` checks this against the unmodified env).
+``tests/envs/test_reference_equivalence.py`` checks this against the unmodified env). :class:`NESFrames` is the
+emulator's :class:`~mario_zoo.wrappers.frames.FrameSource`: it advances one frame without building what a frame
+skip throws away, and copies the screen to grayscale natively.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 from gym_super_mario_bros import SuperMarioBrosEnv
+from nes_py import NESEnv
 
 
 class MarioEmulator(SuperMarioBrosEnv):
@@ -49,3 +55,41 @@ class MarioEmulator(SuperMarioBrosEnv):
         for byte in self._ram[address : address + length]:
             value = value * (10 if byte < 10 else 100 if byte < 100 else 1000) + byte
         return value
+
+
+class NESFrames:
+    """:class:`~mario_zoo.wrappers.frames.FrameSource` over a raw nes-py emulator.
+
+    ``advance`` is ``NESEnv.step`` (same hooks, same order, same reward clamp) minus the observation, and minus
+    the ``info`` dict unless asked for, so a frame-skipping caller gets exactly the rewards, flags and final
+    ``info`` that stepping every frame would give.
+
+    Example:
+        >>> emulator = MarioEmulator(target=(1, 1))
+        >>> _ = emulator.reset(seed=0)
+        >>> NESFrames(emulator).observe().shape
+        (240, 256)
+    """
+
+    def __init__(self, nes: NESEnv) -> None:
+        self._nes = nes
+        self._reward_low, self._reward_high = nes.reward_range
+
+    def advance(self, action: Any, with_info: bool) -> tuple[float, bool, bool, dict[str, Any] | None]:
+        nes = self._nes
+        if nes.done:
+            raise ValueError("cannot step in a done environment! call `reset`")
+        nes._frame_advance(action)
+        reward = float(nes._get_reward())
+        terminated = bool(nes._get_terminated())
+        truncated = bool(nes._get_truncated())
+        done = terminated or truncated
+        nes.done = done
+        # NESEnv.step reads info before _did_step's RAM hacks (death skip, area change), so do we.
+        info = nes._get_info() if with_info or done else None
+        nes._did_step(done)
+        reward = min(max(reward, self._reward_low), self._reward_high)
+        return reward, terminated, truncated, info
+
+    def observe(self, out: np.ndarray | None = None) -> np.ndarray:
+        return self._nes.observation("grayscale", out)

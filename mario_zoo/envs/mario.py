@@ -12,7 +12,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from mario_zoo.envs.emulator import MarioEmulator
+from mario_zoo.envs.emulator import MarioEmulator, NESFrames
 from mario_zoo.wrappers import (
     ACTION_SETS,
     FrameStack,
@@ -100,8 +100,8 @@ def make_mario_env(
     if render_mode not in valid_render_modes:
         raise ValueError(f"Unknown render_mode {render_mode!r}; valid choices are: {valid_render_modes}.")
 
-    env: gym.Env = MarioEmulator(target=(world, stage), render_mode=render_mode)
-    env = GrayscaleObservation(env)
+    emulator = MarioEmulator(target=(world, stage), render_mode=render_mode)
+    env: gym.Env = GrayscaleObservation(emulator, frames=NESFrames(emulator))
     env = MaxPoolFrameSkip(env, skip=frame_skip)
     env = ResizeObservation(env, size=size)
     env = FrameStack(env, stack=stack)

@@ -2,8 +2,8 @@
 
 Order used by :func:`mario_zoo.make_mario_env` (inside out): ``GrayscaleObservation`` -> ``MaxPoolFrameSkip``
 -> ``ResizeObservation`` -> ``FrameStack`` -> ``JoypadActions`` -> ``NoopStart`` -> ``RewardTransform`` ->
-``StallTruncation``. Each works on any env with the right spaces; the emulator-specific fast path is the
-:class:`~mario_zoo.wrappers.frames.FrameSource` protocol.
+``StallTruncation``. Each works on any env with the right spaces and imports no emulator; the emulator-specific
+fast path is the :class:`~mario_zoo.wrappers.frames.FrameSource` protocol, implemented in ``mario_zoo.envs``.
 """
 
 from mario_zoo.wrappers.actions import ACTION_SETS, JoypadActions
@@ -11,7 +11,7 @@ from mario_zoo.wrappers.episode import NoopStart, StallTruncation
 from mario_zoo.wrappers.frame_skip import MaxPoolFrameSkip
 from mario_zoo.wrappers.frame_stack import FrameStack
 from mario_zoo.wrappers.frames import FrameSource, frame_source_of
-from mario_zoo.wrappers.observation import GrayscaleObservation, NESFrames, ResizeObservation
+from mario_zoo.wrappers.observation import GrayscaleObservation, ResizeObservation
 from mario_zoo.wrappers.rewards import RewardTransform
 
 __all__ = [
@@ -21,7 +21,6 @@ __all__ = [
     "GrayscaleObservation",
     "JoypadActions",
     "MaxPoolFrameSkip",
-    "NESFrames",
     "NoopStart",
     "ResizeObservation",
     "RewardTransform",

@@ -1,8 +1,10 @@
 """Observation wrappers: grayscale conversion and resizing of single frames.
 
-:class:`GrayscaleObservation` on a raw nes-py emulator uses nes-py's native grayscale copy (one C loop, no
-float math) and also exposes the emulator as a :class:`~mario_zoo.wrappers.frames.FrameSource`, so the frame
-skip above it can advance frames without building observations or ``info`` dicts it will never return.
+:class:`GrayscaleObservation` converts any env's RGB frames with OpenCV. Given a grayscale
+:class:`~mario_zoo.wrappers.frames.FrameSource` over the env's emulator (``mario_zoo.envs`` passes nes-py's native
+grayscale copy: one C loop, no float math), it reads frames from it instead and exposes it as ``frames``, so the
+frame skip above it can advance frames without building observations or ``info`` dicts it will never return.
+The wrappers know no emulator: the nes-py specific part lives in :mod:`mario_zoo.envs.emulator`.
 """
 
 from __future__ import annotations
@@ -13,59 +15,33 @@ import cv2
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from nes_py import NESEnv
 
 from mario_zoo.wrappers._validation import check_int
-
-
-class NESFrames:
-    """:class:`~mario_zoo.wrappers.frames.FrameSource` over a raw nes-py emulator.
-
-    ``advance`` is ``NESEnv.step`` (same hooks, same order, same reward clamp) minus the observation, and minus
-    the ``info`` dict unless asked for, so a frame-skipping caller gets exactly the rewards, flags and final
-    ``info`` that stepping every frame would give.
-    """
-
-    def __init__(self, nes: NESEnv) -> None:
-        self._nes = nes
-        self._reward_low, self._reward_high = nes.reward_range
-
-    def advance(self, action: Any, with_info: bool) -> tuple[float, bool, bool, dict[str, Any] | None]:
-        nes = self._nes
-        if nes.done:
-            raise ValueError("cannot step in a done environment! call `reset`")
-        nes._frame_advance(action)
-        reward = float(nes._get_reward())
-        terminated = bool(nes._get_terminated())
-        truncated = bool(nes._get_truncated())
-        done = terminated or truncated
-        nes.done = done
-        # NESEnv.step reads info before _did_step's RAM hacks (death skip, area change), so do we.
-        info = nes._get_info() if with_info or done else None
-        nes._did_step(done)
-        reward = min(max(reward, self._reward_low), self._reward_high)
-        return reward, terminated, truncated, info
-
-    def observe(self, out: np.ndarray | None = None) -> np.ndarray:
-        return self._nes.observation("grayscale", out)
+from mario_zoo.wrappers.frames import FrameSource
 
 
 class GrayscaleObservation(gym.Wrapper):
     """Convert RGB ``(H, W, 3)`` uint8 frames to grayscale ``(H, W)`` uint8 frames.
 
-    On a raw nes-py ``NESEnv`` it uses the emulator's native luma copy, ``(77 R + 150 G + 29 B) >> 8``;
-    on any other env, OpenCV's ``RGB2GRAY`` (BT.601 weights, rounded).
+    Frames are OpenCV's ``RGB2GRAY`` (BT.601 weights, rounded), or those of ``frames``, a grayscale
+    :class:`~mario_zoo.wrappers.frames.FrameSource` over ``env``'s emulator, when given (nes-py's native luma copy,
+    ``(77 R + 150 G + 29 B) >> 8``, for :func:`mario_zoo.make_mario_env`).
 
     Example:
         >>> from gym_super_mario_bros import SuperMarioBrosEnv
         >>> env = GrayscaleObservation(SuperMarioBrosEnv(target=(1, 1)))
         >>> obs, info = env.reset(seed=0)
-        >>> obs.shape, obs.dtype
-        ((240, 256), dtype('uint8'))
+        >>> obs.shape, obs.dtype, env.frames is None
+        ((240, 256), dtype('uint8'), True)
     """
 
-    def __init__(self, env: gym.Env) -> None:
+    def __init__(self, env: gym.Env, frames: FrameSource | None = None) -> None:
         super().__init__(env)
+        if frames is not None and not isinstance(frames, FrameSource):
+            raise TypeError(
+                f"frames must be a FrameSource (advance() and observe()) over the env's emulator, or None; got "
+                f"{type(frames).__name__}."
+            )
         space = env.observation_space
         if not (
             isinstance(space, spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3 and space.shape[2] == 3
@@ -75,7 +51,7 @@ class GrayscaleObservation(gym.Wrapper):
                 "Put it directly on the emulator, before any wrapper that changes the frame."
             )
         self.observation_space = spaces.Box(0, 255, space.shape[:2], np.uint8)
-        self.frames: NESFrames | None = NESFrames(env) if isinstance(env, NESEnv) else None
+        self.frames = frames
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         obs, info = self.env.reset(seed=seed, options=options)

@@ -79,7 +79,7 @@ class GrayFrames:
 
     def observe(self, out: np.ndarray | None = None) -> np.ndarray:
         self.observed += 1
-        gray = self._last[..., 0]
+        gray = (self.env._screen() if self._last is None else self._last)[..., 0]
         if out is None:
             return gray.copy()
         out[...] = gray
