@@ -9,7 +9,7 @@ from stable_baselines3 import DQN as SB3DQN
 from stable_baselines3.common.type_aliases import TrainFrequencyUnit
 
 import mario_zoo  # noqa: F401  (registers MarioDQN-v0)
-from mario_zoo.compare import build_model, matched_settings, sb3_kwargs
+from mario_zoo.compare import make_agent, matched_settings, sb3_kwargs
 
 # SB3 rl-baselines3-zoo's CartPole-v1 DQN settings (hyperparams/dqn.yml there).
 RL_ZOO_CARTPOLE = {
@@ -32,8 +32,8 @@ RL_ZOO_CARTPOLE = {
 
 def _models(env_id: str, **overrides: object) -> tuple:
     settings = matched_settings(env_id, steps=50_000, overrides=overrides or None)
-    ours = build_model("mario_zoo", settings, gym.make(env_id), seed=0)
-    theirs = build_model("sb3", settings, gym.make(env_id), seed=0)
+    ours = make_agent("mario_zoo", settings, gym.make(env_id), seed=0)
+    theirs = make_agent("sb3", settings, gym.make(env_id), seed=0)
     return settings, ours, theirs
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import imageio.v3 as iio
 
@@ -17,14 +18,28 @@ def test_table_has_a_row_per_algorithm(small_comparison: CompareResult) -> None:
     rows = [line for line in table.splitlines() if line.startswith(("| mario_zoo DQN |", "| SB3 DQN |"))]
     assert [row.split(" | ")[0] for row in rows] == ["| mario_zoo DQN", "| SB3 DQN"]
     header = next(line for line in table.splitlines() if line.startswith("| algorithm |"))
-    for column in ("final eval return (mean +/- std over 2 seeds)", "seeds solved (>= 475)", "median env steps to 475"):
+    for column in (
+        "final eval return (mean +/- std over 2 seeds)",
+        "steady return (mean of the last 5 evals; 95% CI)",
+        "evals >= 475 (share; 95% CI)",
+        "seeds solved (>= 475)",
+        "median env steps to 475",
+    ):
         assert column in header
     assert "env steps/s (median)" in header and "peak RSS per worker (median, max)" in header
     for row in rows:
         cells = row.strip("| ").split(" | ")
         assert len(cells) == len(header.strip("| ").split(" | "))
-        assert " +/- " in cells[1] and cells[2].endswith("/2") and cells[-1].endswith("MiB")
+        assert " +/- " in cells[1] and cells[4].endswith("/2") and cells[-1].endswith("MiB")
+        assert re.fullmatch(r"-?\d+\.\d \[-?\d+\.\d, -?\d+\.\d\]", cells[2]), cells[2]
+        assert re.fullmatch(r"\d+% \[\d+%, \d+%\]", cells[3]), cells[3]
     assert "Speed ratio (median env steps/s, ours / SB3):" in table
+    tests = [line for line in table.splitlines() if line.startswith(("- steady return:", "- share of evaluations"))]
+    assert len(tests) == 2 and all("exact permutation test over 6 splits, p = " in line for line in tests)
+    assert all(
+        line.endswith(("no significant difference (p >= 0.05).", "significant difference (p < 0.05)."))
+        for line in tests
+    )
     assert "| train_freq | 256 | `train_freq` | `train_freq` |" in table
 
 
@@ -49,6 +64,13 @@ def test_json_holds_every_run(small_comparison: CompareResult) -> None:
         assert [point["episodes"] for point in run["curve"]] == [2, 2, 5]
         assert run["final_evaluation"]["n_eval_episodes"] == 5
     assert set(raw["summary"]) == set(ALGORITHMS)
+    assert raw["steady_last"] == 5 and [test["statistic"] for test in raw["differences"]] == [
+        "steady return",
+        "share of evaluations at the threshold",
+    ]
+    for summary in raw["summary"].values():
+        low, high = summary["steady_interval"]
+        assert low <= summary["steady_mean"] <= high and len(summary["steady_returns"]) == len(SEEDS)
     assert raw["settings"]["sb3_kwargs"]["policy_kwargs"] == {"net_arch": [256, 256]}
 
 

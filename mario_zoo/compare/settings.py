@@ -1,5 +1,4 @@
-"""Ours vs Stable-Baselines3: train :class:`mario_zoo.DQN` and SB3's ``DQN`` with matched hyperparameters on the
-same env, budget and seeds, evaluate both with one protocol, and write a table, learning curves and raw numbers.
+"""The settings of a comparison: our DQN's hyperparameters mapped onto SB3's, seeds, budgets and the plan.
 
 What "matched" means. Both agents get the same settings from one ``dqn.yml`` preset (``cartpole-rlzoo`` for
 CartPole-v1, ``mario`` for the ``MarioDQN`` levels), each under its own name:
@@ -29,13 +28,6 @@ what both implement, so those stay at their SB3-equivalent defaults and the outp
 (the ``mario`` preset's double, dueling and prioritized DQN). ``frame_stack_replay`` is kept: it stores each
 frame once instead of four times and changes memory, not what is learned.
 
-Protocol. Each (algorithm, seed) run trains in a fresh worker process with one torch thread on the CPU, seeded
-with the same seed. Every ``eval_freq`` steps a :class:`PeriodicEvaluation` callback (SB3's callback API, so
-it serves both agents) plays ``eval_episodes`` greedy episodes; after training a final evaluation plays
-``final_episodes``. Both use :func:`mario_zoo.evaluation.evaluate` (Mario: 0..30 random no-ops at each start,
-``x_pos`` and flag rate). Speeds are env steps per second of training, evaluation time excluded; the two
-algorithms' runs are interleaved so that they share the machine's load alike.
-
 Example:
     >>> plan = plan_compare("CartPole-v1", steps=50_000, seeds="0-2,5")
     >>> plan.seeds, plan.settings.preset, plan.settings.threshold
@@ -50,35 +42,21 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import multiprocessing
 import os
 import re
-import resource
-import statistics
-import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.monitor import Monitor
-from tqdm import tqdm
 
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.presets import load_preset
-from mario_zoo.atomic import write_text
 from mario_zoo.envs import parse_env_id
-from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs, is_mario
-from mario_zoo.plotting import plot_runs
-from mario_zoo.runs import RunConfig, RunFolder
-from mario_zoo.training import ProgressBar
+from mario_zoo.evaluation import is_mario
 
 ALGORITHMS = ("mario_zoo", "sb3")
 """The two implementations compared, in table order."""
@@ -151,6 +129,10 @@ class EnvDefaults:
 
 CARTPOLE_DEFAULTS = EnvDefaults(steps=50_000, seeds="0-9", eval_freq=5_000, eval_episodes=10, final_episodes=100)
 """rl-zoo's CartPole-v1 budget; 100 final episodes, as a "solved" claim needs."""
+
+STEADY_LAST = 5
+"""A run's steady return is the mean of its last this-many periodic evaluations: one final snapshot flips between
+"solved" and "not solved" from one evaluation to the next, a mean over several does not."""
 
 MARIO_DEFAULTS = EnvDefaults(steps=20_000, seeds="0-1", eval_freq=5_000, eval_episodes=3, final_episodes=10)
 """A short Mario budget (tens of minutes on a laptop CPU): a greedy Mario episode can last ~2,000 steps."""
@@ -365,13 +347,13 @@ def _torch_optimizer_default(optimizer: str, key: str) -> Any:
     return {"eps": 1e-8, "amsgrad": False, "weight_decay": 0.01 if optimizer == "adamw" else 0.0}[key]
 
 
-def build_model(algorithm: str, settings: MatchedSettings, env: gym.Env, seed: int) -> Any:
+def make_agent(algorithm: str, settings: MatchedSettings, env: gym.Env, seed: int) -> Any:
     """A fresh DQN of ``algorithm`` (``"mario_zoo"`` or ``"sb3"``) on ``env``, on the CPU, seeded with ``seed``.
 
     Example:
         >>> settings = matched_settings("CartPole-v1", 50_000)
-        >>> ours = build_model("mario_zoo", settings, gym.make("CartPole-v1"), seed=0)
-        >>> theirs = build_model("sb3", settings, gym.make("CartPole-v1"), seed=0)
+        >>> ours = make_agent("mario_zoo", settings, gym.make("CartPole-v1"), seed=0)
+        >>> theirs = make_agent("sb3", settings, gym.make("CartPole-v1"), seed=0)
         >>> (ours.batch_size, ours.target_update_interval), (theirs.batch_size, theirs.target_update_interval)
         ((64, 10), (64, 10))
     """
@@ -391,46 +373,6 @@ def build_model(algorithm: str, settings: MatchedSettings, env: gym.Env, seed: i
 
         return SB3DQN(settings.policy, env, seed=seed, device="cpu", **sb3_kwargs(settings))
     raise ValueError(f"Unknown algorithm {algorithm!r}; valid algorithms: {', '.join(ALGORITHMS)}.")
-
-
-class PeriodicEvaluation(BaseCallback):
-    """Every ``eval_freq`` env steps, evaluate the model greedily (:func:`mario_zoo.evaluation.evaluate`).
-
-    An SB3 callback, so the same object measures our DQN and SB3's. ``curve`` gets one point per evaluation;
-    ``seconds`` adds up the time spent evaluating, which a speed measurement subtracts.
-    """
-
-    def __init__(self, env_id: str, env_kwargs: dict[str, Any], eval_freq: int, n_episodes: int):
-        super().__init__()
-        self.env_id = env_id
-        self.env_kwargs = evaluation_env_kwargs(env_id, env_kwargs)
-        self.eval_freq = eval_freq
-        self.n_episodes = n_episodes
-        self.curve: list[dict[str, Any]] = []
-        self.seconds = 0.0
-        self._next = eval_freq
-
-    def _on_step(self) -> bool:
-        if self.num_timesteps >= self._next:
-            self.evaluate(self.n_episodes)
-            self._next = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
-        return True
-
-    def evaluate(self, n_episodes: int) -> Evaluation:
-        """Evaluate now over ``n_episodes`` and append the point to ``curve``."""
-        start = time.perf_counter()
-        evaluation = evaluate(self.model, self.env_id, self.env_kwargs, n_episodes=n_episodes)
-        self.seconds += time.perf_counter() - start
-        self.curve.append({"steps": self.model.num_timesteps, "episodes": n_episodes, **_numbers(evaluation)})
-        return evaluation
-
-
-def _numbers(evaluation: Evaluation) -> dict[str, Any]:
-    numbers = {"mean": evaluation.result.mean_reward, "std": evaluation.result.std_reward}
-    if evaluation.x_pos is not None:
-        numbers |= {"x_pos_mean": statistics.fmean(evaluation.x_pos), "x_pos_max": max(evaluation.x_pos)}
-        numbers["flag_rate"] = evaluation.flag_rate
-    return numbers
 
 
 @dataclass(frozen=True)
@@ -453,6 +395,8 @@ class ComparePlan:
     """Episodes per periodic evaluation."""
     final_episodes: int
     """Episodes of the final evaluation."""
+    steady_last: int = 5
+    """Periodic evaluations whose mean return makes a run's steady return (the last ones)."""
     progress: bool = True
     """Show a progress bar per run."""
     command: tuple[str, ...] = ()
@@ -471,6 +415,7 @@ def plan_compare(
     eval_freq: int | None = None,
     eval_episodes: int | None = None,
     final_episodes: int | None = None,
+    steady_last: int = STEADY_LAST,
     progress: bool = True,
     command: Sequence[str] = (),
 ) -> ComparePlan:
@@ -486,6 +431,7 @@ def plan_compare(
         "eval_episodes": defaults.eval_episodes if eval_episodes is None else eval_episodes,
         "final_episodes": defaults.final_episodes if final_episodes is None else final_episodes,
         "workers": workers,
+        "steady_last": steady_last,
     }
     for name, value in given.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -505,362 +451,7 @@ def plan_compare(
         eval_freq=given["eval_freq"],
         eval_episodes=given["eval_episodes"],
         final_episodes=given["final_episodes"],
+        steady_last=steady_last,
         progress=progress,
         command=tuple(command),
     )
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """One (algorithm, seed) run."""
-
-    algorithm: str
-    """``"mario_zoo"`` or ``"sb3"``."""
-    seed: int
-    """Seed of the model, its env and exploration."""
-    num_timesteps: int
-    """Env steps trained (``learn`` finishes its last ``train_freq`` round, so it can pass the budget)."""
-    train_seconds: float
-    """Training wall-clock time, evaluations excluded."""
-    peak_rss_bytes: int
-    """The worker process's peak resident memory (``getrusage``), training and evaluations included."""
-    final: dict[str, Any]
-    """The final evaluation: mean, std (and Mario's x_pos_mean, x_pos_max, flag_rate)."""
-    curve: list[dict[str, Any]]
-    """Periodic evaluations, then the final one: steps, episodes, mean, std (...)."""
-    final_evaluation: dict[str, Any]
-    """The final evaluation in full (:meth:`mario_zoo.evaluation.Evaluation.to_dict`)."""
-
-    @property
-    def steps_per_second(self) -> float:
-        """Env steps per second of training."""
-        return self.num_timesteps / max(self.train_seconds, 1e-9)
-
-    def steps_to(self, threshold: float) -> int | None:
-        """Env steps at the first evaluation whose mean return reached ``threshold`` (``None``: never)."""
-        return next((point["steps"] for point in self.curve if point["mean"] >= threshold), None)
-
-
-def _train_one(plan: ComparePlan, algorithm: str, seed: int, position: int) -> RunResult:
-    """Train and evaluate one run; runs in a worker process of its own (see :func:`run_compare`)."""
-    import torch
-
-    # One thread per run: workers run side by side, and small networks do not gain from more.
-    torch.set_num_threads(1)
-    settings = plan.settings
-    run = RunFolder(plan.out / "runs" / f"{algorithm}_s{seed}")
-    config = RunConfig(
-        env_id=settings.env_id,
-        # The plot groups runs by their settings; the label is what tells the two algorithms apart.
-        preset=LABELS[algorithm],
-        policy=settings.policy,
-        total_timesteps=plan.steps,
-        seed=seed,
-        device="cpu",
-        hyperparameters=settings.hyperparameters,
-        policy_kwargs=settings.policy_kwargs,
-        env_kwargs=settings.env_kwargs,
-        eval_episodes=plan.final_episodes,
-        command=list(plan.command),
-    )
-    run.write_config(config)
-    env = Monitor(
-        gym.make(settings.env_id, **settings.env_kwargs),
-        str(run.monitor),
-        info_keywords=("x_pos", "flag_get") if is_mario(settings.env_id) else (),
-    )
-    model = build_model(algorithm, settings, env, seed)
-    evaluations = PeriodicEvaluation(settings.env_id, settings.env_kwargs, plan.eval_freq, plan.eval_episodes)
-    callbacks: list[BaseCallback] = [evaluations]
-    if plan.progress:
-        callbacks.append(ProgressBar(plan.steps, description=f"{LABELS[algorithm]} seed {seed}", position=position))
-    start = time.perf_counter()
-    try:
-        model.learn(plan.steps, callback=callbacks)
-    finally:
-        env.close()
-    train_seconds = time.perf_counter() - start - evaluations.seconds
-    final = evaluations.evaluate(plan.final_episodes)
-    run.write_config(dataclasses.replace(config, status="finished"))
-    # ru_maxrss is in KiB on Linux, in bytes on macOS.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return RunResult(
-        algorithm=algorithm,
-        seed=seed,
-        num_timesteps=model.num_timesteps,
-        train_seconds=train_seconds,
-        peak_rss_bytes=peak,
-        final=_numbers(final),
-        curve=evaluations.curve,
-        final_evaluation=final.to_dict(),
-    )
-
-
-@dataclass(frozen=True)
-class AlgorithmSummary:
-    """One algorithm's runs, summarised over seeds."""
-
-    algorithm: str
-    """``"mario_zoo"`` or ``"sb3"``."""
-    final_means: list[float]
-    """Final evaluation mean return of each seed."""
-    solved: int | None
-    """Seeds whose final evaluation mean reached the threshold (``None``: no threshold)."""
-    steps_to_threshold: list[int | None]
-    """Per seed, env steps at the first evaluation reaching the threshold (``None``: never)."""
-    steps_per_second: list[float]
-    """Training speed of each run."""
-    peak_rss_bytes: list[int]
-    """Peak memory of each run's worker."""
-    x_pos_means: list[float] | None = None
-    """Mario: each seed's final mean x_pos."""
-    x_pos_max: int | None = None
-    """Mario: furthest x_pos of any final evaluation episode."""
-    flag_rates: list[float] | None = None
-    """Mario: each seed's final flag rate."""
-
-    @property
-    def median_steps_to_threshold(self) -> float | None:
-        """Median over the seeds that reached the threshold (``None`` if none did)."""
-        reached = [steps for steps in self.steps_to_threshold if steps is not None]
-        return statistics.median(reached) if reached else None
-
-    @classmethod
-    def of(cls, algorithm: str, runs: Sequence[RunResult], threshold: float | None) -> AlgorithmSummary:
-        """Summarise ``runs`` (all of ``algorithm``)."""
-        finals = [run.final["mean"] for run in runs]
-        mario = all("x_pos_mean" in run.final for run in runs)
-        return cls(
-            algorithm=algorithm,
-            final_means=finals,
-            solved=None if threshold is None else sum(mean >= threshold for mean in finals),
-            steps_to_threshold=[run.steps_to(threshold) if threshold is not None else None for run in runs],
-            steps_per_second=[run.steps_per_second for run in runs],
-            peak_rss_bytes=[run.peak_rss_bytes for run in runs],
-            x_pos_means=[run.final["x_pos_mean"] for run in runs] if mario else None,
-            x_pos_max=max(run.final["x_pos_max"] for run in runs) if mario else None,
-            flag_rates=[run.final["flag_rate"] for run in runs] if mario else None,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data, with the aggregates the table shows."""
-        return {
-            **dataclasses.asdict(self),
-            "final_mean": statistics.fmean(self.final_means),
-            "final_std": statistics.pstdev(self.final_means),
-            "median_steps_to_threshold": self.median_steps_to_threshold,
-            "median_steps_per_second": statistics.median(self.steps_per_second),
-            "median_peak_rss_bytes": statistics.median(self.peak_rss_bytes),
-        }
-
-
-@dataclass(frozen=True)
-class CompareResult:
-    """Everything a comparison measured, and where it wrote it."""
-
-    plan: ComparePlan
-    """What was asked."""
-    runs: list[RunResult]
-    """Every run, seeds in order, ours first."""
-    seconds: float
-    """Wall-clock time of the whole comparison."""
-    table: Path
-    """``compare.md``: settings, results table, notes."""
-    plot: Path | None
-    """``learning_curves.png`` (``None`` when no run finished an episode)."""
-    raw: Path
-    """``compare.json``: every number."""
-
-    def summaries(self) -> list[AlgorithmSummary]:
-        """One summary per algorithm, in ``ALGORITHMS`` order."""
-        threshold = self.plan.settings.threshold
-        return [
-            AlgorithmSummary.of(name, [run for run in self.runs if run.algorithm == name], threshold)
-            for name in ALGORITHMS
-        ]
-
-
-def compare(env_id: str, **options: Any) -> CompareResult:
-    """Plan (:func:`plan_compare`, same keyword arguments) and run (:func:`run_compare`) a comparison.
-
-    Example (a 2-seed, 2,000-step CartPole comparison takes ~10 s)::
-
-        result = compare("CartPole-v1", steps=2000, seeds="0-1", workers=2, out="compare/smoke")
-        print(result.table.read_text())
-    """
-    return run_compare(plan_compare(env_id, **options))
-
-
-def run_compare(plan: ComparePlan) -> CompareResult:
-    """Train every (algorithm, seed) run of ``plan`` in worker processes and write the table, plot and JSON.
-
-    Each run gets a fresh process (``max_tasks_per_child=1``), so its peak memory is its own; processes fork from
-    a server that has imported torch and SB3 once, so starting one costs milliseconds.
-    """
-    start = time.perf_counter()
-    plan.out.mkdir(parents=True, exist_ok=True)
-    # Ours and SB3's runs of a seed start together, so both meet the same machine load.
-    tasks = [(algorithm, seed) for seed in plan.seeds for algorithm in ALGORITHMS]
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    # The bars of all workers share one terminal; this lock keeps their redraws from interleaving.
-    lock = context.RLock()
-    with ProcessPoolExecutor(
-        max_workers=min(plan.workers, len(tasks)),
-        mp_context=context,
-        max_tasks_per_child=1,
-        initializer=tqdm.set_lock,
-        initargs=(lock,),
-    ) as pool:
-        futures = [
-            pool.submit(_train_one, plan, algorithm, seed, position) for position, (algorithm, seed) in enumerate(tasks)
-        ]
-        results = [future.result() for future in futures]
-    runs = sorted(results, key=lambda run: (ALGORITHMS.index(run.algorithm), plan.seeds.index(run.seed)))
-    plot = _plot(plan, runs)
-    result = CompareResult(
-        plan, runs, time.perf_counter() - start, plan.out / "compare.md", plot, plan.out / "compare.json"
-    )
-    write_text(result.table, to_markdown(result))
-    write_text(result.raw, json.dumps(to_json(result), indent=2, sort_keys=True) + "\n")
-    return result
-
-
-PLOT_WINDOW = 20
-"""Training episodes per moving average in the plot: short budgets have only a few hundred episodes."""
-
-
-def _plot(plan: ComparePlan, runs: Sequence[RunResult]) -> Path | None:
-    folders = [RunFolder(plan.out / "runs" / f"{run.algorithm}_s{run.seed}") for run in runs]
-    folders = [folder for folder in folders if folder.episodes().returns.size]
-    if not folders:
-        return None
-    path = plan.out / "learning_curves.png"
-    title = f"{plan.settings.env_id}: mario_zoo DQN vs SB3 DQN, {plan.settings.preset} settings, {plan.steps:,} steps"
-    plot_runs(folders, path, window=PLOT_WINDOW, title=title)
-    return path
-
-
-def to_markdown(result: CompareResult, *, title: bool = True) -> str:
-    """The results table, the ours/SB3 speed ratio, the settings both used and what SB3 could not match.
-
-    ``title=False`` leaves out the top-level ``#`` heading, for pages that give the section their own title.
-    """
-    plan, settings = result.plan, result.plan.settings
-    summaries = result.summaries()
-    threshold = settings.threshold
-    mario = summaries[0].x_pos_means is not None
-    header = ["algorithm", f"final eval return (mean +/- std over {_count(len(plan.seeds), 'seed')})"]
-    if threshold is not None:
-        header += [f"seeds solved (>= {threshold:g})", f"median env steps to {threshold:g}"]
-    if mario:
-        header += ["x_pos mean", "x_pos max", "flag rate"]
-    header += ["env steps/s (median)", "peak RSS per worker (median, max)"]
-    lines = [f"# {LABELS['mario_zoo']} vs {LABELS['sb3']} on {settings.env_id}", ""] if title else []
-    lines += [
-        f"{plan.steps:,} env steps per run, seeds {_seed_text(plan.seeds)}, {plan.workers} worker(s), "
-        f"{result.seconds / 60:.1f} min. Final evaluation: {_count(plan.final_episodes, 'greedy episode')} per seed; "
-        f"periodic: {plan.eval_episodes} every {plan.eval_freq:,} steps"
-        + (" (Mario: 0..30 random no-ops at each start)." if mario else "."),
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
-    for summary in summaries:
-        data = summary.to_dict()
-        cells = [LABELS[summary.algorithm], f"{data['final_mean']:.1f} +/- {data['final_std']:.1f}"]
-        if threshold is not None:
-            reached = sum(steps is not None for steps in summary.steps_to_threshold)
-            median = summary.median_steps_to_threshold
-            cells += [
-                f"{summary.solved}/{len(plan.seeds)}",
-                f"{median:,.0f} ({reached}/{len(plan.seeds)} reached)" if median is not None else "never",
-            ]
-        if mario:
-            cells += [
-                f"{statistics.fmean(summary.x_pos_means):.0f}",
-                f"{summary.x_pos_max}",
-                f"{statistics.fmean(summary.flag_rates):.0%}",
-            ]
-        cells += [
-            f"{data['median_steps_per_second']:,.0f}",
-            f"{data['median_peak_rss_bytes'] / 2**20:,.0f} MiB, {max(summary.peak_rss_bytes) / 2**20:,.0f} MiB",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    ours, theirs = (statistics.median(summary.steps_per_second) for summary in summaries)
-    lines += [
-        "",
-        f"Speed ratio (median env steps/s, ours / SB3): {ours / theirs:.2f}x. Speeds exclude evaluation time.",
-        "",
-        f"## Matched settings (preset `{settings.preset}`)",
-        "",
-        "| setting | value | mario_zoo DQN | SB3 DQN |",
-        "|---|---|---|---|",
-        *(
-            f"| {name} | {value} | `{ours_name}` | `{sb3_name}` |"
-            for name, value, ours_name, sb3_name in settings.mapping_rows()
-        ),
-    ]
-    if settings.env_kwargs:
-        kwargs = ", ".join(f"{key}={value!r}" for key, value in settings.env_kwargs.items())
-        lines += ["", f"Env kwargs (both): {kwargs}."]
-    kept = [name for name in MEMORY_ONLY_FIELDS if settings.hyperparameters.get(name)]
-    notes = [
-        *(f"`{name}={value}` off: {NO_SB3_EQUIVALENT[name]}." for name, value in settings.dropped.items()),
-        *(f"`{name}=True` kept for ours: it changes replay memory, not learning." for name in kept),
-    ]
-    if notes:
-        lines += ["", "Not matched:", "", *(f"- {note}" for note in notes)]
-    lines += [
-        "",
-        "SB3 cannot match (kept off in both): double DQN, dueling head, prioritized replay, exponential epsilon, "
-        "MSE loss, element-wise gradient clipping.",
-    ]
-    if result.plot is not None:
-        curves = f"training-episode return, {PLOT_WINDOW}-episode mean, mean +/- std over seeds"
-        lines += ["", f"Learning curves: {result.plot.name} ({curves}). Raw numbers: {result.raw.name}."]
-    return "\n".join(lines) + "\n"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _seed_text(seeds: Sequence[int]) -> str:
-    contiguous = list(seeds) == list(range(seeds[0], seeds[0] + len(seeds)))
-    return f"{seeds[0]}-{seeds[-1]}" if contiguous and len(seeds) > 1 else ",".join(map(str, seeds))
-
-
-def to_json(result: CompareResult) -> dict[str, Any]:
-    """Every number of ``result`` as plain data (what ``compare.json`` holds)."""
-    plan = result.plan
-    return {
-        "env_id": plan.settings.env_id,
-        "steps": plan.steps,
-        "seeds": list(plan.seeds),
-        "workers": plan.workers,
-        "eval_freq": plan.eval_freq,
-        "eval_episodes": plan.eval_episodes,
-        "final_episodes": plan.final_episodes,
-        "seconds": result.seconds,
-        "command": list(plan.command),
-        "settings": dataclasses.asdict(plan.settings) | {"sb3_kwargs": _plain(sb3_kwargs(plan.settings))},
-        "mapping": [
-            dict(zip(("setting", "value", "mario_zoo", "sb3"), row, strict=True))
-            for row in plan.settings.mapping_rows()
-        ],
-        "summary": {summary.algorithm: summary.to_dict() for summary in result.summaries()},
-        "runs": [dataclasses.asdict(run) | {"steps_per_second": run.steps_per_second} for run in result.runs],
-        "versions": {name: version(name) for name in ("mario-zoo", "stable-baselines3", "torch", "gymnasium")},
-    }
-
-
-def _plain(value: Any) -> Any:
-    """Classes (an optimizer) as their dotted names, so the SB3 kwargs fit in JSON."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, type):
-        return f"{value.__module__}.{value.__qualname__}"
-    if isinstance(value, tuple):
-        return list(value)
-    return value
