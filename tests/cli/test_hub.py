@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import imageio.v2 as imageio
-from huggingface_hub import ModelCard, hf_hub_download
+from huggingface_hub import HfApi, ModelCard, hf_hub_download
 
 from mario_zoo.agents import DQN
 
@@ -71,3 +71,10 @@ def test_a_pushed_mario_agent_has_the_numbers_of_evaluate_and_a_real_speed_repla
         assert reader.get_meta_data()["fps"] == 60 / 4
     card = ModelCard.load(hf_hub_download(repo, "README.md", revision=commit))
     assert "`replay.mp4` shows one episode" in card.text and "The flag was reached in" in card.text
+
+
+def test_push_on_an_env_that_does_not_fit_the_agent_is_bad_input_and_sends_nothing(cli, hub, trained_run):
+    result = cli("push", trained_run.path, "tester/wrong-env", "--env", "Acrobot-v1", "--no-video")
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1
+    assert "--env Acrobot-v1 does not fit" in result.err and "Observation spaces do not match" in result.err
+    assert not HfApi().repo_exists("tester/wrong-env")
