@@ -85,7 +85,7 @@ def push_to_hub(
     Raises:
         PushError: the Hub refused or failed to create the repo or the commit; no new revision exists.
         SpaceMismatchError: ``results`` were measured on an env whose spaces differ from the model's.
-        ValueError: ``video`` is not an ``.mp4`` file.
+        ValueError: ``video`` is not an ``.mp4`` file, or ``model`` is a path but not a checkpoint folder.
     """
     if video is not None and (Path(video).suffix.lower() != ".mp4" or not Path(video).is_file()):
         raise ValueError(f"video must be an existing .mp4 file (mario_zoo.video.record writes one), got {video!r}.")
@@ -93,6 +93,8 @@ def push_to_hub(
     with tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as staging:
         folder = Path(staging) / "repo"
         if isinstance(model, str | os.PathLike):
+            if not Path(model).is_dir():
+                raise ValueError(f"Push a DQN or a checkpoint folder (config.json, model.safetensors), got {model!r}.")
             shutil.copytree(model, folder)
         else:
             model.save(folder, include_optimizer=False)

@@ -89,3 +89,16 @@ def test_publish_push_uploads_the_registered_bytes_and_pins_the_commit(hub, tmp_
 
     model = load_pretrained(CARTPOLE, device="cpu", registry=published.registry)
     assert _same_weights(model, load_pretrained(CARTPOLE, device="cpu"))
+
+
+def test_publish_push_with_replays_uploads_the_gif_the_card_shows_and_a_real_speed_mp4(hub, tmp_path):
+    published = publish(
+        PACKAGE.bundled_dir(CARTPOLE), "dqn-CartPole-v1", repo_id="tester/zoo-replays", episodes=1, bundle=False,
+        push=True, command="mario-zoo train --preset cartpole-fast --seed 0",
+        registry=tmp_path / "zoo" / "registry.json", cards_dir=tmp_path / "cards", docs_dir=tmp_path / "docs",
+    )  # fmt: skip
+    (commit,) = hub.commits("tester/zoo-replays")[:1]
+    assert {"replay.gif", "replay.mp4", "README.md", "results.json"} <= set(commit.files)
+    assert commit.files["replay.gif"].size == published.replay_gif.stat().st_size
+    card = published.card.read_text()
+    assert "(replay.gif)" in card and "`replay.mp4` shows one episode" in card and "../" not in card
