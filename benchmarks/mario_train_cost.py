@@ -4,13 +4,16 @@ The ``mario`` preset's agent (dueling Nature CNN, double DQN, 3-step prioritized
 ``MarioDQN-v0`` with ``actions=right_only``. This measures, with one torch thread and medians over repeats:
 
 - one env step (4 emulated frames, grayscale, max-pool, resize, stack) with random actions;
-- one greedy action (a forward pass on a single observation);
+- one greedy action (a forward pass on a single observation), in float32 and under bf16 autocast;
 - one gradient update (``DQN.train(1)``: target forward, double-DQN online forward, online forward and backward,
-  Adam), in float32 and under ``torch.autocast("cpu", dtype=torch.bfloat16)``.
+  Adam) in each way the ``precision`` hyperparameter could run it: float32; bf16 autocast on contiguous (NCHW)
+  batches; bf16 with channels-last (NHWC) input batches and float32 NCHW master weights (what
+  ``precision="bf16"`` does); bf16 with the network's weights channels-last too.
 
 From these it derives the env steps/s that ``train_freq`` 4 and 8 allow when the env and the updates take turns
 on one core (what ``mario-zoo train`` does), and the bound if the env stepped on a second core while the update
-runs. The derived rates ignore the ``learning_starts`` warm-up, logging and checkpoints.
+runs. The derived rates ignore the ``learning_starts`` warm-up, logging and checkpoints. Without a CPU with
+AVX512-BF16 or AMX, bf16 is emulated and slower than float32 (``precision="auto"`` then picks fp32).
 
 Usage:
     python benchmarks/mario_train_cost.py [--updates 30] [--env-steps 500] [--repeats 3]
@@ -28,6 +31,7 @@ import torch
 
 import mario_zoo  # noqa: F401  (registers MarioDQN-v0)
 from mario_zoo.agents import DQN
+from mario_zoo.agents.precision import cpu_bf16_supported
 from mario_zoo.agents.presets import load_preset
 
 ENV_KWARGS = {"actions": "right_only", "stall_steps": 150, "reward_scale": 0.1}
@@ -57,20 +61,37 @@ def build_agent(fill_steps: int) -> DQN:
     return model
 
 
-def act_seconds(model: DQN, repeats: int) -> float:
+def act_seconds(model: DQN, repeats: int, bfloat16: bool) -> float:
     observation = np.zeros((1, *model.observation_space.shape), dtype=np.uint8)
-    model.predict(observation, deterministic=True)
-    start = time.perf_counter()
-    for _ in range(repeats):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
         model.predict(observation, deterministic=True)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            model.predict(observation, deterministic=True)
     return (time.perf_counter() - start) / repeats
 
 
-def update_seconds(model: DQN, updates: int, bfloat16: bool) -> float:
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
-        model.train(2)  # warm-up: oneDNN picks its kernels on the first calls
-        start = time.perf_counter()
-        model.train(updates)
+# name -> (update precision, channels-last input batches, channels-last weights)
+UPDATE_VARIANTS = {
+    "float32": ("fp32", False, False),
+    "bf16 autocast, NCHW": ("bf16", False, False),
+    "bf16 autocast, NHWC batches (precision=bf16)": ("bf16", True, False),
+    "bf16 autocast, NHWC batches and weights": ("bf16", True, True),
+}
+
+
+def update_seconds(model: DQN, updates: int, variant: str) -> float:
+    """Seconds per ``DQN.train`` gradient step with the update run as ``UPDATE_VARIANTS[variant]`` says."""
+    precision, channels_last_batches, channels_last_weights = UPDATE_VARIANTS[variant]
+    # The benchmark switches what precision="bf16" fixes, to measure each part of it.
+    model.update_precision, model._channels_last = precision, channels_last_batches
+    memory_format = torch.channels_last if channels_last_weights else torch.contiguous_format
+    model.policy.to(memory_format=memory_format)
+    # Adam's state must have its parameters' memory layout: start it afresh (it does not change the cost).
+    model.optimizer.state.clear()
+    model.train(3)  # warm-up: oneDNN picks its kernels on the first calls
+    start = time.perf_counter()
+    model.train(updates)
     return (time.perf_counter() - start) / updates
 
 
@@ -84,24 +105,34 @@ def main() -> None:
 
     env = statistics.median(env_step_seconds(args.env_steps) for _ in range(args.repeats))
     model = build_agent(fill_steps=1_000)
-    act = statistics.median(act_seconds(model, 200) for _ in range(args.repeats))
-    fp32 = statistics.median(update_seconds(model, args.updates, bfloat16=False) for _ in range(args.repeats))
-    bf16 = statistics.median(update_seconds(model, args.updates, bfloat16=True) for _ in range(args.repeats))
+    act = statistics.median(act_seconds(model, 200, bfloat16=False) for _ in range(args.repeats))
+    act_bf16 = statistics.median(act_seconds(model, 200, bfloat16=True) for _ in range(args.repeats))
+    # Interleaved repeats, so that a burst of load elsewhere on the machine does not hit one variant only.
+    samples: dict[str, list[float]] = {variant: [] for variant in UPDATE_VARIANTS}
+    for _ in range(args.repeats):
+        for variant in UPDATE_VARIANTS:
+            samples[variant].append(update_seconds(model, args.updates, variant))
+    updates = {variant: statistics.median(values) for variant, values in samples.items()}
+    fp32 = updates["float32"]
 
-    print(f"torch {torch.__version__}, 1 thread; medians of {args.repeats} measurements\n")
+    print(f"torch {torch.__version__}, 1 thread, bf16 native on this CPU: {cpu_bf16_supported()}; "
+          f"medians of {args.repeats} measurements\n")  # fmt: skip
     print("| quantity | ms |")
     print("|---|---|")
     print(f"| env step (4 frames, preprocessing) | {env * 1e3:.2f} |")
-    print(f"| greedy action (batch 1 forward) | {act * 1e3:.2f} |")
-    print(f"| gradient update, float32 (batch 32) | {fp32 * 1e3:.1f} |")
-    print(f"| gradient update, bfloat16 autocast | {bf16 * 1e3:.1f} ({fp32 / bf16:.2f}x faster) |")
+    print(f"| greedy action (batch 1 forward), float32 | {act * 1e3:.2f} |")
+    print(f"| greedy action (batch 1 forward), bf16 autocast | {act_bf16 * 1e3:.2f} |")
+    for variant, seconds in updates.items():
+        print(f"| gradient update (batch 32), {variant} | {seconds * 1e3:.1f} ({fp32 / seconds:.2f}x) |")
     print()
     print("| train_freq | env steps/s, one core (env + updates in turn) | bound with the env on a 2nd core |")
     print("|---|---|---|")
+    bf16 = updates["bf16 autocast, NHWC batches (precision=bf16)"]
     for train_freq in (4, 8):
-        serial = env + act + fp32 / train_freq
-        overlapped = max(env + act, fp32 / train_freq)
-        print(f"| {train_freq} | {1 / serial:.0f} | {1 / overlapped:.0f} |")
+        for name, update in (("float32", fp32), ("bf16", bf16)):
+            serial = env + act + update / train_freq
+            overlapped = max(env + act, update / train_freq)
+            print(f"| {train_freq}, {name} update | {1 / serial:.0f} | {1 / overlapped:.0f} |")
 
 
 if __name__ == "__main__":

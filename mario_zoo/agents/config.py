@@ -18,6 +18,7 @@ TrainFreqUnit = Literal["step", "episode"]
 EXPLORATION_SCHEDULES = ("linear", "exponential")
 LOSSES = ("huber", "mse")
 OPTIMIZERS = ("adam", "adamw")
+PRECISIONS = ("fp32", "bf16", "auto")
 TRAIN_FREQ_UNITS = ("step", "episode")
 
 
@@ -98,6 +99,8 @@ class DQNConfig:
     """Optimizer weight decay (the PyTorch tutorial's AdamW uses torch's default 0.01)."""
     adam_eps: float = 1e-8
     """Adam's epsilon (denominator guard)."""
+    precision: Literal["fp32", "bf16", "auto"] = "fp32"
+    """Update math: ``"fp32"``, ``"bf16"`` (autocast, fp32 weights and loss) or ``"auto"`` (bf16 where native)."""
 
     def __post_init__(self) -> None:
         _check_number("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
@@ -127,6 +130,7 @@ class DQNConfig:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_number("weight_decay", self.weight_decay, low=0.0)
         _check_number("adam_eps", self.adam_eps, low=0.0, low_inclusive=False)
+        _check_choice("precision", self.precision, PRECISIONS)
 
     @property
     def train_freq_tuple(self) -> tuple[int, TrainFreqUnit]:
