@@ -67,7 +67,8 @@ TRAIN_EPILOG = """examples:
   mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000       after a crash or Ctrl-C
   mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000 --steps 100000   train further
 
-The run folder gets: run.json (settings), checkpoint.zip (every --save-freq steps, atomic), model/ (final
+The run folder gets: run.json (settings), checkpoint.zip (every --save-freq steps, atomic; with --save-replay,
+the default for image envs, it also holds the replay buffer and RNG states, so --resume loses nothing), model/ (final
 agent), monitor.csv (episodes), progress.csv and tensorboard/ (SB3 logs), results.json (final evaluation) and
 learning_curve.png (episode return and its 100-episode mean).
 """
@@ -306,6 +307,7 @@ def _cmd_envs(_: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from mario_zoo import training
+    from mario_zoo.agents.training_state import has_replay
     from mario_zoo.runs import RunFolder, default_run_path
 
     if args.resume is not None:
@@ -315,14 +317,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if conflicting:
             raise UsageError(
                 f"--resume continues a run with the settings in its run.json; drop {', '.join(conflicting)} (only "
-                "--steps, --device, --eval-episodes, --threads and --no-progress can change)."
+                "--steps, --device, --eval-episodes, --threads, --[no-]save-replay and --no-progress can change)."
             )
         with _bad_input():
             plan = training.plan_resume(
-                args.resume, steps=args.steps, device=args.device, eval_episodes=args.eval_episodes
+                args.resume,
+                steps=args.steps,
+                device=args.device,
+                eval_episodes=args.eval_episodes,
+                save_replay=args.save_replay,
             )
         training.configure_torch_threads(plan.config, args.threads)
         where = f"step {plan.start:,}" if plan.start else "the start (it was stopped before its first checkpoint)"
+        if plan.start and has_replay(plan.run.checkpoint):
+            where += " with its replay buffer and RNG states"
         print(f"Resuming {plan.run.path} from {where} to {plan.config.total_timesteps:,} steps.")
         return _report_training(training.resume(plan, progress=args.progress))
 
@@ -336,6 +344,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             steps=args.steps,
             device=args.device or "auto",
             save_freq=args.save_freq or training.DEFAULT_SAVE_FREQ,
+            save_replay=args.save_replay,
             eval_episodes=10 if args.eval_episodes is None else args.eval_episodes,
             command=["mario-zoo", *args.argv],
         )
@@ -769,6 +778,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", metavar="DIR", help="run folder (default runs/<env>_dqn_s<seed>_<YYYYmmdd-HHMMSS>)")
     train.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its last checkpoint")
     train.add_argument("--save-freq", type=_positive, metavar="N", help="checkpoint every N env steps (default 10,000)")
+    train.add_argument(
+        "--save-replay",
+        action=argparse.BooleanOptionalAction,
+        help="checkpoints also hold the replay buffer and RNG states, for a lossless --resume (default: on for "
+        "image envs, i.e. CNN policies; off otherwise)",
+    )
     train.add_argument(
         "--eval-episodes", type=_count, metavar="N", help="final evaluation episodes (default 10; 0: none)"
     )

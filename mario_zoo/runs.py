@@ -5,7 +5,8 @@
     runs/<env>_dqn_s<seed>_<YYYYmmdd-HHMMSS>/
         run.json            what the run was asked to do (env, preset, hyperparameters, seed, step target,
                             status): all that ``mario-zoo train --resume`` needs
-        checkpoint.zip      the latest training state (weights, optimizer, counters), replaced atomically
+        checkpoint.zip      the latest training state (weights, optimizer, counters; with ``--save-replay`` the
+                            replay buffer and RNG states), replaced atomically
         model/              the final agent, a checkpoint directory (config.json, model.safetensors)
         monitor.csv         one row per training episode: return ``r``, length ``l``, seconds ``t`` (SB3 Monitor;
                             Mario runs add the final ``x_pos`` and ``flag_get``)
@@ -76,6 +77,8 @@ class RunConfig:
     """The ``--hp`` overrides as given, for the record."""
     save_freq: int = 10_000
     """Env steps between checkpoints."""
+    save_replay: bool = False
+    """Checkpoints also hold the replay buffer and every RNG state, for a lossless ``--resume``."""
     eval_episodes: int = 10
     """Episodes of the final evaluation (0 = none)."""
     command: list[str] = field(default_factory=list)

@@ -9,8 +9,11 @@ A run is resumable at any moment: every ``save_freq`` steps the full training st
 step counter, exploration) replaces ``checkpoint.zip`` in one atomic rename. :func:`resume` loads it, cuts the
 logs back to the checkpoint's step (a killed run logged episodes the checkpoint does not know about) and calls
 ``learn(remaining, reset_num_timesteps=False)``, so the step counter, the exploration schedule and the curves
-continue where the checkpoint left them. The replay buffer is not checkpointed (it can be gigabytes): a resumed
-run refills it for ``learning_starts`` steps before its next gradient step, as ``DQN.load`` documents.
+continue where the checkpoint left them. With ``save_replay`` (``--save-replay``, the default for image envs)
+the checkpoint also holds the replay buffer and every RNG state, taken at the start of a training round, and
+the resumed run continues with its memory and random streams: it draws exactly the minibatches the run would
+have drawn had it not stopped, except that the env starts a new episode (an env's internal state is not
+saved). Without it a resumed run refills the buffer for ``learning_starts`` steps before its next gradient step.
 
 Example:
     >>> import tempfile
@@ -45,7 +48,7 @@ from stable_baselines3.common.logger import CSVOutputFormat, Logger, TensorBoard
 from stable_baselines3.common.monitor import Monitor
 from tqdm import tqdm
 
-from mario_zoo.agents import DQN, DQNConfig, checkpoint
+from mario_zoo.agents import DQN, DQNConfig, checkpoint, training_state
 from mario_zoo.agents.device import check_device
 from mario_zoo.agents.presets import Preset, load_preset, preset_names
 from mario_zoo.atomic import atomic_target, remove_stale_temporaries, write_text
@@ -59,6 +62,9 @@ DEFAULT_ENV = "CartPole-v1"
 
 DEFAULT_SAVE_FREQ = 10_000
 """Env steps between checkpoints."""
+
+CNN_POLICIES = ("CnnPolicy", "DuelingCnnPolicy")
+"""Policies that read images: their runs save the replay buffer with each checkpoint unless told not to."""
 
 POLICY_KWARGS_KEY = "policy_kwargs"
 """The one override that is not a :class:`~mario_zoo.agents.DQNConfig` field: network options, a mapping."""
@@ -125,6 +131,7 @@ def plan_run(
     steps: int | None = None,
     device: str = "auto",
     save_freq: int = DEFAULT_SAVE_FREQ,
+    save_replay: bool | None = None,
     eval_episodes: int = 10,
     command: list[str] | None = None,
 ) -> RunConfig:
@@ -139,6 +146,8 @@ def plan_run(
         steps: step target (default: the preset's ``n_timesteps``).
         device: torch device.
         save_freq: env steps between checkpoints.
+        save_replay: checkpoints also hold the replay buffer and RNG states (default: for CNN policies, which
+            read images, where refilling the buffer costs the most).
         eval_episodes: episodes of the final evaluation (0 = none).
         command: the command line, kept in ``run.json``.
     """
@@ -178,6 +187,7 @@ def plan_run(
         env_kwargs=dict(env_kwargs or {}),
         overrides=overrides,
         save_freq=save_freq,
+        save_replay=chosen.policy in CNN_POLICIES if save_replay is None else bool(save_replay),
         eval_episodes=eval_episodes,
         command=list(command or []),
     )
@@ -222,9 +232,10 @@ def plan_resume(
     steps: int | None = None,
     device: str | None = None,
     eval_episodes: int | None = None,
+    save_replay: bool | None = None,
 ) -> ResumePlan:
-    """Check that the run at ``path`` can continue; ``steps``, ``device`` and ``eval_episodes`` replace its
-    settings when given. Writes nothing."""
+    """Check that the run at ``path`` can continue; ``steps``, ``device``, ``eval_episodes`` and ``save_replay``
+    replace its settings when given. Writes nothing."""
     run = open_run(path)
     config = run.read_config()
     start = 0
@@ -247,6 +258,8 @@ def plan_resume(
         config = dataclasses.replace(config, device=device)
     if eval_episodes is not None:
         config = dataclasses.replace(config, eval_episodes=eval_episodes)
+    if save_replay is not None:
+        config = dataclasses.replace(config, save_replay=save_replay)
     return ResumePlan(run, config, start)
 
 
@@ -306,7 +319,11 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def resume(plan: ResumePlan, *, progress: bool = True) -> TrainingOutcome:
     """Continue the run ``plan`` describes (see :func:`plan_resume`) until its step target."""
     config = plan.config
-    if plan.start:
+    if plan.start and training_state.has_replay(plan.run.checkpoint):
+        # Lossless: the buffer and every RNG state come from the checkpoint, so nothing is reseeded.
+        model = DQN.load(plan.run.checkpoint, device=config.device)
+        model.load_replay_buffer(plan.run.checkpoint)
+    elif plan.start:
         # A new seed: a resumed run must not replay the random stream the run started with.
         model = DQN.load(plan.run.checkpoint, device=config.device, seed=config.seed + plan.start)
     else:
@@ -360,7 +377,7 @@ def train(
     model.set_env(env)
     logger = Logger(str(run.path), [_csv_log(run.progress, resumed), _tensorboard_log(run.tensorboard, start, resumed)])
     model.set_logger(logger)
-    callbacks: list[BaseCallback] = [PeriodicCheckpoint(run.checkpoint, config.save_freq)]
+    callbacks: list[BaseCallback] = [PeriodicCheckpoint(run.checkpoint, config.save_freq, config.save_replay)]
     if progress:
         episodes_done = run.episodes().returns.size if resumed else 0
         callbacks.append(ProgressBar(config.total_timesteps, episodes_done, description=config.env_id))
@@ -370,16 +387,22 @@ def train(
             if remaining > 0:
                 model.learn(remaining, callback=callbacks, reset_num_timesteps=not resumed)
     except KeyboardInterrupt as interrupt:
-        model.save(run.checkpoint)
+        saved_at = model.num_timesteps
+        if config.save_replay and training_state.has_replay(run.checkpoint):
+            # An interrupt can land in the middle of storing a transition: keep the last checkpoint, which holds
+            # a consistent replay buffer from the start of a training round.
+            saved_at = checkpoint.read_config(run.checkpoint).num_timesteps
+        else:
+            model.save(run.checkpoint)
         run.write_config(dataclasses.replace(config, status="interrupted"))
         signal_number = interrupt.signal_number if isinstance(interrupt, Terminated) else signal.SIGINT
         return TrainingOutcome(
-            run, model.num_timesteps, start, time.monotonic() - started, None, interrupted=True, signal=signal_number
+            run, saved_at, start, time.monotonic() - started, None, interrupted=True, signal=signal_number
         )
     finally:
         model.get_env().close()
         logger.close()
-    model.save(run.checkpoint)
+    model.save(run.checkpoint, include_replay_buffer=config.save_replay)
     model.save(run.model, include_optimizer=False)
     evaluation = None
     if config.eval_episodes:
@@ -462,24 +485,39 @@ class PeriodicCheckpoint(BaseCallback):
 
     Give ``path`` a ``.zip`` suffix: the model is then written to a temporary file and renamed over the old one,
     so a process killed at any moment leaves either the old or the new checkpoint, never a mix.
+
+    With ``save_replay`` the checkpoint also holds the replay buffer and every RNG state, and it is taken at the
+    start of the first training round at or after each ``save_freq`` steps: there every transition collected is
+    stored and every update done, so a run resumed from it repeats exactly what this one does next. (Mid-round,
+    after an env step, the step's transition is not stored yet.)
     """
 
-    def __init__(self, path: str | os.PathLike[str], save_freq: int):
+    def __init__(self, path: str | os.PathLike[str], save_freq: int, save_replay: bool = False):
         super().__init__()
         if not checkpoint.is_zip_path(path):
             raise ValueError(f"Periodic checkpoints must be .zip files (one atomic rename), got {path}.")
         self.path = Path(path)
         self.save_freq = save_freq
+        self.save_replay = save_replay
         self._next_save = save_freq
 
     def _init_callback(self) -> None:
         self._next_save = (self.model.num_timesteps // self.save_freq + 1) * self.save_freq
 
     def _on_step(self) -> bool:
-        if self.num_timesteps >= self._next_save:
-            self.model.save(self.path)
-            self._next_save = (self.num_timesteps // self.save_freq + 1) * self.save_freq
+        if not self.save_replay:
+            self._save_if_due()
         return True
+
+    def _on_rollout_start(self) -> None:
+        if self.save_replay:
+            self._save_if_due()
+
+    def _save_if_due(self) -> None:
+        steps = self.model.num_timesteps
+        if steps >= self._next_save:
+            self.model.save(self.path, include_replay_buffer=self.save_replay)
+            self._next_save = (steps // self.save_freq + 1) * self.save_freq
 
 
 def configure_torch_threads(config: RunConfig, threads: int | None = None) -> None:

@@ -6,6 +6,9 @@
     optimizer.safetensors   optimizer state (optional), for resuming training
     config.json             algorithm, hyperparameters, network spec, spaces, env ID and kwargs, training
                             counters, package versions, format_version, and the sha256 of each tensor file
+    replay.safetensors      the replay buffer and torch's RNG state (optional), for a lossless resume
+    replay.json             the buffer's layout, every other RNG state and replay.safetensors's sha256 (optional;
+                            see :mod:`mario_zoo.agents.training_state`)
 
 No pickle anywhere: weights load with ``safetensors`` and the config with ``json``, so opening a downloaded
 checkpoint cannot run code. Reading is strict: the config is parsed into a typed :class:`CheckpointConfig`
@@ -33,6 +36,7 @@ import math
 import os
 import platform
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -52,11 +56,13 @@ from mario_zoo.atomic import atomic_directory, atomic_target
 MODEL_FILE = "model.safetensors"
 OPTIMIZER_FILE = "optimizer.safetensors"
 CONFIG_FILE = "config.json"
+REPLAY_TENSORS_FILE = "replay.safetensors"
+REPLAY_CONFIG_FILE = "replay.json"
 #: Bumped whenever a reader of an older version could misread a newer checkpoint. Version 2 added ``files``
 #: (the sha256 of each tensor file); version 1 checkpoints still load, unverified.
 FORMAT_VERSION = 2
 TENSOR_FILES = (MODEL_FILE, OPTIMIZER_FILE)
-_CHECKPOINT_FILES = frozenset({CONFIG_FILE, *TENSOR_FILES})
+_CHECKPOINT_FILES = frozenset({CONFIG_FILE, *TENSOR_FILES, REPLAY_TENSORS_FILE, REPLAY_CONFIG_FILE})
 _POLICIES = {"mlp": "MlpPolicy", "cnn": "CnnPolicy"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -320,26 +326,37 @@ def write_checkpoint(
     config: CheckpointConfig,
     model: dict[str, torch.Tensor],
     optimizer: dict[str, torch.Tensor] | None = None,
+    replay_files: dict[str, Path] | None = None,
 ) -> Path:
     """Write a checkpoint atomically: into a temporary sibling first, then moved over ``path``.
 
     A path ending in ``.zip`` gets a zip archive (replaced in one ``os.replace``); any other path gets a
     directory. An existing directory is only replaced if it is a checkpoint, never an unrelated folder.
-    ``config.files`` is filled in with the sha256 of the tensor files written.
+    ``config.files`` is filled in with the sha256 of the tensor files written. ``replay_files`` (written by
+    :mod:`mario_zoo.agents.training_state`, which checks them itself) are moved or streamed in.
     """
-    target = Path(path)
     tensors = {MODEL_FILE: _tensor_bytes(model)}
     if optimizer is not None:
         tensors[OPTIMIZER_FILE] = _tensor_bytes(optimizer)
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in tensors.items()}
     config = dataclasses.replace(config, files=digests, format_version=FORMAT_VERSION)
     files = {CONFIG_FILE: json.dumps(config.to_json(), sort_keys=True, indent=2).encode(), **tensors}
+    return write_files(path, {**files, **(replay_files or {})})
+
+
+def write_files(path: str | os.PathLike[str], files: dict[str, bytes | Path]) -> Path:
+    """Write ``files`` (name -> contents, or a written file to move or stream in) atomically as a directory, or
+    a zip archive if ``path`` ends in ``.zip``, as :func:`write_checkpoint` does."""
+    target = Path(path)
     if is_zip_path(target):
         with atomic_target(target) as temporary, zipfile.ZipFile(temporary, "w") as archive:
             for name, data in files.items():
                 # Weights barely compress; the JSON does.
-                method = zipfile.ZIP_DEFLATED if name == CONFIG_FILE else zipfile.ZIP_STORED
-                archive.writestr(name, data, compress_type=method)
+                method = zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
+                if isinstance(data, Path):
+                    archive.write(data, name, compress_type=method)  # streamed: a replay file can be gigabytes
+                else:
+                    archive.writestr(name, data, compress_type=method)
         return target
     if target.is_file():
         raise FileExistsError(f"Cannot save a checkpoint directory at {target}: a file is there. Remove it first.")
@@ -350,7 +367,10 @@ def write_checkpoint(
         )
     with atomic_directory(target) as temporary:
         for name, data in files.items():
-            (temporary / name).write_bytes(data)
+            if isinstance(data, Path):
+                shutil.move(data, temporary / name)
+            else:
+                (temporary / name).write_bytes(data)
     return target
 
 

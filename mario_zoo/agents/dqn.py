@@ -11,10 +11,13 @@ import dataclasses
 import json
 import os
 import sys
+import tempfile
 import time
 import warnings
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -48,6 +51,15 @@ from mario_zoo.agents.policies import DuelingCnnPolicy, DuelingMlpPolicy, QPolic
 from mario_zoo.agents.precision import resolve_precision
 from mario_zoo.agents.replay import ReplayBuffer, ReplaySample
 from mario_zoo.agents.schedules import ExponentialSchedule, LinearSchedule
+from mario_zoo.agents.training_state import (
+    generator_from_state,
+    generator_state,
+    global_rng_states,
+    read_replay,
+    read_replay_config,
+    set_global_rng_states,
+    write_replay_files,
+)
 from mario_zoo.agents.vec_env import BoxDummyVecEnv
 
 # Policy names (SB3's and ours) -> (network kind, dueling).
@@ -81,7 +93,8 @@ class DQN:
         **hyperparameters: any field of :class:`~mario_zoo.agents.config.DQNConfig`.
 
     Differences from SB3's DQN: checkpoints are a directory (or zip) of safetensors and JSON, never pickle,
-    and hold no replay buffer; ``predict(..., deterministic=False)`` draws epsilon per observation rather than
+    and hold the replay buffer and every RNG state only when asked (``save(path, include_replay_buffer=True)``,
+    or ``save_replay_buffer``); ``predict(..., deterministic=False)`` draws epsilon per observation rather than
     once per batch; ``learning_rate`` is a number (no schedule) and the optimizer is chosen by the
     ``optimizer``/``amsgrad``/``weight_decay`` hyperparameters rather than ``policy_kwargs``.
 
@@ -212,17 +225,14 @@ class DQN:
         self._env_kwargs: dict[str, Any] = {}
         self._logger = configure_logger(verbose)
         self._custom_logger = False
+        # Env RNG states read by load_replay_buffer before an env was set: given to the next env set_env gets.
+        self._pending_env_rngs: list[dict[str, Any] | None] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # SB3 exposes hyperparameters as attributes (model.gamma, model.batch_size...); so do we, read-only.
         config = self.__dict__.get("config")
         if config is not None and name in DQNConfig.field_names():
             return getattr(config, name)
-        if name in ("save_replay_buffer", "load_replay_buffer"):
-            raise AttributeError(
-                f"mario_zoo's DQN has no {name}(): checkpoints hold weights and optimizer state, and a resumed "
-                "run refills its replay buffer. Use CheckpointCallback(save_replay_buffer=False)."
-            )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- environment -------------------------------------------------------------------------------
@@ -248,11 +258,12 @@ class DQN:
                 f"train_freq={self.config.train_freq!r} counts episodes, which needs a single env; got "
                 f"{vec_env.num_envs} envs. Use train_freq in steps (e.g. train_freq=4) with several envs."
             )
-        if self.seed is not None:
+        if self.seed is not None and self._pending_env_rngs is None:
             vec_env.seed(self.seed)
         if vec_env.num_envs != self.n_envs:
             self.replay_buffer = None
         self.env, self.n_envs = vec_env, vec_env.num_envs
+        self._restore_env_rngs()
         spec = vec_env.get_attr("spec", [0])[0]
         if spec is not None:
             self._env_id, self._env_kwargs = spec.id, _json_kwargs(spec.kwargs)
@@ -273,8 +284,9 @@ class DQN:
         """Train for ``total_timesteps`` env steps (SB3's semantics, callbacks and logs).
 
         With ``reset_num_timesteps=False`` training continues the step counter, exploration schedule and
-        optimizer state, e.g. after :meth:`load`. A loaded model's replay buffer starts empty: gradient steps
-        resume once it holds ``learning_starts`` new transitions (collected with the current epsilon).
+        optimizer state, e.g. after :meth:`load`. A loaded model's replay buffer starts empty (gradient steps
+        resume once it holds ``learning_starts`` new transitions, collected with the current epsilon) unless
+        :meth:`load_replay_buffer` restored it.
         """
         if self.env is None:
             raise ValueError("This model has no env: pass one with model.set_env(env) or DQN.load(path, env=env).")
@@ -544,10 +556,14 @@ class DQN:
 
     # -- checkpoints -------------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str], include_optimizer: bool = True) -> None:
+    def save(
+        self, path: str | os.PathLike[str], include_optimizer: bool = True, include_replay_buffer: bool = False
+    ) -> None:
         """Write a checkpoint directory at ``path`` (a zip archive if ``path`` ends in ``.zip``).
 
-        See :mod:`mario_zoo.agents.checkpoint` for the layout. The replay buffer is not saved.
+        See :mod:`mario_zoo.agents.checkpoint` for the layout. With ``include_replay_buffer=True`` the checkpoint
+        also holds the replay buffer and every RNG state (:meth:`save_replay_buffer`), written in the same atomic
+        replace, so that ``DQN.load`` + :meth:`load_replay_buffer` continue training losslessly.
         """
         config = checkpoint.CheckpointConfig(
             policy=self.policy_name,
@@ -568,7 +584,121 @@ class DQN:
             versions=checkpoint.package_versions(),
         )
         optimizer = checkpoint.optimizer_to_tensors(self.optimizer) if include_optimizer else None
-        checkpoint.write_checkpoint(path, config, self.policy.state_dict(), optimizer)
+        if not include_replay_buffer:
+            checkpoint.write_checkpoint(path, config, self.policy.state_dict(), optimizer)
+            return
+        with self._replay_files(path) as replay_files:
+            checkpoint.write_checkpoint(path, config, self.policy.state_dict(), optimizer, replay_files=replay_files)
+
+    def save_replay_buffer(self, path: str | os.PathLike[str]) -> None:
+        """Write the replay buffer and every RNG state to ``path``: a directory, or a zip archive if ``path``
+        ends in ``.zip``, holding ``replay.safetensors`` and ``replay.json`` (written atomically, no pickle).
+
+        Besides the buffer's rows, write positions, priorities and sampling generator, it holds the agent's
+        exploration generator, torch's, numpy's and Python's global RNG states, the action space's and each env's
+        generator, the observations the agent acts on next and the buffer's step counter: everything a run
+        needs, with the checkpoint's weights and optimizer state, to continue exactly as if it never stopped.
+        See :mod:`mario_zoo.agents.training_state` for the layout.
+        """
+        with self._replay_files(path) as replay_files:
+            checkpoint.write_files(path, replay_files)
+
+    def load_replay_buffer(self, path: str | os.PathLike[str], truncate_last_traj: bool = True) -> None:
+        """Restore the replay buffer and every RNG state saved by :meth:`save_replay_buffer` or by
+        ``save(path, include_replay_buffer=True)``; ``path`` is that directory, zip or checkpoint.
+
+        The buffer must have the layout this model's hyperparameters and env give (capacity, envs, observation
+        shape, ``n_steps``, ``gamma``, prioritized replay): a corrupt file or another layout is a ``ValueError``
+        naming the file, and leaves the model as it was. Restoring also sets torch's, numpy's and Python's global
+        RNG states. The env's generators are given to the env (now, or to the one :meth:`set_env` gets next,
+        which is then not reseeded).
+
+        Args:
+            path: the checkpoint or replay files.
+            truncate_last_traj: SB3's name. ``True``: the episodes in progress when the buffer was saved end
+                there, and the next ``learn`` resets the env. ``False``: ``learn`` continues them from the saved
+                observations, which is right only if the env continues them too (it is the same env, or its
+                state was restored). Bit for bit, a run continued this way draws the minibatches and reaches
+                the weights of the run that saved it.
+        """
+        buffer_config = read_replay_config(path)["buffer"]
+        n_envs = buffer_config.get("n_envs")
+        if self.env is not None and n_envs != self.n_envs:
+            raise ValueError(
+                f"{path}: the replay buffer was saved from {n_envs} envs but this model trains on {self.n_envs}; "
+                f"set_env with {n_envs} envs first."
+            )
+        # Building the buffer draws its seed from the agent's generator: put both back if the files are bad.
+        previous_n_envs, previous_rng = self.n_envs, self._rng.bit_generator.state
+        self.n_envs = n_envs
+        try:
+            buffer = self._make_replay_buffer()
+            state = read_replay(path, buffer)
+        except BaseException:
+            self.n_envs, self._rng.bit_generator.state = previous_n_envs, previous_rng
+            raise
+        if not truncate_last_traj and "last_observations" not in state.tensors:
+            raise ValueError(f"{path}: the replay files hold no last observations to continue the episodes from.")
+        training, rng = state.config["training"], state.config["rng"]
+        self.replay_buffer = buffer
+        self._buffer_steps = int(training["buffer_steps"])
+        self._rng = generator_from_state(rng["model"])
+        if rng["action_space"] is not None:
+            # Gymnasium keeps a space's generator here; Space.seed() is the only public way to set it.
+            self.action_space._np_random = generator_from_state(rng["action_space"])
+        set_global_rng_states(rng)
+        torch.set_rng_state(torch.from_numpy(state.tensors["rng.torch"]))
+        if torch.cuda.is_available():
+            for index in range(torch.cuda.device_count()):
+                if f"rng.cuda.{index}" in state.tensors:
+                    torch.cuda.set_rng_state(torch.from_numpy(state.tensors[f"rng.cuda.{index}"]), index)
+        self._last_obs = None if truncate_last_traj else state.tensors["last_observations"]
+        self._pending_env_rngs = rng["env"]
+        self._restore_env_rngs()
+
+    @contextmanager
+    def _replay_files(self, path: str | os.PathLike[str]) -> Iterator[dict[str, bytes | Path]]:
+        """The replay files, written into a temporary folder next to ``path`` (removed afterwards)."""
+        if self.replay_buffer is None:
+            raise ValueError("This model has no replay buffer yet: learn() creates it (or load_replay_buffer()).")
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {"rng.torch": torch.get_rng_state().numpy()}
+        if self.device.type == "cuda":
+            tensors |= {f"rng.cuda.{i}": state.numpy() for i, state in enumerate(torch.cuda.get_rng_state_all())}
+        if self._last_obs is not None:
+            tensors["last_observations"] = np.asarray(self._last_obs)
+        action_space_rng = getattr(self.action_space, "_np_random", None)
+        rng = {
+            "model": generator_state(self._rng),
+            "action_space": None if action_space_rng is None else generator_state(action_space_rng),
+            "env": self._env_rng_states(),
+            **global_rng_states(),
+        }
+        training = {"num_timesteps": self.num_timesteps, "buffer_steps": self._buffer_steps}
+        with tempfile.TemporaryDirectory(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent) as folder:
+            write_replay_files(Path(folder), self.replay_buffer, training=training, rng=rng, tensors=tensors)
+            yield {
+                name: Path(folder) / name for name in (checkpoint.REPLAY_TENSORS_FILE, checkpoint.REPLAY_CONFIG_FILE)
+            }
+
+    def _env_rng_states(self) -> list[dict[str, Any] | None] | None:
+        """Each env's ``np_random`` state, or ``None`` where the env has none (or there is no env)."""
+        if self.env is None:
+            return self._pending_env_rngs
+        states: list[dict[str, Any] | None] = []
+        for generator in self.env.get_attr("np_random"):
+            states.append(generator_state(generator) if isinstance(generator, np.random.Generator) else None)
+        return states
+
+    def _restore_env_rngs(self) -> None:
+        states = self._pending_env_rngs
+        if states is None or self.env is None or len(states) != self.env.num_envs:
+            return
+        for index, state in enumerate(states):
+            if state is not None:
+                self.env.set_attr("np_random", generator_from_state(state), indices=[index])
+        self._pending_env_rngs = None
 
     @classmethod
     def load(

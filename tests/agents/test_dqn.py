@@ -309,8 +309,11 @@ def test_hyperparameters_are_validated_up_front():
         DQN("MlpPolicy", 42)
 
 
-def test_replay_buffer_checkpoints_are_explained(tmp_path):
+def test_sb3_checkpoint_callback_saves_the_replay_buffer(tmp_path):
     model = DQN("MlpPolicy", "CartPole-v1", **FAST)
     callback = CheckpointCallback(save_freq=10, save_path=str(tmp_path), save_replay_buffer=True)
-    with pytest.raises(AttributeError, match=re.escape("Use CheckpointCallback(save_replay_buffer=False)")):
-        model.learn(20, callback=callback)
+    model.learn(20, callback=callback)
+    loaded = DQN.load(tmp_path / "rl_model_20_steps.zip")
+    loaded.load_replay_buffer(tmp_path / "rl_model_replay_buffer_20_steps.pkl")
+    # SB3's callback saves after the env step, before its transition is stored.
+    assert len(loaded.replay_buffer) == len(model.replay_buffer) - 1 > 0

@@ -23,10 +23,10 @@ SAVE_FREQ = 300
 HANG_GUARD_SECONDS = 600
 
 
-def _start_training(run: Path) -> subprocess.Popen[str]:
+def _start_training(run: Path, *options: str) -> subprocess.Popen[str]:
     command = [
         sys.executable, "-m", "mario_zoo.cli", "train", "--steps", "1000000", "--save-freq", str(SAVE_FREQ),
-        "--hp", "learning_starts=100", "--eval-episodes", "1", "--no-progress", "--out", str(run),
+        "--hp", "learning_starts=100", "--eval-episodes", "1", "--no-progress", "--out", str(run), *options,
     ]  # fmt: skip
     return subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
@@ -111,6 +111,31 @@ def test_resume_continues_the_step_counter_after_sigkill(cli, tmp_path):
     events.Reload()
     logged = [event.step for event in events.Scalars("rollout/exploration_rate")]
     assert logged == sorted(logged) and len(set(logged)) == len(logged) and logged[-1] == done
+
+
+def test_resume_after_sigkill_continues_with_the_saved_replay_buffer(cli, tmp_path):
+    run_path = tmp_path / "run"
+    process = _start_training(run_path, "--save-replay")
+    _wait_for_checkpoint(process, run_path)
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+
+    run = open_run(run_path)
+    assert run.read_config().save_replay
+    killed = DQN.load(run.checkpoint)
+    killed.load_replay_buffer(run.checkpoint)
+    saved = killed.num_timesteps
+    # Taken at the start of a training round: every step's transition is in the buffer.
+    assert saved >= SAVE_FREQ and len(killed.replay_buffer) == saved
+
+    target = saved + 300
+    result = cli("train", "--resume", run_path, "--steps", target, "--no-progress", "--eval-episodes", 0)
+    assert result.code == 0, result.err
+    assert f"from step {saved:,} with its replay buffer and RNG states to {target:,} steps" in result.out
+    final = DQN.load(run.checkpoint)
+    final.load_replay_buffer(run.checkpoint)
+    # The resumed run kept the killed run's transitions and added its own: no refill from empty.
+    assert len(final.replay_buffer) == final.num_timesteps >= target
 
 
 @pytest.mark.parametrize(("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
