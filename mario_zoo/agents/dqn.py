@@ -225,8 +225,8 @@ class DQN:
         self._env_kwargs: dict[str, Any] = {}
         self._logger = configure_logger(verbose)
         self._custom_logger = False
-        # Env RNG states read by load_replay_buffer before an env was set: given to the next env set_env gets.
-        self._pending_env_rngs: list[dict[str, Any] | None] | None = None
+        # Env generators read by load_replay_buffer before an env was set: given to the next env set_env gets.
+        self._pending_env_rngs: list[np.random.Generator | None] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # SB3 exposes hyperparameters as attributes (model.gamma, model.batch_size...); so do we, read-only.
@@ -621,8 +621,9 @@ class DQN:
                 state was restored). Bit for bit, a run continued this way draws the minibatches and reaches
                 the weights of the run that saved it.
         """
-        buffer_config = read_replay_config(path)["buffer"]
-        n_envs = buffer_config.get("n_envs")
+        n_envs = read_replay_config(path).get("buffer", {}).get("n_envs")
+        if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
+            raise ValueError(f"{path}: {checkpoint.REPLAY_CONFIG_FILE} is corrupt: bad buffer n_envs {n_envs!r}.")
         if self.env is not None and n_envs != self.n_envs:
             raise ValueError(
                 f"{path}: the replay buffer was saved from {n_envs} envs but this model trains on {self.n_envs}; "
@@ -634,26 +635,33 @@ class DQN:
         try:
             buffer = self._make_replay_buffer()
             state = read_replay(path, buffer)
+            training, rng = state.config["training"], state.config["rng"]
+            buffer_steps = int(training["buffer_steps"])
+            agent_rng = generator_from_state(rng["model"])
+            action_space_rng = None if rng["action_space"] is None else generator_from_state(rng["action_space"])
+            env_rngs = [None if item is None else generator_from_state(item) for item in rng["env"] or []]
+            torch_rng = torch.from_numpy(state.tensors["rng.torch"])
+            last_observations = None if truncate_last_traj else state.tensors.get("last_observations")
+            if not truncate_last_traj and last_observations is None:
+                raise ValueError(f"{path}: the replay files hold no last observations to continue episodes from.")
+        except (KeyError, TypeError, AttributeError) as error:
+            self.n_envs, self._rng.bit_generator.state = previous_n_envs, previous_rng
+            raise ValueError(f"{path}: {checkpoint.REPLAY_CONFIG_FILE} is corrupt: missing or bad {error}.") from None
         except BaseException:
             self.n_envs, self._rng.bit_generator.state = previous_n_envs, previous_rng
             raise
-        if not truncate_last_traj and "last_observations" not in state.tensors:
-            raise ValueError(f"{path}: the replay files hold no last observations to continue the episodes from.")
-        training, rng = state.config["training"], state.config["rng"]
-        self.replay_buffer = buffer
-        self._buffer_steps = int(training["buffer_steps"])
-        self._rng = generator_from_state(rng["model"])
-        if rng["action_space"] is not None:
+        self.replay_buffer, self._buffer_steps, self._rng = buffer, buffer_steps, agent_rng
+        if action_space_rng is not None:
             # Gymnasium keeps a space's generator here; Space.seed() is the only public way to set it.
-            self.action_space._np_random = generator_from_state(rng["action_space"])
+            self.action_space._np_random = action_space_rng
         set_global_rng_states(rng)
-        torch.set_rng_state(torch.from_numpy(state.tensors["rng.torch"]))
+        torch.set_rng_state(torch_rng)
         if torch.cuda.is_available():
             for index in range(torch.cuda.device_count()):
                 if f"rng.cuda.{index}" in state.tensors:
                     torch.cuda.set_rng_state(torch.from_numpy(state.tensors[f"rng.cuda.{index}"]), index)
-        self._last_obs = None if truncate_last_traj else state.tensors["last_observations"]
-        self._pending_env_rngs = rng["env"]
+        self._last_obs = last_observations
+        self._pending_env_rngs = env_rngs if rng["env"] is not None else None
         self._restore_env_rngs()
 
     @contextmanager
@@ -683,21 +691,19 @@ class DQN:
             }
 
     def _env_rng_states(self) -> list[dict[str, Any] | None] | None:
-        """Each env's ``np_random`` state, or ``None`` where the env has none (or there is no env)."""
-        if self.env is None:
-            return self._pending_env_rngs
-        states: list[dict[str, Any] | None] = []
-        for generator in self.env.get_attr("np_random"):
-            states.append(generator_state(generator) if isinstance(generator, np.random.Generator) else None)
-        return states
+        """Each env's ``np_random`` state, ``None`` where an env has none; ``None`` without an env."""
+        generators = self._pending_env_rngs if self.env is None else self.env.get_attr("np_random")
+        if generators is None:
+            return None
+        return [generator_state(item) if isinstance(item, np.random.Generator) else None for item in generators]
 
     def _restore_env_rngs(self) -> None:
-        states = self._pending_env_rngs
-        if states is None or self.env is None or len(states) != self.env.num_envs:
+        generators = self._pending_env_rngs
+        if generators is None or self.env is None or len(generators) != self.env.num_envs:
             return
-        for index, state in enumerate(states):
-            if state is not None:
-                self.env.set_attr("np_random", generator_from_state(state), indices=[index])
+        for index, generator in enumerate(generators):
+            if generator is not None:
+                self.env.set_attr("np_random", generator, indices=[index])
         self._pending_env_rngs = None
 
     @classmethod

@@ -6,6 +6,15 @@ the optimizer state, the TD targets and the loss stay float32. It only pays wher
 bfloat16 natively: CPUs with AVX512-BF16 or AMX (oneDNN's bf16 kernels), and CUDA GPUs that support it.
 Elsewhere bf16 is emulated and slower than fp32, so ``"auto"`` picks fp32 there.
 
+What runs in bf16, and why (numbers from ``benchmarks/mario_train_cost.py``, one thread, on a CPU with AMX):
+
+- The update, at batch 32, with its input batches in channels-last (NHWC) memory format: oneDNN's bf16
+  convolutions want NHWC, and converting a uint8 batch is cheap. The weights stay float32 NCHW: channels-last
+  weights made the update no faster, but made the batch-1 forward of acting slower, and the fused Adam kernel
+  needs its state in its parameter's layout (state loaded from a checkpoint would silently mismatch).
+- Not acting: a batch-1 forward took 1.0 ms in float32 and 2.1 ms under bf16 autocast (casting the weights costs
+  more than the tiny convolutions save), so ``predict`` and exploration run in float32 whatever ``precision`` says.
+
 Example:
     >>> resolve_precision("fp32", torch.device("cpu"))
     'fp32'

@@ -226,6 +226,11 @@ def test_a_corrupt_replay_file_is_a_value_error_naming_it(tmp_path):
     with pytest.raises(ValueError, match=re.escape(f"{config} has replay format_version 99, but this mario_zoo")):
         fresh.load_replay_buffer(folder)
 
+    config.write_text(json.dumps({key: value for key, value in json.loads(config_text).items() if key != "rng"}))
+    with pytest.raises(ValueError, match=re.escape(f"{folder}: replay.json is corrupt: missing or bad 'rng'.")):
+        fresh.load_replay_buffer(folder)
+    assert fresh.replay_buffer is None
+
     config.write_text(config_text)
     fresh.load_replay_buffer(folder)
     _assert_same_buffer(model.replay_buffer, fresh.replay_buffer)

@@ -152,6 +152,21 @@ def test_ctrl_c_and_sigterm_save_a_checkpoint_and_say_how_to_resume(tmp_path, se
     assert checkpoint.read_config(run.checkpoint).num_timesteps >= SAVE_FREQ
 
 
+def test_ctrl_c_with_save_replay_keeps_the_last_round_start_checkpoint(tmp_path):
+    run_path = tmp_path / "run"
+    process = _start_training(run_path, "--save-replay")
+    _wait_for_checkpoint(process, run_path)
+    saved = checkpoint.read_config(run_path / "checkpoint.zip")["num_timesteps"]
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    kept = DQN.load(run_path / "checkpoint.zip")
+    kept.load_replay_buffer(run_path / "checkpoint.zip")
+    assert len(kept.replay_buffer) == kept.num_timesteps >= saved
+    assert f"Interrupted at step {kept.num_timesteps:,}; the checkpoint is saved." in out
+    assert open_run(run_path).read_config().status == "interrupted"
+
+
 def test_a_run_killed_before_its_first_checkpoint_starts_over(cli, tmp_path):
     from mario_zoo.runs import RunFolder
     from mario_zoo.training import plan_run
