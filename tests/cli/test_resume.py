@@ -156,7 +156,7 @@ def test_ctrl_c_with_save_replay_keeps_the_last_round_start_checkpoint(tmp_path)
     run_path = tmp_path / "run"
     process = _start_training(run_path, "--save-replay")
     _wait_for_checkpoint(process, run_path)
-    saved = checkpoint.read_config(run_path / "checkpoint.zip")["num_timesteps"]
+    saved = checkpoint.read_config(run_path / "checkpoint.zip").num_timesteps
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
