@@ -354,7 +354,20 @@ def _read_safetensors(
         header = json.loads(read_exactly(header_size))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{name} is corrupt: its header is not valid JSON ({error}).") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{name} is corrupt: its header is not a JSON object.")
     header.pop("__metadata__", None)
+    for key, entry in header.items():
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("dtype"), str)
+            and isinstance(entry.get("shape"), list)
+            and all(isinstance(size, int) and size >= 0 for size in entry["shape"])
+            and isinstance(entry.get("data_offsets"), list)
+            and len(entry["data_offsets"]) == 2
+            and all(isinstance(offset, int) for offset in entry["data_offsets"])
+        ):
+            raise ValueError(f"{name} is corrupt: bad header entry for {key!r} ({entry!r}).")
     missing = sorted(set(destinations) - set(header))
     if missing:
         raise ValueError(f"{name} is corrupt or of another layout: it lacks {missing}.")

@@ -215,6 +215,15 @@ def test_a_corrupt_replay_file_is_a_value_error_naming_it(tmp_path):
         fresh.load_replay_buffer(folder)
     assert fresh.replay_buffer is None  # nothing half-loaded
 
+    # Any flipped byte, in the header or the data, is a ValueError naming the file.
+    for position in [*range(0, 16), *np.linspace(16, len(original) - 1, 40, dtype=int)]:
+        flipped = bytearray(original)
+        flipped[position] ^= 0x5A
+        tensors.write_bytes(bytes(flipped))
+        with pytest.raises(ValueError, match=re.escape(str(tensors))):
+            fresh.load_replay_buffer(folder)
+    assert fresh.replay_buffer is None
+
     tensors.write_bytes(original[: len(original) // 2])
     with pytest.raises(ValueError, match=re.escape(f"{tensors} is corrupt: it ends early (truncated file).")):
         fresh.load_replay_buffer(folder)
