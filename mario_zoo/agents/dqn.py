@@ -258,10 +258,10 @@ class DQN:
                 f"train_freq={self.config.train_freq!r} counts episodes, which needs a single env; got "
                 f"{vec_env.num_envs} envs. Use train_freq in steps (e.g. train_freq=4) with several envs."
             )
+        if vec_env.num_envs != self.n_envs:
+            self.replay_buffer, self._pending_env_rngs = None, None
         if self.seed is not None and self._pending_env_rngs is None:
             vec_env.seed(self.seed)
-        if vec_env.num_envs != self.n_envs:
-            self.replay_buffer = None
         self.env, self.n_envs = vec_env, vec_env.num_envs
         self._restore_env_rngs()
         spec = vec_env.get_attr("spec", [0])[0]

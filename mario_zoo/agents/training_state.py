@@ -158,7 +158,7 @@ def write_replay_files(
 
 def has_replay(path: str | os.PathLike[str]) -> bool:
     """Whether the checkpoint (or replay directory / zip) at ``path`` carries a replay buffer."""
-    source = Path(path)
+    source = _resolve(path)
     if source.is_dir():
         return (source / REPLAY_CONFIG_FILE).is_file() and (source / REPLAY_TENSORS_FILE).is_file()
     if not zipfile.is_zipfile(source):
@@ -169,7 +169,7 @@ def has_replay(path: str | os.PathLike[str]) -> bool:
 
 def read_replay_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The ``replay.json`` at ``path``, checked for its format and version."""
-    source = Path(path)
+    source = _resolve(path)
     name = _describe(source, REPLAY_CONFIG_FILE)
     with _open_member(source, REPLAY_CONFIG_FILE) as stream:
         try:
@@ -193,7 +193,7 @@ def read_replay(path: str | os.PathLike[str], buffer: ReplayBuffer) -> ReplaySta
     Raises a ``ValueError`` naming the file if the files are corrupt or were saved from a buffer of another
     layout (capacity, envs, observation shape, n-step, priorities).
     """
-    source = Path(path)
+    source = _resolve(path)
     config = read_replay_config(source)
     name = _describe(source, REPLAY_TENSORS_FILE)
     try:
@@ -305,6 +305,13 @@ def _file_sha256(path: Path) -> str:
         while chunk := stream.read(_CHUNK_BYTES):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _resolve(path: str | os.PathLike[str]) -> Path:
+    """``path``, or ``path.zip`` where only that exists (as ``DQN.load`` and SB3 look it up)."""
+    given = Path(path)
+    with_zip = given.with_name(given.name + ".zip")
+    return with_zip if not given.exists() and given.suffix.lower() != ".zip" and with_zip.is_file() else given
 
 
 def _describe(source: Path, member: str) -> str:

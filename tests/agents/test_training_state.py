@@ -118,7 +118,7 @@ def test_load_replay_buffer_restores_the_buffer_bit_for_bit(tmp_path, frame_env_
     ]
 
     restored = _model(variant, frame_env_class)
-    restored.load_replay_buffer(path)
+    restored.load_replay_buffer(tmp_path / "replay")  # finds replay.zip, as DQN.load finds a checkpoint's
     _assert_same_buffer(model.replay_buffer, restored.replay_buffer)
     assert restored._buffer_steps == model._buffer_steps
     first, second = model.replay_buffer.sample(16), restored.replay_buffer.sample(16)
