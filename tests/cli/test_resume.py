@@ -29,8 +29,19 @@ def _start_training(run: Path, *options: str) -> subprocess.Popen[str]:
         "--hp", "learning_starts=100", "--eval-episodes", "1", "--no-progress", "--out", str(run), *options,
     ]  # fmt: skip
     return subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        # A shell's background job (CI, `make test &`) ignores SIGINT and its children inherit that: the Ctrl-C
+        # tests would then wait forever. Give the training process Python's usual Ctrl-C.
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_checkpoint(process: subprocess.Popen[str], run: Path) -> None:
