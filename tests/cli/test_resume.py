@@ -169,7 +169,7 @@ def test_ctrl_c_with_save_replay_keeps_the_last_round_start_checkpoint(tmp_path)
     _wait_for_checkpoint(process, run_path)
     saved = checkpoint.read_config(run_path / "checkpoint.zip").num_timesteps
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    out, err = process.communicate(timeout=HANG_GUARD_SECONDS)
     assert process.returncode == 130, err
     kept = DQN.load(run_path / "checkpoint.zip")
     kept.load_replay_buffer(run_path / "checkpoint.zip")
