@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from gym_super_mario_bros import SuperMarioBrosEnv
+from gymnasium.envs.registration import EnvSpec
 from nes_py import NESEnv
 
 
@@ -29,6 +30,8 @@ class MarioEmulator(SuperMarioBrosEnv):
         (1, 1, 400)
     """
 
+    _spec: EnvSpec | None = None
+
     def __init__(self, *args, **kwargs) -> None:
         # SuperMarioBrosEnv.__init__ already reads RAM (skipping the start screen), so the view must exist
         # before it runs; NESEnv.__init__ creates self.ram, hence the lazy property below.
@@ -40,6 +43,25 @@ class MarioEmulator(SuperMarioBrosEnv):
         if self._ram_view is None:
             self._ram_view = memoryview(self.ram)
         return self._ram_view
+
+    @property
+    def spec(self) -> EnvSpec | None:
+        """The Gymnasium spec ``gym.make`` built this env from (``None`` when built directly)."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, spec: EnvSpec | None) -> None:
+        # gym.make sets the spec right after building the env: the first moment both the ID and the level are
+        # known. An ID that names a level must not quietly play another one (gym.make("MarioDQN-1-1-v0", world=8)).
+        if spec is not None:
+            from mario_zoo.envs.mario import check_level_of_id
+
+            try:
+                check_level_of_id(spec.id, (self._target_world, self._target_stage))
+            except ValueError:
+                self.close()
+                raise
+        self._spec = spec
 
     def close(self) -> None:
         """Close the emulator; closing twice is a no-op, as Gymnasium asks of every env."""

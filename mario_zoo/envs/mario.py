@@ -2,7 +2,8 @@
 
 ``MarioDQN-v0`` is World 1-1; ``MarioDQN-<world>-<stage>-v0`` covers all 32 levels. Every preprocessing
 choice is a keyword of :func:`make_mario_env`, hence a ``gym.make`` kwarg that shows in ``env.spec.kwargs``
-(a checkpoint stores them to rebuild the same env).
+(a checkpoint stores them to rebuild the same env). An ID that names a level plays that level only:
+``gym.make("MarioDQN-1-1-v0", world=8)`` is an error, not World 8-1.
 """
 
 from __future__ import annotations
@@ -122,6 +123,27 @@ def _check_level(world: Any, stage: Any) -> None:
             raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__} ({valid}).")
         if not 1 <= value <= high:
             raise ValueError(f"{name} must be one of 1-{high}, got {value} ({valid}).")
+
+
+def check_level_of_id(env_id: str, level: tuple[int, int]) -> None:
+    """Raise a ``ValueError`` if ``env_id`` is a ``MarioDQN`` ID naming another level than ``level`` (world, stage).
+
+    Example:
+        >>> check_level_of_id("MarioDQN-1-1-v0", (1, 1))
+        >>> check_level_of_id("MarioDQN-1-1-v0", (8, 1))
+        Traceback (most recent call last):
+        ...
+        ValueError: MarioDQN-1-1-v0 plays World 1-1, but world=8, stage=1 was passed. For World 8-1 use gym.make('MarioDQN-8-1-v0'); or drop the world/stage kwargs.
+    """
+    if env_id not in ENV_IDS:
+        return
+    named = parse_env_id(env_id)
+    if tuple(level) != named:
+        world, stage = level
+        raise ValueError(
+            f"{env_id} plays World {named[0]}-{named[1]}, but world={world}, stage={stage} was passed. For World "
+            f"{world}-{stage} use gym.make('MarioDQN-{world}-{stage}-v0'); or drop the world/stage kwargs."
+        )
 
 
 def parse_env_id(env_id: str) -> tuple[int, int]:

@@ -136,3 +136,28 @@ def test_unknown_level_id_is_not_registered():
 def test_parse_env_id_names_valid_ids(env_id, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         parse_env_id(env_id)
+
+
+@pytest.mark.parametrize(
+    ("env_id", "kwargs", "message"),
+    [
+        (
+            "MarioDQN-1-1-v0",
+            {"world": 8},
+            "MarioDQN-1-1-v0 plays World 1-1, but world=8, stage=1 was passed. For World 8-1 use "
+            "gym.make('MarioDQN-8-1-v0'); or drop the world/stage kwargs.",
+        ),
+        ("MarioDQN-v0", {"stage": 2}, "MarioDQN-v0 plays World 1-1, but world=1, stage=2 was passed."),
+        ("MarioDQN-4-2-v0", {"world": 1, "stage": 1}, "MarioDQN-4-2-v0 plays World 4-2, but world=1, stage=1"),
+    ],
+)
+def test_an_id_that_names_a_level_refuses_another(env_id, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        gym.make(env_id, **kwargs)
+
+
+def test_an_id_accepts_its_own_level_as_kwargs():
+    # Checkpoints store spec.kwargs, world and stage included: rebuilding from them must work.
+    env = gym.make("MarioDQN-8-1-v0", world=8, stage=1)
+    assert gym.make(env.spec.id, **env.spec.kwargs).reset(seed=0)[1]["world"] == 8
+    assert gym.make("MarioDQN-v0", world=1, stage=1).spec.kwargs["world"] == 1
