@@ -16,7 +16,7 @@ Example:
     ...
     MarioDQN-8-4-v0    World 8-4
     <BLANKLINE>
-    Options (gym.make kwargs, defaults): actions='simple', frame_skip=4, size=84, stack=4, noop_max=0, stall_steps=None, reward_clip=None, reward_scale=1.0
+    Options (gym.make kwargs, defaults): actions='simple', frame_skip=4, size=84, stack=4, noop_max=0, stall_steps=None, reward_clip=None, reward_scale=1.0, frontier_fraction=0.0, frontier_bucket=64, frontier_back=128
     0
     >>> parse_assignments(["learning_rate=1e-3", "double_q=true", "policy_kwargs={net_arch: [32, 32]}"], "--hp")
     {'learning_rate': 0.001, 'double_q': True, 'policy_kwargs': {'net_arch': [32, 32]}}

@@ -51,10 +51,11 @@ def is_mario(env_id: str | None) -> bool:
 
 
 def evaluation_env_kwargs(env_id: str, trained_kwargs: dict[str, Any], noop_max: int | None = None) -> dict[str, Any]:
-    """The ``gym.make`` kwargs to evaluate on: the training env's, with Mario's no-op starts.
+    """The ``gym.make`` kwargs to evaluate on: the training env's, with Mario's no-op starts and without its
+    training-only options (frontier starts are off: every evaluation episode starts at the level start).
 
     Example:
-        >>> evaluation_env_kwargs("MarioDQN-v0", {"actions": "right_only", "noop_max": 0, "render_mode": None})
+        >>> evaluation_env_kwargs("MarioDQN-v0", {"actions": "right_only", "noop_max": 0, "frontier_fraction": 0.5})
         {'actions': 'right_only', 'noop_max': 30}
         >>> evaluation_env_kwargs("CartPole-v1", {}, noop_max=30)
         Traceback (most recent call last):

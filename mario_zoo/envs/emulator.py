@@ -8,10 +8,15 @@ values the originals return, so every reward and ``info`` field is unchanged (th
 ``tests/envs/test_reference_equivalence.py`` checks this against the unmodified env). :class:`NESFrames` is the
 emulator's :class:`~mario_zoo.wrappers.frames.FrameSource`: it advances one frame without building what a frame
 skip throws away, and copies the screen to grayscale natively.
+
+It also saves and restores whole game states (:meth:`MarioEmulator.snapshot`, ``reset(options={"snapshot": ...})``):
+nes-py's native ``dump_state``/``load_state`` plus the Python-side reward trackers of ``SuperMarioBrosEnv``, so
+an episode started from a snapshot earns exactly the rewards of playing on from the saved moment.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,15 +24,50 @@ from gym_super_mario_bros import SuperMarioBrosEnv
 from gymnasium.envs.registration import EnvSpec
 from nes_py import NESEnv
 
+#: ``SuperMarioBrosEnv`` attributes that turn RAM changes into rewards: the last clock, score, coins and power-up
+#: level, the furthest x so far and whether the flag was rewarded. They live in Python, outside the emulator
+#: state, so a snapshot carries them.
+REWARD_TRACKERS: tuple[str, ...] = (
+    "_time_last",
+    "_x_position_max",
+    "_score_last",
+    "_coins_last",
+    "_status_last",
+    "_completion_rewarded",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class MarioSnapshot:
+    """A saved moment of a game: the emulator's native state and the reward trackers. Only valid in the process
+    (and for the level) that made it; nes-py's native state cannot be pickled."""
+
+    level: tuple[int, int]
+    """(world, stage) of the env that made it."""
+    x_pos: int
+    """Mario's x position at the saved moment."""
+    native: Any
+    """nes-py's opaque ``NativeStateSnapshot``."""
+    trackers: tuple[Any, ...]
+    """Values of :data:`REWARD_TRACKERS`, in that order."""
+
 
 class MarioEmulator(SuperMarioBrosEnv):
     """``SuperMarioBrosEnv`` with exact, faster ``_read_mem`` and ``_read_mem_range``.
+
+    ``reset(options={"snapshot": snapshot})`` starts the episode from a :meth:`snapshot` instead of the level start.
 
     Example:
         >>> env = MarioEmulator(target=(1, 1))
         >>> _, info = env.reset(seed=0)
         >>> info["world"], info["stage"], info["time"]
         (1, 1, 400)
+        >>> for _ in range(100):
+        ...     _ = env.step(0b10000000)  # hold right
+        >>> saved = env.snapshot()
+        >>> _, info = env.reset(options={"snapshot": saved})
+        >>> info["x_pos"] == saved.x_pos > 40
+        True
     """
 
     _spec: EnvSpec | None = None
@@ -62,6 +102,49 @@ class MarioEmulator(SuperMarioBrosEnv):
                 self.close()
                 raise
         self._spec = spec
+
+    def snapshot(self) -> MarioSnapshot:
+        """Save the current moment of the game (about 30 us); :meth:`reset` with ``options={"snapshot": ...}``
+        restores it."""
+        return MarioSnapshot(
+            level=(self._target_world, self._target_stage),
+            x_pos=self._x_position,
+            native=self.dump_state(),
+            trackers=tuple(getattr(self, name) for name in REWARD_TRACKERS),
+        )
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset to the level start, or to ``options["snapshot"]`` (a :class:`MarioSnapshot` of this level).
+
+        A restored episode shows the saved moment's screen, and its ``info`` and later rewards are those of the
+        saved game; like any reset, its per-step reward diagnostics (``reward_components``) start at zero.
+        """
+        snapshot = (options or {}).get("snapshot")
+        if snapshot is not None:
+            self._check_snapshot(snapshot)
+        observation, info = super().reset(seed=seed, options=options)
+        if snapshot is None:
+            return observation, info
+        self.load_state(snapshot.native)
+        for name, value in zip(REWARD_TRACKERS, snapshot.trackers, strict=True):
+            setattr(self, name, value)
+        self._reset_reward_components()
+        return self.screen, self._get_info()
+
+    def _check_snapshot(self, snapshot: Any) -> None:
+        if not isinstance(snapshot, MarioSnapshot):
+            raise TypeError(
+                f"options['snapshot'] must be a MarioSnapshot from MarioEmulator.snapshot(), got "
+                f"{type(snapshot).__name__}."
+            )
+        level = (self._target_world, self._target_stage)
+        if snapshot.level != level:
+            raise ValueError(
+                f"This snapshot was saved in World {snapshot.level[0]}-{snapshot.level[1]}; this env plays World "
+                f"{level[0]}-{level[1]}. Restore it in an env of its own level."
+            )
 
     def close(self) -> None:
         """Close the emulator; closing twice is a no-op, as Gymnasium asks of every env."""

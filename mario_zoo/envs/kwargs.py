@@ -1,8 +1,11 @@
-"""The ``gym.make`` kwargs an agent plays with: its training env's, without the viewing choice ``render_mode``.
+"""The ``gym.make`` kwargs an agent plays with: its training env's, without the viewing choice ``render_mode`` and
+without the options that shape training only.
 
 A checkpoint records the kwargs of the env it trained on (``env.spec.kwargs``). ``render_mode`` is among them when
 the training env rendered, but it says how a person watched, not what the agent sees: evaluation runs without
 rendering and a replay renders ``rgb_array`` frames, so every player of a stored agent starts from these kwargs.
+Training-only options (Mario's frontier starts) would start episodes mid-level: an agent is played, evaluated and
+recorded from the level start.
 """
 
 from __future__ import annotations
@@ -10,14 +13,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+#: ``MarioDQN`` options that shape training only (:class:`~mario_zoo.envs.frontier.FrontierStarts`).
+TRAINING_ONLY_OPTIONS: tuple[str, ...] = ("frontier_fraction", "frontier_bucket", "frontier_back")
+
 
 def playing_kwargs(env_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A copy of ``env_kwargs`` without ``render_mode``.
+    """A copy of ``env_kwargs`` without ``render_mode`` and :data:`TRAINING_ONLY_OPTIONS` (frontier starts off).
 
     Example:
-        >>> playing_kwargs({"actions": "right_only", "render_mode": "human"})
+        >>> playing_kwargs({"actions": "right_only", "render_mode": "human", "frontier_fraction": 0.5})
         {'actions': 'right_only'}
         >>> playing_kwargs(None)
         {}
     """
-    return {key: value for key, value in (env_kwargs or {}).items() if key != "render_mode"}
+    dropped = ("render_mode", *TRAINING_ONLY_OPTIONS)
+    return {key: value for key, value in (env_kwargs or {}).items() if key not in dropped}

@@ -14,6 +14,7 @@ from typing import Any
 import gymnasium as gym
 
 from mario_zoo.envs.emulator import MarioEmulator, NESFrames
+from mario_zoo.envs.frontier import FRACTION_MEANING, FrontierStarts
 from mario_zoo.wrappers import (
     ACTION_SETS,
     FrameStack,
@@ -25,7 +26,13 @@ from mario_zoo.wrappers import (
     RewardTransform,
     StallTruncation,
 )
-from mario_zoo.wrappers._validation import check_choice, check_int, check_number, check_optional_int
+from mario_zoo.wrappers._validation import (
+    check_choice,
+    check_fraction,
+    check_int,
+    check_number,
+    check_optional_int,
+)
 
 #: Every (world, stage) of Super Mario Bros.
 LEVELS: tuple[tuple[int, int], ...] = tuple((world, stage) for world in range(1, 9) for stage in range(1, 5))
@@ -40,6 +47,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "stall_steps": None,
     "reward_clip": None,
     "reward_scale": 1.0,
+    "frontier_fraction": 0.0,
+    "frontier_bucket": 64,
+    "frontier_back": 128,
 }
 
 _ENTRY_POINT = "mario_zoo.envs.mario:make_mario_env"
@@ -61,6 +71,9 @@ def make_mario_env(
     stall_steps: int | None = None,
     reward_clip: float | None = None,
     reward_scale: float = 1.0,
+    frontier_fraction: float = 0.0,
+    frontier_bucket: int = 64,
+    frontier_back: int = 128,
     render_mode: str | None = None,
 ) -> gym.Env:
     """Build one preprocessed Super Mario Bros level; the same env ``gym.make("MarioDQN-<w>-<s>-v0")`` gives.
@@ -76,6 +89,10 @@ def make_mario_env(
         stall_steps: truncate after this many agent steps without new x progress (``None`` = off).
         reward_clip: clip rewards to ``[-reward_clip, reward_clip]`` after scaling (``None`` = off).
         reward_scale: multiply rewards by this (> 0).
+        frontier_fraction: training only: start this share of episodes (0-1) from a saved state near the furthest
+            x reached so far (:class:`~mario_zoo.envs.frontier.FrontierStarts`; 0 = off, evaluation forces 0).
+        frontier_bucket: save a state each time an episode first enters a new stretch of this many x pixels (>= 1).
+        frontier_back: start that many x pixels (>= 0) or more behind the frontier.
         render_mode: ``None`` or ``"rgb_array"`` (full-colour 240x256 frames) or ``"human"``.
 
     Example:
@@ -97,6 +114,9 @@ def make_mario_env(
     if reward_clip is not None:
         check_number("reward_clip", reward_clip, positive=True)
     check_number("reward_scale", reward_scale, positive=True)
+    frontier_fraction = check_fraction("frontier_fraction", frontier_fraction, meaning=FRACTION_MEANING)
+    frontier_bucket = check_int("frontier_bucket", frontier_bucket, minimum=1, hint=" It is a width in x pixels.")
+    frontier_back = check_int("frontier_back", frontier_back, minimum=0, hint=" It is a distance in x pixels.")
     valid_render_modes = (None, *MarioEmulator.metadata["render_modes"])
     if render_mode not in valid_render_modes:
         raise ValueError(f"Unknown render_mode {render_mode!r}; valid choices are: {valid_render_modes}.")
@@ -107,6 +127,10 @@ def make_mario_env(
     env = ResizeObservation(env, size=size)
     env = FrameStack(env, stack=stack)
     env = JoypadActions(env, actions=actions)
+    if frontier_fraction:
+        # Below NoopStart and StallTruncation: a restored start resets them as a level start does (NoopStart sees
+        # info["frontier_start"] and skips its no-ops).
+        env = FrontierStarts(env, fraction=frontier_fraction, bucket=frontier_bucket, back=frontier_back)
     if noop_max:
         env = NoopStart(env, noop_max=noop_max)
     if reward_clip is not None or reward_scale != 1.0:

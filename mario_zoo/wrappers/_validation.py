@@ -42,6 +42,21 @@ def check_number(name: str, value: Any, *, positive: bool = False) -> float:
     return value
 
 
+def check_fraction(name: str, value: Any, *, meaning: str) -> float:
+    """Return ``value`` as a ``float`` after checking it is a number in ``[0, 1]``; ``meaning`` says what it is.
+
+    Example:
+        >>> check_fraction("frontier_fraction", 1.5, meaning="the share of episodes started near the frontier")
+        Traceback (most recent call last):
+        ...
+        ValueError: frontier_fraction must be in [0, 1] (the share of episodes started near the frontier), got 1.5.
+    """
+    number = check_number(name, value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1] ({meaning}), got {value!r}.")
+    return number
+
+
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices``; otherwise name the valid ones.
 

@@ -13,7 +13,9 @@ class NoopStart(gym.Wrapper):
     """On reset, take a random number (``0..noop_max``) of no-op actions so evaluations don't start identically.
 
     The count comes from the env's seeded ``np_random``, so ``reset(seed=s)`` stays reproducible. Action
-    ``noop_action`` must do nothing (``0`` is ``NOOP`` in every joypad action set).
+    ``noop_action`` must do nothing (``0`` is ``NOOP`` in every joypad action set). An episode whose reset
+    ``info`` has ``"frontier_start": True`` (a saved mid-level state, see ``FrontierStarts``) gets no no-ops:
+    it already starts somewhere new, and idling there could drop a mid-jump Mario into a pit.
 
     Example:
         >>> import mario_zoo, gymnasium as gym
@@ -31,10 +33,14 @@ class NoopStart(gym.Wrapper):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
+        if info.get("frontier_start"):
+            return obs, info
         for _ in range(int(self.np_random.integers(0, self.noop_max + 1))):
             obs, _, terminated, truncated, info = self.env.step(self.noop_action)
             if terminated or truncated:
                 obs, info = self.env.reset(options=options)
+                if info.get("frontier_start"):
+                    break
         return obs, info
 
 

@@ -32,3 +32,18 @@ def test_sb3_subproc_vec_env_steps():
         assert all(info["x_pos"] > 40 for info in infos)
     finally:
         venv.close()
+
+
+def test_frontier_starts_work_in_worker_processes():
+    # Only plain kwargs cross the process boundary; each worker keeps its own snapshots.
+    kwargs = {"actions": "right_only", "frontier_fraction": 1.0, "frontier_back": 64}
+    envs = gym.make_vec("mario_zoo:MarioDQN-v0", num_envs=2, vectorization_mode="async", **kwargs)
+    try:
+        envs.reset(seed=[0, 1])
+        started = np.zeros(2, dtype=bool)
+        for _ in range(150):  # right into the first Goomba, then autoreset from a saved state
+            _, _, _, _, infos = envs.step(np.array([1, 1]))
+            started |= infos.get("frontier_start", np.zeros(2, dtype=bool))
+        assert started.all()
+    finally:
+        envs.close()

@@ -1,0 +1,240 @@
+"""Game snapshots and frontier starts: a restored start plays on exactly as the saved game would have."""
+
+import re
+
+import cv2
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import mario_zoo  # noqa: F401  (registers the IDs)
+from mario_zoo.envs import FrontierStarts, MarioEmulator, MarioSnapshot
+from mario_zoo.evaluation import evaluation_env_kwargs
+
+# Mostly rightward actions of the "simple" set (right, right A, right B, right A B), with some NOOP and A.
+_ACTIONS, _WEIGHTS = [0, 1, 2, 3, 4, 5], [0.1, 0.25, 0.2, 0.2, 0.15, 0.1]
+
+
+def _actions(seed: int, n: int) -> np.ndarray:
+    return np.random.default_rng(seed).choice(_ACTIONS, size=n, p=_WEIGHTS)
+
+
+def _screen_frame(env: gym.Env, size: int) -> np.ndarray:
+    """The emulator's current screen as one observation slot: grayscaled by nes-py and resized like the env."""
+    gray = env.unwrapped.observation("grayscale")
+    return cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def _play(env: gym.Env, actions) -> list[tuple]:
+    """(obs, reward, terminated, truncated, info) of each step, up to the end of the episode."""
+    steps = []
+    for action in actions:
+        steps.append(env.step(action))
+        if steps[-1][2] or steps[-1][3]:
+            break
+    return steps
+
+
+def _assert_same_steps(restored: list[tuple], original: list[tuple], first_frame: np.ndarray) -> None:
+    """Rewards, flags and info equal; observation ``j`` (1-based) holds the last ``j`` original frames, and the
+    refilled first frame in the slots before them."""
+    assert len(restored) == len(original)
+    stack = first_frame.shape[0]
+    for j, (mine, theirs) in enumerate(zip(restored, original, strict=True), start=1):
+        assert mine[1:4] == theirs[1:4], f"step {j}"
+        assert mine[4] == theirs[4], f"step {j}"
+        new = min(j, stack)
+        np.testing.assert_array_equal(mine[0][stack - new :], theirs[0][stack - new :])
+        np.testing.assert_array_equal(mine[0][: stack - new], first_frame[: stack - new])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "saved_at"),
+    [
+        ({}, 30),
+        ({"frame_skip": 3, "stack": 2, "size": 64, "reward_scale": 0.1, "reward_clip": 1.0, "stall_steps": 15}, 55),
+    ],
+)
+def test_a_restored_snapshot_plays_on_in_lockstep_with_the_saved_game(kwargs, saved_at):
+    actions = _actions(7, saved_at + 60)
+    original = gym.make("MarioDQN-v0", **kwargs)
+    original.reset(seed=3)
+    assert not any(step[2] or step[3] for step in _play(original, actions[:saved_at]))
+    snapshot = original.unwrapped.snapshot()
+    saved_info = original.unwrapped._get_info()
+    saved_frame = _screen_frame(original, original.observation_space.shape[1])
+    played_on = _play(original, actions[saved_at:])
+    assert len(played_on) > 10
+
+    restored = gym.make("MarioDQN-v0", **kwargs)
+    obs, info = restored.reset(seed=11, options={"snapshot": snapshot})
+    # The first observation is the frame stack refilled with the saved moment's screen, as after a level start.
+    first = np.stack([saved_frame] * restored.observation_space.shape[0])
+    np.testing.assert_array_equal(obs, first)
+    # info is the saved game's; like every reset, its reward diagnostics start at zero.
+    assert info["x_pos"] == snapshot.x_pos == saved_info["x_pos"] > 100
+    assert {k: v for k, v in info.items() if not k.startswith("reward_")} == {
+        k: v for k, v in saved_info.items() if not k.startswith("reward_")
+    }
+    assert set(info["reward_components"].values()) == {0.0}
+    _assert_same_steps(_play(restored, actions[saved_at:]), played_on, first)
+
+
+def test_frontier_starts_restore_the_furthest_snapshot_in_lockstep():
+    bucket = 64
+    kwargs = {"frontier_fraction": 1.0, "frontier_bucket": bucket, "frontier_back": 0, "stall_steps": 30}
+    env = gym.make("MarioDQN-v0", **kwargs)
+    actions = _actions(5, 400)
+    _, info = env.reset(seed=0)
+    assert info["frontier_start"] is False
+    episode, frames = [], []
+    for action in actions:
+        episode.append(env.step(action))
+        frames.append(_screen_frame(env, 84))
+        if episode[-1][2] or episode[-1][3]:
+            break
+    assert episode[-1][2] or episode[-1][3], "the first episode must end to count"
+    # The snapshot furthest right: the last step that entered a new bucket (the episode's end does not count).
+    entries = {}
+    for index, step in enumerate(episode[:-1]):
+        entries.setdefault(step[4]["x_pos"] // bucket, index)
+    saved_at = entries[max(entries)]
+    assert env.get_wrapper_attr("frontier") == max(step[4]["x_pos"] for step in episode)
+
+    obs, info = env.reset()
+    assert info["frontier_start"] is True
+    assert info["x_pos"] == episode[saved_at][4]["x_pos"]
+    first = np.stack([frames[saved_at]] * 4)
+    np.testing.assert_array_equal(obs, first)
+    # Entering a new bucket is a new best x, so the stall counter of the saved game was 0, as after a reset:
+    # even the stall truncation happens at the same step.
+    replay = _play(env, actions[saved_at + 1 :])
+    _assert_same_steps(replay, episode[saved_at + 1 :], first)
+
+
+def test_the_stall_counter_starts_over_on_a_frontier_start():
+    env = gym.make("MarioDQN-v0", actions="right_only", frontier_fraction=1.0, frontier_back=64, stall_steps=5)
+    env.reset(seed=0)
+    ended = _play(env, [1] * 30 + [0] * 100)  # run right, then stand until the stall truncation ends it
+    assert ended[-1][3] and ended[-1][4]["stalled"]
+    _, info = env.reset()
+    assert info["frontier_start"] is True
+    # Standing still from the restored start: Mario coasts a few steps, then the counter runs to 5 from there.
+    best, last_progress, truncated_at = info["x_pos"], 0, None
+    for index, (_, _, _, truncated, info) in enumerate(_play(env, [0] * 100), start=1):
+        if info["x_pos"] > best:
+            best, last_progress = info["x_pos"], index
+        if truncated:
+            truncated_at = index
+    assert truncated_at == last_progress + 5
+
+
+def test_frontier_starts_take_no_noops():
+    env = gym.make("MarioDQN-v0", actions="right_only", noop_max=30, frontier_fraction=1.0, frontier_back=64)
+    env.reset(seed=0)
+    _play(env, [1] * 200)
+    start = env.get_wrapper_attr("start_snapshot")()
+    for seed in range(5):
+        obs, info = env.reset(seed=seed)
+        # Mario runs at the saved moment: a single no-op would move him and push a new frame onto the stack.
+        assert info["frontier_start"] is True and info["x_pos"] == start.x_pos
+        assert (obs == obs[0]).all()
+
+
+def test_fraction_decides_how_many_episodes_start_at_the_frontier():
+    env = gym.make("MarioDQN-v0", actions="right_only", frontier_fraction=0.5, frontier_back=64)
+    env.reset(seed=0)
+    _play(env, [1] * 200)
+    starts = []
+    for _ in range(40):
+        _, info = env.reset()
+        starts.append(info["frontier_start"])
+        env.step(0)
+    assert 8 <= sum(starts) <= 32
+
+
+def test_nothing_qualifies_until_an_episode_got_back_pixels_past_a_snapshot():
+    env = gym.make("MarioDQN-v0", actions="right_only", frontier_fraction=1.0, frontier_back=10_000)
+    env.reset(seed=0)
+    _play(env, [1] * 200)
+    _, info = env.reset()
+    assert info["frontier_start"] is False and info["x_pos"] < 100
+
+
+def test_a_bucket_keeps_the_snapshot_of_the_episode_that_got_furthest():
+    env = gym.make("MarioDQN-v0", frontier_fraction=1.0, frontier_bucket=10_000, frontier_back=0)
+    wrapper = env.get_wrapper_attr("start_snapshot").__self__
+    env.reset(seed=0)
+    _play(env, [0, 0, 0])  # abandoned near the start: the one bucket's first snapshot, reach ~40
+    env.reset()  # a frontier start from it
+    first = wrapper.start_snapshot()
+    _play(env, [1] * 200)  # runs right from there: the bucket's new snapshot is from this better episode
+    env.reset()
+    assert wrapper.frontier > 200
+    assert wrapper.start_snapshot() is not first
+
+
+def test_evaluation_envs_never_start_at_the_frontier():
+    trained = {"actions": "right_only", "frontier_fraction": 1.0, "frontier_bucket": 32, "frontier_back": 0}
+    kwargs = evaluation_env_kwargs("MarioDQN-v0", trained)
+    assert not any(key.startswith("frontier_") for key in kwargs)
+    env = gym.make("MarioDQN-v0", **kwargs)
+    assert env.spec.kwargs["frontier_fraction"] == 0.0
+    wrapper = env
+    while isinstance(wrapper, gym.Wrapper):
+        assert not isinstance(wrapper, FrontierStarts)
+        wrapper = wrapper.env
+    env.reset(seed=0)
+    _play(env, [1] * 200)
+    for _ in range(3):
+        _, info = env.reset()
+        assert "frontier_start" not in info and info["x_pos"] < 100
+
+
+def test_frontier_options_show_in_spec_kwargs():
+    env = gym.make("MarioDQN-v0", frontier_fraction=0.25, frontier_bucket=32, frontier_back=96)
+    assert {key: env.spec.kwargs[key] for key in ("frontier_fraction", "frontier_bucket", "frontier_back")} == {
+        "frontier_fraction": 0.25,
+        "frontier_bucket": 32,
+        "frontier_back": 96,
+    }
+    wrapper = env.get_wrapper_attr("start_snapshot").__self__
+    assert (wrapper.fraction, wrapper.bucket, wrapper.back) == (0.25, 32, 96)
+    assert gym.make("MarioDQN-v0").spec.kwargs["frontier_fraction"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"frontier_fraction": 1.5},
+            ValueError,
+            "frontier_fraction must be in [0, 1] (the share of episodes started near the frontier), got 1.5.",
+        ),
+        ({"frontier_fraction": -0.1}, ValueError, "frontier_fraction must be in [0, 1]"),
+        ({"frontier_fraction": "0.5"}, TypeError, "frontier_fraction must be a number, got '0.5' of type str."),
+        ({"frontier_fraction": float("nan")}, ValueError, "frontier_fraction must be a finite number, got nan."),
+        ({"frontier_bucket": 0}, ValueError, "frontier_bucket must be an integer >= 1, got 0. It is a width"),
+        ({"frontier_bucket": 64.0}, TypeError, "frontier_bucket must be an integer >= 1, got 64.0 of type float."),
+        ({"frontier_back": -1}, ValueError, "frontier_back must be an integer >= 0, got -1. It is a distance"),
+    ],
+)
+def test_bad_frontier_options_fail_at_construction(kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        gym.make("MarioDQN-v0", **kwargs)
+
+
+def test_frontier_starts_need_the_mario_emulator():
+    with pytest.raises(ValueError, match=re.escape("FrontierStarts needs a MarioEmulator underneath")):
+        FrontierStarts(gym.make("CartPole-v1"), fraction=0.5)
+
+
+def test_snapshots_restore_only_in_their_own_level():
+    source = MarioEmulator(target=(1, 1))
+    source.reset(seed=0)
+    snapshot = source.snapshot()
+    assert isinstance(snapshot, MarioSnapshot) and snapshot.level == (1, 1)
+    with pytest.raises(ValueError, match=re.escape("saved in World 1-1; this env plays World 1-2")):
+        MarioEmulator(target=(1, 2)).reset(options={"snapshot": snapshot})
+    with pytest.raises(TypeError, match=re.escape("options['snapshot'] must be a MarioSnapshot")):
+        source.reset(options={"snapshot": b"state"})
