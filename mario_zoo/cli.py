@@ -64,13 +64,18 @@ TRAIN_EPILOG = """examples:
   mario-zoo train --env MarioDQN-1-2-v0 --steps 1e6 --device cuda
   mario-zoo train --hp learning_rate=5e-4 batch_size=128 "policy_kwargs={net_arch: [128, 128]}"
   mario-zoo train --env MarioDQN-v0 --env-kwargs actions=right_only stall_steps=200
+  mario-zoo train --env MarioDQN-v0 --env-kwargs frontier_fraction=0.5 --eval-freq 50000 --eval-episodes 10
   mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000       after a crash or Ctrl-C
   mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000 --steps 100000   train further
 
 The run folder gets: run.json (settings), checkpoint.zip (every --save-freq steps, atomic; with --save-replay,
 the default for image envs, it also holds the replay buffer and RNG states, so --resume loses nothing), model/ (final
 agent), monitor.csv (episodes), progress.csv and tensorboard/ (SB3 logs), results.json (final evaluation) and
-learning_curve.png (episode return and its 100-episode mean).
+learning_curve.png (episode return and its 100-episode mean). With --eval-freq N, every N steps a greedy
+evaluation over --eval-episodes episodes (Mario: 0-30 random no-ops, from the level start) is logged (eval/* in
+progress.csv and TensorBoard, a row in evaluations.csv, the progress bar) and best_model/ keeps the best agent
+(Mario: highest flag rate, then mean furthest x_pos; else highest mean return); learning_curve.png gets a
+second panel with the evaluations.
 """
 
 EVALUATE_EPILOG = """examples:
@@ -317,7 +322,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if conflicting:
             raise UsageError(
                 f"--resume continues a run with the settings in its run.json; drop {', '.join(conflicting)} (only "
-                "--steps, --device, --eval-episodes, --threads, --[no-]save-replay and --no-progress can change)."
+                "--steps, --device, --eval-episodes, --eval-freq, --threads, --[no-]save-replay and --no-progress can "
+                "change)."
             )
         with _bad_input():
             plan = training.plan_resume(
@@ -326,6 +332,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 device=args.device,
                 eval_episodes=args.eval_episodes,
                 save_replay=args.save_replay,
+                eval_freq=args.eval_freq,
             )
         training.configure_torch_threads(plan.config, args.threads)
         where = f"step {plan.start:,}" if plan.start else "the start (it was stopped before its first checkpoint)"
@@ -346,6 +353,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             save_freq=args.save_freq or training.DEFAULT_SAVE_FREQ,
             save_replay=args.save_replay,
             eval_episodes=10 if args.eval_episodes is None else args.eval_episodes,
+            eval_freq=args.eval_freq,
             command=["mario-zoo", *args.argv],
         )
         out = Path(args.out) if args.out else default_run_path(config.env_id, config.seed)
@@ -376,6 +384,8 @@ def _report_training(outcome: TrainingOutcome) -> int:
     print(f"Run folder: {run.path}")
     print(f"  final agent      {run.model}/")
     print(f"  learning curve   {run.learning_curve}")
+    if run.best_model.is_dir():
+        print(f"  best model       {run.best_model}/ (of the evaluations in {run.evaluations.name})")
     if outcome.evaluation is not None:
         print(f"  evaluation       {run.results}")
     print(f"  logs             {run.progress.name}, {run.monitor.name}, {run.tensorboard.name}/ in the run folder")
@@ -785,7 +795,16 @@ def build_parser() -> argparse.ArgumentParser:
         "image envs, i.e. CNN policies; off otherwise)",
     )
     train.add_argument(
-        "--eval-episodes", type=_count, metavar="N", help="final evaluation episodes (default 10; 0: none)"
+        "--eval-episodes",
+        type=_count,
+        metavar="N",
+        help="final evaluation episodes, and each periodic one's (default 10; 0: none)",
+    )
+    train.add_argument(
+        "--eval-freq",
+        type=_positive,
+        metavar="N",
+        help="evaluate greedily every N env steps; keeps best_model/ and evaluations.csv (default: off)",
     )
     train.add_argument("--threads", type=_positive, help="torch CPU threads (default: 1 for MLP policies on CPU)")
     train.add_argument(

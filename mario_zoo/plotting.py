@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from mario_zoo.atomic import atomic_target
-from mario_zoo.runs import Episodes, RunFolder
+from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder
 
 FIGURE_PIXELS = (960, 540)
 """Width and height of every PNG, in pixels."""
@@ -34,10 +35,35 @@ X_AXES = ("steps", "episodes")
 """What ``plot_runs`` can put on the x axis."""
 
 
-def save_learning_curve(episodes: Episodes, path: str | os.PathLike[str], *, title: str, window: int = 100) -> Path:
-    """The tutorial's plot: each training episode's return, and the mean of the last ``window`` episodes."""
+def save_learning_curve(
+    episodes: Episodes,
+    path: str | os.PathLike[str],
+    *,
+    title: str,
+    window: int = 100,
+    evaluations: Sequence[EvaluationPoint] = (),
+) -> Path:
+    """The tutorial's plot: each training episode's return, and the mean of the last ``window`` episodes.
+
+    With periodic ``evaluations`` (``evaluations.csv``), a second panel draws them against env steps: for Mario the
+    flag rate and the mean furthest ``x_pos``; for other envs the mean return +/- one standard deviation.
+
+    Example:
+        >>> import tempfile
+        >>> import imageio.v3 as iio
+        >>> points = [EvaluationPoint(steps, 5, 1.0, 0.0, 300.0, x, x + 50, flags) for steps, x, flags in
+        ...           [(1000, 700.0, 0.0), (2000, 1500.0, 0.2), (3000, 2900.0, 0.6)]]
+        >>> episodes = Episodes(np.array([10.0, 20.0]), np.array([400, 600]))
+        >>> path = save_learning_curve(episodes, Path(tempfile.mkdtemp()) / "c.png", title="1-1", evaluations=points)
+        >>> iio.imread(path).shape[:2]
+        (540, 960)
+    """
     figure = _figure()
-    axes = figure.subplots()
+    if evaluations:
+        axes, evaluation_axes = figure.subplots(1, 2)
+        _draw_evaluations(evaluation_axes, evaluations)
+    else:
+        axes = figure.subplots()
     number = np.arange(1, episodes.returns.size + 1)
     axes.plot(number, episodes.returns, color="tab:blue", alpha=0.4, linewidth=0.8, label="episode return")
     axes.plot(number, episodes.rolling_mean(window), color="tab:orange", linewidth=2, label=f"mean of last {window}")
@@ -45,6 +71,29 @@ def save_learning_curve(episodes: Episodes, path: str | os.PathLike[str], *, tit
     axes.legend(loc="upper left")
     axes.grid(alpha=0.3)
     return _save(figure, path)
+
+
+def _draw_evaluations(axes: Axes, evaluations: Sequence[EvaluationPoint]) -> None:
+    steps = np.array([point.timesteps for point in evaluations], dtype=np.float64)
+    episodes = evaluations[-1].episodes
+    if all(point.flag_rate is not None for point in evaluations):
+        axes.plot(steps, [point.flag_rate for point in evaluations], "o-", color="tab:green", label="flag rate")
+        axes.set(xlabel="env steps", ylabel="flag rate", ylim=(-0.05, 1.05))
+        axes.set_title(f"greedy evaluations ({episodes} episodes each)")
+        x_axes = axes.twinx()
+        x_pos = [point.mean_x_pos for point in evaluations]
+        x_axes.plot(steps, x_pos, "s--", color="tab:purple", label="mean furthest x_pos")
+        x_axes.set(ylabel="mean furthest x_pos")
+        lines = axes.get_lines() + x_axes.get_lines()
+        axes.legend(lines, [line.get_label() for line in lines], loc="upper left")
+    else:
+        mean = np.array([point.mean_reward for point in evaluations])
+        std = np.array([point.std_reward for point in evaluations])
+        axes.plot(steps, mean, "o-", color="tab:green", label="mean return")
+        axes.fill_between(steps, mean - std, mean + std, color="tab:green", alpha=0.2, label="+/- std")
+        axes.set(xlabel="env steps", ylabel="return", title=f"greedy evaluations ({episodes} episodes each)")
+        axes.legend(loc="upper left")
+    axes.grid(alpha=0.3)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,11 @@
         progress.csv        SB3 logger rows (rollout/ep_rew_mean, rollout/exploration_rate, train/loss, ...)
         tensorboard/        the same logs for ``tensorboard --logdir runs``
         results.json        the final evaluation (mean/std return, per-episode numbers, protocol)
-        learning_curve.png  episode return and its 100-episode mean
+        evaluations.csv     with ``--eval-freq``: one row per periodic evaluation (steps, mean/std return; Mario:
+                            mean/max furthest x_pos, flag rate)
+        best_model/         with ``--eval-freq``: the agent of the best periodic evaluation, a checkpoint directory
+        learning_curve.png  episode return and its 100-episode mean (with ``--eval-freq``, a second panel: the
+                            periodic evaluations)
 
 Example:
     >>> import tempfile
@@ -80,7 +84,9 @@ class RunConfig:
     save_replay: bool = False
     """Checkpoints also hold the replay buffer and every RNG state, for a lossless ``--resume``."""
     eval_episodes: int = 10
-    """Episodes of the final evaluation (0 = none)."""
+    """Episodes of the final evaluation (0 = none), and of each periodic one."""
+    eval_freq: int | None = None
+    """Env steps between periodic evaluations (``None``: none)."""
     command: list[str] = field(default_factory=list)
     """The command line that started the run."""
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
@@ -135,6 +141,83 @@ class Episodes:
 
 
 @dataclass(frozen=True)
+class EvaluationPoint:
+    """One periodic evaluation during training: a row of ``evaluations.csv``."""
+
+    timesteps: int
+    """Env steps the agent had trained when it was evaluated."""
+    episodes: int
+    """Episodes played."""
+    mean_reward: float
+    """Mean return (in the training env's reward, e.g. after ``reward_scale``)."""
+    std_reward: float
+    """Standard deviation of the returns."""
+    mean_ep_length: float
+    """Mean episode length in env steps."""
+    mean_x_pos: float | None = None
+    """Mario: mean over episodes of the furthest ``x_pos``."""
+    max_x_pos: int | None = None
+    """Mario: the furthest ``x_pos`` of any episode."""
+    flag_rate: float | None = None
+    """Mario: fraction of episodes that reached the flag."""
+
+    @property
+    def rank(self) -> tuple[float, ...]:
+        """What "best" means: for Mario the flag rate, then the mean furthest ``x_pos`` (the return mixes in the
+        clock, score and ``reward_scale``; the flag is the goal); for other envs the mean return.
+
+        Example:
+            >>> EvaluationPoint(1000, 5, 120.0, 3.0, 400.0, 2100.0, 2400, 0.2).rank
+            (0.2, 2100.0)
+        """
+        if self.flag_rate is not None and self.mean_x_pos is not None:
+            return (self.flag_rate, self.mean_x_pos)
+        return (self.mean_reward,)
+
+
+_EVALUATION_COLUMNS = tuple(item.name for item in dataclasses.fields(EvaluationPoint))
+
+
+def read_evaluations(path: str | os.PathLike[str]) -> list[EvaluationPoint]:
+    """The rows of an ``evaluations.csv`` (none if the file does not exist).
+
+    Example:
+        >>> import tempfile
+        >>> path = write_evaluations(Path(tempfile.mkdtemp()) / "evaluations.csv", [EvaluationPoint(500, 2, 9.5, 0.5, 9.5)])
+        >>> read_evaluations(path)
+        [EvaluationPoint(timesteps=500, episodes=2, mean_reward=9.5, std_reward=0.5, mean_ep_length=9.5, mean_x_pos=None, max_x_pos=None, flag_rate=None)]
+    """
+    path = Path(path)
+    if not path.is_file():
+        return []
+    points = []
+    for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
+        points.append(
+            EvaluationPoint(
+                timesteps=int(row["timesteps"]),
+                episodes=int(row["episodes"]),
+                mean_reward=float(row["mean_reward"]),
+                std_reward=float(row["std_reward"]),
+                mean_ep_length=float(row["mean_ep_length"]),
+                mean_x_pos=float(row["mean_x_pos"]) if row.get("mean_x_pos") else None,
+                max_x_pos=int(row["max_x_pos"]) if row.get("max_x_pos") else None,
+                flag_rate=float(row["flag_rate"]) if row.get("flag_rate") else None,
+            )
+        )
+    return points
+
+
+def write_evaluations(path: str | os.PathLike[str], points: list[EvaluationPoint]) -> Path:
+    """Write ``points`` as ``evaluations.csv``, atomically (empty cells for the numbers an env does not report)."""
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow(_EVALUATION_COLUMNS)
+    for point in points:
+        writer.writerow(["" if value is None else value for value in dataclasses.astuple(point)])
+    return write_text(path, output.getvalue())
+
+
+@dataclass(frozen=True)
 class RunFolder:
     """The files of one run folder (see the module docstring)."""
 
@@ -171,6 +254,14 @@ class RunFolder:
     @property
     def learning_curve(self) -> Path:
         return self.path / "learning_curve.png"
+
+    @property
+    def evaluations(self) -> Path:
+        return self.path / "evaluations.csv"
+
+    @property
+    def best_model(self) -> Path:
+        return self.path / "best_model"
 
     @property
     def name(self) -> str:
@@ -230,6 +321,9 @@ class RunFolder:
             write_text(self.monitor, "".join(header + lines))
         if self.progress.is_file():
             write_text(self.progress, _truncate_progress(self.progress.read_text(encoding="utf-8"), num_timesteps))
+        if self.evaluations.is_file():
+            kept_points = [point for point in read_evaluations(self.evaluations) if point.timesteps <= num_timesteps]
+            write_evaluations(self.evaluations, kept_points)
         return kept
 
 

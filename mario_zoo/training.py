@@ -15,6 +15,10 @@ the resumed run continues with its memory and random streams: it draws exactly t
 have drawn had it not stopped, except that the env starts a new episode (an env's internal state is not
 saved). Without it a resumed run refills the buffer for ``learning_starts`` steps before its next gradient step.
 
+With ``eval_freq`` (``--eval-freq``), :class:`~mario_zoo.callbacks.PeriodicEvaluation` evaluates the agent every
+``eval_freq`` steps over ``eval_episodes`` episodes, keeps ``best_model/`` and ``evaluations.csv``, and the learning
+curve gets a second panel; a resumed run continues that history and keeps its best model.
+
 Example:
     >>> import tempfile
     >>> config = plan_run(preset="cartpole-fast", steps=200, seed=0, device="cpu", eval_episodes=2)
@@ -52,10 +56,11 @@ from mario_zoo.agents import DQN, DQNConfig, checkpoint, training_state
 from mario_zoo.agents.device import check_device
 from mario_zoo.agents.presets import Preset, load_preset, preset_names
 from mario_zoo.atomic import atomic_target, remove_stale_temporaries, write_text
+from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.envs import parse_env_id
 from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs, is_mario
 from mario_zoo.plotting import save_learning_curve
-from mario_zoo.runs import RunConfig, RunFolder, open_run
+from mario_zoo.runs import EvaluationPoint, RunConfig, RunFolder, open_run, read_evaluations
 
 DEFAULT_ENV = "CartPole-v1"
 """The env ``mario-zoo train`` trains on when given neither ``--preset`` nor ``--env`` (as rl-zoo does)."""
@@ -133,6 +138,7 @@ def plan_run(
     save_freq: int = DEFAULT_SAVE_FREQ,
     save_replay: bool | None = None,
     eval_episodes: int = 10,
+    eval_freq: int | None = None,
     command: list[str] | None = None,
 ) -> RunConfig:
     """Check a new run's settings and return its ``run.json`` contents; writes nothing.
@@ -148,7 +154,8 @@ def plan_run(
         save_freq: env steps between checkpoints.
         save_replay: checkpoints also hold the replay buffer and RNG states (default: for CNN policies, which
             read images, where refilling the buffer costs the most).
-        eval_episodes: episodes of the final evaluation (0 = none).
+        eval_episodes: episodes of the final evaluation (0 = none), and of each periodic one.
+        eval_freq: env steps between periodic evaluations (``None`` = none); needs ``eval_episodes >= 1``.
         command: the command line, kept in ``run.json``.
     """
     if env_id is not None:
@@ -175,6 +182,7 @@ def plan_run(
             raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
     if isinstance(eval_episodes, bool) or not isinstance(eval_episodes, int) or eval_episodes < 0:
         raise ValueError(f"eval_episodes must be an int >= 0, got {eval_episodes!r}.")
+    _check_eval_freq(eval_freq, eval_episodes)
     return RunConfig(
         env_id=env_id,
         preset=chosen.name,
@@ -189,6 +197,7 @@ def plan_run(
         save_freq=save_freq,
         save_replay=chosen.policy in CNN_POLICIES if save_replay is None else bool(save_replay),
         eval_episodes=eval_episodes,
+        eval_freq=eval_freq,
         command=list(command or []),
     )
 
@@ -233,9 +242,10 @@ def plan_resume(
     device: str | None = None,
     eval_episodes: int | None = None,
     save_replay: bool | None = None,
+    eval_freq: int | None = None,
 ) -> ResumePlan:
-    """Check that the run at ``path`` can continue; ``steps``, ``device``, ``eval_episodes`` and ``save_replay``
-    replace its settings when given. Writes nothing."""
+    """Check that the run at ``path`` can continue; ``steps``, ``device``, ``eval_episodes``, ``eval_freq`` and
+    ``save_replay`` replace its settings when given. Writes nothing."""
     run = open_run(path)
     config = run.read_config()
     start = 0
@@ -260,6 +270,9 @@ def plan_resume(
         config = dataclasses.replace(config, eval_episodes=eval_episodes)
     if save_replay is not None:
         config = dataclasses.replace(config, save_replay=save_replay)
+    if eval_freq is not None:
+        config = dataclasses.replace(config, eval_freq=eval_freq)
+    _check_eval_freq(config.eval_freq, config.eval_episodes)
     return ResumePlan(run, config, start)
 
 
@@ -353,6 +366,8 @@ def train(
     run.path.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(run.path)
     run.write_config(dataclasses.replace(config, status="running"))
+    # Read before the logs are cut back: the best model may come from an evaluation after the checkpoint.
+    best_evaluation = _best_model_evaluation(run) if resumed else None
     if resumed:
         run.truncate_logs(start)
         # The progress bar and the rollout/ep_rew_mean log average the last episodes: start from the logged ones.
@@ -378,9 +393,27 @@ def train(
     logger = Logger(str(run.path), [_csv_log(run.progress, resumed), _tensorboard_log(run.tensorboard, start, resumed)])
     model.set_logger(logger)
     callbacks: list[BaseCallback] = [PeriodicCheckpoint(run.checkpoint, config.save_freq, config.save_replay)]
+    evaluations = None
+    if config.eval_freq:
+        evaluations = PeriodicEvaluation(
+            config.env_id,
+            config.env_kwargs,
+            eval_freq=config.eval_freq,
+            n_episodes=config.eval_episodes,
+            log_path=run.evaluations,
+            best_model_path=run.best_model,
+            history=read_evaluations(run.evaluations) if resumed else (),
+            best=best_evaluation,
+        )
+        callbacks.append(evaluations)
+    if not resumed:
+        # A run started over (killed before its first checkpoint) must not show the old run's evaluations.
+        run.evaluations.unlink(missing_ok=True)
     if progress:
         episodes_done = run.episodes().returns.size if resumed else 0
-        callbacks.append(ProgressBar(config.total_timesteps, episodes_done, description=config.env_id))
+        callbacks.append(
+            ProgressBar(config.total_timesteps, episodes_done, description=config.env_id, evaluations=evaluations)
+        )
     try:
         with _sigterm_as_interrupt():
             remaining = config.total_timesteps - model.num_timesteps
@@ -410,7 +443,12 @@ def train(
         evaluation = evaluate(model, config.env_id, eval_kwargs, n_episodes=config.eval_episodes)
         results = {**evaluation.to_dict(), "num_timesteps": model.num_timesteps}
         write_text(run.results, json.dumps(results, indent=2, sort_keys=True) + "\n")
-    save_learning_curve(run.episodes(), run.learning_curve, title=f"{config.env_id}: {run.name}")
+    save_learning_curve(
+        run.episodes(),
+        run.learning_curve,
+        title=f"{config.env_id}: {run.name}",
+        evaluations=read_evaluations(run.evaluations),
+    )
     run.write_config(dataclasses.replace(config, status="finished"))
     return TrainingOutcome(run, model.num_timesteps, start, time.monotonic() - started, evaluation)
 
@@ -422,7 +460,8 @@ class ProgressBar(BaseCallback):
     The mean return is the model's ``ep_info_buffer`` (SB3's ``rollout/ep_rew_mean``), so the bar and the logs
     agree. The bar is redrawn at most every ``refresh_seconds``, so it costs nothing measurable per step.
     ``position`` puts it on its own terminal line (tqdm's ``position``), so runs trained in parallel processes
-    do not overwrite each other's bars.
+    do not overwrite each other's bars. Given the run's :class:`~mario_zoo.callbacks.PeriodicEvaluation`, it also
+    shows the latest evaluation (Mario: flag rate and mean furthest ``x_pos``; else mean return).
     """
 
     def __init__(
@@ -433,6 +472,7 @@ class ProgressBar(BaseCallback):
         description: str | None = None,
         refresh_seconds: float = 0.2,
         position: int | None = None,
+        evaluations: PeriodicEvaluation | None = None,
     ):
         super().__init__()
         self.total_timesteps = total_timesteps
@@ -440,6 +480,7 @@ class ProgressBar(BaseCallback):
         self.description = description
         self.refresh_seconds = refresh_seconds
         self.position = position
+        self.evaluations = evaluations
         self._bar: tqdm | None = None
         self._last_refresh = 0.0
 
@@ -470,10 +511,13 @@ class ProgressBar(BaseCallback):
         returns = [info["r"] for info in self.model.ep_info_buffer]
         mean_return = f"{np.mean(returns):.1f}" if returns else "-"
         window = self.model.ep_info_buffer.maxlen
-        self._bar.set_postfix_str(
-            f"episodes={self.episodes}, return_{window}={mean_return}, epsilon={self.model.exploration_rate:.3f}",
-            refresh=False,
-        )
+        postfix = f"episodes={self.episodes}, return_{window}={mean_return}, epsilon={self.model.exploration_rate:.3f}"
+        last = self.evaluations.last if self.evaluations is not None else None
+        if last is not None and last.flag_rate is not None:
+            postfix += f", eval_flags={last.flag_rate:.0%}, eval_x={last.mean_x_pos:.0f}"
+        elif last is not None:
+            postfix += f", eval_return={last.mean_reward:.1f}"
+        self._bar.set_postfix_str(postfix, refresh=False)
         # Like SB3, learn() finishes its last train_freq round, so it can end a few steps past the target.
         self._bar.total = max(self._bar.total, self.model.num_timesteps)
         self._bar.update(self.model.num_timesteps - self._bar.n)
@@ -534,6 +578,30 @@ def configure_torch_threads(config: RunConfig, threads: int | None = None) -> No
         torch.set_num_threads(threads)
     elif on_cpu and config.policy in ("MlpPolicy", "DuelingMlpPolicy"):
         torch.set_num_threads(1)
+
+
+def _check_eval_freq(eval_freq: int | None, eval_episodes: int) -> None:
+    if eval_freq is None:
+        return
+    if isinstance(eval_freq, bool) or not isinstance(eval_freq, int) or eval_freq < 1:
+        raise ValueError(f"eval_freq must be an int >= 1 (env steps between evaluations), got {eval_freq!r}.")
+    if eval_episodes < 1:
+        raise ValueError(
+            f"--eval-freq {eval_freq} evaluates over --eval-episodes episodes, which is {eval_episodes}; pass "
+            "--eval-episodes N (N >= 1) or drop --eval-freq."
+        )
+
+
+def _best_model_evaluation(run: RunFolder) -> EvaluationPoint | None:
+    """The logged evaluation of the run's ``best_model/`` (``None`` if it has none or it is unreadable: then the
+    next evaluation better than the history replaces it)."""
+    if not (run.best_model / "config.json").is_file():
+        return None
+    try:
+        steps = checkpoint.read_config(run.best_model).num_timesteps
+    except checkpoint.CheckpointError:
+        return None
+    return next((point for point in read_evaluations(run.evaluations) if point.timesteps == steps), None)
 
 
 def _coerce_integers(overrides: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from stable_baselines3.common.monitor import load_results
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from mario_zoo.agents import DQN, checkpoint
-from mario_zoo.runs import open_run
+from mario_zoo.runs import open_run, read_evaluations
 
 SAVE_FREQ = 300
 # Guards against a hung process only: how long things take depends on the machine and its load, so the tests wait
@@ -190,3 +190,26 @@ def test_a_run_killed_before_its_first_checkpoint_starts_over(cli, tmp_path):
     assert "from the start (it was stopped before its first checkpoint) to 200 steps" in result.out
     assert DQN.load(run.model).num_timesteps >= 200 and run.read_config().status == "finished"
     assert not run.monitor.read_text().startswith('#{"t_start": 0.0}')  # the killed run's log was started afresh
+
+
+def test_resume_continues_the_evaluation_history_and_keeps_the_best_model(cli, tmp_path):
+    run_path = tmp_path / "run"
+    first = cli(
+        "train", "--steps", 400, "--hp", "learning_starts=100", "--eval-freq", 200, "--eval-episodes", 2,
+        "--no-progress", "--out", run_path,
+    )  # fmt: skip
+    assert first.code == 0, first.err
+    run = open_run(run_path)
+    before = read_evaluations(run.evaluations)
+    assert [point.timesteps for point in before] == [200, 400]
+
+    result = cli("train", "--resume", run_path, "--steps", 800, "--no-progress")
+    assert result.code == 0, result.err
+    points = read_evaluations(run.evaluations)
+    assert points[:2] == before and [point.timesteps for point in points] == [200, 400, 600, 800]
+    # The best model is the first best of the whole history, not of the resumed part only.
+    best = max(points, key=lambda point: point.mean_reward)
+    assert DQN.load(run.best_model).num_timesteps == best.timesteps
+    with run.progress.open() as stream:
+        rows = [row for row in csv.DictReader(stream) if row["eval/mean_reward"]]
+    assert [int(row["time/total_timesteps"]) for row in rows] == [200, 400, 600, 800]

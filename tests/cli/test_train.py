@@ -9,7 +9,7 @@ import imageio.v3 as iio
 
 from mario_zoo.agents import DQN
 from mario_zoo.plotting import FIGURE_PIXELS
-from mario_zoo.runs import open_run
+from mario_zoo.runs import open_run, read_evaluations
 
 
 def test_train_writes_a_complete_run_folder(trained_run):
@@ -80,3 +80,37 @@ def test_env_kwargs_and_policy_kwargs_reach_the_model(cli, tmp_path):
     model = DQN.load(run.model)
     assert model.policy_kwargs["net_arch"] == [16] and model.batch_size == 16
     assert run.episodes().lengths.max() <= 50
+
+
+def test_eval_freq_evaluates_periodically_and_keeps_the_best_model(cli, tmp_path):
+    result = cli(
+        "train", "--steps", 600, "--hp", "learning_starts=100", "--eval-freq", 200, "--eval-episodes", 2,
+        "--out", tmp_path / "run",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    run = open_run(tmp_path / "run")
+    assert run.read_config().eval_freq == 200
+    points = read_evaluations(run.evaluations)
+    assert [point.timesteps for point in points] == [200, 400, 600]
+    assert all(point.episodes == 2 for point in points)
+
+    # best_model/ is a checkpoint of the first evaluation with the highest mean return.
+    best = max(points, key=lambda point: point.mean_reward)
+    assert DQN.load(run.best_model).num_timesteps == best.timesteps
+    assert [path.name for path in run.path.rglob("*") if path.name.startswith(".") or ".tmp" in path.name] == []
+
+    with run.progress.open() as stream:
+        rows = [row for row in csv.DictReader(stream) if row["eval/mean_reward"]]
+    assert [int(row["time/total_timesteps"]) for row in rows] == [200, 400, 600]
+    assert "eval_return=" in result.err  # the progress bar's postfix
+    assert "best model" in result.out
+
+    width, height = FIGURE_PIXELS
+    assert iio.imread(run.learning_curve).shape[:2] == (height, width)
+
+
+def test_eval_freq_needs_evaluation_episodes(cli, tmp_path):
+    result = cli("train", "--steps", 200, "--eval-freq", 100, "--eval-episodes", 0, "--out", tmp_path / "run")
+    assert result.code == 2
+    assert "--eval-freq 100 evaluates over --eval-episodes episodes, which is 0" in result.err
+    assert not (tmp_path / "run").exists()

@@ -1,0 +1,167 @@
+"""PeriodicEvaluation: evaluations at the right steps, logged, and the best model kept atomically."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+from stable_baselines3.common.logger import CSVOutputFormat, Logger
+
+from mario_zoo import callbacks
+from mario_zoo.agents import DQN
+from mario_zoo.callbacks import PeriodicEvaluation
+from mario_zoo.envs import FrontierStarts
+from mario_zoo.evaluation import Evaluation, EvaluationResult
+from mario_zoo.runs import EvaluationPoint, RunFolder, read_evaluations, write_evaluations
+
+
+def _model() -> DQN:
+    return DQN("MlpPolicy", "CartPole-v1", learning_starts=50, seed=0, policy_kwargs={"net_arch": [16]})
+
+
+def _leftovers(folder: Path) -> list[str]:
+    """Temporary files or folders a writer left behind."""
+    return [path.name for path in folder.rglob("*") if path.name.startswith(".") or ".tmp" in path.name]
+
+
+def _scripted(monkeypatch, returns: list[float], x_pos: list[list[int]] | None = None, flags=None) -> list[dict]:
+    """Make the callback's evaluations return these mean returns (and Mario numbers), one per call."""
+    calls = []
+
+    def fake_evaluate(model, env_id, env_kwargs, *, n_episodes):
+        index = len(calls)
+        calls.append({"env_id": env_id, "env_kwargs": env_kwargs, "steps": model.num_timesteps})
+        result = EvaluationResult(
+            env_id=env_id,
+            env_kwargs=env_kwargs,
+            mean_reward=returns[index],
+            std_reward=0.0,
+            n_eval_episodes=n_episodes,
+            deterministic=True,
+            episode_rewards=[returns[index]] * n_episodes,
+            episode_lengths=[10] * n_episodes,
+            seed=0,
+        )
+        return Evaluation(
+            result,
+            None,
+            x_pos=None if x_pos is None else x_pos[index],
+            flags=None if flags is None else flags[index],
+        )
+
+    monkeypatch.setattr(callbacks, "evaluate", fake_evaluate)
+    return calls
+
+
+def test_evaluations_happen_every_eval_freq_steps_and_are_logged(tmp_path):
+    model = _model()
+    model.set_logger(Logger(str(tmp_path), [CSVOutputFormat(str(tmp_path / "progress.csv"))]))
+    evaluations = PeriodicEvaluation(
+        "CartPole-v1", {}, eval_freq=100, n_episodes=2, log_path=tmp_path / "evaluations.csv"
+    )
+    model.learn(350, callback=evaluations)
+
+    assert [point.timesteps for point in evaluations.history] == [100, 200, 300]
+    assert read_evaluations(tmp_path / "evaluations.csv") == evaluations.history
+    assert all(point.episodes == 2 and point.flag_rate is None for point in evaluations.history)
+    with (tmp_path / "progress.csv").open() as stream:
+        rows = [row for row in csv.DictReader(stream) if row["eval/mean_reward"]]
+    assert [int(row["time/total_timesteps"]) for row in rows] == [100, 200, 300]
+    assert [float(row["eval/mean_reward"]) for row in rows] == [point.mean_reward for point in evaluations.history]
+    assert _leftovers(tmp_path) == []
+
+
+def test_the_best_model_is_the_first_of_the_best_evaluations(tmp_path, monkeypatch):
+    _scripted(monkeypatch, [10.0, 30.0, 20.0, 30.0])
+    model = _model()
+    evaluations = PeriodicEvaluation(
+        "CartPole-v1", {}, eval_freq=100, n_episodes=3, best_model_path=tmp_path / "best_model"
+    )
+    model.learn(400, callback=evaluations)
+    assert evaluations.best.timesteps == 200
+    best = DQN.load(tmp_path / "best_model")
+    assert best.num_timesteps == 200
+    assert not (tmp_path / "best_model" / "optimizer.safetensors").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_mario_ranks_by_flag_rate_then_mean_x_pos(tmp_path, monkeypatch):
+    # Evaluation 2 has the best return and x_pos but no flag; evaluation 3 reaches the flag once.
+    _scripted(
+        monkeypatch,
+        [100.0, 900.0, 300.0, 250.0],
+        x_pos=[[800, 900], [3000, 2400], [3161, 1000], [3161, 1500]],
+        flags=[[False, False], [False, False], [True, False], [True, False]],
+    )
+    evaluations = PeriodicEvaluation("MarioDQN-v0", {}, eval_freq=100, n_episodes=2)
+    _model().learn(400, callback=evaluations)
+    assert [point.flag_rate for point in evaluations.history] == [0.0, 0.0, 0.5, 0.5]
+    assert evaluations.best.timesteps == 400  # same flag rate as step 300, further on average
+
+
+def test_mario_evaluations_start_at_the_level_start(monkeypatch):
+    calls = _scripted(monkeypatch, [1.0], x_pos=[[500]], flags=[[False]])
+    trained = {"actions": "right_only", "stall_steps": 100, "frontier_fraction": 1.0, "frontier_back": 0}
+    evaluations = PeriodicEvaluation("MarioDQN-v0", trained, eval_freq=100, n_episodes=1)
+    _model().learn(100, callback=evaluations)
+    (call,) = calls
+    assert call["env_kwargs"] == {"actions": "right_only", "stall_steps": 100, "noop_max": 30}
+    env = gym.make(call["env_id"], **call["env_kwargs"])
+    while isinstance(env, gym.Wrapper):
+        assert not isinstance(env, FrontierStarts)
+        env = env.env
+
+
+def test_a_resumed_history_keeps_its_best_model(tmp_path, monkeypatch):
+    earlier = [EvaluationPoint(100, 2, 50.0, 0.0, 10.0), EvaluationPoint(200, 2, 80.0, 0.0, 10.0)]
+    _scripted(monkeypatch, [70.0, 90.0])
+    model = _model()
+    model.learn(200)
+    evaluations = PeriodicEvaluation(
+        "CartPole-v1",
+        {},
+        eval_freq=100,
+        n_episodes=2,
+        log_path=tmp_path / "evaluations.csv",
+        best_model_path=tmp_path / "best_model",
+        history=earlier,
+    )
+    model.learn(200, callback=evaluations, reset_num_timesteps=False)
+    # 70 at step 300 does not beat the earlier 80: no save; 90 at step 400 does.
+    assert [point.timesteps for point in read_evaluations(tmp_path / "evaluations.csv")] == [100, 200, 300, 400]
+    assert DQN.load(tmp_path / "best_model").num_timesteps == 400
+
+
+def test_best_may_come_from_after_the_history(tmp_path, monkeypatch):
+    # A resumed run whose best model came from an evaluation after its checkpoint keeps that bar.
+    _scripted(monkeypatch, [70.0])
+    model = _model()
+    evaluations = PeriodicEvaluation(
+        "CartPole-v1",
+        {},
+        eval_freq=100,
+        n_episodes=2,
+        best_model_path=tmp_path / "best_model",
+        history=[EvaluationPoint(100, 2, 50.0, 0.0, 10.0)],
+        best=EvaluationPoint(300, 2, 75.0, 0.0, 10.0),
+    )
+    model.learn(100, callback=evaluations)
+    assert evaluations.best.timesteps == 300 and not (tmp_path / "best_model").exists()
+
+
+def test_resuming_cuts_evaluations_back_to_the_checkpoint(tmp_path):
+    run = RunFolder(tmp_path)
+    write_evaluations(run.evaluations, [EvaluationPoint(step, 2, 1.0, 0.0, 5.0, 900.0, 950, 0.0) for step in (1, 2, 3)])
+    run.truncate_logs(2)
+    assert [point.timesteps for point in read_evaluations(run.evaluations)] == [1, 2]
+    assert read_evaluations(run.evaluations)[0].max_x_pos == 950
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"eval_freq": 0}, "eval_freq must be an int >= 1, got 0."),
+                                                  ({"n_episodes": 1.5}, "n_episodes must be an int >= 1, got 1.5.")])  # fmt: skip
+def test_bad_settings_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        PeriodicEvaluation("CartPole-v1", {}, **{"eval_freq": 100, "n_episodes": 2, **kwargs})
