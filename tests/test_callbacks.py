@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import gymnasium as gym
+import imageio.v3 as iio
+import numpy as np
 import pytest
 from stable_baselines3.common.logger import CSVOutputFormat, Logger
 
@@ -15,7 +17,8 @@ from mario_zoo.agents import DQN
 from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.envs import FrontierStarts
 from mario_zoo.evaluation import Evaluation, EvaluationResult
-from mario_zoo.runs import EvaluationPoint, RunFolder, read_evaluations, write_evaluations
+from mario_zoo.plotting import FIGURE_PIXELS, save_learning_curve
+from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder, read_evaluations, write_evaluations
 
 
 def _model() -> DQN:
@@ -165,3 +168,23 @@ def test_resuming_cuts_evaluations_back_to_the_checkpoint(tmp_path):
 def test_bad_settings_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         PeriodicEvaluation("CartPole-v1", {}, **{"eval_freq": 100, "n_episodes": 2, **kwargs})
+
+
+def test_mario_evaluations_log_the_flag_rate_and_x_pos_and_draw_them(tmp_path):
+    # No gradient step (learning_starts > budget): this checks the plumbing on the real env, not learning.
+    env = gym.make("MarioDQN-v0", actions="right_only", stall_steps=10, frontier_fraction=1.0, frontier_back=0)
+    model = DQN("CnnPolicy", env, learning_starts=1_000, buffer_size=1_000, seed=0)
+    model.set_logger(Logger(str(tmp_path), [CSVOutputFormat(str(tmp_path / "progress.csv"))]))
+    evaluations = PeriodicEvaluation(
+        "MarioDQN-v0", env.spec.kwargs, eval_freq=60, n_episodes=1, log_path=tmp_path / "evaluations.csv"
+    )
+    model.learn(120, callback=evaluations)
+    points = read_evaluations(tmp_path / "evaluations.csv")
+    assert [point.timesteps for point in points] == [60, 120]
+    assert all(point.flag_rate == 0.0 and 40 <= point.mean_x_pos == point.max_x_pos < 3000 for point in points)
+    with (tmp_path / "progress.csv").open() as stream:
+        rows = [row for row in csv.DictReader(stream) if row["eval/flag_rate"]]
+    assert [float(row["eval/mean_x_pos"]) for row in rows] == [point.mean_x_pos for point in points]
+
+    path = save_learning_curve(Episodes(np.ones(3), np.ones(3, int)), tmp_path / "c.png", title="t", evaluations=points)
+    assert iio.imread(path).shape[:2] == (FIGURE_PIXELS[1], FIGURE_PIXELS[0])
