@@ -50,7 +50,11 @@ class FrontierStarts(gym.Wrapper):
     flags and ``info`` of the following steps equal those of playing on from the saved moment. The reset
     ``info`` says which start it was: ``info["frontier_start"]``.
 
-    Snapshots live in this process only; an env built in a worker process builds its own from its own episodes.
+    ``reset(seed=...)`` forgets the kept snapshots and reseeds the start draws, so the same seed and actions give
+    the same episodes (Gymnasium's determinism contract); unseeded resets keep building on them. Snapshots live in
+    this process only (an env built in a worker process builds its own from its own episodes), about 250 KiB each
+    (nes-py's state includes the frame buffer): a 3,200-pixel level with 64-pixel buckets keeps at most 50 (about
+    13 MiB), plus those of the episode under way.
 
     Example:
         >>> import mario_zoo, gymnasium as gym
@@ -89,7 +93,7 @@ class FrontierStarts(gym.Wrapper):
 
     @property
     def frontier(self) -> int:
-        """The furthest ``x_pos`` any finished episode reached."""
+        """The furthest ``x_pos`` of the episodes so far (each counted when it ends or is cut short by a reset)."""
         return self._frontier
 
     def start_snapshot(self) -> MarioSnapshot | None:
@@ -98,8 +102,11 @@ class FrontierStarts(gym.Wrapper):
         return max(eligible, key=lambda snapshot: snapshot.x_pos, default=None)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        self._keep_episode()
-        if seed is not None:
+        if seed is None:
+            self._keep_episode()
+        else:
+            # A seeded reset starts a new, reproducible history: same seed and actions, same starts.
+            self._forget()
             self._rng = np.random.default_rng([seed, _STREAM])
         start = self.start_snapshot() if self._rng.random() < self.fraction else None
         if start is not None:
@@ -118,6 +125,13 @@ class FrontierStarts(gym.Wrapper):
             self._episode_buckets.add(x_pos // self.bucket)
             self._episode.append((x_pos // self.bucket, self._emulator.snapshot()))
         return obs, reward, terminated, truncated, info
+
+    def _forget(self) -> None:
+        """Drop every snapshot and the frontier."""
+        self._cells = {}
+        self._frontier = 0
+        self._episode = []
+        self._episode_buckets = set()
 
     def _keep_episode(self) -> None:
         """Fold the episode's snapshots into the kept ones, and start a new episode's record."""

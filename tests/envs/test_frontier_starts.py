@@ -1,11 +1,14 @@
 """Game snapshots and frontier starts: a restored start plays on exactly as the saved game would have."""
 
 import re
+import warnings
 
 import cv2
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.utils.env_checker import check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import mario_zoo  # noqa: F401  (registers the IDs)
 from mario_zoo.envs import FrontierStarts, MarioEmulator, MarioSnapshot
@@ -134,8 +137,8 @@ def test_frontier_starts_take_no_noops():
     env.reset(seed=0)
     _play(env, [1] * 200)
     start = env.get_wrapper_attr("start_snapshot")()
-    for seed in range(5):
-        obs, info = env.reset(seed=seed)
+    for _ in range(5):
+        obs, info = env.reset()
         # Mario runs at the saved moment: a single no-op would move him and push a new frame onto the stack.
         assert info["frontier_start"] is True and info["x_pos"] == start.x_pos
         assert (obs == obs[0]).all()
@@ -172,6 +175,31 @@ def test_a_bucket_keeps_the_snapshot_of_the_episode_that_got_furthest():
     env.reset()
     assert wrapper.frontier > 200
     assert wrapper.start_snapshot() is not first
+
+
+def test_a_seeded_reset_starts_a_reproducible_history():
+    env = gym.make("MarioDQN-v0", frontier_fraction=1.0, frontier_bucket=32, frontier_back=32, stall_steps=20)
+    histories = []
+    for _ in range(2):
+        _, info = env.reset(seed=0)  # forgets what the previous history kept
+        assert env.get_wrapper_attr("frontier") == 0 and info["frontier_start"] is False
+        starts = []
+        for episode in range(3):
+            _play(env, _actions(episode, 300))
+            _, info = env.reset()
+            starts.append((info["frontier_start"], info["x_pos"]))
+        histories.append(starts)
+    assert histories[0] == histories[1]
+    assert all(frontier_start for frontier_start, _ in histories[0])
+
+
+def test_frontier_envs_pass_the_env_checkers():
+    kwargs = {"frontier_fraction": 1.0, "frontier_bucket": 1, "frontier_back": 0}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(gym.make("MarioDQN-v0", **kwargs), skip_render_check=True)
+        sb3_check_env(gym.make("MarioDQN-v0", **kwargs), warn=True)
+    assert [str(w.message) for w in caught if "different from the unwrapped version" not in str(w.message)] == []
 
 
 def test_evaluation_envs_never_start_at_the_frontier():
