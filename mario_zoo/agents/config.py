@@ -101,6 +101,10 @@ class DQNConfig:
     """Adam's epsilon (denominator guard)."""
     precision: Literal["fp32", "bf16", "auto"] = "fp32"
     """Update math: ``"fp32"``, ``"bf16"`` (autocast, fp32 weights and loss) or ``"auto"`` (bf16 where native)."""
+    actors: int = 0
+    """Actor processes that step the env beside the learner, one env each (0 = step it in the learning process)."""
+    actor_sync_interval: int = 1
+    """Gradient updates between copies of the online weights to the actors."""
 
     def __post_init__(self) -> None:
         _check_number("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
@@ -131,6 +135,13 @@ class DQNConfig:
         _check_number("weight_decay", self.weight_decay, low=0.0)
         _check_number("adam_eps", self.adam_eps, low=0.0, low_inclusive=False)
         _check_choice("precision", self.precision, PRECISIONS)
+        _check_int("actors", self.actors, minimum=0)
+        _check_int("actor_sync_interval", self.actor_sync_interval, minimum=1)
+        if self.actors > 1 and self.train_freq_tuple[1] == "episode":
+            raise ValueError(
+                f"train_freq={self.train_freq!r} counts episodes, which needs a single env; actors={self.actors} "
+                "step one env each. Use train_freq in steps (e.g. train_freq=4) or actors=1."
+            )
 
     @property
     def train_freq_tuple(self) -> tuple[int, TrainFreqUnit]:

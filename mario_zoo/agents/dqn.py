@@ -7,9 +7,11 @@ the update in :meth:`DQN.train`. What it shares with SB3 is the surface: constru
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import pickle
 import sys
 import tempfile
 import time
@@ -26,24 +28,15 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ConvertCallback, ProgressBarCallback
-from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.logger import Logger
-from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
 from stable_baselines3.common.type_aliases import MaybeCallback
 from stable_baselines3.common.utils import configure_logger, safe_mean, set_random_seed
-from stable_baselines3.common.vec_env import (
-    DummyVecEnv,
-    VecEnv,
-    VecNormalize,
-    VecTransposeImage,
-    is_vecenv_wrapped,
-    unwrap_vec_normalize,
-)
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_normalize
 from stable_baselines3.dqn.policies import CnnPolicy as SB3CnnPolicy
 from stable_baselines3.dqn.policies import DQNPolicy as SB3DQNPolicy
 
 from mario_zoo.agents import checkpoint
+from mario_zoo.agents.actor import ActorPool
 from mario_zoo.agents.config import DQNConfig, check_hyperparameter_names
 from mario_zoo.agents.device import resolve_device
 from mario_zoo.agents.networks import ACTIVATIONS, NetworkSpec
@@ -60,7 +53,7 @@ from mario_zoo.agents.training_state import (
     set_global_rng_states,
     write_replay_files,
 )
-from mario_zoo.agents.vec_env import BoxDummyVecEnv
+from mario_zoo.agents.vec_env import EnvFactory, env_factory, wrap_env
 
 # Policy names (SB3's and ours) -> (network kind, dueling).
 POLICY_ALIASES: dict[str, tuple[str, bool]] = {
@@ -82,7 +75,10 @@ class DQN:
     Args:
         policy: ``"MlpPolicy"``, ``"CnnPolicy"``, ``"DuelingMlpPolicy"``, ``"DuelingCnnPolicy"``, or one of
             those classes (SB3's ``MlpPolicy``/``CnnPolicy`` or ours from :mod:`mario_zoo.agents.policies`).
-        env: a Gymnasium env, a registered env ID, or an SB3 ``VecEnv``.
+        env: a Gymnasium env, a registered env ID, a picklable callable that returns a new Gymnasium env
+            (e.g. ``functools.partial(gym.make, "MarioDQN-v0", actions="right_only")``), or an SB3 ``VecEnv``.
+            With ``actors >= 1`` an ID or a callable is built again in each actor process; an env instance
+            cannot be, and falls back to the sequential loop with a one-line notice on stderr.
         policy_kwargs: network options: ``net_arch`` (hidden widths, default ``[64, 64]`` for MLP and
             ``[]`` after the CNN), ``activation_fn`` (an ``nn`` class or name), ``normalize_images``,
             ``features_extractor_kwargs=dict(features_dim=512)`` (CNN).
@@ -97,6 +93,15 @@ class DQN:
     or ``save_replay_buffer``); ``predict(..., deterministic=False)`` draws epsilon per observation rather than
     once per batch; ``learning_rate`` is a number (no schedule) and the optimizer is chosen by the
     ``optimizer``/``amsgrad``/``weight_decay`` hyperparameters rather than ``policy_kwargs``.
+
+    Actors. With ``actors=k`` (k >= 1), ``learn`` steps the env in ``k`` actor processes (one env each, as a
+    ``k``-env ``VecEnv`` would) while this process runs the gradient updates; see :mod:`mario_zoo.agents.actor`.
+    It is the same algorithm as the sequential loop (``actors=0``, the default): the same replay ratio
+    (``gradient_steps`` per ``train_freq`` env steps, an actor more than one round ahead waits), callbacks,
+    logs, ``num_timesteps``, exploration schedule and target updates, except that a round's actions come from
+    weights at most one round old (plus ``actor_sync_interval - 1`` updates). Each ``learn`` call starts its
+    actors afresh, so episodes in progress do not carry over between calls. A script that uses actors must
+    guard its entry point with ``if __name__ == "__main__":`` (actors start with ``spawn``).
 
     Example:
         >>> from mario_zoo import DQN
@@ -126,7 +131,7 @@ class DQN:
         check_hyperparameter_names(hyperparameters)
         kind, dueling = _resolve_policy(policy)
         config = DQNConfig(**{**hyperparameters, "dueling": hyperparameters.get("dueling", False) or dueling})
-        vec_env = _wrap_env(env, verbose)
+        vec_env, factory = _make_env(env, verbose, config.actors)
         self._setup(
             kind=kind,
             observation_space=vec_env.observation_space,
@@ -139,7 +144,7 @@ class DQN:
             seed=seed,
             device=device,
         )
-        self.set_env(vec_env)
+        self._attach_env(vec_env, factory, force_reset=True)
 
     def _setup(
         self,
@@ -209,6 +214,7 @@ class DQN:
 
         self.env: VecEnv | None = None
         self.n_envs = 0
+        self._actor_env_factory: EnvFactory | None = None
         self.replay_buffer: ReplayBuffer | None = None
         self.num_timesteps = 0
         self._total_timesteps = 0
@@ -245,12 +251,16 @@ class DQN:
         """The ``VecNormalize`` wrapper of the training env, if any (used by SB3 callbacks)."""
         return unwrap_vec_normalize(self.env) if self.env is not None else None
 
-    def set_env(self, env: gym.Env | VecEnv | str, force_reset: bool = True) -> None:
-        """Train on ``env`` from now on; its spaces must match the model's.
+    def set_env(self, env: gym.Env | VecEnv | str | EnvFactory, force_reset: bool = True) -> None:
+        """Train on ``env`` (see the class docstring for what it may be) from now on; its spaces must match the
+        model's.
 
         ``force_reset=False`` keeps the current episodes going (only for the same env, as in SB3).
         """
-        vec_env = _wrap_env(env, self.verbose)
+        self._attach_env(*_make_env(env, self.verbose, self.config.actors), force_reset)
+
+    def _attach_env(self, vec_env: VecEnv, factory: EnvFactory | None, force_reset: bool) -> None:
+        """``set_env``'s work: ``factory`` rebuilds the env in actor processes (``None``: the sequential loop)."""
         _check_same_spaces(vec_env, self.observation_space, self.action_space)
         unit = self.config.train_freq_tuple[1]
         if vec_env.num_envs > 1 and unit == "episode":
@@ -264,6 +274,7 @@ class DQN:
             vec_env.seed(self.seed)
         self.env, self.n_envs = vec_env, vec_env.num_envs
         self._restore_env_rngs()
+        self._actor_env_factory = factory
         spec = vec_env.get_attr("spec", [0])[0]
         if spec is not None:
             self._env_id, self._env_kwargs = spec.id, _json_kwargs(spec.kwargs)
@@ -287,23 +298,33 @@ class DQN:
         optimizer state, e.g. after :meth:`load`. A loaded model's replay buffer starts empty (gradient steps
         resume once it holds ``learning_starts`` new transitions, collected with the current epsilon) unless
         :meth:`load_replay_buffer` restored it.
+
+        With ``actors >= 1`` the env steps in actor processes, which this call starts and stops; an error in an
+        actor raises :class:`~mario_zoo.agents.actor.ActorError` here, with the actor's traceback.
         """
         if self.env is None:
             raise ValueError("This model has no env: pass one with model.set_env(env) or DQN.load(path, env=env).")
         total_timesteps, callback = self._setup_learn(
             _whole_number("total_timesteps", total_timesteps), callback, reset_num_timesteps, tb_log_name, progress_bar
         )
-        callback.on_training_start(locals(), globals())
-        while self.num_timesteps < total_timesteps:
-            collected, continue_training = self._collect_rollout(callback, log_interval)
-            if not continue_training:
-                break
-            # SB3's rule, plus: a buffer started afresh (after load) first refills learning_starts steps.
-            learning_starts = self.config.learning_starts
-            if self.num_timesteps > learning_starts and self._buffer_steps > learning_starts:
-                gradient_steps = self.config.gradient_steps if self.config.gradient_steps >= 0 else collected
-                if gradient_steps > 0:
-                    self.train(gradient_steps)
+        actors = self._make_actor_pool(total_timesteps)
+        with actors or contextlib.nullcontext():
+            if actors is not None:
+                self._last_obs = actors.start(self._n_updates)
+                self.replay_buffer.start_episodes(self._last_obs)
+            callback.on_training_start(locals(), globals())
+            while self.num_timesteps < total_timesteps:
+                collected, continue_training = self._collect_rollout(callback, log_interval, actors)
+                if not continue_training:
+                    break
+                # SB3's rule, plus: a buffer started afresh (after load) first refills learning_starts steps.
+                learning_starts = self.config.learning_starts
+                if self.num_timesteps > learning_starts and self._buffer_steps > learning_starts:
+                    gradient_steps = self.config.gradient_steps if self.config.gradient_steps >= 0 else collected
+                    if gradient_steps > 0:
+                        self.train(gradient_steps)
+                if actors is not None:
+                    actors.end_round(self._n_updates)
         if log_interval and self._last_dump_timesteps != self.num_timesteps:
             self.dump_logs()  # the logs end at the last step, not at the last log_interval-th episode
         callback.on_training_end()
@@ -330,7 +351,8 @@ class DQN:
             self.replay_buffer = self._make_replay_buffer()
             self._buffer_steps = 0
             self._last_obs = None
-        if reset_num_timesteps or self._last_obs is None:
+        # With actors, each learn() call starts from the actors' first observations instead.
+        if self._actor_env_factory is None and (reset_num_timesteps or self._last_obs is None):
             self._last_obs = self.env.reset()
             self.replay_buffer.start_episodes(self._last_obs)
         if not self._custom_logger:
@@ -360,8 +382,36 @@ class DQN:
             seed=int(self._rng.integers(2**63)),
         )
 
-    def _collect_rollout(self, callback: BaseCallback, log_interval: int | None) -> tuple[int, bool]:
-        """Step the envs for one ``train_freq`` round; returns (transitions collected, keep training)."""
+    def _make_actor_pool(self, total_timesteps: int) -> ActorPool | None:
+        """The actor processes for a ``learn`` call up to ``total_timesteps``; ``None`` for the sequential loop."""
+        if self._actor_env_factory is None:
+            return None
+        seeds = [
+            (None if self.seed is None else int(self._rng.integers(2**31)), int(self._rng.integers(2**63)))
+            for _ in range(self.n_envs)
+        ]
+        return ActorPool(
+            self._actor_env_factory,
+            self.n_envs,
+            q_net=self.q_net,
+            spec=self.spec,
+            observation_space=self.observation_space,
+            frame_stack_replay=self.config.frame_stack_replay,
+            train_freq=self.config.train_freq_tuple,
+            learning_starts=self.config.learning_starts,
+            schedule=self.exploration_schedule,
+            exploration_rate=self.exploration_rate,
+            num_timesteps=self.num_timesteps,
+            total_timesteps=total_timesteps,
+            actor_sync_interval=self.config.actor_sync_interval,
+            seeds=seeds,
+        )
+
+    def _collect_rollout(
+        self, callback: BaseCallback, log_interval: int | None, actors: ActorPool | None = None
+    ) -> tuple[int, bool]:
+        """Step the envs (or take the ``actors``' steps) for one ``train_freq`` round; returns (transitions
+        collected, keep training)."""
         env, replay_buffer = self.env, self.replay_buffer
         frequency, unit = self.config.train_freq_tuple
         target_every = max(self.config.target_update_interval // self.n_envs, 1)
@@ -370,8 +420,11 @@ class DQN:
         callback.on_rollout_start()
         n_steps = n_episodes = 0
         while (n_steps < frequency) if unit == "step" else (n_episodes < frequency):
-            actions = self._explore(self._last_obs)
-            new_obs, rewards, dones, infos = env.step(actions)
+            if actors is None:
+                actions = self._explore(self._last_obs)
+                new_obs, rewards, dones, infos = env.step(actions)
+            else:
+                actions, new_obs, rewards, dones, infos = actors.step()
             self.num_timesteps += self.n_envs
             self._buffer_steps += self.n_envs
             n_steps += 1
@@ -899,30 +952,24 @@ def _normalize_policy_kwargs(policy_kwargs: dict[str, Any] | None, kind: str) ->
     }
 
 
-def _wrap_env(env: gym.Env | VecEnv | str, verbose: int) -> VecEnv:
-    """Make ``env`` an SB3 ``VecEnv`` the way SB3 does: ``gym.make``, ``Monitor``, ``DummyVecEnv``."""
-    if isinstance(env, str):
-        env = gym.make(env)
-    if not isinstance(env, VecEnv):
-        if not isinstance(env, gym.Env):
-            raise TypeError(
-                f"env must be a gymnasium.Env, an env ID string or an SB3 VecEnv, got {type(env).__name__}."
-            )
-        if not is_wrapped(env, Monitor):
-            env = Monitor(env)
-        vec_class = BoxDummyVecEnv if isinstance(env.observation_space, spaces.Box) else DummyVecEnv
-        env = vec_class([lambda env=env: env])
-    space = env.observation_space
-    if (
-        isinstance(space, spaces.Box)
-        and is_image_space(space)
-        and not is_image_space_channels_first(space)
-        and not is_vecenv_wrapped(env, VecTransposeImage)
-    ):
-        if verbose >= 1:
-            print("Wrapping the env in a VecTransposeImage (the CNN reads channel-first images).")
-        env = VecTransposeImage(env)
-    return env
+def _make_env(env: gym.Env | VecEnv | str | EnvFactory, verbose: int, actors: int) -> tuple[VecEnv, EnvFactory | None]:
+    """The env as a ``VecEnv`` (``actors`` envs when they step in actor processes), and the factory the actors
+    rebuild it with (``None``: the sequential loop steps it here)."""
+    factory = env_factory(env) if actors else None
+    if actors and factory is None:
+        reason = f"the env is an instance ({type(env).__name__}), which an actor process cannot rebuild"
+    elif factory is not None:
+        try:
+            pickle.dumps(factory)
+        except Exception as error:  # pickling a user's callable can raise anything
+            reason, factory = f"the env factory cannot be pickled ({error})", None
+    if actors and factory is None:
+        print(
+            f"mario_zoo: actors={actors} ignored, {reason}; stepping it in this process. Pass an env ID or a "
+            "picklable env factory to use actors.",
+            file=sys.stderr,
+        )
+    return wrap_env(env, verbose, n_envs=actors if factory is not None else 1), factory
 
 
 def _check_spaces(observation_space: spaces.Space, action_space: spaces.Space) -> None:

@@ -1,15 +1,29 @@
-"""The ``VecEnv`` that :class:`~mario_zoo.agents.DQN` wraps a single Gymnasium env in.
+"""The ``VecEnv`` that :class:`~mario_zoo.agents.DQN` wraps its env in, and how it rebuilds that env elsewhere.
 
 SB3's ``DummyVecEnv`` returns each step's observations through ``deepcopy`` of an ``OrderedDict`` of
 buffers, which costs about as much as a CartPole step itself. For ``Box`` observation spaces a plain array
 copy returns the same data, so :class:`BoxDummyVecEnv` does only that and is otherwise SB3's class.
+
+An env given as an ID or as a factory (a picklable callable returning a Gymnasium env) can be built again in
+an actor process (:mod:`mario_zoo.agents.actor`); :func:`env_factory` says how, and :func:`wrap_env` builds the
+``VecEnv`` the same way in every process.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env import DummyVecEnv
+from stable_baselines3.common.env_util import is_wrapped
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecTransposeImage, is_vecenv_wrapped
+
+EnvFactory = Callable[[], gym.Env]
+"""A zero-argument callable that builds a new Gymnasium env, e.g. ``functools.partial(gym.make, "CartPole-v1")``."""
 
 
 class BoxDummyVecEnv(DummyVecEnv):
@@ -31,3 +45,58 @@ class BoxDummyVecEnv(DummyVecEnv):
     def _obs_from_buf(self) -> np.ndarray:
         # The buffer is overwritten by the next step, so callers get their own copy (as with DummyVecEnv).
         return self.buf_obs[None].copy()
+
+
+def env_factory(env: object) -> EnvFactory | None:
+    """How to build ``env`` again: ``gym.make`` of an ID, a factory itself, ``None`` for an instance.
+
+    Example:
+        >>> env_factory("CartPole-v1")().spec.id
+        'CartPole-v1'
+        >>> env_factory(gym.make("CartPole-v1")) is None
+        True
+    """
+    if isinstance(env, str):
+        return functools.partial(gym.make, env)
+    if callable(env) and not isinstance(env, gym.Env | VecEnv):
+        return env
+    return None
+
+
+def wrap_env(env: gym.Env | VecEnv | str | EnvFactory, verbose: int = 0, n_envs: int = 1) -> VecEnv:
+    """Make ``env`` an SB3 ``VecEnv`` the way SB3 does: ``gym.make``, ``Monitor``, ``DummyVecEnv``.
+
+    An ID or a factory gives ``n_envs`` envs, each built afresh; an instance or a ``VecEnv`` is used as is.
+    """
+    factory = env_factory(env)
+    if factory is not None:
+        envs = [_monitored(factory()) for _ in range(n_envs)]
+    elif isinstance(env, VecEnv):
+        envs = []
+    elif isinstance(env, gym.Env):
+        envs = [_monitored(env)]
+    else:
+        raise TypeError(
+            f"env must be a gymnasium.Env, an env ID string, a callable returning a gymnasium.Env or an SB3 "
+            f"VecEnv, got {type(env).__name__}."
+        )
+    if envs:
+        vec_class = BoxDummyVecEnv if isinstance(envs[0].observation_space, spaces.Box) else DummyVecEnv
+        env = vec_class([lambda env=env: env for env in envs])
+    space = env.observation_space
+    if (
+        isinstance(space, spaces.Box)
+        and is_image_space(space)
+        and not is_image_space_channels_first(space)
+        and not is_vecenv_wrapped(env, VecTransposeImage)
+    ):
+        if verbose >= 1:
+            print("Wrapping the env in a VecTransposeImage (the CNN reads channel-first images).")
+        env = VecTransposeImage(env)
+    return env
+
+
+def _monitored(env: object) -> gym.Env:
+    if not isinstance(env, gym.Env):
+        raise TypeError(f"The env factory must return a gymnasium.Env, got {type(env).__name__}.")
+    return env if is_wrapped(env, Monitor) else Monitor(env)

@@ -305,7 +305,12 @@ def test_hyperparameters_are_validated_up_front():
         DQN("MlpPolicy", "CartPole-v1", policy_kwargs={"optimizer_class": torch.optim.SGD})
     with pytest.raises(ValueError, match=re.escape("frame_stack_replay=True needs stacked observations")):
         DQN("MlpPolicy", "CartPole-v1", frame_stack_replay=True)
-    with pytest.raises(TypeError, match=re.escape("env must be a gymnasium.Env, an env ID string or an SB3 VecEnv")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "env must be a gymnasium.Env, an env ID string, a callable returning a gymnasium.Env or an SB3"
+        ),
+    ):
         DQN("MlpPolicy", 42)
 
 
