@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import json
 import os
 import signal
@@ -73,6 +74,17 @@ CNN_POLICIES = ("CnnPolicy", "DuelingCnnPolicy")
 
 POLICY_KWARGS_KEY = "policy_kwargs"
 """The one override that is not a :class:`~mario_zoo.agents.DQNConfig` field: network options, a mapping."""
+
+
+def default_actors(preset: Preset) -> int:
+    """Actor processes a run uses unless ``--hp actors=N`` says otherwise: one for the ``mario`` preset on a
+    machine with at least 2 cores (the emulator steps on one core while the updates run on another), else none.
+
+    Example:
+        >>> default_actors(load_preset("cartpole-fast"))
+        0
+    """
+    return 1 if preset.name == "mario" and (os.process_cpu_count() or 1) >= 2 else 0
 
 
 def override_keys() -> tuple[str, ...]:
@@ -176,6 +188,8 @@ def plan_run(
     policy_kwargs |= network
     hyperparameters = {**chosen.hyperparameters, **_coerce_integers(overrides)}
     hyperparameters.pop(POLICY_KWARGS_KEY, None)
+    if "actors" not in hyperparameters and default_actors(chosen):
+        hyperparameters["actors"] = default_actors(chosen)
     DQNConfig.from_dict(hyperparameters)
     for name, value, minimum in (("seed", seed, 0), ("steps", steps, 1), ("save_freq", save_freq, 1)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
@@ -378,18 +392,22 @@ def train(
     previous_env = model.get_env()
     if previous_env is not None:
         previous_env.close()
-    # Mario's monitor.csv also gets where each episode ended and whether it reached the flag.
-    env = Monitor(
-        gym.make(config.env_id, **config.env_kwargs),
-        str(run.monitor),
-        override_existing=not resumed,
-        info_keywords=("x_pos", "flag_get") if is_mario(config.env_id) else (),
+    # A factory, so that actor processes can build the env too. With actors, the Monitor in the actor's env writes
+    # monitor.csv; the copy built here writes at most the same header and is never stepped.
+    model.set_env(
+        functools.partial(
+            monitored_env,
+            config.env_id,
+            config.env_kwargs,
+            str(run.monitor),
+            override_existing=not resumed,
+            # Mario's monitor.csv also gets where each episode ended and whether it reached the flag.
+            info_keywords=("x_pos", "flag_get") if is_mario(config.env_id) else (),
+            # Monitor's "t" column counts seconds from t_start: continue the killed run's clock, so that the rows
+            # stay in time order (SB3's load_results and rl-zoo's plots sort by it).
+            seconds_before=run.last_episode_time() if resumed else 0.0,
+        )
     )
-    if resumed:
-        # Monitor's "t" column counts seconds from t_start: continue the killed run's clock, so that the rows stay in
-        # time order (SB3's load_results and rl-zoo's plots sort by it).
-        env.t_start = time.time() - run.last_episode_time()
-    model.set_env(env)
     logger = Logger(str(run.path), [_csv_log(run.progress, resumed), _tensorboard_log(run.tensorboard, start, resumed)])
     model.set_logger(logger)
     callbacks: list[BaseCallback] = [PeriodicCheckpoint(run.checkpoint, config.save_freq, config.save_replay)]
@@ -564,20 +582,42 @@ class PeriodicCheckpoint(BaseCallback):
             self._next_save = (steps // self.save_freq + 1) * self.save_freq
 
 
+def monitored_env(
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    filename: str,
+    *,
+    override_existing: bool,
+    info_keywords: tuple[str, ...],
+    seconds_before: float = 0.0,
+) -> Monitor:
+    """``gym.make(env_id, **env_kwargs)`` in a ``Monitor`` that writes ``filename`` (a run's monitor.csv), its clock
+    starting ``seconds_before`` seconds in."""
+    env = Monitor(
+        gym.make(env_id, **env_kwargs), filename, override_existing=override_existing, info_keywords=info_keywords
+    )
+    env.t_start = time.time() - seconds_before
+    return env
+
+
 def configure_torch_threads(config: RunConfig, threads: int | None = None) -> None:
-    """Use ``threads`` torch threads; by default one for MLP policies on the CPU.
+    """Use ``threads`` torch threads; by default one for MLP policies on the CPU, and the cores the actors leave.
 
     A small MLP's matrix products are too small to split across cores: on a 2-core machine, CartPole's
     ``cartpole-fast`` preset trains 50k steps in ~35 s with one thread and several times slower with two, which
-    spin against the env for the same cores.
+    spin against the env for the same cores. With ``actors`` processes stepping the env (one core each), the
+    updates get the other cores: threads spinning on a core an actor needs slow both down.
     """
     import torch
 
     on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
+    actors = int(config.hyperparameters.get("actors", 0))
     if threads is not None:
         torch.set_num_threads(threads)
     elif on_cpu and config.policy in ("MlpPolicy", "DuelingMlpPolicy"):
         torch.set_num_threads(1)
+    elif on_cpu and actors:
+        torch.set_num_threads(max(1, (os.process_cpu_count() or 1) - actors))
 
 
 def _check_eval_freq(eval_freq: int | None, eval_episodes: int) -> None:

@@ -114,3 +114,31 @@ def test_eval_freq_needs_evaluation_episodes(cli, tmp_path):
     assert result.code == 2
     assert "--eval-freq 100 evaluates over --eval-episodes episodes, which is 0" in result.err
     assert not (tmp_path / "run").exists()
+
+
+def test_train_with_an_actor_process_writes_the_same_run_folder(cli, tmp_path):
+    result = cli(
+        "train", "--steps", 400, "--hp", "learning_starts=100", "actors=1", "--eval-episodes", 0, "--no-progress",
+        "--out", tmp_path / "run",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    run = open_run(tmp_path / "run")
+    model = DQN.load(run.model)
+    assert model.actors == 1 and 400 <= model.num_timesteps < 400 + model.train_freq
+    # The actor's Monitor wrote monitor.csv: one header, then every episode the learner counted.
+    episodes = run.episodes()
+    assert run.monitor.read_text().count("#{") == 1
+    assert episodes.returns.size == model._episode_num >= 10 and episodes.steps[-1] <= model.num_timesteps
+    with run.progress.open() as stream:
+        assert int(list(csv.DictReader(stream))[-1]["time/total_timesteps"]) <= model.num_timesteps
+
+
+def test_the_mario_preset_trains_with_an_actor_on_two_cores(monkeypatch):
+    from mario_zoo import training
+
+    for cores, actors in ((2, 1), (1, None)):
+        monkeypatch.setattr(training.os, "process_cpu_count", lambda cores=cores: cores)
+        assert training.plan_run(preset="mario").hyperparameters.get("actors") == actors
+    assert training.plan_run(preset="mario", overrides={"actors": 0}).hyperparameters["actors"] == 0
+    monkeypatch.setattr(training.os, "process_cpu_count", lambda: 2)
+    assert "actors" not in training.plan_run(preset="cartpole-fast").hyperparameters
