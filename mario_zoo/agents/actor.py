@@ -18,9 +18,9 @@ Protocol, per actor:
   learner copies the online network into shared memory; an actor loads the newest copy when it starts a round.
   With ``actor_sync_interval=1`` the actions are those of weights at most one round old.
 - **Transitions.** An actor writes each step's newest frame (the whole observation unless
-  ``frame_stack_replay``) into a ring of slots in shared memory and sends the rest through a pipe: action,
-  reward, done, ``info`` (with Monitor's ``episode`` statistics), and the full first observation of a new
-  episode. The learner rebuilds the observation from the previous one and the slot's frame, so one frame per
+  ``frame_stack_replay``) into a ring of slots in shared memory and sends the rest through a pipe, one message
+  per round (or per half ring, for rounds of episodes): action, reward, done, ``info`` (with Monitor's
+  ``episode`` statistics), and the full first observation of a new episode. The learner rebuilds the observation from the previous one and the slot's frame, so one frame per
   transition crosses between the processes, as one frame per transition is stored.
 - **Faults.** An exception in an actor reaches :meth:`learn` as an :class:`ActorError` carrying the actor's
   traceback. Actors ignore SIGINT (Ctrl-C stops the learner, which stops them), get SIGKILL when the learning
@@ -169,6 +169,8 @@ class ActorPool:
         self._synced_updates = 0
         self._steps = 0
         self._last_obs: np.ndarray | None = None
+        # Steps received from each actor and not yet handed out, oldest last (a batch reversed, for pop()).
+        self._pending: list[list[tuple[Any, ...]]] = [[] for _ in range(n_actors)]
         self._connections: list[Connection] = []
         self._processes: list[multiprocessing.process.BaseProcess] = []
         self._context = context
@@ -248,7 +250,9 @@ class ActorPool:
         infos: list[dict[str, Any]] = []
         new_obs = np.empty_like(self._last_obs)
         for index in range(k):
-            _, action, reward, done, info, first_obs = self._receive(index, "step")
+            if not self._pending[index]:
+                self._pending[index] = self._receive(index, "steps")[1][::-1]
+            action, reward, done, info, first_obs = self._pending[index].pop()
             if first_obs is not None:
                 new_obs[index] = first_obs
             elif self.frame_stack_replay:
@@ -261,7 +265,7 @@ class ActorPool:
             infos.append(info)
         self._steps += 1
         self._last_obs = new_obs
-        return actions, new_obs.copy(), rewards, dones, infos
+        return actions, new_obs, rewards, dones, infos
 
     def end_round(self, n_updates: int) -> None:
         """The learner finished a round and has done ``n_updates`` updates in all: copy the weights if due, and
@@ -429,6 +433,9 @@ class _Actor:
         frequency, unit = settings.train_freq
         num_timesteps, epsilon, step = settings.num_timesteps, settings.exploration_rate, 0
         weights = list(self.network.state_dict().values())
+        # Unsent steps hold slots: sending at half the ring leaves the learner slots to free, so no deadlock.
+        batch: list[tuple[Any, ...]] = []
+        batch_limit = max(1, settings.slots // 2)
         while num_timesteps < settings.total_timesteps:
             if not self._wait(self.round_permits) or not self._load_weights(version, shared_weights, weights):
                 return
@@ -455,11 +462,17 @@ class _Actor:
                     frames[slot] = new_observations[0, -1]
                 else:
                     frames[slot] = new_observations[0]
-                self.connection.send(("step", action, float(rewards[0]), done, infos[0], first_obs))
+                batch.append((action, float(rewards[0]), done, infos[0], first_obs))
+                if len(batch) >= batch_limit:
+                    self.connection.send(("steps", batch))
+                    batch = []
                 step += 1
                 n_episodes += done
                 epsilon = settings.schedule(num_timesteps, settings.total_timesteps)
                 observations = new_observations
+            if batch:
+                self.connection.send(("steps", batch))
+                batch = []
 
     def _act(self, observations: np.ndarray, num_timesteps: int, epsilon: float) -> int:
         """The learner's rule: uniformly random until ``learning_starts``, then epsilon-greedy."""
