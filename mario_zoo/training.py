@@ -222,19 +222,15 @@ def build_model(config: RunConfig) -> DQN:
     Building it checks what only the env can tell (kwargs, spaces, network options); errors are ``ValueError`` or
     ``TypeError``.
     """
-    env = gym.make(config.env_id, **config.env_kwargs)
-    try:
-        return DQN(
-            config.policy,
-            env,
-            policy_kwargs=config.policy_kwargs,
-            seed=config.seed,
-            device=config.device,
-            **config.hyperparameters,
-        )
-    except BaseException:
-        env.close()
-        raise
+    # A factory rather than an env instance, so that a model with actors can build its env in them.
+    return DQN(
+        config.policy,
+        functools.partial(gym.make, config.env_id, **config.env_kwargs),
+        policy_kwargs=config.policy_kwargs,
+        seed=config.seed,
+        device=config.device,
+        **config.hyperparameters,
+    )
 
 
 @dataclass(frozen=True)

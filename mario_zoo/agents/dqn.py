@@ -132,18 +132,23 @@ class DQN:
         kind, dueling = _resolve_policy(policy)
         config = DQNConfig(**{**hyperparameters, "dueling": hyperparameters.get("dueling", False) or dueling})
         vec_env, factory = _make_env(env, verbose, config.actors)
-        self._setup(
-            kind=kind,
-            observation_space=vec_env.observation_space,
-            action_space=vec_env.action_space,
-            config=config,
-            policy_kwargs=_normalize_policy_kwargs(policy_kwargs, kind),
-            spec=None,
-            tensorboard_log=tensorboard_log,
-            verbose=verbose,
-            seed=seed,
-            device=device,
-        )
+        try:
+            self._setup(
+                kind=kind,
+                observation_space=vec_env.observation_space,
+                action_space=vec_env.action_space,
+                config=config,
+                policy_kwargs=_normalize_policy_kwargs(policy_kwargs, kind),
+                spec=None,
+                tensorboard_log=tensorboard_log,
+                verbose=verbose,
+                seed=seed,
+                device=device,
+            )
+        except BaseException:
+            if env_factory(env) is not None:  # built here from an ID or a factory: nobody else can close it
+                vec_env.close()
+            raise
         self._attach_env(vec_env, factory, force_reset=True)
 
     def _setup(
