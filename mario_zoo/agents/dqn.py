@@ -389,7 +389,7 @@ class DQN:
 
     def _make_actor_pool(self, total_timesteps: int) -> ActorPool | None:
         """The actor processes for a ``learn`` call up to ``total_timesteps``; ``None`` for the sequential loop."""
-        if self._actor_env_factory is None:
+        if self._actor_env_factory is None or self.num_timesteps >= total_timesteps:
             return None
         seeds = [
             (None if self.seed is None else int(self._rng.integers(2**31)), int(self._rng.integers(2**63)))

@@ -133,6 +133,26 @@ def test_observations_rewards_and_episode_ends_match_the_env(frame_env_class):
     assert model._n_updates > 0 and model.replay_buffer.frame_stack == 4
 
 
+def test_rounds_of_episodes_longer_than_the_frame_ring(frame_env_class):
+    """train_freq in episodes: 300-step episodes wrap the actor's 256-slot frame ring within one round."""
+    model = DQN(
+        "CnnPolicy",
+        fake_frame_env(episode_length=300),
+        frame_stack_replay=True,
+        train_freq=(1, "episode"),
+        actors=1,
+        policy_kwargs={"features_extractor_kwargs": {"features_dim": 16}},
+        **{**FAST, "learning_starts": 10_000},
+    )
+    recorder = Recorder()
+    model.learn(700, callback=recorder)
+    assert model.num_timesteps == len(recorder.steps) == 900  # the third episode's round ends at step 900
+    env = DummyVecEnv([lambda: frame_env_class(episode_length=300)])
+    env.reset()
+    for step in recorder.steps:
+        np.testing.assert_array_equal(step["new_obs"], env.step(step["actions"])[0])
+
+
 def test_two_actors_are_a_two_env_vec_env():
     model = DQN("MlpPolicy", "CartPole-v1", train_freq=4, actors=2, **FAST)
     recorder = Recorder()
