@@ -46,6 +46,16 @@ BENCHMARKS: dict[str, tuple[str, str, str]] = {
         f"{PY} benchmarks/mario_train_cost.py",
         "none: explains the Mario agent's training speed (env step, action, gradient update in fp32 and bf16)",
     ),
+    "mario_train_speed": (
+        "MarioDQN-v0: mario-zoo train's speed vs SB3's DQN (issue 12)",
+        f"{PY} benchmarks/mario_train_speed.py --steps 3000 --learning-starts 1000 --repeats 3",
+        ">= 2.5x SB3's env steps/s (goal beyond: 3x), with the gain of each part (actor; bf16) measured",
+    ),
+    "mario_train_memory": (
+        "MarioDQN-v0: memory of a 200k-transition run with the actor (issue 12)",
+        f"{PY} benchmarks/mario_train_speed.py --memory --steps 3000 --learning-starts 1000 --buffer 200000",
+        "peak RSS <= 2.5 GB",
+    ),
     "cartpole_solve": (
         "CartPole-v1: seeds solved and time to solve (issue: DQN agents)",
         f"{PY} benchmarks/cartpole_solve.py",
