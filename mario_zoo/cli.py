@@ -52,6 +52,7 @@ EPILOG = """examples:
   mario-zoo push runs/CartPole-v1_dqn_s0_20250101-120000 your-name/dqn-CartPole-v1
   mario-zoo pull your-name/dqn-CartPole-v1
   mario-zoo compare --env CartPole-v1 --seeds 0-9 --workers 2   ours vs SB3's DQN, matched settings
+  mario-zoo sweep --preset cartpole-fast --trials 30 --steps 2e4 --workers 2    tune with Optuna -> best.yml
   mario-zoo zoo list                                 the pretrained agents that ship with mario-zoo
   mario-zoo evaluate zoo:dqn-CartPole-v1             any verb that takes an agent takes a zoo name
 
@@ -143,6 +144,23 @@ periodic evaluations) and share of evaluations at the threshold get 95% bootstra
 permutation test says whether the libraries differ (p < 0.05) or not. The out folder gets compare.md (results,
 tests and the settings mapping), learning_curves.png (mean +/- std over seeds), compare.json (every number) and
 runs/. For a claim, use >= 20 seeds per library: mario-zoo compare --seeds 0-19 --workers 8
+"""
+
+SWEEP_EPILOG = """examples:
+  mario-zoo sweep --preset cartpole-fast --trials 30 --steps 2e4 --workers 2
+  mario-zoo train --preset sweeps/cartpole-fast-sweep/best.yml             train with the best settings found
+  mario-zoo sweep --preset sweeps/cartpole-fast-sweep/best.yml --seeds 0-9 --steps 2e4 --workers 2
+  mario-zoo sweep --preset mario --trials 20 --steps 2e5 --storage postgresql://user:pw@db-host/sweeps
+
+Search spaces are YAML (mario_zoo/hyperparams/dqn_space.yml, one per preset family; --space FILE replaces it).
+Each trial trains the preset with sampled settings for --steps env steps, evaluates it greedily every --eval-freq
+steps (mario_zoo.evaluation, the protocol of `mario-zoo evaluate`) and scores the mean of the last 3 evaluations;
+the median pruner stops trials below the median of earlier ones. --trials N is the study's total: rerunning the
+command continues the study (same --study-name and --storage). Many machines: run the same command, with one
+--storage postgresql://... (or mysql://...) URL, on each. A worker killed mid-trial is noticed after 3 heartbeats
+and its trial retried. --seeds 0-9 runs the preset once per seed instead (no search) and reports the mean, a 95%
+bootstrap interval and each seed's value. The --out folder gets best.yml, trials.csv, optimization_history.png,
+param_importances.png, summary.md (also printed) and study.db (the default storage).
 """
 
 ZOO_EPILOG = """examples:
@@ -601,6 +619,43 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from mario_zoo.sweep import plan_sweep, run_sweep
+
+    with _bad_input():
+        if args.trials is None and args.seeds is None:
+            raise ValueError("Pass --trials N (a search) or --seeds 0-9 (a seed matrix of the preset).")
+        if args.seeds is not None and (args.trials is not None or args.space is not None):
+            raise ValueError("--seeds runs the preset as it is: drop --trials and --space, or drop --seeds to search.")
+        plan = plan_sweep(
+            args.preset,
+            trials=args.trials,
+            seeds=args.seeds,
+            steps=args.steps,
+            workers=args.workers,
+            storage=args.storage,
+            study_name=args.study_name,
+            out=args.out,
+            sampler=args.sampler,
+            pruner=args.pruner,
+            eval_freq=args.eval_freq,
+            eval_episodes=args.eval_episodes,
+            seed=args.seed,
+            space=args.space,
+            heartbeat=args.heartbeat,
+            progress=args.progress,
+            command=["mario-zoo", *args.argv],
+        )
+    what = f"{len(plan.seeds)} seeds" if plan.seeds is not None else f"{plan.trials} trials"
+    print(
+        f"Sweep {plan.study_name}: preset {plan.preset.name} on {plan.preset.env_id}, {what} of {plan.steps:,} steps, "
+        f"{plan.workers} worker(s). Output: {plan.out}"
+    )
+    result = run_sweep(plan)
+    print(result.summary, end="")
+    return 0 if result.complete else 1
+
+
 def _cmd_zoo(args: argparse.Namespace) -> int:
     from mario_zoo.zoo.registry import read_registry
 
@@ -774,7 +829,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a DQN agent with a preset from mario_zoo/hyperparams/dqn.yml, into a run folder.",
         lazy_epilog=_presets_epilog,
     )
-    train.add_argument("--preset", help="hyperparameter preset (default: the quickest one tuned for --env)")
+    train.add_argument(
+        "--preset",
+        help="preset name, or a preset .yml file such as a sweep's best.yml (default: the quickest one tuned for --env)",
+    )
     train.add_argument("--env", help="Gymnasium env ID (default: the preset's; CartPole-v1 with no preset)")
     train.add_argument(
         "--hp", nargs="+", action="extend", metavar="KEY=VALUE", help="override preset hyperparameters (YAML values)"
@@ -935,6 +993,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress", action=argparse.BooleanOptionalAction, default=True, help="a progress bar per run (default on)"
     )
     compare.set_defaults(run=_cmd_compare)
+
+    sweep = verbs.add_parser(
+        "sweep",
+        help="tune a preset's hyperparameters with Optuna (many workers, many machines), or run it over many seeds",
+        description="Search hyperparameters with Optuna (TPE, median pruning, a shared study), or run a seed matrix.",
+        epilog=SWEEP_EPILOG,
+    )
+    sweep.add_argument("--preset", required=True, help="dqn.yml preset name, or a preset .yml file (e.g. best.yml)")
+    sweep.add_argument("--trials", type=_positive, help="finished trials the study is to have (its total)")
+    sweep.add_argument("--seeds", help="a seed matrix instead of a search: 0-9, 0,3,5 or both")
+    sweep.add_argument("--steps", type=_positive, help="env steps per trial (default: the preset's n_timesteps)")
+    sweep.add_argument("--workers", type=_positive, default=1, help="worker processes on this machine (default 1)")
+    sweep.add_argument("--storage", metavar="URL", help="Optuna storage URL (default sqlite:///<out>/study.db)")
+    sweep.add_argument("--study-name", help="study name (default <preset>-sweep, or <preset>-seeds with --seeds)")
+    sweep.add_argument("--out", metavar="DIR", help="output folder (default sweeps/<study name>)")
+    sweep.add_argument("--sampler", choices=("tpe", "random"), default="tpe", help="Optuna sampler (default tpe)")
+    sweep.add_argument("--pruner", choices=("median", "none"), default="median", help="Optuna pruner (default median)")
+    sweep.add_argument("--eval-freq", type=_positive, metavar="N", help="evaluate every N env steps (default steps/10)")
+    sweep.add_argument(
+        "--eval-episodes", type=_positive, default=5, metavar="N", help="greedy episodes per evaluation (default 5)"
+    )
+    sweep.add_argument("--seed", type=_count, default=0, help="seed of every search trial and the sampler (default 0)")
+    sweep.add_argument(
+        "--space", metavar="FILE", help="search space YAML replacing mario_zoo/hyperparams/dqn_space.yml"
+    )
+    sweep.add_argument(
+        "--heartbeat", type=_positive, default=20, metavar="S", help="seconds between trial heartbeats (default 20)"
+    )
+    sweep.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=True, help="show the progress bar (default on)"
+    )
+    sweep.set_defaults(run=_cmd_sweep)
 
     zoo = verbs.add_parser(
         "zoo",

@@ -156,7 +156,8 @@ def plan_run(
     """Check a new run's settings and return its ``run.json`` contents; writes nothing.
 
     Args:
-        preset: ``dqn.yml`` preset (default: see :func:`choose_preset`).
+        preset: ``dqn.yml`` preset name, or the path of a preset .yml file such as a sweep's ``best.yml``
+            (default: see :func:`choose_preset`).
         env_id: env to train on (default: the preset's).
         overrides: hyperparameters replacing the preset's (``--hp``): DQN fields and ``policy_kwargs``.
         env_kwargs: ``gym.make`` keyword arguments.

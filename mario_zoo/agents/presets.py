@@ -1,4 +1,5 @@
-"""Named hyperparameter presets for :class:`~mario_zoo.agents.DQN`, read from ``mario_zoo/hyperparams/dqn.yml``.
+"""Named hyperparameter presets for :class:`~mario_zoo.agents.DQN`, read from ``mario_zoo/hyperparams/dqn.yml``,
+or from a YAML file of the same schema (what ``mario-zoo sweep`` writes as ``best.yml``).
 
 Example:
     >>> preset = load_preset("cartpole-tutorial")
@@ -8,13 +9,24 @@ Example:
     Traceback (most recent call last):
     ...
     ValueError: Unknown DQN preset 'cartpole-fastest'; valid presets are: ...
+
+A preset file holds one entry in ``dqn.yml``'s schema; :func:`load_preset` takes its path as well as a name:
+
+    >>> import dataclasses, tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "best.yml"
+    >>> tuned = dataclasses.replace(load_preset("cartpole-fast"), name="cartpole-tuned")
+    >>> write_preset_file(tuned, path)
+    >>> load_preset(str(path)).name, load_preset(str(path)).hyperparameters == tuned.hyperparameters
+    ('cartpole-tuned', True)
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -23,6 +35,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.dqn import DQN
+from mario_zoo.atomic import write_text
 
 _PRESET_FILE = files("mario_zoo").joinpath("hyperparams", "dqn.yml")
 _PRESET_KEYS = ("description", "env_id", "policy", "n_timesteps", "policy_kwargs", "hyperparameters")
@@ -65,22 +78,74 @@ def preset_names() -> tuple[str, ...]:
     return tuple(_read_presets())
 
 
-def load_preset(name: str) -> Preset:
-    """The preset called ``name``; its hyperparameters are validated."""
+def is_preset_path(name_or_path: str | os.PathLike[str]) -> bool:
+    """Whether ``name_or_path`` names a preset file (a ``.yml``/``.yaml`` path) rather than a ``dqn.yml`` entry."""
+    return isinstance(name_or_path, os.PathLike) or str(name_or_path).lower().endswith((".yml", ".yaml"))
+
+
+def load_preset(name_or_path: str | os.PathLike[str]) -> Preset:
+    """The preset called ``name_or_path`` in ``dqn.yml``, or the one in the YAML file at that path; its
+    hyperparameters are validated."""
+    if is_preset_path(name_or_path):
+        return load_preset_file(name_or_path)
     presets = _read_presets()
-    if name not in presets:
-        raise ValueError(f"Unknown DQN preset {name!r}; valid presets are: {', '.join(presets)}.")
-    return presets[name]
+    if name_or_path not in presets:
+        raise ValueError(
+            f"Unknown DQN preset {name_or_path!r}; valid presets are: {', '.join(presets)} (or the path of a .yml "
+            "preset file, such as the best.yml that `mario-zoo sweep` writes)."
+        )
+    return presets[name_or_path]
+
+
+def load_preset_file(path: str | os.PathLike[str]) -> Preset:
+    """The one preset in the YAML file at ``path`` (``dqn.yml``'s schema: ``name: {env_id: ..., ...}``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Preset file {path} does not exist; pass a preset name or the path of a .yml file.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ValueError(f"Preset file {path} is not valid YAML: {str(error).splitlines()[0]}.") from None
+    if not isinstance(raw, dict) or len(raw) != 1:
+        found = "nothing" if not raw else f"{len(raw)} entries" if isinstance(raw, dict) else type(raw).__name__
+        raise ValueError(
+            f"Preset file {path} must hold exactly one preset (name: {{env_id: ..., policy: ..., n_timesteps: ..., "
+            f"hyperparameters: {{...}}}}), found {found}."
+        )
+    return _parse_presets(raw, str(path))[next(iter(raw))]
+
+
+def write_preset_file(preset: Preset, path: str | os.PathLike[str]) -> None:
+    """Write ``preset`` to ``path`` (atomically) in ``dqn.yml``'s schema, so :func:`load_preset` reads it back."""
+    entry = {key: getattr(preset, key) for key in _PRESET_KEYS}
+    write_text(Path(path), yaml.dump({preset.name: entry}, Dumper=_PresetDumper, sort_keys=False, width=120))
+
+
+class _PresetDumper(yaml.SafeDumper):
+    """Writes like ``dqn.yml``: block mappings, lists on one line (``net_arch: [64, 64]``)."""
+
+
+_PresetDumper.add_representer(
+    list, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
 
 
 @cache
 def _read_presets() -> dict[str, Preset]:
-    raw = yaml.safe_load(_PRESET_FILE.read_text())
+    return _parse_presets(yaml.safe_load(_PRESET_FILE.read_text()), "dqn.yml")
+
+
+def _parse_presets(raw: dict[str, Any], where: str) -> dict[str, Preset]:
     presets = {}
     for name, entry in raw.items():
+        if not isinstance(entry, dict):
+            raise ValueError(f"Preset {name!r} in {where} must be a mapping of {', '.join(_PRESET_KEYS)}.")
         unknown = set(entry) - set(_PRESET_KEYS)
         if unknown:
-            raise ValueError(f"Preset {name!r} in dqn.yml has unknown keys {sorted(unknown)}; valid: {_PRESET_KEYS}.")
-        DQNConfig.from_dict(entry.get("hyperparameters", {}))
-        presets[name] = Preset(name=name, **entry)
+            raise ValueError(f"Preset {name!r} in {where} has unknown keys {sorted(unknown)}; valid: {_PRESET_KEYS}.")
+        missing = [key for key in ("env_id", "policy", "n_timesteps") if key not in entry]
+        if missing:
+            raise ValueError(f"Preset {name!r} in {where} lacks {', '.join(missing)}; every preset has them.")
+        DQNConfig.from_dict(entry.get("hyperparameters") or {})
+        presets[str(name)] = Preset(name=str(name), **{"description": "", **entry})
     return presets
