@@ -64,6 +64,7 @@ import numpy as np
 import optuna
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
+from tqdm import tqdm
 
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.presets import Preset, load_preset, write_preset_file
@@ -510,7 +511,8 @@ def _open_storage(plan: SweepPlan) -> optuna.storages.RDBStorage:
         engine_kwargs["connect_args"] = {"timeout": 120}
     elif plan.storage.startswith("postgresql"):
         engine_kwargs["connect_args"] = {"connect_timeout": 10}
-    with warnings.catch_warnings():
+    # Optuna creates its tables on first use, and two processes doing it at once on a new database collide.
+    with warnings.catch_warnings(), _StudyLock(plan, name="mario-zoo sweep tables"):
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return RDBStorage(
             plan.storage,
@@ -642,17 +644,18 @@ class _StudyLock:
 
     SQLite: ``flock`` on ``<database>.lock``; PostgreSQL: ``pg_advisory_lock``; MySQL: ``GET_LOCK``. The kernel or
     the server releases it when its holder dies, so a killed worker never blocks the others. :meth:`release` may be
-    called early (and again): a worker lets go as soon as its trial has started.
+    called early (and again): a worker lets go as soon as its trial has started. ``name`` picks another lock than
+    the study's (SQLite has one per database file).
     """
 
-    def __init__(self, plan: SweepPlan):
+    def __init__(self, plan: SweepPlan, name: str | None = None):
         from sqlalchemy.engine import make_url
 
         url = make_url(plan.storage)
         self.backend = url.get_backend_name()
         self.path = f"{url.database}.lock" if self.backend == "sqlite" else None
         self.url = plan.storage
-        self.name = f"mario-zoo sweep {plan.study_name}"[:64]
+        self.name = (name or f"mario-zoo sweep {plan.study_name}")[:64]
         self.key = int.from_bytes(hashlib.sha256(self.name.encode()).digest()[:8], "big", signed=True)
         self._held: Any = None
 
@@ -773,7 +776,6 @@ class SweepResult:
 
 def run_sweep(plan: SweepPlan) -> SweepResult:
     """Run ``plan``'s workers until the study has ``plan.trials`` finished trials, then write the outputs."""
-
     started = time.monotonic()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     plan.out.mkdir(parents=True, exist_ok=True)
@@ -783,7 +785,9 @@ def run_sweep(plan: SweepPlan) -> SweepResult:
         study.set_user_attr("settings", _plain(plan.settings))
     if plan.seeds is not None:
         _queue_seeds(plan, study)
-    context = multiprocessing.get_context("spawn")
+    # Workers fork from a server that has imported torch, SB3 and Optuna once: starting one costs milliseconds.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     workers = [context.Process(target=_worker, args=(plan, index), daemon=True) for index in range(plan.workers)]
     for worker in workers:
         worker.start()
@@ -816,8 +820,6 @@ def _queue_seeds(plan: SweepPlan, study: optuna.Study) -> None:
 
 def _watch(plan: SweepPlan, study: optuna.Study, workers: list[multiprocessing.process.BaseProcess]) -> None:
     """Wait for the workers, drawing a bar of finished trials (running, pruned, failed, best so far)."""
-    from tqdm import tqdm
-
     bar = tqdm(total=plan.trials, desc=plan.study_name, unit="trial", file=sys.stderr, disable=not plan.progress)
     reported: set[int] = set()
     try:
@@ -826,9 +828,13 @@ def _watch(plan: SweepPlan, study: optuna.Study, workers: list[multiprocessing.p
             for number, worker in enumerate(workers):
                 if not worker.is_alive() and worker.exitcode and number not in reported:
                     reported.add(number)
+                    retry = (
+                        f"the others retry its trial after {3 * plan.heartbeat} s without a heartbeat"
+                        if worker.exitcode < 0
+                        else "its error is above"
+                    )
                     bar.write(
-                        f"mario-zoo sweep: worker {number} (pid {worker.pid}) {_exit_text(worker.exitcode)}; "
-                        "the others retry its trial.",
+                        f"mario-zoo sweep: worker {number} (pid {worker.pid}) {_exit_text(worker.exitcode)}; {retry}.",
                         file=sys.stderr,
                     )
             if plan.progress:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 from stable_baselines3.common.env_util import make_vec_env
 
-from mario_zoo.agents.presets import load_preset, preset_names
+from mario_zoo.agents.presets import load_preset, preset_names, write_preset_file
+from mario_zoo.training import plan_run
 
 
 def test_presets_exist():
@@ -51,3 +53,47 @@ def test_tutorial_preset_is_the_tutorial():
 def test_unknown_preset_lists_the_valid_ones():
     with pytest.raises(ValueError, match=re.escape("Unknown DQN preset 'pong'; valid presets are: cartpole-tutorial")):
         load_preset("pong")
+
+
+def test_a_preset_file_round_trips_in_dqn_yml_schema(tmp_path):
+    tuned = dataclasses.replace(load_preset("cartpole-fast"), name="cartpole-tuned", n_timesteps=20_000)
+    path = tmp_path / "best.yml"
+    write_preset_file(tuned, path)
+    assert load_preset(path) == tuned == load_preset(str(path))
+    text = path.read_text()
+    assert text.startswith("cartpole-tuned:\n  description:") and "net_arch: [64, 64]" in text
+
+
+def test_train_plans_from_a_preset_file(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "mine:\n  env_id: CartPole-v1\n  policy: MlpPolicy\n  n_timesteps: 1000\n"
+        "  policy_kwargs: {net_arch: [32]}\n  hyperparameters: {learning_rate: 0.01, batch_size: 16}\n"
+    )
+    config = plan_run(preset=str(path), device="cpu")
+    assert (config.preset, config.total_timesteps, config.policy_kwargs) == ("mine", 1000, {"net_arch": [32]})
+    assert config.hyperparameters == {"learning_rate": 0.01, "batch_size": 16}
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        ("a: {env_id: CartPole-v1, policy: MlpPolicy, n_timesteps: 1}\nb: {env_id: CartPole-v1, policy: MlpPolicy, "
+         "n_timesteps: 1}\n", ValueError, "must hold exactly one preset (name: {env_id: ..., policy: ..., "
+         "n_timesteps: ..., hyperparameters: {...}}), found 2 entries"),
+        ("a: {env_id: CartPole-v1, n_timesteps: 1}\n", ValueError, "Preset 'a' in {path} lacks policy"),
+        ("a: {env_id: CartPole-v1, policy: MlpPolicy, n_timesteps: 1, hyperparameters: {learning_rat: 1}}\n",
+         TypeError, "Unknown DQN hyperparameter 'learning_rat' (did you mean 'learning_rate'?)"),
+        ("a: [\n", ValueError, "Preset file {path} is not valid YAML"),
+    ],
+)  # fmt: skip
+def test_bad_preset_files_say_what_is_wrong(tmp_path, text, error, message):
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    with pytest.raises(error, match=re.escape(message.replace("{path}", str(path)))):
+        load_preset(path)
+
+
+def test_a_missing_preset_file_is_named():
+    with pytest.raises(FileNotFoundError, match=re.escape("Preset file nowhere/best.yml does not exist")):
+        load_preset("nowhere/best.yml")

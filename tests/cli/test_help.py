@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-VERBS = ("envs", "train", "evaluate", "enjoy", "record", "plot", "push", "pull")
+VERBS = ("envs", "train", "evaluate", "enjoy", "record", "plot", "push", "pull", "sweep")
 
 
 def test_top_level_help_lists_every_verb_with_examples(cli):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy.exc
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,9 +45,20 @@ def run_sweep(*args: object, timeout: float = 600) -> subprocess.CompletedProces
 
 
 def load(storage: str, study_name: str = "cartpole-fast-sweep") -> optuna.Study:
-    """The study as the storage holds it now."""
+    """The study as the storage holds it now. Never creates Optuna's tables: a sweep starting at the same moment
+    creates them, and two processes doing that at once collide."""
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    return optuna.load_study(study_name=study_name, storage=storage)
+    return optuna.load_study(
+        study_name=study_name, storage=optuna.storages.RDBStorage(storage, skip_table_creation=True)
+    )
+
+
+def load_when_ready(storage: str, study_name: str = "cartpole-fast-sweep") -> optuna.Study | None:
+    """The study, or ``None`` while the sweep that creates it has not yet (no database, tables or study)."""
+    try:
+        return load(storage, study_name)
+    except (KeyError, sqlalchemy.exc.SQLAlchemyError):
+        return None
 
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = 600) -> object:

@@ -21,6 +21,7 @@ from tests.sweep.conftest import (
     finished_numbers,
     kill,
     load,
+    load_when_ready,
     run_sweep,
     sweep_command,
     sweep_env,
@@ -117,15 +118,14 @@ def test_a_worker_killed_mid_trial_loses_nothing(tmp_path):
         "--preset", "cartpole-fast", "--steps", 2000, "--eval-freq", 100, "--eval-episodes", 1, "--pruner", "none",
         "--trials", 2, "--workers", 2, "--heartbeat", 1, "--out", out, "--no-progress",
     )  # fmt: skip
-    with subprocess.Popen(command, env=sweep_env(), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as sweep:
+    with subprocess.Popen(
+        command, env=sweep_env(), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as sweep:
 
         def running_trial() -> optuna.trial.FrozenTrial | None:
-            if not (out / "study.db").exists():
+            if not (out / "study.db").exists() or (study := load_when_ready(storage)) is None:
                 return None
-            try:
-                trials = load(storage).get_trials(states=(optuna.trial.TrialState.RUNNING,))
-            except KeyError:  # the study is not created yet
-                return None
+            trials = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
             return next((trial for trial in trials if trial.intermediate_values and "pid" in trial.user_attrs), None)
 
         victim = wait_for(running_trial, "a running trial that has reported an evaluation")
@@ -142,3 +142,4 @@ def test_a_worker_killed_mid_trial_loses_nothing(tmp_path):
     assert len(study.get_trials(states=(COMPLETE,))) == 2
     assert f"pid {victim.user_attrs['pid']}) was killed by SIGKILL" in stderr
     assert "retry_of" in (out / "trials.csv").read_text().splitlines()[0]
+    assert "Workers that did not finish cleanly: worker " in stdout and "was killed by SIGKILL" in stdout

@@ -1,0 +1,34 @@
+"""Seed matrix: `mario-zoo sweep --seeds` runs one preset once per seed (no search) into the same kind of study and
+reports the mean, a 95% interval and each seed's value."""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+import optuna
+
+from tests.sweep.conftest import TINY, load, run_sweep
+
+
+def test_a_seed_matrix_runs_each_seed_once_and_reports_mean_interval_and_table(tmp_path):
+    out = tmp_path / "seeds"
+    result = run_sweep(*TINY, "--seeds", "0-2", "--workers", 2, "--out", out)
+    assert result.returncode == 0, result.stderr
+    study = load(f"sqlite:///{out / 'study.db'}", "cartpole-fast-seeds")
+    trials = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert sorted(trial.params["seed"] for trial in trials) == [0, 1, 2]
+    assert len(study.trials) == 3
+    values = {trial.params["seed"]: trial.value for trial in trials}
+    mean = statistics.fmean(values.values())
+    assert f"**mean {mean:.2f}, 95% bootstrap interval [" in result.stdout
+    for seed, value in values.items():
+        assert f"| {seed} | {value:.2f} | " in result.stdout
+    assert not (out / "best.yml").exists()
+
+    # Asking for one more seed runs only that one.
+    more = run_sweep(*TINY, "--seeds", "0-3", "--out", out)
+    assert more.returncode == 0, more.stderr
+    study = load(f"sqlite:///{out / 'study.db'}", "cartpole-fast-seeds")
+    assert sorted(trial.params["seed"] for trial in study.trials) == [0, 1, 2, 3]
+    assert re.search(r"seeds: 4 of 4 finished", more.stdout)
