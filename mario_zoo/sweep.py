@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import difflib
 import fcntl
 import fnmatch
@@ -71,6 +72,7 @@ from mario_zoo.agents.presets import Preset, load_preset, write_preset_file
 from mario_zoo.atomic import write_text
 from mario_zoo.compare import parse_seeds
 from mario_zoo.evaluation import evaluate, evaluation_env_kwargs
+from mario_zoo.training import build_model, plan_run
 
 SPACE_FILE = files("mario_zoo").joinpath("hyperparams", "dqn_space.yml")
 """The search spaces ``mario-zoo sweep`` uses unless given ``--space FILE``."""
@@ -327,16 +329,21 @@ class SweepPlan:
     @property
     def settings(self) -> dict[str, Any]:
         """What a study is tied to: continuing it with other values would mix incomparable trials."""
-        return {
-            "preset": self.preset_ref,
-            "env_id": self.preset.env_id,
-            "steps": self.steps,
-            "eval_freq": self.eval_freq,
-            "eval_episodes": self.eval_episodes,
-            "steady": self.steady,
-            "mode": "seeds" if self.seeds is not None else "search",
-            "space": None if self.space is None else self.space.names,
-        }
+        # The preset's contents, not its path: machines may keep the same best.yml in different folders.
+        return _plain(
+            {
+                "preset": self.preset.name,
+                "env_id": self.preset.env_id,
+                "hyperparameters": self.preset.hyperparameters,
+                "policy_kwargs": self.preset.policy_kwargs,
+                "steps": self.steps,
+                "eval_freq": self.eval_freq,
+                "eval_episodes": self.eval_episodes,
+                "steady": self.steady,
+                "mode": "seeds" if self.seeds is not None else "search",
+                "space": None if self.space is None else [dataclasses.asdict(item) for item in self.space.parameters],
+            }
+        )
 
 
 def plan_sweep(
@@ -473,7 +480,7 @@ def _check_storage(plan: SweepPlan, *, default: bool) -> None:
 
 
 def _check_study(plan: SweepPlan, storage: optuna.storages.BaseStorage) -> None:
-
+    """Raise a ``ValueError`` if the storage holds ``plan``'s study with other settings."""
     try:
         study = optuna.load_study(study_name=plan.study_name, storage=storage)
     except KeyError:
@@ -481,7 +488,12 @@ def _check_study(plan: SweepPlan, storage: optuna.storages.BaseStorage) -> None:
     stored = study.user_attrs.get("settings")
     if stored is not None and _plain(stored) != _plain(plan.settings):
         differ = [key for key in plan.settings if _plain(stored.get(key)) != _plain(plan.settings[key])]
-        details = ", ".join(f"{key} {stored.get(key)!r} (now {plan.settings[key]!r})" for key in differ)
+        details = ", ".join(
+            f"{key} differ"
+            if isinstance(plan.settings[key], dict | list)
+            else f"{key} {stored.get(key)!r} (now {plan.settings[key]!r})"
+            for key in differ
+        )
         raise ValueError(
             f"Study {plan.study_name!r} in {_shown_url(plan.storage)} was started with other settings: {details}. "
             "Rerun with the same settings to continue it, or pass another --study-name."
@@ -602,8 +614,6 @@ def _objective(plan: SweepPlan, trial: optuna.Trial, started: Callable[[], None]
     """Train one trial's settings and return its steady statistic; raise ``TrialPruned`` when the pruner says so.
     ``started`` is called first."""
 
-    from mario_zoo.training import build_model, plan_run
-
     started()
     trial.set_user_attr("host", socket.gethostname())
     trial.set_user_attr("pid", os.getpid())
@@ -621,7 +631,7 @@ def _objective(plan: SweepPlan, trial: optuna.Trial, started: Callable[[], None]
         device="cpu",
         eval_episodes=0,
     )
-    started = time.monotonic()
+    began = time.monotonic()
     model = build_model(config)
     callback = _TrialEvaluation(trial, plan)
     try:
@@ -633,7 +643,7 @@ def _objective(plan: SweepPlan, trial: optuna.Trial, started: Callable[[], None]
     trial.set_user_attr(
         "evaluations", [[step, mean] for step, mean in zip(callback.steps, callback.means, strict=True)]
     )
-    trial.set_user_attr("train_seconds", round(time.monotonic() - started, 3))
+    trial.set_user_attr("train_seconds", round(time.monotonic() - began, 3))
     if callback.pruned:
         raise optuna.TrialPruned(f"pruned at step {callback.steps[-1]} with {callback.value:.2f}")
     return callback.value
