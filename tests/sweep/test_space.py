@@ -9,6 +9,7 @@ import optuna
 import pytest
 import yaml
 
+from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.presets import load_preset, preset_names
 from mario_zoo.sweep import DISTRIBUTIONS, Parameter, bootstrap_interval, load_space, parse_space
 
@@ -27,6 +28,8 @@ def test_every_preset_has_a_space_whose_samples_build_a_valid_config(name):
                 assert sampled[parameter.name] in parameter.choices
             else:
                 assert parameter.low <= sampled[parameter.name] <= parameter.high
+        hyperparameters = {key: value for key, value in sampled.items() if key != "net_arch"}
+        DQNConfig.from_dict({**preset.hyperparameters, **hyperparameters})
 
 
 def test_mario_levels_share_the_mario_space():
