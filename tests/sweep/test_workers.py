@@ -114,9 +114,10 @@ def test_a_worker_killed_mid_trial_loses_nothing(tmp_path):
     out = tmp_path / "killed"
     storage = f"sqlite:///{out / 'study.db'}"
     # 2,000 steps, evaluated every 100: the kill lands long before the trial ends.
+    # Heartbeats every 2 s, stale after 6 s: a live worker starved of CPU on a loaded machine still beats in time.
     command = sweep_command(
         "--preset", "cartpole-fast", "--steps", 2000, "--eval-freq", 100, "--eval-episodes", 1, "--pruner", "none",
-        "--trials", 2, "--workers", 2, "--heartbeat", 1, "--out", out, "--no-progress",
+        "--trials", 2, "--workers", 2, "--heartbeat", 2, "--out", out, "--no-progress",
     )  # fmt: skip
     with subprocess.Popen(
         command, env=sweep_env(), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
