@@ -172,7 +172,7 @@ def test_disk_full_is_one_line_and_keeps_the_previous_file(model, tmp_path, cli,
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(mario_zoo.atomic, "_fsync", disk_full)
-    result = cli("record", tmp_path / "agent", "--out", out, "--max-frames", 5)
+    result = cli("record", tmp_path / "agent", "--out", out, "--max-frames", 5, "--no-progress")
     assert result.code == 1 and result.err.count("\n") == 1 and "Traceback" not in result.err
     assert "No space left on device" in result.err and "replay" in result.err
     assert out.read_bytes() == b"the previous replay"
