@@ -666,8 +666,23 @@ class _ResumedTensorBoard(TensorBoardOutputFormat):
     def __init__(self, folder: str, purge_step: int):  # not super().__init__(), which opens a plain writer
         from torch.utils.tensorboard import SummaryWriter
 
+        # TensorBoard reads a run's event files in name order, and a name starts with the second its writer was
+        # created: a writer created in the same second as the killed run's could sort (by pid) before it, and its
+        # purge would then come first and drop nothing. Start in a later second than every existing file.
+        newest = max((_event_file_second(path) for path in Path(folder).glob("events.out.tfevents.*")), default=0)
+        while time.time() < newest + 1:
+            time.sleep(0.05)
+
         self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
         self._is_closed = False
+
+
+def _event_file_second(path: Path) -> int:
+    """The creation second in a TensorBoard event file's name (``events.out.tfevents.<second>.<host>...``)."""
+    try:
+        return int(path.name.split(".")[3])
+    except (IndexError, ValueError):
+        return 0
 
 
 def _csv_log(path: Path, resumed: bool) -> CSVOutputFormat:

@@ -103,6 +103,7 @@ NO_SB3_EQUIVALENT = {
     "exploration_decay": "SB3 decays epsilon linearly only",
     "loss": "SB3 uses the Huber loss only",
     "max_grad_value": "SB3 clips the gradient norm only",
+    "precision": "SB3 updates in float32 only",
 }
 """Our settings SB3 cannot match, and why; a comparison keeps them at their SB3-equivalent defaults."""
 
@@ -275,7 +276,7 @@ def matched_settings(
         >>> settings.hyperparameters["learning_starts"], settings.hyperparameters["n_steps"]
         (5000, 3)
         >>> sorted(settings.dropped)
-        ['double_q', 'dueling', 'prioritized_replay']
+        ['double_q', 'dueling', 'precision', 'prioritized_replay']
         >>> matched_settings("CartPole-v1", 1000, {"double_q": True})
         Traceback (most recent call last):
         ...

@@ -309,6 +309,9 @@ def test_no_actor_outlives_the_training_process(tmp_path, kill):
         text=True,
         start_new_session=True,  # its own process group, as a terminal's Ctrl-C reaches
         env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
+        # A shell's background job (CI, `make test &`) ignores SIGINT and its children inherit that: give the
+        # training process Python's usual Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout.readline() == "training\n", process.communicate()

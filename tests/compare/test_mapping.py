@@ -92,8 +92,9 @@ def test_overrides_reach_both() -> None:
 
 def test_mario_keeps_what_sb3_can_do_and_lists_the_rest() -> None:
     settings, ours, theirs = _models("MarioDQN-v0")
-    assert settings.dropped == {"double_q": True, "dueling": True, "prioritized_replay": True}
+    assert settings.dropped == {"double_q": True, "dueling": True, "prioritized_replay": True, "precision": "auto"}
     assert not (ours.config.double_q or ours.config.dueling or ours.config.prioritized_replay)
+    assert ours.config.precision == "fp32"  # SB3 updates in float32
     assert ours.config.frame_stack_replay  # storage only
     expected = {"learning_rate": 1e-4, "batch_size": 32, "buffer_size": 100_000, "learning_starts": 20_000,
                 "train_freq": 4, "gradient_steps": 1, "n_steps": 3, "target_update_interval": 10_000,
