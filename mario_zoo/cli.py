@@ -421,7 +421,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     with _bad_input():
         env_kwargs = evaluation_env_kwargs(agent.env_id, agent.env_kwargs, args.noop_max)
     evaluation = evaluate(
-        agent.model, agent.env_id, env_kwargs, n_episodes=args.episodes, epsilon=args.epsilon, seed=args.seed
+        agent.model,
+        agent.env_id,
+        env_kwargs,
+        n_episodes=args.episodes,
+        epsilon=args.epsilon,
+        seed=args.seed,
+        progress=args.progress,
     )
     if args.json:
         print(json.dumps({"agent": str(source), **evaluation.to_dict()}, indent=2, sort_keys=True))
@@ -531,7 +537,12 @@ def _cmd_push(args: argparse.Namespace) -> int:
         if env_id != agent.env_id:
             _check_spaces_fit(agent, env_id)
         results = evaluate(
-            agent.model, env_id, evaluation_env_kwargs(env_id, env_kwargs), n_episodes=args.episodes, seed=args.seed
+            agent.model,
+            env_id,
+            evaluation_env_kwargs(env_id, env_kwargs),
+            n_episodes=args.episodes,
+            seed=args.seed,
+            progress=args.progress,
         )
     print(results.summary())
     try:
@@ -879,6 +890,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_agent_options(evaluate, episodes=10)
     evaluate.add_argument("--noop-max", type=_count, help="Mario only: random no-ops at each start (default 30)")
     evaluate.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    evaluate.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar (default on)"
+    )
     evaluate.set_defaults(run=_cmd_evaluate)
 
     enjoy = verbs.add_parser(
@@ -939,6 +953,9 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--private", action="store_true", help="create the repo private")
     push.add_argument("--env", help="evaluate on this env ID instead of the training env")
     push.add_argument("--message", help="commit message")
+    push.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar (default on)"
+    )
     push.set_defaults(run=_cmd_push)
 
     pull = verbs.add_parser(

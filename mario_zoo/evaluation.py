@@ -23,7 +23,9 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +35,7 @@ import numpy as np
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
+from tqdm import tqdm
 
 from mario_zoo.acting import acting_with
 from mario_zoo.agents.checkpoint import package_versions
@@ -167,13 +170,16 @@ class Evaluation:
 
 
 class _ProgressTracker:
-    """``evaluate_policy`` callback: the furthest ``x_pos`` and the flag of each finished episode."""
+    """``evaluate_policy`` callback: the furthest ``x_pos`` and the flag of each finished episode, and a progress
+    bar (episodes, mean return so far) when given one."""
 
-    def __init__(self) -> None:
+    def __init__(self, bar: Any = None) -> None:
         self.x_pos: list[int] = []
         self.flags: list[bool] = []
+        self.returns: list[float] = []
         self._best_x: int | None = None
         self._flag = False
+        self._bar = bar
 
     def __call__(self, local_vars: dict[str, Any], _: dict[str, Any]) -> None:
         info = local_vars["info"]
@@ -186,6 +192,10 @@ class _ProgressTracker:
                 self.x_pos.append(self._best_x)
                 self.flags.append(self._flag)
             self._best_x, self._flag = None, False
+            self.returns.append(float(info["episode"]["r"]))
+            if self._bar is not None:
+                self._bar.set_postfix_str(f"mean return {np.mean(self.returns):.1f}", refresh=False)
+                self._bar.update(1)
 
 
 def evaluate(
@@ -196,6 +206,7 @@ def evaluate(
     n_episodes: int = 10,
     epsilon: float | None = None,
     seed: int = EVAL_SEED,
+    progress: bool = False,
 ) -> Evaluation:
     """Play ``n_episodes`` full episodes of ``gym.make(env_id, **env_kwargs)`` and summarise them.
 
@@ -206,12 +217,18 @@ def evaluate(
         n_episodes: episodes to play (>= 1).
         epsilon: act randomly with this probability (``None``: greedy, SB3's ``deterministic=True``).
         seed: seed of the env's first reset; later episodes continue its random stream.
+        progress: show a progress bar on stderr (episodes played, mean return so far).
     """
     if isinstance(n_episodes, bool) or not isinstance(n_episodes, int) or n_episodes < 1:
         raise ValueError(f"The number of evaluation episodes must be an int >= 1, got {n_episodes!r}.")
-    tracker = _ProgressTracker()
-    with acting_with(model, epsilon) as deterministic:
-        result = _play_episodes(model, env_id, dict(env_kwargs or {}), n_episodes, deterministic, seed, tracker)
+    with (
+        tqdm(total=n_episodes, unit="episode", desc="evaluating", file=sys.stderr, dynamic_ncols=True)
+        if progress
+        else nullcontext()
+    ) as bar:
+        tracker = _ProgressTracker(bar)
+        with acting_with(model, epsilon) as deterministic:
+            result = _play_episodes(model, env_id, dict(env_kwargs or {}), n_episodes, deterministic, seed, tracker)
     tracked = len(tracker.x_pos) == n_episodes
     return Evaluation(
         result, epsilon, x_pos=tracker.x_pos if tracked else None, flags=tracker.flags if tracked else None

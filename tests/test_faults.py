@@ -186,7 +186,17 @@ def test_a_closed_output_pipe_is_not_a_traceback(model, tmp_path):
     os.close(read_end)  # nobody will ever read: the first write fails with EPIPE, as after `head -1` exits
     try:
         process = subprocess.run(
-            [sys.executable, "-m", "mario_zoo.cli", "evaluate", str(tmp_path / "agent"), "--episodes", "1", "--json"],
+            [
+                sys.executable,
+                "-m",
+                "mario_zoo.cli",
+                "evaluate",
+                str(tmp_path / "agent"),
+                "--episodes",
+                "1",
+                "--json",
+                "--no-progress",
+            ],
             stdout=write_end,
             stderr=subprocess.PIPE,
             text=True,

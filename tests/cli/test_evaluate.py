@@ -70,3 +70,12 @@ def test_playing_verbs_default_to_one_torch_thread(cli, trained_run, args, threa
         assert torch.get_num_threads() == threads
     finally:
         torch.set_num_threads(1)
+
+
+def test_evaluate_shows_episodes_and_the_mean_return_on_a_progress_bar(cli, trained_run):
+    result = cli("evaluate", trained_run.path, "--episodes", 3, "--json")
+    assert result.code == 0, result.err
+    assert "evaluating: 100%" in result.err and "3/3" in result.err and "mean return" in result.err
+    json.loads(result.out)  # the bar goes to stderr: stdout stays machine-readable
+    quiet = cli("evaluate", trained_run.path, "--episodes", 1, "--no-progress")
+    assert quiet.code == 0 and "evaluating" not in quiet.err

@@ -15,6 +15,7 @@ def test_push_then_pull_then_use_the_pulled_agent(cli, hub, trained_run, tmp_pat
     monkeypatch.chdir(tmp_path)
     pushed = cli("push", trained_run.path, "tester/dqn-CartPole-v1", "--episodes", 2, "--no-video")
     assert pushed.code == 0, pushed.err
+    assert "evaluating: 100%" in pushed.err and "2/2" in pushed.err  # the evaluation's progress bar
     (commit,) = [commit.sha for commit in hub.commits("tester/dqn-CartPole-v1")[:1]]
     assert f"in commit {commit}" in pushed.out
     assert {"config.json", "model.safetensors", "results.json", "README.md"} <= set(
