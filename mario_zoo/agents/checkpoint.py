@@ -388,7 +388,12 @@ def read_config(path: str | os.PathLike[str]) -> CheckpointConfig:
         >>> read_config(f"{folder}/ckpt").num_timesteps
         7
     """
-    return read_checkpoint(path).config if _CheckpointFiles(path).is_sb3 else _read_config(_CheckpointFiles(path))
+    source = _CheckpointFiles(path)
+    if source.is_sb3:
+        from mario_zoo.agents.sb3 import read_sb3_zip
+
+        return read_sb3_zip(source.path).config
+    return _read_config(source)
 
 
 def _read_config(source: _CheckpointFiles) -> CheckpointConfig:
