@@ -66,6 +66,7 @@ TRAIN_EPILOG = """examples:
   mario-zoo train --hp learning_rate=5e-4 batch_size=128 "policy_kwargs={net_arch: [128, 128]}"
   mario-zoo train --env MarioDQN-v0 --env-kwargs actions=right_only stall_steps=200
   mario-zoo train --env MarioDQN-v0 --env-kwargs frontier_fraction=0.5 --eval-freq 50000 --eval-episodes 10
+  mario-zoo train --preset mario-1-1 --init-from dqn-MarioDQN-1-1-v0 --hp exploration_initial_eps=0.1   warm start
   mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000       after a crash or Ctrl-C
   mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000 --steps 100000   train further
 
@@ -151,6 +152,7 @@ SWEEP_EPILOG = """examples:
   mario-zoo train --preset sweeps/cartpole-fast-sweep/best.yml             train with the best settings found
   mario-zoo sweep --preset sweeps/cartpole-fast-sweep/best.yml --seeds 0-9 --steps 2e4 --workers 2
   mario-zoo sweep --preset mario --trials 20 --steps 2e5 --storage postgresql://user:pw@db-host/sweeps
+  mario-zoo sweep --preset mario-1-1 --sampler grid --space grid.yml --trials 4 --init-from dqn-MarioDQN-1-1-v0
 
 Search spaces are YAML (mario_zoo/hyperparams/dqn_space.yml, one per preset family; --space FILE replaces it).
 Each trial trains the preset with sampled settings for --steps env steps, evaluates it greedily every --eval-freq
@@ -309,6 +311,13 @@ def _load_agent(source: AgentSource, device: str) -> LoadedAgent:
         raise CommandError(f"cannot load {source}: {' '.join(str(error).split())}") from error
 
 
+def _init_weights(text: str | None) -> dict[str, Any] | None:
+    """``--init-from AGENT``: the network weights of that agent (any AGENT argument), or ``None``."""
+    if text is None:
+        return None
+    return _load_agent(_parse_source(text), "cpu").model.policy.state_dict()
+
+
 def _parse_source(text: str) -> AgentSource:
     from mario_zoo.sources import parse_source
 
@@ -335,7 +344,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     if args.resume is not None:
         given = {"--preset": args.preset, "--env": args.env, "--hp": args.hp, "--env-kwargs": args.env_kwargs}
-        given |= {"--seed": args.seed, "--out": args.out, "--save-freq": args.save_freq}
+        given |= {"--seed": args.seed, "--out": args.out, "--save-freq": args.save_freq, "--init-from": args.init_from}
         conflicting = [flag for flag, value in given.items() if value is not None]
         if conflicting:
             raise UsageError(
@@ -373,11 +382,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
             eval_episodes=10 if args.eval_episodes is None else args.eval_episodes,
             eval_freq=args.eval_freq,
             command=["mario-zoo", *args.argv],
+            init_from=args.init_from,
         )
         out = Path(args.out) if args.out else default_run_path(config.env_id, config.seed)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise ValueError(f"{out} already exists; continue it with --resume {out}, or choose another --out.")
-        model = training.build_model(config)
+        model = training.build_model(config, _init_weights(args.init_from))
     training.configure_torch_threads(config, args.threads)
     overrides = "".join(f" {key}={value}" for key, value in config.overrides.items())
     print(
@@ -656,6 +666,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             heartbeat=args.heartbeat,
             progress=args.progress,
             command=["mario-zoo", *args.argv],
+            init_from=args.init_from,
+            init_weights=_init_weights(args.init_from),
         )
     what = f"{len(plan.seeds)} seeds" if plan.seeds is not None else f"{plan.trials} trials"
     print(
@@ -856,6 +868,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", type=_device, help="torch device: auto (default), cpu, cuda, cuda:1, mps")
     train.add_argument("--out", metavar="DIR", help="run folder (default runs/<env>_dqn_s<seed>_<YYYYmmdd-HHMMSS>)")
     train.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its last checkpoint")
+    train.add_argument(
+        "--init-from",
+        metavar="AGENT",
+        help="start the network from this agent's weights (a zoo name, run folder, checkpoint or hub:owner/name): "
+        "a warm start with a fresh optimizer, replay buffer and exploration; run.json records it",
+    )
     train.add_argument("--save-freq", type=_positive, metavar="N", help="checkpoint every N env steps (default 10,000)")
     train.add_argument(
         "--save-replay",
@@ -1025,7 +1043,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--storage", metavar="URL", help="Optuna storage URL (default sqlite:///<out>/study.db)")
     sweep.add_argument("--study-name", help="study name (default <preset>-sweep, or <preset>-seeds with --seeds)")
     sweep.add_argument("--out", metavar="DIR", help="output folder (default sweeps/<study name>)")
-    sweep.add_argument("--sampler", choices=("tpe", "random"), default="tpe", help="Optuna sampler (default tpe)")
+    sweep.add_argument(
+        "--sampler",
+        choices=("tpe", "random", "grid"),
+        default="tpe",
+        help="Optuna sampler (default tpe; grid: every combination of categorical choices once)",
+    )
     sweep.add_argument("--pruner", choices=("median", "none"), default="median", help="Optuna pruner (default median)")
     sweep.add_argument("--eval-freq", type=_positive, metavar="N", help="evaluate every N env steps (default steps/10)")
     sweep.add_argument(
@@ -1034,6 +1057,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=_count, default=0, help="seed of every search trial and the sampler (default 0)")
     sweep.add_argument(
         "--space", metavar="FILE", help="search space YAML replacing mario_zoo/hyperparams/dqn_space.yml"
+    )
+    sweep.add_argument(
+        "--init-from",
+        metavar="AGENT",
+        help="every trial's network starts from this agent's weights (zoo name, run folder, checkpoint, hub:...)",
     )
     sweep.add_argument(
         "--heartbeat", type=_positive, default=20, metavar="S", help="seconds between trial heartbeats (default 20)"

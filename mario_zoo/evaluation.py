@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -139,6 +140,11 @@ class Evaluation:
         """Fraction of episodes that reached the flag."""
         return None if self.flags is None else float(np.mean(self.flags))
 
+    @property
+    def flag_interval(self) -> tuple[float, float] | None:
+        """95% Wilson score interval of the flag rate (``None`` where the env reports no flag)."""
+        return None if self.flags is None else wilson_interval(sum(self.flags), len(self.flags))
+
     def summary(self) -> str:
         """Human-readable lines: mean +/- std return, and for Mario mean/max ``x_pos`` and the flag rate."""
         result = self.result
@@ -196,6 +202,23 @@ class _ProgressTracker:
             if self._bar is not None:
                 self._bar.set_postfix_str(f"mean return {np.mean(self.returns):.1f}", refresh=False)
                 self._bar.update(1)
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (95% by default): sound at 0 and ``trials`` successes too.
+
+    Example:
+        >>> [round(bound, 3) for bound in wilson_interval(50, 100)]
+        [0.404, 0.596]
+        >>> [round(bound, 3) for bound in wilson_interval(0, 100)]
+        [0.0, 0.037]
+    """
+    if trials < 1 or not 0 <= successes <= trials:
+        raise ValueError(f"Need 0 <= successes <= trials and trials >= 1, got {successes} of {trials}.")
+    rate = successes / trials
+    centre = (rate + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def evaluate(

@@ -25,11 +25,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from mario_zoo.atomic import atomic_target
+from mario_zoo.evaluation import Evaluation
 from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder
 
 FIGURE_PIXELS = (960, 540)
 """Width and height of every PNG, in pixels."""
 _DPI = 100
+_X_BIN = 64
+"""Width in x pixels of a bar of the x_pos histogram (the frontier starts' bucket)."""
 _GRID_POINTS = 200
 X_AXES = ("steps", "episodes")
 """What ``plot_runs`` can put on the x axis."""
@@ -68,6 +71,43 @@ def save_learning_curve(
     axes.plot(number, episodes.returns, color="tab:blue", alpha=0.4, linewidth=0.8, label="episode return")
     axes.plot(number, episodes.rolling_mean(window), color="tab:orange", linewidth=2, label=f"mean of last {window}")
     axes.set(xlabel="episode", ylabel="return", title=title)
+    axes.legend(loc="upper left")
+    axes.grid(alpha=0.3)
+    return _save(figure, path)
+
+
+def save_x_pos_histogram(evaluation: Evaluation, path: str | os.PathLike[str], *, title: str) -> Path:
+    """Where a Mario evaluation's episodes ended: a histogram of each episode's furthest ``x_pos``, the episodes
+    that reached the flag in green, with the flag rate and its 95% interval in the legend.
+
+    Example:
+        >>> import tempfile
+        >>> import imageio.v3 as iio
+        >>> from mario_zoo.evaluation import EvaluationResult
+        >>> result = EvaluationResult("MarioDQN-1-1-v0", {}, 1.0, 0.0, 3, True, [1.0] * 3, [9] * 3)
+        >>> done = Evaluation(result, None, x_pos=[1200, 2400, 3161], flags=[False, False, True])
+        >>> path = save_x_pos_histogram(done, Path(tempfile.mkdtemp()) / "x.png", title="1-1")
+        >>> iio.imread(path).shape[:2]
+        (540, 960)
+    """
+    if evaluation.x_pos is None or evaluation.flags is None or evaluation.flag_interval is None:
+        raise ValueError(f"{evaluation.result.env_id} reports no x_pos or flag: the histogram is for Mario envs.")
+    x_pos, flags = np.asarray(evaluation.x_pos), np.asarray(evaluation.flags, dtype=bool)
+    bins = np.arange(0, max(int(x_pos.max()), 0) + _X_BIN + 1, _X_BIN)
+    low, high = evaluation.flag_interval
+    figure = _figure()
+    axes = figure.subplots()
+    axes.hist(
+        [x_pos[~flags], x_pos[flags]],
+        bins=bins,
+        stacked=True,
+        color=["tab:red", "tab:green"],
+        label=[
+            f"did not reach the flag ({int((~flags).sum())})",
+            f"reached the flag ({int(flags.sum())}): rate {flags.mean():.0%}, 95% interval [{low:.0%}, {high:.0%}]",
+        ],
+    )
+    axes.set(xlabel="furthest x_pos of the episode", ylabel="episodes", title=title)
     axes.legend(loc="upper left")
     axes.grid(alpha=0.3)
     return _save(figure, path)

@@ -53,10 +53,11 @@ from huggingface_hub import ModelCard
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.atomic import atomic_target
 from mario_zoo.envs import playing_kwargs
-from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs
+from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs, is_mario
 from mario_zoo.hub import build_model_card, push_to_hub, write_model_card
 from mario_zoo.hub._files import sha256_of
-from mario_zoo.runs import open_run
+from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
+from mario_zoo.runs import RunFolder, open_run, read_evaluations
 from mario_zoo.sources import parse_source
 from mario_zoo.training import choose_preset
 from mario_zoo.video import record
@@ -84,6 +85,16 @@ GIF_MAX_FRAMES = 1_500
 GIF_FILE = "replay.gif"
 """The GIF's name in the Hub repo, where the card's replay section links it."""
 
+GIF_FLAG_TRIES = 10
+"""Mario: replay seeds (each a different number of random no-ops at the start) tried for a GIF that reaches the
+flag; the first that does is kept, else the first one."""
+
+X_POS_FILE = "x_pos_histogram.png"
+"""Mario: the histogram of where evaluation episodes ended, in the Hub repo."""
+
+CURVE_FILE = "learning_curve.png"
+"""The training run's learning curve (and its periodic evaluations), in the Hub repo."""
+
 _TRAIN_FLAGS_WITHOUT_EFFECT = {"--out": 1, "--no-progress": 0, "--progress": 0}
 """``mario-zoo train`` options (and how many values follow them) that do not change the agent, dropped from the
 reproduce command so that it does not point at the maintainer's folders."""
@@ -103,6 +114,9 @@ class Published:
     """The model card."""
     replay_gif: Path | None
     """The GIF replay (``None`` with ``replay=False``)."""
+    figures: dict[str, Path]
+    """The card's figures written into ``docs_dir``, by their name in the Hub repo: the learning curve (when the
+    agent comes from a run folder, or a checkpoint inside one) and, for Mario, the ``x_pos`` histogram."""
     commit: str | None
     """The Hub commit made with ``push=True``."""
     evaluation: Evaluation
@@ -129,7 +143,9 @@ def publish(
     """Publish the agent at ``source`` (run folder or checkpoint) into the zoo as ``name``.
 
     Args:
-        source: a run folder (its final agent, or its latest checkpoint while it trains) or a checkpoint.
+        source: a run folder (its final agent, or its latest checkpoint while it trains) or a checkpoint; a
+            checkpoint inside a run folder (``best_model/``, ``checkpoint.zip``) takes the run's command, wall time
+            and learning curve.
         name: zoo name, also the Hub repo's name and the card's file stem, e.g. ``dqn-MarioDQN-1-1-v0``.
         repo_id: Hub repo (default ``mario-zoo/<name>``).
         episodes: evaluation episodes (the issue's protocol: 100).
@@ -157,7 +173,8 @@ def publish(
         raise ValueError(f"Publish a run folder or a checkpoint, not {agent}: the zoo ships files it has evaluated.")
     zoo = read_registry(registry)
 
-    path, training = _provenance(agent.kind, Path(agent.location), command, train_seconds, hardware)
+    run = _run_of(agent.kind, Path(agent.location))
+    path, training = _provenance(agent.kind, Path(agent.location), command, train_seconds, hardware, run)
     stored = checkpoint.read_checkpoint(path)
     config = stored.config
     env_id, env_kwargs = config.env_id, playing_kwargs(config.env_kwargs)
@@ -183,12 +200,23 @@ def publish(
         files = {file: sha256_of(shipped / file) for file in AGENT_FILES}
 
         docs_dir, cards_dir = Path(docs_dir), Path(cards_dir)
-        gif = None
+        gif, gif_note = None, None
         if replay:
             gif = docs_dir / f"{name}.gif"
-            record(model, env_id, env_kwargs, gif, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES)
+            gif_note = _record_gif(model, env_id, env_kwargs, gif)
+        figures = _figures(name, run, evaluation, docs_dir)
         model_card = _card(
-            name, repo_id, config.to_json(), evaluation, training, gif is not None, dtype, bundle, video=push and replay
+            name,
+            repo_id,
+            config.to_json(),
+            evaluation,
+            training,
+            gif_note,
+            dtype,
+            bundle,
+            video=push and replay,
+            figures=figures,
+            init_from=run.read_config().init_from if run is not None else None,
         )
         card = write_model_card(model_card, name, cards_dir)
 
@@ -197,7 +225,7 @@ def publish(
         revision = previous.revision if unchanged else None
         commit = None
         if push:
-            commit = _push(shipped, repo_id, model_card, evaluation, model, env_id, env_kwargs, gif)
+            commit = _push(shipped, repo_id, model_card, evaluation, model, env_id, env_kwargs, gif, figures)
             revision = commit
         entry = ZooEntry(
             name=name,
@@ -218,25 +246,79 @@ def publish(
         else:
             shutil.rmtree(bundled, ignore_errors=True)  # a stale copy would fail its hashes
         zoo.with_entry(entry).write()
-    return Published(entry, zoo.path, bundled if bundle else None, card, gif, commit, evaluation)
+    return Published(entry, zoo.path, bundled if bundle else None, card, gif, figures, commit, evaluation)
+
+
+def _run_of(kind: str, location: Path) -> RunFolder | None:
+    """The run folder an agent comes from: the folder itself, or the one holding a checkpoint."""
+    if kind == "run":
+        return open_run(location)
+    folder = location.parent
+    return open_run(folder) if (folder / RunFolder(folder).config_file.name).is_file() else None
+
+
+def _record_gif(model: DQN, env_id: str, env_kwargs: dict[str, Any], gif: Path) -> str:
+    """Record the replay GIF; for Mario, one that reaches the flag if any of :data:`GIF_FLAG_TRIES` seeds (random
+    no-op starts, as in the evaluation) does, else seed 0's. Returns what the card says about it."""
+    options: dict[str, Any] = {"stride": GIF_STRIDE, "max_frames": GIF_MAX_FRAMES}
+    if not is_mario(env_id):
+        record(model, env_id, env_kwargs, gif, **options)
+        return "One greedy episode, env seed 0."
+    kwargs = evaluation_env_kwargs(env_id, env_kwargs)
+    if record(model, env_id, kwargs, gif, seed=0, **options).episode_flags[:1] == [True]:
+        return "One greedy episode that reaches the flag (env seed 0, with the evaluation's random no-op start)."
+    candidate = gif.with_name(f".{gif.stem}.candidate{gif.suffix}")
+    try:
+        for seed in range(1, GIF_FLAG_TRIES):
+            if record(model, env_id, kwargs, candidate, seed=seed, **options).episode_flags[:1] == [True]:
+                os.replace(candidate, gif)
+                return (
+                    f"One greedy episode that reaches the flag (env seed {seed}, the first of seeds 0-{seed} whose "
+                    "episode does, with the evaluation's random no-op start)."
+                )
+    finally:
+        candidate.unlink(missing_ok=True)
+    return f"One greedy episode (env seed 0); none of seeds 0-{GIF_FLAG_TRIES - 1} reached the flag."
+
+
+def _figures(name: str, run: RunFolder | None, evaluation: Evaluation, docs_dir: Path) -> dict[str, Path]:
+    """The card's figures, written into ``docs_dir`` as ``<name>_<figure>.png``."""
+    figures: dict[str, Path] = {}
+    if run is not None and run.monitor.is_file():
+        figures[CURVE_FILE] = save_learning_curve(
+            run.episodes(),
+            docs_dir / f"{name}_{CURVE_FILE}",
+            title=f"{name}: training episodes",
+            evaluations=read_evaluations(run.evaluations) if run.evaluations.is_file() else (),
+        )
+    if evaluation.flags is not None:
+        figures[X_POS_FILE] = save_x_pos_histogram(
+            evaluation, docs_dir / f"{name}_{X_POS_FILE}", title=f"{name}: {len(evaluation.flags)} greedy episodes"
+        )
+    return figures
 
 
 def _provenance(
-    kind: str, location: Path, command: str | None, train_seconds: float | None, hardware: str | None
+    kind: str,
+    location: Path,
+    command: str | None,
+    train_seconds: float | None,
+    hardware: str | None,
+    run: RunFolder | None = None,
 ) -> tuple[Path, Training]:
-    """The checkpoint to ship and how it was trained."""
+    """The checkpoint to ship and how it was trained (``run``: the run folder it comes from, if any)."""
     hardware = hardware or f"{platform.machine()} CPU, {os.cpu_count()} cores"
-    if kind == "run":
-        run = open_run(location)
-        path = run.latest_agent()
+    if run is not None:
+        path = run.latest_agent() if kind == "run" else location
         if path is None:
             raise ValueError(f"Run {location} has no checkpoint yet; publish it once it has saved one.")
         settings = run.read_config()
-        seconds = train_seconds if train_seconds is not None else _monitor_seconds(run.monitor)
+        steps = checkpoint.read_config(path).num_timesteps
+        seconds = train_seconds if train_seconds is not None else _monitor_seconds(run.monitor, steps)
         return path, Training(
             preset=settings.preset,
             seed=settings.seed,
-            total_timesteps=checkpoint.read_config(path).num_timesteps,
+            total_timesteps=steps,
             wall_time_seconds=None if seconds is None else round(seconds, 1),
             hardware=hardware,
             command=command or reproduce_command(settings.command),
@@ -308,18 +390,22 @@ def reproduce_command(command: list[str]) -> str:
     return shlex.join(kept)
 
 
-def _monitor_seconds(path: Path) -> float | None:
-    """Training wall time from a Monitor log: its clock restarts at each ``--resume``, so sum each sitting's end."""
+def _monitor_seconds(path: Path, until_step: int | None = None) -> float | None:
+    """Training wall time from a Monitor log, up to the episode that ended at or before ``until_step`` env steps
+    (``None``: all). Older runs' clocks restarted at each ``--resume``, so each sitting's end is summed."""
     if not path.is_file():
         return None
     with path.open(encoding="utf-8") as handle:
         rows = [line for line in handle if not line.startswith("#")]
-    total, sitting = 0.0, 0.0
+    total, sitting, steps = 0.0, 0.0, 0
     for row in csv.DictReader(rows):
         try:
-            seconds = float(row["t"])
+            seconds, length = float(row["t"]), int(row["l"])
         except (KeyError, TypeError, ValueError):
             continue  # a line cut short by a killed run
+        steps += length
+        if until_step is not None and steps > until_step:
+            break
         if seconds < sitting:
             total += sitting
         sitting = seconds
@@ -354,11 +440,13 @@ def _card(
     config: dict[str, Any],
     evaluation: Evaluation,
     training: Training,
-    gif: bool,
+    gif_note: str | None,
     dtype: str,
     bundle: bool,
     *,
     video: bool,
+    figures: dict[str, Path] | None = None,
+    init_from: str | None = None,
 ) -> ModelCard:
     """The Hub's card for the agent, followed by the zoo's sections: loading by name, replay, training."""
     card = build_model_card(repo_id, config, evaluation, video=video)
@@ -382,10 +470,32 @@ model = mario_zoo.load_pretrained("{name}")
 `mario-zoo zoo show {name}` prints its files, digests and pinned Hub revision; `mario-zoo evaluate zoo:{name}`
 replays the evaluation."""
     ]
-    if gif:
+    figures = figures or {}
+    if gif_note is not None:
         # The GIF goes into the Hub repo next to the card, so the link works on the Hub page.
-        sections.append(f"## Replay\n\n![{name} playing {evaluation.result.env_id}]({GIF_FILE})")
+        sections.append(f"## Replay\n\n![{name} playing {evaluation.result.env_id}]({GIF_FILE})\n\n{gif_note}")
+    if X_POS_FILE in figures and evaluation.flags is not None and evaluation.flag_interval is not None:
+        low, high = evaluation.flag_interval
+        flags, episodes = sum(evaluation.flags), len(evaluation.flags)
+        sections.append(
+            f"""## Where the episodes end
+
+The flag in **{flags} of {episodes}** greedy episodes ({flags / episodes:.0%}; 95% Wilson interval
+[{low:.0%}, {high:.0%}]), each from the level start after 0-30 random no-ops. Furthest `x_pos` of each episode:
+
+![furthest x_pos per episode]({X_POS_FILE})"""
+        )
+    if CURVE_FILE in figures:
+        sections.append(
+            f"## Learning curve\n\nTraining episodes (return, 100-episode mean) and the periodic greedy evaluations "
+            f"of the run:\n\n![learning curve]({CURVE_FILE})"
+        )
     wall = "not recorded" if training.wall_time_seconds is None else f"{training.wall_time_seconds:,.0f} s"
+    warm = (
+        f", after a warm start from `{init_from}` (`--init-from`: its network weights; see its own training)"
+        if init_from
+        else ""
+    )
     sections.append(
         f"""## Training
 
@@ -393,7 +503,7 @@ replays the evaluation."""
 | --- | --- |
 | preset | `{training.preset}` |
 | seed | {training.seed} |
-| env steps | {training.total_timesteps:,} |
+| env steps | {training.total_timesteps:,}{warm} |
 | wall time | {wall} on {training.hardware} |
 
 Reproduce:
@@ -415,6 +525,7 @@ def _push(
     env_id: str,
     env_kwargs: dict[str, Any],
     gif: Path | None,
+    figures: dict[str, Path],
 ) -> str:
     """Upload the shipped files with their card, results and replays in one commit; returns the commit sha."""
     with tempfile.TemporaryDirectory(prefix="mario-zoo-replay-") as folder:
@@ -428,7 +539,7 @@ def _push(
             results=evaluation,
             video=video,
             card=card,
-            extra_files={GIF_FILE: gif} if gif is not None else None,
+            extra_files={**({GIF_FILE: gif} if gif is not None else {}), **figures} or None,
             commit_message=f"mario-zoo: {env_id} agent, mean reward {evaluation.result.mean_reward_text}",
         )
     return info.oid

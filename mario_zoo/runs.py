@@ -89,6 +89,8 @@ class RunConfig:
     """Env steps between periodic evaluations (``None``: none)."""
     command: list[str] = field(default_factory=list)
     """The command line that started the run."""
+    init_from: str | None = None
+    """The agent whose network weights the run started from (``--init-from``: a warm start), or ``None``."""
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     """When the run started (UTC, ISO 8601)."""
     status: str = "running"

@@ -45,6 +45,7 @@ import fcntl
 import fnmatch
 import hashlib
 import io
+import itertools
 import json
 import math
 import multiprocessing
@@ -55,18 +56,21 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import optuna
+import torch
 import yaml
+from optuna.trial import TrialState
 from stable_baselines3.common.callbacks import BaseCallback
 from tqdm import tqdm
 
+from mario_zoo.agents.actor import die_with_parent
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.presets import Preset, load_preset, write_preset_file
 from mario_zoo.atomic import write_text
@@ -83,7 +87,7 @@ DISTRIBUTIONS = ("uniform", "log_uniform", "int", "categorical")
 NETWORK_PARAMETER = "net_arch"
 """The one searchable parameter that is not a DQN hyperparameter: the hidden layers (``policy_kwargs``)."""
 
-SAMPLERS = ("tpe", "random")
+SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "none")
 STORAGE_SCHEMES = ("sqlite", "postgresql", "mysql")
 """URL schemes of Optuna's RDB storage (drivers may follow a ``+``, e.g. ``postgresql+psycopg``)."""
@@ -98,6 +102,7 @@ MAX_RETRY = 3
 """Times a trial whose worker died is retried."""
 
 _FAMILY_KEYS = ("envs", "parameters")
+ENV_KWARGS_PREFIX = "env_kwargs."
 _POLL_SECONDS = 0.5
 
 
@@ -109,7 +114,7 @@ class Parameter:
     """One searchable setting and its distribution."""
 
     name: str
-    """A :class:`~mario_zoo.agents.DQNConfig` field, or ``net_arch``."""
+    """A :class:`~mario_zoo.agents.DQNConfig` field, ``net_arch``, or ``env_kwargs.<key>``."""
     distribution: str
     """One of :data:`DISTRIBUTIONS`."""
     low: float | None = None
@@ -125,13 +130,14 @@ class Parameter:
 
     def suggest(self, trial: optuna.Trial) -> Any:
         """Ask ``trial`` for a value. Lists among categorical choices travel as their YAML text (Optuna's choices
-        are scalars), so ``trials.csv`` shows ``[64, 64]``.
+                are scalars), so ``trials.csv`` shows ``[64, 64]``.
 
-        Example:
-            >>> import optuna
-            >>> trial = optuna.trial.FixedTrial({"net_arch": "[64, 64]"})
-            >>> Parameter("net_arch", "categorical", choices=([64], [64, 64])).suggest(trial)
-            [64, 64]
+                Example:
+                    >>> import optuna
+        import torch
+                    >>> trial = optuna.trial.FixedTrial({"net_arch": "[64, 64]"})
+                    >>> Parameter("net_arch", "categorical", choices=([64], [64, 64])).suggest(trial)
+                    [64, 64]
         """
         if self.distribution == "categorical":
             picked = trial.suggest_categorical(self.name, [_encode_choice(choice) for choice in self.choices])
@@ -175,8 +181,15 @@ class SearchSpace:
 
 
 def valid_parameter_names() -> tuple[str, ...]:
-    """Names a search space may use: every DQN hyperparameter, and ``net_arch``."""
-    return (*DQNConfig.field_names(), NETWORK_PARAMETER)
+    """Names a search space may use: every DQN hyperparameter, ``net_arch``, and ``env_kwargs.<key>`` for any
+    ``gym.make`` keyword argument (e.g. ``env_kwargs.frontier_fraction``; the env checks the values)."""
+    return (*DQNConfig.field_names(), NETWORK_PARAMETER, f"{ENV_KWARGS_PREFIX}<key>")
+
+
+def _env_kwarg(name: str) -> str | None:
+    """The ``gym.make`` keyword a parameter name such as ``env_kwargs.frontier_fraction`` sets, or ``None``."""
+    key = name.removeprefix(ENV_KWARGS_PREFIX) if name.startswith(ENV_KWARGS_PREFIX) else None
+    return key if key and key.isidentifier() else None
 
 
 def load_space(env_id: str, path: str | os.PathLike[str] | None = None) -> SearchSpace:
@@ -234,7 +247,7 @@ def parse_space(raw: Any, source: str) -> dict[str, tuple[tuple[str, ...], Searc
 
 def _parse_parameter(name: str, spec: Any, where: str) -> Parameter:
     valid = valid_parameter_names()
-    if name not in valid:
+    if name not in valid and _env_kwarg(str(name)) is None:
         close = difflib.get_close_matches(str(name), valid, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(f"Unknown parameter {name!r} in {where}{hint}; valid parameters: {', '.join(valid)}.")
@@ -325,6 +338,10 @@ class SweepPlan:
     """Seconds between heartbeats of a running trial."""
     progress: bool = True
     command: tuple[str, ...] = ()
+    init_from: str | None = None
+    """The agent every trial's network starts from (``--init-from``), or ``None``: a fresh network."""
+    init_weights: Mapping[str, torch.Tensor] | None = field(default=None, repr=False, compare=False)
+    """That agent's ``policy.state_dict()``."""
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -334,6 +351,8 @@ class SweepPlan:
             {
                 "preset": self.preset.name,
                 "env_id": self.preset.env_id,
+                "env_kwargs": self.preset.env_kwargs,
+                "init_from": self.init_from,
                 "hyperparameters": self.preset.hyperparameters,
                 "policy_kwargs": self.preset.policy_kwargs,
                 "steps": self.steps,
@@ -366,6 +385,8 @@ def plan_sweep(
     heartbeat: int = DEFAULT_HEARTBEAT,
     progress: bool = True,
     command: Sequence[str] = (),
+    init_from: str | None = None,
+    init_weights: Mapping[str, torch.Tensor] | None = None,
 ) -> SweepPlan:
     """Check a sweep's settings, and that its storage is reachable and its study (if any) matches; writes nothing.
 
@@ -388,6 +409,8 @@ def plan_sweep(
         heartbeat: seconds between heartbeats; a trial silent for 3 times as long is retried.
         progress: show the progress bar.
         command: the command line, for the summary.
+        init_from: the agent every trial's network starts from, for the record and the study's settings.
+        init_weights: that agent's ``policy.state_dict()`` (:func:`mario_zoo.training.build_model`).
     """
     chosen = load_preset(preset)
     if (trials is None) == (seeds is None):
@@ -410,6 +433,8 @@ def plan_sweep(
     if pruner not in PRUNERS:
         raise ValueError(f"Unknown pruner {pruner!r}; valid pruners: {', '.join(PRUNERS)}.")
     search_space = load_space(chosen.env_id, space) if seed_list is None else None
+    if sampler == "grid" and search_space is not None:
+        _check_grid(search_space, trials)
     steps = steps or chosen.n_timesteps
     study_name = study_name or f"{chosen.name}-{'seeds' if seed_list is not None else 'sweep'}"
     out_path = Path(out) if out is not None else Path("sweeps") / study_name
@@ -436,9 +461,28 @@ def plan_sweep(
         heartbeat=heartbeat,
         progress=progress,
         command=tuple(command),
+        init_from=init_from,
+        init_weights=init_weights,
     )
+    if init_weights is not None:  # a mismatched network fails here, not in every worker
+        build_model(
+            plan_run(preset=str(preset), steps=1, device="cpu", init_from=init_from), init_weights
+        ).get_env().close()
     _check_storage(plan, default=storage is None)
     return plan
+
+
+def _check_grid(space: SearchSpace, trials: int | None) -> None:
+    """The grid sampler tries every combination of categorical choices, at most once each."""
+    continuous = [item.name for item in space.parameters if item.distribution != "categorical"]
+    if continuous:
+        raise ValueError(
+            f"--sampler grid needs categorical parameters only; {', '.join(continuous)} in {space.source} "
+            "are not (give them choices: [...], or use --sampler tpe or random)."
+        )
+    size = math.prod(len(item.choices) for item in space.parameters)
+    if trials is not None and trials > size:
+        raise ValueError(f"--trials {trials} exceeds the grid's {size} combinations; pass --trials {size} or fewer.")
 
 
 def _check_storage(plan: SweepPlan, *, default: bool) -> None:
@@ -538,7 +582,7 @@ def _open_storage(plan: SweepPlan) -> optuna.storages.RDBStorage:
 def _sampler(plan: SweepPlan, stream: int) -> optuna.samplers.BaseSampler:
 
     seed = int(np.random.SeedSequence([plan.seed, stream]).generate_state(1)[0])
-    if plan.sampler == "random":
+    if plan.sampler in ("random", "grid"):  # grid: the workers queue each point (_next_grid_point)
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(plan.trials // 3, 1)))
 
@@ -566,23 +610,26 @@ def _load_study(plan: SweepPlan, storage: optuna.storages.BaseStorage, stream: i
 # -- trials --------------------------------------------------------------------------------------------------
 
 
-def _trial_settings(plan: SweepPlan, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The preset's hyperparameters and network with ``params`` applied."""
+def _trial_settings(plan: SweepPlan, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The preset's hyperparameters, network and env kwargs with ``params`` applied."""
     params = dict(params)
     policy_kwargs = dict(plan.preset.policy_kwargs)
     if NETWORK_PARAMETER in params:
         policy_kwargs[NETWORK_PARAMETER] = params.pop(NETWORK_PARAMETER)
-    return {**plan.preset.hyperparameters, **params}, policy_kwargs
+    env_kwargs = dict(plan.preset.env_kwargs)
+    for name in [name for name in params if _env_kwarg(name) is not None]:
+        env_kwargs[_env_kwarg(name)] = params.pop(name)
+    return {**plan.preset.hyperparameters, **params}, policy_kwargs, env_kwargs
 
 
 class _TrialEvaluation(BaseCallback):
     """Every ``eval_freq`` env steps, evaluate greedily and report the steady statistic (the mean of the last
     ``steady`` evaluations) to the trial; stop training when the pruner says so."""
 
-    def __init__(self, trial: optuna.Trial, plan: SweepPlan):
+    def __init__(self, trial: optuna.Trial, plan: SweepPlan, env_kwargs: dict[str, Any]):
         super().__init__()
         self.trial, self.plan = trial, plan
-        self.env_kwargs = evaluation_env_kwargs(plan.preset.env_id, {})
+        self.env_kwargs = evaluation_env_kwargs(plan.preset.env_id, env_kwargs)
         self.means: list[float] = []
         self.steps: list[int] = []
         self.pruned = False
@@ -621,19 +668,21 @@ def _objective(plan: SweepPlan, trial: optuna.Trial, started: Callable[[], None]
         seed, params = trial.suggest_int("seed", 0, 2**31 - 1), {}
     else:
         seed, params = plan.seed, plan.space.sample(trial)
-    hyperparameters, policy_kwargs = _trial_settings(plan, params)
+    hyperparameters, policy_kwargs, env_kwargs = _trial_settings(plan, params)
     overrides = {key: value for key, value in hyperparameters.items() if plan.preset.hyperparameters.get(key) != value}
     config = plan_run(
         preset=plan.preset_ref,
         overrides={**overrides, "policy_kwargs": policy_kwargs},
+        env_kwargs=env_kwargs,
+        init_from=plan.init_from,
         seed=seed,
         steps=plan.steps,
         device="cpu",
         eval_episodes=0,
     )
     began = time.monotonic()
-    model = build_model(config)
-    callback = _TrialEvaluation(trial, plan)
+    model = build_model(config, plan.init_weights)
+    callback = _TrialEvaluation(trial, plan, config.env_kwargs)
     try:
         model.learn(plan.steps, callback=callback)
         if not callback.pruned and (not callback.steps or callback.steps[-1] < plan.steps):
@@ -712,8 +761,7 @@ def _worker(plan: SweepPlan, index: int) -> None:
     one more if the study needs it, and lets Optuna's ``ask`` take the oldest queued trial; it releases the lock once
     the trial has started, so that no other worker can take the trial it queued or queue one too many.
     """
-    import torch
-
+    die_with_parent(signal.SIGTERM)
     # Workers run side by side: one thread each; small networks gain nothing from more.
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -733,7 +781,8 @@ def _worker(plan: SweepPlan, index: int) -> None:
                 )
             run = counts["WAITING"] > 0
             if not run and plan.seeds is None and active < plan.trials:
-                study.enqueue_trial({}, user_attrs={"queued_by": f"{socket.gethostname()}:{os.getpid()}"})
+                params = _next_grid_point(plan, study) if plan.sampler == "grid" else {}
+                study.enqueue_trial(params, user_attrs={"queued_by": f"{socket.gethostname()}:{os.getpid()}"})
                 run = True
             if run:
                 try:
@@ -750,6 +799,21 @@ def _worker(plan: SweepPlan, index: int) -> None:
             time.sleep(_POLL_SECONDS)
         elif not run:
             return
+
+
+def _next_grid_point(plan: SweepPlan, study: optuna.Study) -> dict[str, Any]:
+    """``--sampler grid``: the first combination of choices (in the space file's order) no live or finished trial
+    holds. Workers queue it under the study lock, so each combination runs once (a failed one is retried)."""
+    assert plan.space is not None
+    names = plan.space.names
+    live = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+    taken = {
+        tuple(repr(trial.params.get(name, trial.system_attrs.get("fixed_params", {}).get(name))) for name in names)
+        for trial in study.get_trials(deepcopy=False, states=live)
+    }
+    grid = itertools.product(*([_encode_choice(choice) for choice in item.choices] for item in plan.space.parameters))
+    point = next(point for point in grid if tuple(map(repr, point)) not in taken)
+    return dict(zip(names, point, strict=True))
 
 
 def _count(study: optuna.Study) -> dict[str, int]:
@@ -798,7 +862,10 @@ def run_sweep(plan: SweepPlan) -> SweepResult:
     # Workers fork from a server that has imported torch, SB3 and Optuna once: starting one costs milliseconds.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    workers = [context.Process(target=_worker, args=(plan, index), daemon=True) for index in range(plan.workers)]
+    # Not daemons: a worker's trial may start actor processes (Mario presets), which daemons may not. A worker gets
+    # SIGTERM when its parent, the fork server, dies (it exits with this process), and is stopped below when this
+    # one fails.
+    workers = [context.Process(target=_worker, args=(plan, index), daemon=False) for index in range(plan.workers)]
     for worker in workers:
         worker.start()
     try:
@@ -906,7 +973,7 @@ def best_preset(plan: SweepPlan, params: dict[str, Any], value: float, number: i
     """The preset ``best.yml`` holds: the sweep's preset with trial ``number``'s settings, tuned for ``plan.steps``."""
     known = plan.space.names if plan.space is not None else ()
     decoded = {name: plan.space[name].decode(raw) if name in known else raw for name, raw in params.items()}
-    hyperparameters, policy_kwargs = _trial_settings(plan, decoded)
+    hyperparameters, policy_kwargs, env_kwargs = _trial_settings(plan, decoded)
     return Preset(
         name=f"{plan.preset.name}-sweep",
         description=(
@@ -918,6 +985,7 @@ def best_preset(plan: SweepPlan, params: dict[str, Any], value: float, number: i
         n_timesteps=plan.steps,
         hyperparameters=hyperparameters,
         policy_kwargs=policy_kwargs,
+        env_kwargs=env_kwargs,
     )
 
 

@@ -40,7 +40,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +48,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import CSVOutputFormat, Logger, TensorBoardOutputFormat
 from stable_baselines3.common.monitor import Monitor
@@ -77,14 +78,15 @@ POLICY_KWARGS_KEY = "policy_kwargs"
 
 
 def default_actors(preset: Preset) -> int:
-    """Actor processes a run uses unless ``--hp actors=N`` says otherwise: one for the ``mario`` preset on a
-    machine with at least 2 cores (the emulator steps on one core while the updates run on another), else none.
+    """Actor processes a run uses unless ``--hp actors=N`` says otherwise: one for image presets (CNN policies:
+    ``mario``, ``mario-1-1``) on a machine with at least 2 cores (the emulator steps on one core while the updates
+    run on another), else none.
 
     Example:
         >>> default_actors(load_preset("cartpole-fast"))
         0
     """
-    return 1 if preset.name == "mario" and (os.process_cpu_count() or 1) >= 2 else 0
+    return 1 if preset.policy in CNN_POLICIES and (os.process_cpu_count() or 1) >= 2 else 0
 
 
 def override_keys() -> tuple[str, ...]:
@@ -152,6 +154,7 @@ def plan_run(
     eval_episodes: int = 10,
     eval_freq: int | None = None,
     command: list[str] | None = None,
+    init_from: str | None = None,
 ) -> RunConfig:
     """Check a new run's settings and return its ``run.json`` contents; writes nothing.
 
@@ -160,7 +163,7 @@ def plan_run(
             (default: see :func:`choose_preset`).
         env_id: env to train on (default: the preset's).
         overrides: hyperparameters replacing the preset's (``--hp``): DQN fields and ``policy_kwargs``.
-        env_kwargs: ``gym.make`` keyword arguments.
+        env_kwargs: ``gym.make`` keyword arguments, added to (and replacing) the preset's ``env_kwargs``.
         seed: seed of the model, env and exploration.
         steps: step target (default: the preset's ``n_timesteps``).
         device: torch device.
@@ -170,6 +173,7 @@ def plan_run(
         eval_episodes: episodes of the final evaluation (0 = none), and of each periodic one.
         eval_freq: env steps between periodic evaluations (``None`` = none); needs ``eval_episodes >= 1``.
         command: the command line, kept in ``run.json``.
+        init_from: the agent the network starts from, for the record (:func:`build_model` takes its weights).
     """
     if env_id is not None:
         check_env_id(env_id)
@@ -207,24 +211,28 @@ def plan_run(
         device=device,
         hyperparameters=hyperparameters,
         policy_kwargs=policy_kwargs,
-        env_kwargs=dict(env_kwargs or {}),
+        env_kwargs={**chosen.env_kwargs, **(env_kwargs or {})},
         overrides=overrides,
         save_freq=save_freq,
         save_replay=chosen.policy in CNN_POLICIES if save_replay is None else bool(save_replay),
         eval_episodes=eval_episodes,
         eval_freq=eval_freq,
         command=list(command or []),
+        init_from=init_from,
     )
 
 
-def build_model(config: RunConfig) -> DQN:
+def build_model(config: RunConfig, init_weights: Mapping[str, torch.Tensor] | None = None) -> DQN:
     """A fresh DQN for ``config``, on an env without logging (:func:`train` attaches the logging one).
 
     Building it checks what only the env can tell (kwargs, spaces, network options); errors are ``ValueError`` or
-    ``TypeError``.
+    ``TypeError``. With ``init_weights`` (a trained agent's ``policy.state_dict()``: rl-zoo's ``--trained-agent``, our
+    ``--init-from``) the network (online and target) starts from those weights; the optimizer, the replay buffer, the step counter and
+    exploration start afresh. Its network must be the one ``config`` builds: any other is a ``ValueError`` naming
+    the weights that differ.
     """
     # A factory rather than an env instance, so that a model with actors can build its env in them.
-    return DQN(
+    model = DQN(
         config.policy,
         functools.partial(gym.make, config.env_id, **config.env_kwargs),
         policy_kwargs=config.policy_kwargs,
@@ -232,6 +240,33 @@ def build_model(config: RunConfig) -> DQN:
         device=config.device,
         **config.hyperparameters,
     )
+    if init_weights is not None:
+        _warm_start(model, init_weights, config.init_from or "the initial agent")
+    return model
+
+
+def _warm_start(model: DQN, weights: Mapping[str, torch.Tensor], name: str) -> None:
+    mine = model.policy.state_dict()
+    differing = sorted(
+        key
+        for key in set(mine) | set(weights)
+        if key not in mine or key not in weights or tuple(mine[key].shape) != tuple(weights[key].shape)
+    )
+    if differing:
+        shown = ", ".join(
+            f"{key} ({tuple(weights[key].shape) if key in weights else 'absent'} vs "
+            f"{tuple(mine[key].shape) if key in mine else 'absent'})"
+            for key in differing[:3]
+        )
+        raise ValueError(
+            f"--init-from {name}: its network differs from this run's in {len(differing)} weight(s): {shown}"
+            f"{' ...' if len(differing) > 3 else ''}. Warm-start from an agent with the same env, action set and "
+            "policy_kwargs (net_arch, dueling)."
+        )
+    with torch.no_grad():
+        model.policy.load_state_dict(
+            {key: torch.as_tensor(value).to(mine[key].dtype) for key, value in weights.items()}
+        )
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ class Replay:
     """Return of each episode played to its end."""
     episode_lengths: list[int] = field(default_factory=list)
     """Length of each episode played to its end, in env steps."""
+    episode_flags: list[bool] = field(default_factory=list)
+    """Whether each episode played to its end reached the flag (Mario's ``info["flag_get"]``; else ``False``)."""
 
     def summary(self) -> str:
         """One line: frames, and the episodes played to their end with their returns."""
@@ -213,13 +215,14 @@ def _play(
             episode_return, length, done = 0.0, 0, False
             while not done:
                 action, _ = model.predict(observation, deterministic=deterministic)
-                observation, reward, terminated, truncated, _ = env.step(int(np.asarray(action).item()))
+                observation, reward, terminated, truncated, info = env.step(int(np.asarray(action).item()))
                 episode_return += float(reward)
                 length += 1
                 done = terminated or truncated
                 yield env.render()
             replay.episode_returns.append(episode_return)
             replay.episode_lengths.append(length)
+            replay.episode_flags.append(bool(info.get("flag_get", False)))
             observation, _ = env.reset()
 
 

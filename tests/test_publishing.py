@@ -112,3 +112,85 @@ def test_the_training_command_must_be_a_mario_zoo_train_command():
         command_settings("train.py --seed 1")
     with pytest.raises(ValueError, match="--seed in the training command must be an integer, got 'x'"):
         command_settings("mario-zoo train --seed x")
+
+
+def _tiny_run(tmp_path, **plan):
+    from mario_zoo import training
+    from mario_zoo.runs import RunFolder
+
+    config = training.plan_run(preset="cartpole-fast", steps=600, seed=0, device="cpu", eval_episodes=2,
+                               eval_freq=300, command=["mario-zoo", "train", "--seed", "0"], **plan)  # fmt: skip
+    run = RunFolder(tmp_path / "run")
+    training.train(run, config, training.build_model(config), progress=False)
+    return run
+
+
+def test_a_run_folder_gives_the_card_its_learning_curve_and_a_warm_start_row(tmp_path):
+    import imageio.v3 as iio
+
+    run = _tiny_run(tmp_path, init_from="dqn-CartPole-v1")
+    published = publish(
+        run.path, "tiny", episodes=1, replay=False, registry=tmp_path / "zoo" / "registry.json",
+        cards_dir=tmp_path / "cards", docs_dir=tmp_path / "docs",
+    )  # fmt: skip
+    assert set(published.figures) == {"learning_curve.png"}
+    assert published.figures["learning_curve.png"] == tmp_path / "docs" / "tiny_learning_curve.png"
+    assert iio.imread(published.figures["learning_curve.png"]).shape[:2] == (540, 960)
+    card = published.card.read_text()
+    assert "## Learning curve" in card and "(learning_curve.png)" in card
+    assert "after a warm start from `dqn-CartPole-v1`" in card
+    assert "## Where the episodes end" not in card, "CartPole has no flag"
+
+
+def test_a_checkpoint_inside_a_run_folder_takes_the_runs_command_and_time_up_to_its_step(tmp_path):
+    run = _tiny_run(tmp_path)
+    published = publish(
+        run.best_model, "best", episodes=1, replay=False, registry=tmp_path / "zoo" / "registry.json",
+        cards_dir=tmp_path / "cards", docs_dir=tmp_path / "docs",
+    )  # fmt: skip
+    training_info = published.entry.training
+    assert training_info.command == "mario-zoo train --seed 0" and training_info.preset == "cartpole-fast"
+    assert training_info.total_timesteps == DQN.load(run.best_model).num_timesteps
+    assert training_info.wall_time_seconds <= _monitor_seconds(run.monitor)
+    assert "learning_curve.png" in published.figures
+
+
+def test_a_mario_card_shows_where_episodes_end_with_the_flag_rate_interval(tmp_path, monkeypatch):
+    import imageio.v3 as iio
+
+    import mario_zoo.publishing as publishing
+
+    monkeypatch.setattr(publishing, "GIF_FLAG_TRIES", 2)
+    shipped = read_registry().bundled_dir("dqn-MarioDQN-1-1-v0")
+    published = publish(
+        shipped, "mario", episodes=2, dtype="float16", command="mario-zoo train --preset mario --seed 0",
+        registry=tmp_path / "zoo" / "registry.json", cards_dir=tmp_path / "cards", docs_dir=tmp_path / "docs",
+    )  # fmt: skip
+    assert set(published.figures) == {"x_pos_histogram.png"}  # a bare checkpoint: no run, no learning curve
+    assert iio.imread(published.figures["x_pos_histogram.png"]).shape[:2] == (540, 960)
+    card = published.card.read_text()
+    flags = sum(published.evaluation.flags)
+    assert f"The flag in **{flags} of 2** greedy episodes" in card and "95% Wilson interval" in card
+    assert "(x_pos_histogram.png)" in card and published.replay_gif.is_file()
+    assert not list((tmp_path / "docs").glob(".*candidate*")), "the candidate GIF is cleaned up"
+
+
+def test_the_mario_gif_is_the_first_seed_whose_episode_reaches_the_flag(tmp_path, monkeypatch):
+    import mario_zoo.publishing as publishing
+    from mario_zoo.video import Replay
+
+    calls = []
+
+    def fake_record(model, env_id, env_kwargs, path, *, seed, **_):
+        calls.append((seed, env_kwargs["noop_max"]))
+        Path(path).write_text(f"seed {seed}")
+        return Replay(Path(path), 30.0, 10, [1.0], [10], [seed == 2])
+
+    from pathlib import Path
+
+    monkeypatch.setattr(publishing, "record", fake_record)
+    gif = tmp_path / "mario.gif"
+    note = publishing._record_gif(None, "MarioDQN-1-1-v0", {"actions": "right_only"}, gif)
+    assert [seed for seed, _ in calls] == [0, 1, 2] and all(noops == 30 for _, noops in calls)
+    assert gif.read_text() == "seed 2" and "env seed 2" in note and "reaches the flag" in note
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mario.gif"]

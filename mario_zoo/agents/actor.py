@@ -66,6 +66,15 @@ _WEIGHTS_OFFSET = 64
 _PR_SET_PDEATHSIG = 1
 
 
+def die_with_parent(signal_number: int, parent_pid: int | None = None) -> bool:
+    """Ask Linux to send this process ``signal_number`` when its parent process dies (``PR_SET_PDEATHSIG``;
+    elsewhere a no-op); ``False`` if the parent is no longer ``parent_pid`` (it died before the request took
+    effect)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal_number)
+    return parent_pid is None or os.getppid() == parent_pid
+
+
 class ActorError(RuntimeError):
     """An actor process failed; the message holds its traceback."""
 
@@ -355,9 +364,7 @@ def _actor_main(
     """Entry point of an actor process: report any exception with its traceback, then exit."""
     # Ctrl-C reaches the whole process group: the learner handles it and stops the actors.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != settings.parent_pid:  # the parent died before prctl took effect
+    if not die_with_parent(signal.SIGKILL, settings.parent_pid):
         return
     torch.set_num_threads(1)
     try:

@@ -22,6 +22,7 @@ A preset file holds one entry in ``dqn.yml``'s schema; :func:`load_preset` takes
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from functools import cache
@@ -38,7 +39,7 @@ from mario_zoo.agents.dqn import DQN
 from mario_zoo.atomic import write_text
 
 _PRESET_FILE = files("mario_zoo").joinpath("hyperparams", "dqn.yml")
-_PRESET_KEYS = ("description", "env_id", "policy", "n_timesteps", "policy_kwargs", "hyperparameters")
+_PRESET_KEYS = ("description", "env_id", "policy", "n_timesteps", "env_kwargs", "policy_kwargs", "hyperparameters")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class Preset:
     """:class:`DQNConfig` fields that differ from the defaults."""
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
     """Network options (``net_arch``...)."""
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """``gym.make`` keyword arguments of the env it was tuned on (rl-zoo's ``env_kwargs``); ``mario-zoo train
+    --env-kwargs`` adds to and replaces them."""
 
     def make_model(self, env: gym.Env | VecEnv | str | None = None, **overrides: Any) -> DQN:
         """A fresh :class:`DQN` with this preset; ``overrides`` replace hyperparameters or set ``seed``,
@@ -70,7 +74,9 @@ class Preset:
             True
         """
         kwargs = {"policy_kwargs": self.policy_kwargs, **self.hyperparameters, **overrides}
-        return DQN(self.policy, env if env is not None else self.env_id, **kwargs)
+        if env is None:
+            env = functools.partial(gym.make, self.env_id, **self.env_kwargs) if self.env_kwargs else self.env_id
+        return DQN(self.policy, env, **kwargs)
 
 
 def preset_names() -> tuple[str, ...]:
@@ -147,5 +153,9 @@ def _parse_presets(raw: dict[str, Any], where: str) -> dict[str, Preset]:
         if missing:
             raise ValueError(f"Preset {name!r} in {where} lacks {', '.join(missing)}; every preset has them.")
         DQNConfig.from_dict(entry.get("hyperparameters") or {})
+        for key in ("env_kwargs", "policy_kwargs", "hyperparameters"):
+            if not isinstance(entry.get(key) or {}, dict):
+                raise ValueError(f"Preset {name!r} in {where}: {key} must be a mapping, got {entry[key]!r}.")
+            entry = {**entry, key: dict(entry.get(key) or {})}
         presets[str(name)] = Preset(name=str(name), **{"description": "", **entry})
     return presets

@@ -28,7 +28,7 @@ def test_every_preset_has_a_space_whose_samples_build_a_valid_config(name):
                 assert sampled[parameter.name] in parameter.choices
             else:
                 assert parameter.low <= sampled[parameter.name] <= parameter.high
-        hyperparameters = {key: value for key, value in sampled.items() if key != "net_arch"}
+        hyperparameters = {key: value for key, value in sampled.items() if key != "net_arch" and "." not in key}
         DQNConfig.from_dict({**preset.hyperparameters, **hyperparameters})
 
 
@@ -110,3 +110,17 @@ def test_bootstrap_interval_brackets_the_mean_and_needs_two_values():
     low, high = bootstrap_interval([100.0, 200.0, 300.0])
     assert 100.0 <= low < 200.0 < high <= 300.0
     assert bootstrap_interval([5.0]) is None
+
+
+def test_env_kwargs_parameters_are_valid_names_and_other_names_still_fail():
+    families = parse_space(
+        {"c": {"envs": ["CartPole-v1"], "parameters": {"env_kwargs.max_episode_steps": {
+            "distribution": "categorical", "choices": [20, 40]}}}},
+        "inline",
+    )  # fmt: skip
+    assert families["c"][1].names == ("env_kwargs.max_episode_steps",)
+    for bad in ("env_kwargs.", "env_kwargs.not-a-name", "envkwargs.x"):
+        with pytest.raises(ValueError, match="Unknown parameter"):
+            parse_space(
+                {"c": {"envs": ["x"], "parameters": {bad: {"distribution": "uniform", "low": 0, "high": 1}}}}, "f"
+            )
