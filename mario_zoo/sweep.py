@@ -67,15 +67,15 @@ import optuna
 import torch
 import yaml
 from optuna.trial import TrialState
-from stable_baselines3.common.callbacks import BaseCallback
 from tqdm import tqdm
 
 from mario_zoo.agents.actor import die_with_parent
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.presets import Preset, load_preset, write_preset_file
 from mario_zoo.atomic import write_text
+from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.compare import parse_seeds
-from mario_zoo.evaluation import evaluate, evaluation_env_kwargs
+from mario_zoo.runs import EvaluationPoint
 from mario_zoo.training import build_model, plan_run
 
 SPACE_FILE = files("mario_zoo").joinpath("hyperparams", "dqn_space.yml")
@@ -622,38 +622,41 @@ def _trial_settings(plan: SweepPlan, params: dict[str, Any]) -> tuple[dict[str, 
     return {**plan.preset.hyperparameters, **params}, policy_kwargs, env_kwargs
 
 
-class _TrialEvaluation(BaseCallback):
-    """Every ``eval_freq`` env steps, evaluate greedily and report the steady statistic (the mean of the last
-    ``steady`` evaluations) to the trial; stop training when the pruner says so."""
+class _TrialEvaluation(PeriodicEvaluation):
+    """The periodic evaluation of ``mario-zoo train`` (no files written) that also reports the steady statistic
+    (the mean return of the last ``steady`` evaluations) to the trial and stops training when the pruner says so."""
 
     def __init__(self, trial: optuna.Trial, plan: SweepPlan, env_kwargs: dict[str, Any]):
-        super().__init__()
+        super().__init__(plan.preset.env_id, env_kwargs, eval_freq=plan.eval_freq, n_episodes=plan.eval_episodes)
         self.trial, self.plan = trial, plan
-        self.env_kwargs = evaluation_env_kwargs(plan.preset.env_id, env_kwargs)
-        self.means: list[float] = []
-        self.steps: list[int] = []
         self.pruned = False
-        self._next = plan.eval_freq
+
+    @property
+    def means(self) -> list[float]:
+        """Mean return of each evaluation so far."""
+        return [point.mean_reward for point in self.history]
+
+    @property
+    def steps(self) -> list[int]:
+        """The env step of each evaluation so far."""
+        return [point.timesteps for point in self.history]
 
     @property
     def value(self) -> float:
         """The steady statistic so far."""
         return statistics.fmean(self.means[-self.plan.steady :])
 
-    def evaluate_now(self) -> None:
+    def evaluate(self) -> EvaluationPoint:
         """Evaluate, and report the steady statistic at the current step."""
-        plan = self.plan
-        evaluation = evaluate(self.model, plan.preset.env_id, self.env_kwargs, n_episodes=plan.eval_episodes)
-        self.means.append(float(evaluation.result.mean_reward))
-        self.steps.append(int(self.model.num_timesteps))
-        self.trial.report(self.value, self.model.num_timesteps)
+        point = super().evaluate()
+        self.trial.report(self.value, point.timesteps)
+        return point
 
     def _on_step(self) -> bool:
-        if self.num_timesteps < self._next:
-            return True
-        self._next = (self.num_timesteps // self.plan.eval_freq + 1) * self.plan.eval_freq
-        self.evaluate_now()
-        self.pruned = self.trial.should_prune()
+        done = len(self.history)
+        super()._on_step()
+        if len(self.history) > done:
+            self.pruned = self.trial.should_prune()
         return not self.pruned
 
 
@@ -686,7 +689,7 @@ def _objective(plan: SweepPlan, trial: optuna.Trial, started: Callable[[], None]
     try:
         model.learn(plan.steps, callback=callback)
         if not callback.pruned and (not callback.steps or callback.steps[-1] < plan.steps):
-            callback.evaluate_now()
+            callback.evaluate()
     finally:
         model.get_env().close()
     trial.set_user_attr(
