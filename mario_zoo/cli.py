@@ -392,7 +392,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     overrides = "".join(f" {key}={value}" for key, value in config.overrides.items())
     print(
         f"Training DQN on {config.env_id} for {config.total_timesteps:,} steps: preset {config.preset}{overrides}, "
-        f"seed {config.seed}, device {model.device}. Run folder: {out}"
+        f"seed {config.seed}, device {model.device}"
+        + (f", network from {config.init_from}" if config.init_from else "")
+        + f". Run folder: {out}"
     )
     return _report_training(training.train(RunFolder(out), config, model, progress=args.progress))
 

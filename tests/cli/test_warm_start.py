@@ -46,6 +46,7 @@ def test_train_init_from_a_run_warm_starts_and_records_it(trained_run, cli, tmp_
         "--eval-episodes", 0, "--out", out, "--no-progress",
     )  # fmt: skip
     assert result.code == 0, result.err
+    assert f"network from {trained_run.path}" in result.out
     config = open_run(out).read_config()
     assert config.init_from == str(trained_run.path)
     assert json.loads((out / "run.json").read_text())["init_from"] == str(trained_run.path)
