@@ -130,14 +130,13 @@ class Parameter:
 
     def suggest(self, trial: optuna.Trial) -> Any:
         """Ask ``trial`` for a value. Lists among categorical choices travel as their YAML text (Optuna's choices
-                are scalars), so ``trials.csv`` shows ``[64, 64]``.
+        are scalars), so ``trials.csv`` shows ``[64, 64]``.
 
-                Example:
-                    >>> import optuna
-        import torch
-                    >>> trial = optuna.trial.FixedTrial({"net_arch": "[64, 64]"})
-                    >>> Parameter("net_arch", "categorical", choices=([64], [64, 64])).suggest(trial)
-                    [64, 64]
+        Example:
+            >>> import optuna
+            >>> trial = optuna.trial.FixedTrial({"net_arch": "[64, 64]"})
+            >>> Parameter("net_arch", "categorical", choices=([64], [64, 64])).suggest(trial)
+            [64, 64]
         """
         if self.distribution == "categorical":
             picked = trial.suggest_categorical(self.name, [_encode_choice(choice) for choice in self.choices])

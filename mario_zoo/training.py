@@ -65,6 +65,8 @@ from mario_zoo.plotting import save_learning_curve
 from mario_zoo.runs import EvaluationPoint, RunConfig, RunFolder, open_run, read_evaluations
 
 DEFAULT_ENV = "CartPole-v1"
+MARIO_GENERIC_ID = "MarioDQN-v0"
+"""The Mario ID not tied to a level in its name: presets on it are the default for every level."""
 """The env ``mario-zoo train`` trains on when given neither ``--preset`` nor ``--env`` (as rl-zoo does)."""
 
 DEFAULT_SAVE_FREQ = 10_000
@@ -100,6 +102,8 @@ def choose_preset(preset: str | None, env_id: str | None) -> Preset:
     Example:
         >>> choose_preset(None, None).name, choose_preset(None, "MarioDQN-4-2-v0").name
         ('cartpole-fast', 'mario')
+        >>> choose_preset(None, "MarioDQN-1-1-v0").name
+        'mario-1-1'
         >>> choose_preset(None, "Acrobot-v1")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -109,7 +113,10 @@ def choose_preset(preset: str | None, env_id: str | None) -> Preset:
         return load_preset(preset)
     env_id = env_id or DEFAULT_ENV
     presets = [load_preset(name) for name in preset_names()]
-    tuned = [item for item in presets if item.env_id == env_id or (is_mario(item.env_id) and is_mario(env_id))]
+    # The presets of this very ID; else, for a Mario level, those not tied to a level's own ID (MarioDQN-v0).
+    tuned = [item for item in presets if item.env_id == env_id] or [
+        item for item in presets if is_mario(env_id) and item.env_id == MARIO_GENERIC_ID
+    ]
     if not tuned:
         raise ValueError(
             f"No preset is tuned for {env_id}; pass --preset NAME to use one anyway (valid presets: "
