@@ -66,7 +66,7 @@ TRAIN_EPILOG = """examples:
   mario-zoo train --hp learning_rate=5e-4 batch_size=128 "policy_kwargs={net_arch: [128, 128]}"
   mario-zoo train --env MarioDQN-v0 --env-kwargs actions=right_only stall_steps=200
   mario-zoo train --env MarioDQN-v0 --env-kwargs frontier_fraction=0.5 --eval-freq 50000 --eval-episodes 10
-  mario-zoo train --preset mario-1-1 --init-from dqn-MarioDQN-1-1-v0 --hp exploration_initial_eps=0.1   warm start
+  mario-zoo train --preset mario-1-1 --init-from dqn-MarioDQN-1-1-v0-base --hp exploration_initial_eps=0.1   warm start
   mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000       after a crash or Ctrl-C
   mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000 --steps 100000   train further
 
@@ -152,7 +152,7 @@ SWEEP_EPILOG = """examples:
   mario-zoo train --preset sweeps/cartpole-fast-sweep/best.yml             train with the best settings found
   mario-zoo sweep --preset sweeps/cartpole-fast-sweep/best.yml --seeds 0-9 --steps 2e4 --workers 2
   mario-zoo sweep --preset mario --trials 20 --steps 2e5 --storage postgresql://user:pw@db-host/sweeps
-  mario-zoo sweep --preset mario-1-1 --sampler grid --space grid.yml --trials 4 --init-from dqn-MarioDQN-1-1-v0
+  mario-zoo sweep --preset mario-1-1 --sampler grid --space grid.yml --trials 4 --init-from dqn-MarioDQN-1-1-v0-base
 
 Search spaces are YAML (mario_zoo/hyperparams/dqn_space.yml, one per preset family; --space FILE replaces it).
 Each trial trains the preset with sampled settings for --steps env steps, evaluates it greedily every --eval-freq

@@ -4,7 +4,7 @@
    folder gets the SB3 logs, checkpoints and the final agent (see :mod:`mario_zoo.runs`).
 2. Evaluate it (10 greedy episodes) and draw its learning curve (episode return and its 100-episode mean).
 3. Record a replay on ``MarioDQN-v0`` as a GIF: the best zoo agent for World 1-1 (``mario-zoo zoo list``) plays
-   one episode; while the zoo has none, a random agent plays, and the demo says so.
+   one episode (an agent that reaches the flag at all: the first of a few no-op starts whose episode does); while the zoo has none, a random agent plays, and the demo says so.
 
 It prints where every file went. Run: ``python -m mario_zoo.demo [--out DIR] [--steps N] [--seed N]``.
 """
@@ -26,6 +26,8 @@ from mario_zoo.zoo.registry import REGISTRY_FILE, ZooEntry, read_registry
 
 DEMO_PRESET = "cartpole-fast"
 MARIO_ENV = "MarioDQN-v0"
+FLAG_TRIES = 3
+"""Seeds the demo tries for a Mario replay that reaches the flag (with an agent that reaches it at all)."""
 
 
 def record_random_agent(out_dir: Path, steps: int = 300, seed: int = 0) -> tuple[Path, dict]:
@@ -59,10 +61,13 @@ def record_zoo_agent(
 
     The GIF keeps every other step, as for the random agent.
     """
+    from mario_zoo.publishing import record_flag_replay
     from mario_zoo.zoo import load_pretrained
 
     model = load_pretrained(entry.name, device="cpu", registry=registry)
     path = out_dir / f"{entry.name}.gif"
+    if entry.results.flag_rate:  # an agent that clears the level: show an episode that does (a few seeds at most)
+        return path, record_flag_replay(model, entry.env_id, entry.env_kwargs, path, tries=FLAG_TRIES, seed=seed)[0]
     return path, record(model, entry.env_id, entry.env_kwargs, path, seed=seed, stride=2)
 
 

@@ -60,7 +60,7 @@ from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
 from mario_zoo.runs import RunFolder, open_run, read_evaluations
 from mario_zoo.sources import parse_source
 from mario_zoo.training import choose_preset
-from mario_zoo.video import record
+from mario_zoo.video import Replay, record
 from mario_zoo.zoo.registry import (
     AGENT_FILES,
     DTYPES,
@@ -258,27 +258,41 @@ def _run_of(kind: str, location: Path) -> RunFolder | None:
 
 
 def _record_gif(model: DQN, env_id: str, env_kwargs: dict[str, Any], gif: Path) -> str:
-    """Record the replay GIF; for Mario, one that reaches the flag if any of :data:`GIF_FLAG_TRIES` seeds (random
-    no-op starts, as in the evaluation) does, else seed 0's. Returns what the card says about it."""
-    options: dict[str, Any] = {"stride": GIF_STRIDE, "max_frames": GIF_MAX_FRAMES}
+    """Record the card's replay GIF; returns what the card says about it."""
     if not is_mario(env_id):
-        record(model, env_id, env_kwargs, gif, **options)
+        record(model, env_id, env_kwargs, gif, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES)
         return "One greedy episode, env seed 0."
+    return record_flag_replay(model, env_id, env_kwargs, gif)[1]
+
+
+def record_flag_replay(
+    model: Any, env_id: str, env_kwargs: dict[str, Any], path: Path, *, tries: int = GIF_FLAG_TRIES, seed: int = 0
+) -> tuple[Replay, str]:
+    """Record one greedy Mario episode into ``path`` (a GIF, every other frame), from the level start with the
+    evaluation's 0-30 random no-ops: the first of seeds ``seed`` .. ``seed + tries - 1`` whose episode reaches the
+    flag, else seed ``seed``'s. Returns the replay and a sentence saying which it is."""
     kwargs = evaluation_env_kwargs(env_id, env_kwargs)
-    if record(model, env_id, kwargs, gif, seed=0, **options).episode_flags[:1] == [True]:
-        return "One greedy episode that reaches the flag (env seed 0, with the evaluation's random no-op start)."
-    candidate = gif.with_name(f".{gif.stem}.candidate{gif.suffix}")
+    options: dict[str, Any] = {"stride": GIF_STRIDE, "max_frames": GIF_MAX_FRAMES}
+    first = record(model, env_id, kwargs, path, seed=seed, **options)
+    if first.episode_flags[:1] == [True]:
+        return (
+            first,
+            f"One greedy episode that reaches the flag (env seed {seed}, with the evaluation's random no-ops).",
+        )
+    candidate = path.with_name(f".{path.stem}.candidate{path.suffix}")
     try:
-        for seed in range(1, GIF_FLAG_TRIES):
-            if record(model, env_id, kwargs, candidate, seed=seed, **options).episode_flags[:1] == [True]:
-                os.replace(candidate, gif)
-                return (
-                    f"One greedy episode that reaches the flag (env seed {seed}, the first of seeds 0-{seed} whose "
-                    "episode does, with the evaluation's random no-op start)."
+        for other in range(seed + 1, seed + tries):
+            replay = record(model, env_id, kwargs, candidate, seed=other, **options)
+            if replay.episode_flags[:1] == [True]:
+                os.replace(candidate, path)
+                replay.path = path
+                return replay, (
+                    f"One greedy episode that reaches the flag (env seed {other}, the first of seeds {seed}-{other} "
+                    "whose episode does, with the evaluation's random no-ops)."
                 )
     finally:
         candidate.unlink(missing_ok=True)
-    return f"One greedy episode (env seed 0); none of seeds 0-{GIF_FLAG_TRIES - 1} reached the flag."
+    return first, f"One greedy episode (env seed {seed}); none of seeds {seed}-{seed + tries - 1} reached the flag."
 
 
 def _figures(name: str, run: RunFolder | None, evaluation: Evaluation, docs_dir: Path) -> dict[str, Path]:

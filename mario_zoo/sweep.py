@@ -1095,11 +1095,12 @@ def search_summary(
         ]
         hyperparameters, policy_kwargs = plan.preset.hyperparameters, plan.preset.policy_kwargs
         for name, value in best.params.items():
-            was = (
-                policy_kwargs.get(name)
-                if name == NETWORK_PARAMETER
-                else hyperparameters.get(name, getattr(DQNConfig(), name, None))
-            )
+            if name == NETWORK_PARAMETER:
+                was = policy_kwargs.get(name)
+            elif _env_kwarg(name) is not None:
+                was = plan.preset.env_kwargs.get(_env_kwarg(name), "(env default)")
+            else:
+                was = hyperparameters.get(name, getattr(DQNConfig(), name, None))
             lines.append(f"| {name} | {_cell(value)} | {_cell(was)} |")
         lines += ["", "## Top trials", "", "| trial | value | state | seconds |", "|---|---|---|---|"]
         ranked = sorted((trial for trial in trials if trial.value is not None), key=lambda trial: -trial.value)

@@ -61,6 +61,8 @@ class Replay:
         text = f"{self.frames} frames at {self.fps:g} fps; {len(self.episode_returns)} episode(s) played to the end"
         if self.episode_returns:
             text += ", returns: " + ", ".join(f"{value:g}" for value in self.episode_returns)
+        if any(self.episode_flags):
+            text += f"; {sum(self.episode_flags)} reached the flag"
         return text
 
 

@@ -34,6 +34,7 @@ def test_trials_get_the_searched_env_kwargs_and_start_from_the_agent(tmp_path):
     assert study.user_attrs["settings"]["init_from"] == str(teacher)
     best = load_preset(str(out / "best.yml"))
     assert best.env_kwargs == {"max_episode_steps": 12}
+    assert "| env_kwargs.max_episode_steps | 12 | (env default) |" in result.stdout
 
 
 def test_a_mismatched_init_agent_is_one_line_exit_2_and_writes_nothing(tmp_path):
