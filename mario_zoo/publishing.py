@@ -253,8 +253,7 @@ def _run_of(kind: str, location: Path) -> RunFolder | None:
     """The run folder an agent comes from: the folder itself, or the one holding a checkpoint."""
     if kind == "run":
         return open_run(location)
-    folder = location.parent
-    return open_run(folder) if (folder / RunFolder(folder).config_file.name).is_file() else None
+    return open_run(location.parent) if RunFolder(location.parent).config_file.is_file() else None
 
 
 def _record_gif(model: DQN, env_id: str, env_kwargs: dict[str, Any], gif: Path) -> str:

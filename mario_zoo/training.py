@@ -270,10 +270,7 @@ def _warm_start(model: DQN, weights: Mapping[str, torch.Tensor], name: str) -> N
             f"{' ...' if len(differing) > 3 else ''}. Warm-start from an agent with the same env, action set and "
             "policy_kwargs (net_arch, dueling)."
         )
-    with torch.no_grad():
-        model.policy.load_state_dict(
-            {key: torch.as_tensor(value).to(mine[key].dtype) for key, value in weights.items()}
-        )
+    model.policy.load_state_dict(weights)  # copies into the model's tensors, in their dtype (float16 weights too)
 
 
 @dataclass(frozen=True)
