@@ -1,8 +1,9 @@
 """Training callbacks (SB3's ``BaseCallback`` API): periodic evaluation and the best model.
 
-:class:`PeriodicEvaluation` is rl-zoo's ``EvalCallback`` habit on top of the one evaluation protocol,
-:func:`mario_zoo.evaluation.evaluate` with :func:`~mario_zoo.evaluation.evaluation_env_kwargs` (greedy, a separate
-seeded env; Mario: 0-30 random no-op starts from the level start, frontier starts off). It logs each evaluation
+:class:`PeriodicEvaluation` is rl-zoo's ``EvalCallback`` habit on top of :func:`mario_zoo.evaluation.evaluate`,
+under the env's default protocol unless told otherwise (Mario: the exact no-op sweep, greedy from each of the 31
+no-op starts, so the best model is chosen without sampling noise; other envs: seeded greedy episodes). It plays a
+separate env built from the agent's play kwargs (frontier starts and training noise off). It logs each evaluation
 (``eval/*`` keys in ``progress.csv`` and TensorBoard, a row in ``evaluations.csv``) and keeps the best agent in a
 checkpoint directory, replaced atomically.
 
@@ -12,7 +13,7 @@ Example:
     >>> folder = Path(tempfile.mkdtemp())
     >>> model = DQN("MlpPolicy", "CartPole-v1", learning_starts=50, seed=0)
     >>> evaluations = PeriodicEvaluation(
-    ...     "CartPole-v1", {}, eval_freq=100, n_episodes=2,
+    ...     "CartPole-v1", {}, eval_freq=100, n_episodes=2,  # the default protocol for CartPole: seeded episodes
     ...     log_path=folder / "evaluations.csv", best_model_path=folder / "best_model",
     ... )
     >>> model = model.learn(300, callback=evaluations)
@@ -32,12 +33,12 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs
+from mario_zoo.evaluation import Evaluation, Protocol, evaluate, run_protocol
 from mario_zoo.runs import EvaluationPoint, write_evaluations
 
 
 class PeriodicEvaluation(BaseCallback):
-    """Every ``eval_freq`` env steps, evaluate the model greedily over ``n_episodes`` and keep the best one.
+    """Every ``eval_freq`` env steps, evaluate the model under ``protocol`` and keep the best one.
 
     Each evaluation appends an :class:`~mario_zoo.runs.EvaluationPoint` to :attr:`history`, rewrites
     ``log_path`` (``evaluations.csv``) atomically, and records ``eval/mean_reward``, ``eval/std_reward``,
@@ -51,7 +52,10 @@ class PeriodicEvaluation(BaseCallback):
         env_id: the training env's ID.
         env_kwargs: the training env's ``gym.make`` kwargs (the evaluation protocol adjusts them).
         eval_freq: env steps between evaluations (>= 1).
-        n_episodes: episodes per evaluation (>= 1).
+        n_episodes: episodes per evaluation (>= 1) for the protocols that count episodes; the no-op sweep plays one
+            per no-op count and ignores it.
+        protocol: one of :data:`mario_zoo.evaluation.PROTOCOLS` (default: the env's,
+            :func:`~mario_zoo.evaluation.default_protocol`).
         log_path: the ``evaluations.csv`` to write (``None``: keep the history in memory only).
         best_model_path: the checkpoint directory of the best model (``None``: do not save it).
         history: evaluations of earlier training (a resumed run): the file continues them, and the best model is
@@ -66,6 +70,7 @@ class PeriodicEvaluation(BaseCallback):
         *,
         eval_freq: int,
         n_episodes: int,
+        protocol: str | None = None,
         log_path: str | os.PathLike[str] | None = None,
         best_model_path: str | os.PathLike[str] | None = None,
         history: Sequence[EvaluationPoint] = (),
@@ -76,9 +81,9 @@ class PeriodicEvaluation(BaseCallback):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
         self.env_id = env_id
-        self.env_kwargs = evaluation_env_kwargs(env_id, env_kwargs)
+        self.env_kwargs = dict(env_kwargs)
         self.eval_freq = eval_freq
-        self.n_episodes = n_episodes
+        self.protocol: Protocol = run_protocol(env_id, protocol, n_episodes)
         self.log_path = None if log_path is None else Path(log_path)
         self.best_model_path = None if best_model_path is None else Path(best_model_path)
         self.history: list[EvaluationPoint] = list(history)
@@ -101,7 +106,7 @@ class PeriodicEvaluation(BaseCallback):
 
     def evaluate(self) -> EvaluationPoint:
         """Evaluate now, log it, and save the model if it is the best so far."""
-        evaluation = evaluate(self.model, self.env_id, self.env_kwargs, n_episodes=self.n_episodes)
+        evaluation = evaluate(self.model, self.env_id, self.env_kwargs, protocol=self.protocol)
         point = _point(self.model.num_timesteps, evaluation)
         self.history.append(point)
         # The row first: a run killed before the model is saved then resumes knowing the best model's true rank.

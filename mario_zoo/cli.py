@@ -16,7 +16,7 @@ Example:
     ...
     MarioDQN-8-4-v0    World 8-4
     <BLANKLINE>
-    Options (gym.make kwargs, defaults): actions='simple', frame_skip=4, size=84, stack=4, noop_max=0, stall_steps=None, reward_clip=None, reward_scale=1.0, frontier_fraction=0.0, frontier_bucket=64, frontier_back=128
+    Options (gym.make kwargs, defaults): actions='simple', frame_skip=4, size=84, stack=4, noop_max=0, repeat_action_probability=0.0, stall_steps=None, reward_clip=None, reward_scale=1.0, frontier_fraction=0.0, frontier_bucket=64, frontier_back=128
     0
     >>> parse_assignments(["learning_rate=1e-3", "double_q=true", "policy_kwargs={net_arch: [32, 32]}"], "--hp")
     {'learning_rate': 0.001, 'double_q': True, 'policy_kwargs': {'net_arch': [32, 32]}}
@@ -82,12 +82,19 @@ second panel with the evaluations.
 
 EVALUATE_EPILOG = """examples:
   mario-zoo evaluate runs/CartPole-v1_dqn_s0_20250101-120000
-  mario-zoo evaluate runs/MarioDQN-v0_dqn_s0_20250101-120000 --episodes 30 --epsilon 0.05
+  mario-zoo evaluate dqn-MarioDQN-1-1-v0                               the exact no-op sweep (31 greedy episodes)
+  mario-zoo evaluate dqn-MarioDQN-1-1-v0 --protocol nature             epsilon 0.05, 30 episodes
+  mario-zoo evaluate dqn-MarioDQN-1-1-v0 --protocol nature --episodes 100 --epsilon 0.01
   mario-zoo evaluate hub:your-name/dqn-CartPole-v1 --json > results.json
 
 AGENT is a run folder, a checkpoint (directory or .zip), hub:owner/name[@revision] or a zoo agent (zoo:NAME or
-NAME, see `mario-zoo zoo list`). Mario evaluations start
-each episode with 0..30 random no-ops (--noop-max) and also report how far Mario got (x_pos) and the flag rate.
+NAME, see `mario-zoo zoo list`). Protocols (--protocol):
+  noop-sweep  Mario's default: greedy, one episode from each no-op count 0..30 (--noop-max). The emulator is
+              deterministic, so these 31 episodes are the 0-30 no-op protocol without sampling noise.
+  nature      Mnih et al. 2015: epsilon 0.05 (--epsilon), 0-30 random no-ops, 30 seeded episodes (--episodes).
+  episodes    other envs' default: N seeded episodes (default 10), greedy unless --epsilon; Mario: random no-ops.
+Mario evaluations also report how far Mario got (x_pos) and the flag rate with its 95% Wilson interval. The
+agent's training-only options (frontier starts, training no-ops, sticky actions) never apply.
 """
 
 ENJOY_EPILOG = """examples:
@@ -345,6 +352,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.resume is not None:
         given = {"--preset": args.preset, "--env": args.env, "--hp": args.hp, "--env-kwargs": args.env_kwargs}
         given |= {"--seed": args.seed, "--out": args.out, "--save-freq": args.save_freq, "--init-from": args.init_from}
+        given |= {"--eval-protocol": args.eval_protocol}
         conflicting = [flag for flag, value in given.items() if value is not None]
         if conflicting:
             raise UsageError(
@@ -381,6 +389,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             save_replay=args.save_replay,
             eval_episodes=10 if args.eval_episodes is None else args.eval_episodes,
             eval_freq=args.eval_freq,
+            eval_protocol=args.eval_protocol,
             command=["mario-zoo", *args.argv],
             init_from=args.init_from,
         )
@@ -425,22 +434,21 @@ def _report_training(outcome: TrainingOutcome) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from mario_zoo.evaluation import evaluate, evaluation_env_kwargs
+    from mario_zoo.evaluation import evaluate, protocol_for
 
     source = _parse_source(args.agent)
     _use_threads(args.threads)
     agent = _load_agent(source, args.device)
     with _bad_input():
-        env_kwargs = evaluation_env_kwargs(agent.env_id, agent.env_kwargs, args.noop_max)
-    evaluation = evaluate(
-        agent.model,
-        agent.env_id,
-        env_kwargs,
-        n_episodes=args.episodes,
-        epsilon=args.epsilon,
-        seed=args.seed,
-        progress=args.progress,
-    )
+        protocol = protocol_for(
+            agent.env_id,
+            args.protocol,
+            n_episodes=args.episodes,
+            epsilon=args.epsilon,
+            noop_max=args.noop_max,
+            seed=args.seed,
+        )
+    evaluation = evaluate(agent.model, agent.env_id, agent.env_kwargs, protocol=protocol, progress=args.progress)
     if args.json:
         print(json.dumps({"agent": str(source), **evaluation.to_dict()}, indent=2, sort_keys=True))
     else:
@@ -534,7 +542,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_push(args: argparse.Namespace) -> int:
     import tempfile
 
-    from mario_zoo.evaluation import evaluate, evaluation_env_kwargs
+    from mario_zoo.evaluation import published_evaluations
     from mario_zoo.hub import HubError, push_to_hub
     from mario_zoo.sources import HUB_PREFIX
     from mario_zoo.video import record
@@ -548,26 +556,23 @@ def _cmd_push(args: argparse.Namespace) -> int:
     with _bad_input():
         if env_id != agent.env_id:
             _check_spaces_fit(agent, env_id)
-        results = evaluate(
-            agent.model,
-            env_id,
-            evaluation_env_kwargs(env_id, env_kwargs),
-            n_episodes=args.episodes,
-            seed=args.seed,
-            progress=args.progress,
+        results, also = published_evaluations(
+            agent.model, env_id, env_kwargs, args.episodes, seed=args.seed, progress=args.progress
         )
-    print(results.summary())
+    for evaluation in (results, *also):
+        print(evaluation.summary())
     try:
         with tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as folder:
             video = None
             if args.video:
                 video = Path(folder) / "replay.mp4"
-                replay = record(agent.model, env_id, env_kwargs, video, seed=args.seed)
+                replay = record(agent.model, env_id, playing_kwargs(env_kwargs), video, seed=args.seed)
                 print(f"Recorded replay.mp4: {replay.summary()}")
             info = push_to_hub(
                 agent.model,
                 repo_id,
                 results=results,
+                also=also,
                 video=video,
                 private=args.private,
                 commit_message=args.message,
@@ -822,11 +827,12 @@ def _presets_epilog() -> str:
     return "\n".join(lines) + "\n\n" + TRAIN_EPILOG
 
 
-def _add_agent_options(parser: argparse.ArgumentParser, *, episodes: int) -> None:
+def _add_agent_options(parser: argparse.ArgumentParser, *, episodes: int | None) -> None:
     parser.add_argument(
         "agent", metavar="AGENT", help="run folder, checkpoint (dir or .zip), hub:owner/name[@rev], or zoo:NAME"
     )
-    parser.add_argument("--episodes", type=_positive, default=episodes, help=f"episodes to play (default {episodes})")
+    default = "the protocol's: nature 30, episodes 10" if episodes is None else episodes
+    parser.add_argument("--episodes", type=_positive, default=episodes, help=f"episodes to play (default {default})")
     parser.add_argument("--epsilon", type=_epsilon, help="act randomly with this probability (default: greedy)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the env's first reset (default 0)")
     parser.add_argument("--device", type=_device, default="auto", help="torch device for the agent (default auto)")
@@ -887,13 +893,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--eval-episodes",
         type=_count,
         metavar="N",
-        help="final evaluation episodes, and each periodic one's (default 10; 0: none)",
+        help="final evaluation episodes, and each periodic one's, where the protocol counts episodes (default 10; "
+        "0: none; Mario's noop-sweep always plays its 31 starts)",
     )
     train.add_argument(
         "--eval-freq",
         type=_positive,
         metavar="N",
-        help="evaluate greedily every N env steps; keeps best_model/ and evaluations.csv (default: off)",
+        help="evaluate every N env steps; keeps best_model/ and evaluations.csv (default: off)",
+    )
+    train.add_argument(
+        "--eval-protocol",
+        metavar="NAME",
+        help="protocol of the periodic and final evaluations: noop-sweep, nature or episodes (default: noop-sweep "
+        "for Mario, episodes otherwise; see mario-zoo evaluate --help)",
     )
     train.add_argument("--threads", type=_positive, help="torch CPU threads (default: 1 for MLP policies on CPU)")
     train.add_argument(
@@ -907,8 +920,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Play N episodes with an agent and report the mean and std of their returns.",
         epilog=EVALUATE_EPILOG,
     )
-    _add_agent_options(evaluate, episodes=10)
-    evaluate.add_argument("--noop-max", type=_count, help="Mario only: random no-ops at each start (default 30)")
+    _add_agent_options(evaluate, episodes=None)
+    evaluate.add_argument(
+        "--protocol",
+        metavar="NAME",
+        help="noop-sweep (Mario's default: greedy, each no-op start 0..--noop-max once), nature (epsilon 0.05, "
+        "random 0-30 no-ops, 30 seeded episodes) or episodes (other envs' default: N seeded greedy episodes)",
+    )
+    evaluate.add_argument("--noop-max", type=_count, help="Mario only: no-op starts 0..N (default 30)")
     evaluate.add_argument("--json", action="store_true", help="print machine-readable JSON")
     evaluate.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar (default on)"
@@ -967,7 +986,13 @@ def build_parser() -> argparse.ArgumentParser:
         "agent", metavar="AGENT", help="run folder, checkpoint (dir or .zip), hub:owner/name[@rev], or zoo:NAME"
     )
     push.add_argument("repo_id", metavar="REPO_ID", help="owner/name of the Hub repo (created if missing)")
-    push.add_argument("--episodes", type=_positive, default=10, help="evaluation episodes for the card (default 10)")
+    push.add_argument(
+        "--episodes",
+        type=_positive,
+        default=30,
+        help="evaluation episodes for the card (default 30): Mario's Nature protocol, beside the 31-start no-op "
+        "sweep; other envs' greedy episodes",
+    )
     push.add_argument("--seed", type=int, default=0, help="seed of the evaluation env's first reset (default 0)")
     push.add_argument("--video", action=argparse.BooleanOptionalAction, default=True, help="upload replay.mp4")
     push.add_argument("--private", action="store_true", help="create the repo private")

@@ -1,31 +1,41 @@
-"""The one evaluation protocol: N seeded episodes, greedy or epsilon-greedy, with Mario's progress numbers.
+"""The evaluation protocols, and the one record an evaluation makes.
 
-Every number mario-zoo reports comes from :func:`evaluate`: ``mario-zoo evaluate``, a run's final evaluation,
-``compare``, a Hub repo's ``results.json`` and the zoo's registry. It plays Stable-Baselines3's
-``evaluate_policy`` on a fresh ``Monitor``-wrapped env seeded with :data:`EVAL_SEED` (so rewards are
-whole-episode returns even when wrappers end "lives" early, and the same agent gets the same numbers on the same
-machine); Mario levels start each episode with 0..30 random no-ops (:func:`evaluation_env_kwargs`, the usual
-Atari/Mario protocol), and envs whose ``info`` reports ``x_pos`` and ``flag_get`` also get how far each episode
-got and whether it reached the flag. This module sits below the Hub and the zoo and imports neither: publishing
-takes an evaluation already made.
+Every number mario-zoo reports comes from :func:`evaluate`: ``mario-zoo evaluate``, periodic and final evaluations
+of a run, ``compare``, sweeps, a Hub repo's ``results.json`` and the zoo's registry. It plays Stable-Baselines3's
+``evaluate_policy`` on a fresh ``Monitor``-wrapped env seeded with :data:`EVAL_SEED` (so rewards are whole-episode
+returns and the same agent gets the same numbers on the same machine), under one of three protocols
+(:data:`PROTOCOLS`):
+
+- ``noop-sweep`` (Mario's default): greedy, one episode from each no-op count ``0..noop_max`` (31 episodes). The
+  emulator is deterministic, so a greedy agent plays exactly one episode per no-op count: these episodes *are* the
+  0-30 random no-op protocol, without its sampling noise. The right way to compare and choose checkpoints.
+- ``nature`` (Mnih et al. 2015): epsilon 0.05 actions and 0..30 random no-ops (Mario), N seeded episodes (default
+  30); the epsilon draws come from a generator seeded with the env, so the numbers are reproducible. It measures
+  robustness: a memorised trajectory does not survive it.
+- ``episodes`` (every other env's default): N seeded episodes, greedy unless an epsilon is given, Mario with 0..30
+  random no-ops.
+
+The protocol sets the env's no-ops and noise itself: the agent's training-only options (frontier starts, training
+no-ops, sticky actions; :func:`mario_zoo.envs.playing_kwargs`) never reach an evaluation. Envs whose ``info``
+reports ``x_pos`` and ``flag_get`` also get how far each episode got and whether it reached the flag. This module
+sits below the Hub and the zoo and imports neither: publishing takes an evaluation already made.
 
 Example:
     >>> class Left:  # anything with SB3's predict() signature
-    ...     exploration_rate = 0.0
     ...     def predict(self, observation, state=None, episode_start=None, deterministic=False):
     ...         return [0] * len(observation), None
     >>> evaluation = evaluate(Left(), "CartPole-v1", n_episodes=3)
-    >>> evaluation.result.n_eval_episodes, evaluation.x_pos is None
-    (3, True)
+    >>> evaluation.protocol, evaluation.result.n_eval_episodes, evaluation.x_pos is None
+    ('episodes', 3, True)
     >>> print(evaluation.summary())  # doctest: +ELLIPSIS
-    CartPole-v1: mean return ... +/- ... over 3 episodes (greedy actions, env seed 0)
+    CartPole-v1: mean return ... +/- ... over 3 episodes (episodes protocol: greedy actions, env seed 0)
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -38,15 +48,31 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 from tqdm import tqdm
 
-from mario_zoo.acting import acting_with
 from mario_zoo.agents.checkpoint import package_versions
 from mario_zoo.envs import ENV_IDS, playing_kwargs
+from mario_zoo.wrappers.episode import NOOPS_OPTION
 
 EVAL_SEED = 0
 """Seed of the evaluation env's first reset: fixed, so a published number can be reproduced."""
 
 MARIO_EVAL_NOOP_MAX = 30
-"""Random no-ops (0..30) at the start of every Mario evaluation episode, so a greedy agent meets varied starts."""
+"""No-op starts of a Mario evaluation: 0..30 (random, or each once in the sweep), the Atari/Mario convention."""
+
+NATURE_EPSILON = 0.05
+"""The Nature protocol's probability of a random action (Mnih et al. 2015)."""
+
+NATURE_EPISODES = 30
+"""Episodes of the Nature protocol unless told otherwise."""
+
+DEFAULT_EPISODES = 10
+"""Episodes of the ``episodes`` protocol unless told otherwise."""
+
+PROTOCOLS: dict[str, str] = {
+    "noop-sweep": "greedy, one episode from each no-op count 0..noop_max (exact: no sampling noise; Mario only)",
+    "nature": "epsilon 0.05 actions, 0..30 random no-ops (Mario), N seeded episodes (Mnih et al. 2015)",
+    "episodes": "N seeded episodes, greedy unless an epsilon is given (Mario: 0..30 random no-ops)",
+}
+"""The evaluation protocols by name, each with one line saying what it plays."""
 
 
 def is_mario(env_id: str | None) -> bool:
@@ -54,9 +80,134 @@ def is_mario(env_id: str | None) -> bool:
     return env_id in ENV_IDS
 
 
+def default_protocol(env_id: str) -> str:
+    """The protocol an env is evaluated with unless told otherwise: Mario's exact no-op sweep, else ``episodes``.
+
+    Example:
+        >>> default_protocol("MarioDQN-1-1-v0"), default_protocol("CartPole-v1")
+        ('noop-sweep', 'episodes')
+    """
+    return "noop-sweep" if is_mario(env_id) else "episodes"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One evaluation protocol with its numbers filled in; :func:`protocol_for` builds and checks it."""
+
+    name: str
+    """One of :data:`PROTOCOLS`."""
+    n_episodes: int
+    """Episodes played (the sweep: ``noop_max + 1``)."""
+    epsilon: float | None
+    """Probability of a random action (``None``: greedy)."""
+    noop_max: int | None
+    """Mario: no-op starts 0..noop_max (random, or each once in the sweep); ``None`` for envs without them."""
+    seed: int
+    """Seed of the env's first reset (and of the epsilon draws)."""
+
+    @property
+    def noop_counts(self) -> list[int] | None:
+        """The sweep's no-op count of each episode, in order (``None`` for the random-start protocols)."""
+        return list(range(self.noop_max + 1)) if self.name == "noop-sweep" and self.noop_max is not None else None
+
+    def describe(self) -> str:
+        """How the episodes were played, in a few words.
+
+        Example:
+            >>> print(protocol_for("MarioDQN-v0").describe())
+            noop-sweep protocol: greedy actions, one episode from each no-op count 0-30
+            >>> print(protocol_for("MarioDQN-v0", "nature").describe())
+            nature protocol: epsilon-greedy actions (epsilon 0.05), 0-30 random no-ops, env seed 0
+        """
+        policy = "greedy actions" if self.epsilon is None else f"epsilon-greedy actions (epsilon {self.epsilon:g})"
+        if self.name == "noop-sweep":
+            return f"{self.name} protocol: {policy}, one episode from each no-op count 0-{self.noop_max}"
+        noops = f", 0-{self.noop_max} random no-ops" if self.noop_max else ""
+        return f"{self.name} protocol: {policy}{noops}, env seed {self.seed}"
+
+
+def protocol_for(
+    env_id: str,
+    name: str | None = None,
+    *,
+    n_episodes: int | None = None,
+    epsilon: float | None = None,
+    noop_max: int | None = None,
+    seed: int = EVAL_SEED,
+) -> Protocol:
+    """Check a protocol's name and numbers for ``env_id`` and fill in its defaults.
+
+    Args:
+        env_id: the evaluation env's ID.
+        name: one of :data:`PROTOCOLS` (default: :func:`default_protocol`).
+        n_episodes: episodes (``nature``: 30, ``episodes``: 10; the sweep plays ``noop_max + 1``).
+        epsilon: probability of a random action (``nature``: 0.05; the sweep is greedy).
+        noop_max: Mario's no-op starts (default 30).
+        seed: seed of the env's first reset and of the epsilon draws.
+
+    Example:
+        >>> protocol_for("MarioDQN-v0").n_episodes
+        31
+        >>> protocol_for("MarioDQN-v0", "exact")
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown evaluation protocol 'exact'; valid choices are: 'noop-sweep', 'nature', 'episodes'.
+    """
+    name = default_protocol(env_id) if name is None else name
+    if not isinstance(name, str) or name not in PROTOCOLS:
+        choices = ", ".join(repr(choice) for choice in PROTOCOLS)
+        raise ValueError(f"Unknown evaluation protocol {name!r}; valid choices are: {choices}.")
+    mario = is_mario(env_id)
+    if noop_max is not None:
+        if not mario:
+            raise ValueError(f"noop_max applies to MarioDQN envs only; {env_id} has no no-op starts. Leave it unset.")
+        if isinstance(noop_max, bool) or not isinstance(noop_max, int) or noop_max < 0:
+            raise ValueError(f"noop_max must be an int >= 0, got {noop_max!r}.")
+    noops = (MARIO_EVAL_NOOP_MAX if noop_max is None else noop_max) if mario else None
+    if epsilon is not None and (
+        isinstance(epsilon, bool) or not isinstance(epsilon, int | float) or not 0.0 <= epsilon <= 1.0
+    ):
+        raise ValueError(f"epsilon must be a number in [0, 1], got {epsilon!r}.")
+    if name == "noop-sweep":
+        if not mario:
+            raise ValueError(
+                f"The noop-sweep protocol plays each no-op start of a MarioDQN env once; {env_id} has no no-op "
+                "starts. Use --protocol episodes (or nature)."
+            )
+        if epsilon is not None:
+            raise ValueError("The noop-sweep protocol is greedy; for epsilon-greedy episodes use --protocol nature.")
+        assert noops is not None
+        if n_episodes is not None and n_episodes != noops + 1:
+            raise ValueError(
+                f"The noop-sweep protocol plays one episode per no-op count 0-{noops} ({noops + 1} episodes), got "
+                f"n_episodes={n_episodes!r}; leave it unset, or change noop_max."
+            )
+        n_episodes = noops + 1
+    elif name == "nature":
+        epsilon = NATURE_EPSILON if epsilon is None else epsilon
+    n_episodes = n_episodes if n_episodes is not None else NATURE_EPISODES if name == "nature" else DEFAULT_EPISODES
+    if isinstance(n_episodes, bool) or not isinstance(n_episodes, int) or n_episodes < 1:
+        raise ValueError(f"The number of evaluation episodes must be an int >= 1, got {n_episodes!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r} of type {type(seed).__name__}.")
+    return Protocol(name, n_episodes, None if epsilon is None else float(epsilon), noops, seed)
+
+
+def run_protocol(env_id: str, name: str | None = None, n_episodes: int | None = None) -> Protocol:
+    """A training run's evaluation protocol: ``name`` (default: the env's), with ``n_episodes`` where the protocol
+    counts episodes (the no-op sweep plays one episode per no-op start, whatever ``--eval-episodes`` says).
+
+    Example:
+        >>> run_protocol("MarioDQN-v0", n_episodes=10).n_episodes, run_protocol("CartPole-v1", n_episodes=10).n_episodes
+        (31, 10)
+    """
+    name = name or default_protocol(env_id)
+    return protocol_for(env_id, name, n_episodes=None if name == "noop-sweep" else n_episodes)
+
+
 def evaluation_env_kwargs(env_id: str, trained_kwargs: dict[str, Any], noop_max: int | None = None) -> dict[str, Any]:
-    """The ``gym.make`` kwargs to evaluate on: the training env's, with Mario's no-op starts and without its
-    training-only options (frontier starts are off: every evaluation episode starts at the level start).
+    """The ``gym.make`` kwargs to evaluate on: the agent's play env (its training env without the training-only
+    options: no frontier starts, no training no-ops or sticky actions), with Mario's no-op starts (default 30).
 
     Example:
         >>> evaluation_env_kwargs("MarioDQN-v0", {"actions": "right_only", "noop_max": 0, "frontier_fraction": 0.5})
@@ -76,7 +227,7 @@ def evaluation_env_kwargs(env_id: str, trained_kwargs: dict[str, Any], noop_max:
 
 @dataclass(frozen=True)
 class EvaluationResult:
-    """The returns of an evaluation: what ``results.json`` holds and a model card reports."""
+    """The returns of an evaluation, as SB3's ``evaluate_policy`` measures them."""
 
     env_id: str
     """Gymnasium id of the evaluation env."""
@@ -102,38 +253,27 @@ class EvaluationResult:
     """Versions of Python and the packages that influence the result."""
 
     @property
-    def protocol(self) -> str:
-        """One sentence saying how the numbers were obtained."""
-        policy = "deterministic (greedy)" if self.deterministic else "stochastic (epsilon-greedy)"
-        kwargs = f" with kwargs {self.env_kwargs}" if self.env_kwargs else ""
-        return (
-            f"{self.n_eval_episodes} episodes of {self.env_id}{kwargs}, {policy} actions, env seeded with "
-            f"{self.seed}; stable_baselines3.common.evaluation.evaluate_policy on a Monitor-wrapped env "
-            "(mean and standard deviation of the undiscounted episode return)."
-        )
-
-    @property
     def mean_reward_text(self) -> str:
         """``"mean +/- std"``, the form model-index and leaderboards use."""
         return f"{self.mean_reward:.2f} +/- {self.std_reward:.2f}"
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data, with the protocol sentence included for readers of ``results.json``."""
-        return {**asdict(self), "protocol": self.protocol}
-
 
 @dataclass(frozen=True)
 class Evaluation:
-    """An evaluation's returns and, where the env reports them, Mario's progress numbers."""
+    """An evaluation: the protocol it followed, its returns and, where the env reports them, Mario's progress."""
 
     result: EvaluationResult
-    """Returns and lengths per episode, mean and std, protocol, package versions."""
+    """Returns and lengths per episode, mean and std, env kwargs, seed, package versions."""
     epsilon: float | None
     """Probability of a random action (``None``: greedy)."""
     x_pos: list[int] | None = None
     """Furthest ``x_pos`` of each episode, for envs whose ``info`` has it."""
     flags: list[bool] | None = None
     """Whether each episode reached the flag (``info["flag_get"]``)."""
+    protocol: str = "episodes"
+    """The protocol's name, one of :data:`PROTOCOLS`."""
+    noops: list[int] | None = None
+    """The sweep: the no-op count each episode started with, in order (``None`` for random no-op starts)."""
 
     @property
     def flag_rate(self) -> float | None:
@@ -145,34 +285,94 @@ class Evaluation:
         """95% Wilson score interval of the flag rate (``None`` where the env reports no flag)."""
         return None if self.flags is None else wilson_interval(sum(self.flags), len(self.flags))
 
+    @property
+    def x_pos_mean(self) -> float | None:
+        """Mean of the furthest ``x_pos`` of each episode."""
+        return None if self.x_pos is None else float(np.mean(self.x_pos))
+
+    @property
+    def x_pos_max(self) -> int | None:
+        """The furthest ``x_pos`` of any episode."""
+        return None if self.x_pos is None else max(self.x_pos)
+
+    @property
+    def description(self) -> str:
+        """One sentence saying how the numbers were obtained."""
+        result = self.result
+        policy = "greedy actions" if self.epsilon is None else f"epsilon-greedy actions (epsilon {self.epsilon:g})"
+        if self.noops is not None:
+            starts = f"one episode from each no-op count {min(self.noops)}-{max(self.noops)}"
+        else:
+            noop_max = result.env_kwargs.get("noop_max")
+            starts = f"env seeded with {result.seed}" + (f", 0-{noop_max} random no-ops" if noop_max else "")
+        kwargs = f" with kwargs {result.env_kwargs}" if result.env_kwargs else ""
+        return (
+            f"{self.protocol} protocol: {result.n_eval_episodes} episodes of {result.env_id}{kwargs}, {policy}, "
+            f"{starts}; stable_baselines3.common.evaluation.evaluate_policy on a Monitor-wrapped env (mean and "
+            "standard deviation of the undiscounted episode return)."
+        )
+
     def summary(self) -> str:
         """Human-readable lines: mean +/- std return, and for Mario mean/max ``x_pos`` and the flag rate."""
         result = self.result
         policy = "greedy actions" if self.epsilon is None else f"epsilon-greedy actions, epsilon={self.epsilon:g}"
+        starts = (
+            f"no-op counts {min(self.noops)}-{max(self.noops)}" if self.noops is not None else f"env seed {result.seed}"
+        )
         lines = [
             f"{result.env_id}: mean return {result.mean_reward_text} over {result.n_eval_episodes} episodes "
-            f"({policy}, env seed {result.seed})"
+            f"({self.protocol} protocol: {policy}, {starts})"
         ]
-        if self.x_pos is not None and self.flags is not None:
+        if self.x_pos is not None and self.flags is not None and self.flag_interval is not None:
+            low, high = self.flag_interval
             lines.append(
-                f"x_pos: mean {np.mean(self.x_pos):.1f}, max {max(self.x_pos)}; flag reached in {sum(self.flags)} "
-                f"of {len(self.flags)} episodes ({100 * self.flag_rate:.0f}%)"
+                f"x_pos: mean {self.x_pos_mean:.1f}, max {self.x_pos_max}; flag reached in {sum(self.flags)} "
+                f"of {len(self.flags)} episodes ({100 * self.flag_rate:.0f}%, 95% Wilson interval "
+                f"{100 * low:.0f}%-{100 * high:.0f}%)"
             )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data (``results.json``, ``evaluate --json``): the result's fields, ``epsilon`` and the
-        Mario numbers."""
-        data = {**self.result.to_dict(), "epsilon": self.epsilon}
-        if self.x_pos is not None and self.flags is not None:
+        """JSON-ready data (``results.json``, ``evaluate --json``): the result's fields, the protocol, ``epsilon``
+        and the Mario numbers."""
+        data = {
+            **asdict(self.result),
+            "protocol": self.protocol,
+            "protocol_description": self.description,
+            "epsilon": self.epsilon,
+        }
+        if self.noops is not None:
+            data["noops"] = self.noops
+        if self.x_pos is not None and self.flags is not None and self.flag_interval is not None:
             data |= {
                 "x_pos": self.x_pos,
-                "x_pos_mean": float(np.mean(self.x_pos)),
-                "x_pos_max": max(self.x_pos),
+                "x_pos_mean": self.x_pos_mean,
+                "x_pos_max": self.x_pos_max,
                 "flags": self.flags,
                 "flag_rate": self.flag_rate,
+                "flag_interval": list(self.flag_interval),
             }
         return data
+
+
+def results_document(evaluation: Evaluation, also: Sequence[Evaluation] = ()) -> dict[str, Any]:
+    """What ``results.json`` holds: ``evaluation`` (the headline protocol) at the top level, and the evaluations of
+    other protocols (Mario: the Nature protocol beside the sweep) under ``other_protocols``, by protocol name.
+
+    Example:
+        >>> class Left:
+        ...     def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        ...         return [0] * len(observation), None
+        >>> greedy = evaluate(Left(), "CartPole-v1", n_episodes=2)
+        >>> noisy = evaluate(Left(), "CartPole-v1", protocol="nature", n_episodes=2)
+        >>> document = results_document(greedy, [noisy])
+        >>> document["protocol"], list(document["other_protocols"]), document["other_protocols"]["nature"]["epsilon"]
+        ('episodes', ['nature'], 0.05)
+    """
+    data = evaluation.to_dict()
+    if also:
+        data["other_protocols"] = {other.protocol: other.to_dict() for other in also}
+    return data
 
 
 class _ProgressTracker:
@@ -204,6 +404,31 @@ class _ProgressTracker:
                 self._bar.update(1)
 
 
+class _EpsilonGreedy:
+    """The agent's greedy actions, each replaced by a uniformly random one with probability ``epsilon``, drawn
+    from the evaluation's own seeded generator: the same evaluation gives the same numbers for any agent (ours,
+    SB3's), whatever its own exploration state."""
+
+    def __init__(self, model: Any, epsilon: float | None, n_actions: int | None, seed: int) -> None:
+        if epsilon and n_actions is None:
+            raise ValueError("An epsilon-greedy evaluation needs a Discrete action space.")
+        self._model = model
+        self._epsilon = epsilon
+        self._n_actions = n_actions
+        self._rng = np.random.default_rng(seed)
+
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True
+    ) -> tuple[np.ndarray, Any]:
+        actions, state = self._model.predict(observation, state=state, episode_start=episode_start, deterministic=True)
+        actions = np.asarray(actions)
+        if self._epsilon:
+            assert self._n_actions is not None
+            explore = self._rng.random(actions.shape) < self._epsilon
+            actions = np.where(explore, self._rng.integers(self._n_actions, size=actions.shape), actions)
+        return actions, state
+
+
 def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
     """The Wilson score interval of a proportion (95% by default): sound at 0 and ``trials`` successes too.
 
@@ -226,59 +451,100 @@ def evaluate(
     env_id: str,
     env_kwargs: dict[str, Any] | None = None,
     *,
-    n_episodes: int = 10,
+    protocol: str | Protocol | None = None,
+    n_episodes: int | None = None,
     epsilon: float | None = None,
+    noop_max: int | None = None,
     seed: int = EVAL_SEED,
     progress: bool = False,
 ) -> Evaluation:
-    """Play ``n_episodes`` full episodes of ``gym.make(env_id, **env_kwargs)`` and summarise them.
+    """Evaluate ``model`` on ``gym.make(env_id, **env_kwargs)`` under a protocol and summarise the episodes.
 
     Args:
-        model: a DQN (anything with SB3's ``predict`` and an ``exploration_rate`` attribute).
-        env_id: Gymnasium ID; use :func:`evaluation_env_kwargs` for the kwargs of a Mario evaluation.
-        env_kwargs: ``gym.make`` keyword arguments.
-        n_episodes: episodes to play (>= 1).
-        epsilon: act randomly with this probability (``None``: greedy, SB3's ``deterministic=True``).
-        seed: seed of the env's first reset; later episodes continue its random stream.
+        model: anything with SB3's ``predict`` (a DQN, an SB3 model).
+        env_id: Gymnasium ID.
+        env_kwargs: the agent's ``gym.make`` kwargs (its play env; training-only options are dropped and the
+            protocol sets Mario's no-ops).
+        protocol: a name from :data:`PROTOCOLS` or a :class:`Protocol` (default: :func:`default_protocol`).
+        n_episodes, epsilon, noop_max, seed: the protocol's numbers (see :func:`protocol_for`); ignored when
+            ``protocol`` is a :class:`Protocol`.
         progress: show a progress bar on stderr (episodes played, mean return so far).
     """
-    if isinstance(n_episodes, bool) or not isinstance(n_episodes, int) or n_episodes < 1:
-        raise ValueError(f"The number of evaluation episodes must be an int >= 1, got {n_episodes!r}.")
+    if not isinstance(protocol, Protocol):
+        protocol = protocol_for(env_id, protocol, n_episodes=n_episodes, epsilon=epsilon, noop_max=noop_max, seed=seed)
+    kwargs = evaluation_env_kwargs(env_id, dict(env_kwargs or {}), protocol.noop_max)
     with (
-        tqdm(total=n_episodes, unit="episode", desc="evaluating", file=sys.stderr, dynamic_ncols=True)
+        tqdm(total=protocol.n_episodes, unit="episode", desc="evaluating", file=sys.stderr, dynamic_ncols=True)
         if progress
         else nullcontext()
     ) as bar:
         tracker = _ProgressTracker(bar)
-        with acting_with(model, epsilon) as deterministic:
-            result = _play_episodes(model, env_id, dict(env_kwargs or {}), n_episodes, deterministic, seed, tracker)
-    tracked = len(tracker.x_pos) == n_episodes
+        result = _play_episodes(model, env_id, kwargs, protocol, tracker)
+    tracked = len(tracker.x_pos) == protocol.n_episodes
     return Evaluation(
-        result, epsilon, x_pos=tracker.x_pos if tracked else None, flags=tracker.flags if tracked else None
+        result,
+        protocol.epsilon,
+        x_pos=tracker.x_pos if tracked else None,
+        flags=tracker.flags if tracked else None,
+        protocol=protocol.name,
+        noops=protocol.noop_counts,
     )
+
+
+def published_evaluations(
+    model: Any,
+    env_id: str,
+    env_kwargs: dict[str, Any] | None,
+    episodes: int,
+    *,
+    seed: int = EVAL_SEED,
+    progress: bool = False,
+) -> tuple[Evaluation, tuple[Evaluation, ...]]:
+    """The evaluations a published agent carries (``zoo publish``, ``push``): the headline one, and the others its
+    card and ``results.json`` report beside it.
+
+    Mario: the exact no-op sweep (greedy from each of the 31 no-op starts), and the Nature protocol (epsilon 0.05,
+    random 0-30 no-ops) over ``episodes`` seeded episodes. Other envs: ``episodes`` seeded greedy episodes.
+    """
+    if not is_mario(env_id):
+        return evaluate(model, env_id, env_kwargs, protocol="episodes", n_episodes=episodes, seed=seed), ()
+    sweep = evaluate(model, env_id, env_kwargs, protocol="noop-sweep", progress=progress)
+    nature = evaluate(model, env_id, env_kwargs, protocol="nature", n_episodes=episodes, seed=seed, progress=progress)
+    return sweep, (nature,)
 
 
 def _play_episodes(
     model: Any,
     env_id: str,
     env_kwargs: dict[str, Any],
-    n_episodes: int,
-    deterministic: bool,
-    seed: int,
+    protocol: Protocol,
     callback: Callable[[dict[str, Any], dict[str, Any]], None],
 ) -> EvaluationResult:
-    """SB3's ``evaluate_policy`` on a fresh, seeded, ``Monitor``-wrapped env; ``callback`` sees every step."""
+    """SB3's ``evaluate_policy`` on a fresh, seeded, ``Monitor``-wrapped env; ``callback`` sees every step. The
+    sweep plays one episode per no-op count, each from a reset that asks ``NoopStart`` for exactly that count."""
     vec_env = DummyVecEnv([lambda: Monitor(gym.make(env_id, **env_kwargs))])
-    vec_env.seed(seed)
+    space = vec_env.action_space
+    policy = _EpsilonGreedy(
+        model, protocol.epsilon, int(space.n) if isinstance(space, gym.spaces.Discrete) else None, protocol.seed
+    )
+    rounds = [(None, protocol.n_episodes)] if protocol.noop_counts is None else [(n, 1) for n in protocol.noop_counts]
+    rewards: list[float] = []
+    lengths: list[int] = []
     try:
-        rewards, lengths = evaluate_policy(
-            model,
-            vec_env,
-            n_eval_episodes=n_episodes,
-            deterministic=deterministic,
-            return_episode_rewards=True,
-            callback=callback,
-        )
+        for noops, episodes in rounds:
+            vec_env.seed(protocol.seed)
+            if noops is not None:
+                vec_env.set_options({NOOPS_OPTION: noops})
+            round_rewards, round_lengths = evaluate_policy(
+                policy,
+                vec_env,
+                n_eval_episodes=episodes,
+                deterministic=protocol.epsilon is None,
+                return_episode_rewards=True,
+                callback=callback,
+            )
+            rewards += round_rewards
+            lengths += round_lengths
     finally:
         vec_env.close()
     return EvaluationResult(
@@ -286,9 +552,9 @@ def _play_episodes(
         env_kwargs=env_kwargs,
         mean_reward=float(np.mean(rewards)),
         std_reward=float(np.std(rewards)),
-        n_eval_episodes=n_episodes,
-        deterministic=deterministic,
+        n_eval_episodes=protocol.n_episodes,
+        deterministic=protocol.epsilon is None,
         episode_rewards=[float(reward) for reward in rewards],
         episode_lengths=[int(length) for length in lengths],
-        seed=seed,
+        seed=protocol.seed,
     )

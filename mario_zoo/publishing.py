@@ -53,7 +53,7 @@ from huggingface_hub import ModelCard
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.atomic import atomic_target
 from mario_zoo.envs import playing_kwargs
-from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs, is_mario
+from mario_zoo.evaluation import Evaluation, evaluation_env_kwargs, is_mario, published_evaluations
 from mario_zoo.hub import build_model_card, push_to_hub, write_model_card
 from mario_zoo.hub._files import sha256_of
 from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
@@ -61,6 +61,7 @@ from mario_zoo.runs import RunFolder, open_run, read_evaluations
 from mario_zoo.sources import parse_source
 from mario_zoo.training import choose_preset
 from mario_zoo.video import Replay, record
+from mario_zoo.wrappers.episode import NOOPS_OPTION
 from mario_zoo.zoo.registry import (
     AGENT_FILES,
     DTYPES,
@@ -84,10 +85,6 @@ GIF_MAX_FRAMES = 1_500
 
 GIF_FILE = "replay.gif"
 """The GIF's name in the Hub repo, where the card's replay section links it."""
-
-GIF_FLAG_TRIES = 10
-"""Mario: replay seeds (each a different number of random no-ops at the start) tried for a GIF that reaches the
-flag; the first that does is kept, else the first one."""
 
 X_POS_FILE = "x_pos_histogram.png"
 """Mario: the histogram of where evaluation episodes ended, in the Hub repo."""
@@ -148,7 +145,8 @@ def publish(
             and learning curve.
         name: zoo name, also the Hub repo's name and the card's file stem, e.g. ``dqn-MarioDQN-1-1-v0``.
         repo_id: Hub repo (default ``mario-zoo/<name>``).
-        episodes: evaluation episodes (the issue's protocol: 100).
+        episodes: episodes of the evaluation that counts them: Mario's Nature protocol (beside the exact no-op
+            sweep, which plays its 31 starts), other envs' seeded greedy episodes.
         dtype: precision of the shipped weights, ``float32`` or ``float16`` (halves the file; evaluated as stored).
         bundle: ship a copy inside the package (``mario_zoo/zoo/bundled/<name>/``).
         push: upload to the Hub in one commit and pin that commit in the registry (needs a write token).
@@ -196,14 +194,14 @@ def publish(
         else:
             checkpoint.write_checkpoint(shipped, config, weights)
         model = DQN.load(shipped, device="cpu")
-        evaluation = evaluate(model, env_id, evaluation_env_kwargs(env_id, env_kwargs), n_episodes=episodes)
+        evaluation, also = published_evaluations(model, env_id, env_kwargs, episodes)
         files = {file: sha256_of(shipped / file) for file in AGENT_FILES}
 
         docs_dir, cards_dir = Path(docs_dir), Path(cards_dir)
         gif, gif_note = None, None
         if replay:
             gif = docs_dir / f"{name}.gif"
-            gif_note = _record_gif(model, env_id, env_kwargs, gif)
+            gif_note = _record_gif(model, env_id, env_kwargs, gif, evaluation)
         figures = _figures(name, run, evaluation, docs_dir)
         model_card = _card(
             name,
@@ -217,6 +215,7 @@ def publish(
             video=push and replay,
             figures=figures,
             init_from=run.read_config().init_from if run is not None else None,
+            also=also,
         )
         card = write_model_card(model_card, name, cards_dir)
 
@@ -225,7 +224,7 @@ def publish(
         revision = previous.revision if unchanged else None
         commit = None
         if push:
-            commit = _push(shipped, repo_id, model_card, evaluation, model, env_id, env_kwargs, gif, figures)
+            commit = _push(shipped, repo_id, model_card, (evaluation, *also), model, env_id, env_kwargs, gif, figures)
             revision = commit
         entry = ZooEntry(
             name=name,
@@ -239,6 +238,7 @@ def publish(
             results=_results(evaluation),
             training=training,
             card=_display_path(card),
+            other_results={other.protocol: _results(other) for other in also},
         )
         bundled = zoo.bundled_dir(name)
         if bundle:
@@ -256,42 +256,43 @@ def _run_of(kind: str, location: Path) -> RunFolder | None:
     return open_run(location.parent) if RunFolder(location.parent).config_file.is_file() else None
 
 
-def _record_gif(model: DQN, env_id: str, env_kwargs: dict[str, Any], gif: Path) -> str:
+def _record_gif(model: DQN, env_id: str, env_kwargs: dict[str, Any], gif: Path, evaluation: Evaluation) -> str:
     """Record the card's replay GIF; returns what the card says about it."""
     if not is_mario(env_id):
         record(model, env_id, env_kwargs, gif, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES)
         return "One greedy episode, env seed 0."
-    return record_flag_replay(model, env_id, env_kwargs, gif)[1]
+    return record_sweep_replay(model, env_id, env_kwargs, gif, evaluation)[1]
 
 
-def record_flag_replay(
-    model: Any, env_id: str, env_kwargs: dict[str, Any], path: Path, *, tries: int = GIF_FLAG_TRIES, seed: int = 0
+def record_sweep_replay(
+    model: Any, env_id: str, env_kwargs: dict[str, Any], path: Path, sweep: Evaluation
 ) -> tuple[Replay, str]:
-    """Record one greedy Mario episode into ``path`` (a GIF, every other frame), from the level start with the
-    evaluation's 0-30 random no-ops: the first of seeds ``seed`` .. ``seed + tries - 1`` whose episode reaches the
-    flag, else seed ``seed``'s. Returns the replay and a sentence saying which it is."""
-    kwargs = evaluation_env_kwargs(env_id, env_kwargs)
-    options: dict[str, Any] = {"stride": GIF_STRIDE, "max_frames": GIF_MAX_FRAMES}
-    first = record(model, env_id, kwargs, path, seed=seed, **options)
-    if first.episode_flags[:1] == [True]:
-        return (
-            first,
-            f"One greedy episode that reaches the flag (env seed {seed}, with the evaluation's random no-ops).",
-        )
-    candidate = path.with_name(f".{path.stem}.candidate{path.suffix}")
-    try:
-        for other in range(seed + 1, seed + tries):
-            replay = record(model, env_id, kwargs, candidate, seed=other, **options)
-            if replay.episode_flags[:1] == [True]:
-                os.replace(candidate, path)
-                replay.path = path
-                return replay, (
-                    f"One greedy episode that reaches the flag (env seed {other}, the first of seeds {seed}-{other} "
-                    "whose episode does, with the evaluation's random no-ops)."
-                )
-    finally:
-        candidate.unlink(missing_ok=True)
-    return first, f"One greedy episode (env seed {seed}); none of seeds {seed}-{seed + tries - 1} reached the flag."
+    """Record one episode of a Mario no-op sweep into ``path`` (a GIF, every other frame) and say which.
+
+    The episode is the sweep's first start (lowest no-op count) that reached the flag, or the 0-no-op start where
+    none did; the sentence says so, with how many of the sweep's starts reached the flag, so a reader never takes a
+    chosen episode for a typical one. The sweep is greedy and the emulator deterministic, so the recording is the
+    very episode the sweep played (the sentence says if it is not).
+    """
+    if sweep.noops is None or sweep.flags is None:
+        raise ValueError(f"record_sweep_replay needs a noop-sweep evaluation of a Mario env, got {sweep.protocol!r}.")
+    reached = [noops for noops, flag in zip(sweep.noops, sweep.flags, strict=True) if flag]
+    noops = reached[0] if reached else sweep.noops[0]
+    kwargs = evaluation_env_kwargs(env_id, env_kwargs, max(sweep.noops))
+    replay = record(
+        model, env_id, kwargs, path, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES, reset_options={NOOPS_OPTION: noops}
+    )
+    flag = bool(replay.episode_flags[:1] == [True])
+    outcome = "reaches the flag" if flag else "does not reach the flag"
+    starts = len(sweep.noops)
+    if reached:
+        choice = f"the first of the {len(reached)} of {starts} no-op starts whose episode reaches the flag"
+    else:
+        choice = f"none of the {starts} no-op starts reaches the flag"
+    note = f"One greedy episode from {noops} no-ops at the level start ({choice}); it {outcome}."
+    if flag != (noops in reached):
+        note += " (The recording differs from the sweep's episode of that start.)"
+    return replay, note
 
 
 def _figures(name: str, run: RunFolder | None, evaluation: Evaluation, docs_dir: Path) -> dict[str, Path]:
@@ -306,7 +307,9 @@ def _figures(name: str, run: RunFolder | None, evaluation: Evaluation, docs_dir:
         )
     if evaluation.flags is not None:
         figures[X_POS_FILE] = save_x_pos_histogram(
-            evaluation, docs_dir / f"{name}_{X_POS_FILE}", title=f"{name}: {len(evaluation.flags)} greedy episodes"
+            evaluation,
+            docs_dir / f"{name}_{X_POS_FILE}",
+            title=f"{name}: {len(evaluation.flags)} episodes, {evaluation.protocol} protocol",
         )
     return figures
 
@@ -439,7 +442,7 @@ def _results(evaluation: Evaluation) -> Results:
         deterministic=result.deterministic,
         seed=result.seed,
         env_kwargs=result.env_kwargs,
-        protocol=result.protocol,
+        protocol=evaluation.description,
         date=result.date,
         flag_rate=evaluation.flag_rate,
         x_pos_mean=float(np.mean(evaluation.x_pos)) if mario else None,
@@ -460,9 +463,10 @@ def _card(
     video: bool,
     figures: dict[str, Path] | None = None,
     init_from: str | None = None,
+    also: tuple[Evaluation, ...] = (),
 ) -> ModelCard:
     """The Hub's card for the agent, followed by the zoo's sections: loading by name, replay, training."""
-    card = build_model_card(repo_id, config, evaluation, video=video)
+    card = build_model_card(repo_id, config, evaluation, video=video, also=also)
     where = (
         f"ships inside the `mario-zoo` package ({dtype} weights, checked against their sha256 before every load), so "
         "it loads offline"
@@ -493,8 +497,9 @@ replays the evaluation."""
         sections.append(
             f"""## Where the episodes end
 
-The flag in **{flags} of {episodes}** greedy episodes ({flags / episodes:.0%}; 95% Wilson interval
-[{low:.0%}, {high:.0%}]), each from the level start after 0-30 random no-ops. Furthest `x_pos` of each episode:
+The flag in **{flags} of {episodes}** episodes ({flags / episodes:.0%}; 95% Wilson interval
+[{low:.0%}, {high:.0%}]) of the {evaluation.protocol} protocol: {_starts(evaluation)}. Furthest `x_pos` of each
+episode:
 
 ![furthest x_pos per episode]({X_POS_FILE})"""
         )
@@ -529,11 +534,21 @@ mario-zoo zoo publish runs/<the run folder> --name {name}
     return ModelCard(str(card).rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n")
 
 
+def _starts(evaluation: Evaluation) -> str:
+    """How the episodes of an evaluation started, for the card."""
+    if evaluation.noops is not None:
+        return f"greedy, one episode from each no-op count {min(evaluation.noops)}-{max(evaluation.noops)}"
+    policy = "greedy" if evaluation.epsilon is None else f"epsilon {evaluation.epsilon:g}"
+    return (
+        f"{policy}, each from the level start after 0-{evaluation.result.env_kwargs.get('noop_max', 0)} random no-ops"
+    )
+
+
 def _push(
     shipped: Path,
     repo_id: str,
     card: ModelCard,
-    evaluation: Evaluation,
+    evaluations: tuple[Evaluation, ...],
     model: DQN,
     env_id: str,
     env_kwargs: dict[str, Any],
@@ -546,10 +561,12 @@ def _push(
         if gif is not None:
             video = Path(folder) / "replay.mp4"
             record(model, env_id, env_kwargs, video)
+        evaluation, *also = evaluations
         info = push_to_hub(
             shipped,
             repo_id,
             results=evaluation,
+            also=also,
             video=video,
             card=card,
             extra_files={**({GIF_FILE: gif} if gif is not None else {}), **figures} or None,

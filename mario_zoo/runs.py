@@ -87,6 +87,8 @@ class RunConfig:
     """Episodes of the final evaluation (0 = none), and of each periodic one."""
     eval_freq: int | None = None
     """Env steps between periodic evaluations (``None``: none)."""
+    eval_protocol: str | None = None
+    """Protocol of the periodic and final evaluations (``None``: the env's default, Mario's no-op sweep)."""
     command: list[str] = field(default_factory=list)
     """The command line that started the run."""
     init_from: str | None = None

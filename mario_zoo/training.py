@@ -60,7 +60,7 @@ from mario_zoo.agents.presets import Preset, load_preset, preset_names
 from mario_zoo.atomic import atomic_target, remove_stale_temporaries, write_text
 from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.envs import parse_env_id
-from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs, is_mario
+from mario_zoo.evaluation import Evaluation, evaluate, is_mario, run_protocol
 from mario_zoo.plotting import save_learning_curve
 from mario_zoo.runs import EvaluationPoint, RunConfig, RunFolder, open_run, read_evaluations
 
@@ -160,6 +160,7 @@ def plan_run(
     save_replay: bool | None = None,
     eval_episodes: int = 10,
     eval_freq: int | None = None,
+    eval_protocol: str | None = None,
     command: list[str] | None = None,
     init_from: str | None = None,
 ) -> RunConfig:
@@ -179,6 +180,8 @@ def plan_run(
             read images, where refilling the buffer costs the most).
         eval_episodes: episodes of the final evaluation (0 = none), and of each periodic one.
         eval_freq: env steps between periodic evaluations (``None`` = none); needs ``eval_episodes >= 1``.
+        eval_protocol: protocol of those evaluations (:data:`mario_zoo.evaluation.PROTOCOLS`; default: the env's,
+            Mario's exact no-op sweep, which plays its 31 starts whatever ``eval_episodes`` says).
         command: the command line, kept in ``run.json``.
         init_from: the agent the network starts from, for the record (:func:`build_model` takes its weights).
     """
@@ -209,6 +212,8 @@ def plan_run(
     if isinstance(eval_episodes, bool) or not isinstance(eval_episodes, int) or eval_episodes < 0:
         raise ValueError(f"eval_episodes must be an int >= 0, got {eval_episodes!r}.")
     _check_eval_freq(eval_freq, eval_episodes)
+    if eval_episodes:
+        run_protocol(env_id, eval_protocol, eval_episodes)  # a bad name or a protocol the env lacks: refused now
     return RunConfig(
         env_id=env_id,
         preset=chosen.name,
@@ -224,6 +229,7 @@ def plan_run(
         save_replay=chosen.policy in CNN_POLICIES if save_replay is None else bool(save_replay),
         eval_episodes=eval_episodes,
         eval_freq=eval_freq,
+        eval_protocol=eval_protocol,
         command=list(command or []),
         init_from=init_from,
     )
@@ -454,6 +460,7 @@ def train(
             config.env_kwargs,
             eval_freq=config.eval_freq,
             n_episodes=config.eval_episodes,
+            protocol=config.eval_protocol,
             log_path=run.evaluations,
             best_model_path=run.best_model,
             history=read_evaluations(run.evaluations) if resumed else (),
@@ -493,8 +500,8 @@ def train(
     model.save(run.model, include_optimizer=False)
     evaluation = None
     if config.eval_episodes:
-        eval_kwargs = evaluation_env_kwargs(config.env_id, config.env_kwargs)
-        evaluation = evaluate(model, config.env_id, eval_kwargs, n_episodes=config.eval_episodes)
+        protocol = run_protocol(config.env_id, config.eval_protocol, config.eval_episodes)
+        evaluation = evaluate(model, config.env_id, config.env_kwargs, protocol=protocol)
         results = {**evaluation.to_dict(), "num_timesteps": model.num_timesteps}
         write_text(run.results, json.dumps(results, indent=2, sort_keys=True) + "\n")
     save_learning_curve(

@@ -109,6 +109,7 @@ def record(
     stride: int = 1,
     max_frames: int = MAX_FRAMES,
     progress: bool = False,
+    reset_options: dict[str, Any] | None = None,
 ) -> Replay:
     """Play ``episodes`` episodes and write them, one after the other, to ``path`` (``.mp4`` or ``.gif``).
 
@@ -124,6 +125,8 @@ def record(
         stride: keep every ``stride``-th frame (smaller files; the default fps keeps real-time speed).
         max_frames: stop after writing this many frames.
         progress: show a progress bar on stderr (episodes played, mean return so far).
+        reset_options: ``options`` of the first reset, e.g. ``{"noops": 7}``: the no-op sweep's episode from 7
+            no-ops (:mod:`mario_zoo.evaluation`).
     """
     video = check_video_path(path)
     _check_positive("episodes", episodes)
@@ -133,7 +136,7 @@ def record(
     env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
     replay = Replay(video, fps if fps is not None else playback_fps(env) / stride)
     try:
-        played = _play(model, env, replay, episodes=episodes, seed=seed, epsilon=epsilon)
+        played = _play(model, env, replay, episodes=episodes, seed=seed, epsilon=epsilon, options=reset_options)
         with closing(_with_progress(played, replay, episodes) if progress else played) as frames:
             kept = (frame for index, frame in enumerate(frames) if index % stride == 0)
             replay.frames = write_video(video, _take(kept, max_frames), replay.fps)
@@ -207,11 +210,19 @@ def show(
 
 
 def _play(
-    model: Any, env: gym.Env, replay: Replay, *, episodes: int, seed: int, epsilon: float | None
+    model: Any,
+    env: gym.Env,
+    replay: Replay,
+    *,
+    episodes: int,
+    seed: int,
+    epsilon: float | None,
+    options: dict[str, Any] | None = None,
 ) -> Iterator[np.ndarray]:
-    """Yield the rendered frames of ``episodes`` episodes; finished episodes are added to ``replay``."""
+    """Yield the rendered frames of ``episodes`` episodes; finished episodes are added to ``replay``. ``options``
+    go to the first reset only."""
     with acting_with(model, epsilon) as deterministic:
-        observation, _ = env.reset(seed=seed)
+        observation, _ = env.reset(seed=seed, options=options)
         for _ in range(episodes):
             yield env.render()
             episode_return, length, done = 0.0, 0, False

@@ -16,7 +16,7 @@ from mario_zoo import callbacks
 from mario_zoo.agents import DQN
 from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.envs import FrontierStarts
-from mario_zoo.evaluation import Evaluation, EvaluationResult
+from mario_zoo.evaluation import Evaluation, EvaluationResult, evaluation_env_kwargs
 from mario_zoo.plotting import FIGURE_PIXELS, save_learning_curve
 from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder, read_evaluations, write_evaluations
 
@@ -34,9 +34,10 @@ def _scripted(monkeypatch, returns: list[float], x_pos: list[list[int]] | None =
     """Make the callback's evaluations return these mean returns (and Mario numbers), one per call."""
     calls = []
 
-    def fake_evaluate(model, env_id, env_kwargs, *, n_episodes):
+    def fake_evaluate(model, env_id, env_kwargs, *, protocol):
         index = len(calls)
-        calls.append({"env_id": env_id, "env_kwargs": env_kwargs, "steps": model.num_timesteps})
+        n_episodes = protocol.n_episodes
+        calls.append({"env_id": env_id, "env_kwargs": env_kwargs, "steps": model.num_timesteps, "protocol": protocol})
         result = EvaluationResult(
             env_id=env_id,
             env_kwargs=env_kwargs,
@@ -53,6 +54,7 @@ def _scripted(monkeypatch, returns: list[float], x_pos: list[list[int]] | None =
             None,
             x_pos=None if x_pos is None else x_pos[index],
             flags=None if flags is None else flags[index],
+            protocol=protocol.name,
         )
 
     monkeypatch.setattr(callbacks, "evaluate", fake_evaluate)
@@ -105,14 +107,26 @@ def test_mario_ranks_by_flag_rate_then_mean_x_pos(tmp_path, monkeypatch):
     assert evaluations.best.timesteps == 400  # same flag rate as step 300, further on average
 
 
-def test_mario_evaluations_start_at_the_level_start(monkeypatch):
+def test_mario_evaluations_are_the_exact_noop_sweep_from_the_level_start(monkeypatch):
     calls = _scripted(monkeypatch, [1.0], x_pos=[[500]], flags=[[False]])
-    trained = {"actions": "right_only", "stall_steps": 100, "frontier_fraction": 1.0, "frontier_back": 0}
+    trained = {
+        "actions": "right_only",
+        "stall_steps": 100,
+        "frontier_fraction": 1.0,
+        "frontier_back": 0,
+        "noop_max": 5,
+        "repeat_action_probability": 0.25,
+    }
     evaluations = PeriodicEvaluation("MarioDQN-v0", trained, eval_freq=100, n_episodes=1)
     _model().learn(100, callback=evaluations)
     (call,) = calls
-    assert call["env_kwargs"] == {"actions": "right_only", "stall_steps": 100, "noop_max": 30}
-    env = gym.make(call["env_id"], **call["env_kwargs"])
+    protocol = call["protocol"]
+    # The sweep plays each of the 31 no-op starts once, whatever n_episodes says.
+    assert (protocol.name, protocol.n_episodes, protocol.noop_counts) == ("noop-sweep", 31, list(range(31)))
+    played = evaluation_env_kwargs(call["env_id"], call["env_kwargs"], protocol.noop_max)
+    # Training-only options (frontier starts, training no-ops, sticky actions) never reach the evaluation.
+    assert played == {"actions": "right_only", "stall_steps": 100, "noop_max": 30}
+    env = gym.make(call["env_id"], **played)
     while isinstance(env, gym.Wrapper):
         assert not isinstance(env, FrontierStarts)
         env = env.env
@@ -153,6 +167,19 @@ def test_best_may_come_from_after_the_history(tmp_path, monkeypatch):
     )
     model.learn(100, callback=evaluations)
     assert evaluations.best.timesteps == 300 and not (tmp_path / "best_model").exists()
+
+
+def test_another_protocol_can_be_asked_for(monkeypatch):
+    calls = _scripted(monkeypatch, [1.0], x_pos=[[500]], flags=[[False]])
+    evaluations = PeriodicEvaluation("MarioDQN-v0", {}, eval_freq=100, n_episodes=7, protocol="nature")
+    _model().learn(100, callback=evaluations)
+    assert (calls[0]["protocol"].name, calls[0]["protocol"].n_episodes, calls[0]["protocol"].epsilon) == (
+        "nature",
+        7,
+        0.05,
+    )
+    with pytest.raises(ValueError, match="Unknown evaluation protocol 'bogus'"):
+        PeriodicEvaluation("MarioDQN-v0", {}, eval_freq=100, n_episodes=7, protocol="bogus")
 
 
 def test_resuming_cuts_evaluations_back_to_the_checkpoint(tmp_path):

@@ -1,14 +1,26 @@
-"""evaluate: the seed picks the episodes, every step is seen, and bad counts are refused."""
+"""evaluate and its protocols: the seed picks the episodes, the sweep plays each no-op start once, the Nature
+protocol is seeded and reproducible, every step is seen, and bad names and numbers are refused in one line."""
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 
-from mario_zoo.evaluation import EVAL_SEED, _play_episodes, evaluate
+from mario_zoo.evaluation import (
+    EVAL_SEED,
+    PROTOCOLS,
+    _play_episodes,
+    evaluate,
+    protocol_for,
+    run_protocol,
+)
+from mario_zoo.wrappers.episode import NoopStart
 
 
 class AlwaysLeft:
-    """Always pushes left: the actions are fixed, so only the env's seed changes the episodes."""
+    """Always pushes left: the actions are fixed, so only the env's seed (and epsilon) changes the episodes."""
 
     exploration_rate = 0.0
 
@@ -16,20 +28,29 @@ class AlwaysLeft:
         return [0] * len(observation), None
 
 
+class Idle:
+    """Mario standing still (NOOP), so a stall cut ends each episode a few steps after its no-ops."""
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        return np.zeros(len(observation), dtype=np.int64), None
+
+
 def test_the_seed_is_recorded_and_decides_the_episodes():
-    default = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=5).result
-    again = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=5, seed=EVAL_SEED).result
-    other = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=5, seed=7).result
-    assert (default.seed, other.seed) == (EVAL_SEED, 7)
-    assert default.episode_lengths == again.episode_lengths
-    assert default.episode_lengths != other.episode_lengths
-    assert f"seeded with {7}" in other.protocol
+    default = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=5)
+    again = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=5, seed=EVAL_SEED)
+    other = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=5, seed=7)
+    assert (default.result.seed, other.result.seed) == (EVAL_SEED, 7)
+    assert default.result.episode_lengths == again.result.episode_lengths
+    assert default.result.episode_lengths != other.result.episode_lengths
+    assert "env seeded with 7" in other.description
+    assert other.protocol == "episodes"
 
 
 def test_the_callback_is_called_once_per_step_with_evaluate_policys_locals():
     seen = []
+    protocol = protocol_for("CartPole-v1", n_episodes=3)
     result = _play_episodes(
-        AlwaysLeft(), "CartPole-v1", {}, 3, True, EVAL_SEED, lambda local_vars, _: seen.append(local_vars["done"])
+        AlwaysLeft(), "CartPole-v1", {}, protocol, lambda local_vars, _: seen.append(local_vars["done"])
     )
     assert len(seen) == sum(result.episode_lengths)
     assert sum(seen) == 3
@@ -43,3 +64,89 @@ def test_a_bad_episode_count_is_refused():
 def test_results_carry_the_checkpoints_package_versions():
     versions = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=1).result.package_versions
     assert {"python", "mario-zoo", "torch", "stable-baselines3", "gymnasium"} <= set(versions)
+
+
+def test_the_nature_protocol_is_seeded_and_reproducible_for_any_agent():
+    # The epsilon draws come from the evaluation's own generator: the agent has no say in them.
+    first = evaluate(AlwaysLeft(), "CartPole-v1", protocol="nature", n_episodes=20)
+    again = evaluate(AlwaysLeft(), "CartPole-v1", protocol="nature", n_episodes=20)
+    other = evaluate(AlwaysLeft(), "CartPole-v1", protocol="nature", n_episodes=20, seed=3)
+    greedy = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=20)
+    assert (first.protocol, first.epsilon, first.result.deterministic) == ("nature", 0.05, False)
+    assert first.result.episode_lengths == again.result.episode_lengths
+    assert first.result.episode_lengths != other.result.episode_lengths
+    # Random actions (right pushes) keep the pole up longer than always pushing left.
+    assert sum(first.result.episode_lengths) > sum(greedy.result.episode_lengths)
+
+
+def test_the_nature_protocol_defaults_to_30_episodes_and_mario_gets_random_noops():
+    protocol = protocol_for("MarioDQN-1-1-v0", "nature")
+    assert (protocol.n_episodes, protocol.epsilon, protocol.noop_max, protocol.noop_counts) == (30, 0.05, 30, None)
+    assert protocol_for("MarioDQN-1-1-v0", "nature", epsilon=0.01, n_episodes=5).epsilon == 0.01
+
+
+@pytest.fixture
+def noop_counts(monkeypatch):
+    """The no-op count of every NoopStart reset: the one asked for, or a random one (None)."""
+    seen: list[int | None] = []
+    reset = NoopStart.reset
+
+    def spy(self, *, seed=None, options=None):
+        seen.append((options or {}).get("noops"))
+        return reset(self, seed=seed, options=options)
+
+    monkeypatch.setattr(NoopStart, "reset", spy)
+    return seen
+
+
+def test_the_noop_sweep_plays_each_noop_count_once_greedily(noop_counts):
+    evaluation = evaluate(Idle(), "MarioDQN-1-1-v0", {"stall_steps": 3, "frontier_fraction": 0.5}, noop_max=4)
+    assert evaluation.protocol == "noop-sweep"
+    assert evaluation.noops == [0, 1, 2, 3, 4]
+    assert evaluation.epsilon is None and evaluation.result.deterministic
+    # Each episode starts from a reset that asks for its count (auto-resets after an episode draw at random).
+    assert [count for count in noop_counts if count is not None] == [0, 1, 2, 3, 4]
+    assert len(evaluation.flags) == len(evaluation.x_pos) == evaluation.result.n_eval_episodes == 5
+    # Idle Mario never moves; each episode is the stall cut (3 steps), the no-ops are part of the reset.
+    assert evaluation.result.episode_lengths == [3] * 5
+    assert evaluation.result.env_kwargs == {"stall_steps": 3, "noop_max": 4}  # frontier starts never evaluate
+    data = evaluation.to_dict()
+    assert (data["protocol"], data["noops"]) == ("noop-sweep", [0, 1, 2, 3, 4])
+    assert "one episode from each no-op count 0-4" in data["protocol_description"]
+    assert data["flag_interval"] == [0.0, pytest.approx(0.4345, abs=1e-3)]
+
+
+def test_mario_defaults_to_the_full_sweep_over_31_starts():
+    protocol = protocol_for("MarioDQN-v0")
+    assert (protocol.name, protocol.n_episodes, protocol.noop_counts) == ("noop-sweep", 31, list(range(31)))
+    # A run's --eval-episodes counts episodes only where the protocol does.
+    assert run_protocol("MarioDQN-v0", None, 10).n_episodes == 31
+    assert run_protocol("MarioDQN-v0", "nature", 10).n_episodes == 10
+
+
+@pytest.mark.parametrize(
+    ("env_id", "kwargs", "message"),
+    [
+        (
+            "MarioDQN-v0",
+            {"protocol": "exact"},
+            "Unknown evaluation protocol 'exact'; valid choices are: 'noop-sweep', 'nature', 'episodes'.",
+        ),
+        ("CartPole-v1", {"protocol": "noop-sweep"}, "CartPole-v1 has no no-op starts. Use --protocol episodes"),
+        ("MarioDQN-v0", {"protocol": "noop-sweep", "epsilon": 0.05}, "The noop-sweep protocol is greedy"),
+        ("MarioDQN-v0", {"n_episodes": 10}, "one episode per no-op count 0-30 (31 episodes), got n_episodes=10"),
+        ("MarioDQN-v0", {"protocol": "nature", "epsilon": 1.5}, "epsilon must be a number in [0, 1], got 1.5."),
+        ("CartPole-v1", {"noop_max": 30}, "noop_max applies to MarioDQN envs only"),
+        ("MarioDQN-v0", {"noop_max": -1}, "noop_max must be an int >= 0, got -1."),
+    ],
+)
+def test_bad_protocols_and_numbers_are_one_line_errors(env_id, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as error:
+        evaluate(AlwaysLeft(), env_id, **kwargs)
+    assert "\n" not in str(error.value)
+
+
+def test_every_protocol_is_described():
+    assert set(PROTOCOLS) == {"noop-sweep", "nature", "episodes"}
+    for name in ("nature", "episodes"):
+        assert protocol_for("CartPole-v1", name).describe().startswith(f"{name} protocol")

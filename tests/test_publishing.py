@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -155,42 +156,89 @@ def test_a_checkpoint_inside_a_run_folder_takes_the_runs_command_and_time_up_to_
     assert "learning_curve.png" in published.figures
 
 
-def test_a_mario_card_shows_where_episodes_end_with_the_flag_rate_interval(tmp_path, monkeypatch):
+def test_a_mario_card_shows_both_protocols_and_where_episodes_end(tmp_path, monkeypatch):
+    import json
+
     import imageio.v3 as iio
 
-    import mario_zoo.publishing as publishing
+    from mario_zoo import evaluation
 
-    monkeypatch.setattr(publishing, "GIF_FLAG_TRIES", 2)
+    monkeypatch.setattr(evaluation, "MARIO_EVAL_NOOP_MAX", 2)  # a 3-start sweep keeps the test short
     shipped = read_registry().bundled_dir("dqn-MarioDQN-1-1-v0")
+    registry = tmp_path / "zoo" / "registry.json"
     published = publish(
         shipped, "mario", episodes=2, dtype="float16", command="mario-zoo train --preset mario --seed 0",
-        registry=tmp_path / "zoo" / "registry.json", cards_dir=tmp_path / "cards", docs_dir=tmp_path / "docs",
+        registry=registry, cards_dir=tmp_path / "cards", docs_dir=tmp_path / "docs",
     )  # fmt: skip
+    sweep = published.evaluation
+    assert (sweep.protocol, sweep.noops) == ("noop-sweep", [0, 1, 2])
     assert set(published.figures) == {"x_pos_histogram.png"}  # a bare checkpoint: no run, no learning curve
     assert iio.imread(published.figures["x_pos_histogram.png"]).shape[:2] == (540, 960)
     card = published.card.read_text()
-    flags = sum(published.evaluation.flags)
-    assert f"The flag in **{flags} of 2** greedy episodes" in card and "95% Wilson interval" in card
+    flags = sum(sweep.flags)
+    assert f"The flag in **{flags} of 3** episodes" in card and "of the noop-sweep protocol" in card
+    assert "| noop-sweep | 3 |" in card and "| nature | 2 |" in card and "95% Wilson interval" in card
     assert "(x_pos_histogram.png)" in card and published.replay_gif.is_file()
-    assert not list((tmp_path / "docs").glob(".*candidate*")), "the candidate GIF is cleaned up"
+    assert "One greedy episode from " in card and "no-ops at the level start" in card
+    entry = json.loads(registry.read_text())["agents"]["mario"]
+    assert entry["results"]["protocol"].startswith("noop-sweep protocol: 3 episodes")
+    assert entry["results"]["n_eval_episodes"] == 3
+    assert entry["other_results"]["nature"]["n_eval_episodes"] == 2
+    assert entry["other_results"]["nature"]["protocol"].startswith("nature protocol: 2 episodes")
+    assert "noop_max" not in entry["env_kwargs"]  # the play env: the protocols set their own no-ops
 
 
-def test_the_mario_gif_is_the_first_seed_whose_episode_reaches_the_flag(tmp_path, monkeypatch):
+def _sweep(flags: list[bool]):
+    from mario_zoo.evaluation import Evaluation, EvaluationResult
+
+    count = len(flags)
+    result = EvaluationResult("MarioDQN-1-1-v0", {}, 1.0, 0.0, count, True, [1.0] * count, [10] * count)
+    return Evaluation(result, None, [3161 if flag else 700 for flag in flags], flags, "noop-sweep", list(range(count)))
+
+
+@pytest.mark.parametrize(
+    ("flags", "noops", "note"),
+    [
+        (
+            [False, False, True, True],
+            2,
+            "One greedy episode from 2 no-ops at the level start (the first of the 2 of 4 no-op starts whose episode "
+            "reaches the flag); it reaches the flag.",
+        ),
+        (
+            [False, False, False],
+            0,
+            "One greedy episode from 0 no-ops at the level start (none of the 3 no-op starts reaches the flag); it "
+            "does not reach the flag.",
+        ),
+    ],
+)
+def test_the_mario_gif_is_a_sweep_episode_and_says_which(tmp_path, monkeypatch, flags, noops, note):
     import mario_zoo.publishing as publishing
     from mario_zoo.video import Replay
 
     calls = []
 
-    def fake_record(model, env_id, env_kwargs, path, *, seed, **_):
-        calls.append((seed, env_kwargs["noop_max"]))
-        Path(path).write_text(f"seed {seed}")
-        return Replay(Path(path), 30.0, 10, [1.0], [10], [seed == 2])
-
-    from pathlib import Path
+    def fake_record(model, env_id, env_kwargs, path, *, reset_options, **_):
+        calls.append((reset_options, env_kwargs["noop_max"]))
+        Path(path).write_text(f"noops {reset_options['noops']}")
+        return Replay(Path(path), 30.0, 10, [1.0], [10], [flags[reset_options["noops"]]])
 
     monkeypatch.setattr(publishing, "record", fake_record)
     gif = tmp_path / "mario.gif"
-    note = publishing._record_gif(None, "MarioDQN-1-1-v0", {"actions": "right_only"}, gif)
-    assert [seed for seed, _ in calls] == [0, 1, 2] and all(noops == 30 for _, noops in calls)
-    assert gif.read_text() == "seed 2" and "env seed 2" in note and "reaches the flag" in note
+    assert publishing._record_gif(None, "MarioDQN-1-1-v0", {"actions": "right_only"}, gif, _sweep(flags)) == note
+    assert calls == [({"noops": noops}, len(flags) - 1)]  # one recording: the sweep's own episode
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mario.gif"]
+
+
+def test_a_recording_that_differs_from_the_sweep_says_so(tmp_path, monkeypatch):
+    import mario_zoo.publishing as publishing
+    from mario_zoo.video import Replay
+
+    def fake_record(model, env_id, env_kwargs, path, **_):
+        Path(path).write_text("x")
+        return Replay(Path(path), 30.0, 10, [1.0], [10], [False])
+
+    monkeypatch.setattr(publishing, "record", fake_record)
+    note = publishing._record_gif(None, "MarioDQN-1-1-v0", {}, tmp_path / "m.gif", _sweep([True, False]))
+    assert note.endswith("it does not reach the flag. (The recording differs from the sweep's episode of that start.)")

@@ -105,6 +105,10 @@ class DQNConfig:
     """Actor processes that step the env beside the learner, one env each (0 = step it in the learning process)."""
     actor_sync_interval: int = 1
     """Gradient updates between copies of the online weights to the actors."""
+    learning_rate_final: float | None = None
+    """Decay the step size linearly from ``learning_rate`` to this over a ``learn()`` call's steps, as PER's beta
+    anneals (``None``: constant; ``0`` is rl-zoo's ``lin_<learning_rate>``). Late small steps keep a good greedy
+    policy from drifting."""
 
     def __post_init__(self) -> None:
         _check_number("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
@@ -137,6 +141,8 @@ class DQNConfig:
         _check_choice("precision", self.precision, PRECISIONS)
         _check_int("actors", self.actors, minimum=0)
         _check_int("actor_sync_interval", self.actor_sync_interval, minimum=1)
+        if self.learning_rate_final is not None:
+            _check_number("learning_rate_final", self.learning_rate_final, low=0.0)
         if self.actors > 1 and self.train_freq_tuple[1] == "episode":
             raise ValueError(
                 f"train_freq={self.train_freq!r} counts episodes, which needs a single env; actors={self.actors} "

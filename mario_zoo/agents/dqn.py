@@ -91,7 +91,7 @@ class DQN:
     Differences from SB3's DQN: checkpoints are a directory (or zip) of safetensors and JSON, never pickle,
     and hold the replay buffer and every RNG state only when asked (``save(path, include_replay_buffer=True)``,
     or ``save_replay_buffer``); ``predict(..., deterministic=False)`` draws epsilon per observation rather than
-    once per batch; ``learning_rate`` is a number (no schedule) and the optimizer is chosen by the
+    once per batch; ``learning_rate`` is a number, decayed linearly with ``learning_rate_final`` (no callables) and the optimizer is chosen by the
     ``optimizer``/``amsgrad``/``weight_decay`` hyperparameters rather than ``policy_kwargs``.
 
     Actors. With ``actors=k`` (k >= 1), ``learn`` steps the env in ``k`` actor processes (one env each, as a
@@ -487,6 +487,9 @@ class DQN:
         """
         config = self.config
         self.policy.set_training_mode(True)
+        learning_rate = self.current_learning_rate
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
         losses = []
         for batch in self._minibatches(gradient_steps):
             observations, next_observations = batch.observations, batch.next_observations
@@ -525,9 +528,19 @@ class DQN:
                 self.replay_buffer.update_priorities(batch.indices, td_errors)
             losses.append(loss.detach())
         self._n_updates += gradient_steps
-        self.logger.record("train/learning_rate", config.learning_rate)
+        self.logger.record("train/learning_rate", learning_rate)
         self.logger.record("train/loss", torch.stack(losses).mean().item())
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+
+    @property
+    def current_learning_rate(self) -> float:
+        """The step size now: ``learning_rate``, or with ``learning_rate_final`` the linear decay's value at this
+        point of the ``learn()`` call."""
+        config = self.config
+        if config.learning_rate_final is None:
+            return config.learning_rate
+        progress = min(1.0, self.num_timesteps / max(self._total_timesteps, 1))
+        return config.learning_rate + (config.learning_rate_final - config.learning_rate) * progress
 
     def _autocast(self) -> torch.autocast:
         """bf16 autocast on the model's device when the update runs in bf16, else a no-op context."""

@@ -64,7 +64,8 @@ class PeriodicEvaluation(BaseCallback):
     def evaluate(self, n_episodes: int) -> Evaluation:
         """Evaluate now over ``n_episodes`` and append the point to ``curve``."""
         start = time.perf_counter()
-        evaluation = evaluate(self.model, self.env_id, self.env_kwargs, n_episodes=n_episodes)
+        # Seeded greedy episodes (Mario: random no-op starts): compare tests differences over episodes.
+        evaluation = evaluate(self.model, self.env_id, self.env_kwargs, protocol="episodes", n_episodes=n_episodes)
         self.seconds += time.perf_counter() - start
         self.curve.append({"steps": self.model.num_timesteps, "episodes": n_episodes, **_numbers(evaluation)})
         return evaluation

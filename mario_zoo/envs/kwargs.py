@@ -4,8 +4,9 @@ without the options that shape training only.
 A checkpoint records the kwargs of the env it trained on (``env.spec.kwargs``). ``render_mode`` is among them when
 the training env rendered, but it says how a person watched, not what the agent sees: evaluation runs without
 rendering and a replay renders ``rgb_array`` frames, so every player of a stored agent starts from these kwargs.
-Training-only options (Mario's frontier starts) would start episodes mid-level: an agent is played, evaluated and
-recorded from the level start.
+Training-only options would start episodes mid-level (Mario's frontier starts) or add the training's noise (no-op
+starts, sticky actions): an agent is played, evaluated and recorded from the level start, and each evaluation protocol
+sets its own no-ops and noise.
 """
 
 from __future__ import annotations
@@ -13,15 +14,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-#: ``MarioDQN`` options that shape training only (:class:`~mario_zoo.envs.frontier.FrontierStarts`).
-TRAINING_ONLY_OPTIONS: tuple[str, ...] = ("frontier_fraction", "frontier_bucket", "frontier_back")
+#: ``MarioDQN`` options that shape training only: frontier starts (:class:`~mario_zoo.envs.frontier.FrontierStarts`)
+#: and the training noise (random no-op starts, sticky actions). Evaluation protocols set their own no-ops and noise.
+TRAINING_ONLY_OPTIONS: tuple[str, ...] = (
+    "frontier_fraction",
+    "frontier_bucket",
+    "frontier_back",
+    "noop_max",
+    "repeat_action_probability",
+)
 
 
 def playing_kwargs(env_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A copy of ``env_kwargs`` without ``render_mode`` and :data:`TRAINING_ONLY_OPTIONS` (frontier starts off).
+    """A copy of ``env_kwargs`` without ``render_mode`` and :data:`TRAINING_ONLY_OPTIONS` (frontier starts, no-op
+    starts and sticky actions off).
 
     Example:
-        >>> playing_kwargs({"actions": "right_only", "render_mode": "human", "frontier_fraction": 0.5})
+        >>> playing_kwargs({"actions": "right_only", "render_mode": "human", "frontier_fraction": 0.5, "noop_max": 30})
         {'actions': 'right_only'}
         >>> playing_kwargs(None)
         {}

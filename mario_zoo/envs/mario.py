@@ -33,6 +33,7 @@ from mario_zoo.wrappers._validation import (
     check_number,
     check_optional_int,
 )
+from mario_zoo.wrappers.frame_skip import STICKY_MEANING
 
 #: Every (world, stage) of Super Mario Bros.
 LEVELS: tuple[tuple[int, int], ...] = tuple((world, stage) for world in range(1, 9) for stage in range(1, 5))
@@ -44,6 +45,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "size": 84,
     "stack": 4,
     "noop_max": 0,
+    "repeat_action_probability": 0.0,
     "stall_steps": None,
     "reward_clip": None,
     "reward_scale": 1.0,
@@ -68,6 +70,7 @@ def make_mario_env(
     size: int = 84,
     stack: int = 4,
     noop_max: int = 0,
+    repeat_action_probability: float = 0.0,
     stall_steps: int | None = None,
     reward_clip: float | None = None,
     reward_scale: float = 1.0,
@@ -85,7 +88,10 @@ def make_mario_env(
         frame_skip: emulator frames per agent step (>= 1); the last two are max-pooled.
         size: observations are ``size x size`` grayscale frames (>= 8), resized with ``INTER_AREA``.
         stack: frames per observation (>= 1); observations are ``(stack, size, size)`` uint8.
-        noop_max: on reset, take ``0..noop_max`` random no-ops (0 = off; 30 for evaluation).
+        noop_max: on reset, take ``0..noop_max`` random no-ops (0 = off; evaluation protocols set their own).
+        repeat_action_probability: sticky actions (Gymnasium ALE v5's name and meaning): at each emulator frame
+            inside the frame skip, the previous frame's action repeats with this probability (0-1; 0 = off;
+            Machado et al. 2018 use 0.25), drawn from a generator seeded by ``reset(seed=...)``.
         stall_steps: truncate after this many agent steps without new x progress (``None`` = off).
         reward_clip: clip rewards to ``[-reward_clip, reward_clip]`` after scaling (``None`` = off).
         reward_scale: multiply rewards by this (> 0).
@@ -110,6 +116,9 @@ def make_mario_env(
     size = check_int("size", size, minimum=8, hint=" A frame smaller than 8x8 pixels cannot show the game.")
     stack = check_int("stack", stack, minimum=1)
     noop_max = check_int("noop_max", noop_max, minimum=0)
+    repeat_action_probability = check_fraction(
+        "repeat_action_probability", repeat_action_probability, meaning=STICKY_MEANING
+    )
     stall_steps = check_optional_int("stall_steps", stall_steps, minimum=1)
     if reward_clip is not None:
         check_number("reward_clip", reward_clip, positive=True)
@@ -123,7 +132,8 @@ def make_mario_env(
 
     emulator = MarioEmulator(target=(world, stage), render_mode=render_mode)
     env: gym.Env = GrayscaleObservation(emulator, frames=NESFrames(emulator))
-    env = MaxPoolFrameSkip(env, skip=frame_skip)
+    # reset_action 0 is the joypad's NOOP byte: after a reset the "previous" action is nothing, as in the ALE.
+    env = MaxPoolFrameSkip(env, skip=frame_skip, repeat_action_probability=repeat_action_probability, reset_action=0)
     env = ResizeObservation(env, size=size)
     env = FrameStack(env, stack=stack)
     env = JoypadActions(env, actions=actions)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,12 @@ _CARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def build_model_card(
-    repo_id: str, config: Mapping[str, Any], evaluation: Evaluation, *, video: bool = False
+    repo_id: str,
+    config: Mapping[str, Any],
+    evaluation: Evaluation,
+    *,
+    video: bool = False,
+    also: Sequence[Evaluation] = (),
 ) -> ModelCard:
     """The model card of an agent: Hub metadata plus a body with usage, evaluation, hyperparameters and files.
 
@@ -58,6 +63,7 @@ def build_model_card(
         config: the checkpoint's ``config.json`` content; its ``hyperparameters`` mapping fills the table.
         evaluation: the evaluation the card reports (:func:`mario_zoo.evaluation.evaluate`).
         video: whether the repo holds ``replay.mp4``; the card mentions it only then.
+        also: evaluations under other protocols (Mario: the Nature protocol), reported beside ``evaluation``.
     """
     result = evaluation.result
     data = ModelCardData(
@@ -75,10 +81,24 @@ def build_model_card(
                 metric_name="mean_reward",
                 metric_value=result.mean_reward_text,
                 verified=False,
-            )
+            ),
+            *(
+                EvalResult(
+                    task_type="reinforcement-learning",
+                    task_name="reinforcement-learning",
+                    dataset_type=result.env_id,
+                    dataset_name=result.env_id,
+                    metric_type="flag_rate",
+                    metric_name=f"flag rate ({each.protocol} protocol)",
+                    metric_value=round(each.flag_rate, 4),
+                    verified=False,
+                )
+                for each in (evaluation, *also)
+                if each.flag_rate is not None
+            ),
         ],
     )
-    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, evaluation, video)}")
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, evaluation, video, also)}")
 
 
 def write_model_card(card: ModelCard, name: str, directory: str | os.PathLike[str]) -> Path:
@@ -102,14 +122,16 @@ def write_model_card(card: ModelCard, name: str, directory: str | os.PathLike[st
     return write_text(directory / f"{name}.md", str(card))
 
 
-def _body(repo_id: str, config: Mapping[str, Any], evaluation: Evaluation, video: bool) -> str:
+def _body(
+    repo_id: str, config: Mapping[str, Any], evaluation: Evaluation, video: bool, also: Sequence[Evaluation]
+) -> str:
     result = evaluation.result
     make_args = ", ".join([repr(result.env_id), *(f"{k}={v!r}" for k, v in sorted(result.env_kwargs.items()))])
     versions = ", ".join(f"{name} {version}" for name, version in sorted(result.package_versions.items()))
     return f"""# {ALGORITHM} agent playing {result.env_id}
 
 A [mario-zoo]({_LIBRARY_URL}) {ALGORITHM} agent for `{result.env_id}`, scoring **{result.mean_reward_text}**
-over {result.n_eval_episodes} evaluation episodes. The weights are a safetensors file and the configuration is
+over {result.n_eval_episodes} evaluation episodes ({evaluation.protocol} protocol). The weights are a safetensors file and the configuration is
 JSON: loading this repo never unpickles anything, so it cannot run code from the repo.
 
 ## Usage
@@ -130,14 +152,11 @@ while not done:
 
 ## Evaluation
 
-| metric | value |
-| --- | --- |
-| mean reward | {result.mean_reward_text} |
-| episodes | {result.n_eval_episodes} |
-| mean episode length | {sum(result.episode_lengths) / len(result.episode_lengths):.1f} |
+{protocols_table([evaluation, *also])}
 
-Protocol: {result.protocol} Evaluated on {result.date} with {versions}. Per-episode returns are in
-`results.json`{f"; `{VIDEO_FILE}` shows one episode" if video else ""}.
+{_protocol_lines([evaluation, *also])}
+Evaluated on {result.date} with {versions}. Per-episode numbers are in `results.json` (other protocols under
+`other_protocols`){f"; `{VIDEO_FILE}` shows one episode" if video else ""}.
 {_progress(evaluation)}
 ## Hyperparameters
 
@@ -153,6 +172,44 @@ Protocol: {result.protocol} Evaluated on {result.date} with {versions}. Per-epis
 {f"| `{VIDEO_FILE}` | one evaluation episode |\n" if video else ""}"""
 
 
+def protocols_table(evaluations: Sequence[Evaluation]) -> str:
+    """A markdown table with a row per evaluation: protocol, episodes, mean return, mean length and, for Mario,
+    the flag rate with its 95% Wilson interval.
+
+    Example:
+        >>> from mario_zoo.evaluation import EvaluationResult
+        >>> result = EvaluationResult("MarioDQN-v0", {}, 2500.0, 10.0, 2, True, [2490.0, 2510.0], [380, 420])
+        >>> print(protocols_table([Evaluation(result, None, [3161, 1400], [True, False], "noop-sweep", [0, 1])]))
+        | protocol | episodes | mean return | mean length | flag reached (95% Wilson interval) |
+        | --- | --- | --- | --- | --- |
+        | noop-sweep | 2 | 2500.00 +/- 10.00 | 400.0 | 1 of 2: 50% [9%, 91%] |
+    """
+    mario = any(each.flags is not None for each in evaluations)
+    header = "| protocol | episodes | mean return | mean length |" + (
+        " flag reached (95% Wilson interval) |" if mario else ""
+    )
+    rows = [header, "| --- | --- | --- | --- |" + (" --- |" if mario else "")]
+    for each in evaluations:
+        result = each.result
+        row = (
+            f"| {each.protocol} | {result.n_eval_episodes} | {result.mean_reward_text} | "
+            f"{sum(result.episode_lengths) / len(result.episode_lengths):.1f} |"
+        )
+        if mario:
+            if each.flags is not None and each.flag_interval is not None:
+                low, high = each.flag_interval
+                row += f" {sum(each.flags)} of {len(each.flags)}: {each.flag_rate:.0%} [{low:.0%}, {high:.0%}] |"
+            else:
+                row += " - |"
+        rows.append(row)
+    return "\n".join(rows)
+
+
+def _protocol_lines(evaluations: Sequence[Evaluation]) -> str:
+    """One line per protocol saying how its episodes were played."""
+    return "".join(f"- {each.description}\n" for each in evaluations)
+
+
 def _progress(evaluation: Evaluation) -> str:
     """Mario's section: the flag rate and a histogram of how far the episodes got (empty for other envs)."""
     if evaluation.x_pos is None or evaluation.flags is None:
@@ -162,7 +219,7 @@ def _progress(evaluation: Evaluation) -> str:
 ## Progress through the level
 
 The flag was reached in **{sum(evaluation.flags)} of {len(evaluation.flags)} episodes \
-({100 * evaluation.flag_rate:.0f}%)**.
+({100 * evaluation.flag_rate:.0f}%)** of the {evaluation.protocol} protocol.
 Furthest `x_pos` per episode: min {quartiles[0]:.0f}, quartiles {quartiles[1]:.0f} / {quartiles[2]:.0f} / \
 {quartiles[3]:.0f}, max {quartiles[4]:.0f}, mean {np.mean(evaluation.x_pos):.1f}.
 

@@ -29,7 +29,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,13 +39,13 @@ from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
 from mario_zoo.agents import checkpoint
 from mario_zoo.atomic import write_text
+from mario_zoo.evaluation import Evaluation, results_document
 from mario_zoo.hub._compat import check_env_spaces
 from mario_zoo.hub.card import VIDEO_FILE, build_model_card
 from mario_zoo.hub.errors import PushError
 
 if TYPE_CHECKING:
     from mario_zoo.agents import DQN
-    from mario_zoo.evaluation import Evaluation
 
 RESULTS_FILE = "results.json"
 CARD_FILE = "README.md"
@@ -56,6 +56,7 @@ def push_to_hub(
     repo_id: str,
     *,
     results: Evaluation,
+    also: Sequence[Evaluation] = (),
     video: str | os.PathLike[str] | None = None,
     card: ModelCard | None = None,
     extra_files: Mapping[str, str | os.PathLike[str]] | None = None,
@@ -71,6 +72,8 @@ def push_to_hub(
         results: its evaluation (:func:`mario_zoo.evaluation.evaluate`), written to ``results.json`` as
             ``mario-zoo evaluate --json`` prints it. On an env other than the training env, that env's spaces must
             be the model's.
+        also: evaluations under other protocols (Mario: the Nature protocol beside the no-op sweep), kept in
+            ``results.json`` under ``other_protocols`` and shown on the default card.
         video: an ``.mp4`` replay to upload as ``replay.mp4`` (:func:`mario_zoo.video.record` plays it at the
             game's speed); ``None`` uploads none, and the card does not mention one.
         card: the model card; default :func:`~mario_zoo.hub.card.build_model_card` of ``results``.
@@ -100,8 +103,9 @@ def push_to_hub(
             model.save(folder, include_optimizer=False)
         config = checkpoint.read_config(folder).to_json()
         _check_evaluation_env(config, result.env_id, repo_id)
-        write_text(folder / RESULTS_FILE, json.dumps(results.to_dict(), indent=2, sort_keys=True) + "\n")
-        card = card or build_model_card(repo_id, config, results, video=video is not None)
+        document = results_document(results, also)
+        write_text(folder / RESULTS_FILE, json.dumps(document, indent=2, sort_keys=True) + "\n")
+        card = card or build_model_card(repo_id, config, results, video=video is not None, also=also)
         write_text(folder / CARD_FILE, str(card))
         files = {
             name: folder / name for name in (checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE, RESULTS_FILE, CARD_FILE)

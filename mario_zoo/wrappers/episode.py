@@ -8,11 +8,16 @@ import gymnasium as gym
 
 from mario_zoo.wrappers._validation import check_int
 
+NOOPS_OPTION = "noops"
+"""``reset(options={"noops": n})`` asks :class:`NoopStart` for exactly ``n`` no-ops instead of a random count."""
+
 
 class NoopStart(gym.Wrapper):
     """On reset, take a random number (``0..noop_max``) of no-op actions so evaluations don't start identically.
 
-    The count comes from the env's seeded ``np_random``, so ``reset(seed=s)`` stays reproducible. Action
+    The count comes from the env's seeded ``np_random``, so ``reset(seed=s)`` stays reproducible;
+    ``reset(options={"noops": n})`` takes exactly ``n`` instead (the exact no-op sweep of
+    :mod:`mario_zoo.evaluation` plays each count once). Action
     ``noop_action`` must do nothing (``0`` is ``NOOP`` in every joypad action set). An episode whose reset
     ``info`` has ``"frontier_start": True`` (a saved mid-level state, see ``FrontierStarts``) gets no no-ops:
     it already starts somewhere new, and idling there could drop a mid-jump Mario into a pit.
@@ -23,6 +28,9 @@ class NoopStart(gym.Wrapper):
         >>> first, _ = env.reset(seed=1)
         >>> again, _ = env.reset(seed=1)
         >>> bool((first == again).all())
+        True
+        >>> _, info = env.reset(options={"noops": 30})
+        >>> info["time"] < 400  # 30 no-ops of 4 frames: the game clock has ticked
         True
     """
 
@@ -35,7 +43,12 @@ class NoopStart(gym.Wrapper):
         obs, info = self.env.reset(seed=seed, options=options)
         if info.get("frontier_start"):
             return obs, info
-        for _ in range(int(self.np_random.integers(0, self.noop_max + 1))):
+        count = (options or {}).get(NOOPS_OPTION)
+        if count is None:
+            count = int(self.np_random.integers(0, self.noop_max + 1))
+        else:
+            count = check_int(f"options[{NOOPS_OPTION!r}]", count, minimum=0)
+        for _ in range(count):
             obs, _, terminated, truncated, info = self.env.step(self.noop_action)
             if terminated or truncated:
                 obs, info = self.env.reset(options=options)

@@ -1,4 +1,4 @@
-"""Frame skipping: one agent decision drives ``skip`` emulator frames."""
+"""Frame skipping: one agent decision drives ``skip`` emulator frames, optionally with sticky actions."""
 
 from __future__ import annotations
 
@@ -7,12 +7,26 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 import numpy as np
 
-from mario_zoo.wrappers._validation import check_int
+from mario_zoo.wrappers._validation import check_fraction, check_int
 from mario_zoo.wrappers.frames import frame_source_of
+
+_STICKY_STREAM = 0x571C
+"""Spawn key of the sticky-action generator's stream (any constant; it only has to differ from the env's own)."""
+
+
+STICKY_MEANING = "the chance that each emulator frame repeats the previous frame's action"
+"""What ``repeat_action_probability`` means, for its error messages."""
 
 
 class MaxPoolFrameSkip(gym.Wrapper):
     """Repeat the action ``skip`` times, sum the rewards, and max-pool the last two frames.
+
+    With ``repeat_action_probability`` > 0 the actions are *sticky* (Machado et al. 2018, Gymnasium ALE v5's
+    option of the same name): at each emulator frame, the action of the previous frame is kept with that
+    probability instead of the agent's, so a new decision takes effect a random number of frames late. The
+    previous action carries over from one agent step to the next and is ``reset_action`` after a reset (the ALE's
+    NOOP; ``None``: the first frame after a reset always takes the agent's action). The draws come from the
+    wrapper's own generator, seeded by ``reset(seed=...)``.
 
     The pooled maximum removes the flicker of sprites the NES draws on alternate frames. The episode may end
     before ``skip`` frames have run: then the step stops there and returns the frame the episode ended on
@@ -34,14 +48,41 @@ class MaxPoolFrameSkip(gym.Wrapper):
         ((240, 256), True)
     """
 
-    def __init__(self, env: gym.Env, skip: int = 4) -> None:
+    def __init__(
+        self, env: gym.Env, skip: int = 4, *, repeat_action_probability: float = 0.0, reset_action: Any = None
+    ) -> None:
         super().__init__(env)
         self.skip = check_int("frame_skip", skip, minimum=1)
+        self.repeat_action_probability = check_fraction(
+            "repeat_action_probability", repeat_action_probability, meaning=STICKY_MEANING
+        )
+        self.reset_action = reset_action
+        self._previous_action = reset_action
+        self._sticky_rng: np.random.Generator | None = None
         space = env.observation_space
         if space.shape is None or space.dtype is None:
             raise ValueError(f"MaxPoolFrameSkip needs array observations with a shape and dtype, got {space}.")
         self._frames = frame_source_of(env)
         self._pool = np.zeros((2, *space.shape), dtype=space.dtype)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        if seed is not None or self._sticky_rng is None:
+            # A stream of its own (spawned from the seed), so sticky draws do not shift the env's other draws.
+            self._sticky_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_STICKY_STREAM,)))
+        self._previous_action = self.reset_action
+        return self.env.reset(seed=seed, options=options)
+
+    def _frame_action(self, action: Any) -> Any:
+        """The action this emulator frame plays: the agent's, or (sticky) the previous frame's."""
+        if (
+            self.repeat_action_probability
+            and self._previous_action is not None
+            and self._sticky_rng is not None
+            and self._sticky_rng.random() < self.repeat_action_probability
+        ):
+            return self._previous_action
+        self._previous_action = action
+        return action
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         total_reward = 0.0
@@ -49,15 +90,16 @@ class MaxPoolFrameSkip(gym.Wrapper):
         info: dict[str, Any] = {}
         last = self.skip - 1
         for i in range(self.skip):
+            frame_action = self._frame_action(action)
             if self._frames is not None:
-                reward, terminated, truncated, frame_info = self._frames.advance(action, with_info=i == last)
+                reward, terminated, truncated, frame_info = self._frames.advance(frame_action, with_info=i == last)
                 ended = terminated or truncated
                 if i >= last - 1 or ended:
                     self._frames.observe(self._pool[i & 1])
                 if frame_info is not None:
                     info = frame_info
             else:
-                obs, reward, terminated, truncated, info = self.env.step(action)
+                obs, reward, terminated, truncated, info = self.env.step(frame_action)
                 ended = terminated or truncated
                 if i >= last - 1 or ended:
                     self._pool[i & 1] = obs

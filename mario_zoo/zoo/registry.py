@@ -150,6 +150,9 @@ class ZooEntry:
     """How it was trained."""
     card: str
     """Its model card, relative to the repository root."""
+    other_results: dict[str, Results] = field(default_factory=dict)
+    """Evaluations under other protocols, by protocol name (Mario: ``"nature"``, epsilon 0.05 with random no-ops,
+    beside the exact no-op sweep of :attr:`results`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as ``registry.json`` stores it (without its name, the key)."""
@@ -239,6 +242,13 @@ def parse_entry(name: str, data: Any, where: str) -> ZooEntry:
     check_name(name, where)
     fields = _fields(ZooEntry, data, where, exclude={"name"})
     fields["results"] = Results(**_fields(Results, fields["results"], f"{where}.results"))
+    others = fields.get("other_results", {})
+    if not isinstance(others, dict):
+        raise ValueError(f"{where}: other_results must map protocol names to results, got {others!r}.")
+    fields["other_results"] = {
+        str(protocol): Results(**_fields(Results, data, f"{where}.other_results.{protocol}"))
+        for protocol, data in others.items()
+    }
     fields["training"] = Training(**_fields(Training, fields["training"], f"{where}.training"))
     entry = ZooEntry(name=name, **fields)
     check_repo_id(entry.repo_id, where)
@@ -287,7 +297,11 @@ def _fields(cls: type, data: Any, where: str, exclude: frozenset[str] | set[str]
     if not isinstance(data, dict):
         raise ValueError(f"{where}: expected a JSON object, got {data!r}.")
     known = {item.name: item for item in dataclasses.fields(cls) if item.name not in exclude}
-    required = [name for name, item in known.items() if item.default is dataclasses.MISSING]
+    required = [
+        name
+        for name, item in known.items()
+        if item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING
+    ]
     missing = [name for name in required if name not in data]
     unknown = sorted(set(data) - set(known))
     if missing or unknown:

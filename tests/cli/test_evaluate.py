@@ -38,20 +38,75 @@ def test_evaluate_with_epsilon_and_a_checkpoint_zip(cli, trained_run):
     assert (data["deterministic"], data["epsilon"]) == (False, 1.0)
 
 
-def test_evaluate_mario_reports_x_pos_and_flag_rate(cli, tmp_path):
-    # An untrained CNN agent; stall_steps ends its episodes quickly once Mario stops making progress.
+@pytest.fixture(scope="module")
+def mario_agent(tmp_path_factory):
+    """An untrained CNN agent; stall_steps ends its episodes quickly once Mario stops making progress."""
+    path = tmp_path_factory.mktemp("mario") / "mario"
     env = gym.make("MarioDQN-v0", stall_steps=20)
-    DQN("CnnPolicy", env, buffer_size=100, seed=0, device="cpu").save(tmp_path / "mario")
+    DQN("CnnPolicy", env, buffer_size=100, seed=0, device="cpu").save(path)
     env.close()
-    result = cli("evaluate", tmp_path / "mario", "--episodes", 2, "--noop-max", 5, "--json")
+    return path
+
+
+def test_evaluate_mario_reports_x_pos_and_flag_rate(cli, mario_agent):
+    result = cli("evaluate", mario_agent, "--protocol", "episodes", "--episodes", 2, "--noop-max", 5, "--json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
+    assert data["protocol"] == "episodes"
     assert data["env_kwargs"]["noop_max"] == 5 and data["env_kwargs"]["stall_steps"] == 20
     assert len(data["x_pos"]) == 2 and data["x_pos_max"] == max(data["x_pos"]) >= 40
     assert data["flag_rate"] == 0.0 and data["flags"] == [False, False]
 
-    text = cli("evaluate", tmp_path / "mario", "--episodes", 1).out
-    assert "x_pos: mean" in text and "flag reached in 0 of 1 episodes (0%)" in text
+    text = cli("evaluate", mario_agent, "--protocol", "episodes", "--episodes", 1).out
+    assert "x_pos: mean" in text and "flag reached in 0 of 1 episodes (0%" in text
+
+
+def test_evaluate_mario_defaults_to_the_noop_sweep(cli, mario_agent):
+    result = cli("evaluate", mario_agent, "--noop-max", 2, "--json", "--no-progress")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert (data["protocol"], data["noops"], data["n_eval_episodes"], data["epsilon"]) == (
+        "noop-sweep",
+        [0, 1, 2],
+        3,
+        None,
+    )
+    assert len(data["flags"]) == 3 and len(data["flag_interval"]) == 2
+    text = cli("evaluate", mario_agent, "--noop-max", 1, "--no-progress").out
+    assert "noop-sweep protocol: greedy actions, no-op counts 0-1" in text
+
+
+def test_evaluate_mario_under_the_nature_protocol(cli, mario_agent):
+    result = cli("evaluate", mario_agent, "--protocol", "nature", "--episodes", 2, "--json", "--no-progress")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert (data["protocol"], data["epsilon"], data["n_eval_episodes"], data["deterministic"]) == (
+        "nature",
+        0.05,
+        2,
+        False,
+    )
+    assert data["env_kwargs"]["noop_max"] == 30
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--protocol", "exact"],
+            "Unknown evaluation protocol 'exact'; valid choices are: 'noop-sweep', 'nature', 'episodes'.",
+        ),
+        (["--episodes", "5"], "The noop-sweep protocol plays one episode per no-op count 0-30 (31 episodes)"),
+        (
+            ["--epsilon", "0.05"],
+            "The noop-sweep protocol is greedy; for epsilon-greedy episodes use --protocol nature.",
+        ),
+    ],
+)
+def test_a_bad_protocol_is_one_line_before_any_episode(cli, mario_agent, args, message):
+    result = cli("evaluate", mario_agent, *args)
+    assert result.code == 2 and message in result.err and result.err.count("\n") == 1
+    assert "evaluating" not in result.err
 
 
 def test_noop_max_is_refused_for_non_mario_envs(cli, trained_run):

@@ -49,7 +49,10 @@ def test_body_has_usage_hyperparameters_and_protocol():
     assert "env = gym.make('MarioDQN-1-1-v0', actions='right_only')" in text
     assert "| `learning_rate` | `0.0001` |" in text
     assert "| `train_freq` | `[4, 'step']` |" in text
-    assert "5 episodes of MarioDQN-1-1-v0 with kwargs {'actions': 'right_only'}, deterministic (greedy)" in text
+    assert "| protocol | episodes | mean return | mean length |" in text
+    assert (
+        "episodes protocol: 5 episodes of MarioDQN-1-1-v0 with kwargs {'actions': 'right_only'}, greedy actions" in text
+    )
     assert "Evaluated on 2025-01-02T03:04:05+00:00 with mario-zoo 0.1.0, torch 2.5.0" in text
 
 
@@ -87,6 +90,34 @@ def test_the_video_is_mentioned_only_when_the_repo_has_one():
     assert "`replay.mp4` shows one episode" in with_video and "| `replay.mp4` | one evaluation episode |" in with_video
 
 
+def test_a_mario_card_gives_both_protocols_with_their_intervals():
+    sweep = EvaluationResult(
+        env_id="MarioDQN-v0", env_kwargs={"noop_max": 2}, mean_reward=3000.0, std_reward=10.0, n_eval_episodes=3,
+        deterministic=True, episode_rewards=[2990.0, 3000.0, 3010.0], episode_lengths=[380, 400, 420],
+    )  # fmt: skip
+    nature = EvaluationResult(
+        env_id="MarioDQN-v0", env_kwargs={"noop_max": 30}, mean_reward=2000.0, std_reward=500.0, n_eval_episodes=4,
+        deterministic=False, episode_rewards=[1500.0, 1500.0, 2500.0, 2500.0], episode_lengths=[100, 100, 400, 400],
+    )  # fmt: skip
+    card = build_model_card(
+        "mario-zoo/mario",
+        CONFIG,
+        Evaluation(sweep, None, [3161, 3161, 3161], [True, True, True], "noop-sweep", [0, 1, 2]),
+        also=[Evaluation(nature, 0.05, [700, 700, 3161, 3161], [False, False, True, True], "nature")],
+    )
+    assert "| noop-sweep | 3 | 3000.00 +/- 10.00 | 400.0 | 3 of 3: 100% [44%, 100%] |" in card.text
+    assert "| nature | 4 | 2000.00 +/- 500.00 | 250.0 | 2 of 4: 50% [15%, 85%] |" in card.text
+    assert "greedy actions, one episode from each no-op count 0-2" in card.text
+    assert "epsilon-greedy actions (epsilon 0.05), env seeded with 0, 0-30 random no-ops" in card.text
+    (entry,) = card.data.to_dict()["model-index"]
+    metrics = [metric for result in entry["results"] for metric in result["metrics"]]
+    assert [(metric["type"], metric["value"]) for metric in metrics] == [
+        ("mean_reward", "3000.00 +/- 10.00"),
+        ("flag_rate", 1.0),
+        ("flag_rate", 0.5),
+    ]
+
+
 def test_a_mario_card_reports_the_flag_rate_and_how_far_the_episodes_got():
     x_pos, flags = [434, 723, 1409, 3161], [False, False, False, True]
     result = EvaluationResult(
@@ -94,7 +125,7 @@ def test_a_mario_card_reports_the_flag_rate_and_how_far_the_episodes_got():
         deterministic=True, episode_rewards=[0.5, 0.5, 1.5, 1.5], episode_lengths=[10, 20, 30, 40],
     )  # fmt: skip
     card = build_model_card("mario-zoo/mario", CONFIG, Evaluation(result, None, x_pos=x_pos, flags=flags)).text
-    assert "The flag was reached in **1 of 4 episodes (25%)**." in card
+    assert "The flag was reached in **1 of 4 episodes (25%)** of the episodes protocol." in card
     assert "min 434, quartiles 651 / 1066 / 1847, max 3161, mean 1431.8." in card
     assert "| 0-499 | 1 | 0 |\n| 500-999 | 1 | 0 |\n| 1000-1499 | 1 | 0 |" in card
     assert "| 3000-3499 | 1 | 1 |" in card

@@ -26,7 +26,9 @@ def test_a_mario_zoo_agent_plays_the_demo_replay(tmp_path):
     Registry(registry_path, {entry.name: entry}).write()
     assert read_registry(registry_path).best_for("MarioDQN-1-1-v0") == entry
 
-    gif, replay = record_zoo_agent(entry, tmp_path, registry=registry_path)
+    gif, replay, note = record_zoo_agent(entry, tmp_path, registry=registry_path)
     assert gif == tmp_path / "dqn-mario-test.gif"
+    # The entry reports no flag: one episode from the level start, and the demo says it does not reach the flag.
+    assert note == "one greedy episode from 0 no-ops: it does not reach the flag"
     assert len(replay.episode_lengths) == 1, "one episode, played to its end"
     assert iio.imread(gif, index=None).shape[1:3] == (240, 256)
