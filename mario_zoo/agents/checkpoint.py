@@ -344,11 +344,12 @@ def write_checkpoint(
     return write_files(path, {**files, **(replay_files or {})})
 
 
-def write_files(path: str | os.PathLike[str], files: dict[str, bytes | Path]) -> Path:
+def write_files(path: str | os.PathLike[str], files: dict[str, bytes | Path], archive: bool | None = None) -> Path:
     """Write ``files`` (name -> contents, or a written file to move or stream in) atomically as a directory, or
-    a zip archive if ``path`` ends in ``.zip``, as :func:`write_checkpoint` does."""
+    a zip archive if ``archive`` is true (``None``: if ``path`` ends in ``.zip``, as :func:`write_checkpoint`
+    does)."""
     target = Path(path)
-    if is_zip_path(target):
+    if is_zip_path(target) if archive is None else archive:
         with atomic_target(target) as temporary, zipfile.ZipFile(temporary, "w") as archive:
             for name, data in files.items():
                 # Weights barely compress; the JSON does.

@@ -20,6 +20,16 @@ LOSSES = ("huber", "mse")
 OPTIMIZERS = ("adam", "adamw")
 PRECISIONS = ("fp32", "bf16", "auto")
 TRAIN_FREQ_UNITS = ("step", "episode")
+#: The hyperparameters that shape the replay buffer (what SB3 sets with replay_buffer_class and its kwargs).
+REPLAY_HYPERPARAMETERS = (
+    "buffer_size",
+    "n_steps",
+    "frame_stack_replay",
+    "prioritized_replay",
+    "prioritized_replay_alpha",
+    "prioritized_replay_beta0",
+    "prioritized_replay_eps",
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,7 @@ class DQNConfig:
 
     # Shared with Stable-Baselines3's DQN (same names, defaults and meaning).
     learning_rate: float = 1e-4
-    """Optimizer step size."""
+    """Optimizer step size (0 keeps the weights fixed; SB3 allows it, and rl-zoo loads agents to play with it)."""
     buffer_size: int = 1_000_000
     """Replay capacity in transitions, shared by all envs."""
     learning_starts: int = 100
@@ -111,7 +121,7 @@ class DQNConfig:
     policy from drifting."""
 
     def __post_init__(self) -> None:
-        _check_number("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
+        _check_number("learning_rate", self.learning_rate, low=0.0)
         _check_int("buffer_size", self.buffer_size, minimum=1)
         _check_int("learning_starts", self.learning_starts, minimum=0)
         _check_int("batch_size", self.batch_size, minimum=1)

@@ -43,6 +43,15 @@ from mario_zoo.agents.networks import ACTIVATIONS, NetworkSpec
 from mario_zoo.agents.policies import DuelingCnnPolicy, DuelingMlpPolicy, QPolicy
 from mario_zoo.agents.precision import resolve_precision
 from mario_zoo.agents.replay import ReplayBuffer, ReplaySample
+from mario_zoo.agents.sb3_options import (
+    LoadArguments,
+    check_flag,
+    check_replay_arguments,
+    current_system_info,
+    format_system_info,
+    replace_spaces,
+    split_load_arguments,
+)
 from mario_zoo.agents.schedules import ExponentialSchedule, LinearSchedule
 from mario_zoo.agents.training_state import (
     generator_from_state,
@@ -86,6 +95,11 @@ class DQN:
         verbose: 0 silent, 1 training logs to stdout.
         seed: seeds Python, NumPy, torch, the env and exploration.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``...
+        optimize_memory_usage: SB3's flag, accepted either way: our replay stores each observation once, as SB3's
+            ``True`` does, and still bootstraps from time-limit truncations.
+        replay_buffer_class: ``None``, SB3's ``ReplayBuffer`` or ours (the replay's options are hyperparameters).
+        replay_buffer_kwargs: ``None``, ``{}`` or ``{"handle_timeout_termination": True}``; see
+            :func:`~mario_zoo.agents.sb3_options.check_replay_arguments`.
         **hyperparameters: any field of :class:`~mario_zoo.agents.config.DQNConfig`.
 
     Differences from SB3's DQN: checkpoints are a directory (or zip) of safetensors and JSON, never pickle,
@@ -126,11 +140,15 @@ class DQN:
         verbose: int = 0,
         seed: int | None = None,
         device: torch.device | str = "auto",
+        optimize_memory_usage: bool = False,
+        replay_buffer_class: type | None = None,
+        replay_buffer_kwargs: dict[str, Any] | None = None,
         **hyperparameters: Any,
     ):
         check_hyperparameter_names(hyperparameters)
         kind, dueling = _resolve_policy(policy)
         config = DQNConfig(**{**hyperparameters, "dueling": hyperparameters.get("dueling", False) or dueling})
+        check_replay_arguments(optimize_memory_usage, replay_buffer_class, replay_buffer_kwargs, n_steps=config.n_steps)
         vec_env, factory = _make_env(env, verbose, config.actors)
         try:
             self._setup(
@@ -614,7 +632,8 @@ class DQN:
         episode_start: np.ndarray | None = None,
         deterministic: bool = False,
     ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
-        """Actions for one observation or a batch ``(n, *obs_shape)``; SB3's signature.
+        """Actions for one observation or a batch ``(n, *obs_shape)``; SB3's signature and return types: a 0-d
+        int64 array for one observation, an ``(n,)`` array for a batch.
 
         With ``deterministic=False`` each action is random with probability ``exploration_rate`` (decided per
         observation); ``deterministic=True`` is greedy. ``state`` is returned unchanged (no recurrence).
@@ -662,8 +681,10 @@ class DQN:
             checkpoint.write_checkpoint(path, config, self.policy.state_dict(), optimizer, replay_files=replay_files)
 
     def save_replay_buffer(self, path: str | os.PathLike[str]) -> None:
-        """Write the replay buffer and every RNG state to ``path``: a directory, or a zip archive if ``path``
-        ends in ``.zip``, holding ``replay.safetensors`` and ``replay.json`` (written atomically, no pickle).
+        """Write the replay buffer and every RNG state to ``path``, atomically and without pickle:
+        ``replay.safetensors`` and ``replay.json`` in a directory if ``path`` has no suffix, else in one zip
+        archive at exactly ``path``, whatever its suffix (``.zip``, or the ``*_replay_buffer_N_steps.pkl`` that
+        SB3's ``CheckpointCallback(save_replay_buffer=True)`` asks for: a name only, there is no pickle inside).
 
         Besides the buffer's rows, write positions, priorities and sampling generator, it holds the agent's
         exploration generator, torch's, numpy's and Python's global RNG states, the action space's and each env's
@@ -671,8 +692,16 @@ class DQN:
         needs, with the checkpoint's weights and optimizer state, to continue exactly as if it never stopped.
         See :mod:`mario_zoo.agents.training_state` for the layout.
         """
+        target = Path(path)
+        archive = target.suffix != ""
+        if archive and target.is_dir():
+            raise FileExistsError(
+                f"Cannot write the replay buffer file {target}: a directory is there (older mario_zoo versions saved "
+                "replay buffers at paths with a suffix, such as SB3's *.pkl, as directories). Remove it or choose "
+                "another path."
+            )
         with self._replay_files(path) as replay_files:
-            checkpoint.write_files(path, replay_files)
+            checkpoint.write_files(path, replay_files, archive=archive)
 
     def load_replay_buffer(self, path: str | os.PathLike[str], truncate_last_traj: bool = True) -> None:
         """Restore the replay buffer and every RNG state saved by :meth:`save_replay_buffer` or by
@@ -783,52 +812,75 @@ class DQN:
         path: str | os.PathLike[str],
         env: gym.Env | VecEnv | str | None = None,
         device: torch.device | str = "auto",
+        custom_objects: dict[str, Any] | None = None,
+        print_system_info: bool = False,
+        force_reset: bool = True,
         **kwargs: Any,
     ) -> DQN:
         """Load a checkpoint directory or ``.zip`` written by :meth:`save` (``"x"`` finds ``"x.zip"``, as in SB3).
 
-        A Stable-Baselines3 DQN ``.zip`` loads too: its ``policy.pth`` weights are read as a plain tensor state
-        dict (``torch.load(..., weights_only=True)``), never unpickled; see :mod:`mario_zoo.agents.sb3`.
+        A Stable-Baselines3 DQN ``.zip`` loads too: its ``policy.pth`` weights and ``policy.optimizer.pth`` state
+        are read as plain tensor dicts (``torch.load(..., weights_only=True)``), never unpickled; see
+        :mod:`mario_zoo.agents.sb3`.
 
         Args:
             path: the checkpoint.
             env: env to continue training on (its spaces must match); ``None`` for inference only.
             device: where to put the networks (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
-            **kwargs: ``verbose``, ``tensorboard_log``, ``seed``, or hyperparameters to override.
+            custom_objects: SB3's values to use instead of the saved ones; hyperparameters, ``verbose``, ``seed``,
+                ``tensorboard_log``, ``exploration_rate``, spaces that fit the network, and SB3's replay options
+                are applied, other keys are dropped with a warning (see :mod:`mario_zoo.agents.sb3_options`).
+            print_system_info: print this machine's versions, then those the checkpoint was saved with.
+            force_reset: SB3's meaning: the env is reset before the next ``learn``. A checkpoint holds no
+                observations to continue from, so ``False`` matters only once :meth:`load_replay_buffer`
+                (``truncate_last_traj=False``) restored them.
+            **kwargs: hyperparameters to override (e.g. ``learning_rate=0.0``, ``buffer_size=1``), ``verbose``,
+                ``tensorboard_log``, ``seed``, ``exploration_rate``, and the SB3 arguments ``custom_objects`` takes;
+                they win over ``custom_objects``, as in SB3. ``policy_kwargs`` must equal the stored ones.
 
         Raises:
             mario_zoo.CheckpointError: the checkpoint is missing, damaged, changed after it was written, or not one
                 this mario_zoo reads; the message names the file.
         """
+        arguments = split_load_arguments(kwargs, custom_objects)
+        check_flag("force_reset", force_reset)
+        if check_flag("print_system_info", print_system_info):
+            print(format_system_info("CURRENT SYSTEM INFO", current_system_info()))
         stored = checkpoint.read_checkpoint(path)
         config = stored.config
-        run_options = {key: kwargs.pop(key) for key in ("verbose", "tensorboard_log", "seed") if key in kwargs}
-        check_hyperparameter_names(kwargs)
+        if print_system_info:
+            print(format_system_info("SAVED MODEL SYSTEM INFO", config.versions))
+        hyperparameters = dataclasses.replace(config.hyperparameters, **arguments.hyperparameters)
+        check_replay_arguments(**arguments.replay, n_steps=hyperparameters.n_steps)
+        _check_stored_network(config, arguments)
+        observation_space, action_space = replace_spaces(
+            config.observation_space, config.action_space, arguments.attributes
+        )
         model = cls.__new__(cls)
         model._setup(
             kind=config.network.kind,
-            observation_space=config.observation_space,
-            action_space=config.action_space,
-            config=dataclasses.replace(config.hyperparameters, **kwargs),
+            observation_space=observation_space,
+            action_space=action_space,
+            config=hyperparameters,
             policy_kwargs=config.policy_kwargs,
             spec=config.network,
-            tensorboard_log=run_options.get("tensorboard_log"),
-            verbose=run_options.get("verbose", 0),
-            seed=run_options.get("seed"),
+            tensorboard_log=arguments.run_options.get("tensorboard_log"),
+            verbose=arguments.run_options.get("verbose", 0),
+            seed=arguments.run_options.get("seed"),
             device=device,
         )
         checkpoint.load_state_strict(model.policy, stored.model, path)
         if stored.optimizer is not None:
             checkpoint.load_optimizer_tensors(model.optimizer, stored.optimizer, path)
         model.num_timesteps = config.num_timesteps
-        model.exploration_rate = config.exploration_rate
+        model.exploration_rate = arguments.attributes.get("exploration_rate", config.exploration_rate)
         model._total_timesteps = config.exploration_total_timesteps
         model._n_updates = config.n_updates
         model._episode_num = config.episodes
         model._n_calls = config.n_calls
         model._env_id, model._env_kwargs = config.env_id, dict(config.env_kwargs)
         if env is not None:
-            model.set_env(env)
+            model.set_env(env, force_reset=force_reset)
         return model
 
     # -- Stable-Baselines3's parameter access --------------------------------------------------------
@@ -935,6 +987,26 @@ def _resolve_policy(policy: str | type) -> tuple[str, bool]:
         f"Unknown policy {policy!r}; pass one of {tuple(POLICY_ALIASES)}, SB3's DQN MlpPolicy/CnnPolicy class, "
         "or mario_zoo.agents.DuelingMlpPolicy/DuelingCnnPolicy."
     )
+
+
+def _check_stored_network(config: checkpoint.CheckpointConfig, arguments: LoadArguments) -> None:
+    """Refuse ``policy_kwargs`` or a ``policy_class`` given to ``DQN.load`` that would build another network than
+    the stored one (SB3 refuses other ``policy_kwargs`` in the same words)."""
+    given = arguments.attributes
+    if "policy_kwargs" in given:
+        normalized = _normalize_policy_kwargs(given["policy_kwargs"], config.network.kind)
+        if normalized != config.policy_kwargs:
+            raise ValueError(
+                "The specified policy kwargs do not equal the stored policy kwargs. "
+                f"Stored kwargs: {config.policy_kwargs}, specified kwargs: {given['policy_kwargs']}"
+            )
+    if "policy_class" in given:
+        stored = (config.network.kind, config.network.dueling)
+        if _resolve_policy(given["policy_class"]) != stored:
+            raise ValueError(
+                f"policy_class {given['policy_class']!r} builds another network than the stored "
+                f"{config.policy}{' (dueling)' if config.network.dueling else ''}; leave it out."
+            )
 
 
 def _normalize_policy_kwargs(policy_kwargs: dict[str, Any] | None, kind: str) -> dict[str, Any]:

@@ -124,7 +124,8 @@ class QPolicy(nn.Module):
         self.set_training_mode(False)
         with torch.inference_mode():
             actions = self(tensor).cpu().numpy()
-        return (actions if batched else actions[0]), state
+        # A single observation gets a 0-d array, as SB3's BasePolicy.predict returns for a Discrete action.
+        return (actions if batched else actions.squeeze(axis=0)), state
 
 
 class DuelingSB3QNetwork(SB3QNetwork):

@@ -222,6 +222,42 @@ class ReplayBuffer:
         """Transitions that can be sampled now."""
         return self.n_valid
 
+    # -- Stable-Baselines3's ReplayBuffer attributes --------------------------------------------------
+
+    @property
+    def buffer_size(self) -> int:
+        """Rows of each env's ring (SB3's ``buffer_size``, which is per env too)."""
+        return self.rows_per_env
+
+    @property
+    def pos(self) -> int:
+        """The row of env 0's ring that the next step's transition goes to (SB3's ``pos``; the envs' rings move
+        together, unless a time limit writes a final observation in one of them)."""
+        return max(self.heads[0], 0)
+
+    @property
+    def full(self) -> bool:
+        """Every row of every env's ring has been written (SB3's ``full``)."""
+        return min(self.rows_written) >= self.rows_per_env
+
+    def size(self) -> int:
+        """Transitions stored per env (SB3's ``size()``): ``len(buffer) / n_envs``, rounded up.
+
+        A full buffer holds at most ``buffer_size - 1`` transitions per env, not SB3's ``buffer_size``: one row
+        holds the observation the next transition starts from (and with ``frame_stack_replay``, the oldest rows
+        of the ring serve as history only).
+
+        Example:
+            >>> import gymnasium as gym
+            >>> buffer = ReplayBuffer(10, gym.spaces.Box(0, 1, (2,)), n_actions=2)
+            >>> buffer.start_episodes(np.zeros((1, 2)))
+            >>> for _ in range(3):
+            ...     buffer.add(np.array([0]), np.array([1.0]), np.array([False]), np.array([False]), np.ones((1, 2)), {})
+            >>> buffer.size(), buffer.pos, buffer.full, buffer.buffer_size
+            (3, 3, False, 10)
+        """
+        return -(-self.n_valid // self.n_envs)
+
     # -- writing ------------------------------------------------------------------------------------
 
     def start_episodes(self, observations: np.ndarray) -> None:

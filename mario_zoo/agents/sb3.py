@@ -1,12 +1,13 @@
 """Read a Stable-Baselines3 DQN ``.zip`` as a mario_zoo checkpoint, without unpickling anything.
 
 An SB3 zip holds ``data`` (JSON; the objects it could not write as JSON are cloudpickled inside it, and we never
-touch those), ``policy.pth`` (the policy's state dict, written by ``torch.save``) and optimizer/variable files.
-We read the readable JSON fields (spaces' shapes and sizes, hyperparameters, ``policy_kwargs``) and load
-``policy.pth`` with ``torch.load(..., weights_only=True)``, which only rebuilds tensors and plain containers and
-refuses any other object. The network layout comes from the weights themselves: SB3's ``MlpPolicy`` and
-``CnnPolicy`` Q-networks map one to one onto ours. Anything else (a custom features extractor, a non-ReLU
-activation, our dueling policies trained inside SB3) is refused with the reason.
+touch those), ``policy.pth`` (the policy's state dict, written by ``torch.save``), ``policy.optimizer.pth`` (the
+Adam state), ``system_info.txt`` and other variable files. We read the readable JSON fields (spaces' shapes and
+sizes, hyperparameters, ``policy_kwargs``), the system info as text, and load both ``.pth`` files with
+``torch.load(..., weights_only=True)``, which only rebuilds tensors and plain containers and refuses any other
+object. The network layout comes from the weights themselves: SB3's ``MlpPolicy`` and ``CnnPolicy`` Q-networks
+map one to one onto ours, and so does the Adam state of each weight. Anything else (a custom features extractor,
+a non-ReLU activation, our dueling policies trained inside SB3) is refused with the reason.
 
 The env an SB3 zip was trained on is not recorded in it: a loaded model has ``env_id`` ``None``; pass the env to
 ``DQN.load(path, env=...)`` or to ``set_env``.
@@ -26,9 +27,13 @@ from gymnasium import spaces
 
 from mario_zoo.agents import checkpoint
 from mario_zoo.agents.config import DQNConfig
-from mario_zoo.agents.networks import NetworkSpec
+from mario_zoo.agents.networks import NetworkSpec, QNetwork
 
 SB3_FILES = frozenset({"data", "policy.pth"})
+_OPTIMIZER_FILE = "policy.optimizer.pth"
+_SYSTEM_INFO_FILE = "system_info.txt"
+# The per-weight state of torch's Adam, SB3's DQN optimizer (our optimizers are Adam or AdamW, with the same state).
+_ADAM_STATE = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
 # Hyperparameters whose SB3 value is plain JSON in `data` and means the same in DQNConfig.
 _PLAIN_HYPERPARAMETERS = (
     "buffer_size",
@@ -54,34 +59,45 @@ def is_sb3_zip(names: set[str]) -> bool:
 
 
 def read_sb3_zip(path: Path) -> checkpoint.Checkpoint:
-    """The checkpoint in SB3's DQN zip at ``path``: weights, spaces and hyperparameters; no optimizer state.
+    """The checkpoint in SB3's DQN zip at ``path``: weights, optimizer state, spaces, hyperparameters and the
+    versions it was saved with (from its ``system_info.txt``).
 
     Raises :class:`~mario_zoo.agents.checkpoint.CheckpointError` naming the file and the reason when it cannot.
     """
     try:
         with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
             data = json.loads(archive.read("data").decode("utf-8"))
             policy_bytes = archive.read("policy.pth")
+            optimizer_bytes = archive.read(_OPTIMIZER_FILE) if _OPTIMIZER_FILE in names else None
+            system_info = archive.read(_SYSTEM_INFO_FILE) if _SYSTEM_INFO_FILE in names else b""
     except Exception as error:  # a damaged archive or JSON: zipfile and json raise many kinds
         raise checkpoint.CheckpointError(f"{path}: cannot read this Stable-Baselines3 zip ({error}).") from None
+    state = _load_tensors(path, "policy.pth", policy_bytes)
+    optimizer = None if optimizer_bytes is None else _load_tensors(path, _OPTIMIZER_FILE, optimizer_bytes)
     try:
-        state = torch.load(io.BytesIO(policy_bytes), map_location="cpu", weights_only=True)
-    except Exception as error:  # weights_only refuses anything but tensors and plain containers
-        raise checkpoint.CheckpointError(
-            f"{path}: policy.pth is not a plain tensor state dict, so it is not loaded (nothing is unpickled): "
-            f"{' '.join(str(error).split())[:300]}"
-        ) from None
-    try:
-        return _convert(data, state)
+        return _convert(data, state, optimizer, _system_info(system_info.decode("utf-8", errors="replace")))
     except (KeyError, TypeError, ValueError) as error:
         raise checkpoint.CheckpointError(
             f"{path} is a Stable-Baselines3 zip that mario_zoo cannot convert: {error} Only SB3 DQN zips with "
-            "MlpPolicy or CnnPolicy (ReLU, default features extractor) convert; load others with "
+            "MlpPolicy or CnnPolicy (ReLU, default features extractor, Adam) convert; load others with "
             "stable_baselines3.DQN.load."
         ) from None
 
 
-def _convert(data: dict[str, Any], state: dict[str, torch.Tensor]) -> checkpoint.Checkpoint:
+def _load_tensors(path: Path, name: str, data: bytes) -> Any:
+    try:
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as error:  # weights_only refuses anything but tensors and plain containers
+        raise checkpoint.CheckpointError(
+            f"{path}: {name} is not a plain tensor state dict, so it is not loaded (nothing is unpickled): "
+            f"{' '.join(str(error).split())[:300]}"
+        ) from None
+
+
+def _convert(
+    data: dict[str, Any], state: dict[str, torch.Tensor], optimizer: Any, versions: dict[str, str]
+) -> checkpoint.Checkpoint:
     if not isinstance(data, dict) or not isinstance(state, dict):
         raise ValueError("its data or policy.pth has an unexpected layout.")
     observation_space = _box(data["observation_space"])
@@ -125,10 +141,60 @@ def _convert(data: dict[str, Any], state: dict[str, torch.Tensor]) -> checkpoint
         action_space=action_space,
         num_timesteps=int(data.get("num_timesteps", 0)),
         exploration_rate=float(data.get("exploration_rate", 0.0)),
-        versions={"stable-baselines3 zip": "converted by mario_zoo"},
+        versions={**versions, "stable-baselines3 zip": "converted by mario_zoo"},
         format_version=checkpoint.FORMAT_VERSION,
     )
-    return checkpoint.Checkpoint(config, ours, None)
+    observation_ndim = len(observation_space.shape)
+    flat_optimizer = None if optimizer is None else _optimizer_tensors(optimizer, state, spec, observation_ndim)
+    return checkpoint.Checkpoint(config, ours, flat_optimizer)
+
+
+def _optimizer_tensors(
+    saved: Any, state: dict[str, torch.Tensor], spec: NetworkSpec, observation_ndim: int
+) -> dict[str, torch.Tensor]:
+    """SB3's Adam state dict -> our flat optimizer tensors (:func:`~mario_zoo.agents.checkpoint.optimizer_to_tensors`'
+    layout), each weight's state moved to that weight's place in our Q-network."""
+    groups = saved.get("param_groups") if isinstance(saved, dict) else None
+    if not isinstance(groups, list) or len(groups) != 1 or not isinstance(saved.get("state"), dict):
+        raise ValueError(f"{_OPTIMIZER_FILE} is not the state of one optimizer over the Q-network.")
+    # SB3's optimizer lists the online Q-network's weights in the order policy.pth holds them.
+    sb3_names = [key[len("q_net.") :] for key in state if key.startswith("q_net.")]
+    indices = list(groups[0]["params"])
+    if len(indices) == 2 * len(sb3_names):
+        # SB3 < 2.4 listed the target network's weights too (never stepped); SB3's load drops them the same way.
+        indices = indices[: len(sb3_names)]
+    if len(indices) != len(sb3_names):
+        raise ValueError(f"{_OPTIMIZER_FILE} covers {len(indices)} weights but the Q-network has {len(sb3_names)}.")
+    with torch.device("meta"):
+        our_names = [name for name, _ in QNetwork(spec).named_parameters()]
+    flat: dict[str, torch.Tensor] = {}
+    for sb3_name, index in zip(sb3_names, indices, strict=True):
+        our_name = f"layers.{_our_layer(sb3_name, spec.kind, observation_ndim)}"
+        if our_name not in our_names:
+            raise ValueError(f"{_OPTIMIZER_FILE} has state for {sb3_name!r}, which has no place in our network.")
+        entry = saved["state"].get(index, {})
+        if not isinstance(entry, dict):
+            raise ValueError(f"{_OPTIMIZER_FILE} has a state of type {type(entry).__name__} for {sb3_name!r}.")
+        for key, value in entry.items():
+            if key not in _ADAM_STATE:
+                raise ValueError(f"{_OPTIMIZER_FILE} holds {key!r}, which is not Adam's state.")
+            flat[f"state.{our_names.index(our_name)}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    return flat
+
+
+def _system_info(text: str) -> dict[str, str]:
+    """SB3's ``system_info.txt`` (``- Name: version`` lines) as a dict.
+
+    Example:
+        >>> _system_info("- Python: 3.13.0\\n- PyTorch: 2.5.0\\n")
+        {'Python': '3.13.0', 'PyTorch': '2.5.0'}
+    """
+    info = {}
+    for line in text.splitlines():
+        name, separator, value = line.removeprefix("- ").partition(": ")
+        if line.startswith("- ") and separator:
+            info[name] = value
+    return info
 
 
 def _our_layer(key: str, kind: str, observation_ndim: int) -> str:

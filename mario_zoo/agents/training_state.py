@@ -1,7 +1,7 @@
 """Lossless resume on disk: a replay buffer and every RNG state, in safetensors and JSON (never pickle).
 
 Two files, inside a checkpoint (``DQN.save(path, include_replay_buffer=True)``) or on their own
-(``DQN.save_replay_buffer(path)``, a directory or ``.zip`` like a checkpoint):
+(``DQN.save_replay_buffer(path)``, a directory, or one zip archive where ``path`` has a suffix):
 
 ::
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
+import zipfile
 
 import gymnasium as gym
 import numpy as np
@@ -128,3 +130,229 @@ def test_an_sb3_zip_it_cannot_convert_names_the_reason(tmp_path):
     stable_baselines3.DQN(DuelingMlpPolicy, "CartPole-v1", device="cpu").save(tmp_path / "dueling")
     with pytest.raises(CheckpointError, match=r"dueling\.zip is a Stable-Baselines3 zip that mario_zoo cannot convert"):
         DQN.load(tmp_path / "dueling")
+
+
+# -- issue 21: what SB3 scripts pass to DQN(...), DQN.load, set_parameters, the replay buffer, predict ----------
+
+
+@pytest.fixture
+def saved_cartpole(tmp_path):
+    """A trained CartPole model and the path it was saved to."""
+    model = _cartpole().learn(100)
+    model.save(tmp_path / "agent")
+    return model, tmp_path / "agent"
+
+
+def test_load_takes_rl_zoo_enjoys_custom_objects_and_kwargs(saved_cartpole):
+    _, path = saved_cartpole
+    # What rl-zoo's enjoy.py passes for every off-policy algorithm.
+    custom_objects = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}
+    with pytest.warns(UserWarning, match=re.escape("DQN.load ignored custom_objects ['clip_range']")):
+        model = DQN.load(path, custom_objects=custom_objects, seed=0, buffer_size=1, optimize_memory_usage=False)
+    assert (model.learning_rate, model.buffer_size, model.seed) == (0.0, 1, 0)
+    assert model.optimizer.param_groups[0]["lr"] == 0.0
+
+
+def test_custom_objects_replace_attributes_and_kwargs_win_as_in_sb3(saved_cartpole, recwarn):
+    _, path = saved_cartpole
+    model = DQN.load(path, custom_objects={"gamma": 0.5, "exploration_rate": 0.3, "verbose": 1}, gamma=0.8)
+    assert (model.gamma, model.exploration_rate, model.verbose) == (0.8, 0.3, 1)
+    assert not recwarn.list  # every key applied: nothing to warn about
+    with pytest.raises(ValueError, match=re.escape("custom_objects must be a dict or None, got a list")):
+        DQN.load(path, custom_objects=["learning_rate"])
+
+
+def test_load_overrides_hyperparameters_and_a_zero_learning_rate_freezes_the_weights(saved_cartpole):
+    trained, path = saved_cartpole
+    model = DQN.load(path, env="CartPole-v1", learning_rate=0.0, learning_starts=0, exploration_initial_eps=0.2,
+                     exploration_final_eps=0.0, exploration_rate=0.0, target_update_interval=5)  # fmt: skip
+    assert model.exploration_rate == 0.0 and model.exploration_final_eps == 0.0
+    model.learn(64, reset_num_timesteps=False)
+    assert model._n_updates > trained._n_updates  # it trained, with a step size of zero
+    for name, tensor in trained.q_net.state_dict().items():  # the target net moved to the (unchanged) online one
+        assert torch.equal(tensor, model.q_net.state_dict()[name]), name
+
+
+def test_load_explains_truly_bad_overrides(saved_cartpole):
+    _, path = saved_cartpole
+    with pytest.raises(ValueError, match=re.escape("learning_rate must be in [0.0, inf], got -0.001.")):
+        DQN.load(path, learning_rate=-1e-3)
+    with pytest.raises(ValueError, match=re.escape("gamma must be in [0.0, 1.0], got 1.5.")):
+        DQN.load(path, custom_objects={"gamma": 1.5})
+    with pytest.raises(ValueError, match=re.escape("exploration_rate must be in [0.0, 1.0], got 2.")):
+        DQN.load(path, exploration_rate=2)
+    with pytest.raises(TypeError, match=re.escape("Unknown DQN hyperparameter 'gama' (did you mean 'gamma'?)")):
+        DQN.load(path, gama=0.9)
+    with pytest.raises(ValueError, match=re.escape("The specified policy kwargs do not equal the stored policy")):
+        DQN.load(path, policy_kwargs={"net_arch": [64, 64]})
+    assert DQN.load(path, policy_kwargs={"net_arch": [16, 16]}).spec.net_arch == (16, 16)
+
+
+def test_load_prints_system_info_as_sb3_does(saved_cartpole, capsys):
+    _, path = saved_cartpole
+    DQN.load(path, print_system_info=True)
+    out = capsys.readouterr().out
+    current, saved = out.split("== SAVED MODEL SYSTEM INFO ==")
+    assert current.startswith("== CURRENT SYSTEM INFO ==")
+    torch_version = importlib.metadata.version("torch")
+    assert f"- torch: {torch_version}" in current and f"- torch: {torch_version}" in saved
+    DQN.load(path)
+    assert capsys.readouterr().out == ""
+
+
+def test_load_prints_an_sb3_zips_system_info(tmp_path, capsys):
+    stable_baselines3.DQN("MlpPolicy", "CartPole-v1", device="cpu").save(tmp_path / "sb3_agent")
+    DQN.load(tmp_path / "sb3_agent", print_system_info=True)
+    saved = capsys.readouterr().out.split("== SAVED MODEL SYSTEM INFO ==")[1]
+    assert f"- Stable-Baselines3: {stable_baselines3.__version__}" in saved
+
+
+def test_load_takes_force_reset(saved_cartpole):
+    _, path = saved_cartpole
+    kept = DQN.load(path, env="CartPole-v1", force_reset=False)
+    assert kept.get_env() is not None and kept._last_obs is None  # nothing saved to continue from: learn resets
+    assert kept.learn(12, reset_num_timesteps=False).num_timesteps == 112
+    with pytest.raises(TypeError, match=re.escape("force_reset must be True or False, got 'no'.")):
+        DQN.load(path, env="CartPole-v1", force_reset="no")
+
+
+def test_sb3_replay_arguments_are_accepted_where_they_mean_our_replay():
+    from stable_baselines3.common.buffers import ReplayBuffer as SB3ReplayBuffer
+
+    from mario_zoo.agents.replay import ReplayBuffer
+
+    for arguments in (
+        {"optimize_memory_usage": False, "replay_buffer_class": None, "replay_buffer_kwargs": None},
+        {"optimize_memory_usage": True, "replay_buffer_kwargs": {"handle_timeout_termination": True}},
+        {"replay_buffer_class": SB3ReplayBuffer, "replay_buffer_kwargs": {}},
+        {"replay_buffer_class": ReplayBuffer, "n_steps": 3},
+    ):
+        model = _cartpole(**arguments).learn(60)
+        assert len(model.replay_buffer) == 60, arguments
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"optimize_memory_usage": "yes"}, TypeError, "optimize_memory_usage must be True or False, got 'yes'."),
+        (
+            {"replay_buffer_class": "NStepReplayBuffer"},
+            ValueError,
+            "replay_buffer_class='NStepReplayBuffer' is not supported: mario_zoo's replay is chosen by hyperparameters",
+        ),
+        (
+            {"replay_buffer_kwargs": {"handle_timeout_termination": False}},
+            ValueError,
+            "replay_buffer_kwargs handle_timeout_termination=False is not supported: SB3 then treats time-limit",
+        ),
+        (
+            {"replay_buffer_kwargs": {"n_steps": 3}},
+            ValueError,
+            "Unsupported replay_buffer_kwargs ['n_steps']; mario_zoo's replay takes only handle_timeout_termination=True",
+        ),
+        ({"replay_buffer_kwargs": [1]}, TypeError, "replay_buffer_kwargs must be a dict or None, got [1]."),
+    ],
+)
+def test_sb3_replay_arguments_we_do_not_support_are_explained(arguments, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        _cartpole(**arguments)
+
+
+def test_sb3_replay_classes_name_our_replay_options():
+    from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
+    from stable_baselines3.her import HerReplayBuffer
+
+    with pytest.raises(ValueError, match=re.escape("pass n_steps=3 (mario_zoo's replay computes n-step returns)")):
+        _cartpole(replay_buffer_class=NStepReplayBuffer)
+    with pytest.raises(ValueError, match=re.escape("prioritized_replay, prioritized_replay_alpha")):
+        _cartpole(replay_buffer_class=HerReplayBuffer)
+    with pytest.raises(ValueError, match=re.escape("SB3 ignores n_steps=3 with replay_buffer_class=ReplayBuffer")):
+        _cartpole(replay_buffer_class=ReplayBuffer, n_steps=3)
+
+
+def test_set_parameters_takes_an_sb3_zip_with_its_optimizer_state(tmp_path):
+    sb3_model = stable_baselines3.DQN("MlpPolicy", "CartPole-v1", policy_kwargs={"net_arch": [16, 16]},
+                                      learning_starts=10, seed=0, device="cpu").learn(100)  # fmt: skip
+    sb3_model.save(tmp_path / "sb3_dqn.zip")
+    model = _cartpole(seed=3)
+    model.set_parameters(tmp_path / "sb3_dqn.zip")  # exact_match=True, SB3's default
+    for ours, theirs in zip(model.q_net.parameters(), sb3_model.q_net.parameters(), strict=True):
+        assert torch.equal(ours, theirs)
+    our_state, their_state = model.optimizer.state_dict()["state"], sb3_model.policy.optimizer.state_dict()["state"]
+    assert sorted(our_state) == sorted(their_state) == [0, 1, 2, 3, 4, 5]
+    for index, state in their_state.items():
+        assert torch.equal(our_state[index]["exp_avg_sq"], state["exp_avg_sq"]), index
+        assert float(our_state[index]["step"]) == float(state["step"])
+    np.testing.assert_array_equal(
+        model.predict(_observations(), deterministic=True)[0], sb3_model.predict(_observations(), deterministic=True)[0]
+    )
+    # DQN.load keeps the SB3 optimizer state too, so training continues where SB3 stopped.
+    assert DQN.load(tmp_path / "sb3_dqn.zip").optimizer.state_dict()["state"].keys() == their_state.keys()
+
+
+def test_the_replay_buffer_answers_sb3s_questions():
+    from stable_baselines3.common.env_util import make_vec_env
+
+    model = _cartpole().learn(32)
+    sb3_model = stable_baselines3.DQN("MlpPolicy", "CartPole-v1", buffer_size=1000, learning_starts=50,
+                                      device="cpu").learn(32)  # fmt: skip
+    for attribute in ("buffer_size", "pos", "full"):
+        assert getattr(model.replay_buffer, attribute) == getattr(sb3_model.replay_buffer, attribute), attribute
+    assert model.replay_buffer.size() == sb3_model.replay_buffer.size() == 32
+    two_envs = DQN("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2), **FAST).learn(32)
+    assert (two_envs.replay_buffer.size(), two_envs.replay_buffer.buffer_size) == (16, 500)
+    wrapped = DQN("MlpPolicy", "CartPole-v1", **{**FAST, "buffer_size": 20}).learn(32)
+    # The ring has wrapped; one row holds the observation the next transition starts from.
+    assert (wrapped.replay_buffer.pos, wrapped.replay_buffer.full, wrapped.replay_buffer.size()) == (12, True, 19)
+
+
+def test_predict_returns_an_array_for_a_single_observation_as_sb3_does():
+    sb3_model = stable_baselines3.DQN("MlpPolicy", "CartPole-v1", device="cpu")
+    model = _cartpole()
+    for deterministic in (True, False):
+        theirs, _ = sb3_model.predict(_observations(1)[0], deterministic=deterministic)
+        ours, _ = model.predict(_observations(1)[0], deterministic=deterministic)
+        assert type(ours) is type(theirs) is np.ndarray
+        assert (ours.shape, ours.dtype) == (theirs.shape, theirs.dtype) == ((), np.int64)
+
+
+def test_sb3_checkpoint_callback_gets_one_replay_file_at_the_path_it_names(tmp_path, monkeypatch):
+    from stable_baselines3.common.callbacks import CheckpointCallback
+
+    model = _cartpole()
+    model.learn(20, callback=CheckpointCallback(save_freq=10, save_path=str(tmp_path), save_replay_buffer=True))
+    path = tmp_path / "rl_model_replay_buffer_20_steps.pkl"
+    assert path.is_file() and not path.with_suffix("").exists()
+    assert sorted(zipfile.ZipFile(path).namelist()) == ["replay.json", "replay.safetensors"]  # no pickle inside
+    import pickle
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("unpickling is not allowed")
+
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    fresh = _cartpole()
+    fresh.load_replay_buffer(path)
+    assert len(fresh.replay_buffer) == 19  # saved after the 20th step, before its transition was stored
+
+
+def test_a_replay_file_path_with_a_folder_there_is_refused(tmp_path):
+    model = _cartpole().learn(60)
+    (tmp_path / "old.pkl").mkdir()
+    with pytest.raises(FileExistsError, match=re.escape(f"Cannot write the replay buffer file {tmp_path / 'old.pkl'}")):
+        model.save_replay_buffer(tmp_path / "old.pkl")
+
+
+def test_load_takes_spaces_and_a_policy_class_that_fit_the_stored_network(saved_cartpole):
+    from stable_baselines3.dqn import MlpPolicy
+
+    _, path = saved_cartpole
+    bounded = gym.spaces.Box(-5.0, 5.0, (4,), np.float32)
+    custom_objects = {"observation_space": bounded, "action_space": gym.spaces.Discrete(2), "policy_class": MlpPolicy}
+    assert DQN.load(path, custom_objects=custom_objects).observation_space == bounded
+    with pytest.raises(ValueError, match=re.escape("observation_space Box(-5.0, 5.0, (3,), float32) does not fit")):
+        DQN.load(path, custom_objects={"observation_space": gym.spaces.Box(-5.0, 5.0, (3,), np.float32)})
+    with pytest.raises(ValueError, match=re.escape("action_space Discrete(3) does not fit the stored network, which")):
+        DQN.load(path, action_space=gym.spaces.Discrete(3))
+    with pytest.raises(ValueError, match=re.escape("policy_class 'CnnPolicy' builds another network than the stored")):
+        DQN.load(path, custom_objects={"policy_class": "CnnPolicy"})

@@ -1,0 +1,216 @@
+"""Stable-Baselines3 arguments that are not DQN hyperparameters, and what each means here.
+
+SB3 scripts pass ``DQN(...)`` the replay options ``optimize_memory_usage``, ``replay_buffer_class`` and
+``replay_buffer_kwargs``, and ``DQN.load(...)`` ``custom_objects``, ``print_system_info``, ``force_reset`` and
+attribute overrides as keyword arguments. rl-zoo's ``enjoy``, for one, loads every off-policy agent with
+``custom_objects={"learning_rate": 0.0, "lr_schedule": ..., "clip_range": ...}``, ``buffer_size=1`` and
+``optimize_memory_usage=False``. This module maps each onto our typed settings, or refuses it with a message
+that names SB3's behaviour and ours. Nothing here unpickles: ``custom_objects`` only ever replaces values, as in
+SB3, and our checkpoints hold no Python objects to replace.
+
+Example:
+    >>> arguments = split_load_arguments({"buffer_size": 1}, {"learning_rate": 0.0, "lr_schedule": print})
+    >>> arguments.hyperparameters
+    {'learning_rate': 0.0, 'buffer_size': 1}
+    >>> check_replay_arguments(replay_buffer_class="HerReplayBuffer")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: replay_buffer_class='HerReplayBuffer' is not supported: mario_zoo's replay is chosen by ...
+"""
+
+from __future__ import annotations
+
+import platform
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from gymnasium import spaces
+from stable_baselines3.common.buffers import NStepReplayBuffer
+from stable_baselines3.common.buffers import ReplayBuffer as SB3ReplayBuffer
+
+from mario_zoo.agents.checkpoint import package_versions
+from mario_zoo.agents.config import REPLAY_HYPERPARAMETERS, DQNConfig, check_hyperparameter_names
+from mario_zoo.agents.replay import ReplayBuffer
+
+REPLAY_ARGUMENTS = ("optimize_memory_usage", "replay_buffer_class", "replay_buffer_kwargs")
+RUN_OPTIONS = ("verbose", "tensorboard_log", "seed")
+#: Model attributes (not hyperparameters) that ``DQN.load`` can replace, as SB3's ``load`` does.
+LOAD_ATTRIBUTES = ("exploration_rate", "observation_space", "action_space", "policy_kwargs", "policy_class")
+# SB3's load rebuilds these from the hyperparameters right after custom_objects replaced them (its
+# _setup_model), so replacing them changes nothing there either; learning_rate and exploration_* set them.
+_REBUILT_BY_SB3 = ("lr_schedule", "exploration_schedule")
+# SB3's NStepReplayBuffer default.
+_SB3_NSTEP_DEFAULT = 3
+
+
+@dataclass(frozen=True)
+class LoadArguments:
+    """``DQN.load``'s ``custom_objects`` and keyword arguments, sorted by what they change (keywords win, as in
+    SB3, which applies them after ``custom_objects``)."""
+
+    hyperparameters: dict[str, Any]
+    """Fields of :class:`~mario_zoo.agents.config.DQNConfig` to replace."""
+    run_options: dict[str, Any]
+    """``verbose``, ``tensorboard_log``, ``seed``."""
+    replay: dict[str, Any]
+    """SB3's replay options, for :func:`check_replay_arguments`."""
+    attributes: dict[str, Any]
+    """Model attributes among :data:`LOAD_ATTRIBUTES`."""
+
+
+def split_load_arguments(kwargs: dict[str, Any], custom_objects: Any) -> LoadArguments:
+    """Sort ``DQN.load``'s keyword arguments and ``custom_objects``.
+
+    An unknown keyword argument is a ``TypeError`` naming the closest hyperparameter. A ``custom_objects`` key
+    that names no hyperparameter or attribute we can replace is dropped with one warning, as SB3 drops the
+    keys its saved data does not hold; ``lr_schedule`` and ``exploration_schedule`` are dropped silently,
+    because SB3 rebuilds them from ``learning_rate`` and the ``exploration_*`` hyperparameters too.
+    """
+    if custom_objects is None:
+        custom_objects = {}
+    if not isinstance(custom_objects, dict):
+        raise ValueError(
+            f"custom_objects must be a dict or None, got a {type(custom_objects).__name__}: "
+            "{attribute name: value to use instead of the saved one}."
+        )
+    applicable = (*DQNConfig.field_names(), *RUN_OPTIONS, *REPLAY_ARGUMENTS, *LOAD_ATTRIBUTES)
+    ignored = [key for key in custom_objects if key not in applicable and key not in _REBUILT_BY_SB3]
+    if ignored:
+        warnings.warn(
+            f"DQN.load ignored custom_objects {sorted(ignored, key=str)}: mario_zoo replaces only hyperparameters, "
+            f"{', '.join(RUN_OPTIONS + LOAD_ATTRIBUTES)} and SB3's replay options; a checkpoint holds no other "
+            "objects to replace.",
+            stacklevel=3,
+        )
+    check_hyperparameter_names({key: value for key, value in kwargs.items() if key not in applicable})
+    given = {**{key: value for key, value in custom_objects.items() if key in applicable}, **kwargs}
+    arguments = LoadArguments(
+        hyperparameters={key: value for key, value in given.items() if key in DQNConfig.field_names()},
+        run_options={key: value for key, value in given.items() if key in RUN_OPTIONS},
+        replay={key: value for key, value in given.items() if key in REPLAY_ARGUMENTS},
+        attributes={key: value for key, value in given.items() if key in LOAD_ATTRIBUTES},
+    )
+    if "exploration_rate" in arguments.attributes:
+        _check_rate(arguments.attributes["exploration_rate"])
+    return arguments
+
+
+def check_replay_arguments(
+    optimize_memory_usage: Any = False,
+    replay_buffer_class: Any = None,
+    replay_buffer_kwargs: Any = None,
+    *,
+    n_steps: int = 1,
+) -> None:
+    """Accept SB3's replay options where they describe our replay; refuse the others, naming ours.
+
+    Our replay stores each observation once (the next observation is the next row), as SB3's
+    ``optimize_memory_usage=True`` does, and still bootstraps from a time limit's final observation, as SB3's
+    default ``handle_timeout_termination=True`` does; so ``optimize_memory_usage`` may be either value and
+    changes nothing. ``replay_buffer_class`` may be ``None``, SB3's ``ReplayBuffer`` or ours; what SB3's other
+    buffers add is chosen here by the hyperparameters in ``REPLAY_HYPERPARAMETERS``.
+
+    Args:
+        optimize_memory_usage: SB3's flag.
+        replay_buffer_class: SB3's replay class.
+        replay_buffer_kwargs: SB3's extra replay arguments.
+        n_steps: the model's n-step return length.
+    """
+    if not isinstance(optimize_memory_usage, bool):
+        raise TypeError(f"optimize_memory_usage must be True or False, got {optimize_memory_usage!r}.")
+    options = ", ".join(REPLAY_HYPERPARAMETERS)
+    if replay_buffer_kwargs is not None and not isinstance(replay_buffer_kwargs, dict):
+        raise TypeError(f"replay_buffer_kwargs must be a dict or None, got {replay_buffer_kwargs!r}.")
+    replay_buffer_kwargs = replay_buffer_kwargs or {}
+    if replay_buffer_class is NStepReplayBuffer:
+        n = replay_buffer_kwargs.get("n_steps", _SB3_NSTEP_DEFAULT)
+        raise ValueError(
+            f"replay_buffer_class=NStepReplayBuffer is not needed: pass n_steps={n} (mario_zoo's replay computes "
+            "n-step returns) with replay_buffer_class=None."
+        )
+    if replay_buffer_class is SB3ReplayBuffer and n_steps > 1:
+        raise ValueError(
+            f"SB3 ignores n_steps={n_steps} with replay_buffer_class=ReplayBuffer (1-step returns), while mario_zoo's "
+            f"replay computes n-step returns: pass replay_buffer_class=None with n_steps={n_steps}, or n_steps=1."
+        )
+    if replay_buffer_class not in (None, SB3ReplayBuffer, ReplayBuffer):
+        name = replay_buffer_class.__name__ if isinstance(replay_buffer_class, type) else repr(replay_buffer_class)
+        raise ValueError(
+            f"replay_buffer_class={name} is not supported: mario_zoo's replay is chosen by hyperparameters "
+            f"({options}); pass replay_buffer_class=None or SB3's ReplayBuffer."
+        )
+    if replay_buffer_kwargs.get("handle_timeout_termination", True) is not True:
+        raise ValueError(
+            "replay_buffer_kwargs handle_timeout_termination=False is not supported: SB3 then treats time-limit "
+            "truncations as terminal, while mario_zoo's replay always bootstraps from their final observation "
+            "(SB3's default, True)."
+        )
+    unknown = sorted(set(replay_buffer_kwargs) - {"handle_timeout_termination"}, key=str)
+    if unknown:
+        raise ValueError(
+            f"Unsupported replay_buffer_kwargs {unknown}; mario_zoo's replay takes only "
+            f"handle_timeout_termination=True and is set up by the hyperparameters {options}."
+        )
+
+
+def replace_spaces(
+    observation_space: spaces.Box, action_space: spaces.Discrete, attributes: dict[str, Any]
+) -> tuple[spaces.Box, spaces.Discrete]:
+    """The spaces to load a model with: the stored ones, or replacements given to ``DQN.load`` that fit the
+    stored network (same observation shape and dtype, same number of actions), e.g. exact bounds for an SB3 zip,
+    whose bounds are not readable without unpickling."""
+    observation = attributes.get("observation_space", observation_space)
+    if not (
+        isinstance(observation, spaces.Box)
+        and observation.shape == observation_space.shape
+        and observation.dtype == observation_space.dtype
+    ):
+        raise ValueError(
+            f"observation_space {observation} does not fit the stored network, which reads {observation_space}; "
+            f"pass a Box of shape {observation_space.shape} and dtype {observation_space.dtype}, or none."
+        )
+    action = attributes.get("action_space", action_space)
+    if not (isinstance(action, spaces.Discrete) and action.n == action_space.n):
+        raise ValueError(
+            f"action_space {action} does not fit the stored network, which outputs {action_space.n} Q-values; "
+            f"pass Discrete({action_space.n}), or none."
+        )
+    return observation, action
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """``value``, which must be a bool (``force_reset``, ``print_system_info``)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return value
+
+
+def current_system_info() -> dict[str, str]:
+    """This machine's OS, Python and package versions and whether a GPU is usable, as SB3 reports them."""
+    return {
+        "OS": f"{platform.platform()} {platform.version()}",
+        **package_versions(),
+        "GPU Enabled": str(torch.cuda.is_available()),
+    }
+
+
+def format_system_info(title: str, info: dict[str, str]) -> str:
+    """SB3's layout: ``== TITLE ==`` and one ``- name: version`` line each.
+
+    Example:
+        >>> print(format_system_info("SAVED MODEL SYSTEM INFO", {"torch": "2.5.0"}))
+        == SAVED MODEL SYSTEM INFO ==
+        - torch: 2.5.0
+        <BLANKLINE>
+    """
+    lines = [f"- {name}: {value}" for name, value in info.items()] or ["(not recorded)"]
+    return "\n".join([f"== {title} ==", *lines, ""])
+
+
+def _check_rate(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"exploration_rate must be a number, got {value!r}.")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"exploration_rate must be in [0.0, 1.0], got {value!r}.")
