@@ -3,8 +3,9 @@
 Everything mario-zoo writes (checkpoints, run state, results, CSV logs it rewrites, PNGs, videos) goes to a
 temporary sibling first, is flushed to disk (``fsync``), and is moved over the target with one ``os.replace``,
 which POSIX and Windows make atomic. Files and folders get the usual permissions (``0o666``/``0o777`` less the
-umask), as any other writer's would. This is the one atomic writer of the package: it sits below every other
-module and imports none of them.
+umask), as any other writer's would, whatever the library that filled them chose: safetensors and ``tempfile``
+create their files ``0o600``. This is the one atomic writer of the package: it sits below every other module and
+imports none of them.
 
 Example:
     >>> import tempfile
@@ -44,6 +45,7 @@ def atomic_target(path: str | os.PathLike[str]) -> Iterator[Path]:
     temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.tmp{target.suffix}")
     try:
         yield temporary
+        _give_usual_permissions(temporary)
         _fsync(temporary)
         os.replace(temporary, target)
         _fsync_directory(target.parent)
@@ -69,6 +71,7 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield temporary
         for entry in temporary.iterdir():
+            _give_usual_permissions(entry)
             _fsync(entry)
         _fsync_directory(temporary)
         moved_aside = target.is_dir()
@@ -119,6 +122,25 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
                 entry.unlink()
             removed.append(entry)
     return removed
+
+
+def _give_usual_permissions(path: Path) -> None:
+    """Set the mode a new file (``0o666``) or folder (``0o777``) gets, less the umask, whatever its writer chose."""
+    if path.is_symlink() or not path.exists():
+        return
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_umask())
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system reports it (Linux: /proc/self/status);
+    elsewhere ``os.umask``, which only reads by setting, is set back at once."""
+    with suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync(path: Path) -> None:

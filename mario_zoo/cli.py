@@ -6,8 +6,10 @@ imported inside the verbs that need them, so ``--help`` and ``envs`` answer at o
 
 Exit codes: 0 done; 1 the work could not be done (the Hub refused, a checkpoint is unreadable, ``enjoy`` found
 no display); 2 bad input (unknown verb, preset, env ID or ``--hp`` key, malformed value, missing run folder),
-reported in one line that names the valid choices, before anything is written; 130 interrupted with Ctrl-C, 143
-stopped with SIGTERM (``train`` saves a checkpoint first in both cases).
+reported in one line that names the valid choices, before anything is written, and, for ``push`` and ``pull``, a
+fault of the network, the Hub or the token (unreachable, 5xx, 429, a download cut short or damaged, a refused
+token), after which nothing is half-written and the same command can simply be run again; 130 interrupted with
+Ctrl-C, 143 stopped with SIGTERM (``train`` saves a checkpoint first in both cases).
 
 Example:
     >>> main(["envs"])  # doctest: +ELLIPSIS
@@ -56,7 +58,8 @@ EPILOG = """examples:
   mario-zoo zoo list                                 the pretrained agents that ship with mario-zoo
   mario-zoo evaluate zoo:dqn-CartPole-v1             any verb that takes an agent takes a zoo name
 
-Run `mario-zoo VERB --help` for a verb's options. Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).
+Run `mario-zoo VERB --help` for a verb's options. Exit codes: 0 done, 1 failed, 2 bad input (push/pull: also a
+network, Hub or token fault; nothing half-written, run again), 130 interrupted (Ctrl-C), 143 stopped (SIGTERM).
 """
 
 TRAIN_EPILOG = """examples:
@@ -318,6 +321,20 @@ def _load_agent(source: AgentSource, device: str) -> LoadedAgent:
         raise CommandError(f"cannot load {source}: {' '.join(str(error).split())}") from error
 
 
+@contextmanager
+def _hub_errors() -> Iterator[None]:
+    """``push``/``pull``: a fault of the network, the Hub or the token exits 2 (fix it, run again: nothing was
+    half-written); any other refusal of the Hub exits 1."""
+    from mario_zoo.hub import ChecksumMismatchError, HubAuthError, HubError, HubUnavailableError
+
+    try:
+        yield
+    except (HubUnavailableError, HubAuthError, ChecksumMismatchError) as error:
+        raise UsageError(" ".join(str(error).split())) from error
+    except HubError as error:
+        raise CommandError(" ".join(str(error).split())) from error
+
+
 def _init_weights(text: str | None) -> dict[str, Any] | None:
     """``--init-from AGENT``: the network weights of that agent (any AGENT argument), or ``None``."""
     if text is None:
@@ -543,13 +560,15 @@ def _cmd_push(args: argparse.Namespace) -> int:
     import tempfile
 
     from mario_zoo.evaluation import published_evaluations
-    from mario_zoo.hub import HubError, push_to_hub
+    from mario_zoo.hub import check_push_access, check_repo_id, push_to_hub
     from mario_zoo.sources import HUB_PREFIX
     from mario_zoo.video import record
 
     source = _parse_source(args.agent)
-    repo_id = args.repo_id.removeprefix(HUB_PREFIX)
-    _parse_source(f"{HUB_PREFIX}{repo_id}")  # validates the repo id
+    with _bad_input():
+        repo_id = check_repo_id(args.repo_id.removeprefix(HUB_PREFIX), "REPO_ID")
+    with _hub_errors():  # a wrong HF_ENDPOINT, no network or a bad token, found before minutes of evaluation
+        check_push_access(repo_id)
     agent = _load_agent(source, "cpu")
     # Another env is made without the training kwargs, and must have the agent's spaces.
     env_id, env_kwargs = (agent.env_id, agent.env_kwargs) if args.env in (None, agent.env_id) else (args.env, {})
@@ -561,24 +580,21 @@ def _cmd_push(args: argparse.Namespace) -> int:
         )
     for evaluation in (results, *also):
         print(evaluation.summary())
-    try:
-        with tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as folder:
-            video = None
-            if args.video:
-                video = Path(folder) / "replay.mp4"
-                replay = record(agent.model, env_id, playing_kwargs(env_kwargs), video, seed=args.seed)
-                print(f"Recorded replay.mp4: {replay.summary()}")
-            info = push_to_hub(
-                agent.model,
-                repo_id,
-                results=results,
-                also=also,
-                video=video,
-                private=args.private,
-                commit_message=args.message,
-            )
-    except HubError as error:
-        raise CommandError(" ".join(str(error).split())) from error
+    with _hub_errors(), tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as folder:
+        video = None
+        if args.video:
+            video = Path(folder) / "replay.mp4"
+            replay = record(agent.model, env_id, playing_kwargs(env_kwargs), video, seed=args.seed)
+            print(f"Recorded replay.mp4: {replay.summary()}")
+        info = push_to_hub(
+            agent.model,
+            repo_id,
+            results=results,
+            also=also,
+            video=video,
+            private=args.private,
+            commit_message=args.message,
+        )
     print(f"Pushed {source} to {repo_id} in commit {info.oid}: {info.commit_url}")
     print(f"Load it pinned: mario-zoo pull {repo_id} --revision {info.oid}")
     return 0
@@ -598,21 +614,21 @@ def _check_spaces_fit(agent: LoadedAgent, env_id: str) -> None:
 
 
 def _cmd_pull(args: argparse.Namespace) -> int:
-    from mario_zoo.hub import HubError, load_from_hub
+    from mario_zoo.hub import check_repo_id, load_from_hub
     from mario_zoo.sources import HUB_PREFIX
 
-    source = _parse_source(args.repo_id if args.repo_id.startswith(HUB_PREFIX) else f"{HUB_PREFIX}{args.repo_id}")
-    revision = args.revision or source.revision
-    out = Path(args.out) if args.out else Path("models") / source.name
+    repo_id, _, pinned = args.repo_id.removeprefix(HUB_PREFIX).partition("@")
+    with _bad_input():
+        check_repo_id(repo_id, "REPO_ID")
+    revision = args.revision or pinned or None
+    out = Path(args.out) if args.out else Path("models") / repo_id.split("/")[-1]
     checkpoint_files = {"config.json", "model.safetensors", "optimizer.safetensors"}
     if out.exists() and (not out.is_dir() or not {entry.name for entry in out.iterdir()} <= checkpoint_files):
         raise UsageError(f"{out} exists and is not a checkpoint folder; choose another --out.")
-    try:
-        model = load_from_hub(source.location, revision=revision, device="cpu")
-    except HubError as error:
-        raise CommandError(" ".join(str(error).split())) from error
+    with _hub_errors():
+        model = load_from_hub(repo_id, revision=revision, device="cpu")
     model.save(out, include_optimizer=False)
-    print(f"Saved {source.location}@{revision or 'main'} to {out}/ (config.json, model.safetensors).")
+    print(f"Saved {repo_id}@{revision or 'main'} to {out}/ (config.json, model.safetensors).")
     print(f"Try it: mario-zoo evaluate {out}")
     return 0
 

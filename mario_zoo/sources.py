@@ -4,7 +4,8 @@
 argument                       agent
 =============================  ==================================================================================
 ``runs/<name>``                the run's final ``model/``, or its latest ``checkpoint.zip`` while it still trains
-``path/to/checkpoint``         a checkpoint directory (``config.json`` + ``model.safetensors``) or its ``.zip``
+``path/to/checkpoint``         a checkpoint directory (``config.json`` + ``model.safetensors``) or its ``.zip``;
+                               ``x`` names ``x.zip`` when there is no ``x``, as in ``DQN.load``
 ``hub:owner/name[@revision]``  a Hub repo, through :func:`mario_zoo.hub.load_from_hub` (cached, offline when cached)
 ``zoo:NAME`` or ``NAME``       a zoo agent (``mario-zoo zoo list``), through :func:`mario_zoo.zoo.load_pretrained`
 =============================  ==================================================================================
@@ -100,6 +101,10 @@ def parse_source(text: str) -> AgentSource:
         return AgentSource("run", text)
     if (path / "config.json").is_file() or (path.is_file() and path.suffix == ".zip"):
         return AgentSource("checkpoint", text)
+    if path.name and path.suffix.lower() != ".zip" and not path.exists():
+        zipped = path.with_name(path.name + ".zip")
+        if zipped.is_file():  # DQN.load finds "x.zip" for "x", as SB3's load does
+            return AgentSource("checkpoint", str(zipped))
     if text in read_registry().entries:
         return AgentSource("zoo", text)
     if path.is_dir():

@@ -3,6 +3,8 @@
 Frames are the env's full-colour renders (Mario: 240x256 NES screens, CartPole: 400x600), one after the reset
 and one after every step, so an episode of ``L`` steps gives ``L + 1`` frames. Playback is real time by default:
 the env's ``render_fps`` divided by its ``frame_skip`` (Mario repeats each action for 4 of the NES's 60 frames/s).
+Recording needs no display: SDL, which draws CartPole's frames through pygame, runs off-screen while `record`
+plays (see `offscreen_rendering`).
 
 Example:
     >>> import tempfile
@@ -21,7 +23,7 @@ import math
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,16 +135,45 @@ def record(
     _check_positive("stride", stride)
     _check_positive("max_frames", max_frames)
     check_fps(fps)
-    env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
-    replay = Replay(video, fps if fps is not None else playback_fps(env) / stride)
-    try:
-        played = _play(model, env, replay, episodes=episodes, seed=seed, epsilon=epsilon, options=reset_options)
-        with closing(_with_progress(played, replay, episodes) if progress else played) as frames:
-            kept = (frame for index, frame in enumerate(frames) if index % stride == 0)
-            replay.frames = write_video(video, _take(kept, max_frames), replay.fps)
-    finally:
-        env.close()
+    with offscreen_rendering():
+        env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
+        replay = Replay(video, fps if fps is not None else playback_fps(env) / stride)
+        try:
+            played = _play(model, env, replay, episodes=episodes, seed=seed, epsilon=epsilon, options=reset_options)
+            with closing(_with_progress(played, replay, episodes) if progress else played) as frames:
+                kept = (frame for index, frame in enumerate(frames) if index % stride == 0)
+                replay.frames = write_video(video, _take(kept, max_frames), replay.fps)
+        finally:
+            env.close()
     return replay
+
+
+@contextmanager
+def offscreen_rendering() -> Iterator[None]:
+    """Within the block, SDL renders off-screen (``SDL_VIDEODRIVER=dummy``), unless the user chose a driver.
+
+    Gymnasium's classic-control envs draw their ``rgb_array`` frames with pygame, whose ``pygame.init()`` starts
+    SDL's video: on a machine without a desktop session SDL probes Wayland, which prints ``error: XDG_RUNTIME_DIR
+    is invalid or not set in the environment`` to stderr. An ``rgb_array`` frame needs no display, so SDL's dummy
+    driver serves it silently; the variable is removed again when the block ends (the env closes pygame inside
+    it), so a window opened later (`show`) gets the real driver.
+
+    Example:
+        >>> chosen = os.environ.get("SDL_VIDEODRIVER")  # None unless the user chose a driver
+        >>> with offscreen_rendering():
+        ...     os.environ["SDL_VIDEODRIVER"] == (chosen or "dummy")
+        True
+        >>> os.environ.get("SDL_VIDEODRIVER") == chosen
+        True
+    """
+    if "SDL_VIDEODRIVER" in os.environ:
+        yield
+        return
+    os.environ["SDL_VIDEODRIVER"] = "dummy"
+    try:
+        yield
+    finally:
+        os.environ.pop("SDL_VIDEODRIVER", None)
 
 
 def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float) -> int:

@@ -39,6 +39,7 @@ def _load_hub_conftest() -> ModuleType:
 
 
 hub = _load_hub_conftest().hub
+retry_waits = _load_hub_conftest().retry_waits
 
 
 class CliResult(NamedTuple):

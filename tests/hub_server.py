@@ -5,7 +5,7 @@ to create a repo, upload files in one commit, resolve and download files, and de
 Everything lives in a folder: content-addressed blobs under ``objects/`` and one JSON document per repo under
 ``repos/`` (its branches and every commit, each commit a full snapshot with a 40-hex sha and its parent).
 
-What it speaks, route by route (names are what `LoopbackHub.fail_next` takes):
+What it speaks, route by route (names are what `LoopbackHub.fail_next` and `LoopbackHub.break_next` take):
 
 ==============  ==========================================================  ==================================
 route           request                                                     client call
@@ -22,6 +22,7 @@ tree            ``GET /api/models/{repo}/tree/{rev}[/{path}]``              ``li
 commits         ``GET /api/models/{repo}/commits/{rev}``                    ``list_repo_commits``
 resolve         ``HEAD|GET /{repo}/resolve/{rev}/{path}``                   ``hf_hub_download``
 xet_token       ``GET /api/models/{repo}/xet-{read|write}-token/{rev}``     Xet transfers: answered 501
+whoami          ``GET /api/whoami-v2``                                      ``HfApi.whoami``
 ==============  ==========================================================  ==================================
 
 Files whose name matches the Hub's default ``.gitattributes`` (``*.safetensors``, ``*.mp4``, ``*.pt``...) or that
@@ -29,8 +30,13 @@ exceed 10 MB go through Git LFS, as on the Hub; the rest travel base64-encoded i
 not implemented, so clients must run with ``HF_HUB_DISABLE_XET=1`` (the Xet token routes answer 501 saying so).
 
 Errors carry the ``X-Error-Code`` header (``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``) that
-``huggingface_hub`` turns into its typed exceptions. Writes need ``Authorization: Bearer <token>``; private
-repos are invisible without it.
+``huggingface_hub`` turns into its typed exceptions. Writes need ``Authorization: Bearer <token>`` of a token with
+the ``write`` role; private repos are invisible without the token.
+
+Faults are injected per route, for the next N requests, so tests need no timing: `LoopbackHub.fail_next` answers an
+HTTP error (500, 503, 429 with ``Retry-After``...), `LoopbackHub.break_next` breaks the transfer itself (the
+connection dropped without an answer, a body cut short, a body with one byte changed); a test that wants a refused
+connection points the client at a stopped hub or a closed port.
 
 Example:
     >>> import tempfile
@@ -58,7 +64,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
@@ -100,6 +106,7 @@ ROUTES = (
     "commits",
     "resolve",
     "xet_token",
+    "whoami",
 )
 
 _REPO = r"(?P<repo>[\w.-]+/[\w.-]+?)"
@@ -107,6 +114,7 @@ _REV = r"(?P<rev>[^/]+)"
 _ROUTE_TABLE: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
     (method, re.compile(f"^{pattern}$"), name)
     for method, pattern, name in (
+        ("GET", r"/api/whoami-v2", "whoami"),
         ("POST", r"/api/repos/create", "create_repo"),
         ("POST", r"/api/validate-yaml", "validate_yaml"),
         ("POST", rf"/api/models/{_REPO}/preupload/{_REV}", "preupload"),
@@ -148,6 +156,26 @@ class Commit:
     files: dict[str, StoredFile]
 
 
+TRANSFER_FAULTS = ("disconnect", "truncate", "corrupt")
+"""What `LoopbackHub.break_next` does to an answer: close the connection without one, send the headers and only
+the first half of the body (the headers still promise all of it), or send the body with its last byte flipped."""
+
+TransferFault = Literal["disconnect", "truncate", "corrupt"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected fault: an HTTP error answer (``status``) or a broken transfer (``transfer``)."""
+
+    method: str | None
+    """Only requests with this HTTP method (``"GET"``, ``"HEAD"``...) trigger it; ``None``: any."""
+    path: str | None = None
+    """Only requests whose URL path ends with this (e.g. ``"/model.safetensors"``) trigger it; ``None``: any."""
+    status: int | None = None
+    retry_after: int | None = None
+    transfer: TransferFault | None = None
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     """One request the hub answered, for tests asserting what a client did (or did not) fetch."""
@@ -160,12 +188,21 @@ class RequestRecord:
 class HubError(Exception):
     """An error answer: HTTP status, optional ``X-Error-Code`` and a message the client shows the user."""
 
-    def __init__(self, status: int, message: str, *, code: str | None = None, commit: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        commit: str | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
         self.commit = commit
+        self.retry_after = retry_after
 
 
 def git_blob_oid(data: bytes) -> str:
@@ -410,24 +447,43 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body()
             if route is None:
                 raise HubError(404, f"The loopback Hub does not implement {self.command} {url.path}")
-            hub._raise_injected_fault(route)
+            fault = hub._take_fault(route, self.command, url.path)
+            if fault is not None and fault.status is not None:
+                raise HubError(
+                    fault.status,
+                    f"Injected fault: the loopback Hub was told to fail {route!r} with {fault.status}",
+                    retry_after=fault.retry_after,
+                )
+            if fault is not None and fault.transfer == "disconnect":
+                self.close_connection = True  # the connection drops with no answer at all
+                return
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             status, headers, payload = getattr(hub, f"_{route}")(self, params, query, body)
         except HubError as error:
+            fault = None
             status, payload = error.status, json.dumps({"error": error.message}).encode()
             headers = {"Content-Type": "application/json", "X-Error-Message": error.message}
             if error.code:
                 headers["X-Error-Code"] = error.code
             if error.commit:
                 headers["X-Repo-Commit"] = error.commit
+            if error.retry_after is not None:
+                headers["Retry-After"] = str(error.retry_after)
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
         if "Content-Length" not in headers:
             self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+        if self.command == "HEAD":
+            return
+        if fault is not None and fault.transfer == "truncate":
+            self.wfile.write(payload[: len(payload) // 2])
+            self.close_connection = True  # fewer bytes than Content-Length promised, then the connection ends
+            return
+        if fault is not None and fault.transfer == "corrupt" and payload:
+            payload = payload[:-1] + bytes([payload[-1] ^ 0xFF])
+        self.wfile.write(payload)
 
     def authenticated(self) -> bool:
         return self.headers.get("Authorization") == f"Bearer {self.server.hub.token}"
@@ -451,6 +507,7 @@ class LoopbackHub:
     Args:
         root: folder holding the blobs and repos (created if missing); reuse it to restart on the same data.
         token: the only token accepted for writes and for reading private repos.
+        token_role: ``"write"``, or ``"read"`` for a token that reads private repos but may not write.
 
     Example:
         >>> import tempfile
@@ -460,11 +517,12 @@ class LoopbackHub:
         True
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, token: str = DUMMY_TOKEN):
+    def __init__(self, root: str | os.PathLike[str], *, token: str = DUMMY_TOKEN, token_role: str = "write"):
         self.store = HubStore(Path(root))
         self.token = token
+        self.token_role = token_role
         self.requests: list[RequestRecord] = []
-        self._faults: dict[str, list[int]] = {}
+        self._faults: dict[str, list[Fault]] = {}
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -500,8 +558,21 @@ class LoopbackHub:
         return f"http://{host}:{port}"
 
     # -- test hooks ------------------------------------------------------------------------------------------
-    def fail_next(self, route: str, *, status: int = 500, times: int = 1) -> None:
+    def fail_next(
+        self,
+        route: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        retry_after: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
         """Answer the next ``times`` requests to ``route`` with ``status`` instead of serving them.
+
+        ``retry_after`` adds a ``Retry-After`` header (seconds, as the Hub sends with 429); ``method`` and ``path``
+        restrict the fault to requests of that HTTP method (``resolve`` serves both ``HEAD`` and ``GET``) and to
+        URL paths ending with ``path`` (one file of a repo).
 
         Example:
             >>> import tempfile
@@ -511,10 +582,44 @@ class LoopbackHub:
             ...
             ValueError: Unknown route 'comit'; choose one of: create_repo, validate_yaml, preupload, ...
         """
+        self._add_faults(route, Fault(method, path, status=status, retry_after=retry_after), times)
+
+    def break_next(
+        self,
+        route: str,
+        fault: TransferFault,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Break the transfer of the next ``times`` answers of ``route`` (see `TRANSFER_FAULTS`), of requests
+        with ``method`` and a URL path ending with ``path`` when given.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as root:
+            ...     LoopbackHub(root).break_next("resolve", "garble")
+            Traceback (most recent call last):
+            ...
+            ValueError: Unknown transfer fault 'garble'; choose one of: disconnect, truncate, corrupt
+        """
+        if fault not in TRANSFER_FAULTS:
+            raise ValueError(f"Unknown transfer fault {fault!r}; choose one of: {', '.join(TRANSFER_FAULTS)}")
+        self._add_faults(route, Fault(method, path, transfer=fault), times)
+
+    def clear_faults(self) -> None:
+        """Forget the faults not yet triggered: the hub serves every request normally again."""
+        with self._lock:
+            self._faults.clear()
+
+    def _add_faults(self, route: str, fault: Fault, times: int) -> None:
         if route not in ROUTES:
             raise ValueError(f"Unknown route {route!r}; choose one of: {', '.join(ROUTES)}")
+        if fault.method is not None and fault.method not in ("GET", "HEAD", "POST", "PUT"):
+            raise ValueError(f"Unknown method {fault.method!r}; choose one of: GET, HEAD, POST, PUT")
         with self._lock:
-            self._faults.setdefault(route, []).extend([status] * times)
+            self._faults.setdefault(route, []).extend([fault] * times)
 
     def corrupt(self, repo_id: str, path: str, revision: str = "main") -> None:
         """Damage the stored bytes of ``path`` (see `HubStore.corrupt`): downloads then serve wrong content."""
@@ -528,12 +633,15 @@ class LoopbackHub:
         with self._lock:
             self.requests.append(record)
 
-    def _raise_injected_fault(self, route: str) -> None:
+    def _take_fault(self, route: str, method: str, path: str) -> Fault | None:
+        """The next pending fault of ``route`` that applies to a ``method`` request of ``path``, removed from the
+        queue."""
         with self._lock:
-            pending = self._faults.get(route)
-            status = pending.pop(0) if pending else None
-        if status is not None:
-            raise HubError(status, f"Injected fault: the loopback Hub was told to fail {route!r} with {status}")
+            pending = self._faults.get(route, [])
+            for index, fault in enumerate(pending):
+                if fault.method in (None, method) and (fault.path is None or path.endswith(fault.path)):
+                    return pending.pop(index)
+        return None
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _readable(self, request: _Handler, repo_id: str) -> None:
@@ -544,10 +652,25 @@ class LoopbackHub:
     def _writable(self, request: _Handler, repo_id: str | None = None) -> None:
         if not request.authenticated():
             raise HubError(401, "Invalid credentials in Authorization header")
+        if self.token_role != "write":
+            raise HubError(403, "You don't have the rights to write with a read-only token")
         if repo_id is not None and not self.store.exists(repo_id):
             raise HubError(404, f"Repository {repo_id!r} not found", code="RepoNotFound")
 
     # -- routes: each returns (status, headers, body) ------------------------------------------------------
+    def _whoami(self, request: _Handler, params: dict, query: dict, body: bytes) -> _Answer:
+        if not request.authenticated():
+            raise HubError(401, "Invalid credentials in Authorization header")
+        return _json(
+            {
+                "type": "user",
+                "name": DEFAULT_USER,
+                "fullname": "mario-zoo tests",
+                "orgs": [],
+                "auth": {"type": "access_token", "accessToken": {"displayName": "loopback", "role": self.token_role}},
+            }
+        )
+
     def _create_repo(self, request: _Handler, params: dict, query: dict, body: bytes) -> _Answer:
         self._writable(request)
         payload = json.loads(body)

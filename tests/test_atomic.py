@@ -90,3 +90,19 @@ def test_files_and_checkpoints_respect_the_umask(tmp_path, umask_027):
     assert _mode(tmp_path / "folder" / "config.json") == 0o640
     assert _mode(tmp_path / "archive.zip") == 0o640
     assert _mode(tmp_path / "results.json") == 0o640
+
+
+def test_replay_files_respect_the_umask_though_safetensors_writes_them_0600(tmp_path, umask_027):
+    model = DQN("MlpPolicy", "CartPole-v1", device="cpu", buffer_size=100, learning_starts=10).learn(20)
+    model.save_replay_buffer(tmp_path / "replay")
+    model.save(tmp_path / "resumable", include_replay_buffer=True)
+    for folder in (tmp_path / "replay", tmp_path / "resumable"):
+        assert _mode(folder / "replay.safetensors") == 0o640
+        assert _mode(folder / "replay.json") == 0o640
+
+
+def test_a_temporary_the_writer_made_private_gets_the_usual_permissions(tmp_path, umask_027):
+    with atomic.atomic_target(tmp_path / "weights.safetensors") as temporary:
+        temporary.write_bytes(b"tensors")
+        temporary.chmod(0o600)  # what safetensors' and tempfile's writers do
+    assert _mode(tmp_path / "weights.safetensors") == 0o640

@@ -13,10 +13,13 @@ Example:
     >>> model = load_from_hub("your-name/dqn-MarioDQN-v0", revision=info.oid)  # doctest: +SKIP
 """
 
+from mario_zoo.hub._transport import check_repo_id
 from mario_zoo.hub.card import build_model_card, write_model_card
 from mario_zoo.hub.errors import (
     ChecksumMismatchError,
+    HubAuthError,
     HubError,
+    HubUnavailableError,
     IncompatibleCheckpointError,
     MissingFileError,
     NotCachedError,
@@ -27,11 +30,13 @@ from mario_zoo.hub.errors import (
     UnsafeCheckpointError,
 )
 from mario_zoo.hub.pull import load_from_hub
-from mario_zoo.hub.push import commit_files, push_to_hub
+from mario_zoo.hub.push import check_push_access, commit_files, push_to_hub
 
 __all__ = [
     "ChecksumMismatchError",
+    "HubAuthError",
     "HubError",
+    "HubUnavailableError",
     "IncompatibleCheckpointError",
     "MissingFileError",
     "NotCachedError",
@@ -41,6 +46,8 @@ __all__ = [
     "SpaceMismatchError",
     "UnsafeCheckpointError",
     "build_model_card",
+    "check_push_access",
+    "check_repo_id",
     "commit_files",
     "load_from_hub",
     "push_to_hub",

@@ -6,6 +6,10 @@ honoured. It never unpickles: a repo holding only ``.pt``/``.pkl``/``.bin``/SB3 
 with the reason and the fix, and those files are never downloaded. Both files come from the same commit even if
 the branch moves in between, and each can be pinned to a sha256 digest.
 
+Every file it uses is checked against the Hub's own content address, the name the cache gives its blob (the git
+blob sha1 of a regular file, the sha256 of an LFS file), so bytes damaged in transit or in the cache are refused
+and removed, never trusted by a later load. A Hub that cannot be reached or fails is one `HubUnavailableError`.
+
 Example:
     >>> from mario_zoo.hub import load_from_hub
     >>> model = load_from_hub("mario-zoo/dqn-CartPole-v1", revision="<commit sha>")  # doctest: +SKIP
@@ -20,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import gymnasium as gym
+import httpx2
 import torch
 from huggingface_hub import HfApi, constants, hf_hub_download
 from huggingface_hub import errors as hf_errors
@@ -28,7 +33,8 @@ from stable_baselines3.common.vec_env import VecEnv
 import mario_zoo
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.hub._compat import check_config, check_env_spaces
-from mario_zoo.hub._files import sha256_of
+from mario_zoo.hub._files import git_blob_sha1_of, sha256_of
+from mario_zoo.hub._transport import http_reason, hub_faults, transport_reason
 from mario_zoo.hub.errors import (
     ChecksumMismatchError,
     IncompatibleCheckpointError,
@@ -71,8 +77,10 @@ def load_from_hub(
     Raises:
         RepoNotFoundError, RevisionNotFoundError, MissingFileError: nothing loadable at that address.
         UnsafeCheckpointError: the repo only offers pickle-based checkpoints.
-        NotCachedError: the Hub is unreachable (or ``HF_HUB_OFFLINE=1``) and the files are not cached.
-        ChecksumMismatchError: a file does not match its pinned digest.
+        NotCachedError: the Hub is unreachable or failing (or ``HF_HUB_OFFLINE=1``) and the files are not cached.
+        HubUnavailableError: the Hub failed, or the connection broke, while a file was downloaded.
+        HubAuthError: the Hub refused the token.
+        ChecksumMismatchError: a file does not match its pinned digest or the Hub's content address.
         IncompatibleCheckpointError: the config is not a mario-zoo DQN config of a format version we read.
         SpaceMismatchError: ``env`` does not fit the agent.
     """
@@ -116,9 +124,10 @@ def _download(repo_id: str, filename: str, revision: str | None, pins: Mapping[s
     """``hf_hub_download`` with its errors translated, then the pinned digest (if any) checked."""
     where = f"{repo_id}@{revision or 'main'}"
     try:
-        path = hf_hub_download(
-            repo_id, filename, revision=revision, library_name="mario-zoo", library_version=mario_zoo.__version__
-        )
+        with hub_faults(f"download {filename} of {where}", afterwards="Nothing was cached or written."):
+            path = hf_hub_download(
+                repo_id, filename, revision=revision, library_name="mario-zoo", library_version=mario_zoo.__version__
+            )
     except hf_errors.RepositoryNotFoundError as error:
         raise RepoNotFoundError(
             f"No model repo {repo_id!r} on the Hub at {constants.ENDPOINT}. Check the id (namespace/name, as in "
@@ -136,34 +145,62 @@ def _download(repo_id: str, filename: str, revision: str | None, pins: Mapping[s
             "written by mario_zoo.hub.push_to_hub; check the repo id and revision."
         ) from error
     except hf_errors.LocalEntryNotFoundError as error:
-        raise NotCachedError(_not_cached_message(where, filename)) from error
+        raise NotCachedError(_not_cached_message(where, filename, error.__cause__)) from error
     expected = pins.get(filename)
     if expected is not None:
         _verify(Path(path), expected, f"{filename} of {where}")
+    else:
+        _verify_content_address(Path(path), f"{filename} of {where}")
     return path
 
 
-def _not_cached_message(where: str, filename: str) -> str:
+def _not_cached_message(where: str, filename: str, cause: BaseException | None) -> str:
     if constants.is_offline_mode():
         return (
             f"HF_HUB_OFFLINE=1 is set and {filename} of {where} is not in the Hub cache ({constants.HF_HUB_CACHE}). "
             "Load it once with network access (unset HF_HUB_OFFLINE) to cache it, or point HF_HUB_CACHE at a "
             "cache that holds it."
         )
+    if isinstance(cause, hf_errors.HfHubHTTPError):
+        reason = http_reason(cause, constants.ENDPOINT)
+    elif isinstance(cause, httpx2.TransportError):
+        reason = f"the Hub at {constants.ENDPOINT} could not be reached ({transport_reason(cause)})"
+    else:
+        reason = f"the Hub at {constants.ENDPOINT} could not be reached"
     return (
-        f"Could not reach the Hub at {constants.ENDPOINT} to download {filename} of {where}, and it is not in the "
-        f"Hub cache ({constants.HF_HUB_CACHE}). Check your network connection (and HF_ENDPOINT), then retry."
+        f"Could not download {filename} of {where}: {reason}; and it is not in the Hub cache "
+        f"({constants.HF_HUB_CACHE}). Nothing was cached or written. Check your network connection (and "
+        "HF_ENDPOINT), then retry."
     )
+
+
+def _verify_content_address(path: Path, what: str) -> None:
+    """Refuse (and evict) a cached file whose bytes are not those its blob is named after.
+
+    The cache names each blob after the Hub's ETag of the file: the sha256 of an LFS file's bytes, the git blob
+    sha1 of a regular file's. A blob named otherwise (a cache without symlinks keeps plain copies) is not checked.
+    """
+    blob = path.resolve()
+    name = blob.name.lower()
+    if _SHA256.match(name):
+        actual = sha256_of(blob)
+    elif _COMMIT.match(name):
+        actual = git_blob_sha1_of(blob)
+    else:
+        return
+    if actual != name:
+        _evict(path)
+        raise ChecksumMismatchError(
+            f"{what} does not match the Hub's checksum of it ({name}; the bytes hash to {actual}): it was damaged "
+            "in transit or in the cache. The bad copy was removed from the cache. Load again to re-download it."
+        )
 
 
 def _verify(path: Path, expected: str, what: str) -> None:
     actual = sha256_of(path)
     if actual == expected:
         return
-    # Drop the bad copy (the snapshot link and the blob it points to) so that the next attempt downloads afresh.
-    blob = path.resolve()
-    path.unlink(missing_ok=True)
-    blob.unlink(missing_ok=True)
+    _evict(path)
     raise ChecksumMismatchError(
         f"{what} has sha256 {actual}, but {expected} was pinned: the file was corrupted in storage or in "
         "transit, or the repo changed. The bad copy was removed from the cache. Load again to re-download it; "
@@ -171,11 +208,18 @@ def _verify(path: Path, expected: str, what: str) -> None:
     )
 
 
+def _evict(path: Path) -> None:
+    """Drop a bad cached file (the snapshot link and the blob it points to): the next load downloads afresh."""
+    blob = path.resolve()
+    path.unlink(missing_ok=True)
+    blob.unlink(missing_ok=True)
+
+
 def _refuse_if_only_pickles(repo_id: str, revision: str | None) -> None:
     """Raise `UnsafeCheckpointError` if the repo offers pickle-based checkpoints but no safetensors weights."""
     try:
         files = HfApi().list_repo_files(repo_id, revision=revision)
-    except (hf_errors.HfHubHTTPError, hf_errors.OfflineModeIsEnabled):
+    except (hf_errors.HfHubHTTPError, hf_errors.OfflineModeIsEnabled, httpx2.TransportError):
         return  # cannot tell; the caller reports the missing file
     pickles = sorted(name for name in files if name.lower().endswith(PICKLE_SUFFIXES))
     if pickles and checkpoint.MODEL_FILE not in files:

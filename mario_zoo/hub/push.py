@@ -11,7 +11,8 @@ writes it down next to the agent. A published repo holds exactly what a user nee
     README.md           the model card (see mario_zoo.hub.card)
 
 All files go up in a single commit (:func:`commit_files`), so a revision never shows weights without their card
-and results, and a failed push leaves the repo exactly as it was.
+and results, and a failed push leaves the repo exactly as it was. :func:`check_push_access` asks the Hub, before
+any costly work, whether it answers and accepts the token (``mario-zoo push`` calls it before evaluating).
 
 Example (needs a Hub account, so not run as a doctest; ``info.oid`` is the commit to pin when loading):
     >>> from mario_zoo.agents import DQN  # doctest: +SKIP
@@ -41,8 +42,9 @@ from mario_zoo.agents import checkpoint
 from mario_zoo.atomic import write_text
 from mario_zoo.evaluation import Evaluation, results_document
 from mario_zoo.hub._compat import check_env_spaces
+from mario_zoo.hub._transport import TOKEN_FIX, check_repo_id, hub_faults
 from mario_zoo.hub.card import VIDEO_FILE, build_model_card
-from mario_zoo.hub.errors import PushError
+from mario_zoo.hub.errors import HubAuthError, PushError
 
 if TYPE_CHECKING:
     from mario_zoo.agents import DQN
@@ -86,10 +88,14 @@ def push_to_hub(
         The commit's info; ``.oid`` is the sha to pin in ``load_from_hub(repo_id, revision=...)``.
 
     Raises:
-        PushError: the Hub refused or failed to create the repo or the commit; no new revision exists.
+        HubUnavailableError: the Hub could not be reached or failed (5xx, 429); no new revision exists.
+        HubAuthError: there is no token, or the Hub refused it (401) or its write (403); no new revision exists.
+        PushError: the Hub refused to create the repo or the commit otherwise; no new revision exists.
         SpaceMismatchError: ``results`` were measured on an env whose spaces differ from the model's.
-        ValueError: ``video`` is not an ``.mp4`` file, or ``model`` is a path but not a checkpoint folder.
+        ValueError: ``repo_id`` is not ``namespace/name``, ``video`` is not an ``.mp4`` file, or ``model`` is a path
+            but not a checkpoint folder.
     """
+    check_repo_id(repo_id)
     if video is not None and (Path(video).suffix.lower() != ".mp4" or not Path(video).is_file()):
         raise ValueError(f"video must be an existing .mp4 file (mario_zoo.video.record writes one), got {video!r}.")
     result = results.result
@@ -131,11 +137,14 @@ def commit_files(
     """Create ``repo_id`` if needed, then commit ``files`` (path in repo -> local file) at once.
 
     Files identical to the latest revision's are not re-sent (the commit still holds them); if none changed, no
-    commit is made and the latest revision's info is returned. Hub failures become `PushError`.
+    commit is made and the latest revision's info is returned. A Hub that cannot be reached or fails becomes
+    `HubUnavailableError`, a refused token `HubAuthError`, any other refusal `PushError`.
     """
     api = HfApi(token=token)
+    unchanged = "No commit was made, so the repo's revisions are unchanged."
     try:
-        api.create_repo(repo_id, private=private, exist_ok=True)
+        with hub_faults(f"create or open the Hub repo {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged):
+            api.create_repo(repo_id, private=private, exist_ok=True)
     except (HfHubHTTPError, OfflineModeIsEnabled) as error:
         raise PushError(
             f"Could not create or open the Hub repo {repo_id!r} at {api.endpoint}: {_reason(error)}. Check the "
@@ -144,12 +153,38 @@ def commit_files(
         ) from error
     operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(path)) for name, path in files.items()]
     try:
-        return api.create_commit(repo_id, operations=operations, commit_message=message)
+        with hub_faults(f"upload the agent to {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged):
+            return api.create_commit(repo_id, operations=operations, commit_message=message)
     except (HfHubHTTPError, OfflineModeIsEnabled) as error:
         raise PushError(
             f"Uploading the agent to {repo_id!r} failed: {_reason(error)}. The commit was not created, so the "
             "repo's revisions are unchanged; push again (everything goes up in one commit)."
         ) from error
+
+
+def check_push_access(repo_id: str, *, token: str | None = None) -> str:
+    """Check that ``repo_id`` is valid, the Hub answers and the token may write; return the token's user name.
+
+    One ``whoami`` request, made before the work a push needs (evaluation, recording), so that a wrong
+    ``HF_ENDPOINT``, no network or a bad token is reported at once instead of after minutes of evaluation. Whether
+    the token may write to that particular namespace only the commit itself can tell.
+
+    Raises:
+        ValueError: ``repo_id`` is not ``namespace/name`` by the Hub client's rule.
+        HubUnavailableError: the Hub could not be reached, or failed to answer (5xx, 429).
+        HubAuthError: there is no token, the Hub refused it, or it is read-only.
+    """
+    check_repo_id(repo_id)
+    api = HfApi(token=token)
+    with hub_faults(f"check the Hub token before pushing to {repo_id!r}", endpoint=api.endpoint):
+        user = api.whoami()
+    access_token = user.get("auth", {}).get("accessToken", {})
+    if access_token.get("role") == "read":
+        name = access_token.get("displayName") or "the token"
+        raise HubAuthError(
+            f"Cannot push to {repo_id!r}: {name} of {user.get('name')} at {api.endpoint} is read-only. {TOKEN_FIX}."
+        )
+    return str(user.get("name"))
 
 
 def _check_evaluation_env(config: dict[str, Any], env_id: str, repo_id: str) -> None:

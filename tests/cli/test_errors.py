@@ -53,7 +53,7 @@ BAD_INPUTS = [
     (["enjoy", "owner/name"], "For a Hub repo write hub:owner/name."),
     (["plot", "runs/missing"], "No run folder 'runs/missing'"),
     (["plot", "fake_run", "--out", "curves.jpg"], "--out must be a .png file"),
-    (["push", "fake_run", "not a repo"], "is not a Hub repo: write hub:owner/name"),
+    (["push", "fake_run", "not a repo"], "REPO_ID 'not a repo' is not a Hub repo id: Repo id must use alphanumeric"),
     (["pull", "hub:"], "is not a Hub repo"),
 ]
 

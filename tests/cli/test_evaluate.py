@@ -134,3 +134,10 @@ def test_evaluate_shows_episodes_and_the_mean_return_on_a_progress_bar(cli, trai
     json.loads(result.out)  # the bar goes to stderr: stdout stays machine-readable
     quiet = cli("evaluate", trained_run.path, "--episodes", 1, "--no-progress")
     assert quiet.code == 0 and "evaluating" not in quiet.err
+
+
+def test_evaluate_finds_a_checkpoint_zip_without_its_suffix_as_dqn_load_does(cli, trained_run, monkeypatch):
+    monkeypatch.chdir(trained_run.path)
+    result = cli("evaluate", "checkpoint", "--episodes", 1, "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["agent"] == "checkpoint.zip"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import imageio.v2 as imageio
 from PIL import Image, ImageSequence
@@ -54,3 +57,17 @@ def test_record_shows_episodes_and_the_mean_return_on_a_progress_bar(cli, traine
     assert "recording: 100%" in result.err and "2/2" in result.err and "mean return" in result.err
     quiet = cli("record", trained_run.path, "--out", tmp_path / "quiet.gif", "--no-progress")
     assert quiet.code == 0 and "recording" not in quiet.err
+
+
+def test_record_prints_no_sdl_display_noise_without_a_desktop_session(tmp_path):
+    """CartPole renders through pygame, whose SDL video probed Wayland and printed `error: XDG_RUNTIME_DIR is
+    invalid or not set` on a machine without a desktop session; a fresh process shows what a user sees."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("XDG_RUNTIME_DIR", "SDL_VIDEODRIVER")}
+    out = tmp_path / "cartpole.gif"
+    result = subprocess.run(
+        [sys.executable, "-m", "mario_zoo.cli", "record", "zoo:dqn-CartPole-v1", "--out", str(out),
+         "--max-frames", "3", "--no-progress"],
+        env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0 and out.is_file()
+    assert result.stderr == ""

@@ -23,7 +23,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
@@ -87,6 +87,24 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackHub
         monkeypatch.setattr(constants, name, value)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits huggingface_hub's retries ask for, recorded instead of slept: fault tests take no wall time.
+
+    The client retries a fault 5 times (its fixed bound; huggingface_hub has no setting for it) and waits 1, 2,
+    4, 8 s between tries, or ``Retry-After`` + 1 s after a 429; each wait is appended here, so a test can check
+    that ``Retry-After`` was honoured without ever depending on a clock.
+    """
+    import huggingface_hub.file_download as file_download
+    import huggingface_hub.utils._http as http
+
+    waits: list[float] = []
+    clock = SimpleNamespace(sleep=waits.append)  # the only use both modules make of `time`
+    monkeypatch.setattr(http, "time", clock)
+    monkeypatch.setattr(file_download, "time", clock)
+    return waits
 
 
 @pytest.fixture

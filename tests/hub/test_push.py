@@ -13,7 +13,7 @@ from huggingface_hub import HfApi, ModelCard, hf_hub_download
 
 from mario_zoo.agents import DQN
 from mario_zoo.evaluation import evaluate
-from mario_zoo.hub import PushError, SpaceMismatchError, push_to_hub
+from mario_zoo.hub import HubAuthError, HubUnavailableError, SpaceMismatchError, push_to_hub
 from mario_zoo.video import record
 
 
@@ -41,20 +41,22 @@ def test_private_push_creates_a_private_repo(hub, trained_model, trained_results
     assert HfApi().model_info("tester/secret-agent").private is True
 
 
-def test_a_failed_commit_raises_push_error_and_adds_no_revision(
+def test_a_failed_commit_raises_a_typed_error_and_adds_no_revision(
     hub, trained_model, trained_results, repo_id, published
 ):
     before = hub.commits(repo_id)
     hub.fail_next("commit", status=500)
-    with pytest.raises(PushError, match=r"failed: the Hub answered 500 .*revisions are unchanged"):
+    with pytest.raises(HubUnavailableError, match=r"failed to serve it \(500: .*revisions are unchanged"):
         push_to_hub(trained_model, repo_id, results=evaluate(trained_model, "CartPole-v1", n_episodes=1))
 
     assert hub.commits(repo_id) == before
     assert HfApi().model_info(repo_id).sha == published.oid
 
 
-def test_a_token_without_write_access_raises_push_error(hub, trained_model, trained_results):
-    with pytest.raises(PushError, match=r"Could not create or open the Hub repo 'tester/x'.*answered 401"):
+def test_a_token_without_write_access_raises_an_auth_error(hub, trained_model, trained_results):
+    with pytest.raises(
+        HubAuthError, match=r"Could not create or open the Hub repo 'tester/x'.*refused the token \(401"
+    ):
         push_to_hub(trained_model, "tester/x", results=trained_results, token="hf_not_the_right_one")
 
 
