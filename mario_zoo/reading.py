@@ -95,9 +95,19 @@ def parse_json(data: bytes | str, source: str, *, max_bytes: int = MAX_JSON_BYTE
         ) from None
 
 
-def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_DEPTH) -> Any:
-    """The JSON document at ``path``, bounded as :func:`parse_json` says."""
-    return parse_json(read_bytes(path, max_bytes=max_bytes), str(path), max_bytes=max_bytes, max_depth=max_depth)
+def read_json(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = MAX_JSON_BYTES,
+    max_depth: int = MAX_DEPTH,
+    source: str | None = None,
+) -> Any:
+    """The JSON document at ``path``, bounded as :func:`parse_json` says; errors name ``source`` (default: the
+    path)."""
+    source = source or str(path)
+    with open(path, "rb") as stream:
+        data = read_stream(stream, source, max_bytes=max_bytes)
+    return parse_json(data, source, max_bytes=max_bytes, max_depth=max_depth)
 
 
 def json_depth(text: str) -> int:
@@ -150,14 +160,23 @@ def parse_yaml(text: str, source: str, *, max_bytes: int = MAX_YAML_BYTES, max_d
         raise ValueError(f"{source} is not valid YAML: {reason}.") from None
 
 
-def read_yaml(path: str | os.PathLike[str], *, max_bytes: int = MAX_YAML_BYTES, max_depth: int = MAX_DEPTH) -> Any:
-    """The YAML document at ``path``, bounded and checked as :func:`parse_yaml` says."""
-    data = read_bytes(path, max_bytes=max_bytes)
+def read_yaml(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = MAX_YAML_BYTES,
+    max_depth: int = MAX_DEPTH,
+    source: str | None = None,
+) -> Any:
+    """The YAML document at ``path``, bounded and checked as :func:`parse_yaml` says; errors name ``source``
+    (default: the path)."""
+    source = source or str(path)
+    with open(path, "rb") as stream:
+        data = read_stream(stream, source, max_bytes=max_bytes)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{path} is not UTF-8 text ({error}); it is damaged or not a YAML file.") from None
-    return parse_yaml(text, str(path), max_bytes=max_bytes, max_depth=max_depth)
+        raise ValueError(f"{source} is not UTF-8 text ({error}); it is damaged or not a YAML file.") from None
+    return parse_yaml(text, source, max_bytes=max_bytes, max_depth=max_depth)
 
 
 def _size(count: int) -> str:

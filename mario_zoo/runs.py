@@ -52,7 +52,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from mario_zoo.atomic import write_text
-from mario_zoo.reading import parse_json, read_bytes
+from mario_zoo.reading import read_bytes, read_json
 
 RUN_FORMAT_VERSION = 1
 """Bumped whenever an older mario-zoo could misread a newer ``run.json``."""
@@ -346,11 +346,8 @@ class RunFolder:
 
     def read_config(self) -> RunConfig:
         """The run's ``run.json``, checked: a damaged file is one ``ValueError`` naming it."""
-        source = str(self.config_file)
-        data = parse_json(
-            read_bytes(self.config_file, max_bytes=MAX_RUN_JSON_BYTES), source, max_bytes=MAX_RUN_JSON_BYTES
-        )
-        return RunConfig.from_dict(data, source)
+        data = read_json(self.config_file, max_bytes=MAX_RUN_JSON_BYTES)
+        return RunConfig.from_dict(data, str(self.config_file))
 
     def write_config(self, config: RunConfig) -> None:
         """Write ``run.json`` atomically (creating the folder)."""

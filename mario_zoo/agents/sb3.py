@@ -15,7 +15,6 @@ The env an SB3 zip was trained on is not recorded in it: a loaded model has ``en
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from gymnasium import spaces
 from mario_zoo.agents import checkpoint
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.networks import NetworkSpec
+from mario_zoo.reading import parse_json, read_stream
 
 SB3_FILES = frozenset({"data", "policy.pth"})
 # Hyperparameters whose SB3 value is plain JSON in `data` and means the same in DQNConfig.
@@ -46,6 +46,8 @@ _PLAIN_HYPERPARAMETERS = (
     "n_steps",
 )
 _CNN_PREFIX = "q_net.features_extractor."
+MAX_DATA_BYTES = 16 * 2**20
+"""Size limit of an SB3 zip's ``data`` JSON (SB3 writes tens of KB)."""
 
 
 def is_sb3_zip(names: set[str]) -> bool:
@@ -60,7 +62,9 @@ def read_sb3_zip(path: Path) -> checkpoint.Checkpoint:
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            data = json.loads(archive.read("data").decode("utf-8"))
+            with archive.open("data") as stream:
+                where = f"{path}:data"
+                data = parse_json(read_stream(stream, where, max_bytes=MAX_DATA_BYTES), where, max_bytes=MAX_DATA_BYTES)
             policy_bytes = archive.read("policy.pth")
     except Exception as error:  # a damaged archive or JSON: zipfile and json raise many kinds
         raise checkpoint.CheckpointError(f"{path}: cannot read this Stable-Baselines3 zip ({error}).") from None
