@@ -440,6 +440,7 @@ def _report_training(outcome: TrainingOutcome) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from mario_zoo.envs.spec import check_env_kwargs
     from mario_zoo.evaluation import evaluate, evaluation_env_kwargs
 
     source = _parse_source(args.agent)
@@ -447,6 +448,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     agent = _load_agent(source, args.device)
     with _bad_input():
         env_kwargs = evaluation_env_kwargs(agent.env_id, agent.env_kwargs, args.noop_max)
+        check_env_kwargs(agent.env_id, env_kwargs)
     evaluation = evaluate(
         agent.model,
         agent.env_id,

@@ -60,6 +60,7 @@ from mario_zoo.agents.presets import Preset, load_preset, preset_names
 from mario_zoo.atomic import atomic_target, remove_stale_temporaries, write_text
 from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.envs import parse_env_id
+from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs, is_mario
 from mario_zoo.plotting import save_learning_curve
 from mario_zoo.runs import (
@@ -194,6 +195,7 @@ def plan_run(
         check_env_id(env_id)
     chosen = choose_preset(preset, env_id)
     env_id = env_id or chosen.env_id
+    check_env_kwargs(env_id, {**chosen.env_kwargs, **(env_kwargs or {})})
     check_device(device)
     overrides = dict(overrides or {})
     unknown = [key for key in overrides if key not in override_keys()]
