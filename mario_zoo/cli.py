@@ -41,6 +41,8 @@ from mario_zoo import __version__
 from mario_zoo.envs import DEFAULT_OPTIONS, ENV_IDS, parse_env_id, playing_kwargs
 
 if TYPE_CHECKING:
+    from mario_zoo.agents import DQN
+    from mario_zoo.runs import RunConfig, RunFolder
     from mario_zoo.sources import AgentSource, LoadedAgent
     from mario_zoo.training import TrainingOutcome
     from mario_zoo.zoo.registry import Registry
@@ -386,12 +388,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 save_replay=args.save_replay,
                 eval_freq=args.eval_freq,
             )
+            model = training.load_resumed_model(plan)
         training.configure_torch_threads(plan.config, args.threads)
         where = f"step {plan.start:,}" if plan.start else "the start (it was stopped before its first checkpoint)"
         if plan.start and has_replay(plan.run.checkpoint):
             where += " with its replay buffer and RNG states"
         print(f"Resuming {plan.run.path} from {where} to {plan.config.total_timesteps:,} steps.")
-        return _report_training(training.resume(plan, progress=args.progress))
+        return _train(plan.run, plan.config, model, resumed=plan.start > 0, progress=args.progress)
 
     with _bad_input():
         config = training.plan_run(
@@ -422,7 +425,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
         + (f", network from {config.init_from}" if config.init_from else "")
         + f". Run folder: {out}"
     )
-    return _report_training(training.train(RunFolder(out), config, model, progress=args.progress))
+    return _train(RunFolder(out), config, model, resumed=False, progress=args.progress)
+
+
+def _train(run: RunFolder, config: RunConfig, model: DQN, *, resumed: bool, progress: bool) -> int:
+    """Train and report; a run another process started training meanwhile is refused (exit 2), untouched."""
+    from mario_zoo import training
+    from mario_zoo.runs import RunInUseError
+
+    try:
+        outcome = training.train(run, config, model, resumed=resumed, progress=progress)
+    except RunInUseError as error:
+        raise UsageError(str(error)) from error
+    return _report_training(outcome)
 
 
 def _report_training(outcome: TrainingOutcome) -> int:
@@ -451,7 +466,8 @@ def _report_training(outcome: TrainingOutcome) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from mario_zoo.evaluation import evaluate, protocol_for
+    from mario_zoo.envs.spec import check_env_kwargs
+    from mario_zoo.evaluation import evaluate, evaluation_env_kwargs, protocol_for
 
     source = _parse_source(args.agent)
     _use_threads(args.threads)
@@ -465,6 +481,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             noop_max=args.noop_max,
             seed=args.seed,
         )
+        check_env_kwargs(agent.env_id, evaluation_env_kwargs(agent.env_id, agent.env_kwargs, protocol.noop_max))
     evaluation = evaluate(agent.model, agent.env_id, agent.env_kwargs, protocol=protocol, progress=args.progress)
     if args.json:
         print(json.dumps({"agent": str(source), **evaluation.to_dict()}, indent=2, sort_keys=True))
@@ -533,7 +550,7 @@ def _viewing_kwargs(agent: LoadedAgent) -> dict[str, Any]:
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     from mario_zoo.plotting import plot_runs
-    from mario_zoo.runs import RunFolder, describe_runs, list_runs, open_run
+    from mario_zoo.runs import describe_runs, list_runs, open_run
 
     with _bad_input():
         out = Path(args.out)
@@ -549,10 +566,13 @@ def _cmd_plot(args: argparse.Namespace) -> int:
                 raise ValueError(f"{path} is neither a run folder nor a folder of runs. {describe_runs(path.parent)}")
             else:
                 runs.append(open_run(path))
-        groups = plot_runs(runs, out, window=args.window, x_axis=args.x, title=args.title)
-    print(f"Wrote {out}: {len(runs)} run(s) in {len(groups)} curve(s)")
-    for group in groups:
-        print(f"  {group.label}: final {args.window}-episode mean return {group.final_mean:.1f}")
+        plotted = plot_runs(runs, out, window=args.window, x_axis=args.x, title=args.title)
+    for run in plotted.skipped:
+        print(f"Skipped {run.path}: no finished episode yet.")
+    drawn = len(runs) - len(plotted.skipped)
+    print(f"Wrote {out}: {drawn} run(s) in {len(plotted.curves)} curve(s); where each curve ends:")
+    for curve in plotted.curves:
+        print(f"  {curve.summary(args.window, args.x)}")
     return 0
 
 

@@ -138,14 +138,42 @@ def _draw_evaluations(axes: Axes, evaluations: Sequence[EvaluationPoint]) -> Non
 
 @dataclass(frozen=True)
 class CurveGroup:
-    """Runs that differ only in their seed, drawn as one mean curve with a band."""
+    """One curve of :func:`plot_runs`: a run, or runs of different seeds and otherwise equal settings averaged."""
 
     label: str
     """Legend entry."""
     runs: tuple[RunFolder, ...]
-    """The runs averaged."""
-    final_mean: float
-    """Mean over the runs of their last ``window``-episode mean return."""
+    """The runs drawn (several: one per seed, averaged)."""
+    final_x: float
+    """Where the curve ends: env steps or episodes (for several seeds, the last one all of them reached)."""
+    final: float
+    """The curve's last value: the ``window``-episode mean return at ``final_x`` (for several seeds, their mean)."""
+
+    def summary(self, window: int, x_axis: str = "steps") -> str:
+        """What the curve ends at, in words.
+
+        Example:
+            >>> seeds = (RunFolder(Path("runs/s0")), RunFolder(Path("runs/s1")))
+            >>> print(CurveGroup("cartpole-fast (2 seeds, mean +/- std)", seeds, 12000.0, 41.96).summary(100))
+            cartpole-fast (2 seeds, mean +/- std): 42.0 at step 12,000 (mean over the seeds of the mean return of their last 100 episodes; the curve's last point)
+        """
+        where = f"step {self.final_x:,.0f}" if x_axis == "steps" else f"episode {self.final_x:,.0f}"
+        what = f"mean return of the last {window} episodes"
+        if len(self.runs) > 1:
+            what = f"mean over the seeds of the {what.replace('the last', 'their last')}"
+        return f"{self.label}: {self.final:.1f} at {where} ({what}; the curve's last point)"
+
+
+@dataclass(frozen=True)
+class RunsPlot:
+    """What :func:`plot_runs` drew."""
+
+    path: Path
+    """The PNG written."""
+    curves: list[CurveGroup]
+    """One per curve, in legend order."""
+    skipped: tuple[RunFolder, ...]
+    """Runs left out because they have no finished episode yet."""
 
 
 def plot_runs(
@@ -155,22 +183,27 @@ def plot_runs(
     window: int = 100,
     x_axis: str = "steps",
     title: str | None = None,
-) -> list[CurveGroup]:
-    """Plot the ``window``-episode mean return of each run; runs that differ only by seed share one curve: their
-    mean, with a band of +/- one standard deviation across seeds.
+) -> RunsPlot:
+    """Plot the ``window``-episode mean return of each run; runs of distinct seeds and otherwise equal settings
+    share one curve: their mean, with a band of +/- one standard deviation across seeds.
 
-    Raises ``ValueError`` if a run has no finished episode yet or ``x_axis`` is not one of ``X_AXES``.
+    Runs with no finished episode yet are left out (:attr:`RunsPlot.skipped`). Runs that repeat a seed of their
+    settings (a rerun, a copy) are not independent seeds: each is drawn on its own, labelled by seed and name.
+    Raises ``ValueError`` if no run has a finished episode or ``x_axis`` is not one of ``X_AXES``.
     """
     if x_axis not in X_AXES:
         raise ValueError(f"x_axis must be one of {X_AXES}, got {x_axis!r}.")
     curves = {}
     for run in runs:
         episodes = run.episodes()
-        if episodes.returns.size == 0:
-            raise ValueError(f"Run {run.path} has no finished episode to plot yet.")
-        x = episodes.steps if x_axis == "steps" else np.arange(1, episodes.returns.size + 1)
-        curves[run] = (x.astype(np.float64), episodes.rolling_mean(window))
-    groups = _group_by_settings(runs)
+        if episodes.returns.size:
+            x = episodes.steps if x_axis == "steps" else np.arange(1, episodes.returns.size + 1)
+            curves[run] = (x.astype(np.float64), episodes.rolling_mean(window))
+    if not curves:
+        names = ", ".join(str(run.path) for run in runs)
+        raise ValueError(f"No run has a finished episode to plot yet ({names}); plot them once an episode has ended.")
+    skipped = tuple(run for run in runs if run not in curves)
+    groups = _group_by_settings([run for run in runs if run in curves])
     several_envs = len({env_id for env_id, _, _ in groups}) > 1
 
     figure = _figure()
@@ -181,19 +214,18 @@ def plot_runs(
         if len(members) == 1:
             x, y = curves[members[0]]
             axes.plot(x, y, linewidth=2, label=label)
-            final = float(y[-1])
-        else:
-            # Seeds end at different steps: compare them on the range they all cover.
-            start = max(curves[run][0][0] for run in members)
-            end = max(start, min(curves[run][0][-1] for run in members))
-            grid = np.linspace(start, end, _GRID_POINTS)
-            ys = np.stack([np.interp(grid, *curves[run]) for run in members])
-            mean, std = ys.mean(axis=0), ys.std(axis=0)
-            label = f"{label} ({len(members)} seeds, mean +/- std)"
-            (line,) = axes.plot(grid, mean, linewidth=2, label=label)
-            axes.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
-            final = float(np.mean([curves[run][1][-1] for run in members]))
-        summary.append(CurveGroup(label, tuple(members), final))
+            summary.append(CurveGroup(label, tuple(members), float(x[-1]), float(y[-1])))
+            continue
+        # Seeds end at different steps: compare them on the range they all cover.
+        start = max(curves[run][0][0] for run in members)
+        end = max(start, min(curves[run][0][-1] for run in members))
+        grid = np.linspace(start, end, _GRID_POINTS)
+        ys = np.stack([np.interp(grid, *curves[run]) for run in members])
+        mean, std = ys.mean(axis=0), ys.std(axis=0)
+        label = f"{label} ({len(members)} seeds, mean +/- std)"
+        (line,) = axes.plot(grid, mean, linewidth=2, label=label)
+        axes.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+        summary.append(CurveGroup(label, tuple(members), float(grid[-1]), float(mean[-1])))
     environments = sorted({env_id for env_id, _, _ in groups})
     axes.set(
         xlabel="env steps" if x_axis == "steps" else "episode",
@@ -202,23 +234,40 @@ def plot_runs(
     )
     axes.legend(loc="upper left")
     axes.grid(alpha=0.3)
-    _save(figure, path)
-    return summary
+    return RunsPlot(_save(figure, path), summary, skipped)
 
 
 def _group_by_settings(runs: Sequence[RunFolder]) -> list[tuple[str, str, list[RunFolder]]]:
-    """(env id, label, runs) for each set of runs with the same settings but the seed, in the order first seen."""
+    """(env id, label, runs) for each curve, in the order first seen: runs with the same settings but the seed
+    share one when their seeds are distinct; where a seed repeats, each run of those settings gets its own curve.
+    """
     groups: dict[str, tuple[str, str, list[RunFolder]]] = {}
+    seeds: dict[RunFolder, int] = {}
     for run in runs:
         config = run.read_config()
+        seeds[run] = config.seed
         settings = json.dumps(
-            [config.env_id, config.preset, config.hyperparameters, config.policy_kwargs, config.env_kwargs],
+            [
+                config.env_id,
+                config.preset,
+                config.policy,
+                config.hyperparameters,
+                config.policy_kwargs,
+                config.env_kwargs,
+                config.init_from,
+            ],
             sort_keys=True,
         )
         changes = {**config.env_kwargs, **config.overrides}
         label = " ".join([config.preset, *(f"{key}={value}" for key, value in sorted(changes.items()))])
         groups.setdefault(settings, (config.env_id, label, []))[2].append(run)
-    return list(groups.values())
+    curves = []
+    for env_id, label, members in groups.values():
+        if len({seeds[run] for run in members}) == len(members):
+            curves.append((env_id, label, members))
+        else:
+            curves.extend((env_id, f"{label} seed {seeds[run]} ({run.name})", [run]) for run in members)
+    return curves
 
 
 def _figure() -> Figure:

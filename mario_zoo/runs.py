@@ -18,6 +18,9 @@
         best_model/         with ``--eval-freq``: the agent of the best periodic evaluation, a checkpoint directory
         learning_curve.png  episode return and its 100-episode mean (with ``--eval-freq``, a second panel: the
                             periodic evaluations)
+        run.lock            held (an OS file lock) by the process training the run, so that a second one refuses;
+                            the lock dies with its process, so a killed run never blocks its ``--resume``
+        run.pid             while the lock is held: the pid of the process holding it, for the refusal message
 
 Example:
     >>> import tempfile
@@ -39,20 +42,29 @@ import io
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from mario_zoo.atomic import write_text
+from mario_zoo.reading import read_bytes, read_json
 
 RUN_FORMAT_VERSION = 1
 """Bumped whenever an older mario-zoo could misread a newer ``run.json``."""
 
 RUNS_DIR = Path("runs")
 """Where runs go unless ``--out`` says otherwise (relative to the working directory)."""
+
+MAX_RUN_JSON_BYTES = 2**20
+"""Size limit of ``run.json`` (a few KB when mario-zoo writes it)."""
+
+RUN_STATUSES = ("running", "interrupted", "finished")
+"""The values of ``run.json``'s ``status``."""
 
 
 @dataclass(frozen=True)
@@ -105,16 +117,71 @@ class RunConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        """Inverse of :meth:`to_dict`; refuses files written by a newer mario-zoo."""
-        version = data.get("format_version")
-        if not isinstance(version, int) or version > RUN_FORMAT_VERSION:
+    def from_dict(cls, data: Any, source: str = "run.json") -> RunConfig:
+        """Inverse of :meth:`to_dict`; refuses files written by a newer mario-zoo, and any field of the wrong type
+        or outside its range with a ``ValueError`` naming ``source`` and the field.
+
+        Example:
+            >>> RunConfig.from_dict({"env_id": "CartPole-v1", "preset": "cartpole-fast", "policy": "MlpPolicy",
+            ...                      "total_timesteps": "many", "seed": 0, "format_version": 1})
+            Traceback (most recent call last):
+            ...
+            ValueError: run.json has an invalid total_timesteps: expected an int >= 1, got 'many'. The file is damaged; restore it, or start a new run.
+        """
+        if not isinstance(data, dict):
             raise ValueError(
-                f"run.json has format_version {version!r}; this mario-zoo reads versions <= {RUN_FORMAT_VERSION}. "
+                f"{source} must hold a JSON object of run settings, found a {type(data).__name__}. The file is "
+                "damaged; restore it, or start a new run."
+            )
+        version = data.get("format_version")
+        if isinstance(version, bool) or not isinstance(version, int) or version > RUN_FORMAT_VERSION:
+            raise ValueError(
+                f"{source} has format_version {version!r}; this mario-zoo reads versions <= {RUN_FORMAT_VERSION}. "
                 "Upgrade mario-zoo (pip install -U mario-zoo) to resume this run."
             )
+        missing = [name for name in ("env_id", "preset", "policy", "total_timesteps", "seed") if name not in data]
+        if missing:
+            raise ValueError(
+                f"{source} lacks {', '.join(missing)}; the file is damaged. Restore it, or start a new run."
+            )
         known = {item.name for item in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
+        values = {key: value for key, value in data.items() if key in known}
+        for name, value in values.items():
+            expected = _check_field(name, value)
+            if expected is not None:
+                raise ValueError(
+                    f"{source} has an invalid {name}: expected {expected}, got {value!r}. The file is damaged; "
+                    "restore it, or start a new run."
+                )
+        return cls(**values)
+
+
+def _check_field(name: str, value: Any) -> str | None:
+    """What a ``run.json`` field should be, if ``value`` is not that; ``None`` if it is fine.
+
+    Example:
+        >>> _check_field("seed", -1), _check_field("eval_freq", None), _check_field("status", "paused")
+        ('an int >= 0', None, "one of ('running', 'interrupted', 'finished')")
+    """
+    minimums = {"total_timesteps": 1, "seed": 0, "save_freq": 1, "eval_episodes": 0, "eval_freq": 1}
+    if name in minimums:
+        if name == "eval_freq" and value is None:
+            return None
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        return None if is_int and value >= minimums[name] else f"an int >= {minimums[name]}"
+    if name in ("hyperparameters", "policy_kwargs", "env_kwargs", "overrides"):
+        return None if isinstance(value, dict) else "a mapping"
+    if name == "command":
+        return None if isinstance(value, list) and all(isinstance(item, str) for item in value) else "a list of strings"
+    if name == "init_from":
+        return None if value is None or isinstance(value, str) else "a string or null"
+    if name == "save_replay":
+        return None if isinstance(value, bool) else "true or false"
+    if name == "status":
+        return None if value in RUN_STATUSES else f"one of {RUN_STATUSES}"
+    if name == "format_version":
+        return None
+    return None if isinstance(value, str) else "a string"
 
 
 @dataclass(frozen=True)
@@ -268,12 +335,21 @@ class RunFolder:
         return self.path / "best_model"
 
     @property
+    def lock_file(self) -> Path:
+        return self.path / "run.lock"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.path / "run.pid"
+
+    @property
     def name(self) -> str:
         return self.path.name
 
     def read_config(self) -> RunConfig:
-        """The run's ``run.json``."""
-        return RunConfig.from_dict(json.loads(self.config_file.read_text(encoding="utf-8")))
+        """The run's ``run.json``, checked: a damaged file is one ``ValueError`` naming it."""
+        data = read_json(self.config_file, max_bytes=MAX_RUN_JSON_BYTES)
+        return RunConfig.from_dict(data, str(self.config_file))
 
     def write_config(self, config: RunConfig) -> None:
         """Write ``run.json`` atomically (creating the folder)."""
@@ -329,6 +405,74 @@ class RunFolder:
             kept_points = [point for point in read_evaluations(self.evaluations) if point.timesteps <= num_timesteps]
             write_evaluations(self.evaluations, kept_points)
         return kept
+
+
+class RunInUseError(ValueError):
+    """A live process holds the run folder's lock: it is training the run, so nothing else may write there."""
+
+    def __init__(self, run: RunFolder, pid: int | None):
+        holder = f"process {pid}" if pid is not None else "another process"
+        stop = f"`kill {pid}`" if pid is not None else "Ctrl-C in its terminal"
+        super().__init__(
+            f"Run {run.path} is in use: {holder} is training it (it holds {run.lock_file.name}). Wait for it to "
+            f"finish, or stop it with {stop} (it saves a checkpoint), then run this command again."
+        )
+        self.pid = pid
+
+
+@contextlib.contextmanager
+def lock_run(run: RunFolder) -> Iterator[None]:
+    """Hold ``run``'s lock for the block, with this process's pid in ``run.pid``; creates the folder.
+
+    The lock is an OS lock on ``run.lock`` (``filelock``): it dies with its process, so a killed run never blocks
+    the next one. While another live process holds it, :class:`RunInUseError` (a ``ValueError``) names that
+    process, and nothing is written.
+
+    Example:
+        >>> import tempfile
+        >>> run = RunFolder(Path(tempfile.mkdtemp()) / "run")
+        >>> with lock_run(run):
+        ...     run.pid_file.read_text().strip() == str(os.getpid())
+        True
+        >>> run.pid_file.exists(), run.lock_file.exists()  # the lock file stays, free
+        (False, True)
+    """
+    run.path.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(run.lock_file)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunInUseError(run, _holder_pid(run)) from None
+    try:
+        write_text(run.pid_file, f"{os.getpid()}\n")
+        yield
+    finally:
+        run.pid_file.unlink(missing_ok=True)
+        lock.release()
+
+
+def check_not_in_use(run: RunFolder) -> None:
+    """Raise :class:`RunInUseError` if a live process holds ``run``'s lock; writes nothing.
+
+    A folder without ``run.lock`` was never locked (or was trained by a mario-zoo without locks), so it is free.
+    """
+    if not run.lock_file.is_file():
+        return
+    probe = FileLock(run.lock_file)
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        raise RunInUseError(run, _holder_pid(run)) from None
+    probe.release()
+
+
+def _holder_pid(run: RunFolder) -> int | None:
+    """The pid in ``run.pid`` (``None`` if the holder has not written it yet, or it is unreadable)."""
+    try:
+        text = read_bytes(run.pid_file, max_bytes=64).decode("ascii").strip()
+    except (OSError, ValueError):
+        return None
+    return int(text) if text.isdigit() else None
 
 
 def open_run(path: str | os.PathLike[str]) -> RunFolder:

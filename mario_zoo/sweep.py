@@ -75,6 +75,7 @@ from mario_zoo.agents.presets import Preset, load_preset, write_preset_file
 from mario_zoo.atomic import write_text
 from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.compare import parse_seeds
+from mario_zoo.reading import parse_yaml, read_yaml
 from mario_zoo.runs import EvaluationPoint
 from mario_zoo.training import build_model, plan_run
 
@@ -196,15 +197,11 @@ def load_space(env_id: str, path: str | os.PathLike[str] | None = None) -> Searc
     patterns match it."""
     source = str(path) if path is not None else "mario_zoo/hyperparams/dqn_space.yml"
     if path is None:
-        text = SPACE_FILE.read_text(encoding="utf-8")
+        raw = parse_yaml(SPACE_FILE.read_text(encoding="utf-8"), f"Search space file {source}")
     else:
         if not Path(path).is_file():
             raise FileNotFoundError(f"Search space file {path} does not exist; pass the path of a YAML space file.")
-        text = Path(path).read_text(encoding="utf-8")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ValueError(f"Search space file {source} is not valid YAML: {str(error).splitlines()[0]}.") from None
+        raw = read_yaml(path, source=f"Search space file {source}")
     families = parse_space(raw, source)
     for patterns, space in families.values():
         if any(fnmatch.fnmatchcase(env_id, pattern) for pattern in patterns):

@@ -26,7 +26,7 @@ Example:
     >>> outcome = train(run, config, build_model(config), progress=False)
     >>> run.read_config().status, sorted(path.name for path in run.path.iterdir())  # doctest: +NORMALIZE_WHITESPACE
     ('finished', ['checkpoint.zip', 'learning_curve.png', 'model', 'monitor.csv', 'progress.csv', 'results.json',
-                  'run.json', 'tensorboard'])
+                  'run.json', 'run.lock', 'tensorboard'])
 """
 
 from __future__ import annotations
@@ -60,9 +60,18 @@ from mario_zoo.agents.presets import Preset, load_preset, preset_names
 from mario_zoo.atomic import atomic_target, remove_stale_temporaries, write_text
 from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.envs import parse_env_id
+from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import Evaluation, evaluate, is_mario, run_protocol
 from mario_zoo.plotting import save_learning_curve
-from mario_zoo.runs import EvaluationPoint, RunConfig, RunFolder, open_run, read_evaluations
+from mario_zoo.runs import (
+    EvaluationPoint,
+    RunConfig,
+    RunFolder,
+    check_not_in_use,
+    lock_run,
+    open_run,
+    read_evaluations,
+)
 
 DEFAULT_ENV = "CartPole-v1"
 MARIO_GENERIC_ID = "MarioDQN-v0"
@@ -189,6 +198,7 @@ def plan_run(
         check_env_id(env_id)
     chosen = choose_preset(preset, env_id)
     env_id = env_id or chosen.env_id
+    check_env_kwargs(env_id, {**chosen.env_kwargs, **(env_kwargs or {})})
     check_device(device)
     overrides = dict(overrides or {})
     unknown = [key for key in overrides if key not in override_keys()]
@@ -301,8 +311,13 @@ def plan_resume(
     eval_freq: int | None = None,
 ) -> ResumePlan:
     """Check that the run at ``path`` can continue; ``steps``, ``device``, ``eval_episodes``, ``eval_freq`` and
-    ``save_replay`` replace its settings when given. Writes nothing."""
+    ``save_replay`` replace its settings when given. Writes nothing.
+
+    Raises :class:`~mario_zoo.runs.RunInUseError` (a ``ValueError`` naming the pid) if a live process is training
+    the run.
+    """
     run = open_run(path)
+    check_not_in_use(run)
     config = run.read_config()
     start = 0
     if run.checkpoint.is_file():
@@ -385,19 +400,35 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def load_resumed_model(plan: ResumePlan) -> DQN:
+    """The model :func:`resume` continues: loaded from the run's checkpoint (with its replay buffer and RNG states
+    when it has them), or a fresh one if the run was stopped before its first checkpoint. Writes nothing.
+
+    A damaged checkpoint or replay buffer (a truncated file, a changed sha256) is a ``ValueError`` naming the file,
+    raised before anything in the run folder is touched.
+    """
+    config = plan.config
+    try:
+        if plan.start and training_state.has_replay(plan.run.checkpoint):
+            # Lossless: the buffer and every RNG state come from the checkpoint, so nothing is reseeded.
+            model = DQN.load(plan.run.checkpoint, device=config.device)
+            model.load_replay_buffer(plan.run.checkpoint)
+            return model
+        if plan.start:
+            # A new seed: a resumed run must not replay the random stream the run started with.
+            return DQN.load(plan.run.checkpoint, device=config.device, seed=config.seed + plan.start)
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"Cannot resume {plan.run.path}: {' '.join(str(error).split())} Nothing was changed; the run folder is "
+            "as it was."
+        ) from error
+    return build_model(config)
+
+
 def resume(plan: ResumePlan, *, progress: bool = True) -> TrainingOutcome:
     """Continue the run ``plan`` describes (see :func:`plan_resume`) until its step target."""
-    config = plan.config
-    if plan.start and training_state.has_replay(plan.run.checkpoint):
-        # Lossless: the buffer and every RNG state come from the checkpoint, so nothing is reseeded.
-        model = DQN.load(plan.run.checkpoint, device=config.device)
-        model.load_replay_buffer(plan.run.checkpoint)
-    elif plan.start:
-        # A new seed: a resumed run must not replay the random stream the run started with.
-        model = DQN.load(plan.run.checkpoint, device=config.device, seed=config.seed + plan.start)
-    else:
-        model = build_model(config)
-    return train(plan.run, config, model, resumed=plan.start > 0, progress=progress)
+    model = load_resumed_model(plan)
+    return train(plan.run, plan.config, model, resumed=plan.start > 0, progress=progress)
 
 
 def train(
@@ -416,10 +447,20 @@ def train(
         model: a fresh model (:func:`build_model`) or one loaded from ``run.checkpoint`` (``resumed=True``).
         resumed: continue the logs of ``run`` from the model's step counter instead of starting them afresh.
         progress: show the progress bar (on stderr).
+
+    The process holds the run's lock (:func:`~mario_zoo.runs.lock_run`) throughout: while another live process
+    trains the same folder, this raises :class:`~mario_zoo.runs.RunInUseError` naming it, having written nothing.
     """
+    with lock_run(run):
+        return _train_holding_lock(run, config, model, resumed=resumed, progress=progress)
+
+
+def _train_holding_lock(
+    run: RunFolder, config: RunConfig, model: DQN, *, resumed: bool, progress: bool
+) -> TrainingOutcome:
     started = time.monotonic()
     start = model.num_timesteps if resumed else 0
-    run.path.mkdir(parents=True, exist_ok=True)
+    # Under the lock: a temporary file here is a killed writer's, never a live one's.
     remove_stale_temporaries(run.path)
     run.write_config(dataclasses.replace(config, status="running"))
     # Read before the logs are cut back: the best model may come from an evaluation after the checkpoint.

@@ -52,6 +52,7 @@ from safetensors.torch import save as save_safetensors_bytes
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.networks import NetworkSpec
 from mario_zoo.atomic import atomic_directory, atomic_target
+from mario_zoo.reading import parse_json, read_stream
 
 MODEL_FILE = "model.safetensors"
 OPTIMIZER_FILE = "optimizer.safetensors"
@@ -64,7 +65,19 @@ FORMAT_VERSION = 2
 TENSOR_FILES = (MODEL_FILE, OPTIMIZER_FILE)
 _CHECKPOINT_FILES = frozenset({CONFIG_FILE, *TENSOR_FILES, REPLAY_TENSORS_FILE, REPLAY_CONFIG_FILE})
 _POLICIES = {"mlp": "MlpPolicy", "cnn": "CnnPolicy"}
+_BOX_DTYPES = (
+    *("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"),
+    *("float16", "float32", "float64"),
+)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MAX_CONFIG_BYTES = 16 * 2**20
+"""Size limit of ``config.json`` and ``replay.json`` (a Mario config is 3 KB; per-pixel bounds stay under 1 MiB)."""
+MAX_CONFIG_DEPTH = 32
+"""Nesting limit of ``config.json`` (it nests 4 levels, plus the dimensions of a Box's per-element bounds)."""
+MAX_SPACE_ELEMENTS = 2**26
+"""Most elements an observation space may have (a (4, 84, 84) Mario frame stack has 28,224)."""
+MAX_SPACE_DIMENSIONS = 8
+"""Most dimensions an observation space may have."""
 
 
 class CheckpointError(ValueError):
@@ -549,12 +562,23 @@ def space_from_dict(data: dict[str, Any]) -> spaces.Space:
             raise ValueError(f"a Discrete space needs an int n >= 1 and an int start, got n={n!r}, start={start!r}")
         return spaces.Discrete(n, start=start)
     if data["type"] == "Box":
-        dtype = np.dtype(data["dtype"])
-        low = np.asarray(_bounds_from_data(data["low"]), dtype=np.float64)
-        high = np.asarray(_bounds_from_data(data["high"]), dtype=np.float64)
+        if not isinstance(data["shape"], list) or len(data["shape"]) > MAX_SPACE_DIMENSIONS:
+            raise ValueError(
+                f"a Box shape must be a list of at most {MAX_SPACE_DIMENSIONS} ints, got {data['shape']!r}"
+            )
         shape = tuple(data["shape"])
         if not all(isinstance(side, int) and not isinstance(side, bool) and side >= 1 for side in shape):
             raise ValueError(f"a Box shape must be a list of ints >= 1, got {data['shape']!r}")
+        if math.prod(shape) > MAX_SPACE_ELEMENTS:
+            raise ValueError(
+                f"a Box of shape {list(shape)} has {math.prod(shape):,} elements, more than the {MAX_SPACE_ELEMENTS:,} "
+                "an observation may have"
+            )
+        if not isinstance(data["dtype"], str) or data["dtype"] not in _BOX_DTYPES:
+            raise ValueError(f"a Box dtype must be one of {_BOX_DTYPES}, got {data['dtype']!r}")
+        dtype = np.dtype(data["dtype"])
+        low = np.asarray(_bounds_from_data(data["low"]), dtype=np.float64)
+        high = np.asarray(_bounds_from_data(data["high"]), dtype=np.float64)
         return spaces.Box(
             np.broadcast_to(low, shape).astype(dtype), np.broadcast_to(high, shape).astype(dtype), dtype=dtype
         )
@@ -640,7 +664,25 @@ class _CheckpointFiles:
             ) from None
 
     def json(self, name: str) -> Any:
+        """The JSON file ``name``, read no further than :data:`MAX_CONFIG_BYTES` and nested no deeper than
+        :data:`MAX_CONFIG_DEPTH` (a damaged or hostile file is refused before it is parsed)."""
+        if not self.has(name):
+            self.read(name)  # raises CheckpointNotFoundError naming what is missing
+        where = f"{self.path}/{name}" if self._names is None else f"{self.path}:{name}"
         try:
-            return json.loads(self.read(name).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise CheckpointError(f"{self.path}: {name} is not valid JSON ({_one_line(error)}).") from None
+            if self._names is None:
+                with (self.path / name).open("rb") as stream:
+                    data = read_stream(stream, where, max_bytes=MAX_CONFIG_BYTES)
+            else:
+                with zipfile.ZipFile(self.path) as archive, archive.open(name) as stream:
+                    data = read_stream(stream, where, max_bytes=MAX_CONFIG_BYTES)
+        except ValueError as error:
+            raise CheckpointError(_one_line(error)) from None
+        except Exception as error:  # zipfile raises many kinds (BadZipFile, zlib.error, EOFError...) for a bad archive
+            raise CheckpointError(
+                f"{self.path} is a damaged zip archive: reading {name} failed ({_one_line(error)})."
+            ) from None
+        try:
+            return parse_json(data, where, max_bytes=MAX_CONFIG_BYTES, max_depth=MAX_CONFIG_DEPTH)
+        except ValueError as error:
+            raise CheckpointError(_one_line(error)) from None

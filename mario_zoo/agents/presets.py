@@ -37,6 +37,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.dqn import DQN
 from mario_zoo.atomic import write_text
+from mario_zoo.reading import parse_yaml, read_yaml
 
 _PRESET_FILE = files("mario_zoo").joinpath("hyperparams", "dqn.yml")
 _PRESET_KEYS = ("description", "env_id", "policy", "n_timesteps", "env_kwargs", "policy_kwargs", "hyperparameters")
@@ -108,10 +109,7 @@ def load_preset_file(path: str | os.PathLike[str]) -> Preset:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Preset file {path} does not exist; pass a preset name or the path of a .yml file.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ValueError(f"Preset file {path} is not valid YAML: {str(error).splitlines()[0]}.") from None
+    raw = read_yaml(path, source=f"Preset file {path}")
     if not isinstance(raw, dict) or len(raw) != 1:
         found = "nothing" if not raw else f"{len(raw)} entries" if isinstance(raw, dict) else type(raw).__name__
         raise ValueError(
@@ -138,7 +136,7 @@ _PresetDumper.add_representer(
 
 @cache
 def _read_presets() -> dict[str, Preset]:
-    return _parse_presets(yaml.safe_load(_PRESET_FILE.read_text()), "dqn.yml")
+    return _parse_presets(parse_yaml(_PRESET_FILE.read_text(encoding="utf-8"), "dqn.yml"), "dqn.yml")
 
 
 def _parse_presets(raw: dict[str, Any], where: str) -> dict[str, Preset]:
@@ -152,6 +150,7 @@ def _parse_presets(raw: dict[str, Any], where: str) -> dict[str, Preset]:
         missing = [key for key in ("env_id", "policy", "n_timesteps") if key not in entry]
         if missing:
             raise ValueError(f"Preset {name!r} in {where} lacks {', '.join(missing)}; every preset has them.")
+        entry = {**entry, "n_timesteps": _check_preset_fields(name, entry, where)}
         DQNConfig.from_dict(entry.get("hyperparameters") or {})
         for key in ("env_kwargs", "policy_kwargs", "hyperparameters"):
             if not isinstance(entry.get(key) or {}, dict):
@@ -159,3 +158,29 @@ def _parse_presets(raw: dict[str, Any], where: str) -> dict[str, Preset]:
             entry = {**entry, key: dict(entry.get(key) or {})}
         presets[str(name)] = Preset(name=str(name), **{"description": "", **entry})
     return presets
+
+
+def _check_preset_fields(name: Any, entry: dict[str, Any], where: str) -> int:
+    """Refuse a preset's scalar fields of the wrong type or outside their range, in one line naming the field;
+    returns its ``n_timesteps`` as an int.
+
+    Example:
+        >>> _check_preset_fields("fast", {"env_id": "CartPole-v1", "policy": "MlpPolicy", "n_timesteps": 0}, "x.yml")
+        Traceback (most recent call last):
+        ...
+        ValueError: Preset 'fast' in x.yml: n_timesteps must be a whole number of env steps >= 1 (such as 50000), got 0.
+    """
+    steps = entry["n_timesteps"]
+    if isinstance(steps, float) and steps.is_integer():
+        steps = int(steps)  # YAML reads 1.0e+5 as a float
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(
+            f"Preset {name!r} in {where}: n_timesteps must be a whole number of env steps >= 1 (such as 50000), got "
+            f"{entry['n_timesteps']!r}."
+        )
+    for key, example in (("env_id", "CartPole-v1"), ("policy", "MlpPolicy"), ("description", "one line")):
+        if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
+            raise ValueError(
+                f"Preset {name!r} in {where}: {key} must be a non-empty string such as {example!r}, got {entry[key]!r}."
+            )
+    return steps

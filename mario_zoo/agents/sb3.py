@@ -16,7 +16,6 @@ The env an SB3 zip was trained on is not recorded in it: a loaded model has ``en
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from gymnasium import spaces
 from mario_zoo.agents import checkpoint
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.networks import NetworkSpec, QNetwork
+from mario_zoo.reading import parse_json, read_stream
 
 SB3_FILES = frozenset({"data", "policy.pth"})
 _OPTIMIZER_FILE = "policy.optimizer.pth"
@@ -51,6 +51,8 @@ _PLAIN_HYPERPARAMETERS = (
     "n_steps",
 )
 _CNN_PREFIX = "q_net.features_extractor."
+MAX_DATA_BYTES = 16 * 2**20
+"""Size limit of an SB3 zip's ``data`` JSON (SB3 writes tens of KB)."""
 
 
 def is_sb3_zip(names: set[str]) -> bool:
@@ -67,7 +69,9 @@ def read_sb3_zip(path: Path) -> checkpoint.Checkpoint:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            data = json.loads(archive.read("data").decode("utf-8"))
+            with archive.open("data") as stream:
+                where = f"{path}:data"
+                data = parse_json(read_stream(stream, where, max_bytes=MAX_DATA_BYTES), where, max_bytes=MAX_DATA_BYTES)
             policy_bytes = archive.read("policy.pth")
             optimizer_bytes = archive.read(_OPTIMIZER_FILE) if _OPTIMIZER_FILE in names else None
             system_info = archive.read(_SYSTEM_INFO_FILE) if _SYSTEM_INFO_FILE in names else b""

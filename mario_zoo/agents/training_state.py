@@ -48,8 +48,9 @@ from typing import IO, Any
 import numpy as np
 from safetensors.numpy import save_file
 
-from mario_zoo.agents.checkpoint import REPLAY_CONFIG_FILE, REPLAY_TENSORS_FILE
+from mario_zoo.agents.checkpoint import MAX_CONFIG_BYTES, REPLAY_CONFIG_FILE, REPLAY_TENSORS_FILE
 from mario_zoo.agents.replay import ReplayBuffer
+from mario_zoo.reading import parse_json, read_stream
 
 REPLAY_FORMAT = "mario_zoo.replay"
 #: Bumped whenever a reader of an older version could misread a newer replay file.
@@ -172,10 +173,7 @@ def read_replay_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     source = _resolve(path)
     name = _describe(source, REPLAY_CONFIG_FILE)
     with _open_member(source, REPLAY_CONFIG_FILE) as stream:
-        try:
-            config = json.loads(stream.read())
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{name} is corrupt: not valid JSON ({error}).") from None
+        config = parse_json(read_stream(stream, name, max_bytes=MAX_CONFIG_BYTES), name, max_bytes=MAX_CONFIG_BYTES)
     if not isinstance(config, dict) or config.get("format") != REPLAY_FORMAT:
         raise ValueError(f"{name} is not a mario_zoo replay file (no 'format': {REPLAY_FORMAT!r}).")
     version = config.get("format_version")
@@ -357,10 +355,7 @@ def _read_safetensors(
     (header_size,) = struct.unpack("<Q", read_exactly(8))
     if header_size > 100 * 2**20:
         raise ValueError(f"{name} is corrupt: its header claims {header_size} bytes.")
-    try:
-        header = json.loads(read_exactly(header_size))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{name} is corrupt: its header is not valid JSON ({error}).") from None
+    header = parse_json(read_exactly(header_size), f"The header of {name}", max_bytes=header_size, max_depth=4)
     if not isinstance(header, dict):
         raise ValueError(f"{name} is corrupt: its header is not a JSON object.")
     header.pop("__metadata__", None)

@@ -34,7 +34,7 @@ from mario_zoo.compare.settings import ALGORITHMS, LABELS, ComparePlan, make_age
 from mario_zoo.compare.stats import AlgorithmSummary
 from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs, is_mario
 from mario_zoo.plotting import plot_runs
-from mario_zoo.runs import RunConfig, RunFolder
+from mario_zoo.runs import RunConfig, RunFolder, lock_run
 from mario_zoo.training import ProgressBar
 
 
@@ -151,25 +151,27 @@ def _train_one(plan: ComparePlan, algorithm: str, seed: int, position: int) -> R
         eval_episodes=plan.final_episodes,
         command=list(plan.command),
     )
-    run.write_config(config)
-    env = Monitor(
-        gym.make(settings.env_id, **settings.env_kwargs),
-        str(run.monitor),
-        info_keywords=("x_pos", "flag_get") if is_mario(settings.env_id) else (),
-    )
-    model = make_agent(algorithm, settings, env, seed)
-    evaluations = PeriodicEvaluation(settings.env_id, settings.env_kwargs, plan.eval_freq, plan.eval_episodes)
-    callbacks: list[BaseCallback] = [evaluations]
-    if plan.progress:
-        callbacks.append(ProgressBar(plan.steps, description=f"{LABELS[algorithm]} seed {seed}", position=position))
-    start = time.perf_counter()
-    try:
-        model.learn(plan.steps, callback=callbacks)
-    finally:
-        env.close()
-    train_seconds = time.perf_counter() - start - evaluations.seconds
-    final = evaluations.evaluate(plan.final_episodes)
-    run.write_config(dataclasses.replace(config, status="finished"))
+    # Held while the run folder is written, as `mario-zoo train` holds it: a second writer is refused.
+    with lock_run(run):
+        run.write_config(config)
+        env = Monitor(
+            gym.make(settings.env_id, **settings.env_kwargs),
+            str(run.monitor),
+            info_keywords=("x_pos", "flag_get") if is_mario(settings.env_id) else (),
+        )
+        model = make_agent(algorithm, settings, env, seed)
+        evaluations = PeriodicEvaluation(settings.env_id, settings.env_kwargs, plan.eval_freq, plan.eval_episodes)
+        callbacks: list[BaseCallback] = [evaluations]
+        if plan.progress:
+            callbacks.append(ProgressBar(plan.steps, description=f"{LABELS[algorithm]} seed {seed}", position=position))
+        start = time.perf_counter()
+        try:
+            model.learn(plan.steps, callback=callbacks)
+        finally:
+            env.close()
+        train_seconds = time.perf_counter() - start - evaluations.seconds
+        final = evaluations.evaluate(plan.final_episodes)
+        run.write_config(dataclasses.replace(config, status="finished"))
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
     return RunResult(

@@ -15,6 +15,7 @@ import gymnasium as gym
 
 from mario_zoo.envs.emulator import MarioEmulator, NESFrames
 from mario_zoo.envs.frontier import FRACTION_MEANING, FrontierStarts
+from mario_zoo.envs.spec import mario_env_spec
 from mario_zoo.wrappers import (
     ACTION_SETS,
     FrameStack,
@@ -131,6 +132,9 @@ def make_mario_env(
         raise ValueError(f"Unknown render_mode {render_mode!r}; valid choices are: {valid_render_modes}.")
 
     emulator = MarioEmulator(target=(world, stage), render_mode=render_mode)
+    # Called directly, the env has the spec gym.make would give it (gym.make replaces it with its own), so an agent
+    # trained on it records its ID and kwargs.
+    emulator.spec = mario_env_spec(make_mario_env, locals())
     env: gym.Env = GrayscaleObservation(emulator, frames=NESFrames(emulator))
     # reset_action 0 is the joypad's NOOP byte: after a reset the "previous" action is nothing, as in the ALE.
     env = MaxPoolFrameSkip(env, skip=frame_skip, repeat_action_probability=repeat_action_probability, reset_action=0)

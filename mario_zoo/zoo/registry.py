@@ -44,6 +44,7 @@ from typing import Any
 
 from mario_zoo.atomic import write_text
 from mario_zoo.envs import ENV_IDS, parse_env_id
+from mario_zoo.reading import read_json
 
 REGISTRY_FILE = Path(__file__).with_name("registry.json")
 """The registry that ships with the package."""
@@ -52,6 +53,8 @@ BUNDLED_DIR_NAME = "bundled"
 """Bundled copies live in ``<registry folder>/bundled/<name>/``."""
 
 REGISTRY_FORMAT_VERSION = 1
+MAX_REGISTRY_BYTES = 4 * 2**20
+"""Size limit of a registry file (the bundled one is a few KB)."""
 """Bumped whenever an older mario-zoo could misread a newer ``registry.json``."""
 
 AGENT_FILES = ("config.json", "model.safetensors")
@@ -222,9 +225,9 @@ def read_registry(path: str | os.PathLike[str] = REGISTRY_FILE) -> Registry:
     if not path.is_file():
         return Registry(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); restore it from the mario-zoo release.") from error
+        data = read_json(path, max_bytes=MAX_REGISTRY_BYTES)
+    except ValueError as error:
+        raise ValueError(f"{error} Restore it from the mario-zoo release.") from error
     if not isinstance(data, dict) or data.get("format_version") != REGISTRY_FORMAT_VERSION:
         found = data.get("format_version") if isinstance(data, dict) else None
         raise ValueError(

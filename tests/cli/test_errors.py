@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -40,6 +41,15 @@ BAD_INPUTS = [
     (["train", "--hp", "batch_size=[1,"], "Malformed value in --hp 'batch_size=[1,'"),
     (["train", "--hp", "gamma=2"], "gamma must be in [0.0, 1.0], got 2"),
     (["train", "--env-kwargs", "actions=all", "--env", "MarioDQN-v0"], "valid choices are: 'right_only', 'simple'"),
+    (
+        ["train", "--env-kwargs", "bogus=1", "--env", "MarioDQN-v0"],
+        "Unknown env kwarg 'bogus' for MarioDQN-v0; valid "
+        "kwargs: world, stage, actions, frame_skip, size, stack, noop_max, stall_steps",
+    ),
+    (
+        ["train", "--env-kwargs", "max_steps=5"],
+        "Unknown env kwarg 'max_steps' for CartPole-v1 (did you mean 'max_episode_steps'?)",
+    ),
     (["train", "--steps", "lots"], "expected a whole number such as 50000 or 5e4, got 'lots'"),
     (["train", "--device", "gpu"], "Unknown device 'gpu'; valid devices: auto, cpu, cuda"),
     (["train", "--out", "fake_run"], "fake_run already exists; continue it with --resume fake_run"),
@@ -67,3 +77,14 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(cli, workdir, argv, mes
     assert len(result.err.strip().splitlines()) == 1, result.err
     assert result.out == ""
     assert _snapshot(workdir) == before
+
+
+def test_evaluate_refuses_an_agent_whose_env_kwargs_its_env_does_not_take(cli, trained_run, tmp_path):
+    agent = shutil.copytree(trained_run.path / "model", tmp_path / "agent")
+    config = json.loads((agent / "config.json").read_text())
+    config["env_kwargs"]["bogus"] = 1  # as a checkpoint written for another version of the env would hold
+    (agent / "config.json").write_text(json.dumps(config))
+    result = cli("evaluate", agent, "--episodes", 1, "--no-progress")
+    assert result.code == 2, result
+    assert "Unknown env kwarg 'bogus' for CartPole-v1; valid kwargs: sutton_barto_reward" in result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err

@@ -7,7 +7,8 @@ import json
 import imageio.v3 as iio
 import numpy as np
 
-from mario_zoo.plotting import FIGURE_PIXELS
+from mario_zoo.plotting import FIGURE_PIXELS, plot_runs
+from mario_zoo.runs import RunFolder
 
 
 def _fake_run(folder, name, *, seed, preset="cartpole-fast", overrides=None, episodes=150):
@@ -34,8 +35,9 @@ def test_plot_groups_seeds_into_a_mean_and_band(cli, tmp_path):
     result = cli("plot", *runs, "--out", out)
     assert result.code == 0, result.err
     assert "4 run(s) in 2 curve(s)" in result.out
-    assert "cartpole-fast (3 seeds, mean +/- std): final 100-episode mean return" in result.out
-    assert "cartpole-fast learning_rate=0.01: final" in result.out
+    assert "cartpole-fast (3 seeds, mean +/- std): " in result.out
+    assert "(mean over the seeds of the mean return of their last 100 episodes; the curve's last point)" in result.out
+    assert "cartpole-fast learning_rate=0.01: " in result.out
     width, height = FIGURE_PIXELS
     image = iio.imread(out)
     assert image.shape[:2] == (height, width) and image[..., :3].std() > 0
@@ -47,7 +49,8 @@ def test_plot_a_folder_of_runs_by_episode(cli, tmp_path):
     out = tmp_path / "by_episode.png"
     result = cli("plot", tmp_path / "runs", "--out", out, "--x", "episodes", "--window", 10, "--title", "CartPole")
     assert result.code == 0, result.err
-    assert "2 run(s) in 1 curve(s)" in result.out and "final 10-episode mean" in result.out
+    assert "2 run(s) in 1 curve(s)" in result.out and "their last 10 episodes" in result.out
+    assert " at episode " in result.out
     assert iio.imread(out).shape[:2] == FIGURE_PIXELS[::-1]
 
 
@@ -55,3 +58,66 @@ def test_plot_a_real_run(cli, trained_run, tmp_path):
     result = cli("plot", trained_run.path, "--out", tmp_path / "one.png")
     assert result.code == 0, result.err
     assert iio.imread(tmp_path / "one.png").shape[:2] == FIGURE_PIXELS[::-1]
+
+
+def _empty_run(folder, name, *, seed):
+    """A run that has started but finished no episode: its monitor.csv has the header only."""
+    run = _fake_run(folder, name, seed=seed)
+    (run / "monitor.csv").write_text('#{"t_start": 0.0, "env_id": "CartPole-v1"}\nr,l,t\n')
+    return run
+
+
+def test_plot_skips_a_run_with_no_finished_episode_and_plots_the_rest(cli, tmp_path):
+    _fake_run(tmp_path / "runs", "fast_s0", seed=0)
+    empty = _empty_run(tmp_path / "runs", "fast_s1", seed=1)
+    result = cli("plot", tmp_path / "runs", "--out", tmp_path / "curves.png")
+    assert result.code == 0, result.err
+    assert f"Skipped {empty}: no finished episode yet." in result.out
+    assert "1 run(s) in 1 curve(s)" in result.out
+    assert (tmp_path / "curves.png").is_file()
+
+
+def test_plot_refuses_when_no_run_has_a_finished_episode(cli, tmp_path):
+    _empty_run(tmp_path / "runs", "fast_s0", seed=0)
+    result = cli("plot", tmp_path / "runs", "--out", tmp_path / "curves.png")
+    assert result.code == 2
+    assert "No run has a finished episode to plot yet" in result.err
+    assert not (tmp_path / "curves.png").exists()
+
+
+def test_two_runs_of_the_same_seed_are_not_two_seeds(cli, tmp_path):
+    _fake_run(tmp_path / "runs", "fast_s0_a", seed=0, episodes=150)
+    _fake_run(tmp_path / "runs", "fast_s0_b", seed=0, episodes=60)
+    result = cli("plot", tmp_path / "runs", "--out", tmp_path / "curves.png")
+    assert result.code == 0, result.err
+    assert "seeds" not in result.out
+    assert "2 run(s) in 2 curve(s)" in result.out
+    assert "cartpole-fast seed 0 (fast_s0_a): " in result.out and "cartpole-fast seed 0 (fast_s0_b): " in result.out
+
+
+def test_runs_of_other_settings_are_not_merged(tmp_path):
+    runs = [
+        RunFolder(_fake_run(tmp_path / "runs", "fast_s0", seed=0)),
+        RunFolder(_fake_run(tmp_path / "runs", "fast_s1", seed=1)),
+    ]
+    config = json.loads((runs[1].config_file).read_text())
+    runs[1].config_file.write_text(json.dumps({**config, "init_from": "zoo:dqn-CartPole-v1"}))
+    plotted = plot_runs(runs, tmp_path / "curves.png")
+    assert [len(curve.runs) for curve in plotted.curves] == [1, 1]
+
+
+def test_the_printed_final_value_is_the_plotted_curves_last_point(cli, tmp_path):
+    # Seeds of different lengths: the long one has climbed much further when the short one stops.
+    long = _fake_run(tmp_path / "runs", "fast_s0", seed=0, episodes=300)
+    short = _fake_run(tmp_path / "runs", "fast_s1", seed=1, episodes=40)
+    result = cli("plot", tmp_path / "runs", "--out", tmp_path / "curves.png", "--window", 10)
+    assert result.code == 0, result.err
+    curves = {
+        run: (RunFolder(run).episodes().steps, RunFolder(run).episodes().rolling_mean(10)) for run in (long, short)
+    }
+    end = curves[short][0][-1]  # the last step both seeds reached, where the plotted mean ends
+    plotted_end = np.mean([np.interp(end, *curves[run]) for run in (long, short)])
+    each_runs_end = np.mean([curves[run][1][-1] for run in (long, short)])
+    assert abs(plotted_end - each_runs_end) > 10  # the two readings of "final" differ here
+    line = next(line for line in result.out.splitlines() if "2 seeds" in line)
+    assert f": {plotted_end:.1f} at step {end:,.0f} (mean over the seeds" in line, line

@@ -1,0 +1,100 @@
+"""A damaged run folder is one line naming the file, exit 2, and nothing in the folder changes: run.json cut short,
+of the wrong types or too large, and a checkpoint whose replay buffer was truncated."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mario_zoo import runs
+from mario_zoo.agents.checkpoint import REPLAY_TENSORS_FILE
+
+
+@pytest.fixture(scope="module")
+def replay_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished CartPole run whose checkpoint holds its replay buffer."""
+    from tests.conftest import run_cli
+
+    path = tmp_path_factory.mktemp("runs") / "replay"
+    result = run_cli(
+        "train", "--steps", 300, "--hp", "learning_starts=50", "--save-freq", 100, "--save-replay",
+        "--eval-episodes", 0, "--no-progress", "--out", path,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    return path
+
+
+@pytest.fixture
+def run(replay_run, tmp_path) -> Path:
+    return Path(shutil.copytree(replay_run, tmp_path / "run"))
+
+
+def _snapshot(folder: Path) -> dict[str, bytes | None]:
+    return {str(path.relative_to(folder)): path.read_bytes() if path.is_file() else None for path in folder.rglob("*")}
+
+
+def _assert_refused(result, *needles: str) -> None:
+    assert result.code == 2, result
+    message = result.err.strip()
+    assert "\n" not in message, message
+    for needle in needles:
+        assert needle in message, message
+
+
+def _edit_run_json(run: Path, change) -> None:
+    path = run / "run.json"
+    path.write_text(change(path.read_text()))
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (lambda text: text[: len(text) // 2], "run.json is not valid JSON"),
+        (lambda text: json.dumps({**json.loads(text), "total_timesteps": "many"}), "has an invalid total_timesteps: "
+         "expected an int >= 1, got 'many'"),
+        (lambda text: json.dumps({**json.loads(text), "env_kwargs": [1, 2]}), "has an invalid env_kwargs: expected a "
+         "mapping"),
+        (lambda text: json.dumps({**json.loads(text), "status": "paused"}), "has an invalid status"),
+        (lambda text: json.dumps([json.loads(text)]), "run.json must hold a JSON object of run settings, found a list"),
+        (lambda text: json.dumps({**json.loads(text), "x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}),
+         "nests 34 levels deep; the limit is 32"),
+    ],
+)  # fmt: skip
+def test_a_damaged_run_json_is_one_line_naming_it(cli, run, change, needle):
+    _edit_run_json(run, change)
+    before = _snapshot(run)
+    _assert_refused(cli("train", "--resume", run, "--steps", 600, "--no-progress"), str(run / "run.json"), needle)
+    assert _snapshot(run) == before
+    _assert_refused(cli("plot", run, "--out", run.parent / "curve.png"), str(run / "run.json"))
+
+
+def test_a_run_json_over_its_size_limit_is_refused(cli, run, monkeypatch):
+    size = (run / "run.json").stat().st_size
+    monkeypatch.setattr(runs, "MAX_RUN_JSON_BYTES", size)
+    assert runs.open_run(run).read_config().total_timesteps == 300
+    monkeypatch.setattr(runs, "MAX_RUN_JSON_BYTES", size - 1)
+    result = cli("train", "--resume", run, "--steps", 600, "--no-progress")
+    _assert_refused(result, f"{run / 'run.json'} is larger than the")
+
+
+def test_a_truncated_replay_buffer_is_one_line_and_nothing_is_overwritten(cli, run):
+    checkpoint = run / "checkpoint.zip"
+    with zipfile.ZipFile(checkpoint) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members[REPLAY_TENSORS_FILE] = members[REPLAY_TENSORS_FILE][: len(members[REPLAY_TENSORS_FILE]) // 2]
+    with zipfile.ZipFile(checkpoint, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    before = _snapshot(run)
+    result = cli("train", "--resume", run, "--steps", 600, "--no-progress")
+    _assert_refused(
+        result,
+        f"Cannot resume {run}",
+        f"{checkpoint}:{REPLAY_TENSORS_FILE} is corrupt: it ends early (truncated file).",
+        "Nothing was changed",
+    )
+    assert _snapshot(run) == before
