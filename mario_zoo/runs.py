@@ -67,6 +67,11 @@ RUN_STATUSES = ("running", "interrupted", "finished")
 """The values of ``run.json``'s ``status``."""
 
 
+RUN_PROTOCOLS = ("noop-sweep", "nature", "episodes")
+"""The names of :data:`mario_zoo.evaluation.PROTOCOLS`, spelt out so that reading a run folder does not import torch
+(a test checks that they agree)."""
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """The contents of ``run.json``: what a training run was asked to do."""
@@ -175,6 +180,8 @@ def _check_field(name: str, value: Any) -> str | None:
         return None if isinstance(value, list) and all(isinstance(item, str) for item in value) else "a list of strings"
     if name == "init_from":
         return None if value is None or isinstance(value, str) else "a string or null"
+    if name == "eval_protocol":
+        return None if value is None or value in RUN_PROTOCOLS else f"null or one of {RUN_PROTOCOLS}"
     if name == "save_replay":
         return None if isinstance(value, bool) else "true or false"
     if name == "status":

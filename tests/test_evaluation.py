@@ -146,7 +146,9 @@ def test_bad_protocols_and_numbers_are_one_line_errors(env_id, kwargs, message):
     assert "\n" not in str(error.value)
 
 
-def test_every_protocol_is_described():
-    assert set(PROTOCOLS) == {"noop-sweep", "nature", "episodes"}
+def test_every_protocol_is_described_and_run_folders_know_them_all():
+    from mario_zoo.runs import RUN_PROTOCOLS
+
+    assert tuple(PROTOCOLS) == RUN_PROTOCOLS == ("noop-sweep", "nature", "episodes")
     for name in ("nature", "episodes"):
         assert protocol_for("CartPole-v1", name).describe().startswith(f"{name} protocol")

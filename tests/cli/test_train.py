@@ -6,6 +6,7 @@ import csv
 import json
 
 import imageio.v3 as iio
+import pytest
 
 from mario_zoo.agents import DQN
 from mario_zoo.plotting import FIGURE_PIXELS
@@ -107,6 +108,40 @@ def test_eval_freq_evaluates_periodically_and_keeps_the_best_model(cli, tmp_path
 
     width, height = FIGURE_PIXELS
     assert iio.imread(run.learning_curve).shape[:2] == (height, width)
+
+
+def test_eval_protocol_is_kept_in_run_json_and_used_by_every_evaluation(cli, tmp_path):
+    result = cli(
+        "train", "--steps", 300, "--hp", "learning_starts=100", "--eval-freq", 300, "--eval-episodes", 2,
+        "--eval-protocol", "nature", "--out", tmp_path / "run",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    run = open_run(tmp_path / "run")
+    assert run.read_config().eval_protocol == "nature"
+    results = json.loads(run.results.read_text())
+    assert (results["protocol"], results["epsilon"], results["n_eval_episodes"]) == ("nature", 0.05, 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--eval-protocol", "exact"], "Unknown evaluation protocol 'exact'; valid choices are:"),
+        (["--eval-protocol", "noop-sweep"], "CartPole-v1 has no no-op starts. Use --protocol episodes"),
+    ],
+)
+def test_a_bad_eval_protocol_is_refused_before_the_run_folder_is_made(cli, tmp_path, args, message):
+    result = cli("train", "--steps", 200, "--eval-freq", 100, *args, "--out", tmp_path / "run")
+    assert result.code == 2 and message in result.err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_json_with_an_unknown_eval_protocol_is_damaged():
+    from mario_zoo.runs import RunConfig
+
+    data = {"env_id": "CartPole-v1", "preset": "cartpole-fast", "policy": "MlpPolicy", "total_timesteps": 10,
+            "seed": 0, "format_version": 1, "eval_protocol": "bogus"}  # fmt: skip
+    with pytest.raises(ValueError, match="run.json has an invalid eval_protocol: expected null or one of"):
+        RunConfig.from_dict(data)
 
 
 def test_eval_freq_needs_evaluation_episodes(cli, tmp_path):
