@@ -140,7 +140,7 @@ def test_a_run_json_with_an_unknown_eval_protocol_is_damaged():
 
     data = {"env_id": "CartPole-v1", "preset": "cartpole-fast", "policy": "MlpPolicy", "total_timesteps": 10,
             "seed": 0, "format_version": 1, "eval_protocol": "bogus"}  # fmt: skip
-    with pytest.raises(ValueError, match="run.json has an invalid eval_protocol: expected null or one of"):
+    with pytest.raises(ValueError, match=r"run\.json has an invalid eval_protocol: expected null or one of"):
         RunConfig.from_dict(data)
 
 
