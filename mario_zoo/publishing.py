@@ -216,6 +216,7 @@ def publish(
             figures=figures,
             init_from=run.read_config().init_from if run is not None else None,
             also=also,
+            push=push,
         )
         card = write_model_card(model_card, name, cards_dir)
 
@@ -464,9 +465,11 @@ def _card(
     figures: dict[str, Path] | None = None,
     init_from: str | None = None,
     also: tuple[Evaluation, ...] = (),
+    push: bool = False,
 ) -> ModelCard:
     """The Hub's card for the agent, followed by the zoo's sections: loading by name, replay, training."""
-    card = build_model_card(repo_id, config, evaluation, video=video, also=also)
+    # Not pushed: the repo does not exist on the Hub (yet), so the card loads the agent from the package.
+    card = build_model_card(repo_id, config, evaluation, video=video, also=also, zoo_name=None if push else name)
     where = (
         f"ships inside the `mario-zoo` package ({dtype} weights, checked against their sha256 before every load), so "
         "it loads offline"

@@ -180,6 +180,7 @@ def test_a_mario_card_shows_both_protocols_and_where_episodes_end(tmp_path, monk
     assert "| noop-sweep | 3 |" in card and "| nature | 2 |" in card and "95% Wilson interval" in card
     assert "(x_pos_histogram.png)" in card and published.replay_gif.is_file()
     assert "One greedy episode from " in card and "no-ops at the level start" in card
+    assert 'mario_zoo.load_pretrained("mario")' in card and "load_from_hub" not in card  # not pushed: no Hub repo
     entry = json.loads(registry.read_text())["agents"]["mario"]
     assert entry["results"]["protocol"].startswith("noop-sweep protocol: 3 episodes")
     assert entry["results"]["n_eval_episodes"] == 3

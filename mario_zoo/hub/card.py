@@ -55,6 +55,7 @@ def build_model_card(
     *,
     video: bool = False,
     also: Sequence[Evaluation] = (),
+    zoo_name: str | None = None,
 ) -> ModelCard:
     """The model card of an agent: Hub metadata plus a body with usage, evaluation, hyperparameters and files.
 
@@ -64,6 +65,8 @@ def build_model_card(
         evaluation: the evaluation the card reports (:func:`mario_zoo.evaluation.evaluate`).
         video: whether the repo holds ``replay.mp4``; the card mentions it only then.
         also: evaluations under other protocols (Mario: the Nature protocol), reported beside ``evaluation``.
+        zoo_name: the agent's name in the mario-zoo zoo, for an agent that ships with the package but is not (yet)
+            on the Hub: the usage snippet loads it with ``mario_zoo.load_pretrained(zoo_name)``, not from the Hub.
     """
     result = evaluation.result
     data = ModelCardData(
@@ -98,7 +101,9 @@ def build_model_card(
             ),
         ],
     )
-    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, evaluation, video, also)}")
+    return ModelCard(
+        f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, evaluation, video, also, zoo_name)}"
+    )
 
 
 def write_model_card(card: ModelCard, name: str, directory: str | os.PathLike[str]) -> Path:
@@ -123,9 +128,24 @@ def write_model_card(card: ModelCard, name: str, directory: str | os.PathLike[st
 
 
 def _body(
-    repo_id: str, config: Mapping[str, Any], evaluation: Evaluation, video: bool, also: Sequence[Evaluation]
+    repo_id: str,
+    config: Mapping[str, Any],
+    evaluation: Evaluation,
+    video: bool,
+    also: Sequence[Evaluation],
+    zoo_name: str | None,
 ) -> str:
     result = evaluation.result
+    if zoo_name is None:
+        loading = (
+            "from mario_zoo.hub import load_from_hub  # importing mario_zoo also registers the MarioDQN-* env ids\n\n"
+            f'model = load_from_hub("{repo_id}")  # pin revision="<commit sha>" to always get these exact weights'
+        )
+    else:
+        loading = (
+            "import mario_zoo  # also registers the MarioDQN-* env ids\n\n"
+            f'model = mario_zoo.load_pretrained("{zoo_name}")  # ships with the package: loads offline, verified'
+        )
     make_args = ", ".join([repr(result.env_id), *(f"{k}={v!r}" for k, v in sorted(result.env_kwargs.items()))])
     versions = ", ".join(f"{name} {version}" for name, version in sorted(result.package_versions.items()))
     return f"""# {ALGORITHM} agent playing {result.env_id}
@@ -136,11 +156,13 @@ JSON: loading this repo never unpickles anything, so it cannot run code from the
 
 ## Usage
 
+```bash
+pip install mario-zoo
+```
+
 ```python
 import gymnasium as gym
-from mario_zoo.hub import load_from_hub  # importing mario_zoo also registers the MarioDQN-* env ids
-
-model = load_from_hub("{repo_id}")  # pin revision="<commit sha>" to always get these exact weights
+{loading}
 env = gym.make({make_args})
 observation, info = env.reset(seed=0)
 done = False

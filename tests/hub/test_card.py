@@ -56,6 +56,18 @@ def test_body_has_usage_hyperparameters_and_protocol():
     assert "Evaluated on 2025-01-02T03:04:05+00:00 with mario-zoo 0.1.0, torch 2.5.0" in text
 
 
+def test_the_usage_says_how_to_install_and_loads_from_the_hub():
+    text = build_model_card("mario-zoo/dqn-MarioDQN-1-1-v0", CONFIG, EVALUATION).text
+    assert "```bash\npip install mario-zoo\n```" in text
+    assert 'load_from_hub("mario-zoo/dqn-MarioDQN-1-1-v0")' in text
+
+
+def test_an_agent_not_on_the_hub_loads_from_the_package():
+    text = build_model_card("mario-zoo/dqn-x", CONFIG, EVALUATION, zoo_name="dqn-x").text
+    assert 'model = mario_zoo.load_pretrained("dqn-x")' in text and "pip install mario-zoo" in text
+    assert "load_from_hub" not in text
+
+
 def test_written_card_loads_back_unchanged(tmp_path):
     card = build_model_card("mario-zoo/dqn-MarioDQN-1-1-v0", CONFIG, EVALUATION)
     path = write_model_card(card, "dqn-MarioDQN-1-1-v0", tmp_path / "model_cards")
