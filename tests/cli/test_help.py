@@ -38,3 +38,12 @@ def test_console_entry_point_runs_as_a_module():
         [sys.executable, "-m", "mario_zoo.cli", "--help"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0 and "mario-zoo" in result.stdout
+
+
+def test_help_loads_neither_torch_nor_sb3_nor_huggingface_hub():
+    code = (
+        "import sys\nfrom mario_zoo.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'torch', 'stable_baselines3', 'huggingface_hub'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout

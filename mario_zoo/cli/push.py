@@ -1,0 +1,110 @@
+"""``mario-zoo push``: evaluate an agent, record it and upload it with its card in one Hub commit (the work is
+:mod:`mario_zoo.evaluation`, :mod:`mario_zoo.video` and :mod:`mario_zoo.hub`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mario_zoo.cli.common import bad_input, hub_errors, load_agent, parse_source, positive
+from mario_zoo.envs import playing_kwargs
+
+if TYPE_CHECKING:
+    from mario_zoo.sources import LoadedAgent
+
+PUSH_EPILOG = """examples:
+  mario-zoo push runs/CartPole-v1_dqn_s0_20250101-120000 your-name/dqn-CartPole-v1
+  mario-zoo push runs/MarioDQN-v0_dqn_s0_20250101-120000 your-name/dqn-MarioDQN-v0 --episodes 20 --private
+
+Evaluates the agent as `mario-zoo evaluate --json` does (same protocol, same numbers: Mario gets 0..30 random
+no-op starts, x_pos and the flag rate), records replay.mp4 at the game's real speed as `mario-zoo record` does,
+writes the model card and uploads everything in one commit. Needs a token with write access: `hf auth login` or
+HF_TOKEN.
+"""
+
+
+def add_parser(verbs: argparse._SubParsersAction) -> None:
+    push = verbs.add_parser(
+        "push",
+        help="publish an agent to the Hugging Face Hub",
+        description="Evaluate an agent and upload it with its model card and replay video to a Hub repo.",
+        epilog=PUSH_EPILOG,
+    )
+    push.add_argument(
+        "agent", metavar="AGENT", help="run folder, checkpoint (dir or .zip), hub:owner/name[@rev], or zoo:NAME"
+    )
+    push.add_argument("repo_id", metavar="REPO_ID", help="owner/name of the Hub repo (created if missing)")
+    push.add_argument(
+        "--episodes",
+        type=positive,
+        default=30,
+        help="evaluation episodes for the card (default 30): Mario's Nature protocol, beside the 31-start no-op "
+        "sweep; other envs' greedy episodes",
+    )
+    push.add_argument("--seed", type=int, default=0, help="seed of the evaluation env's first reset (default 0)")
+    push.add_argument("--video", action=argparse.BooleanOptionalAction, default=True, help="upload replay.mp4")
+    push.add_argument("--private", action="store_true", help="create the repo private")
+    push.add_argument("--env", help="evaluate on this env ID instead of the training env")
+    push.add_argument("--message", help="commit message")
+    push.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar (default on)"
+    )
+    push.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from mario_zoo.evaluation import published_evaluations
+    from mario_zoo.hub import check_push_access, check_repo_id, push_to_hub
+    from mario_zoo.sources import HUB_PREFIX
+    from mario_zoo.video import record
+
+    source = parse_source(args.agent)
+    with bad_input():
+        repo_id = check_repo_id(args.repo_id.removeprefix(HUB_PREFIX), "REPO_ID")
+    with hub_errors():  # a wrong HF_ENDPOINT, no network or a bad token, found before minutes of evaluation
+        check_push_access(repo_id)
+    agent = load_agent(source, "cpu")
+    # Another env is made without the training kwargs, and must have the agent's spaces.
+    env_id, env_kwargs = (agent.env_id, agent.env_kwargs) if args.env in (None, agent.env_id) else (args.env, {})
+    with bad_input():
+        if env_id != agent.env_id:
+            _check_spaces_fit(agent, env_id)
+        results, also = published_evaluations(
+            agent.model, env_id, env_kwargs, args.episodes, seed=args.seed, progress=args.progress
+        )
+    for evaluation in (results, *also):
+        print(evaluation.summary())
+    with hub_errors(), tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as folder:
+        video = None
+        if args.video:
+            video = Path(folder) / "replay.mp4"
+            replay = record(agent.model, env_id, playing_kwargs(env_kwargs), video, seed=args.seed)
+            print(f"Recorded replay.mp4: {replay.summary()}")
+        info = push_to_hub(
+            agent.model,
+            repo_id,
+            results=results,
+            also=also,
+            video=video,
+            private=args.private,
+            commit_message=args.message,
+        )
+    print(f"Pushed {source} to {repo_id} in commit {info.oid}: {info.commit_url}")
+    print(f"Load it pinned: mario-zoo pull {repo_id} --revision {info.oid}")
+    return 0
+
+
+def _check_spaces_fit(agent: LoadedAgent, env_id: str) -> None:
+    import gymnasium as gym
+    from stable_baselines3.common.utils import check_for_correct_spaces
+
+    env = gym.make(env_id)
+    try:
+        check_for_correct_spaces(env, agent.model.observation_space, agent.model.action_space)
+    except ValueError as error:
+        raise ValueError(f"--env {env_id} does not fit {agent.source}, trained on {agent.env_id}: {error}.") from None
+    finally:
+        env.close()
