@@ -21,6 +21,7 @@ curve gets a second panel; a resumed run continues that history and keeps its be
 
 Example:
     >>> import tempfile
+    >>> from pathlib import Path
     >>> config = plan_run(preset="cartpole-fast", steps=200, seed=0, device="cpu", eval_episodes=2)
     >>> run = RunFolder(Path(tempfile.mkdtemp()) / "run")
     >>> outcome = train(run, config, build_model(config), progress=False)
