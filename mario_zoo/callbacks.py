@@ -1,4 +1,5 @@
-"""Training callbacks (SB3's ``BaseCallback`` API): periodic evaluation and the best model.
+"""Training callbacks (SB3's ``BaseCallback`` API): periodic evaluation and the best model, periodic checkpoints,
+and the progress bar.
 
 :class:`PeriodicEvaluation` is rl-zoo's ``EvalCallback`` habit on top of :func:`mario_zoo.evaluation.evaluate`,
 under the env's default protocol unless told otherwise (Mario: the exact no-op sweep, greedy from each of the 31
@@ -26,15 +27,19 @@ Example:
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
+from tqdm import tqdm
 
+from mario_zoo.agents import checkpoint
 from mario_zoo.evaluation import Evaluation, Protocol, evaluate, run_protocol
-from mario_zoo.runs import EvaluationPoint, write_evaluations
+from mario_zoo.runs import EvaluationPoint, RunFolder, read_evaluations, write_evaluations
 
 
 class PeriodicEvaluation(BaseCallback):
@@ -145,3 +150,126 @@ def _point(timesteps: int, evaluation: Evaluation) -> EvaluationPoint:
         max_x_pos=max(evaluation.x_pos) if mario else None,
         flag_rate=evaluation.flag_rate if mario else None,
     )
+
+
+def best_model_evaluation(run: RunFolder) -> EvaluationPoint | None:
+    """The logged evaluation of the run's ``best_model/`` (``None`` if it has none or it is unreadable: then the
+    next evaluation better than the history replaces it)."""
+    if not (run.best_model / "config.json").is_file():
+        return None
+    try:
+        steps = checkpoint.read_config(run.best_model).num_timesteps
+    except checkpoint.CheckpointError:
+        return None
+    return next((point for point in read_evaluations(run.evaluations) if point.timesteps == steps), None)
+
+
+class ProgressBar(BaseCallback):
+    """A tqdm bar over the run's step target: steps, episodes, mean return of the last 100 episodes, epsilon,
+    steps/s and ETA.
+
+    The mean return is the model's ``ep_info_buffer`` (SB3's ``rollout/ep_rew_mean``), so the bar and the logs
+    agree. The bar is redrawn at most every ``refresh_seconds``, so it costs nothing measurable per step.
+    ``position`` puts it on its own terminal line (tqdm's ``position``), so runs trained in parallel processes
+    do not overwrite each other's bars. Given the run's :class:`~mario_zoo.callbacks.PeriodicEvaluation`, it also
+    shows the latest evaluation (Mario: flag rate and mean furthest ``x_pos``; else mean return).
+    """
+
+    def __init__(
+        self,
+        total_timesteps: int,
+        episodes_done: int = 0,
+        *,
+        description: str | None = None,
+        refresh_seconds: float = 0.2,
+        position: int | None = None,
+        evaluations: PeriodicEvaluation | None = None,
+    ):
+        super().__init__()
+        self.total_timesteps = total_timesteps
+        self.episodes = episodes_done
+        self.description = description
+        self.refresh_seconds = refresh_seconds
+        self.position = position
+        self.evaluations = evaluations
+        self._bar: tqdm | None = None
+        self._last_refresh = 0.0
+
+    def _on_training_start(self) -> None:
+        self._bar = tqdm(
+            total=self.total_timesteps,
+            initial=self.model.num_timesteps,
+            desc=self.description,
+            position=self.position,
+            unit="step",
+            unit_scale=True,
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
+        self._refresh()
+
+    def _on_step(self) -> bool:
+        self.episodes += sum("episode" in info for info in self.locals["infos"])
+        if time.monotonic() - self._last_refresh >= self.refresh_seconds:
+            self._refresh()
+        return True
+
+    def _on_training_end(self) -> None:
+        self._refresh()
+        self._bar.close()
+
+    def _refresh(self) -> None:
+        returns = [info["r"] for info in self.model.ep_info_buffer]
+        mean_return = f"{np.mean(returns):.1f}" if returns else "-"
+        window = self.model.ep_info_buffer.maxlen
+        postfix = f"episodes={self.episodes}, return_{window}={mean_return}, epsilon={self.model.exploration_rate:.3f}"
+        last = self.evaluations.last if self.evaluations is not None else None
+        if last is not None and last.flag_rate is not None:
+            postfix += f", eval_flags={last.flag_rate:.0%}, eval_x={last.mean_x_pos:.0f}"
+        elif last is not None:
+            postfix += f", eval_return={last.mean_reward:.1f}"
+        self._bar.set_postfix_str(postfix, refresh=False)
+        # Like SB3, learn() finishes its last train_freq round, so it can end a few steps past the target.
+        self._bar.total = max(self._bar.total, self.model.num_timesteps)
+        self._bar.update(self.model.num_timesteps - self._bar.n)
+        self._last_refresh = time.monotonic()
+
+
+class PeriodicCheckpoint(BaseCallback):
+    """Save the model to ``path`` every ``save_freq`` env steps, replacing the previous checkpoint atomically.
+
+    Give ``path`` a ``.zip`` suffix: the model is then written to a temporary file and renamed over the old one,
+    so a process killed at any moment leaves either the old or the new checkpoint, never a mix.
+
+    With ``save_replay`` the checkpoint also holds the replay buffer and every RNG state, and it is taken at the
+    start of the first training round at or after each ``save_freq`` steps: there every transition collected is
+    stored and every update done, so a run resumed from it repeats exactly what this one does next. (Mid-round,
+    after an env step, the step's transition is not stored yet.)
+    """
+
+    def __init__(self, path: str | os.PathLike[str], save_freq: int, save_replay: bool = False):
+        super().__init__()
+        if not checkpoint.is_zip_path(path):
+            raise ValueError(f"Periodic checkpoints must be .zip files (one atomic rename), got {path}.")
+        self.path = Path(path)
+        self.save_freq = save_freq
+        self.save_replay = save_replay
+        self._next_save = save_freq
+
+    def _init_callback(self) -> None:
+        self._next_save = (self.model.num_timesteps // self.save_freq + 1) * self.save_freq
+
+    def _on_step(self) -> bool:
+        if not self.save_replay:
+            self._save_if_due()
+        return True
+
+    def _on_rollout_start(self) -> None:
+        if self.save_replay:
+            self._save_if_due()
+
+    def _save_if_due(self) -> None:
+        steps = self.model.num_timesteps
+        if steps >= self._next_save:
+            self.model.save(self.path, include_replay_buffer=self.save_replay)
+            self._next_save = (steps // self.save_freq + 1) * self.save_freq

@@ -21,6 +21,7 @@ curve gets a second panel; a resumed run continues that history and keeps its be
 
 Example:
     >>> import tempfile
+    >>> from pathlib import Path
     >>> config = plan_run(preset="cartpole-fast", steps=200, seed=0, device="cpu", eval_episodes=2)
     >>> run = RunFolder(Path(tempfile.mkdtemp()) / "run")
     >>> outcome = train(run, config, build_model(config), progress=False)
@@ -37,34 +38,27 @@ import functools
 import json
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.logger import CSVOutputFormat, Logger, TensorBoardOutputFormat
-from stable_baselines3.common.monitor import Monitor
-from tqdm import tqdm
 
 from mario_zoo.agents import DQN, DQNConfig, checkpoint, training_state
 from mario_zoo.agents.device import check_device
 from mario_zoo.agents.presets import Preset, load_preset, preset_names
-from mario_zoo.atomic import atomic_target, remove_stale_temporaries, write_text
-from mario_zoo.callbacks import PeriodicEvaluation
+from mario_zoo.atomic import remove_stale_temporaries, write_text
+from mario_zoo.callbacks import PeriodicCheckpoint, PeriodicEvaluation, ProgressBar, best_model_evaluation
 from mario_zoo.envs import parse_env_id
 from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import Evaluation, evaluate, is_mario, run_protocol
 from mario_zoo.plotting import save_learning_curve
 from mario_zoo.runs import (
-    EvaluationPoint,
     RunConfig,
     RunFolder,
     check_not_in_use,
@@ -72,6 +66,7 @@ from mario_zoo.runs import (
     open_run,
     read_evaluations,
 )
+from mario_zoo.training_logs import monitored_env, run_logger
 
 DEFAULT_ENV = "CartPole-v1"
 MARIO_GENERIC_ID = "MarioDQN-v0"
@@ -464,7 +459,7 @@ def _train_holding_lock(
     remove_stale_temporaries(run.path)
     run.write_config(dataclasses.replace(config, status="running"))
     # Read before the logs are cut back: the best model may come from an evaluation after the checkpoint.
-    best_evaluation = _best_model_evaluation(run) if resumed else None
+    best_evaluation = best_model_evaluation(run) if resumed else None
     if resumed:
         run.truncate_logs(start)
         # The progress bar and the rollout/ep_rew_mean log average the last episodes: start from the logged ones.
@@ -491,7 +486,7 @@ def _train_holding_lock(
             seconds_before=run.last_episode_time() if resumed else 0.0,
         )
     )
-    logger = Logger(str(run.path), [_csv_log(run.progress, resumed), _tensorboard_log(run.tensorboard, start, resumed)])
+    logger = run_logger(run, start, resumed)
     model.set_logger(logger)
     callbacks: list[BaseCallback] = [PeriodicCheckpoint(run.checkpoint, config.save_freq, config.save_replay)]
     evaluations = None
@@ -555,135 +550,6 @@ def _train_holding_lock(
     return TrainingOutcome(run, model.num_timesteps, start, time.monotonic() - started, evaluation)
 
 
-class ProgressBar(BaseCallback):
-    """A tqdm bar over the run's step target: steps, episodes, mean return of the last 100 episodes, epsilon,
-    steps/s and ETA.
-
-    The mean return is the model's ``ep_info_buffer`` (SB3's ``rollout/ep_rew_mean``), so the bar and the logs
-    agree. The bar is redrawn at most every ``refresh_seconds``, so it costs nothing measurable per step.
-    ``position`` puts it on its own terminal line (tqdm's ``position``), so runs trained in parallel processes
-    do not overwrite each other's bars. Given the run's :class:`~mario_zoo.callbacks.PeriodicEvaluation`, it also
-    shows the latest evaluation (Mario: flag rate and mean furthest ``x_pos``; else mean return).
-    """
-
-    def __init__(
-        self,
-        total_timesteps: int,
-        episodes_done: int = 0,
-        *,
-        description: str | None = None,
-        refresh_seconds: float = 0.2,
-        position: int | None = None,
-        evaluations: PeriodicEvaluation | None = None,
-    ):
-        super().__init__()
-        self.total_timesteps = total_timesteps
-        self.episodes = episodes_done
-        self.description = description
-        self.refresh_seconds = refresh_seconds
-        self.position = position
-        self.evaluations = evaluations
-        self._bar: tqdm | None = None
-        self._last_refresh = 0.0
-
-    def _on_training_start(self) -> None:
-        self._bar = tqdm(
-            total=self.total_timesteps,
-            initial=self.model.num_timesteps,
-            desc=self.description,
-            position=self.position,
-            unit="step",
-            unit_scale=True,
-            dynamic_ncols=True,
-            file=sys.stderr,
-        )
-        self._refresh()
-
-    def _on_step(self) -> bool:
-        self.episodes += sum("episode" in info for info in self.locals["infos"])
-        if time.monotonic() - self._last_refresh >= self.refresh_seconds:
-            self._refresh()
-        return True
-
-    def _on_training_end(self) -> None:
-        self._refresh()
-        self._bar.close()
-
-    def _refresh(self) -> None:
-        returns = [info["r"] for info in self.model.ep_info_buffer]
-        mean_return = f"{np.mean(returns):.1f}" if returns else "-"
-        window = self.model.ep_info_buffer.maxlen
-        postfix = f"episodes={self.episodes}, return_{window}={mean_return}, epsilon={self.model.exploration_rate:.3f}"
-        last = self.evaluations.last if self.evaluations is not None else None
-        if last is not None and last.flag_rate is not None:
-            postfix += f", eval_flags={last.flag_rate:.0%}, eval_x={last.mean_x_pos:.0f}"
-        elif last is not None:
-            postfix += f", eval_return={last.mean_reward:.1f}"
-        self._bar.set_postfix_str(postfix, refresh=False)
-        # Like SB3, learn() finishes its last train_freq round, so it can end a few steps past the target.
-        self._bar.total = max(self._bar.total, self.model.num_timesteps)
-        self._bar.update(self.model.num_timesteps - self._bar.n)
-        self._last_refresh = time.monotonic()
-
-
-class PeriodicCheckpoint(BaseCallback):
-    """Save the model to ``path`` every ``save_freq`` env steps, replacing the previous checkpoint atomically.
-
-    Give ``path`` a ``.zip`` suffix: the model is then written to a temporary file and renamed over the old one,
-    so a process killed at any moment leaves either the old or the new checkpoint, never a mix.
-
-    With ``save_replay`` the checkpoint also holds the replay buffer and every RNG state, and it is taken at the
-    start of the first training round at or after each ``save_freq`` steps: there every transition collected is
-    stored and every update done, so a run resumed from it repeats exactly what this one does next. (Mid-round,
-    after an env step, the step's transition is not stored yet.)
-    """
-
-    def __init__(self, path: str | os.PathLike[str], save_freq: int, save_replay: bool = False):
-        super().__init__()
-        if not checkpoint.is_zip_path(path):
-            raise ValueError(f"Periodic checkpoints must be .zip files (one atomic rename), got {path}.")
-        self.path = Path(path)
-        self.save_freq = save_freq
-        self.save_replay = save_replay
-        self._next_save = save_freq
-
-    def _init_callback(self) -> None:
-        self._next_save = (self.model.num_timesteps // self.save_freq + 1) * self.save_freq
-
-    def _on_step(self) -> bool:
-        if not self.save_replay:
-            self._save_if_due()
-        return True
-
-    def _on_rollout_start(self) -> None:
-        if self.save_replay:
-            self._save_if_due()
-
-    def _save_if_due(self) -> None:
-        steps = self.model.num_timesteps
-        if steps >= self._next_save:
-            self.model.save(self.path, include_replay_buffer=self.save_replay)
-            self._next_save = (steps // self.save_freq + 1) * self.save_freq
-
-
-def monitored_env(
-    env_id: str,
-    env_kwargs: dict[str, Any],
-    filename: str,
-    *,
-    override_existing: bool,
-    info_keywords: tuple[str, ...],
-    seconds_before: float = 0.0,
-) -> Monitor:
-    """``gym.make(env_id, **env_kwargs)`` in a ``Monitor`` that writes ``filename`` (a run's monitor.csv), its clock
-    starting ``seconds_before`` seconds in."""
-    env = Monitor(
-        gym.make(env_id, **env_kwargs), filename, override_existing=override_existing, info_keywords=info_keywords
-    )
-    env.t_start = time.time() - seconds_before
-    return env
-
-
 def configure_torch_threads(config: RunConfig, threads: int | None = None) -> None:
     """Use ``threads`` torch threads; by default one for MLP policies on the CPU, and the cores the actors leave.
 
@@ -716,18 +582,6 @@ def _check_eval_freq(eval_freq: int | None, eval_episodes: int) -> None:
         )
 
 
-def _best_model_evaluation(run: RunFolder) -> EvaluationPoint | None:
-    """The logged evaluation of the run's ``best_model/`` (``None`` if it has none or it is unreadable: then the
-    next evaluation better than the history replaces it)."""
-    if not (run.best_model / "config.json").is_file():
-        return None
-    try:
-        steps = checkpoint.read_config(run.best_model).num_timesteps
-    except checkpoint.CheckpointError:
-        return None
-    return next((point for point in read_evaluations(run.evaluations) if point.timesteps == steps), None)
-
-
 def _coerce_integers(overrides: dict[str, Any]) -> dict[str, Any]:
     """``1e6`` parses as a float: give integer fields (``buffer_size=1e6``) their int when it is whole."""
     defaults = DQNConfig()
@@ -738,51 +592,3 @@ def _coerce_integers(overrides: dict[str, Any]) -> dict[str, Any]:
         if is_int_field and isinstance(value, float) and value.is_integer():
             coerced[key] = int(value)
     return coerced
-
-
-def _tensorboard_log(folder: Path, start: int, resumed: bool) -> TensorBoardOutputFormat:
-    """SB3's TensorBoard writer; when resuming from step ``start``, one that drops the killed run's later events."""
-    return _ResumedTensorBoard(str(folder), purge_step=start + 1) if resumed else TensorBoardOutputFormat(str(folder))
-
-
-class _ResumedTensorBoard(TensorBoardOutputFormat):
-    """SB3's TensorBoard writer whose first event tells TensorBoard to drop the events logged at steps >=
-    ``purge_step`` by an earlier writer (``SummaryWriter(purge_step=...)``, TensorBoard's own mechanism for
-    restarted runs): the steps a killed run logged after its checkpoint are replayed by the resumed run."""
-
-    def __init__(self, folder: str, purge_step: int):  # not super().__init__(), which opens a plain writer
-        from torch.utils.tensorboard import SummaryWriter
-
-        # TensorBoard reads a run's event files in name order, and a name starts with the second its writer was
-        # created: a writer created in the same second as the killed run's could sort (by pid) before it, and its
-        # purge would then come first and drop nothing. Start in a later second than every existing file.
-        newest = max((_event_file_second(path) for path in Path(folder).glob("events.out.tfevents.*")), default=0)
-        while time.time() < newest + 1:
-            time.sleep(0.05)
-
-        self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
-        self._is_closed = False
-
-
-def _event_file_second(path: Path) -> int:
-    """The creation second in a TensorBoard event file's name (``events.out.tfevents.<second>.<host>...``)."""
-    try:
-        return int(path.name.split(".")[3])
-    except (IndexError, ValueError):
-        return 0
-
-
-def _csv_log(path: Path, resumed: bool) -> CSVOutputFormat:
-    """SB3's CSV writer for ``progress.csv``; when resuming, one that continues the existing rows."""
-    if not resumed or not path.is_file():
-        return CSVOutputFormat(str(path))
-    previous = path.read_text(encoding="utf-8")
-    # SB3's writer truncates its file on open: let it open a temporary one, put the earlier rows in it, and rename
-    # it over progress.csv (the open handle follows the rename), so the old rows are never absent from disk.
-    with atomic_target(path) as temporary:
-        writer = CSVOutputFormat(str(temporary))
-        writer.file.write(previous)
-        writer.file.flush()
-        header = previous.split("\n", 1)[0]
-        writer.keys = header.split(",") if header else []
-    return writer

@@ -2,7 +2,9 @@
 
 The code map (README.md, "## Code map") lists the package's modules in data-flow order. Every ``import`` in the
 package, at module level or inside a function, may only name a module on its own line or a line above; imports
-under ``if TYPE_CHECKING:`` are for annotations only and do not count.
+under ``if TYPE_CHECKING:`` are for annotations only and do not count. Inside a folder no two modules import each
+other, even through a third, in a function or under ``if TYPE_CHECKING:``: such a circle means a shared concept
+wants its own module below both.
 """
 
 from __future__ import annotations
@@ -119,3 +121,100 @@ def test_measuring_and_training_load_neither_the_hub_nor_huggingface_hub(module)
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def _all_imports(tree: ast.Module, path: Path, root: Path) -> list[tuple[int, str]]:
+    """``(line, module)`` of every import of a ``mario_zoo`` module or name, ``TYPE_CHECKING`` blocks included.
+
+    ``from mario_zoo.agents import checkpoint`` gives ``mario_zoo.agents.checkpoint``: the most specific name,
+    which the circle check resolves to the file it names.
+    """
+    package = ".".join(("mario_zoo", *path.relative_to(root).parent.parts))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
+    return [(line, name) for line, name in found if name.startswith("mario_zoo.")]
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    """The package file that an import names: the longest prefix of ``name`` that is a module or a package."""
+    parts = name.split(".")[1:]
+    while parts:
+        base = root.joinpath(*parts)
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        parts.pop()
+    return None
+
+
+def _import_graph(paths: list[Path], root: Path = PACKAGE) -> dict[Path, set[Path]]:
+    """Each file's imports of files in its own folder (a package's ``__init__`` counts as in the package)."""
+    graph: dict[Path, set[Path]] = {}
+    for path in paths:
+        imports = _all_imports(ast.parse(path.read_text(encoding="utf-8")), path, root)
+        targets = {_module_file(name, root) for _, name in imports}
+        graph[path] = {t for t in targets if t is not None and t != path and t.parent == path.parent}
+    return graph
+
+
+def _circles(graph: dict[Path, set[Path]]) -> list[list[Path]]:
+    """The strongly connected components of more than one file (Tarjan's algorithm), each sorted."""
+    index: dict[Path, int] = {}
+    low: dict[Path, int] = {}
+    stack: list[Path] = []
+    on_stack: set[Path] = set()
+    found: list[list[Path]] = []
+
+    def visit(node: Path) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circle_inside_a_folder():
+    """A imports B imports A (in any function, or only for annotations) is a circle: split out what both need."""
+    circles = _circles(_import_graph(sorted(PACKAGE.rglob("*.py"))))
+    described = [" <-> ".join(str(path.relative_to(ROOT)) for path in circle) for circle in circles]
+    assert not circles, "import circles inside a folder:\n" + "\n".join(described)
+
+
+def test_the_circle_check_counts_imports_in_functions_and_type_checking_blocks(tmp_path):
+    package = tmp_path / "mario_zoo" / "folder"
+    package.mkdir(parents=True)
+    first, second, third = package / "first.py", package / "second.py", package / "third.py"
+    first.write_text("def f():\n    from mario_zoo.folder import second\n", encoding="utf-8")
+    second.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .first import f\nfrom . import third\n",
+        encoding="utf-8",
+    )
+    third.write_text("import os\n", encoding="utf-8")
+    assert _circles(_import_graph([first, second, third], tmp_path / "mario_zoo")) == [[first, second]]

@@ -16,7 +16,8 @@ checkpoint cannot run code. Reading is strict: the config is parsed into a typed
 ``config.json`` records for it, and the weights must fit the network the config describes. Anything wrong is one
 :class:`CheckpointError` (a ``ValueError``) naming the file and the problem; a missing checkpoint is a
 :class:`CheckpointNotFoundError` (also a ``FileNotFoundError``). Other code (the hub) reads a checkpoint's config
-without building a model via :func:`read_config`.
+without building a model via :func:`read_config`. This module reads our format only; a Stable-Baselines3 zip
+is converted by :mod:`mario_zoo.agents.sb3`, and :mod:`mario_zoo.agents.reading` chooses between the two.
 
 Example:
     >>> import tempfile
@@ -32,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import platform
 import re
@@ -43,7 +43,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from gymnasium import spaces
 from safetensors.torch import load as load_safetensors_bytes
@@ -51,6 +50,7 @@ from safetensors.torch import save as save_safetensors_bytes
 
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.networks import NetworkSpec
+from mario_zoo.agents.spaces import space_from_dict, space_to_dict
 from mario_zoo.atomic import atomic_directory, atomic_target
 from mario_zoo.reading import parse_json, read_stream
 
@@ -65,19 +65,11 @@ FORMAT_VERSION = 2
 TENSOR_FILES = (MODEL_FILE, OPTIMIZER_FILE)
 _CHECKPOINT_FILES = frozenset({CONFIG_FILE, *TENSOR_FILES, REPLAY_TENSORS_FILE, REPLAY_CONFIG_FILE})
 _POLICIES = {"mlp": "MlpPolicy", "cnn": "CnnPolicy"}
-_BOX_DTYPES = (
-    *("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"),
-    *("float16", "float32", "float64"),
-)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_CONFIG_BYTES = 16 * 2**20
 """Size limit of ``config.json`` and ``replay.json`` (a Mario config is 3 KB; per-pixel bounds stay under 1 MiB)."""
 MAX_CONFIG_DEPTH = 32
 """Nesting limit of ``config.json`` (it nests 4 levels, plus the dimensions of a Box's per-element bounds)."""
-MAX_SPACE_ELEMENTS = 2**26
-"""Most elements an observation space may have (a (4, 84, 84) Mario frame stack has 28,224)."""
-MAX_SPACE_DIMENSIONS = 8
-"""Most dimensions an observation space may have."""
 
 
 class CheckpointError(ValueError):
@@ -388,6 +380,14 @@ def write_files(path: str | os.PathLike[str], files: dict[str, bytes | Path], ar
     return target
 
 
+def find_checkpoint(path: str | os.PathLike[str]) -> tuple[Path, frozenset[str] | None]:
+    """The checkpoint at ``path`` (``"x"`` finds ``"x.zip"``) and, for a zip archive, its member names (``None``
+    for a directory); nothing else is read. A missing path or an unreadable archive raises as :func:`read_config`
+    does."""
+    source = _CheckpointFiles(path)
+    return source.path, source.names
+
+
 def read_config(path: str | os.PathLike[str]) -> CheckpointConfig:
     """The checked ``config.json`` of a checkpoint directory or zip (the tensor files are not read).
 
@@ -403,28 +403,16 @@ def read_config(path: str | os.PathLike[str]) -> CheckpointConfig:
         7
     """
     source = _CheckpointFiles(path)
-    if source.is_sb3:
-        from mario_zoo.agents.sb3 import read_sb3_zip
-
-        return read_sb3_zip(source.path).config
-    return _read_config(source)
-
-
-def _read_config(source: _CheckpointFiles) -> CheckpointConfig:
     return CheckpointConfig.from_json(source.json(CONFIG_FILE), source.path)
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """Read and verify a whole checkpoint (directory or zip): config, sha256 of each tensor file, tensors.
 
-    A Stable-Baselines3 DQN zip is converted (see :mod:`mario_zoo.agents.sb3`), never unpickled.
+    Only our format: :func:`mario_zoo.agents.reading.read_checkpoint` also converts a Stable-Baselines3 zip.
     """
     source = _CheckpointFiles(path)
-    if source.is_sb3:
-        from mario_zoo.agents.sb3 import read_sb3_zip
-
-        return read_sb3_zip(source.path)
-    config = _read_config(source)
+    config = CheckpointConfig.from_json(source.json(CONFIG_FILE), source.path)
     tensors: dict[str, dict[str, torch.Tensor] | None] = {}
     for name in TENSOR_FILES:
         if name == OPTIMIZER_FILE and not source.has(name):
@@ -526,88 +514,6 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def space_to_dict(space: spaces.Space) -> dict[str, Any]:
-    """A ``Box`` or ``Discrete`` space as plain JSON data (infinite bounds as the strings "inf"/"-inf").
-
-    Example:
-        >>> space_to_dict(spaces.Box(0, 255, (4, 84, 84), np.uint8))
-        {'type': 'Box', 'shape': [4, 84, 84], 'dtype': 'uint8', 'low': 0, 'high': 255}
-        >>> space_from_dict(space_to_dict(spaces.Discrete(7)))
-        Discrete(7)
-    """
-    if isinstance(space, spaces.Discrete):
-        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
-    if isinstance(space, spaces.Box):
-        return {
-            "type": "Box",
-            "shape": list(space.shape),
-            "dtype": str(space.dtype),
-            "low": _bounds_to_data(space.low),
-            "high": _bounds_to_data(space.high),
-        }
-    raise ValueError(f"Only Box and Discrete spaces can be stored in a checkpoint, got {space}.")
-
-
-def space_from_dict(data: dict[str, Any]) -> spaces.Space:
-    """Inverse of :func:`space_to_dict`."""
-    if data["type"] == "Discrete":
-        n, start = data["n"], data.get("start", 0)
-        if (
-            isinstance(n, bool)
-            or not isinstance(n, int)
-            or n < 1
-            or isinstance(start, bool)
-            or not isinstance(start, int)
-        ):
-            raise ValueError(f"a Discrete space needs an int n >= 1 and an int start, got n={n!r}, start={start!r}")
-        return spaces.Discrete(n, start=start)
-    if data["type"] == "Box":
-        if not isinstance(data["shape"], list) or len(data["shape"]) > MAX_SPACE_DIMENSIONS:
-            raise ValueError(
-                f"a Box shape must be a list of at most {MAX_SPACE_DIMENSIONS} ints, got {data['shape']!r}"
-            )
-        shape = tuple(data["shape"])
-        if not all(isinstance(side, int) and not isinstance(side, bool) and side >= 1 for side in shape):
-            raise ValueError(f"a Box shape must be a list of ints >= 1, got {data['shape']!r}")
-        if math.prod(shape) > MAX_SPACE_ELEMENTS:
-            raise ValueError(
-                f"a Box of shape {list(shape)} has {math.prod(shape):,} elements, more than the {MAX_SPACE_ELEMENTS:,} "
-                "an observation may have"
-            )
-        if not isinstance(data["dtype"], str) or data["dtype"] not in _BOX_DTYPES:
-            raise ValueError(f"a Box dtype must be one of {_BOX_DTYPES}, got {data['dtype']!r}")
-        dtype = np.dtype(data["dtype"])
-        low = np.asarray(_bounds_from_data(data["low"]), dtype=np.float64)
-        high = np.asarray(_bounds_from_data(data["high"]), dtype=np.float64)
-        return spaces.Box(
-            np.broadcast_to(low, shape).astype(dtype), np.broadcast_to(high, shape).astype(dtype), dtype=dtype
-        )
-    raise ValueError(f"Unknown space type {data['type']!r} in checkpoint; expected 'Box' or 'Discrete'.")
-
-
-def _bounds_to_data(bounds: np.ndarray) -> Any:
-    values = bounds.astype(np.float64)
-    flat = values.reshape(-1)
-    # A uniform bound (the usual case for images) is stored once instead of once per pixel.
-    data = flat[0] if flat.size and (flat == flat[0]).all() else values.tolist()
-    return _encode_floats(data, integral=np.issubdtype(bounds.dtype, np.integer))
-
-
-def _encode_floats(data: Any, integral: bool) -> Any:
-    if isinstance(data, list):
-        return [_encode_floats(item, integral) for item in data]
-    value = float(data)
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return int(value) if integral else value
-
-
-def _bounds_from_data(data: Any) -> Any:
-    if isinstance(data, list):
-        return [_bounds_from_data(item) for item in data]
-    return float(data)
-
-
 def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
     return save_safetensors_bytes({name: t.detach().cpu().contiguous() for name, t in tensors.items()})
 
@@ -638,11 +544,9 @@ class _CheckpointFiles:
             ) from None
 
     @property
-    def is_sb3(self) -> bool:
-        """A Stable-Baselines3 zip (``data`` and ``policy.pth``, no ``config.json``)."""
-        from mario_zoo.agents.sb3 import is_sb3_zip
-
-        return self._names is not None and is_sb3_zip(self._names)
+    def names(self) -> frozenset[str] | None:
+        """The archive's member names (``None`` for a directory)."""
+        return None if self._names is None else frozenset(self._names)
 
     def has(self, name: str) -> bool:
         if self._names is None:
@@ -652,7 +556,13 @@ class _CheckpointFiles:
     def read(self, name: str) -> bytes:
         if not self.has(name):
             where = "the archive has" if self._names is not None else "it has"
-            raise CheckpointNotFoundError(f"{self.path} is not a mario_zoo checkpoint: {where} no {name}.")
+            # Another library's zip (SB3's holds `data` and `policy.pth`) is read by a reader above this module.
+            hint = (
+                " DQN.load reads Stable-Baselines3 zips."
+                if self._names is not None and not self.has(CONFIG_FILE)
+                else ""
+            )
+            raise CheckpointNotFoundError(f"{self.path} is not a mario_zoo checkpoint: {where} no {name}.{hint}")
         if self._names is None:
             return (self.path / name).read_bytes()
         try:

@@ -166,6 +166,18 @@ class DQNConfig:
             return self.train_freq, "step"
         return self.train_freq
 
+    def learning_rate_at(self, progress: float) -> float:
+        """The step size at ``progress`` (0 to 1) of a ``learn()`` call: ``learning_rate``, or with
+        ``learning_rate_final`` the linear decay's value there.
+
+        Example:
+            >>> DQNConfig(learning_rate=1e-3, learning_rate_final=0.0).learning_rate_at(0.25)
+            0.00075
+        """
+        if self.learning_rate_final is None:
+            return self.learning_rate
+        return self.learning_rate + (self.learning_rate_final - self.learning_rate) * min(1.0, progress)
+
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         """Every hyperparameter name, in declaration order."""

@@ -13,6 +13,8 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from mario_zoo.agents.config import DQNConfig
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -196,3 +198,17 @@ class QNetwork(nn.Module):
             # Vector observations may arrive as float64 or integers; the weights are float32.
             observations = observations.float()
         return self.layers(observations)
+
+
+def make_optimizer(config: DQNConfig, params: list[torch.nn.Parameter], device: torch.device) -> torch.optim.Optimizer:
+    """The optimizer the hyperparameters name (Adam or AdamW, ``amsgrad``, ``weight_decay``) over ``params``."""
+    optimizer_class = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return optimizer_class(
+        params,
+        lr=config.learning_rate,
+        eps=config.adam_eps,
+        weight_decay=config.weight_decay,
+        amsgrad=config.amsgrad,
+        # The fused kernel does the same math in one pass; it exists for CPU and CUDA.
+        fused=device.type in ("cpu", "cuda"),
+    )

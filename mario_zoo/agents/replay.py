@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
+from mario_zoo.agents.config import DQNConfig
+
 
 @dataclass(frozen=True)
 class ReplaySample:
@@ -46,6 +48,21 @@ class ReplaySample:
     """``(B,)`` float32 importance-sampling weights (prioritized replay), else ``None``."""
     indices: np.ndarray
     """``(B,)`` buffer positions, for :meth:`ReplayBuffer.update_priorities`."""
+
+    def to(self, device: torch.device) -> ReplaySample:
+        """The same minibatch on ``device`` (itself on the CPU, where the buffer samples)."""
+        if device.type == "cpu":
+            return self
+        move = lambda tensor: None if tensor is None else tensor.to(device, non_blocking=True)  # noqa: E731
+        return ReplaySample(
+            observations=move(self.observations),
+            actions=move(self.actions),
+            returns=move(self.returns),
+            next_observations=move(self.next_observations),
+            discounts=move(self.discounts),
+            weights=move(self.weights),
+            indices=self.indices,
+        )
 
     def split(self, batch_size: int) -> list[ReplaySample]:
         """Consecutive minibatches of ``batch_size`` (views, no copy)."""
@@ -449,3 +466,31 @@ class ReplayBuffer:
         pad = self.zero_padded[rows, envs][:, None] & (np.arange(stack)[None, :] < (stack - depth)[:, None])
         stacks[pad] = 0
         return stacks
+
+
+def check_stacked(observation_space: spaces.Box) -> None:
+    """Refuse ``frame_stack_replay`` for observations that are not frame stacks ``(stack >= 2, ...)``."""
+    if len(observation_space.shape) < 2 or observation_space.shape[0] < 2:
+        raise ValueError(
+            f"frame_stack_replay=True needs stacked observations of shape (stack >= 2, ...), got "
+            f"{observation_space.shape}. Set frame_stack_replay=False."
+        )
+
+
+def replay_buffer_for(
+    config: DQNConfig, observation_space: spaces.Box, n_actions: int, n_envs: int, seed: int
+) -> ReplayBuffer:
+    """An empty buffer as the hyperparameters describe it (capacity, frame stacking, n-step, priorities)."""
+    return ReplayBuffer(
+        config.buffer_size,
+        observation_space,
+        n_actions=n_actions,
+        n_envs=n_envs,
+        frame_stack=observation_space.shape[0] if config.frame_stack_replay else 1,
+        n_steps=config.n_steps,
+        gamma=config.gamma,
+        prioritized=config.prioritized_replay,
+        alpha=config.prioritized_replay_alpha,
+        eps=config.prioritized_replay_eps,
+        seed=seed,
+    )

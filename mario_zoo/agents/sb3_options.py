@@ -1,4 +1,5 @@
-"""Stable-Baselines3 arguments that are not DQN hyperparameters, and what each means here.
+"""Stable-Baselines3 arguments that are not DQN hyperparameters, and what each means here: policies named or
+given as classes, ``policy_kwargs``, callbacks, ``learn(1e5)``, SB3's replay and load options.
 
 SB3 scripts pass ``DQN(...)`` the replay options ``optimize_memory_usage``, ``replay_buffer_class`` and
 ``replay_buffer_kwargs``, and ``DQN.load(...)`` ``custom_objects``, ``print_system_info``, ``force_reset`` and
@@ -25,15 +26,31 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from gymnasium import spaces
 from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.buffers import ReplayBuffer as SB3ReplayBuffer
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ConvertCallback, ProgressBarCallback
+from stable_baselines3.common.type_aliases import MaybeCallback
+from stable_baselines3.dqn.policies import CnnPolicy as SB3CnnPolicy
+from stable_baselines3.dqn.policies import DQNPolicy as SB3DQNPolicy
 
-from mario_zoo.agents.checkpoint import package_versions
+from mario_zoo.agents.checkpoint import CheckpointConfig, package_versions
 from mario_zoo.agents.config import REPLAY_HYPERPARAMETERS, DQNConfig, check_hyperparameter_names
+from mario_zoo.agents.networks import ACTIVATIONS, NetworkSpec
+from mario_zoo.agents.policies import DuelingCnnPolicy, DuelingMlpPolicy
 from mario_zoo.agents.replay import ReplayBuffer
 
+# Policy names (SB3's and ours) -> (network kind, dueling).
+POLICY_ALIASES: dict[str, tuple[str, bool]] = {
+    "MlpPolicy": ("mlp", False),
+    "CnnPolicy": ("cnn", False),
+    "DuelingMlpPolicy": ("mlp", True),
+    "DuelingCnnPolicy": ("cnn", True),
+}
+POLICY_KWARGS = ("net_arch", "activation_fn", "features_extractor_kwargs", "normalize_images")
+_DEFAULT_NET_ARCH = {"mlp": [64, 64], "cnn": []}
 REPLAY_ARGUMENTS = ("optimize_memory_usage", "replay_buffer_class", "replay_buffer_kwargs")
 RUN_OPTIONS = ("verbose", "tensorboard_log", "seed")
 #: Model attributes (not hyperparameters) that ``DQN.load`` can replace, as SB3's ``load`` does.
@@ -207,6 +224,126 @@ def format_system_info(title: str, info: dict[str, str]) -> str:
     """
     lines = [f"- {name}: {value}" for name, value in info.items()] or ["(not recorded)"]
     return "\n".join([f"== {title} ==", *lines, ""])
+
+
+def resolve_policy(policy: str | type) -> tuple[str, bool]:
+    """``(network kind, dueling)`` for a policy name or class."""
+    if isinstance(policy, str):
+        if policy in POLICY_ALIASES:
+            return POLICY_ALIASES[policy]
+        if policy == "MultiInputPolicy":
+            raise ValueError(
+                "MultiInputPolicy (Dict observations) is not supported; flatten the observation with "
+                "gymnasium.wrappers.FlattenObservation and use 'MlpPolicy'."
+            )
+        raise ValueError(f"Unknown policy {policy!r}; valid choices are {tuple(POLICY_ALIASES)} or those classes.")
+    # Subclasses first: DuelingCnnPolicy is a DuelingMlpPolicy, SB3's CnnPolicy is a DQNPolicy.
+    for cls, resolved in (
+        (DuelingCnnPolicy, ("cnn", True)),
+        (DuelingMlpPolicy, ("mlp", True)),
+        (SB3CnnPolicy, ("cnn", False)),
+        (SB3DQNPolicy, ("mlp", False)),
+    ):
+        if isinstance(policy, type) and issubclass(policy, cls):
+            return resolved
+    raise ValueError(
+        f"Unknown policy {policy!r}; pass one of {tuple(POLICY_ALIASES)}, SB3's DQN MlpPolicy/CnnPolicy class, "
+        "or mario_zoo.agents.DuelingMlpPolicy/DuelingCnnPolicy."
+    )
+
+
+def normalize_policy_kwargs(policy_kwargs: dict[str, Any] | None, kind: str) -> dict[str, Any]:
+    """Validate SB3-style ``policy_kwargs`` and make them plain data for ``config.json``."""
+    given = dict(policy_kwargs or {})
+    unknown = sorted(set(given) - set(POLICY_KWARGS))
+    if unknown:
+        hint = ""
+        if {"optimizer_class", "optimizer_kwargs"} & set(unknown):
+            hint = " Choose the optimizer with the hyperparameters optimizer='adam'|'adamw', amsgrad, weight_decay."
+        raise ValueError(f"Unsupported policy_kwargs {unknown}; supported keys are {POLICY_KWARGS}.{hint}")
+    activation = given.get("activation_fn", "relu")
+    if isinstance(activation, type):
+        names = {cls: name for name, cls in ACTIVATIONS.items()}
+        if activation not in names:
+            raise ValueError(
+                f"activation_fn {activation.__name__} is not supported; choose one of {tuple(ACTIVATIONS)}."
+            )
+        activation = names[activation]
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation_fn {activation!r} is not supported; choose one of {tuple(ACTIVATIONS)}.")
+    extractor_kwargs = dict(given.get("features_extractor_kwargs") or {})
+    if set(extractor_kwargs) - {"features_dim"}:
+        raise ValueError(f"features_extractor_kwargs supports only 'features_dim', got {sorted(extractor_kwargs)}.")
+    net_arch = given.get("net_arch", _DEFAULT_NET_ARCH[kind])
+    if not isinstance(net_arch, list | tuple):
+        raise ValueError(f"net_arch must be a list of layer widths, e.g. [64, 64], got {net_arch!r}.")
+    return {
+        "net_arch": list(net_arch),
+        "activation_fn": activation,
+        "features_extractor_kwargs": extractor_kwargs,
+        "normalize_images": bool(given.get("normalize_images", True)),
+    }
+
+
+def check_stored_network(config: CheckpointConfig, arguments: LoadArguments) -> None:
+    """Refuse ``policy_kwargs`` or a ``policy_class`` given to ``DQN.load`` that would build another network than
+    the stored one (SB3 refuses other ``policy_kwargs`` in the same words)."""
+    given = arguments.attributes
+    if "policy_kwargs" in given:
+        normalized = normalize_policy_kwargs(given["policy_kwargs"], config.network.kind)
+        if normalized != config.policy_kwargs:
+            raise ValueError(
+                "The specified policy kwargs do not equal the stored policy kwargs. "
+                f"Stored kwargs: {config.policy_kwargs}, specified kwargs: {given['policy_kwargs']}"
+            )
+    if "policy_class" in given:
+        stored = (config.network.kind, config.network.dueling)
+        if resolve_policy(given["policy_class"]) != stored:
+            raise ValueError(
+                f"policy_class {given['policy_class']!r} builds another network than the stored "
+                f"{config.policy}{' (dueling)' if config.network.dueling else ''}; leave it out."
+            )
+
+
+def network_spec(
+    kind: str,
+    observation_space: spaces.Box,
+    action_space: spaces.Discrete,
+    policy_kwargs: dict[str, Any],
+    dueling: bool,
+) -> NetworkSpec:
+    """The network that normalized ``policy_kwargs`` (:func:`normalize_policy_kwargs`) describe for these spaces."""
+    return NetworkSpec(
+        kind=kind,
+        observation_shape=observation_space.shape,
+        n_actions=int(action_space.n),
+        net_arch=tuple(policy_kwargs["net_arch"]),
+        dueling=dueling,
+        activation=policy_kwargs["activation_fn"],
+        features_dim=policy_kwargs["features_extractor_kwargs"].get("features_dim", 512),
+        normalize_images=policy_kwargs["normalize_images"],
+    )
+
+
+def as_callback(callback: MaybeCallback, progress_bar: bool) -> BaseCallback:
+    """``learn``'s ``callback`` (``None``, a callable, a ``BaseCallback`` or a list of them) as one callback, with
+    SB3's progress bar when asked, as SB3's ``learn`` builds it."""
+    if isinstance(callback, list):
+        callback = CallbackList(callback)
+    if not isinstance(callback, BaseCallback):
+        callback = ConvertCallback(callback)
+    if progress_bar:
+        callback = CallbackList([callback, ProgressBarCallback()])
+    return callback
+
+
+def whole_number(name: str, value: Any) -> int:
+    """An int, or a float with no fractional part (SB3 accepts ``learn(1e5)``)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be a whole number such as 100_000 or 1e5, got {value!r}.")
+    return int(value)
 
 
 def _check_rate(value: Any) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mario_zoo.agents.config import DQNConfig
+
 
 def _check_probability(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
@@ -75,3 +77,17 @@ class LinearSchedule:
         if progress >= self.fraction:
             return self.end
         return self.start + progress * (self.end - self.start) / self.fraction
+
+
+def exploration_schedule(config: DQNConfig) -> ExponentialSchedule | LinearSchedule:
+    """The schedule ``config.exploration_schedule`` names, with its ``exploration_*`` hyperparameters.
+
+    Example:
+        >>> exploration_schedule(DQNConfig(exploration_fraction=0.5))(50, 100)
+        0.05
+    """
+    if config.exploration_schedule == "exponential":
+        return ExponentialSchedule(
+            config.exploration_initial_eps, config.exploration_final_eps, config.exploration_decay
+        )
+    return LinearSchedule(config.exploration_initial_eps, config.exploration_final_eps, config.exploration_fraction)

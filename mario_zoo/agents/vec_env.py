@@ -12,7 +12,12 @@ an actor process (:mod:`mario_zoo.agents.actor`); :func:`env_factory` says how, 
 from __future__ import annotations
 
 import functools
+import json
+import pickle
+import sys
+import warnings
 from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -100,3 +105,73 @@ def _monitored(env: object) -> gym.Env:
     if not isinstance(env, gym.Env):
         raise TypeError(f"The env factory must return a gymnasium.Env, got {type(env).__name__}.")
     return env if is_wrapped(env, Monitor) else Monitor(env)
+
+
+def make_env(env: gym.Env | VecEnv | str | EnvFactory, verbose: int, actors: int) -> tuple[VecEnv, EnvFactory | None]:
+    """The env as a ``VecEnv`` (``actors`` envs when they step in actor processes), and the factory the actors
+    rebuild it with (``None``: the sequential loop steps it here)."""
+    factory = env_factory(env) if actors else None
+    if actors and factory is None:
+        reason = f"the env is an instance ({type(env).__name__}), which an actor process cannot rebuild"
+    elif factory is not None:
+        try:
+            pickle.dumps(factory)
+        except Exception as error:  # pickling a user's callable can raise anything
+            reason, factory = f"the env factory cannot be pickled ({error})", None
+    if actors and factory is None:
+        print(
+            f"mario_zoo: actors={actors} ignored, {reason}; stepping it in this process. Pass an env ID or a "
+            "picklable env factory to use actors.",
+            file=sys.stderr,
+        )
+    return wrap_env(env, verbose, n_envs=actors if factory is not None else 1), factory
+
+
+def check_spaces(observation_space: spaces.Space, action_space: spaces.Space) -> None:
+    if not isinstance(action_space, spaces.Discrete):
+        raise ValueError(
+            f"DQN needs a Discrete action space, got {action_space}. For continuous (Box) actions use an "
+            "actor-critic algorithm such as stable_baselines3.SAC or TD3, or discretize the actions with a wrapper."
+        )
+    if isinstance(observation_space, spaces.Dict | spaces.Tuple):
+        raise ValueError(
+            f"Dict and Tuple observation spaces are not supported, got {observation_space}. Flatten the "
+            "observation with gymnasium.wrappers.FlattenObservation (or keep the one key you need)."
+        )
+    if not isinstance(observation_space, spaces.Box):
+        raise ValueError(
+            f"DQN needs a Box observation space, got {observation_space}. For Discrete observations one-hot "
+            "encode them in an ObservationWrapper."
+        )
+
+
+def check_same_spaces(env: VecEnv, observation_space: spaces.Box, action_space: spaces.Discrete) -> None:
+    check_spaces(env.observation_space, env.action_space)
+    if env.observation_space.shape != observation_space.shape or env.action_space.n != action_space.n:
+        raise ValueError(
+            f"The env's spaces ({env.observation_space}, {env.action_space}) differ from the model's "
+            f"({observation_space}, {action_space}); use an env built like the one the model was trained on."
+        )
+
+
+def split_dones(dones: np.ndarray, infos: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, dict[int, Any]]:
+    """Tell terminations from time-limit truncations; a truncated episode's last observation is bootstrapped."""
+    terminated, truncated, final_obs = dones.copy(), np.zeros_like(dones), {}
+    for index in np.flatnonzero(dones):
+        if infos[index].get("TimeLimit.truncated", False):
+            terminated[index], truncated[index] = False, True
+            final_obs[int(index)] = infos[index]["terminal_observation"]
+    return terminated, truncated, final_obs
+
+
+def json_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The env kwargs that survive JSON; others are dropped with a warning (the checkpoint stays plain data)."""
+    kept = {}
+    for key, value in kwargs.items():
+        try:
+            json.dumps(value)
+        except TypeError:
+            warnings.warn(f"env kwarg {key}={value!r} is not plain data and is not saved with the model.", stacklevel=3)
+            continue
+        kept[key] = value
+    return kept

@@ -1,15 +1,16 @@
 """Ours vs Stable-Baselines3: train :class:`mario_zoo.DQN` and SB3's ``DQN`` with matched hyperparameters on the
 same env, budget and seeds, evaluate both with one protocol, and report whether they differ.
 
-Three modules, in the order a comparison runs through them:
+Five modules, each importing only those above it:
 
 - :mod:`~mario_zoo.compare.settings`: what "matched" means (our hyperparameters mapped onto SB3's, what SB3
   cannot do), seeds, budgets and the validated plan;
+- :mod:`~mario_zoo.compare.stats`: the numbers: 95% bootstrap intervals and permutation tests;
+- :mod:`~mario_zoo.compare.results`: the records (a run, an algorithm over seeds, the whole comparison), with a
+  steady return per run (the mean of its last periodic evaluations) and the tests of the difference;
+- :mod:`~mario_zoo.compare.report`: ``compare.md`` and ``compare.json``;
 - :mod:`~mario_zoo.compare.running`: every (algorithm, seed) run in a worker process of its own, periodically
-  evaluated with :func:`mario_zoo.evaluation.evaluate`;
-- :mod:`~mario_zoo.compare.report`: ``compare.md`` and ``compare.json``, with the statistics of
-  :mod:`~mario_zoo.compare.stats`: a steady return per run (the mean of its last periodic evaluations), 95%
-  bootstrap intervals per library and a permutation test of the difference.
+  evaluated with :func:`mario_zoo.evaluation.evaluate`, producing the records and writing the report.
 
 Example (a 2-seed, 2,000-step CartPole comparison takes ~10 s)::
 
@@ -18,7 +19,8 @@ Example (a 2-seed, 2,000-step CartPole comparison takes ~10 s)::
 """
 
 from mario_zoo.compare.report import to_json, to_markdown
-from mario_zoo.compare.running import CompareResult, PeriodicEvaluation, RunResult, compare, run_compare
+from mario_zoo.compare.results import AlgorithmSummary, CompareResult, RunResult
+from mario_zoo.compare.running import PeriodicEvaluation, compare, run_compare
 from mario_zoo.compare.settings import (
     ALGORITHMS,
     LABELS,
@@ -30,7 +32,7 @@ from mario_zoo.compare.settings import (
     plan_compare,
     sb3_kwargs,
 )
-from mario_zoo.compare.stats import AlgorithmSummary, Difference, bootstrap_interval, permutation_test
+from mario_zoo.compare.stats import Difference, bootstrap_interval, permutation_test
 
 __all__ = [
     "ALGORITHMS",

@@ -11,13 +11,11 @@ import dataclasses
 import statistics
 from collections.abc import Sequence
 from importlib.metadata import version
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mario_zoo.compare.results import CompareResult, differences
 from mario_zoo.compare.settings import LABELS, MEMORY_ONLY_FIELDS, NO_SB3_EQUIVALENT, sb3_kwargs
-from mario_zoo.compare.stats import CONFIDENCE, differences
-
-if TYPE_CHECKING:
-    from mario_zoo.compare.running import CompareResult
+from mario_zoo.compare.stats import CONFIDENCE
 
 PLOT_WINDOW = 20
 """Training episodes per moving average in the plot: short budgets have only a few hundred episodes."""

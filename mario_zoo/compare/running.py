@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,13 @@ from stable_baselines3.common.monitor import Monitor
 from tqdm import tqdm
 
 from mario_zoo.atomic import write_text
+from mario_zoo.callbacks import ProgressBar
 from mario_zoo.compare.report import PLOT_WINDOW, to_json, to_markdown
+from mario_zoo.compare.results import CompareResult, RunResult
 from mario_zoo.compare.settings import ALGORITHMS, LABELS, ComparePlan, make_agent, plan_compare
-from mario_zoo.compare.stats import AlgorithmSummary
 from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs, is_mario
 from mario_zoo.plotting import plot_runs
 from mario_zoo.runs import RunConfig, RunFolder, lock_run
-from mario_zoo.training import ProgressBar
 
 
 class PeriodicEvaluation(BaseCallback):
@@ -77,56 +76,6 @@ def _numbers(evaluation: Evaluation) -> dict[str, Any]:
         numbers |= {"x_pos_mean": statistics.fmean(evaluation.x_pos), "x_pos_max": max(evaluation.x_pos)}
         numbers["flag_rate"] = evaluation.flag_rate
     return numbers
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """One (algorithm, seed) run."""
-
-    algorithm: str
-    """``"mario_zoo"`` or ``"sb3"``."""
-    seed: int
-    """Seed of the model, its env and exploration."""
-    num_timesteps: int
-    """Env steps trained (``learn`` finishes its last ``train_freq`` round, so it can pass the budget)."""
-    train_seconds: float
-    """Training wall-clock time, evaluations excluded."""
-    peak_rss_bytes: int
-    """The worker process's peak resident memory (``getrusage``), training and evaluations included."""
-    final: dict[str, Any]
-    """The final evaluation: mean, std (and Mario's x_pos_mean, x_pos_max, flag_rate)."""
-    curve: list[dict[str, Any]]
-    """Periodic evaluations, then the final one: steps, episodes, mean, std (...)."""
-    final_evaluation: dict[str, Any]
-    """The final evaluation in full (:meth:`mario_zoo.evaluation.Evaluation.to_dict`)."""
-
-    @property
-    def steps_per_second(self) -> float:
-        """Env steps per second of training."""
-        return self.num_timesteps / max(self.train_seconds, 1e-9)
-
-    @property
-    def periodic(self) -> list[dict[str, Any]]:
-        """The periodic evaluations: the curve without its final evaluation (that one alone if there were none)."""
-        return self.curve[:-1] or self.curve[-1:]
-
-    def steady_return(self, last: int) -> float:
-        """Mean return of the last ``last`` periodic evaluations (all of them if there are fewer).
-
-        Example:
-            >>> run = RunResult("sb3", 0, 300, 1.0, 0, {}, [{"mean": m} for m in (10.0, 500.0, 480.0, 500.0)], {})
-            >>> run.steady_return(2), run.share_reaching(475.0)
-            (490.0, 0.6666666666666666)
-        """
-        return statistics.fmean(point["mean"] for point in self.periodic[-last:])
-
-    def share_reaching(self, threshold: float) -> float:
-        """Share of the periodic evaluations whose mean return reached ``threshold``."""
-        return statistics.fmean(point["mean"] >= threshold for point in self.periodic)
-
-    def steps_to(self, threshold: float) -> int | None:
-        """Env steps at the first evaluation whose mean return reached ``threshold`` (``None``: never)."""
-        return next((point["steps"] for point in self.curve if point["mean"] >= threshold), None)
 
 
 def _train_one(plan: ComparePlan, algorithm: str, seed: int, position: int) -> RunResult:
@@ -184,34 +133,6 @@ def _train_one(plan: ComparePlan, algorithm: str, seed: int, position: int) -> R
         curve=evaluations.curve,
         final_evaluation=final.to_dict(),
     )
-
-
-@dataclass(frozen=True)
-class CompareResult:
-    """Everything a comparison measured, and where it wrote it."""
-
-    plan: ComparePlan
-    """What was asked."""
-    runs: list[RunResult]
-    """Every run, seeds in order, ours first."""
-    seconds: float
-    """Wall-clock time of the whole comparison."""
-    table: Path
-    """``compare.md``: settings, results table, notes."""
-    plot: Path | None
-    """``learning_curves.png`` (``None`` when no run finished an episode)."""
-    raw: Path
-    """``compare.json``: every number."""
-
-    def summaries(self) -> list[AlgorithmSummary]:
-        """One summary per algorithm, in ``ALGORITHMS`` order."""
-        threshold = self.plan.settings.threshold
-        return [
-            AlgorithmSummary.of(
-                name, [run for run in self.runs if run.algorithm == name], threshold, self.plan.steady_last
-            )
-            for name in ALGORITHMS
-        ]
 
 
 def compare(env_id: str, **options: Any) -> CompareResult:

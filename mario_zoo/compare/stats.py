@@ -24,13 +24,10 @@ import itertools
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from mario_zoo.compare.running import RunResult
 
 SIGNIFICANCE = 0.05
 """A difference is called significant when the test's p-value is below this."""
@@ -162,95 +159,3 @@ def compare_means(statistic: str, ours: Sequence[float], theirs: Sequence[float]
     p_value, splits, exact = permutation_test(ours, theirs)
     values = [float(value) for value in ours], [float(value) for value in theirs]
     return Difference(statistic, *values, p_value, splits, exact, share)
-
-
-@dataclass(frozen=True)
-class AlgorithmSummary:
-    """One algorithm's runs, summarised over seeds."""
-
-    algorithm: str
-    """``"mario_zoo"`` or ``"sb3"``."""
-    final_means: list[float]
-    """Final evaluation mean return of each seed."""
-    solved: int | None
-    """Seeds whose final evaluation mean reached the threshold (``None``: no threshold)."""
-    steps_to_threshold: list[int | None]
-    """Per seed, env steps at the first evaluation reaching the threshold (``None``: never)."""
-    steps_per_second: list[float]
-    """Training speed of each run."""
-    peak_rss_bytes: list[int]
-    """Peak memory of each run's worker."""
-    x_pos_means: list[float] | None = None
-    """Mario: each seed's final mean x_pos."""
-    x_pos_max: int | None = None
-    """Mario: furthest x_pos of any final evaluation episode."""
-    flag_rates: list[float] | None = None
-    """Mario: each seed's final flag rate."""
-    steady_returns: list[float] = field(default_factory=list)
-    """Per seed, the mean return of its last periodic evaluations (the plan's ``steady_last``)."""
-    threshold_shares: list[float] | None = None
-    """Per seed, the share of its periodic evaluations whose mean reached the threshold (``None``: no threshold)."""
-
-    @property
-    def steady_interval(self) -> tuple[float, float]:
-        """95% bootstrap interval of the mean steady return over seeds."""
-        return bootstrap_interval(self.steady_returns)
-
-    @property
-    def share_interval(self) -> tuple[float, float] | None:
-        """95% bootstrap interval of the mean share of evaluations at the threshold (``None``: no threshold)."""
-        return None if self.threshold_shares is None else bootstrap_interval(self.threshold_shares)
-
-    @property
-    def median_steps_to_threshold(self) -> float | None:
-        """Median over the seeds that reached the threshold (``None`` if none did)."""
-        reached = [steps for steps in self.steps_to_threshold if steps is not None]
-        return statistics.median(reached) if reached else None
-
-    @classmethod
-    def of(
-        cls, algorithm: str, runs: Sequence[RunResult], threshold: float | None, steady_last: int
-    ) -> AlgorithmSummary:
-        """Summarise ``runs`` (all of ``algorithm``); steady returns average the last ``steady_last`` evaluations."""
-        finals = [run.final["mean"] for run in runs]
-        mario = all("x_pos_mean" in run.final for run in runs)
-        return cls(
-            algorithm=algorithm,
-            final_means=finals,
-            solved=None if threshold is None else sum(mean >= threshold for mean in finals),
-            steps_to_threshold=[run.steps_to(threshold) if threshold is not None else None for run in runs],
-            steps_per_second=[run.steps_per_second for run in runs],
-            peak_rss_bytes=[run.peak_rss_bytes for run in runs],
-            x_pos_means=[run.final["x_pos_mean"] for run in runs] if mario else None,
-            x_pos_max=max(run.final["x_pos_max"] for run in runs) if mario else None,
-            flag_rates=[run.final["flag_rate"] for run in runs] if mario else None,
-            steady_returns=[run.steady_return(steady_last) for run in runs],
-            threshold_shares=None if threshold is None else [run.share_reaching(threshold) for run in runs],
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data, with the aggregates the table shows."""
-        return {
-            **dataclasses.asdict(self),
-            "final_mean": statistics.fmean(self.final_means),
-            "final_std": statistics.pstdev(self.final_means),
-            "median_steps_to_threshold": self.median_steps_to_threshold,
-            "median_steps_per_second": statistics.median(self.steps_per_second),
-            "median_peak_rss_bytes": statistics.median(self.peak_rss_bytes),
-            "steady_mean": statistics.fmean(self.steady_returns),
-            "steady_interval": list(self.steady_interval),
-            "share_mean": None if self.threshold_shares is None else statistics.fmean(self.threshold_shares),
-            "share_interval": None if self.share_interval is None else list(self.share_interval),
-        }
-
-
-def differences(ours: AlgorithmSummary, theirs: AlgorithmSummary) -> list[Difference]:
-    """The tests a report shows: the steady return, and the share of evaluations at the threshold if there is one."""
-    tests = [compare_means("steady return", ours.steady_returns, theirs.steady_returns)]
-    if ours.threshold_shares is not None and theirs.threshold_shares is not None:
-        tests.append(
-            compare_means(
-                "share of evaluations at the threshold", ours.threshold_shares, theirs.threshold_shares, share=True
-            )
-        )
-    return tests

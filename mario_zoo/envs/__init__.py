@@ -3,14 +3,8 @@
 from mario_zoo.envs.emulator import MarioEmulator, MarioSnapshot
 from mario_zoo.envs.frontier import FrontierStarts
 from mario_zoo.envs.kwargs import TRAINING_ONLY_OPTIONS, playing_kwargs
-from mario_zoo.envs.mario import (
-    DEFAULT_OPTIONS,
-    ENV_IDS,
-    LEVELS,
-    make_mario_env,
-    parse_env_id,
-    register_envs,
-)
+from mario_zoo.envs.levels import ENV_IDS, LEVELS, parse_env_id
+from mario_zoo.envs.mario import DEFAULT_OPTIONS, make_mario_env, register_envs
 
 __all__ = [
     "DEFAULT_OPTIONS",

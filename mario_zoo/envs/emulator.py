@@ -24,6 +24,8 @@ from gym_super_mario_bros import SuperMarioBrosEnv
 from gymnasium.envs.registration import EnvSpec
 from nes_py import NESEnv
 
+from mario_zoo.envs.levels import check_level_of_id
+
 #: ``SuperMarioBrosEnv`` attributes that turn RAM changes into rewards: the last clock, score, coins and power-up
 #: level, the furthest x so far and whether the flag was rewarded. They live in Python, outside the emulator
 #: state, so a snapshot carries them.
@@ -94,8 +96,6 @@ class MarioEmulator(SuperMarioBrosEnv):
         # gym.make sets the spec right after building the env: the first moment both the ID and the level are
         # known. An ID that names a level must not quietly play another one (gym.make("MarioDQN-1-1-v0", world=8)).
         if spec is not None:
-            from mario_zoo.envs.mario import check_level_of_id
-
             try:
                 check_level_of_id(spec.id, (self._target_world, self._target_stage))
             except ValueError:

@@ -8,13 +8,13 @@ choice is a keyword of :func:`make_mario_env`, hence a ``gym.make`` kwarg that s
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import gymnasium as gym
 
 from mario_zoo.envs.emulator import MarioEmulator, NESFrames
 from mario_zoo.envs.frontier import FRACTION_MEANING, FrontierStarts
+from mario_zoo.envs.levels import ENV_IDS, check_level, parse_env_id
 from mario_zoo.envs.spec import mario_env_spec
 from mario_zoo.wrappers import (
     ACTION_SETS,
@@ -36,9 +36,6 @@ from mario_zoo.wrappers._validation import (
 )
 from mario_zoo.wrappers.frame_skip import STICKY_MEANING
 
-#: Every (world, stage) of Super Mario Bros.
-LEVELS: tuple[tuple[int, int], ...] = tuple((world, stage) for world in range(1, 9) for stage in range(1, 5))
-
 #: The preprocessing defaults; ``gym.make(id, **overrides)`` changes any of them.
 DEFAULT_OPTIONS: dict[str, Any] = {
     "actions": "simple",
@@ -56,10 +53,6 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 
 _ENTRY_POINT = "mario_zoo.envs.mario:make_mario_env"
-_LEVEL_ID = re.compile(r"^MarioDQN-(\d+)-(\d+)-v0$")
-
-#: All registered IDs: ``MarioDQN-v0`` first, then the 32 levels in order.
-ENV_IDS: tuple[str, ...] = ("MarioDQN-v0", *(f"MarioDQN-{w}-{s}-v0" for w, s in LEVELS))
 
 
 def make_mario_env(
@@ -111,7 +104,7 @@ def make_mario_env(
         ...
         ValueError: world must be one of 1-8, got 0 (valid levels: World 1-8, stage 1-4, e.g. MarioDQN-1-1-v0).
     """
-    _check_level(world, stage)
+    check_level(world, stage)
     check_choice("actions", actions, ACTION_SETS)
     frame_skip = check_int("frame_skip", frame_skip, minimum=1)
     size = check_int("size", size, minimum=8, hint=" A frame smaller than 8x8 pixels cannot show the game.")
@@ -152,63 +145,6 @@ def make_mario_env(
     if stall_steps is not None:
         env = StallTruncation(env, max_stall_steps=stall_steps)
     return env
-
-
-def _check_level(world: Any, stage: Any) -> None:
-    valid = "valid levels: World 1-8, stage 1-4, e.g. MarioDQN-1-1-v0"
-    for name, value, high in (("world", world, 8), ("stage", stage, 4)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__} ({valid}).")
-        if not 1 <= value <= high:
-            raise ValueError(f"{name} must be one of 1-{high}, got {value} ({valid}).")
-
-
-def check_level_of_id(env_id: str, level: tuple[int, int]) -> None:
-    """Raise a ``ValueError`` if ``env_id`` is a ``MarioDQN`` ID naming another level than ``level`` (world, stage).
-
-    Example:
-        >>> check_level_of_id("MarioDQN-1-1-v0", (1, 1))
-        >>> check_level_of_id("MarioDQN-1-1-v0", (8, 1))
-        Traceback (most recent call last):
-        ...
-        ValueError: MarioDQN-1-1-v0 plays World 1-1, but world=8, stage=1 was passed. For World 8-1 use gym.make('MarioDQN-8-1-v0'); or drop the world/stage kwargs.
-    """
-    if env_id not in ENV_IDS:
-        return
-    named = parse_env_id(env_id)
-    if tuple(level) != named:
-        world, stage = level
-        raise ValueError(
-            f"{env_id} plays World {named[0]}-{named[1]}, but world={world}, stage={stage} was passed. For World "
-            f"{world}-{stage} use gym.make('MarioDQN-{world}-{stage}-v0'); or drop the world/stage kwargs."
-        )
-
-
-def parse_env_id(env_id: str) -> tuple[int, int]:
-    """Return ``(world, stage)`` of a ``MarioDQN`` ID, or raise a ``ValueError`` listing the valid IDs.
-
-    Example:
-        >>> parse_env_id("MarioDQN-v0"), parse_env_id("MarioDQN-8-4-v0")
-        ((1, 1), (8, 4))
-        >>> parse_env_id("MarioDQN-9-1-v0")
-        Traceback (most recent call last):
-        ...
-        ValueError: Unknown Mario env ID 'MarioDQN-9-1-v0': world must be one of 1-8, got 9 (valid levels: World 1-8, stage 1-4, e.g. MarioDQN-1-1-v0).
-    """
-    if env_id == "MarioDQN-v0":
-        return 1, 1
-    match = _LEVEL_ID.match(env_id) if isinstance(env_id, str) else None
-    if match is None:
-        raise ValueError(
-            f"Unknown Mario env ID {env_id!r}; valid IDs are 'MarioDQN-v0' and 'MarioDQN-<world>-<stage>-v0' "
-            "with world 1-8 and stage 1-4."
-        )
-    world, stage = int(match[1]), int(match[2])
-    try:
-        _check_level(world, stage)
-    except ValueError as err:
-        raise ValueError(f"Unknown Mario env ID {env_id!r}: {err}") from None
-    return world, stage
 
 
 def register_envs() -> None:

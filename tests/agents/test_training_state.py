@@ -18,7 +18,7 @@ import torch
 import mario_zoo
 from mario_zoo.agents import DQN
 from mario_zoo.agents.replay import ReplayBuffer, ReplaySample
-from mario_zoo.training import PeriodicCheckpoint
+from mario_zoo.callbacks import PeriodicCheckpoint
 from tests.agents.image_env import CueEnv
 
 UNPICKLERS = ("pickle", "cloudpickle", "dill", "joblib", "shelve", "marshal")

@@ -1,9 +1,9 @@
-"""training.ProgressBar: the numbers it shows, and the terminal line it keeps to when runs share a terminal."""
+"""callbacks.ProgressBar: the numbers it shows, and the terminal line it keeps to when runs share a terminal."""
 
 from __future__ import annotations
 
 from mario_zoo.agents import DQN
-from mario_zoo.training import ProgressBar
+from mario_zoo.callbacks import ProgressBar
 
 
 def _learn_with(bar: ProgressBar, steps: int) -> DQN:

@@ -7,7 +7,8 @@ import statistics
 import pytest
 
 from mario_zoo.compare import RunResult, bootstrap_interval, permutation_test
-from mario_zoo.compare.stats import AlgorithmSummary, compare_means, differences
+from mario_zoo.compare.results import AlgorithmSummary, differences
+from mario_zoo.compare.stats import compare_means
 
 
 def _run(algorithm: str, means: list[float]) -> RunResult:

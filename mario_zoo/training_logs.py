@@ -1,0 +1,103 @@
+"""A training run's logs, which a resumed run continues: ``monitor.csv`` (SB3's ``Monitor``, one row per
+episode), ``progress.csv`` and ``tensorboard/`` (SB3's ``Logger``).
+
+A run killed after its last checkpoint logged steps that the resumed run plays again: :func:`run_logger` appends
+to the earlier ``progress.csv`` (the run folder cut it back to the checkpoint's step) and tells TensorBoard to
+drop the events past it; :func:`monitored_env` continues ``monitor.csv``'s clock.
+
+Example:
+    >>> import tempfile
+    >>> run = RunFolder(Path(tempfile.mkdtemp()) / "run")
+    >>> run.path.mkdir()
+    >>> logger = run_logger(run, start=0, resumed=False)
+    >>> logger.record("time/total_timesteps", 1)
+    >>> logger.dump(1)
+    >>> logger.close()
+    >>> run.progress.read_text(encoding="utf-8").split()
+    ['time/total_timesteps', '1']
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+from stable_baselines3.common.logger import CSVOutputFormat, Logger, TensorBoardOutputFormat
+from stable_baselines3.common.monitor import Monitor
+
+from mario_zoo.atomic import atomic_target
+from mario_zoo.runs import RunFolder
+
+
+def run_logger(run: RunFolder, start: int, resumed: bool) -> Logger:
+    """SB3's logger writing the run's ``progress.csv`` and ``tensorboard/``; when ``resumed`` from step ``start``,
+    continuing them."""
+    return Logger(str(run.path), [_csv_log(run.progress, resumed), _tensorboard_log(run.tensorboard, start, resumed)])
+
+
+def monitored_env(
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    filename: str,
+    *,
+    override_existing: bool,
+    info_keywords: tuple[str, ...],
+    seconds_before: float = 0.0,
+) -> Monitor:
+    """``gym.make(env_id, **env_kwargs)`` in a ``Monitor`` that writes ``filename`` (a run's monitor.csv), its clock
+    starting ``seconds_before`` seconds in."""
+    env = Monitor(
+        gym.make(env_id, **env_kwargs), filename, override_existing=override_existing, info_keywords=info_keywords
+    )
+    env.t_start = time.time() - seconds_before
+    return env
+
+
+def _tensorboard_log(folder: Path, start: int, resumed: bool) -> TensorBoardOutputFormat:
+    """SB3's TensorBoard writer; when resuming from step ``start``, one that drops the killed run's later events."""
+    return _ResumedTensorBoard(str(folder), purge_step=start + 1) if resumed else TensorBoardOutputFormat(str(folder))
+
+
+class _ResumedTensorBoard(TensorBoardOutputFormat):
+    """SB3's TensorBoard writer whose first event tells TensorBoard to drop the events logged at steps >=
+    ``purge_step`` by an earlier writer (``SummaryWriter(purge_step=...)``, TensorBoard's own mechanism for
+    restarted runs): the steps a killed run logged after its checkpoint are replayed by the resumed run."""
+
+    def __init__(self, folder: str, purge_step: int):  # not super().__init__(), which opens a plain writer
+        from torch.utils.tensorboard import SummaryWriter
+
+        # TensorBoard reads a run's event files in name order, and a name starts with the second its writer was
+        # created: a writer created in the same second as the killed run's could sort (by pid) before it, and its
+        # purge would then come first and drop nothing. Start in a later second than every existing file.
+        newest = max((_event_file_second(path) for path in Path(folder).glob("events.out.tfevents.*")), default=0)
+        while time.time() < newest + 1:
+            time.sleep(0.05)
+
+        self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
+        self._is_closed = False
+
+
+def _event_file_second(path: Path) -> int:
+    """The creation second in a TensorBoard event file's name (``events.out.tfevents.<second>.<host>...``)."""
+    try:
+        return int(path.name.split(".")[3])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _csv_log(path: Path, resumed: bool) -> CSVOutputFormat:
+    """SB3's CSV writer for ``progress.csv``; when resuming, one that continues the existing rows."""
+    if not resumed or not path.is_file():
+        return CSVOutputFormat(str(path))
+    previous = path.read_text(encoding="utf-8")
+    # SB3's writer truncates its file on open: let it open a temporary one, put the earlier rows in it, and rename
+    # it over progress.csv (the open handle follows the rename), so the old rows are never absent from disk.
+    with atomic_target(path) as temporary:
+        writer = CSVOutputFormat(str(temporary))
+        writer.file.write(previous)
+        writer.file.flush()
+        header = previous.split("\n", 1)[0]
+        writer.keys = header.split(",") if header else []
+    return writer
