@@ -116,9 +116,7 @@ class DQNConfig:
     actor_sync_interval: int = 1
     """Gradient updates between copies of the online weights to the actors."""
     learning_rate_final: float | None = None
-    """Decay the step size linearly from ``learning_rate`` to this over a ``learn()`` call's steps, as PER's beta
-    anneals (``None``: constant; ``0`` is rl-zoo's ``lin_<learning_rate>``). Late small steps keep a good greedy
-    policy from drifting."""
+    """Decay the step size linearly to this over a ``learn()`` call (``None``: constant; 0 = rl-zoo's ``lin_<lr>``)."""
 
     def __post_init__(self) -> None:
         _check_number("learning_rate", self.learning_rate, low=0.0)

@@ -72,3 +72,30 @@ def test_bad_values_name_the_value_and_the_valid_range(kwargs, error, message):
 def test_unknown_names_suggest_the_closest_one():
     with pytest.raises(TypeError, match=re.escape("Unknown DQN hyperparameter 'n_step' (did you mean 'n_steps'?)")):
         DQNConfig.from_dict({"n_step": 3})
+
+
+def test_learning_rate_final_decays_the_optimizers_step_size_over_learn():
+    from mario_zoo.agents import DQN
+
+    def step_sizes(**hyperparameters):
+        model = DQN("MlpPolicy", "CartPole-v1", learning_starts=50, train_freq=1, seed=0, **hyperparameters)
+        seen = []
+        original = model.train
+
+        def train(gradient_steps):
+            original(gradient_steps)
+            seen.append(model.optimizer.param_groups[0]["lr"])
+
+        model.train = train
+        model.learn(400)
+        return seen
+
+    decayed = step_sizes(learning_rate=1e-3, learning_rate_final=0.0)
+    assert decayed[0] == pytest.approx(1e-3 * (1 - 51 / 400))
+    assert decayed == sorted(decayed, reverse=True) and decayed[-1] == pytest.approx(0.0, abs=1e-12)
+    assert set(step_sizes(learning_rate=1e-3)) == {1e-3}
+
+
+def test_a_negative_learning_rate_final_is_refused():
+    with pytest.raises(ValueError, match="learning_rate_final"):
+        DQNConfig(learning_rate_final=-1e-4)
