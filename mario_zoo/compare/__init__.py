@@ -9,7 +9,7 @@ Three modules, in the order a comparison runs through them:
   evaluated with :func:`mario_zoo.evaluation.evaluate`;
 - :mod:`~mario_zoo.compare.report`: ``compare.md`` and ``compare.json``, with the statistics of
   :mod:`~mario_zoo.compare.stats`: a steady return per run (the mean of its last periodic evaluations), 95%
-  bootstrap intervals per library and a permutation test of the difference.
+  bootstrap intervals per library and a permutation test of the difference (scipy.stats).
 
 Example (a 2-seed, 2,000-step CartPole comparison takes ~10 s)::
 
