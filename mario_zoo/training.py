@@ -19,6 +19,10 @@ With ``eval_freq`` (``--eval-freq``), :class:`~mario_zoo.callbacks.PeriodicEvalu
 ``eval_freq`` steps over ``eval_episodes`` episodes, keeps ``best_model/`` and ``evaluations.csv``, and the learning
 curve gets a second panel; a resumed run continues that history and keeps its best model.
 
+Two outputs come with extras and are skipped without them (the training is the same): ``tensorboard/`` with the
+``tensorboard`` extra (``progress.csv`` holds the same numbers) and ``learning_curve.png`` with the ``plot`` extra
+(``mario-zoo plot`` draws it later).
+
 Example:
     >>> import tempfile
     >>> config = plan_run(preset="cartpole-fast", steps=200, seed=0, device="cpu", eval_episodes=2)
@@ -62,6 +66,7 @@ from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.envs import parse_env_id
 from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import Evaluation, evaluate, is_mario, run_protocol
+from mario_zoo.extras import installed
 from mario_zoo.plotting import save_learning_curve
 from mario_zoo.runs import (
     EvaluationPoint,
@@ -491,7 +496,10 @@ def _train_holding_lock(
             seconds_before=run.last_episode_time() if resumed else 0.0,
         )
     )
-    logger = Logger(str(run.path), [_csv_log(run.progress, resumed), _tensorboard_log(run.tensorboard, start, resumed)])
+    outputs = [_csv_log(run.progress, resumed)]
+    if installed("tensorboard"):
+        outputs.append(_tensorboard_log(run.tensorboard, start, resumed))
+    logger = Logger(str(run.path), outputs)
     model.set_logger(logger)
     callbacks: list[BaseCallback] = [PeriodicCheckpoint(run.checkpoint, config.save_freq, config.save_replay)]
     evaluations = None
@@ -545,12 +553,13 @@ def _train_holding_lock(
         evaluation = evaluate(model, config.env_id, config.env_kwargs, protocol=protocol)
         results = {**evaluation.to_dict(), "num_timesteps": model.num_timesteps}
         write_text(run.results, json.dumps(results, indent=2, sort_keys=True) + "\n")
-    save_learning_curve(
-        run.episodes(),
-        run.learning_curve,
-        title=f"{config.env_id}: {run.name}",
-        evaluations=read_evaluations(run.evaluations),
-    )
+    if installed("matplotlib"):
+        save_learning_curve(
+            run.episodes(),
+            run.learning_curve,
+            title=f"{config.env_id}: {run.name}",
+            evaluations=read_evaluations(run.evaluations),
+        )
     run.write_config(dataclasses.replace(config, status="finished"))
     return TrainingOutcome(run, model.num_timesteps, start, time.monotonic() - started, evaluation)
 

@@ -63,6 +63,7 @@ from mario_zoo.agents.training_state import (
     write_replay_files,
 )
 from mario_zoo.agents.vec_env import EnvFactory, env_factory, wrap_env
+from mario_zoo.extras import require
 
 # Policy names (SB3's and ours) -> (network kind, dueling).
 POLICY_ALIASES: dict[str, tuple[str, bool]] = {
@@ -379,12 +380,15 @@ class DQN:
             self._last_obs = self.env.reset()
             self.replay_buffer.start_episodes(self._last_obs)
         if not self._custom_logger:
+            if self.tensorboard_log is not None:
+                require("tensorboard", "tensorboard", "tensorboard_log")
             self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
         if isinstance(callback, list):
             callback = CallbackList(callback)
         if not isinstance(callback, BaseCallback):
             callback = ConvertCallback(callback)
         if progress_bar:
+            require("rich", "progress", "progress_bar=True")
             callback = CallbackList([callback, ProgressBarCallback()])
         callback.init_callback(self)
         return total_timesteps, callback
