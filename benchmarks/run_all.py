@@ -1,4 +1,8 @@
-"""``make bench``: run every benchmark and rewrite ``benchmarks/RESULTS.md`` with what they measured.
+"""``make bench``: run every benchmark and rewrite its own section of ``benchmarks/RESULTS.md``.
+
+Each section this file writes sits between ``<!-- bench:NAME begin -->`` and ``<!-- bench:NAME end -->``; ``--only``
+rewrites only those named, and everything outside the markers (the hand-run sections: long trainings, sweeps) is
+kept as it is.
 
 Each benchmark is a script that prints a markdown table; this file runs them one after another (never in
 parallel: they share the machine's cores), records the machine, the package versions and the exact
@@ -116,21 +120,33 @@ def run(name: str) -> str:
     )
 
 
+def marker(name: str, end: bool = False) -> str:
+    """The comment that opens (or closes) benchmark ``name``'s section of RESULTS.md."""
+    return f"<!-- bench:{name} {'end' if end else 'begin'} -->"
+
+
+def replace_section(text: str, name: str, section: str) -> str:
+    """``text`` with benchmark ``name``'s marked section replaced by ``section`` (appended if it has none yet);
+    everything outside the markers (the hand-run sections) stays as it is."""
+    block = f"{marker(name)}\n{section.rstrip()}\n{marker(name, end=True)}"
+    begin, end = text.find(marker(name)), text.find(marker(name, end=True))
+    if begin < 0 or end < begin:
+        return text.rstrip() + "\n\n" + block + "\n"
+    return text[:begin] + block + text[end + len(marker(name, end=True)) :]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these benchmarks")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
-    sections = [run(name) for name in (args.only or BENCHMARKS)]
     versions = ", ".join(f"{package} {version(package)}" for package in PACKAGES)
-    header = (
-        "# Benchmark results\n\n"
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` (`{PY} benchmarks/run_all.py`).\n\n"
-        f"- Machine: {machine()}\n- Packages: {versions}\n\n"
-        "Speeds are ratios measured side by side in one process; medians over repeats.\n\n"
-    )
+    stamp = f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; packages: {versions}."
+    text = args.out.read_text() if args.out.exists() else "# Benchmark results\n"
+    for name in args.only or BENCHMARKS:
+        text = replace_section(text, name, run(name).replace("\n\nTarget:", f"\n\n{stamp}\n\nTarget:", 1))
     with tempfile.NamedTemporaryFile("w", dir=args.out.parent, delete=False, suffix=".tmp") as tmp:
-        tmp.write(header + "\n".join(sections))
+        tmp.write(text)
     os.replace(tmp.name, args.out)
     print(f"wrote {args.out}", file=sys.stderr)
 

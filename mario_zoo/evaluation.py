@@ -33,7 +33,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -43,6 +42,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import scipy.stats
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
@@ -440,10 +440,10 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[f
     """
     if trials < 1 or not 0 <= successes <= trials:
         raise ValueError(f"Need 0 <= successes <= trials and trials >= 1, got {successes} of {trials}.")
-    rate = successes / trials
-    centre = (rate + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    interval = scipy.stats.binomtest(successes, trials).proportion_ci(
+        confidence_level=2 * scipy.stats.norm.cdf(z) - 1, method="wilson"
+    )
+    return float(interval.low), float(interval.high)
 
 
 def evaluate(

@@ -1,7 +1,7 @@
 """Learning curves as PNG files: one run the way the PyTorch DQN tutorial draws it, or several runs compared.
 
 Figures are drawn on matplotlib's Agg canvas directly (no ``pyplot``), so plotting needs no display and leaves
-the caller's matplotlib backend alone. Every PNG is ``FIGURE_PIXELS`` (960x540) and written atomically.
+the caller's matplotlib backend alone. matplotlib comes with the ``plot`` extra, imported when a figure is drawn. Every PNG is ``FIGURE_PIXELS`` (960x540) and written atomically.
 
 Example:
     >>> import tempfile
@@ -19,14 +19,18 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from mario_zoo.atomic import atomic_target
 from mario_zoo.evaluation import Evaluation
+from mario_zoo.extras import require
 from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 FIGURE_PIXELS = (960, 540)
 """Width and height of every PNG, in pixels."""
@@ -271,8 +275,9 @@ def _group_by_settings(runs: Sequence[RunFolder]) -> list[tuple[str, str, list[R
 
 
 def _figure() -> Figure:
+    figure = require("matplotlib.figure", "plot", "plotting learning curves")
     width, height = FIGURE_PIXELS
-    return Figure(figsize=(width / _DPI, height / _DPI), dpi=_DPI, layout="constrained")
+    return figure.Figure(figsize=(width / _DPI, height / _DPI), dpi=_DPI, layout="constrained")
 
 
 def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:

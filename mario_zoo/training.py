@@ -19,6 +19,10 @@ With ``eval_freq`` (``--eval-freq``), :class:`~mario_zoo.callbacks.PeriodicEvalu
 ``eval_freq`` steps over ``eval_episodes`` episodes, keeps ``best_model/`` and ``evaluations.csv``, and the learning
 curve gets a second panel; a resumed run continues that history and keeps its best model.
 
+Two outputs come with extras and are skipped without them (the training is the same): ``tensorboard/`` with the
+``tensorboard`` extra (``progress.csv`` holds the same numbers) and ``learning_curve.png`` with the ``plot`` extra
+(``mario-zoo plot`` draws it later).
+
 Example:
     >>> import tempfile
     >>> from pathlib import Path
@@ -57,6 +61,7 @@ from mario_zoo.callbacks import PeriodicCheckpoint, PeriodicEvaluation, Progress
 from mario_zoo.envs import parse_env_id
 from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import Evaluation, evaluate, is_mario, run_protocol
+from mario_zoo.extras import installed
 from mario_zoo.plotting import save_learning_curve
 from mario_zoo.runs import (
     RunConfig,
@@ -540,12 +545,13 @@ def _train_holding_lock(
         evaluation = evaluate(model, config.env_id, config.env_kwargs, protocol=protocol)
         results = {**evaluation.to_dict(), "num_timesteps": model.num_timesteps}
         write_text(run.results, json.dumps(results, indent=2, sort_keys=True) + "\n")
-    save_learning_curve(
-        run.episodes(),
-        run.learning_curve,
-        title=f"{config.env_id}: {run.name}",
-        evaluations=read_evaluations(run.evaluations),
-    )
+    if installed("matplotlib"):
+        save_learning_curve(
+            run.episodes(),
+            run.learning_curve,
+            title=f"{config.env_id}: {run.name}",
+            evaluations=read_evaluations(run.evaluations),
+        )
     run.write_config(dataclasses.replace(config, status="finished"))
     return TrainingOutcome(run, model.num_timesteps, start, time.monotonic() - started, evaluation)
 

@@ -28,13 +28,17 @@ from stable_baselines3.common.logger import CSVOutputFormat, Logger, TensorBoard
 from stable_baselines3.common.monitor import Monitor
 
 from mario_zoo.atomic import atomic_target
+from mario_zoo.extras import installed
 from mario_zoo.runs import RunFolder
 
 
 def run_logger(run: RunFolder, start: int, resumed: bool) -> Logger:
-    """SB3's logger writing the run's ``progress.csv`` and ``tensorboard/``; when ``resumed`` from step ``start``,
-    continuing them."""
-    return Logger(str(run.path), [_csv_log(run.progress, resumed), _tensorboard_log(run.tensorboard, start, resumed)])
+    """SB3's logger writing the run's ``progress.csv`` and ``tensorboard/`` (with the ``tensorboard`` extra); when
+    ``resumed`` from step ``start``, continuing them."""
+    outputs = [_csv_log(run.progress, resumed)]
+    if installed("tensorboard"):
+        outputs.append(_tensorboard_log(run.tensorboard, start, resumed))
+    return Logger(str(run.path), outputs)
 
 
 def monitored_env(

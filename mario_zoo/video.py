@@ -33,6 +33,7 @@ import numpy as np
 
 from mario_zoo.acting import acting_with
 from mario_zoo.atomic import atomic_target
+from mario_zoo.extras import require
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 """Formats ``record`` writes, chosen by the output's extension."""
@@ -83,6 +84,8 @@ def check_video_path(path: str | os.PathLike[str]) -> Path:
             f"Cannot write {str(video)!r}: the video format is chosen by the extension, one of "
             f"{', '.join(VIDEO_SUFFIXES)}."
         )
+    if video.suffix.lower() == ".mp4":  # said before the episodes are played, not after
+        require("imageio_ffmpeg", "video", "writing an .mp4 video (a .gif needs no extra)")
     return video
 
 
@@ -298,7 +301,9 @@ def _take(frames: Iterable[np.ndarray], count: int) -> Iterator[np.ndarray]:
 
 
 def _write_mp4(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
-    import imageio.v2 as imageio  # imageio-ffmpeg: only needed for videos
+    import imageio.v2 as imageio
+
+    require("imageio_ffmpeg", "video", "writing an .mp4 video (a .gif needs no extra)")
 
     count = 0
     # libx264 needs even frame sizes; imageio's default block of 16 would rescale CartPole's 600x400.

@@ -15,6 +15,7 @@ from mario_zoo.evaluation import (
     evaluate,
     protocol_for,
     run_protocol,
+    wilson_interval,
 )
 from mario_zoo.wrappers.episode import NoopStart
 
@@ -152,3 +153,17 @@ def test_every_protocol_is_described_and_run_folders_know_them_all():
     assert tuple(PROTOCOLS) == RUN_PROTOCOLS == ("noop-sweep", "nature", "episodes")
     for name in ("nature", "episodes"):
         assert protocol_for("CartPole-v1", name).describe().startswith(f"{name} protocol")
+
+
+@pytest.mark.parametrize(
+    ("successes", "trials", "low", "high"),
+    # Wilson's closed form, by hand: centre (p + z²/2n) / (1 + z²/n), half-width z·sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n).
+    [(50, 100, 0.40383, 0.59617), (0, 100, 0.0, 0.03699), (100, 100, 0.96301, 1.0), (0, 5, 0.0, 0.43448)],
+)
+def test_the_wilson_interval_is_the_closed_form(successes, trials, low, high):
+    assert wilson_interval(successes, trials) == (pytest.approx(low, abs=1e-5), pytest.approx(high, abs=1e-5))
+
+
+def test_the_wilson_interval_names_bad_counts():
+    with pytest.raises(ValueError, match=re.escape("Need 0 <= successes <= trials and trials >= 1, got 3 of 2.")):
+        wilson_interval(3, 2)

@@ -54,6 +54,7 @@ from mario_zoo.agents.vec_env import (
     make_env,
     split_dones,
 )
+from mario_zoo.extras import require
 
 # One uniform draw serves many gradient steps; cap its observations' size so image batches stay small.
 _MAX_BYTES_PER_DRAW = 64 * 2**20
@@ -337,7 +338,11 @@ class DQN(Checkpointing):
             self._last_obs = self.env.reset()
             self.replay_buffer.start_episodes(self._last_obs)
         if not self._custom_logger:
+            if self.tensorboard_log is not None:
+                require("tensorboard", "tensorboard", "tensorboard_log")
             self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
+        if progress_bar:
+            require("rich", "progress", "progress_bar=True")
         callback = as_callback(callback, progress_bar)
         callback.init_callback(self)
         return total_timesteps, callback

@@ -5,7 +5,7 @@ Five modules, each importing only those above it:
 
 - :mod:`~mario_zoo.compare.settings`: what "matched" means (our hyperparameters mapped onto SB3's, what SB3
   cannot do), seeds, budgets and the validated plan;
-- :mod:`~mario_zoo.compare.stats`: the numbers: 95% bootstrap intervals and permutation tests;
+- :mod:`~mario_zoo.compare.stats`: the numbers: 95% bootstrap intervals and permutation tests (scipy.stats);
 - :mod:`~mario_zoo.compare.results`: the records (a run, an algorithm over seeds, the whole comparison), with a
   steady return per run (the mean of its last periodic evaluations) and the tests of the difference;
 - :mod:`~mario_zoo.compare.report`: ``compare.md`` and ``compare.json``;

@@ -54,10 +54,9 @@ def to_markdown(result: CompareResult, *, title: bool = True) -> str:
     for summary in summaries:
         data = summary.to_dict()
         cells = [LABELS[summary.algorithm], f"{data['final_mean']:.1f} +/- {data['final_std']:.1f}"]
-        cells.append(f"{data['steady_mean']:.1f} [{summary.steady_interval[0]:.1f}, {summary.steady_interval[1]:.1f}]")
-        if threshold is not None and summary.share_interval is not None:
-            low, high = summary.share_interval
-            cells.append(f"{data['share_mean']:.0%} [{low:.0%}, {high:.0%}]")
+        cells.append(f"{data['steady_mean']:.1f} {_interval(summary.steady_interval, '.1f')}")
+        if threshold is not None:
+            cells.append(f"{data['share_mean']:.0%} {_interval(summary.share_interval, '.0%')}")
             reached = sum(steps is not None for steps in summary.steps_to_threshold)
             median = summary.median_steps_to_threshold
             cells += [
@@ -91,7 +90,10 @@ def to_markdown(result: CompareResult, *, title: bool = True) -> str:
         + f"; intervals are {CONFIDENCE:.0%} bootstrap intervals of the mean over seeds, and each difference is "
         "tested with a two-sided permutation test of equal means.",
         "",
-        *(f"- {difference.sentence()}" for difference in differences(*summaries)),
+        *(
+            [f"- {difference.sentence()}" for difference in differences(*summaries)]
+            or ["- one seed per library: no interval and no test of the difference (run several, e.g. --seeds 0-9)."]
+        ),
         "",
         f"## Matched settings (preset `{settings.preset}`)",
         "",
@@ -121,6 +123,11 @@ def to_markdown(result: CompareResult, *, title: bool = True) -> str:
         curves = f"training-episode return, {PLOT_WINDOW}-episode mean, mean +/- std over seeds"
         lines += ["", f"Learning curves: {result.plot.name} ({curves}). Raw numbers: {result.raw.name}."]
     return "\n".join(lines) + "\n"
+
+
+def _interval(interval: tuple[float, float] | None, spec: str) -> str:
+    """``[low, high]`` in ``spec``; one seed has no interval."""
+    return "(one seed)" if interval is None else f"[{interval[0]:{spec}}, {interval[1]:{spec}}]"
 
 
 def _plural(number: int, noun: str) -> str:

@@ -96,13 +96,14 @@ class AlgorithmSummary:
     """Per seed, the share of its periodic evaluations whose mean reached the threshold (``None``: no threshold)."""
 
     @property
-    def steady_interval(self) -> tuple[float, float]:
-        """95% bootstrap interval of the mean steady return over seeds."""
+    def steady_interval(self) -> tuple[float, float] | None:
+        """95% bootstrap interval of the mean steady return over seeds (``None``: one seed)."""
         return bootstrap_interval(self.steady_returns)
 
     @property
     def share_interval(self) -> tuple[float, float] | None:
-        """95% bootstrap interval of the mean share of evaluations at the threshold (``None``: no threshold)."""
+        """95% bootstrap interval of the mean share of evaluations at the threshold (``None``: no threshold, or
+        one seed)."""
         return None if self.threshold_shares is None else bootstrap_interval(self.threshold_shares)
 
     @property
@@ -142,7 +143,7 @@ class AlgorithmSummary:
             "median_steps_per_second": statistics.median(self.steps_per_second),
             "median_peak_rss_bytes": statistics.median(self.peak_rss_bytes),
             "steady_mean": statistics.fmean(self.steady_returns),
-            "steady_interval": list(self.steady_interval),
+            "steady_interval": None if self.steady_interval is None else list(self.steady_interval),
             "share_mean": None if self.threshold_shares is None else statistics.fmean(self.threshold_shares),
             "share_interval": None if self.share_interval is None else list(self.share_interval),
         }
@@ -177,7 +178,10 @@ class CompareResult:
 
 
 def differences(ours: AlgorithmSummary, theirs: AlgorithmSummary) -> list[Difference]:
-    """The tests a report shows: the steady return, and the share of evaluations at the threshold if there is one."""
+    """The tests a report shows: the steady return, and the share of evaluations at the threshold if there is one;
+    none when a library has a single seed (one value has no spread to test against)."""
+    if min(len(ours.steady_returns), len(theirs.steady_returns)) < 2:
+        return []
     tests = [compare_means("steady return", ours.steady_returns, theirs.steady_returns)]
     if ours.threshold_shares is not None and theirs.threshold_shares is not None:
         tests.append(

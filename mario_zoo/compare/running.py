@@ -33,6 +33,7 @@ from mario_zoo.compare.report import PLOT_WINDOW, to_json, to_markdown
 from mario_zoo.compare.results import CompareResult, RunResult
 from mario_zoo.compare.settings import ALGORITHMS, LABELS, ComparePlan, make_agent, plan_compare
 from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs, is_mario
+from mario_zoo.extras import installed
 from mario_zoo.plotting import plot_runs
 from mario_zoo.runs import RunConfig, RunFolder, lock_run
 
@@ -184,7 +185,7 @@ def run_compare(plan: ComparePlan) -> CompareResult:
 def _plot(plan: ComparePlan, runs: Sequence[RunResult]) -> Path | None:
     folders = [RunFolder(plan.out / "runs" / f"{run.algorithm}_s{run.seed}") for run in runs]
     folders = [folder for folder in folders if folder.episodes().returns.size]
-    if not folders:
+    if not folders or not installed("matplotlib"):  # the plot extra draws it; compare.md holds the numbers
         return None
     path = plan.out / "learning_curves.png"
     title = f"{plan.settings.env_id}: mario_zoo DQN vs SB3 DQN, {plan.settings.preset} settings, {plan.steps:,} steps"

@@ -101,9 +101,7 @@ def build_model_card(
             ),
         ],
     )
-    return ModelCard(
-        f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, evaluation, video, also, zoo_name)}"
-    )
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, evaluation, video, also, zoo_name)}")
 
 
 def write_model_card(card: ModelCard, name: str, directory: str | os.PathLike[str]) -> Path:

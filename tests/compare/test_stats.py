@@ -38,6 +38,26 @@ def test_the_bootstrap_interval_holds_the_mean_narrows_with_more_seeds_and_is_re
     assert bootstrap_interval([5.0, 5.0, 5.0]) == (5.0, 5.0)
 
 
+def test_one_value_has_no_bootstrap_interval_and_a_one_seed_report_says_so():
+    assert bootstrap_interval([5.0]) is None and bootstrap_interval([]) is None
+    summary = AlgorithmSummary.of("sb3", [_run("sb3", [400.0])], 475.0, 5)
+    assert (summary.steady_interval, summary.share_interval) == (None, None)
+    assert summary.to_dict()["steady_interval"] is None
+
+
+def test_unequal_groups_count_differences_as_far_apart_either_way():
+    # Pooled 0, 0, 0, 0, 4 split 2 + 3: the 4 splits with 4 in the pair differ by 2 - 0 = 2, the 6 without by
+    # |0 - 4/3|: only the first 4 are as far apart as observed.
+    assert permutation_test([4.0, 0.0], [0.0, 0.0, 0.0]) == (0.4, 10, True)
+
+
+def test_one_seed_per_library_is_not_tested():
+    with pytest.raises(ValueError, match="at least two values in each group, got 1 and 3"):
+        permutation_test([3.0], [0.0, 0.0, 0.0])
+    one = AlgorithmSummary.of("sb3", [_run("sb3", [400.0])], 475.0, 5)
+    assert differences(one, one) == []
+
+
 def test_the_permutation_test_is_exact_for_few_seeds_and_sampled_for_many():
     assert permutation_test([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) == (1.0, 20, True)
     # 4 against 4 completely separated: 2 of the 70 splits are as extreme (two-sided).
