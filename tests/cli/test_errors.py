@@ -44,7 +44,7 @@ BAD_INPUTS = [
     (
         ["train", "--env-kwargs", "bogus=1", "--env", "MarioDQN-v0"],
         "Unknown env kwarg 'bogus' for MarioDQN-v0; valid "
-        "kwargs: world, stage, actions, frame_skip, size, stack, noop_max, stall_steps",
+        "kwargs: world, stage, actions, frame_skip, size, stack, noop_max, repeat_action_probability, stall_steps",
     ),
     (
         ["train", "--env-kwargs", "max_steps=5"],
