@@ -32,6 +32,7 @@ import sys
 from mario_zoo import __version__
 from mario_zoo.cli import compare, enjoy, envs, evaluate, plot, pull, push, record, sweep, train, zoo
 from mario_zoo.cli.common import CommandError, Parser, UsageError, parse_assignments
+from mario_zoo.extras import MissingExtraError
 
 __all__ = ["CommandError", "UsageError", "build_parser", "main", "parse_assignments"]
 
@@ -83,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as error:
         print(f"mario-zoo {args.verb}: {error}", file=sys.stderr)
         return 1
+    except MissingExtraError as error:  # raised outside bad_input, e.g. by a verb's own import of an extra
+        print(f"mario-zoo {args.verb}: error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"\nmario-zoo {args.verb}: interrupted", file=sys.stderr)
         return 130
