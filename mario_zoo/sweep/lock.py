@@ -39,7 +39,8 @@ class StudyLock:
         self.url = url
         self.name = name[:64]  # MySQL's GET_LOCK takes names of at most 64 characters
         self.key = int.from_bytes(hashlib.sha256(self.name.encode()).digest()[:8], "big", signed=True)
-        self._file = FileLock(f"{parsed.database}.lock") if self.backend == "sqlite" else None
+        # A hold belongs to the process (as the server-side locks do), not to the thread that took it.
+        self._file = FileLock(f"{parsed.database}.lock", thread_local=False) if self.backend == "sqlite" else None
         self._connection: Any = None
 
     @property
