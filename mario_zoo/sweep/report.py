@@ -1,0 +1,269 @@
+"""What a sweep leaves in its folder, read from the study's results: ``best.yml`` (a preset file
+``mario-zoo train --preset`` takes), ``trials.csv``, Optuna's optimisation-history and parameter-importance plots,
+and ``summary.md`` (also printed); for a seed matrix, the mean, a 95% bootstrap interval and the per-seed table.
+
+Example:
+    >>> exit_text(-9), exit_text(1)
+    ('was killed by SIGKILL', 'exited with code 1')
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import signal
+import statistics
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+
+from mario_zoo.agents.config import DQNConfig
+from mario_zoo.agents.presets import Preset, write_preset_file
+from mario_zoo.atomic import write_text
+from mario_zoo.sweep.plan import SweepPlan, trial_settings
+from mario_zoo.sweep.space import NETWORK_PARAMETER, env_kwarg
+from mario_zoo.sweep.study import shown_url
+
+
+def write_outputs(
+    plan: SweepPlan, study: optuna.Study, seconds: float, exits: tuple[int, ...], complete: bool
+) -> tuple[tuple[Path, ...], str]:
+    """Write the outputs of ``plan``'s study into ``plan.out``; return the files written (``summary.md`` last) and
+    the summary."""
+    trials = study.get_trials(deepcopy=False)
+    files = [_write_trials_csv(plan.out / "trials.csv", trials)]
+    if plan.seeds is None:
+        best = _best_trial(trials)
+        if best is not None:
+            files.append(plan.out / "best.yml")
+            write_preset_file(best_preset(plan, best.params, best.value, best.number), files[-1])
+        files += _write_plots(plan, study)
+        summary = search_summary(plan, trials, seconds, exits, complete, files)
+    else:
+        summary = seeds_summary(plan, trials, seconds, exits, complete)
+    files.append(plan.out / "summary.md")
+    write_text(files[-1], summary)
+    return tuple(files), summary
+
+
+def _best_trial(trials: Sequence[optuna.trial.FrozenTrial]) -> optuna.trial.FrozenTrial | None:
+    done = [trial for trial in trials if trial.state.name == "COMPLETE"]
+    return max(done, key=lambda trial: (trial.value, -trial.number)) if done else None
+
+
+def best_preset(plan: SweepPlan, params: dict[str, Any], value: float, number: int) -> Preset:
+    """The preset ``best.yml`` holds: the sweep's preset with trial ``number``'s settings, tuned for ``plan.steps``."""
+    known = plan.space.names if plan.space is not None else ()
+    decoded = {name: plan.space[name].decode(raw) if name in known else raw for name, raw in params.items()}
+    hyperparameters, policy_kwargs, env_kwargs = trial_settings(plan, decoded)
+    return Preset(
+        name=f"{plan.preset.name}-sweep",
+        description=(
+            f"Best of study {plan.study_name} (trial {number}, steady return {value:.2f}): {plan.preset.name} tuned "
+            f"on {plan.preset.env_id} for {plan.steps:,} steps by mario-zoo sweep."
+        ),
+        env_id=plan.preset.env_id,
+        policy=plan.preset.policy,
+        n_timesteps=plan.steps,
+        hyperparameters=hyperparameters,
+        policy_kwargs=policy_kwargs,
+        env_kwargs=env_kwargs,
+    )
+
+
+def _write_trials_csv(path: Path, trials: Sequence[optuna.trial.FrozenTrial]) -> Path:
+    names = sorted({name for trial in trials for name in trial.params})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["number", "state", "value", "duration_seconds", "retry_of", *names])
+    for trial in trials:
+        duration = trial.duration.total_seconds() if trial.duration is not None else ""
+        writer.writerow(
+            [
+                trial.number,
+                trial.state.name,
+                "" if trial.value is None else trial.value,
+                duration,
+                trial.system_attrs.get("failed_trial", ""),
+                *[trial.params.get(name, "") for name in names],
+            ]
+        )
+    return write_text(path, buffer.getvalue())
+
+
+def _write_plots(plan: SweepPlan, study: optuna.Study) -> list[Path]:
+    """Optuna's matplotlib plots; parameter importances need two complete trials with different settings."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as plots
+
+    written = []
+    with warnings.catch_warnings():
+        # Experimental-API notices, and the importance evaluator's notes on tiny studies: not the user's business.
+        warnings.simplefilter("ignore")
+        for name, plot in (
+            ("optimization_history.png", plots.plot_optimization_history),
+            ("param_importances.png", plots.plot_param_importances),
+        ):
+            try:
+                axes = plot(study)
+            except (ValueError, RuntimeError, ZeroDivisionError):
+                continue
+            figure = axes.figure
+            figure.set_size_inches(8, 5)
+            figure.tight_layout()
+            figure.savefig(plan.out / name, dpi=100)
+            plt.close(figure)
+            written.append(plan.out / name)
+    return written
+
+
+def _states_text(trials: Sequence[optuna.trial.FrozenTrial]) -> str:
+    counts: dict[str, int] = {}
+    for trial in trials:
+        counts[trial.state.name.lower()] = counts.get(trial.state.name.lower(), 0) + 1
+    return ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
+
+
+def _objective_text(plan: SweepPlan) -> str:
+    return (
+        f"mean greedy return of the last {plan.steady} evaluations ({plan.eval_episodes} episodes every "
+        f"{plan.eval_freq:,} steps, mario_zoo.evaluation.evaluate), after {plan.steps:,} training steps"
+    )
+
+
+def _ending(complete: bool, exits: tuple[int, ...], plan: SweepPlan) -> list[str]:
+    lines = []
+    killed = [f"worker {number} {exit_text(code)}" for number, code in enumerate(exits) if code]
+    if killed:
+        lines.append(f"Workers that did not finish cleanly: {'; '.join(killed)}.")
+    if not complete:
+        lines.append(f"The study is not complete ({plan.trials} trials asked); rerun the same command to continue it.")
+    return lines
+
+
+def search_summary(
+    plan: SweepPlan,
+    trials: Sequence[optuna.trial.FrozenTrial],
+    seconds: float,
+    exits: tuple[int, ...],
+    complete: bool,
+    files: Sequence[Path],
+) -> str:
+    """The markdown summary of a search: the study, the best trial against the preset, the top trials."""
+    best = _best_trial(trials)
+    lines = [
+        f"# Sweep {plan.study_name}: preset {plan.preset.name} on {plan.preset.env_id}",
+        "",
+        f"- storage: {shown_url(plan.storage)}",
+        f"- trials: {_states_text(trials)} (target {plan.trials} finished; sampler {plan.sampler}, pruner "
+        f"{plan.pruner}, {plan.workers} worker(s) here, {seconds:,.0f} s)",
+        f"- objective: {_objective_text(plan)}",
+        f"- command: {' '.join(plan.command) or '(library call)'}",
+        "",
+    ]
+    if best is None:
+        lines.append("No trial completed, so there is no best.yml.")
+    else:
+        lines += [
+            f"## Best: trial {best.number}, value {best.value:.2f}",
+            "",
+            "| parameter | best | preset |",
+            "|---|---|---|",
+        ]
+        hyperparameters, policy_kwargs = plan.preset.hyperparameters, plan.preset.policy_kwargs
+        for name, value in best.params.items():
+            if name == NETWORK_PARAMETER:
+                was = policy_kwargs.get(name)
+            elif env_kwarg(name) is not None:
+                was = plan.preset.env_kwargs.get(env_kwarg(name), "(env default)")
+            else:
+                was = hyperparameters.get(name, getattr(DQNConfig(), name, None))
+            lines.append(f"| {name} | {_cell(value)} | {_cell(was)} |")
+        lines += ["", "## Top trials", "", "| trial | value | state | seconds |", "|---|---|---|---|"]
+        ranked = sorted((trial for trial in trials if trial.value is not None), key=lambda trial: -trial.value)
+        for trial in ranked[:5]:
+            duration = trial.duration.total_seconds() if trial.duration is not None else float("nan")
+            lines.append(f"| {trial.number} | {trial.value:.2f} | {trial.state.name.lower()} | {duration:.1f} |")
+        lines += ["", f"Train with it: `mario-zoo train --preset {plan.out / 'best.yml'}`"]
+    lines += ["", "Files: " + ", ".join(str(path) for path in files)]
+    lines += _ending(complete, exits, plan)
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def bootstrap_interval(
+    values: Sequence[float], *, confidence: float = 0.95, resamples: int = 10_000
+) -> tuple[float, float] | None:
+    """A percentile bootstrap interval of the mean of ``values`` (``None`` for fewer than two values).
+
+    Example:
+        >>> low, high = bootstrap_interval([10.0, 12.0, 11.0, 13.0, 9.0])
+        >>> 9.0 <= low < 11.0 < high <= 13.0
+        True
+    """
+    if len(values) < 2:
+        return None
+    rng = np.random.default_rng(0)
+    data = np.asarray(values, dtype=float)
+    means = data[rng.integers(0, len(data), size=(resamples, len(data)))].mean(axis=1)
+    tail = (1 - confidence) / 2
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
+def seeds_summary(
+    plan: SweepPlan,
+    trials: Sequence[optuna.trial.FrozenTrial],
+    seconds: float,
+    exits: tuple[int, ...],
+    complete: bool,
+) -> str:
+    """The markdown summary of a seed matrix: the mean over seeds, its 95% interval, and each seed's value."""
+    by_seed = {
+        trial.params["seed"]: trial
+        for trial in trials
+        if trial.state.name == "COMPLETE" and trial.params.get("seed") in plan.seeds
+    }
+    values = [by_seed[seed].value for seed in plan.seeds if seed in by_seed]
+    interval = bootstrap_interval(values)
+    lines = [
+        f"# Seed matrix {plan.study_name}: preset {plan.preset.name} on {plan.preset.env_id}",
+        "",
+        f"- storage: {shown_url(plan.storage)}",
+        f"- seeds: {len(values)} of {len(plan.seeds)} finished ({plan.workers} worker(s) here, {seconds:,.0f} s)",
+        f"- value: {_objective_text(plan)}",
+        f"- command: {' '.join(plan.command) or '(library call)'}",
+        "",
+    ]
+    if values:
+        spread = f", std {statistics.pstdev(values):.2f}" if len(values) > 1 else ""
+        ci = f"[{interval[0]:.2f}, {interval[1]:.2f}]" if interval else "n/a (one seed)"
+        lines += [
+            f"**mean {statistics.fmean(values):.2f}, 95% bootstrap interval {ci}{spread}, over {len(values)} seeds**",
+            "",
+        ]
+    lines += ["| seed | value | seconds |", "|---|---|---|"]
+    for seed in plan.seeds:
+        trial = by_seed.get(seed)
+        if trial is None:
+            lines.append(f"| {seed} | not finished | |")
+        else:
+            lines.append(f"| {seed} | {trial.value:.2f} | {trial.duration.total_seconds():.1f} |")
+    lines += _ending(complete, exits, plan)
+    return "\n".join(lines) + "\n"
+
+
+def exit_text(code: int) -> str:
+    """How a worker process ended, from its exit code (negative: killed by that signal)."""
+    if code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
