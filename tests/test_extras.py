@@ -87,3 +87,15 @@ def test_training_without_extras_skips_tensorboard_and_the_curve(monkeypatch, tm
     train(run, config, build_model(config), progress=False)
     assert run.results.exists() and run.progress.exists()
     assert not run.tensorboard.exists() and not run.learning_curve.exists()
+
+
+def test_the_sweep_verb_without_optuna_exits_2_in_one_line(monkeypatch, cli):
+    import sys
+
+    for name in [name for name in sys.modules if name == "mario_zoo.sweep" or name.startswith("mario_zoo.sweep.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    result = cli("sweep", "--preset", "cartpole-fast", "--trials", "1", "--steps", "100")
+    assert result.code == 2, result.err
+    assert result.err.strip().count("\n") == 0
+    assert "pip install 'mario-zoo[sweep]'" in result.err

@@ -21,6 +21,7 @@ Example (4 CartPole trials of 400 steps on 2 workers take ~10 s)::
     print(run_sweep(plan).summary)
 """
 
+from mario_zoo.sweep import _extra  # noqa: F401  (first: without the sweep extra, one line says what to install)
 from mario_zoo.sweep.plan import DEFAULT_STEADY, PRUNERS, SAMPLERS, SweepPlan, plan_sweep
 from mario_zoo.sweep.report import best_preset, bootstrap_interval, search_summary, seeds_summary
 from mario_zoo.sweep.space import (

@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import optuna
 
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.presets import Preset, write_preset_file
 from mario_zoo.atomic import write_text
+from mario_zoo.compare.stats import bootstrap_interval
+from mario_zoo.extras import installed
 from mario_zoo.sweep.plan import SweepPlan, trial_settings
 from mario_zoo.sweep.space import NETWORK_PARAMETER, env_kwarg
 from mario_zoo.sweep.study import shown_url
@@ -41,7 +42,8 @@ def write_outputs(
         if best is not None:
             files.append(plan.out / "best.yml")
             write_preset_file(best_preset(plan, best.params, best.value, best.number), files[-1])
-        files += _write_plots(plan, study)
+        if installed("matplotlib"):  # the plot extra; the summary and trials.csv hold the same numbers
+            files += _write_plots(plan, study)
         summary = search_summary(plan, trials, seconds, exits, complete, files)
     else:
         summary = seeds_summary(plan, trials, seconds, exits, complete)
@@ -199,25 +201,6 @@ def search_summary(
 
 def _cell(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def bootstrap_interval(
-    values: Sequence[float], *, confidence: float = 0.95, resamples: int = 10_000
-) -> tuple[float, float] | None:
-    """A percentile bootstrap interval of the mean of ``values`` (``None`` for fewer than two values).
-
-    Example:
-        >>> low, high = bootstrap_interval([10.0, 12.0, 11.0, 13.0, 9.0])
-        >>> 9.0 <= low < 11.0 < high <= 13.0
-        True
-    """
-    if len(values) < 2:
-        return None
-    rng = np.random.default_rng(0)
-    data = np.asarray(values, dtype=float)
-    means = data[rng.integers(0, len(data), size=(resamples, len(data)))].mean(axis=1)
-    tail = (1 - confidence) / 2
-    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 
 
 def seeds_summary(

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import optuna
 
+from mario_zoo.extras import require
 from mario_zoo.sweep.lock import StudyLock
 
 STORAGE_SCHEMES = ("sqlite", "postgresql", "mysql")
@@ -140,6 +141,7 @@ def open_storage(url: str, *, heartbeat: int, max_retry: int = MAX_RETRY) -> opt
         # Several processes write one file: wait for the lock instead of failing after SQLite's 5 s.
         engine_kwargs["connect_args"] = {"timeout": 120}
     elif url.startswith("postgresql"):
+        require("psycopg", "postgres", "a PostgreSQL study")
         engine_kwargs["connect_args"] = {"connect_timeout": 10}
     # Optuna creates its tables on first use, and two processes doing it at once on a new database collide.
     with warnings.catch_warnings(), StudyLock(url, "mario-zoo sweep tables"):
