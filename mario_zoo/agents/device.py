@@ -11,6 +11,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from stable_baselines3.common.utils import get_device
 
@@ -35,3 +38,29 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """The ``torch.device`` for ``device`` (``"auto"``: CUDA when available, else the CPU), checked first."""
     check_device(device)
     return get_device(device)
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` torch CPU threads (``None``: torch's own setting) and restore the count after.
+
+    ``DQN.learn`` uses one thread for MLP policies on the CPU, as ``mario-zoo train`` does: a small MLP's matrix
+    products are too small to split, and a second thread spinning against the env makes a 2-core machine several
+    times slower (``model.learn_threads`` changes it).
+
+    Example:
+        >>> before = torch.get_num_threads()
+        >>> with torch_threads(1):
+        ...     torch.get_num_threads()
+        1
+        >>> torch.get_num_threads() == before
+        True
+    """
+    before = torch.get_num_threads()
+    if threads is not None and threads != before:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)

@@ -29,7 +29,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_no
 
 from mario_zoo.agents.actor import ActorPool
 from mario_zoo.agents.config import DQNConfig, check_hyperparameter_names
-from mario_zoo.agents.device import resolve_device
+from mario_zoo.agents.device import resolve_device, torch_threads
 from mario_zoo.agents.networks import NetworkSpec, make_optimizer
 from mario_zoo.agents.persistence import Checkpointing
 from mario_zoo.agents.policies import QPolicy
@@ -78,18 +78,16 @@ class DQN(Checkpointing):
         verbose: 0 silent, 1 training logs to stdout.
         seed: seeds Python, NumPy, torch, the env and exploration.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``...
-        optimize_memory_usage: SB3's flag, accepted either way: our replay stores each observation once, as SB3's
-            ``True`` does, and still bootstraps from time-limit truncations.
-        replay_buffer_class: ``None``, SB3's ``ReplayBuffer`` or ours (the replay's options are hyperparameters).
-        replay_buffer_kwargs: ``None``, ``{}`` or ``{"handle_timeout_termination": True}``; see
-            :func:`~mario_zoo.agents.sb3_options.check_replay_arguments`.
+        optimize_memory_usage: accepted either way: our replay stores each observation once, as SB3's ``True`` does.
+        replay_buffer_class, replay_buffer_kwargs: SB3's replay options where ours match them
+            (:func:`~mario_zoo.agents.sb3_options.check_replay_arguments`).
         **hyperparameters: any field of :class:`~mario_zoo.agents.config.DQNConfig`.
 
-    Differences from SB3's DQN: checkpoints are a directory (or zip) of safetensors and JSON, never pickle,
-    and hold the replay buffer and every RNG state only when asked (``save(path, include_replay_buffer=True)``,
-    or ``save_replay_buffer``); ``predict(..., deterministic=False)`` draws epsilon per observation rather than
-    once per batch; ``learning_rate`` is a number, decayed linearly with ``learning_rate_final`` (no callables) and the optimizer is chosen by the
-    ``optimizer``/``amsgrad``/``weight_decay`` hyperparameters rather than ``policy_kwargs``.
+    Differences from SB3's DQN: checkpoints are safetensors and JSON (a directory or zip), never pickle, with the
+    replay buffer and RNG states only when asked; ``predict(..., deterministic=False)`` draws epsilon per
+    observation; ``learning_rate`` is a number (``learning_rate_final`` decays it linearly); hyperparameters, not
+    ``policy_kwargs``, choose the optimizer; ``learn`` runs an MLP on the CPU with one torch thread, as the CLI
+    does (two threads spin against the env on 2 cores); ``model.learn_threads = None`` keeps torch's own setting.
 
     Actors. With ``actors=k`` (k >= 1), ``learn`` steps the env in ``k`` actor processes (as a ``k``-env ``VecEnv``
     would) while this process runs the updates: the sequential loop's algorithm (``actors=0``, the default), except
@@ -181,6 +179,7 @@ class DQN(Checkpointing):
         self._rng = np.random.default_rng(seed)
 
         self.spec = spec or network_spec(kind, observation_space, action_space, policy_kwargs, config.dueling)
+        self.learn_threads: int | None = 1 if self.spec.kind == "mlp" and self.device.type == "cpu" else None
         self.policy = QPolicy(observation_space, action_space, self.spec).to(self.device)
         self.update_precision = resolve_precision(config.precision, self.device)
         # oneDNN's bf16 convolutions are fastest on channels-last (NHWC) batches; see benchmarks/mario_train_cost.py.
@@ -290,7 +289,7 @@ class DQN(Checkpointing):
             whole_number("total_timesteps", total_timesteps), callback, reset_num_timesteps, tb_log_name, progress_bar
         )
         actors = self._make_actor_pool(total_timesteps)
-        with actors or contextlib.nullcontext():
+        with torch_threads(self.learn_threads), actors or contextlib.nullcontext():
             if actors is not None:
                 self._last_obs = actors.start(self._n_updates)
                 self.replay_buffer.start_episodes(self._last_obs)
@@ -451,7 +450,7 @@ class DQN(Checkpointing):
         """
         config = self.config
         self.policy.set_training_mode(True)
-        learning_rate = self.current_learning_rate
+        learning_rate = config.learning_rate_at(self.num_timesteps / max(self._total_timesteps, 1))
         for group in self.optimizer.param_groups:
             group["lr"] = learning_rate
         losses = []
@@ -495,12 +494,6 @@ class DQN(Checkpointing):
         self.logger.record("train/learning_rate", learning_rate)
         self.logger.record("train/loss", torch.stack(losses).mean().item())
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-
-    @property
-    def current_learning_rate(self) -> float:
-        """The step size now: ``learning_rate``, or with ``learning_rate_final`` the linear decay's value at this
-        point of the ``learn()`` call."""
-        return self.config.learning_rate_at(self.num_timesteps / max(self._total_timesteps, 1))
 
     def _autocast(self) -> torch.autocast:
         """bf16 autocast on the model's device when the update runs in bf16, else a no-op context."""

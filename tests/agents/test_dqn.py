@@ -322,3 +322,26 @@ def test_sb3_checkpoint_callback_saves_the_replay_buffer(tmp_path):
     loaded.load_replay_buffer(tmp_path / "rl_model_replay_buffer_20_steps.pkl")
     # SB3's callback saves after the env step, before its transition is stored.
     assert len(loaded.replay_buffer) == len(model.replay_buffer) - 1 > 0
+
+
+def test_learn_runs_an_mlp_on_one_cpu_thread_and_restores_torchs_setting():
+    import torch
+
+    from mario_zoo.agents import DQN
+
+    model = DQN("MlpPolicy", "CartPole-v1", learning_starts=10, seed=0, device="cpu")
+    assert model.learn_threads == 1
+    seen = []
+    original = model.train
+    model.train = lambda gradient_steps: (seen.append(torch.get_num_threads()), original(gradient_steps))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model.learn(40)
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+        model.learn_threads = None  # keep torch's own setting
+        seen.clear()
+        model.learn(40, reset_num_timesteps=False)
+        assert set(seen) == {2}
+    finally:
+        torch.set_num_threads(before)
