@@ -52,7 +52,6 @@ from huggingface_hub import ModelCard
 
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.atomic import atomic_target
-from mario_zoo.envs import playing_kwargs
 from mario_zoo.evaluation import Evaluation, evaluation_env_kwargs, is_mario, published_evaluations
 from mario_zoo.hub import build_model_card, push_to_hub, write_model_card
 from mario_zoo.hub._files import sha256_of
@@ -175,7 +174,7 @@ def publish(
     path, training = _provenance(agent.kind, Path(agent.location), command, train_seconds, hardware, run)
     stored = checkpoint.read_checkpoint(path)
     config = stored.config
-    env_id, env_kwargs = config.env_id, playing_kwargs(config.env_kwargs)
+    env_id, env_kwargs = config.env_id, config.env_kwargs  # the play env: training-only options are apart
     if not env_id:
         raise ValueError(f"{path} was trained on an env without a registered Gymnasium ID; the zoo cannot replay it.")
 

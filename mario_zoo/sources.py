@@ -114,7 +114,7 @@ def parse_source(text: str) -> AgentSource:
 
 
 def load_agent(source: AgentSource, device: str = "auto") -> LoadedAgent:
-    """Load the agent ``source`` names, with the env id and kwargs it was trained with.
+    """Load the agent ``source`` names, with the env id and the kwargs of the env it plays (``model.env_kwargs``).
 
     Raises ``ValueError`` for a run without a checkpoint yet, and the Hub's errors
     (:class:`mario_zoo.hub.HubError`) for a Hub repo or zoo agent that cannot be loaded.
@@ -124,9 +124,9 @@ def load_agent(source: AgentSource, device: str = "auto") -> LoadedAgent:
     if source.kind == "zoo":
         from mario_zoo.zoo import load_pretrained
 
-        entry = read_registry().get(source.location)
+        model = load_pretrained(source.location, device=device)
         return LoadedAgent(
-            load_pretrained(source.location, device=device), entry.env_id, dict(entry.env_kwargs), source, None
+            model, model.env_id or read_registry().get(source.location).env_id, model.env_kwargs, source, None
         )
     if source.kind == "hub":
         from mario_zoo.hub import load_from_hub

@@ -10,14 +10,11 @@
     replay.json             the buffer's layout, every other RNG state and replay.safetensors's sha256 (optional;
                             see :mod:`mario_zoo.agents.training_state`)
 
-No pickle anywhere: weights load with ``safetensors`` and the config with ``json``, so opening a downloaded
-checkpoint cannot run code. Reading is strict: the config is parsed into a typed :class:`CheckpointConfig`
-(unknown keys, wrong types and contradictions are refused), every tensor file must match the sha256 that
-``config.json`` records for it, and the weights must fit the network the config describes. Anything wrong is one
-:class:`CheckpointError` (a ``ValueError``) naming the file and the problem; a missing checkpoint is a
-:class:`CheckpointNotFoundError` (also a ``FileNotFoundError``). Other code (the hub) reads a checkpoint's config
-without building a model via :func:`read_config`. This module reads our format only; a Stable-Baselines3 zip
-is converted by :mod:`mario_zoo.agents.sb3`, and :mod:`mario_zoo.agents.reading` chooses between the two.
+No pickle anywhere: weights load with ``safetensors``, the config with ``json``. Reading is strict: the config
+parses into a typed :class:`CheckpointConfig` (unknown keys, wrong types, contradictions refused), every tensor
+file must match its sha256 in ``config.json``, and the weights must fit the network. Anything wrong is one
+:class:`CheckpointError` (a ``ValueError``) naming the file; a missing checkpoint is a
+:class:`CheckpointNotFoundError` (a ``FileNotFoundError``). SB3 zips: :mod:`mario_zoo.agents.reading`.
 
 Example:
     >>> import tempfile
@@ -52,6 +49,7 @@ from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.networks import NetworkSpec
 from mario_zoo.agents.spaces import space_from_dict, space_to_dict
 from mario_zoo.atomic import atomic_directory, atomic_target
+from mario_zoo.envs.kwargs import split_training_options
 from mario_zoo.reading import parse_json, read_stream
 
 MODEL_FILE = "model.safetensors"
@@ -60,8 +58,9 @@ CONFIG_FILE = "config.json"
 REPLAY_TENSORS_FILE = "replay.safetensors"
 REPLAY_CONFIG_FILE = "replay.json"
 #: Bumped whenever a reader of an older version could misread a newer checkpoint. Version 2 added ``files``
-#: (the sha256 of each tensor file); version 1 checkpoints still load, unverified.
-FORMAT_VERSION = 2
+#: (the sha256 of each tensor file; version 1 loads unverified); version 3 keeps the training-only env options in
+#: ``train_env_kwargs`` (older ``env_kwargs`` are split on read).
+FORMAT_VERSION = 3
 TENSOR_FILES = (MODEL_FILE, OPTIMIZER_FILE)
 _CHECKPOINT_FILES = frozenset({CONFIG_FILE, *TENSOR_FILES, REPLAY_TENSORS_FILE, REPLAY_CONFIG_FILE})
 _POLICIES = {"mlp": "MlpPolicy", "cnn": "CnnPolicy"}
@@ -116,7 +115,9 @@ class CheckpointConfig:
     env_id: str | None = None
     """Gymnasium ID of the training env (``None``: an env without one)."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
-    """``gym.make`` keyword arguments of the training env."""
+    """``gym.make`` keyword arguments of the env the agent plays (evaluation builds it from these)."""
+    train_env_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Training-only options of the training env (``TRAINING_ONLY_OPTIONS``: frontier starts, training noise)."""
     seed: int | None = None
     """The model's seed."""
     num_timesteps: int = 0
@@ -166,6 +167,7 @@ class CheckpointConfig:
             "action_space": space_to_dict(self.action_space),
             "env_id": self.env_id,
             "env_kwargs": self.env_kwargs,
+            "train_env_kwargs": self.train_env_kwargs,
             "seed": self.seed,
             "num_timesteps": self.num_timesteps,
             "exploration": {
@@ -276,6 +278,11 @@ def _mapping(data: Any) -> dict[str, Any]:
     return dict(data)
 
 
+def _split_env_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    play, training = split_training_options(kwargs)
+    return {"env_kwargs": play, **({"train_env_kwargs": training} if training else {})}
+
+
 _SECTIONS: dict[str, Any] = {
     "policy": lambda data: {"policy": _parse_policy(data)},
     "policy_kwargs": lambda data: {"policy_kwargs": _mapping(data)},
@@ -284,7 +291,8 @@ _SECTIONS: dict[str, Any] = {
     "observation_space": lambda data: {"observation_space": _parse_space(spaces.Box)(data)},
     "action_space": lambda data: {"action_space": _parse_space(spaces.Discrete)(data)},
     "env_id": lambda data: {"env_id": _parse_env_id(data)},
-    "env_kwargs": lambda data: {"env_kwargs": _mapping(data)},
+    "env_kwargs": lambda data: _split_env_kwargs(_mapping(data)),  # format <= 2 kept training options here
+    "train_env_kwargs": lambda data: {"train_env_kwargs": _mapping(data)},
     "seed": lambda data: {"seed": _parse_optional_int(data)},
     "num_timesteps": lambda data: {"num_timesteps": _count(data)},
     "exploration": _parse_exploration,
@@ -465,42 +473,6 @@ def load_state_strict(module: torch.nn.Module, tensors: dict[str, torch.Tensor],
             f"{reshaped or 'none'}). The checkpoint is corrupt or was written by incompatible code."
         )
     module.load_state_dict(tensors, strict=True)
-
-
-def optimizer_to_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
-    """Flatten an optimizer's per-parameter state to ``{"state.<param index>.<name>": tensor}``.
-
-    Hyperparameters (learning rate, betas...) are not stored: they come from the checkpoint's config.
-    """
-    flat: dict[str, torch.Tensor] = {}
-    for index, state in optimizer.state_dict()["state"].items():
-        for name, value in state.items():
-            tensor = value if isinstance(value, torch.Tensor) else torch.tensor(value)
-            flat[f"state.{index}.{name}"] = tensor.detach().cpu().contiguous()
-    return flat
-
-
-def load_optimizer_tensors(optimizer: torch.optim.Optimizer, flat: dict[str, torch.Tensor], source: object) -> None:
-    """Inverse of :func:`optimizer_to_tensors`; the optimizer's own hyperparameters are kept.
-
-    Moment estimates must have their parameter's shape, so a damaged file fails here, not at the next step.
-    """
-    current = optimizer.state_dict()
-    params = [param for group in optimizer.param_groups for param in group["params"]]
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, tensor in flat.items():
-        prefix, index, name = key.split(".", 2) if key.count(".") >= 2 else (key, "", "")
-        if prefix != "state" or not index.isdigit() or int(index) >= len(params):
-            raise CheckpointError(
-                f"{source}: unexpected optimizer entry {key!r} for an optimizer of {len(params)} parameters."
-            )
-        expected = () if name == "step" else params[int(index)].shape
-        if tuple(tensor.shape) != tuple(expected):
-            raise CheckpointError(
-                f"{source}: optimizer entry {key!r} has shape {tuple(tensor.shape)}, expected {tuple(expected)}."
-            )
-        state.setdefault(int(index), {})[name] = tensor
-    optimizer.load_state_dict({"state": state, "param_groups": current["param_groups"]})
 
 
 def package_versions() -> dict[str, str]:

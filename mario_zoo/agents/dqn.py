@@ -54,6 +54,7 @@ from mario_zoo.agents.vec_env import (
     make_env,
     split_dones,
 )
+from mario_zoo.envs.kwargs import split_training_options
 from mario_zoo.extras import require
 
 # One uniform draw serves many gradient steps; cap its observations' size so image batches stay small.
@@ -210,6 +211,7 @@ class DQN(Checkpointing):
         self.start_time = time.time_ns()
         self._env_id: str | None = None
         self._env_kwargs: dict[str, Any] = {}
+        self._train_env_kwargs: dict[str, Any] = {}
         self._logger = configure_logger(verbose)
         self._custom_logger = False
         # Env generators read by load_replay_buffer before an env was set: given to the next env set_env gets.
@@ -258,7 +260,8 @@ class DQN(Checkpointing):
         self._actor_env_factory = factory
         spec = vec_env.get_attr("spec", [0])[0]
         if spec is not None:
-            self._env_id, self._env_kwargs = spec.id, json_kwargs(spec.kwargs)
+            self._env_id = spec.id
+            self._env_kwargs, self._train_env_kwargs = split_training_options(json_kwargs(spec.kwargs))
         if force_reset:
             self._last_obs = None
 
@@ -583,14 +586,3 @@ class DQN(Checkpointing):
         self._rng = np.random.default_rng(seed)
         if self.env is not None:
             self.env.seed(seed)
-
-    @property
-    def env_id(self) -> str | None:
-        """Gymnasium ID of the env the model was trained on (``None`` if it had none): with :attr:`env_kwargs`,
-        ``gym.make(model.env_id, **model.env_kwargs)`` rebuilds it."""
-        return self._env_id
-
-    @property
-    def env_kwargs(self) -> dict[str, Any]:
-        """``gym.make`` keyword arguments of the env the model was trained on (a copy)."""
-        return dict(self._env_kwargs)

@@ -32,6 +32,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from mario_zoo.agents import checkpoint
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.networks import NetworkSpec
+from mario_zoo.agents.optimizer_state import load_optimizer_tensors, optimizer_to_tensors
 from mario_zoo.agents.policies import QPolicy
 from mario_zoo.agents.reading import read_checkpoint
 from mario_zoo.agents.replay import ReplayBuffer
@@ -79,7 +80,26 @@ class Checkpointing:
     _n_calls: int
     _env_id: str | None
     _env_kwargs: dict[str, Any]
+    _train_env_kwargs: dict[str, Any]
     _pending_env_rngs: list[np.random.Generator | None] | None
+
+    @property
+    def env_id(self) -> str | None:
+        """Gymnasium ID of the env the model was trained on (``None`` if it had none)."""
+        return self._env_id
+
+    @property
+    def env_kwargs(self) -> dict[str, Any]:
+        """``gym.make`` keyword arguments of the env the model plays (a copy): ``gym.make(model.env_id,
+        **model.env_kwargs)`` is always right for evaluation. The training-only options (frontier starts, training
+        no-ops, sticky actions) are in :attr:`train_env_kwargs`."""
+        return dict(self._env_kwargs)
+
+    @property
+    def train_env_kwargs(self) -> dict[str, Any]:
+        """``gym.make`` keyword arguments of the env the model was trained on: :attr:`env_kwargs` plus the
+        training-only options (a copy)."""
+        return {**self._env_kwargs, **self._train_env_kwargs}
 
     def save(
         self, path: str | os.PathLike[str], include_optimizer: bool = True, include_replay_buffer: bool = False
@@ -99,6 +119,7 @@ class Checkpointing:
             action_space=self.action_space,
             env_id=self._env_id,
             env_kwargs=self._env_kwargs,
+            train_env_kwargs=self._train_env_kwargs,
             seed=self.seed,
             num_timesteps=self.num_timesteps,
             exploration_rate=float(self.exploration_rate),
@@ -108,7 +129,7 @@ class Checkpointing:
             n_calls=self._n_calls,
             versions=checkpoint.package_versions(),
         )
-        optimizer = checkpoint.optimizer_to_tensors(self.optimizer) if include_optimizer else None
+        optimizer = optimizer_to_tensors(self.optimizer) if include_optimizer else None
         if not include_replay_buffer:
             checkpoint.write_checkpoint(path, config, self.policy.state_dict(), optimizer)
             return
@@ -251,7 +272,7 @@ class Checkpointing:
         )
         checkpoint.load_state_strict(model.policy, stored.model, path)
         if stored.optimizer is not None:
-            checkpoint.load_optimizer_tensors(model.optimizer, stored.optimizer, path)
+            load_optimizer_tensors(model.optimizer, stored.optimizer, path)
         model.num_timesteps = config.num_timesteps
         model.exploration_rate = arguments.attributes.get("exploration_rate", config.exploration_rate)
         model._total_timesteps = config.exploration_total_timesteps
@@ -259,6 +280,7 @@ class Checkpointing:
         model._episode_num = config.episodes
         model._n_calls = config.n_calls
         model._env_id, model._env_kwargs = config.env_id, dict(config.env_kwargs)
+        model._train_env_kwargs = dict(config.train_env_kwargs)
         if env is not None:
             model.set_env(env, force_reset=force_reset)
         return model
@@ -294,7 +316,7 @@ class Checkpointing:
             stored = read_checkpoint(load_path_or_dict)
             params = {"policy": stored.model}
             if stored.optimizer is not None:
-                checkpoint.load_optimizer_tensors(self.optimizer, stored.optimizer, load_path_or_dict)
+                load_optimizer_tensors(self.optimizer, stored.optimizer, load_path_or_dict)
                 params["policy.optimizer"] = self.optimizer.state_dict()
         valid = ("policy", "policy.optimizer")
         unknown = sorted(set(params) - set(valid))

@@ -156,7 +156,7 @@ def _convert(
 def _optimizer_tensors(
     saved: Any, state: dict[str, torch.Tensor], spec: NetworkSpec, observation_ndim: int
 ) -> dict[str, torch.Tensor]:
-    """SB3's Adam state dict -> our flat optimizer tensors (:func:`~mario_zoo.agents.checkpoint.optimizer_to_tensors`'
+    """SB3's Adam state dict -> our flat optimizer tensors (:func:`~mario_zoo.agents.optimizer_state.optimizer_to_tensors`'
     layout), each weight's state moved to that weight's place in our Q-network."""
     groups = saved.get("param_groups") if isinstance(saved, dict) else None
     if not isinstance(groups, list) or len(groups) != 1 or not isinstance(saved.get("state"), dict):

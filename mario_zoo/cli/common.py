@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mario_zoo.envs import playing_kwargs
-
 if TYPE_CHECKING:
     from mario_zoo.sources import AgentSource, LoadedAgent
 
@@ -193,8 +191,9 @@ def init_weights(text: str | None) -> dict[str, Any] | None:
 
 
 def viewing_kwargs(agent: LoadedAgent) -> dict[str, Any]:
-    """The env an agent is watched or recorded on: the one it was trained on; render_mode is the viewer's."""
-    return playing_kwargs(agent.env_kwargs)
+    """The env an agent is watched or recorded on: the env it plays (``model.env_kwargs``, without the training-only
+    options); render_mode is the viewer's."""
+    return dict(agent.env_kwargs)
 
 
 def use_threads(threads: int | None) -> None:

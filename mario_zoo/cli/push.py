@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mario_zoo.cli.common import bad_input, hub_errors, load_agent, parse_source, positive
-from mario_zoo.envs import playing_kwargs
 
 if TYPE_CHECKING:
     from mario_zoo.sources import LoadedAgent
@@ -81,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         video = None
         if args.video:
             video = Path(folder) / "replay.mp4"
-            replay = record(agent.model, env_id, playing_kwargs(env_kwargs), video, seed=args.seed)
+            replay = record(agent.model, env_id, env_kwargs, video, seed=args.seed)
             print(f"Recorded replay.mp4: {replay.summary()}")
         info = push_to_hub(
             agent.model,

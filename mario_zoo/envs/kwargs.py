@@ -37,3 +37,14 @@ def playing_kwargs(env_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
     """
     dropped = ("render_mode", *TRAINING_ONLY_OPTIONS)
     return {key: value for key, value in (env_kwargs or {}).items() if key not in dropped}
+
+
+def split_training_options(env_kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(play, training)``: :func:`playing_kwargs` of ``env_kwargs``, and its :data:`TRAINING_ONLY_OPTIONS`.
+
+    Example:
+        >>> split_training_options({"actions": "right_only", "frontier_fraction": 0.5, "render_mode": "human"})
+        ({'actions': 'right_only'}, {'frontier_fraction': 0.5})
+    """
+    training = {key: value for key, value in env_kwargs.items() if key in TRAINING_ONLY_OPTIONS}
+    return playing_kwargs(env_kwargs), training

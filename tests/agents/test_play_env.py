@@ -1,0 +1,54 @@
+"""A model keeps the env it *plays* in ``env_kwargs`` and the training-only options apart (``train_env_kwargs``), so
+``gym.make(model.env_id, **model.env_kwargs)`` is always right for evaluation; old checkpoints are migrated on read."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+
+import mario_zoo
+from mario_zoo.agents import DQN, checkpoint
+from mario_zoo.envs import TRAINING_ONLY_OPTIONS
+from mario_zoo.zoo import read_registry
+
+TRAINING = {"frontier_fraction": 0.5, "noop_max": 30, "repeat_action_probability": 0.25}
+
+
+def _mario_model() -> DQN:
+    env = gym.make("MarioDQN-1-1-v0", actions="right_only", stall_steps=50, **TRAINING)
+    return DQN("CnnPolicy", env, buffer_size=100, seed=0, device="cpu")
+
+
+def test_a_model_plays_without_its_training_only_options_and_keeps_them_apart(tmp_path):
+    model = _mario_model()
+    assert not set(model.env_kwargs) & set(TRAINING_ONLY_OPTIONS)
+    assert model.env_kwargs["actions"] == "right_only" and model.env_kwargs["stall_steps"] == 50
+    assert {key: model.train_env_kwargs[key] for key in TRAINING} == TRAINING
+    model.save(tmp_path / "agent")
+    stored = json.loads((tmp_path / "agent" / "config.json").read_text())
+    assert stored["format_version"] == checkpoint.FORMAT_VERSION == 3
+    assert "frontier_fraction" not in stored["env_kwargs"] and stored["train_env_kwargs"]["frontier_fraction"] == 0.5
+    loaded = DQN.load(tmp_path / "agent")
+    assert (loaded.env_kwargs, loaded.train_env_kwargs) == (model.env_kwargs, model.train_env_kwargs)
+
+
+def test_the_readme_snippet_plays_from_the_level_start(tmp_path):
+    model = _mario_model()
+    model.save(tmp_path / "agent")
+    model = DQN.load(tmp_path / "agent")
+    env = gym.make(model.env_id, **model.env_kwargs)  # the README's line: no frontier starts, no training noise
+    for seed in range(6):
+        _, info = env.reset(seed=seed)
+        assert info["x_pos"] == 40 and not info.get("frontier_start") and info["time"] == 400
+
+
+def test_a_format_2_checkpoint_is_split_on_read(tmp_path):
+    # The zoo's 1-1 agent was written by format 2, with frontier starts among its env_kwargs.
+    shipped = read_registry().bundled_dir("dqn-MarioDQN-1-1-v0")
+    stored = json.loads((shipped / "config.json").read_text())
+    assert stored["format_version"] == 2 and stored["env_kwargs"]["frontier_fraction"] == 0.5
+    model = mario_zoo.load_pretrained("dqn-MarioDQN-1-1-v0")
+    assert "frontier_fraction" not in model.env_kwargs and model.train_env_kwargs["frontier_fraction"] == 0.5
+    config = checkpoint.read_config(shipped)
+    assert "frontier_fraction" in config.train_env_kwargs and "frontier_fraction" not in config.env_kwargs
