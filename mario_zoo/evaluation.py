@@ -507,7 +507,9 @@ def published_evaluations(
     random 0-30 no-ops) over ``episodes`` seeded episodes. Other envs: ``episodes`` seeded greedy episodes.
     """
     if not is_mario(env_id):
-        return evaluate(model, env_id, env_kwargs, protocol="episodes", n_episodes=episodes, seed=seed), ()
+        return evaluate(
+            model, env_id, env_kwargs, protocol="episodes", n_episodes=episodes, seed=seed, progress=progress
+        ), ()
     sweep = evaluate(model, env_id, env_kwargs, protocol="noop-sweep", progress=progress)
     nature = evaluate(model, env_id, env_kwargs, protocol="nature", n_episodes=episodes, seed=seed, progress=progress)
     return sweep, (nature,)

@@ -65,6 +65,7 @@ from mario_zoo.zoo.registry import (
     AGENT_FILES,
     DTYPES,
     REGISTRY_FILE,
+    Registry,
     Results,
     Training,
     ZooEntry,
@@ -116,7 +117,9 @@ class Published:
     commit: str | None
     """The Hub commit made with ``push=True``."""
     evaluation: Evaluation
-    """The evaluation of the shipped files."""
+    """The evaluation of the shipped files (Mario: the exact no-op sweep)."""
+    also: tuple[Evaluation, ...] = ()
+    """Its evaluations under other protocols (Mario: the Nature protocol)."""
 
 
 def publish(
@@ -216,6 +219,7 @@ def publish(
             init_from=run.read_config().init_from if run is not None else None,
             also=also,
             push=push,
+            zoo=zoo,
         )
         card = write_model_card(model_card, name, cards_dir)
 
@@ -246,7 +250,7 @@ def publish(
         else:
             shutil.rmtree(bundled, ignore_errors=True)  # a stale copy would fail its hashes
         zoo.with_entry(entry).write()
-    return Published(entry, zoo.path, bundled if bundle else None, card, gif, figures, commit, evaluation)
+    return Published(entry, zoo.path, bundled if bundle else None, card, gif, figures, commit, evaluation, also)
 
 
 def _run_of(kind: str, location: Path) -> RunFolder | None:
@@ -465,6 +469,7 @@ def _card(
     init_from: str | None = None,
     also: tuple[Evaluation, ...] = (),
     push: bool = False,
+    zoo: Registry | None = None,
 ) -> ModelCard:
     """The Hub's card for the agent, followed by the zoo's sections: loading by name, replay, training."""
     # Not pushed: the repo does not exist on the Hub (yet), so the card loads the agent from the package.
@@ -510,6 +515,7 @@ episode:
             f"## Learning curve\n\nTraining episodes (return, 100-episode mean) and the periodic greedy evaluations "
             f"of the run:\n\n![learning curve]({CURVE_FILE})"
         )
+    chain = warm_start_chain(init_from, zoo) if zoo is not None else []
     wall = "not recorded" if training.wall_time_seconds is None else f"{training.wall_time_seconds:,.0f} s"
     warm = (
         f", after a warm start from `{init_from}` (`--init-from`: its network weights; see its own training)"
@@ -526,14 +532,34 @@ episode:
 | env steps | {training.total_timesteps:,}{warm} |
 | wall time | {wall} on {training.hardware} |
 
-Reproduce:
+Reproduce{" (the whole chain of warm starts, from scratch)" if chain else ""}:
 
 ```bash
-{training.command}
+{"".join(f"{command}{chr(10)}" for command in chain)}{training.command}
 mario-zoo zoo publish runs/<the run folder> --name {name}
 ```"""
     )
     return ModelCard(str(card).rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n")
+
+
+def warm_start_chain(init_from: str | None, zoo: Registry) -> list[str]:
+    """The training commands of the zoo agents an agent was warm-started from, oldest first, each with a comment
+    naming the agent it makes: ``init_from``'s own command, and so on back along each ``--init-from`` that names a
+    zoo agent (a run folder or checkpoint ends the chain: its command is not in the zoo).
+
+    Example:
+        >>> chain = warm_start_chain("dqn-MarioDQN-1-1-v0-finetune", read_registry())
+        >>> [line.split("  # ", 1)[1].split(";")[0] for line in chain]
+        ['makes dqn-MarioDQN-1-1-v0-base', 'makes dqn-MarioDQN-1-1-v0-finetune']
+    """
+    chain: list[str] = []
+    while init_from in zoo.entries and len(chain) < len(zoo.entries):
+        command = zoo.entries[init_from].training.command
+        words = shlex.split(command, comments=True)
+        comment = command.partition("#")[2].strip()
+        chain.insert(0, f"{shlex.join(words)}  # makes {init_from}" + (f"; {comment}" if comment else ""))
+        init_from = next((words[i + 1] for i, word in enumerate(words[:-1]) if word == "--init-from"), None)
+    return chain
 
 
 def _starts(evaluation: Evaluation) -> str:

@@ -243,3 +243,32 @@ def test_a_recording_that_differs_from_the_sweep_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(publishing, "record", fake_record)
     note = publishing._record_gif(None, "MarioDQN-1-1-v0", {}, tmp_path / "m.gif", _sweep([True, False]))
     assert note.endswith("it does not reach the flag. (The recording differs from the sweep's episode of that start.)")
+
+
+def test_the_warm_start_chain_walks_init_from_back_through_the_zoo(tmp_path):
+    import dataclasses
+
+    from mario_zoo.publishing import warm_start_chain
+    from mario_zoo.zoo.registry import Registry
+
+    cartpole = read_registry().get(CARTPOLE)
+
+    def entry(name, command):
+        training = dataclasses.replace(cartpole.training, command=command)
+        return dataclasses.replace(cartpole, name=name, training=training)
+
+    zoo = Registry(
+        tmp_path / "registry.json",
+        {
+            "a": entry("a", "mario-zoo train --seed 0  # step 650,000"),
+            "b": entry("b", "mario-zoo train --init-from a --seed 1"),
+            "loop1": entry("loop1", "mario-zoo train --init-from loop2"),
+            "loop2": entry("loop2", "mario-zoo train --init-from loop1"),
+        },
+    )
+    assert warm_start_chain("b", zoo) == [
+        "mario-zoo train --seed 0  # makes a; step 650,000",
+        "mario-zoo train --init-from a --seed 1  # makes b",
+    ]
+    assert warm_start_chain("runs/some-run/best_model", zoo) == [] and warm_start_chain(None, zoo) == []
+    assert len(warm_start_chain("loop1", zoo)) <= len(zoo.entries)  # a damaged registry's loop ends

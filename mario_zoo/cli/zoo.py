@@ -127,7 +127,8 @@ def _publish(args: argparse.Namespace) -> int:
     except HubError as error:
         raise CommandError(" ".join(str(error).split())) from error
     entry = published.entry
-    print(f"{entry.name}: {published.evaluation.summary()}")
+    for evaluation in (published.evaluation, *published.also):
+        print(f"{entry.name}: {evaluation.summary()}")
     print(f"  registry   {published.registry}")
     if published.bundled is not None:
         size = sum((published.bundled / file).stat().st_size for file in AGENT_FILES)

@@ -19,7 +19,8 @@ def test_demo_trains_evaluates_plots_and_records(tmp_path, capsys):
     if mario_agent is None:
         assert "a random agent plays" in out
     else:
-        assert f"[3/3] Replay on MarioDQN-v0: zoo agent {mario_agent.name} (evaluation: " in out
+        assert f"[3/3] Replay on {mario_agent.env_id}: zoo agent {mario_agent.name} (evaluation: " in out
+        assert "one greedy episode from " in out  # which start it shows, and whether it reaches the flag
     files = dict(re.findall(r"^  ([A-Za-z][a-zA-Z ()]+?)\s{2,}(\S+)", out, flags=re.MULTILINE))
     assert set(files) == {"learning curve", "evaluation", "CartPole agent", "training logs", "Mario replay (GIF)"}
     for path in files.values():

@@ -53,25 +53,34 @@ def _without_date(results: dict) -> dict:
     return {key: value for key, value in results.items() if key not in ("date", "agent")}
 
 
-def test_a_pushed_mario_agent_has_the_numbers_of_evaluate_and_a_real_speed_replay(cli, hub, tmp_path):
-    """The bundled Mario agent: push evaluates it with Mario's protocol (no-op starts, x_pos, flag rate) exactly
-    as `evaluate --json` does, and its replay.mp4 plays at 60 / frame_skip = 15 fps, the game's own speed."""
+def test_a_pushed_mario_agent_has_the_numbers_of_evaluate_and_a_real_speed_replay(cli, hub, tmp_path, monkeypatch):
+    """The bundled Mario agent: push evaluates it under both protocols (the no-op sweep in results.json, the Nature
+    protocol under other_protocols; x_pos, flag rate) exactly as `evaluate --json` does, and its replay.mp4 plays at
+    60 / frame_skip = 15 fps, the game's own speed."""
+    from mario_zoo import evaluation
+
+    monkeypatch.setattr(evaluation, "MARIO_EVAL_NOOP_MAX", 2)  # a 3-start sweep keeps the test short
     agent, repo = "zoo:dqn-MarioDQN-1-1-v0", "tester/dqn-MarioDQN-1-1-v0"
     pushed = cli("push", agent, repo, "--episodes", 1, "--seed", 3)
     assert pushed.code == 0, pushed.err
-    evaluated = cli("evaluate", agent, "--episodes", 1, "--seed", 3, "--json")
-    assert evaluated.code == 0, evaluated.err
+    swept = cli("evaluate", agent, "--json")
+    nature = cli("evaluate", agent, "--protocol", "nature", "--episodes", 1, "--seed", 3, "--json")
+    assert swept.code == nature.code == 0, swept.err + nature.err
 
     (commit,) = [commit.sha for commit in hub.commits(repo)[:1]]
     results = json.loads(Path(hf_hub_download(repo, "results.json", revision=commit)).read_text())
-    assert _without_date(results) == _without_date(json.loads(evaluated.out))
-    assert results["env_kwargs"]["noop_max"] == 30 and len(results["x_pos"]) == len(results["flags"]) == 1
+    others = results.pop("other_protocols")
+    assert _without_date(results) == _without_date(json.loads(swept.out))
+    assert _without_date(others["nature"]) == _without_date(json.loads(nature.out))
+    assert results["protocol"] == "noop-sweep" and results["noops"] == [0, 1, 2] and len(results["flags"]) == 3
+    assert others["nature"]["epsilon"] == 0.05 and len(others["nature"]["flags"]) == 1
 
     video = hf_hub_download(repo, "replay.mp4", revision=commit)
     with imageio.get_reader(video, format="FFMPEG") as reader:
         assert reader.get_meta_data()["fps"] == 60 / 4
     card = ModelCard.load(hf_hub_download(repo, "README.md", revision=commit))
     assert "`replay.mp4` shows one episode" in card.text and "The flag was reached in" in card.text
+    assert "| noop-sweep | 3 |" in card.text and "| nature | 1 |" in card.text
 
 
 def test_push_on_an_env_that_does_not_fit_the_agent_is_bad_input_and_sends_nothing(cli, hub, trained_run):
