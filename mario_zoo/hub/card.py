@@ -75,26 +75,10 @@ def build_model_card(
         tags=[*BASE_TAGS, result.env_id, ALGORITHM.lower()],
         model_name=ALGORITHM,
         eval_results=[
-            EvalResult(
-                task_type="reinforcement-learning",
-                task_name="reinforcement-learning",
-                dataset_type=result.env_id,
-                dataset_name=result.env_id,
-                metric_type="mean_reward",
-                metric_name="mean_reward",
-                metric_value=result.mean_reward_text,
-                verified=False,
-            ),
+            _eval_result(result.env_id, "mean_reward", "mean_reward", result.mean_reward_text),
             *(
-                EvalResult(
-                    task_type="reinforcement-learning",
-                    task_name="reinforcement-learning",
-                    dataset_type=result.env_id,
-                    dataset_name=result.env_id,
-                    metric_type="flag_rate",
-                    metric_name=f"flag rate ({each.protocol} protocol)",
-                    metric_value=round(each.flag_rate, 4),
-                    verified=False,
+                _eval_result(
+                    result.env_id, "flag_rate", f"flag rate ({each.protocol} protocol)", round(each.flag_rate, 4)
                 )
                 for each in (evaluation, *also)
                 if each.flag_rate is not None
@@ -102,6 +86,20 @@ def build_model_card(
         ],
     )
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, evaluation, video, also, zoo_name)}")
+
+
+def _eval_result(env_id: str, metric_type: str, metric_name: str, value: Any) -> EvalResult:
+    """A ``model-index`` entry: one metric measured on ``env_id``, as RL leaderboards read it."""
+    return EvalResult(
+        task_type="reinforcement-learning",
+        task_name="reinforcement-learning",
+        dataset_type=env_id,
+        dataset_name=env_id,
+        metric_type=metric_type,
+        metric_name=metric_name,
+        metric_value=value,
+        verified=False,
+    )
 
 
 def write_model_card(card: ModelCard, name: str, directory: str | os.PathLike[str]) -> Path:
