@@ -52,15 +52,14 @@ from huggingface_hub import ModelCard
 
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.atomic import atomic_target
-from mario_zoo.evaluation import Evaluation, evaluation_env_kwargs, is_mario, published_evaluations
+from mario_zoo.evaluation import Evaluation, is_mario, published_evaluations
 from mario_zoo.hub import build_model_card, push_to_hub, write_model_card
 from mario_zoo.hub._files import sha256_of
 from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
 from mario_zoo.runs import RunFolder, open_run, read_evaluations
 from mario_zoo.sources import parse_source
 from mario_zoo.training import choose_preset
-from mario_zoo.video import Replay, record
-from mario_zoo.wrappers.episode import NOOPS_OPTION
+from mario_zoo.video import record, record_sweep_replay
 from mario_zoo.zoo.registry import (
     AGENT_FILES,
     DTYPES,
@@ -265,38 +264,9 @@ def _record_gif(model: DQN, env_id: str, env_kwargs: dict[str, Any], gif: Path, 
     if not is_mario(env_id):
         record(model, env_id, env_kwargs, gif, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES)
         return "One greedy episode, env seed 0."
-    return record_sweep_replay(model, env_id, env_kwargs, gif, evaluation)[1]
-
-
-def record_sweep_replay(
-    model: Any, env_id: str, env_kwargs: dict[str, Any], path: Path, sweep: Evaluation
-) -> tuple[Replay, str]:
-    """Record one episode of a Mario no-op sweep into ``path`` (a GIF, every other frame) and say which.
-
-    The episode is the sweep's first start (lowest no-op count) that reached the flag, or the 0-no-op start where
-    none did; the sentence says so, with how many of the sweep's starts reached the flag, so a reader never takes a
-    chosen episode for a typical one. The sweep is greedy and the emulator deterministic, so the recording is the
-    very episode the sweep played (the sentence says if it is not).
-    """
-    if sweep.noops is None or sweep.flags is None:
-        raise ValueError(f"record_sweep_replay needs a noop-sweep evaluation of a Mario env, got {sweep.protocol!r}.")
-    reached = [noops for noops, flag in zip(sweep.noops, sweep.flags, strict=True) if flag]
-    noops = reached[0] if reached else sweep.noops[0]
-    kwargs = evaluation_env_kwargs(env_id, env_kwargs, max(sweep.noops))
-    replay = record(
-        model, env_id, kwargs, path, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES, reset_options={NOOPS_OPTION: noops}
-    )
-    flag = bool(replay.episode_flags[:1] == [True])
-    outcome = "reaches the flag" if flag else "does not reach the flag"
-    starts = len(sweep.noops)
-    if reached:
-        choice = f"the first of the {len(reached)} of {starts} no-op starts whose episode reaches the flag"
-    else:
-        choice = f"none of the {starts} no-op starts reaches the flag"
-    note = f"One greedy episode from {noops} no-ops at the level start ({choice}); it {outcome}."
-    if flag != (noops in reached):
-        note += " (The recording differs from the sweep's episode of that start.)"
-    return replay, note
+    return record_sweep_replay(
+        model, env_id, env_kwargs, gif, evaluation, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES
+    )[1]
 
 
 def _figures(name: str, run: RunFolder | None, evaluation: Evaluation, docs_dir: Path) -> dict[str, Path]:

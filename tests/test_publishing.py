@@ -216,6 +216,7 @@ def _sweep(flags: list[bool]):
 )
 def test_the_mario_gif_is_a_sweep_episode_and_says_which(tmp_path, monkeypatch, flags, noops, note):
     import mario_zoo.publishing as publishing
+    from mario_zoo import video
     from mario_zoo.video import Replay
 
     calls = []
@@ -225,7 +226,7 @@ def test_the_mario_gif_is_a_sweep_episode_and_says_which(tmp_path, monkeypatch, 
         Path(path).write_text(f"noops {reset_options['noops']}")
         return Replay(Path(path), 30.0, 10, [1.0], [10], [flags[reset_options["noops"]]])
 
-    monkeypatch.setattr(publishing, "record", fake_record)
+    monkeypatch.setattr(video, "record", fake_record)
     gif = tmp_path / "mario.gif"
     assert publishing._record_gif(None, "MarioDQN-1-1-v0", {"actions": "right_only"}, gif, _sweep(flags)) == note
     assert calls == [({"noops": noops}, len(flags) - 1)]  # one recording: the sweep's own episode
@@ -234,13 +235,14 @@ def test_the_mario_gif_is_a_sweep_episode_and_says_which(tmp_path, monkeypatch, 
 
 def test_a_recording_that_differs_from_the_sweep_says_so(tmp_path, monkeypatch):
     import mario_zoo.publishing as publishing
+    from mario_zoo import video
     from mario_zoo.video import Replay
 
     def fake_record(model, env_id, env_kwargs, path, **_):
         Path(path).write_text("x")
         return Replay(Path(path), 30.0, 10, [1.0], [10], [False])
 
-    monkeypatch.setattr(publishing, "record", fake_record)
+    monkeypatch.setattr(video, "record", fake_record)
     note = publishing._record_gif(None, "MarioDQN-1-1-v0", {}, tmp_path / "m.gif", _sweep([True, False]))
     assert note.endswith("it does not reach the flag. (The recording differs from the sweep's episode of that start.)")
 
