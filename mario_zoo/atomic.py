@@ -124,11 +124,21 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
+def usual_file_mode() -> int:
+    """The mode a new file gets here: ``0o666`` less the umask (also what a zip member should unpack with).
+
+    Example:
+        >>> usual_file_mode() & 0o600
+        384
+    """
+    return 0o666 & ~_umask()
+
+
 def _give_usual_permissions(path: Path) -> None:
     """Set the mode a new file (``0o666``) or folder (``0o777``) gets, less the umask, whatever its writer chose."""
     if path.is_symlink() or not path.exists():
         return
-    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~_umask())
+    os.chmod(path, 0o777 & ~_umask() if path.is_dir() else usual_file_mode())
 
 
 def _umask() -> int:

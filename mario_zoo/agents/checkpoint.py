@@ -48,7 +48,7 @@ from safetensors.torch import save as save_safetensors_bytes
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.networks import NetworkSpec
 from mario_zoo.agents.spaces import space_from_dict, space_to_dict
-from mario_zoo.atomic import atomic_directory, atomic_target
+from mario_zoo.atomic import atomic_directory, atomic_target, usual_file_mode
 from mario_zoo.envs.kwargs import split_training_options
 from mario_zoo.reading import parse_json, read_stream
 
@@ -366,11 +366,15 @@ def write_files(path: str | os.PathLike[str], files: dict[str, bytes | Path], ar
         with atomic_target(target) as temporary, zipfile.ZipFile(temporary, "w") as archive:
             for name, data in files.items():
                 # Weights barely compress; the JSON does.
-                method = zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
+                info = zipfile.ZipInfo.from_file(data, name) if isinstance(data, Path) else zipfile.ZipInfo(name)
+                info.compress_type = zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
+                # A regular file that unpacks with the usual permissions (zipfile's own default is 0600).
+                info.external_attr = (0o100000 | usual_file_mode()) << 16
                 if isinstance(data, Path):
-                    archive.write(data, name, compress_type=method)  # streamed: a replay file can be gigabytes
+                    with data.open("rb") as source, archive.open(info, "w") as member:
+                        shutil.copyfileobj(source, member, 1 << 20)  # streamed: a replay file can be gigabytes
                 else:
-                    archive.writestr(name, data, compress_type=method)
+                    archive.writestr(info, data)
         return target
     if target.is_file():
         raise FileExistsError(f"Cannot save a checkpoint directory at {target}: a file is there. Remove it first.")

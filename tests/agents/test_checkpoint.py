@@ -192,3 +192,22 @@ def test_spaces_round_trip_as_plain_data():
         data = ckpt.space_to_dict(space)
         assert json.loads(json.dumps(data, allow_nan=False)) == data
         assert ckpt.space_from_dict(data) == space
+
+
+def test_a_zip_checkpoints_members_unpack_with_the_usual_permissions(tmp_path):
+    import os
+    import stat
+    import zipfile
+
+    from mario_zoo.agents import DQN
+
+    model = DQN("MlpPolicy", "CartPole-v1", learning_starts=10, seed=0, device="cpu").learn(20)
+    model.save(tmp_path / "agent.zip", include_replay_buffer=True)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    with zipfile.ZipFile(tmp_path / "agent.zip") as archive:
+        modes = {info.filename: stat.S_IMODE(info.external_attr >> 16) for info in archive.infolist()}
+        assert {"replay.safetensors", "model.safetensors", "config.json"} <= set(modes)
+        assert set(modes.values()) == {0o666 & ~umask}
+        archive.extractall(tmp_path / "out")
+    assert DQN.load(tmp_path / "agent.zip").num_timesteps == 20
