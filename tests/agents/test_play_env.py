@@ -44,11 +44,22 @@ def test_the_readme_snippet_plays_from_the_level_start(tmp_path):
 
 
 def test_a_format_2_checkpoint_is_split_on_read(tmp_path):
-    # The zoo's 1-1 agent was written by format 2, with frontier starts among its env_kwargs.
-    shipped = read_registry().bundled_dir("dqn-MarioDQN-1-1-v0")
-    stored = json.loads((shipped / "config.json").read_text())
-    assert stored["format_version"] == 2 and stored["env_kwargs"]["frontier_fraction"] == 0.5
-    model = mario_zoo.load_pretrained("dqn-MarioDQN-1-1-v0")
-    assert "frontier_fraction" not in model.env_kwargs and model.train_env_kwargs["frontier_fraction"] == 0.5
-    config = checkpoint.read_config(shipped)
-    assert "frontier_fraction" in config.train_env_kwargs and "frontier_fraction" not in config.env_kwargs
+    # Format 2 kept the training-only options among env_kwargs (the zoo's first 1-1 agents were written so).
+    _mario_model().save(tmp_path / "agent")
+    path = tmp_path / "agent" / "config.json"
+    stored = json.loads(path.read_text())
+    stored["env_kwargs"] |= stored.pop("train_env_kwargs")
+    stored["format_version"] = 2
+    path.write_text(json.dumps(stored))
+    model = DQN.load(tmp_path / "agent")
+    assert not set(model.env_kwargs) & set(TRAINING_ONLY_OPTIONS)
+    assert {key: model.train_env_kwargs[key] for key in TRAINING} == TRAINING
+    config = checkpoint.read_config(tmp_path / "agent")
+    assert config.train_env_kwargs == {**TRAINING, "frontier_bucket": 64, "frontier_back": 128}
+    assert "frontier_fraction" not in config.env_kwargs
+
+
+def test_the_zoos_format_2_agents_play_without_frontier_starts():
+    for name in read_registry().names:
+        model = mario_zoo.load_pretrained(name)
+        assert not set(model.env_kwargs) & set(TRAINING_ONLY_OPTIONS), name

@@ -103,4 +103,6 @@ def test_every_card_has_the_license_links_only_repo_files_and_the_registrys_prov
     preset, seed = command_settings(entry.training.command, entry.env_id)
     assert (entry.training.preset, entry.training.seed) == (preset, seed)
     assert f"| preset | `{preset}` |\n| seed | {seed} |" in card.text
-    assert f"```bash\n{entry.training.command}\n" in card.text
+    # The reproduce block ends with the agent's own command (after the commands of its warm starts, if any).
+    block = card.text.split("```bash\n")[-1].split("```")[0]
+    assert f"{entry.training.command}\nmario-zoo zoo publish" in block
