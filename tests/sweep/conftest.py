@@ -57,7 +57,8 @@ def load_when_ready(storage: str, study_name: str = "cartpole-fast-sweep") -> op
     """The study, or ``None`` while the sweep that creates it has not yet (no database, tables or study)."""
     try:
         return load(storage, study_name)
-    except (KeyError, sqlalchemy.exc.SQLAlchemyError):
+    # Optuna wraps a half-created database's "no such table" in its StorageInternalError.
+    except (KeyError, sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
         return None
 
 
