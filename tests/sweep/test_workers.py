@@ -113,10 +113,11 @@ def test_a_worker_killed_mid_trial_loses_nothing(tmp_path):
     trial, Optuna queues a retry with the same settings, and the study ends with 2 complete trials."""
     out = tmp_path / "killed"
     storage = f"sqlite:///{out / 'study.db'}"
-    # 2,000 steps, evaluated every 100: the kill lands long before the trial ends.
+    # 20,000 steps, evaluated every 500: the kill lands long before the trial ends, even when this test's polls
+    # (each opens the study afresh) are slow on a loaded machine. With 2,000 steps a trial could end unseen.
     # Heartbeats every 2 s, stale after 6 s: a live worker starved of CPU on a loaded machine still beats in time.
     command = sweep_command(
-        "--preset", "cartpole-fast", "--steps", 2000, "--eval-freq", 100, "--eval-episodes", 1, "--pruner", "none",
+        "--preset", "cartpole-fast", "--steps", 20000, "--eval-freq", 500, "--eval-episodes", 1, "--pruner", "none",
         "--trials", 2, "--workers", 2, "--heartbeat", 2, "--out", out, "--no-progress",
     )  # fmt: skip
     with subprocess.Popen(
@@ -130,7 +131,7 @@ def test_a_worker_killed_mid_trial_loses_nothing(tmp_path):
             return next((trial for trial in trials if trial.intermediate_values and "pid" in trial.user_attrs), None)
 
         victim = wait_for(running_trial, "a running trial that has reported an evaluation")
-        assert max(victim.intermediate_values) < 2000
+        assert max(victim.intermediate_values) < 20000
         kill(victim.user_attrs["pid"])
         stdout, stderr = sweep.communicate(timeout=600)
     assert sweep.returncode == 0, stderr
