@@ -36,7 +36,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import os
 import platform
 import shlex
@@ -304,7 +303,7 @@ def _provenance(
             raise ValueError(f"Run {location} has no checkpoint yet; publish it once it has saved one.")
         settings = run.read_config()
         steps = checkpoint.read_config(path).num_timesteps
-        seconds = train_seconds if train_seconds is not None else _monitor_seconds(run.monitor, steps)
+        seconds = train_seconds if train_seconds is not None else run.wall_seconds(steps)
         return path, Training(
             preset=settings.preset,
             seed=settings.seed,
@@ -378,28 +377,6 @@ def reproduce_command(command: list[str]) -> str:
         elif not word.startswith("--out="):
             kept.append(word)
     return shlex.join(kept)
-
-
-def _monitor_seconds(path: Path, until_step: int | None = None) -> float | None:
-    """Training wall time from a Monitor log, up to the episode that ended at or before ``until_step`` env steps
-    (``None``: all). Older runs' clocks restarted at each ``--resume``, so each sitting's end is summed."""
-    if not path.is_file():
-        return None
-    with path.open(encoding="utf-8") as handle:
-        rows = [line for line in handle if not line.startswith("#")]
-    total, sitting, steps = 0.0, 0.0, 0
-    for row in csv.DictReader(rows):
-        try:
-            seconds, length = float(row["t"]), int(row["l"])
-        except (KeyError, TypeError, ValueError):
-            continue  # a line cut short by a killed run
-        steps += length
-        if until_step is not None and steps > until_step:
-            break
-        if seconds < sitting:
-            total += sitting
-        sitting = seconds
-    return total + sitting
 
 
 def _cast(tensor: torch.Tensor, dtype: str) -> torch.Tensor:

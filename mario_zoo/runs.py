@@ -380,10 +380,33 @@ class RunFolder:
     def last_episode_time(self) -> float:
         """The ``t`` column (seconds since the run started) of the last complete ``monitor.csv`` row; 0 if none."""
         for line in reversed(_monitor_rows(self.monitor)):
-            if _parse_monitor_row(line) is not None:
-                with contextlib.suppress(IndexError, ValueError):
-                    return float(line.strip().split(",")[2])
+            if (row := _parse_monitor_row(line)) is not None:
+                return row[2]
         return 0.0
+
+    def wall_seconds(self, until_step: int | None = None) -> float | None:
+        """Training wall time from ``monitor.csv``, up to the episode that ended at or before ``until_step`` env
+        steps (``None``: all); ``None`` without the file. Older runs' clocks restarted at each ``--resume``, so each
+        sitting's end is summed.
+
+        Example:
+            >>> import tempfile
+            >>> run = RunFolder(Path(tempfile.mkdtemp()))
+            >>> _ = run.monitor.write_text('#{}\\nr,l,t\\n9,9,1.5\\n9,9,10.0\\n#{"t_start": 5}\\n9,9,2.0\\n9,9,4.5\\n9,9,')
+            >>> run.wall_seconds(), run.wall_seconds(until_step=20)
+            (14.5, 10.0)
+        """
+        if not self.monitor.is_file():
+            return None
+        total, sitting, steps = 0.0, 0.0, 0
+        for row in filter(None, map(_parse_monitor_row, _monitor_rows(self.monitor))):
+            steps += row[1]
+            if until_step is not None and steps > until_step:
+                break
+            if row[2] < sitting:  # the clock restarted: a new sitting
+                total += sitting
+            sitting = row[2]
+        return total + sitting
 
     def truncate_logs(self, num_timesteps: int) -> int:
         """Drop log rows written after the checkpoint at ``num_timesteps``; returns the episodes kept.
@@ -534,13 +557,14 @@ def _monitor_rows(path: Path) -> list[str]:
     return _split_monitor(path)[1] if path.is_file() else []
 
 
-def _parse_monitor_row(line: str) -> tuple[float, int] | None:
-    """(return, length) of a Monitor row ``r,l,t``; ``None`` for a truncated or malformed line."""
+def _parse_monitor_row(line: str) -> tuple[float, int, float] | None:
+    """(return, length, seconds) of a Monitor row ``r,l,t``; ``None`` for a truncated or malformed line (a killed
+    run's last line, or a resumed older run's ``#{...}`` header in the middle)."""
     if not line.endswith("\n"):
         return None
     fields = line.strip().split(",")
     try:
-        return float(fields[0]), int(fields[1])
+        return float(fields[0]), int(fields[1]), float(fields[2])
     except (IndexError, ValueError):
         return None
 

@@ -10,7 +10,8 @@ import pytest
 from mario_zoo.agents import DQN
 from mario_zoo.cli import main
 from mario_zoo.hub._files import sha256_of
-from mario_zoo.publishing import _monitor_seconds, command_settings, publish, reproduce_command
+from mario_zoo.publishing import command_settings, publish, reproduce_command
+from mario_zoo.runs import RunFolder
 from mario_zoo.zoo import load_pretrained, read_registry
 
 CARTPOLE = "dqn-CartPole-v1"
@@ -81,9 +82,9 @@ def test_a_run_folder_gives_preset_seed_command_and_wall_time(tmp_path):
 
 
 def test_wall_time_adds_up_the_sittings_of_a_resumed_run(tmp_path):
-    monitor = tmp_path / "monitor.csv"
-    monitor.write_text('#{"t_start": 0}\nr,l,t\n9,9,1.5\n9,9,10.0\n#{"t_start": 5}\n9,9,2.0\n9,9,4.5\n9,9,')
-    assert _monitor_seconds(monitor) == 14.5
+    run = RunFolder(tmp_path)
+    run.monitor.write_text('#{"t_start": 0}\nr,l,t\n9,9,1.5\n9,9,10.0\n#{"t_start": 5}\n9,9,2.0\n9,9,4.5\n9,9,')
+    assert run.wall_seconds() == 14.5 and run.wall_seconds(until_step=27) == 12.0
 
 
 def test_reproduce_command_drops_machine_specific_options():
@@ -152,7 +153,7 @@ def test_a_checkpoint_inside_a_run_folder_takes_the_runs_command_and_time_up_to_
     training_info = published.entry.training
     assert training_info.command == "mario-zoo train --seed 0" and training_info.preset == "cartpole-fast"
     assert training_info.total_timesteps == DQN.load(run.best_model).num_timesteps
-    assert training_info.wall_time_seconds <= _monitor_seconds(run.monitor)
+    assert training_info.wall_time_seconds <= run.wall_seconds()
     assert "learning_curve.png" in published.figures
 
 
