@@ -1,8 +1,9 @@
-"""Make an agent act greedily or epsilon-greedily for a while: what evaluation and replays share.
+"""Make an agent act greedily or epsilon-greedily for a while: what replays and live viewing use.
 
 Stable-Baselines3's ``predict(..., deterministic=True)`` is greedy; ``deterministic=False`` explores with the
-model's ``exploration_rate``. :func:`acting_with` sets that rate for a block of code and restores it after, so an
-evaluation at epsilon 0.05 does not change the agent that training or a later replay uses.
+model's ``exploration_rate``. :func:`acting_with` sets that rate for a block of code and restores it after, so a
+replay at epsilon 0.05 does not change the agent that training uses. (Evaluations draw their own seeded epsilon in
+:mod:`mario_zoo.evaluation`, whatever the agent's exploration state.)
 """
 
 from __future__ import annotations

@@ -158,11 +158,7 @@ def protocol_for(
         choices = ", ".join(repr(choice) for choice in PROTOCOLS)
         raise ValueError(f"Unknown evaluation protocol {name!r}; valid choices are: {choices}.")
     mario = is_mario(env_id)
-    if noop_max is not None:
-        if not mario:
-            raise ValueError(f"noop_max applies to MarioDQN envs only; {env_id} has no no-op starts. Leave it unset.")
-        if isinstance(noop_max, bool) or not isinstance(noop_max, int) or noop_max < 0:
-            raise ValueError(f"noop_max must be an int >= 0, got {noop_max!r}.")
+    _check_noop_max(env_id, noop_max)
     noops = (MARIO_EVAL_NOOP_MAX if noop_max is None else noop_max) if mario else None
     if epsilon is not None and (
         isinstance(epsilon, bool) or not isinstance(epsilon, int | float) or not 0.0 <= epsilon <= 1.0
@@ -217,12 +213,21 @@ def evaluation_env_kwargs(env_id: str, trained_kwargs: dict[str, Any], noop_max:
         ...
         ValueError: noop_max applies to MarioDQN envs only; CartPole-v1 has no no-op starts. Leave it unset.
     """
+    _check_noop_max(env_id, noop_max)
     kwargs = playing_kwargs(trained_kwargs)
     if is_mario(env_id):
         kwargs["noop_max"] = MARIO_EVAL_NOOP_MAX if noop_max is None else noop_max
-    elif noop_max is not None:
-        raise ValueError(f"noop_max applies to MarioDQN envs only; {env_id} has no no-op starts. Leave it unset.")
     return kwargs
+
+
+def _check_noop_max(env_id: str, noop_max: Any) -> None:
+    """Refuse a ``noop_max`` for an env without no-op starts, or one that is not an int >= 0 (``None``: unset)."""
+    if noop_max is None:
+        return
+    if not is_mario(env_id):
+        raise ValueError(f"noop_max applies to MarioDQN envs only; {env_id} has no no-op starts. Leave it unset.")
+    if isinstance(noop_max, bool) or not isinstance(noop_max, int) or noop_max < 0:
+        raise ValueError(f"noop_max must be an int >= 0, got {noop_max!r}.")
 
 
 @dataclass(frozen=True)
@@ -296,19 +301,22 @@ class Evaluation:
         return None if self.x_pos is None else max(self.x_pos)
 
     @property
+    def starts(self) -> str:
+        """How the episodes started: each no-op count once (the sweep), or a seeded reset and random no-ops."""
+        if self.noops is not None:
+            return f"one episode from each no-op count {min(self.noops)}-{max(self.noops)}"
+        noop_max = self.result.env_kwargs.get("noop_max")
+        return f"env seeded with {self.result.seed}" + (f", 0-{noop_max} random no-ops" if noop_max else "")
+
+    @property
     def description(self) -> str:
         """One sentence saying how the numbers were obtained."""
         result = self.result
         policy = "greedy actions" if self.epsilon is None else f"epsilon-greedy actions (epsilon {self.epsilon:g})"
-        if self.noops is not None:
-            starts = f"one episode from each no-op count {min(self.noops)}-{max(self.noops)}"
-        else:
-            noop_max = result.env_kwargs.get("noop_max")
-            starts = f"env seeded with {result.seed}" + (f", 0-{noop_max} random no-ops" if noop_max else "")
         kwargs = f" with kwargs {result.env_kwargs}" if result.env_kwargs else ""
         return (
             f"{self.protocol} protocol: {result.n_eval_episodes} episodes of {result.env_id}{kwargs}, {policy}, "
-            f"{starts}; stable_baselines3.common.evaluation.evaluate_policy on a Monitor-wrapped env (mean and "
+            f"{self.starts}; stable_baselines3.common.evaluation.evaluate_policy on a Monitor-wrapped env (mean and "
             "standard deviation of the undiscounted episode return)."
         )
 

@@ -452,7 +452,7 @@ replays the evaluation."""
             f"""## Where the episodes end
 
 The flag in **{flags} of {episodes}** episodes ({flags / episodes:.0%}; 95% Wilson interval
-[{low:.0%}, {high:.0%}]) of the {evaluation.protocol} protocol: {_starts(evaluation)}. Furthest `x_pos` of each
+[{low:.0%}, {high:.0%}]) of the {evaluation.protocol} protocol: {_policy(evaluation)}, {evaluation.starts}. Furthest `x_pos` of each
 episode:
 
 ![furthest x_pos per episode]({X_POS_FILE})"""
@@ -509,14 +509,8 @@ def warm_start_chain(init_from: str | None, zoo: Registry) -> list[str]:
     return chain
 
 
-def _starts(evaluation: Evaluation) -> str:
-    """How the episodes of an evaluation started, for the card."""
-    if evaluation.noops is not None:
-        return f"greedy, one episode from each no-op count {min(evaluation.noops)}-{max(evaluation.noops)}"
-    policy = "greedy" if evaluation.epsilon is None else f"epsilon {evaluation.epsilon:g}"
-    return (
-        f"{policy}, each from the level start after 0-{evaluation.result.env_kwargs.get('noop_max', 0)} random no-ops"
-    )
+def _policy(evaluation: Evaluation) -> str:
+    return "greedy" if evaluation.epsilon is None else f"epsilon {evaluation.epsilon:g}"
 
 
 def _push(
