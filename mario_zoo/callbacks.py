@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -110,17 +111,22 @@ class PeriodicEvaluation(BaseCallback):
         return True
 
     def evaluate(self) -> EvaluationPoint:
-        """Evaluate now, log it, and save the model if it is the best so far."""
-        evaluation = evaluate(self.model, self.env_id, self.env_kwargs, protocol=self.protocol)
-        point = _point(self.model.num_timesteps, evaluation)
-        self.history.append(point)
-        # The row first: a run killed before the model is saved then resumes knowing the best model's true rank.
-        if self.log_path is not None:
-            write_evaluations(self.log_path, self.history)
-        if self.best is None or point.rank > self.best.rank:
-            if self.best_model_path is not None:
-                self.model.save(self.best_model_path, include_optimizer=False)
-            self.best = point
+        """Evaluate now, log it, and save the model if it is the best so far.
+
+        A model that averages its weights (``ema_decay``) is judged, and saved, with the averaged ones.
+        """
+        averaged = getattr(self.model, "averaged_weights", contextlib.nullcontext)
+        with averaged():
+            evaluation = evaluate(self.model, self.env_id, self.env_kwargs, protocol=self.protocol)
+            point = _point(self.model.num_timesteps, evaluation)
+            self.history.append(point)
+            # The row first: a run killed before the model is saved resumes knowing the best model's true rank.
+            if self.log_path is not None:
+                write_evaluations(self.log_path, self.history)
+            if self.best is None or point.rank > self.best.rank:
+                if self.best_model_path is not None:
+                    self.model.save(self.best_model_path, include_optimizer=False)
+                self.best = point
         self._log(point)
         return point
 

@@ -287,6 +287,7 @@ def _warm_start(model: DQN, weights: Mapping[str, torch.Tensor], name: str) -> N
             "policy_kwargs (net_arch, dueling)."
         )
     model.policy.load_state_dict(weights)  # copies into the model's tensors, in their dtype (float16 weights too)
+    model.reset_averaged_weights()
 
 
 @dataclass(frozen=True)
@@ -538,11 +539,13 @@ def _train_holding_lock(
         model.get_env().close()
         logger.close()
     model.save(run.checkpoint, include_replay_buffer=config.save_replay)
-    model.save(run.model, include_optimizer=False)
     evaluation = None
-    if config.eval_episodes:
-        protocol = run_protocol(config.env_id, config.eval_protocol, config.eval_episodes)
-        evaluation = evaluate(model, config.env_id, config.env_kwargs, protocol=protocol)
+    with model.averaged_weights():  # the agent a run hands over: the averaged weights, where it keeps them
+        model.save(run.model, include_optimizer=False)
+        if config.eval_episodes:
+            protocol = run_protocol(config.env_id, config.eval_protocol, config.eval_episodes)
+            evaluation = evaluate(model, config.env_id, config.env_kwargs, protocol=protocol)
+    if evaluation is not None:
         results = {**evaluation.to_dict(), "num_timesteps": model.num_timesteps}
         write_text(run.results, json.dumps(results, indent=2, sort_keys=True) + "\n")
     if installed("matplotlib"):

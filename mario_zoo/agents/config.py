@@ -117,6 +117,8 @@ class DQNConfig:
     """Gradient updates between copies of the online weights to the actors."""
     learning_rate_final: float | None = None
     """Decay the step size linearly to this over a ``learn()`` call (``None``: constant; 0 = rl-zoo's ``lin_<lr>``)."""
+    ema_decay: float | None = None
+    """Average the weights for evaluation: moved by ``1 - ema_decay`` per update (see ``DQN.averaged_weights``)."""
 
     def __post_init__(self) -> None:
         _check_number("learning_rate", self.learning_rate, low=0.0)
@@ -151,6 +153,10 @@ class DQNConfig:
         _check_int("actor_sync_interval", self.actor_sync_interval, minimum=1)
         if self.learning_rate_final is not None:
             _check_number("learning_rate_final", self.learning_rate_final, low=0.0)
+        if self.ema_decay is not None:
+            _check_number("ema_decay", self.ema_decay, low=0.0, high=1.0, low_inclusive=False)
+            if self.ema_decay == 1.0:
+                raise ValueError("ema_decay must be below 1 (1 would never move the average), got 1.0.")
         if self.actors > 1 and self.train_freq_tuple[1] == "episode":
             raise ValueError(
                 f"train_freq={self.train_freq!r} counts episodes, which needs a single env; actors={self.actors} "

@@ -189,6 +189,8 @@ class DQN(Checkpointing):
         self.q_net_target = self.policy.q_net_target
         self._params = list(self.q_net.parameters())
         self._target_params = list(self.q_net_target.parameters())
+        self._averaged_params: list[torch.Tensor] | None = None
+        self.reset_averaged_weights()
         self.optimizer = make_optimizer(config, self._params, self.device)
         self._loss_fn = F.smooth_l1_loss if config.loss == "huber" else F.mse_loss
         self.exploration_schedule = exploration_schedule(config)
@@ -437,6 +439,46 @@ class DQN(Checkpointing):
             return np.where(explore, self._rng.integers(n_actions, size=n_envs), greedy)
         return greedy
 
+    # -- averaged weights (ema_decay) -------------------------------------------------------------------
+
+    def reset_averaged_weights(self) -> None:
+        """Start the moving average (``ema_decay``) at the online weights, e.g. after loading new ones."""
+        if self.config.ema_decay is None:
+            self._averaged_params = None
+            return
+        with torch.no_grad():
+            self._averaged_params = [param.detach().clone() for param in self._params]
+
+    def _load_averaged(self, averaged: list[torch.Tensor] | None) -> None:
+        """Restore a checkpoint's averaged weights (kept only when this model averages, ``ema_decay``)."""
+        if averaged is not None and self._averaged_params is not None:
+            with torch.no_grad():
+                torch._foreach_copy_(self._averaged_params, [tensor.to(self.device) for tensor in averaged])
+
+    @contextlib.contextmanager
+    def averaged_weights(self) -> Iterator[None]:
+        """Inside the block the online network holds the averaged weights (``ema_decay``), so ``predict``,
+        evaluation and :meth:`save` use them; the online weights come back after it. A no-op without
+        ``ema_decay``.
+
+        Example:
+            >>> from mario_zoo import DQN
+            >>> model = DQN("MlpPolicy", "CartPole-v1", ema_decay=0.99, device="cpu")
+            >>> with model.averaged_weights():
+            ...     action, _ = model.predict(model.observation_space.sample(), deterministic=True)
+        """
+        if self._averaged_params is None:
+            yield
+            return
+        with torch.no_grad():
+            online = [param.detach().clone() for param in self._params]
+            torch._foreach_copy_(self._params, self._averaged_params)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                torch._foreach_copy_(self._params, online)
+
     def _update_target(self) -> None:
         """Move the target network towards the online one by ``tau`` (a copy when ``tau == 1``)."""
         with torch.no_grad():
@@ -489,6 +531,9 @@ class DQN(Checkpointing):
             if config.max_grad_value is not None:
                 torch.nn.utils.clip_grad_value_(self._params, config.max_grad_value)
             self.optimizer.step()
+            if self._averaged_params is not None:
+                with torch.no_grad():
+                    torch._foreach_lerp_(self._averaged_params, self._params, 1.0 - config.ema_decay)
             if batch.weights is not None:
                 td_errors = (targets - q_values.detach()).cpu().numpy()
                 self.replay_buffer.update_priorities(batch.indices, td_errors)

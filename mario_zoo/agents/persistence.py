@@ -129,7 +129,7 @@ class Checkpointing:
             n_calls=self._n_calls,
             versions=checkpoint.package_versions(),
         )
-        optimizer = optimizer_to_tensors(self.optimizer) if include_optimizer else None
+        optimizer = optimizer_to_tensors(self.optimizer, self._averaged_params) if include_optimizer else None
         if not include_replay_buffer:
             checkpoint.write_checkpoint(path, config, self.policy.state_dict(), optimizer)
             return
@@ -271,8 +271,9 @@ class Checkpointing:
             device=device,
         )
         checkpoint.load_state_strict(model.policy, stored.model, path)
+        model.reset_averaged_weights()
         if stored.optimizer is not None:
-            load_optimizer_tensors(model.optimizer, stored.optimizer, path)
+            model._load_averaged(load_optimizer_tensors(model.optimizer, stored.optimizer, path))
         model.num_timesteps = config.num_timesteps
         model.exploration_rate = arguments.attributes.get("exploration_rate", config.exploration_rate)
         model._total_timesteps = config.exploration_total_timesteps
@@ -310,13 +311,14 @@ class Checkpointing:
         every weight must match; without it, the objects and weights given are loaded and the rest stays.
         ``device`` is accepted for SB3 compatibility; tensors go where the model's networks are.
         """
+        averaged: list[torch.Tensor] | None = None
         if isinstance(load_path_or_dict, dict):
             params = load_path_or_dict
         else:
             stored = read_checkpoint(load_path_or_dict)
             params = {"policy": stored.model}
             if stored.optimizer is not None:
-                load_optimizer_tensors(self.optimizer, stored.optimizer, load_path_or_dict)
+                averaged = load_optimizer_tensors(self.optimizer, stored.optimizer, load_path_or_dict)
                 params["policy.optimizer"] = self.optimizer.state_dict()
         valid = ("policy", "policy.optimizer")
         unknown = sorted(set(params) - set(valid))
@@ -334,3 +336,6 @@ class Checkpointing:
                 self.policy.load_state_dict(params["policy"], strict=False)
         if "policy.optimizer" in params:
             self.optimizer.load_state_dict(params["policy.optimizer"])
+        if "policy" in params:
+            self.reset_averaged_weights()
+            self._load_averaged(averaged)
