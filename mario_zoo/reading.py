@@ -43,14 +43,15 @@ _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
 
 
-def read_bytes(path: str | os.PathLike[str], *, max_bytes: int) -> bytes:
-    """The contents of ``path``, refused with a ``ValueError`` if they exceed ``max_bytes``.
+def read_bytes(path: str | os.PathLike[str], *, max_bytes: int, source: str | None = None) -> bytes:
+    """The contents of ``path``, refused with a ``ValueError`` naming ``source`` (default: the path) if they exceed
+    ``max_bytes``.
 
     At most ``max_bytes + 1`` bytes are read, whatever the file system reports, so a file growing while it is
     read, or a device, cannot make the read unbounded.
     """
     with open(path, "rb") as stream:
-        return read_stream(stream, str(path), max_bytes=max_bytes)
+        return read_stream(stream, source or str(path), max_bytes=max_bytes)
 
 
 def read_stream(stream: IO[bytes], source: str, *, max_bytes: int) -> bytes:
@@ -105,9 +106,9 @@ def read_json(
     """The JSON document at ``path``, bounded as :func:`parse_json` says; errors name ``source`` (default: the
     path)."""
     source = source or str(path)
-    with open(path, "rb") as stream:
-        data = read_stream(stream, source, max_bytes=max_bytes)
-    return parse_json(data, source, max_bytes=max_bytes, max_depth=max_depth)
+    return parse_json(
+        read_bytes(path, max_bytes=max_bytes, source=source), source, max_bytes=max_bytes, max_depth=max_depth
+    )
 
 
 def json_depth(text: str) -> int:
@@ -170,10 +171,8 @@ def read_yaml(
     """The YAML document at ``path``, bounded and checked as :func:`parse_yaml` says; errors name ``source``
     (default: the path)."""
     source = source or str(path)
-    with open(path, "rb") as stream:
-        data = read_stream(stream, source, max_bytes=max_bytes)
     try:
-        text = data.decode("utf-8")
+        text = read_bytes(path, max_bytes=max_bytes, source=source).decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{source} is not UTF-8 text ({error}); it is damaged or not a YAML file.") from None
     return parse_yaml(text, source, max_bytes=max_bytes, max_depth=max_depth)

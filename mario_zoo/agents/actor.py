@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.shared_memory import SharedMemory
 from multiprocessing.synchronize import Event, Lock, Semaphore
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -230,11 +230,13 @@ class ActorPool:
                 target=_actor_main,
                 args=(
                     settings,
-                    sender,
-                    self._round_permits[settings.index],
-                    self._free_slots[settings.index],
-                    self._weights_lock,
-                    self._stop,
+                    _Links(
+                        sender,
+                        self._round_permits[settings.index],
+                        self._free_slots[settings.index],
+                        self._weights_lock,
+                        self._stop,
+                    ),
                 ),
                 name=f"mario_zoo-actor-{settings.index}",
                 daemon=True,
@@ -353,14 +355,17 @@ def _weight_views(shm: SharedMemory, shapes: list[tuple[int, ...]]) -> tuple[np.
 # -- the actor process ------------------------------------------------------------------------------
 
 
-def _actor_main(
-    settings: _ActorSettings,
-    connection: Connection,
-    round_permits: Semaphore,
-    free_slots: Semaphore,
-    weights_lock: Lock,
-    stop: Event,
-) -> None:
+class _Links(NamedTuple):
+    """What an actor shares with its learner: the pipe of its steps and the synchronisation primitives."""
+
+    connection: Connection
+    round_permits: Semaphore
+    free_slots: Semaphore
+    weights_lock: Lock
+    stop: Event
+
+
+def _actor_main(settings: _ActorSettings, links: _Links) -> None:
     """Entry point of an actor process: report any exception with its traceback, then exit."""
     # Ctrl-C reaches the whole process group: the learner handles it and stops the actors.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -368,34 +373,22 @@ def _actor_main(
         return
     torch.set_num_threads(1)
     try:
-        _Actor(settings, connection, round_permits, free_slots, weights_lock, stop).run()
+        _Actor(settings, links).run()
     except BaseException:
-        if not stop.is_set():
+        if not links.stop.is_set():
             with contextlib.suppress(OSError):  # a learner that is gone needs no report
-                connection.send(("error", traceback.format_exc()))
+                links.connection.send(("error", traceback.format_exc()))
         raise SystemExit(1) from None
     finally:
-        connection.close()
+        links.connection.close()
 
 
 class _Actor:
     """One actor: steps its env with epsilon-greedy actions and hands the steps to the learner."""
 
-    def __init__(
-        self,
-        settings: _ActorSettings,
-        connection: Connection,
-        round_permits: Semaphore,
-        free_slots: Semaphore,
-        weights_lock: Lock,
-        stop: Event,
-    ):
+    def __init__(self, settings: _ActorSettings, links: _Links):
         self.settings = settings
-        self.connection = connection
-        self.round_permits = round_permits
-        self.free_slots = free_slots
-        self.weights_lock = weights_lock
-        self.stop = stop
+        self.connection, self.round_permits, self.free_slots, self.weights_lock, self.stop = links
         self.rng = np.random.default_rng(settings.rng_seed)
         self.network = QNetwork(NetworkSpec.from_dict(settings.network)).eval()
         self.n_actions = self.network.spec.n_actions

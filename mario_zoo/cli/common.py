@@ -89,26 +89,25 @@ def positive(text: str) -> int:
     return value
 
 
-def probability(text: str) -> float:
-    """An argparse type for ``--epsilon``: a number in [0, 1]."""
+def _number_in(text: str, inside: Callable[[float], bool], expected: str) -> float:
+    """``text`` as a float for which ``inside`` holds, else an ``ArgumentTypeError`` saying what was ``expected``."""
     try:
         value = float(text)
     except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text!r}")
+        value = float("nan")
+    if not inside(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def probability(text: str) -> float:
+    """An argparse type for ``--epsilon``: a number in [0, 1]."""
+    return _number_in(text, lambda value: 0.0 <= value <= 1.0, "a probability in [0, 1]")
 
 
 def frame_rate(text: str) -> float:
     """An argparse type for frame rates: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected frames per second > 0, such as 30 or 12.5, got {text!r}")
-    return value
+    return _number_in(text, lambda value: 0.0 < value < float("inf"), "frames per second > 0, such as 30 or 12.5")
 
 
 def torch_device(text: str) -> str:
@@ -162,6 +161,11 @@ def add_agent_options(parser: argparse.ArgumentParser, *, episodes: int | None) 
     parser.add_argument("--seed", type=int, default=0, help="seed of the env's first reset (default 0)")
     parser.add_argument("--device", type=torch_device, default="auto", help="torch device for the agent (default auto)")
     parser.add_argument("--threads", type=positive, help="torch CPU threads (default 1: fastest for one observation)")
+
+
+def replay_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments ``enjoy`` and ``record`` pass alike to :mod:`mario_zoo.video`."""
+    return {"episodes": args.episodes, "seed": args.seed, "epsilon": args.epsilon, "fps": args.fps}
 
 
 def parse_source(text: str) -> AgentSource:

@@ -11,6 +11,7 @@ from mario_zoo.cli.common import (
     load_agent,
     parse_source,
     positive,
+    replay_options,
     use_threads,
     viewing_kwargs,
 )
@@ -50,15 +51,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     use_threads(args.threads)
     agent = load_agent(source, args.device)
-    replay = show(
-        agent.model,
-        agent.env_id,
-        viewing_kwargs(agent),
-        episodes=args.episodes,
-        seed=args.seed,
-        epsilon=args.epsilon,
-        fps=args.fps,
-        scale=args.scale,
-    )
+    replay = show(agent.model, agent.env_id, viewing_kwargs(agent), scale=args.scale, **replay_options(args))
     print(f"{source} on {agent.env_id}: {replay.summary()}")
     return 0

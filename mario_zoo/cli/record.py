@@ -12,6 +12,7 @@ from mario_zoo.cli.common import (
     load_agent,
     parse_source,
     positive,
+    replay_options,
     use_threads,
     viewing_kwargs,
 )
@@ -54,18 +55,7 @@ def run(args: argparse.Namespace) -> int:
         out = check_video_path(args.out or default)
     use_threads(args.threads)
     agent = load_agent(source, args.device)
-    replay = record(
-        agent.model,
-        agent.env_id,
-        viewing_kwargs(agent),
-        out,
-        episodes=args.episodes,
-        seed=args.seed,
-        epsilon=args.epsilon,
-        fps=args.fps,
-        stride=args.stride,
-        max_frames=args.max_frames,
-        progress=args.progress,
-    )
+    options = {"stride": args.stride, "max_frames": args.max_frames, "progress": args.progress}
+    replay = record(agent.model, agent.env_id, viewing_kwargs(agent), out, **options, **replay_options(args))
     print(f"Wrote {out}: {source} on {agent.env_id}, {replay.summary()}")
     return 0

@@ -13,38 +13,15 @@ Example:
     >>> model = load_from_hub("your-name/dqn-MarioDQN-v0", revision=info.oid)  # doctest: +SKIP
 """
 
+from mario_zoo.hub import errors
 from mario_zoo.hub._transport import check_repo_id
 from mario_zoo.hub.card import build_model_card, write_model_card
-from mario_zoo.hub.errors import (
-    ChecksumMismatchError,
-    HubAuthError,
-    HubError,
-    HubUnavailableError,
-    IncompatibleCheckpointError,
-    MissingFileError,
-    NotCachedError,
-    PushError,
-    RepoNotFoundError,
-    RevisionNotFoundError,
-    SpaceMismatchError,
-    UnsafeCheckpointError,
-)
+from mario_zoo.hub.errors import *  # noqa: F403 (every error class, listed in errors.__all__)
 from mario_zoo.hub.pull import load_from_hub
 from mario_zoo.hub.push import check_push_access, commit_files, push_to_hub
 
 __all__ = [
-    "ChecksumMismatchError",
-    "HubAuthError",
-    "HubError",
-    "HubUnavailableError",
-    "IncompatibleCheckpointError",
-    "MissingFileError",
-    "NotCachedError",
-    "PushError",
-    "RepoNotFoundError",
-    "RevisionNotFoundError",
-    "SpaceMismatchError",
-    "UnsafeCheckpointError",
+    *errors.__all__,
     "build_model_card",
     "check_push_access",
     "check_repo_id",
