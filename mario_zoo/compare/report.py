@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from typing import Any
 
-from mario_zoo.compare.results import CompareResult, differences
+from mario_zoo.compare.results import AlgorithmSummary, CompareResult, differences
 from mario_zoo.compare.settings import LABELS, MEMORY_ONLY_FIELDS, NO_SB3_EQUIVALENT, sb3_kwargs
 from mario_zoo.compare.stats import CONFIDENCE
 
@@ -28,8 +28,34 @@ def to_markdown(result: CompareResult, *, title: bool = True) -> str:
     """
     plan, settings = result.plan, result.plan.settings
     summaries = result.summaries()
-    threshold = settings.threshold
     mario = summaries[0].x_pos_means is not None
+    lines = [f"# {LABELS['mario_zoo']} vs {LABELS['sb3']} on {settings.env_id}", ""] if title else []
+    lines += [
+        f"{plan.steps:,} env steps per run, seeds {_seed_text(plan.seeds)}, {plan.workers} worker(s), "
+        f"{result.seconds / 60:.1f} min. Final evaluation: {_plural(plan.final_episodes, 'greedy episode')} per seed; "
+        f"periodic: {plan.eval_episodes} every {plan.eval_freq:,} steps"
+        + (" (Mario: 0..30 random no-ops at each start)." if mario else "."),
+        "",
+        *_results_table(result, summaries, mario),
+    ]
+    ours, theirs = (statistics.median(summary.steps_per_second) for summary in summaries)
+    lines += [
+        "",
+        f"Speed ratio (median env steps/s, ours / SB3): {ours / theirs:.2f}x. Speeds exclude evaluation time.",
+        "",
+        *_difference_section(result, summaries),
+        "",
+        *_settings_section(result),
+    ]
+    if result.plot is not None:
+        curves = f"training-episode return, {PLOT_WINDOW}-episode mean, mean +/- std over seeds"
+        lines += ["", f"Learning curves: {result.plot.name} ({curves}). Raw numbers: {result.raw.name}."]
+    return "\n".join(lines) + "\n"
+
+
+def _results_table(result: CompareResult, summaries: list[AlgorithmSummary], mario: bool) -> list[str]:
+    """One row per library: returns, threshold statistics, Mario's x_pos and flags, speed and memory."""
+    plan, threshold = result.plan, result.plan.settings.threshold
     header = ["algorithm", f"final eval return (mean +/- std over {_plural(len(plan.seeds), 'seed')})"]
     header.append(f"steady return (mean of the last {plan.steady_last} evals; 95% CI)")
     if threshold is not None:
@@ -41,16 +67,7 @@ def to_markdown(result: CompareResult, *, title: bool = True) -> str:
     if mario:
         header += ["x_pos mean", "x_pos max", "flag rate"]
     header += ["env steps/s (median)", "peak RSS per worker (median, max)"]
-    lines = [f"# {LABELS['mario_zoo']} vs {LABELS['sb3']} on {settings.env_id}", ""] if title else []
-    lines += [
-        f"{plan.steps:,} env steps per run, seeds {_seed_text(plan.seeds)}, {plan.workers} worker(s), "
-        f"{result.seconds / 60:.1f} min. Final evaluation: {_plural(plan.final_episodes, 'greedy episode')} per seed; "
-        f"periodic: {plan.eval_episodes} every {plan.eval_freq:,} steps"
-        + (" (Mario: 0..30 random no-ops at each start)." if mario else "."),
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for summary in summaries:
         data = summary.to_dict()
         cells = [LABELS[summary.algorithm], f"{data['final_mean']:.1f} +/- {data['final_std']:.1f}"]
@@ -74,27 +91,33 @@ def to_markdown(result: CompareResult, *, title: bool = True) -> str:
             f"{data['median_peak_rss_bytes'] / 2**20:,.0f} MiB, {max(summary.peak_rss_bytes) / 2**20:,.0f} MiB",
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    ours, theirs = (statistics.median(summary.steps_per_second) for summary in summaries)
-    lines += [
-        "",
-        f"Speed ratio (median env steps/s, ours / SB3): {ours / theirs:.2f}x. Speeds exclude evaluation time.",
-        "",
+    return lines
+
+
+def _difference_section(result: CompareResult, summaries: list[AlgorithmSummary]) -> list[str]:
+    """ "Is there a difference?": what is compared, and one sentence per tested difference."""
+    plan, threshold = result.plan, result.plan.settings.threshold
+    share = (
+        f" and the share is that of its periodic evaluations reaching {threshold:g}" if threshold is not None else ""
+    )
+    return [
         "## Is there a difference?",
         "",
-        f"Per run, the steady return is the mean return of its last {plan.steady_last} periodic evaluations"
-        + (
-            f" and the share is that of its periodic evaluations reaching {threshold:g}"
-            if threshold is not None
-            else ""
-        )
-        + f"; intervals are {CONFIDENCE:.0%} bootstrap intervals of the mean over seeds, and each difference is "
-        "tested with a two-sided permutation test of equal means.",
+        f"Per run, the steady return is the mean return of its last {plan.steady_last} periodic evaluations{share}; "
+        f"intervals are {CONFIDENCE:.0%} bootstrap intervals of the mean over seeds, and each difference is tested "
+        "with a two-sided permutation test of equal means.",
         "",
         *(
             [f"- {difference.sentence()}" for difference in differences(*summaries)]
             or ["- one seed per library: no interval and no test of the difference (run several, e.g. --seeds 0-9)."]
         ),
-        "",
+    ]
+
+
+def _settings_section(result: CompareResult) -> list[str]:
+    """The matched settings, the env kwargs both used, and what was not matched."""
+    settings = result.plan.settings
+    lines = [
         f"## Matched settings (preset `{settings.preset}`)",
         "",
         "| setting | value | mario_zoo DQN | SB3 DQN |",
@@ -119,10 +142,7 @@ def to_markdown(result: CompareResult, *, title: bool = True) -> str:
         "SB3 cannot match (kept off in both): double DQN, dueling head, prioritized replay, exponential epsilon, "
         "MSE loss, element-wise gradient clipping.",
     ]
-    if result.plot is not None:
-        curves = f"training-episode return, {PLOT_WINDOW}-episode mean, mean +/- std over seeds"
-        lines += ["", f"Learning curves: {result.plot.name} ({curves}). Raw numbers: {result.raw.name}."]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _interval(interval: tuple[float, float] | None, spec: str) -> str:

@@ -104,46 +104,77 @@ def make_mario_env(
         ...
         ValueError: world must be one of 1-8, got 0 (valid levels: World 1-8, stage 1-4, e.g. MarioDQN-1-1-v0).
     """
-    check_level(world, stage)
-    check_choice("actions", actions, ACTION_SETS)
-    frame_skip = check_int("frame_skip", frame_skip, minimum=1)
-    size = check_int("size", size, minimum=8, hint=" A frame smaller than 8x8 pixels cannot show the game.")
-    stack = check_int("stack", stack, minimum=1)
-    noop_max = check_int("noop_max", noop_max, minimum=0)
-    repeat_action_probability = check_fraction(
-        "repeat_action_probability", repeat_action_probability, meaning=STICKY_MEANING
-    )
-    stall_steps = check_optional_int("stall_steps", stall_steps, minimum=1)
-    if reward_clip is not None:
-        check_number("reward_clip", reward_clip, positive=True)
-    check_number("reward_scale", reward_scale, positive=True)
-    frontier_fraction = check_fraction("frontier_fraction", frontier_fraction, meaning=FRACTION_MEANING)
-    frontier_bucket = check_int("frontier_bucket", frontier_bucket, minimum=1, hint=" It is a width in x pixels.")
-    frontier_back = check_int("frontier_back", frontier_back, minimum=0, hint=" It is a distance in x pixels.")
-    valid_render_modes = (None, *MarioEmulator.metadata["render_modes"])
-    if render_mode not in valid_render_modes:
-        raise ValueError(f"Unknown render_mode {render_mode!r}; valid choices are: {valid_render_modes}.")
-
+    settings = _checked_settings(locals())
     emulator = MarioEmulator(target=(world, stage), render_mode=render_mode)
     # Called directly, the env has the spec gym.make would give it (gym.make replaces it with its own), so an agent
     # trained on it records its ID and kwargs.
-    emulator.spec = mario_env_spec(make_mario_env, locals())
+    emulator.spec = mario_env_spec(make_mario_env, settings)
+    return _preprocessed(emulator, **settings)
+
+
+def _checked_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """:func:`make_mario_env`'s arguments, validated (a ``ValueError``/``TypeError`` naming the bad one) and
+    normalised (ints as ints, fractions as floats)."""
+    check_level(values["world"], values["stage"])
+    check_choice("actions", values["actions"], ACTION_SETS)
+    checked = dict(values)
+    checked["frame_skip"] = check_int("frame_skip", values["frame_skip"], minimum=1)
+    checked["size"] = check_int(
+        "size", values["size"], minimum=8, hint=" A frame smaller than 8x8 pixels cannot show the game."
+    )
+    checked["stack"] = check_int("stack", values["stack"], minimum=1)
+    checked["noop_max"] = check_int("noop_max", values["noop_max"], minimum=0)
+    checked["repeat_action_probability"] = check_fraction(
+        "repeat_action_probability", values["repeat_action_probability"], meaning=STICKY_MEANING
+    )
+    checked["stall_steps"] = check_optional_int("stall_steps", values["stall_steps"], minimum=1)
+    if values["reward_clip"] is not None:
+        check_number("reward_clip", values["reward_clip"], positive=True)
+    check_number("reward_scale", values["reward_scale"], positive=True)
+    checked["frontier_fraction"] = check_fraction(
+        "frontier_fraction", values["frontier_fraction"], meaning=FRACTION_MEANING
+    )
+    checked["frontier_bucket"] = check_int(
+        "frontier_bucket", values["frontier_bucket"], minimum=1, hint=" It is a width in x pixels."
+    )
+    checked["frontier_back"] = check_int(
+        "frontier_back", values["frontier_back"], minimum=0, hint=" It is a distance in x pixels."
+    )
+    valid_render_modes = (None, *MarioEmulator.metadata["render_modes"])
+    if values["render_mode"] not in valid_render_modes:
+        raise ValueError(f"Unknown render_mode {values['render_mode']!r}; valid choices are: {valid_render_modes}.")
+    return checked
+
+
+def _preprocessed(emulator: MarioEmulator, **settings: Any) -> gym.Env:
+    """The wrapper stack of :func:`make_mario_env` around ``emulator``, from its checked ``settings``."""
     env: gym.Env = GrayscaleObservation(emulator, frames=NESFrames(emulator))
     # reset_action 0 is the joypad's NOOP byte: after a reset the "previous" action is nothing, as in the ALE.
-    env = MaxPoolFrameSkip(env, skip=frame_skip, repeat_action_probability=repeat_action_probability, reset_action=0)
-    env = ResizeObservation(env, size=size)
-    env = FrameStack(env, stack=stack)
-    env = JoypadActions(env, actions=actions)
-    if frontier_fraction:
+    env = MaxPoolFrameSkip(
+        env,
+        skip=settings["frame_skip"],
+        repeat_action_probability=settings["repeat_action_probability"],
+        reset_action=0,
+    )
+    env = ResizeObservation(env, size=settings["size"])
+    env = FrameStack(env, stack=settings["stack"])
+    env = JoypadActions(env, actions=settings["actions"])
+    if settings["frontier_fraction"]:
         # Below NoopStart and StallTruncation: a restored start resets them as a level start does (NoopStart sees
         # info["frontier_start"] and skips its no-ops).
-        env = FrontierStarts(env, fraction=frontier_fraction, bucket=frontier_bucket, back=frontier_back)
-    if noop_max:
-        env = NoopStart(env, noop_max=noop_max)
-    if reward_clip is not None or reward_scale != 1.0:
-        env = RewardTransform(env, clip=reward_clip, scale=reward_scale)
-    if stall_steps is not None:
-        env = StallTruncation(env, max_stall_steps=stall_steps)
+        env = FrontierStarts(
+            env,
+            fraction=settings["frontier_fraction"],
+            bucket=settings["frontier_bucket"],
+            back=settings["frontier_back"],
+        )
+    if settings["noop_max"]:
+        env = NoopStart(env, noop_max=settings["noop_max"])
+    clip, scale = settings["reward_clip"], settings["reward_scale"]
+    if clip is not None or scale != 1.0:
+        env = RewardTransform(env, clip=clip, scale=scale)
+    if settings["stall_steps"] is not None:
+        env = StallTruncation(env, max_stall_steps=settings["stall_steps"])
     return env
 
 
