@@ -1,0 +1,120 @@
+"""Time to clear: the env steps and wall hours a Mario run took to its first evaluation at a given flag rate.
+
+A run's periodic evaluations (``evaluations.csv``; for Mario by default the exact 31-start no-op sweep) give its
+flag rate every ``--eval-freq`` steps, and ``monitor.csv`` its wall clock; a milestone is the first evaluation at or
+above a rate. A run warm-started from another (``--init-from``) counts from its own start: give the earlier runs'
+steps and seconds as ``offset_steps`` and ``offset_seconds`` to count from scratch.
+
+Example:
+    >>> import tempfile
+    >>> from mario_zoo.runs import EvaluationPoint, RunFolder, write_evaluations
+    >>> run = RunFolder(Path(tempfile.mkdtemp()))
+    >>> _ = run.monitor.write_text("#{}\\nr,l,t\\n" + "".join(f"1,1000,{3.6 * k}\\n" for k in range(1, 301)))
+    >>> _ = write_evaluations(run.evaluations, [
+    ...     EvaluationPoint(100_000, 31, 0.0, 0.0, 1.0, 700.0, 900, 0.0),
+    ...     EvaluationPoint(200_000, 31, 0.0, 0.0, 1.0, 2900.0, 3161, 16 / 31),
+    ... ])
+    >>> for milestone in time_to_clear(run):
+    ...     print(milestone.describe())
+    50%: 200,000 env steps, 0.20 h (52% then)
+    90%: not reached in 200,000 env steps (best 52% at 200,000)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mario_zoo.runs import EvaluationPoint, RunFolder, read_evaluations
+
+DEFAULT_RATES = (0.5, 0.9)
+"""The flag rates the zoo's cards report time to: half and nine tenths of the starts."""
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """When a run first reached ``rate`` (``timesteps is None``: never, in its evaluations so far)."""
+
+    rate: float
+    """The flag rate aimed at (0-1)."""
+    timesteps: int | None
+    """Env steps at the first evaluation at or above ``rate``, with any offset; ``None`` if none was."""
+    wall_hours: float | None
+    """Training wall time to that evaluation, in hours, with any offset (``None``: never, or no monitor.csv)."""
+    flag_rate: float | None
+    """The rate measured there (``None``: never)."""
+    evaluated_steps: int
+    """The last evaluation's env steps, with any offset: how far the run was looked at."""
+    best: EvaluationPoint | None
+    """The best evaluation (by flag rate, then mean furthest x), for a milestone not reached."""
+    offset_steps: int = 0
+    """Env steps before this run (a warm start's earlier runs)."""
+
+    @property
+    def reached(self) -> bool:
+        """Whether an evaluation reached the rate."""
+        return self.timesteps is not None
+
+    def describe(self) -> str:
+        """One line: ``"50%: 350,000 env steps, 0.91 h (55% then)"`` or how far the run got without it."""
+        head = f"{self.rate:.0%}: "
+        if self.timesteps is not None:
+            hours = "" if self.wall_hours is None else f", {self.wall_hours:.2f} h"
+            return f"{head}{self.timesteps:,} env steps{hours} ({self.flag_rate:.0%} then)"
+        best = ""
+        if self.best is not None and self.best.flag_rate is not None:
+            best = f" (best {self.best.flag_rate:.0%} at {self.best.timesteps + self.offset_steps:,})"
+        return f"{head}not reached in {self.evaluated_steps:,} env steps{best}"
+
+
+def time_to_clear(
+    run: RunFolder | str | Path,
+    rates: Sequence[float] = DEFAULT_RATES,
+    *,
+    offset_steps: int = 0,
+    offset_seconds: float = 0.0,
+) -> list[Milestone]:
+    """The first evaluation of ``run`` at or above each of ``rates``; a run without flag rates (not Mario) or
+    without evaluations is a ``ValueError`` that says how to get them."""
+    run = run if isinstance(run, RunFolder) else RunFolder(Path(run))
+    for rate in rates:
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 < rate <= 1.0:
+            raise ValueError(f"Flag rates must be in (0, 1], got {rate!r}.")
+    points = read_evaluations(run.evaluations)
+    if not points:
+        raise ValueError(
+            f"{run.path} has no evaluations ({run.evaluations.name}); train with --eval-freq N to get them."
+        )
+    if any(point.flag_rate is None for point in points):
+        raise ValueError(f"{run.evaluations} has no flag rates: time to clear is for Mario runs.")
+    best = max(points, key=lambda point: point.rank)
+    milestones = []
+    for rate in rates:
+        first = next((point for point in points if point.flag_rate is not None and point.flag_rate >= rate), None)
+        seconds = None if first is None else run.wall_seconds(until_step=first.timesteps)
+        milestones.append(
+            Milestone(
+                rate=float(rate),
+                timesteps=None if first is None else first.timesteps + offset_steps,
+                wall_hours=None if seconds is None else (seconds + offset_seconds) / 3600,
+                flag_rate=None if first is None else first.flag_rate,
+                evaluated_steps=points[-1].timesteps + offset_steps,
+                best=best,
+                offset_steps=offset_steps,
+            )
+        )
+    return milestones
+
+
+def flag_curve(run: RunFolder | str | Path, *, offset_steps: int = 0, offset_seconds: float = 0.0) -> list[str]:
+    """A markdown table of the run's evaluations: env steps, wall hours, flag rate and mean furthest x."""
+    run = run if isinstance(run, RunFolder) else RunFolder(Path(run))
+    lines = ["| env steps | wall hours | flag rate | mean furthest x |", "|---|---|---|---|"]
+    for point in read_evaluations(run.evaluations):
+        seconds = run.wall_seconds(until_step=point.timesteps)
+        hours = "" if seconds is None else f"{(seconds + offset_seconds) / 3600:.2f}"
+        rate = "" if point.flag_rate is None else f"{point.flag_rate:.0%}"
+        x_pos = "" if point.mean_x_pos is None else f"{point.mean_x_pos:,.0f}"
+        lines.append(f"| {point.timesteps + offset_steps:,} | {hours} | {rate} | {x_pos} |")
+    return lines

@@ -1,0 +1,62 @@
+"""Time to clear: the first evaluation at a flag rate, its env steps and wall hours, with a warm start's offset."""
+
+from __future__ import annotations
+
+import pytest
+
+from mario_zoo.milestones import flag_curve, time_to_clear
+from mario_zoo.runs import EvaluationPoint, RunFolder, write_evaluations
+
+
+def _run(tmp_path, rates, *, steps_per_eval=50_000, seconds_per_1k=10.0):
+    run = RunFolder(tmp_path / "run")
+    run.path.mkdir()
+    total = steps_per_eval * len(rates)
+    rows = "".join(f"1,1000,{seconds_per_1k * k}\n" for k in range(1, total // 1000 + 1))
+    run.monitor.write_text('#{"t_start": 0}\nr,l,t\n' + rows)
+    points = [
+        EvaluationPoint(steps_per_eval * (k + 1), 31, 0.0, 0.0, 1.0, 1000.0 + k, 3000, rate)
+        for k, rate in enumerate(rates)
+    ]
+    write_evaluations(run.evaluations, points)
+    return run
+
+
+def test_each_milestone_is_the_first_evaluation_at_or_above_its_rate(tmp_path):
+    run = _run(tmp_path, [0.0, 16 / 31, 10 / 31, 28 / 31, 1.0])
+    half, most = time_to_clear(run)
+    assert half.reached and half.timesteps == 100_000 and half.flag_rate == 16 / 31
+    assert half.wall_hours == pytest.approx(100 * 10.0 / 3600)
+    assert most.timesteps == 200_000 and most.wall_hours == pytest.approx(200 * 10.0 / 3600)
+    assert "200,000 env steps, 0.56 h (90% then)" in most.describe()
+
+
+def test_a_rate_never_reached_says_how_far_the_run_got_and_its_best(tmp_path):
+    run = _run(tmp_path, [0.1, 0.6, 0.3])
+    (only,) = time_to_clear(run, rates=[0.9])
+    assert not only.reached and only.timesteps is None and only.wall_hours is None
+    assert only.evaluated_steps == 150_000 and only.best.flag_rate == 0.6
+    assert only.describe() == "90%: not reached in 150,000 env steps (best 60% at 100,000)"
+
+
+def test_a_warm_start_counts_from_scratch_with_the_earlier_runs_offsets(tmp_path):
+    run = _run(tmp_path, [0.0, 0.5])
+    (half,) = time_to_clear(run, rates=[0.5], offset_steps=650_000, offset_seconds=3600.0)
+    assert half.timesteps == 750_000 and half.wall_hours == pytest.approx(1 + 100 * 10.0 / 3600)
+    assert flag_curve(run, offset_steps=650_000)[-1].startswith("| 750,000 | ")
+
+
+@pytest.mark.parametrize("rate", [0, 1.5, -0.1, True, "half"])
+def test_a_rate_outside_zero_to_one_is_refused(tmp_path, rate):
+    with pytest.raises(ValueError, match="Flag rates must be in"):
+        time_to_clear(_run(tmp_path, [0.5]), rates=[rate])
+
+
+def test_a_run_without_evaluations_or_flags_says_what_to_do(tmp_path):
+    run = RunFolder(tmp_path / "bare")
+    run.path.mkdir()
+    with pytest.raises(ValueError, match="--eval-freq"):
+        time_to_clear(run)
+    write_evaluations(run.evaluations, [EvaluationPoint(1000, 5, 200.0, 1.0, 200.0)])
+    with pytest.raises(ValueError, match="for Mario runs"):
+        time_to_clear(run)
