@@ -92,7 +92,7 @@ def test_the_license_is_the_packages():
     from mario_zoo.hub.card import LICENSE
 
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
-    assert pyproject["project"]["license"]["text"].lower() == LICENSE
+    assert pyproject["project"]["license"].lower() == LICENSE  # an SPDX expression (PEP 639)
 
 
 def test_the_video_is_mentioned_only_when_the_repo_has_one():
