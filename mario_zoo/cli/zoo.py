@@ -209,5 +209,31 @@ def _list(registry: Registry) -> int:
     widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]) - 1)]
     for line in lines:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
+    print()
+    for line in world_table(registry, world=1):
+        print(line)
     print("\nDetails: mario-zoo zoo show NAME. Load: mario_zoo.load_pretrained(NAME), or zoo:NAME as a verb's AGENT.")
     return 0
+
+
+def world_table(registry: Registry, world: int = 1) -> list[str]:
+    """The zoo's best agent for each level of ``world``: its exact flag rate (the 31-start no-op sweep), its rate
+    under the Nature protocol, and the env steps and wall hours it trained; a level without one says so.
+
+    The greedy flags are the published evaluation: for Mario agents, one episode from each no-op count 0-30."""
+    lines = [f"World {world}:", "  LEVEL  AGENT                         FLAGS (GREEDY)     NATURE     STEPS      HOURS"]
+    for stage in range(1, 5):
+        entry = registry.best_for(f"MarioDQN-{world}-{stage}-v0")
+        if entry is None or not entry.results.flag_rate:
+            lines.append(f"  {world}-{stage}    no agent clears it yet")
+            continue
+        exact, nature = entry.results, entry.other_results.get("nature")
+        exact_text = f"{round(exact.flag_rate * exact.n_eval_episodes)}/{exact.n_eval_episodes} ({exact.flag_rate:.0%})"
+        nature_text = "-" if nature is None or nature.flag_rate is None else f"{nature.flag_rate:.0%}"
+        seconds = entry.training.wall_time_seconds
+        hours = "-" if seconds is None else f"{seconds / 3600:.1f}"
+        lines.append(
+            f"  {world}-{stage}    {entry.name:<29} {exact_text:<18} {nature_text:<10} "
+            f"{entry.training.total_timesteps:<10,} {hours}"
+        )
+    return lines

@@ -20,7 +20,29 @@ def test_list_shows_every_agent_with_its_score_training_and_source(cli):
     assert row.split()[:2] == [CARTPOLE, "CartPole-v1"]
     assert "500.00 +/- 0.00, 100 ep" in row and "cartpole-fast, 50,048 steps" in row
     assert "bundled (float32); Hub: not published yet" in row
-    assert len(out.strip().splitlines()) == len(read_registry().names) + 3
+    assert len(out.strip().splitlines()) == len(read_registry().names) + 3 + 7  # + the World 1 table
+
+
+def test_list_ends_with_a_world_1_table_of_the_best_agent_per_level():
+    import dataclasses
+
+    from mario_zoo.cli.zoo import world_table
+
+    registry = read_registry()
+    lines = world_table(registry, world=1)
+    assert lines[0] == "World 1:" and len(lines) == 6
+    best = registry.best_for("MarioDQN-1-1-v0")
+    exact, nature = best.results, best.other_results["nature"]
+    row = lines[2].split()
+    assert row[:2] == ["1-1", best.name]
+    assert row[2] == f"{round(exact.flag_rate * exact.n_eval_episodes)}/{exact.n_eval_episodes}"
+    assert row[4] == f"{nature.flag_rate:.0%}" and row[5] == f"{best.training.total_timesteps:,}"
+    assert row[6] == f"{best.training.wall_time_seconds / 3600:.1f}"
+    assert lines[3].split() == ["1-2", "no", "agent", "clears", "it", "yet"]
+    # A level's agent appears once the registry has one that reaches the flag.
+    entry = dataclasses.replace(best, name="dqn-MarioDQN-1-3-v0", env_id="MarioDQN-1-3-v0", other_results={})
+    (row,) = [line for line in world_table(registry.with_entry(entry), 1) if line.startswith("  1-3")]
+    assert row.split()[1] == "dqn-MarioDQN-1-3-v0" and row.split()[4] == "-"
 
 
 @pytest.mark.parametrize("name", read_registry().names)
