@@ -209,7 +209,7 @@ def speed(steps: int, learning_starts: int, repeats: int, threads: int | None) -
         f"{steps:,} env steps per run, learning_starts {learning_starts:,}, batch 32, train_freq 4, 1 gradient step; "
         f"{repeats} interleaved repeats (medians); {os.process_cpu_count()} cores; torch threads per learner: "
         f"{threads or 'each launcher default'}; ours' defaults: actors="
-        f"{defaults.get('actors', 0)}, precision={defaults.get('precision', 'fp32 (no precision option)')}\n"
+        f"{defaults.actors}, precision={getattr(defaults, 'precision', 'fp32 (no precision option)')}\n"
     )
     sb3 = statistics.median(m.training_rate for m in results["SB3 DQN (CnnPolicy)"])
     sb3_overall = statistics.median(m.overall_rate for m in results["SB3 DQN (CnnPolicy)"])
@@ -275,7 +275,7 @@ def memory(steps: int, learning_starts: int, buffer: int) -> None:
     )
     training.configure_torch_threads(config)
     model = training.build_model(config)
-    measured = MemoryAtEnd(last_round_from=steps - config.hyperparameters["train_freq"])
+    measured = MemoryAtEnd(last_round_from=steps - config.hyperparameters.train_freq_tuple[0])
     model.learn(steps, callback=measured)
     model.get_env().close()
     replay = model.replay_buffer
@@ -287,7 +287,7 @@ def memory(steps: int, learning_starts: int, buffer: int) -> None:
         (f"actor {index}", actor) for index, actor in enumerate(measured.actors)
     ]
     print(
-        f"{steps:,} steps, actors={config.hyperparameters.get('actors', 0)}, buffer_size {buffer:,} "
+        f"{steps:,} steps, actors={config.hyperparameters.actors}, buffer_size {buffer:,} "
         f"({written:,} rows written, {per_row:,.0f} B per transition, {replay.nbytes / 2**20:,.0f} MB when full)\n"
     )
     print("| process | peak RSS MB | RSS MB | PSS MB | private (USS) MB |")

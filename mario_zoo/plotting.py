@@ -255,7 +255,7 @@ def _group_by_settings(runs: Sequence[RunFolder]) -> list[tuple[str, str, list[R
                 config.env_id,
                 config.preset,
                 config.policy,
-                config.hyperparameters,
+                config.hyperparameters.to_dict(),
                 config.policy_kwargs,
                 config.env_kwargs,
                 config.init_from,

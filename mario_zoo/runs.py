@@ -51,11 +51,12 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
+from mario_zoo.agents.config import DQNConfig
 from mario_zoo.atomic import write_text
 from mario_zoo.reading import read_bytes, read_json
 
-RUN_FORMAT_VERSION = 1
-"""Bumped whenever an older mario-zoo could misread a newer ``run.json``."""
+RUN_FORMAT_VERSION = 2
+"""Bumped whenever an older mario-zoo could misread a newer ``run.json`` (2: every hyperparameter, not only changes)."""
 
 RUNS_DIR = Path("runs")
 """Where runs go unless ``--out`` says otherwise (relative to the working directory)."""
@@ -65,7 +66,6 @@ MAX_RUN_JSON_BYTES = 2**20
 
 RUN_STATUSES = ("running", "interrupted", "finished")
 """The values of ``run.json``'s ``status``."""
-
 
 RUN_PROTOCOLS = ("noop-sweep", "nature", "episodes")
 """The names of :data:`mario_zoo.evaluation.PROTOCOLS`, spelt out so that reading a run folder does not import torch
@@ -88,8 +88,8 @@ class RunConfig:
     """Seed of the model, the env and exploration."""
     device: str = "auto"
     """Torch device asked for."""
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    """DQN keyword arguments: the preset's, with the ``--hp`` overrides applied."""
+    hyperparameters: DQNConfig = field(default_factory=DQNConfig)
+    """The DQN's settings: the preset's, with the ``--hp`` overrides applied (all of them in the file)."""
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
     """Network options: the preset's, with a ``--hp policy_kwargs=...`` override applied."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -118,13 +118,14 @@ class RunConfig:
     """Version of this file's layout."""
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return dataclasses.asdict(self)
+        """JSON-ready data, every hyperparameter included (:meth:`DQNConfig.to_dict`)."""
+        return {**dataclasses.asdict(self), "hyperparameters": self.hyperparameters.to_dict()}
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "run.json") -> RunConfig:
         """Inverse of :meth:`to_dict`; refuses files written by a newer mario-zoo, and any field of the wrong type
-        or outside its range with a ``ValueError`` naming ``source`` and the field.
+        or outside its range with a ``ValueError`` naming ``source`` and the field; the hyperparameters become a
+        :class:`DQNConfig` here, checked once.
 
         Example:
             >>> RunConfig.from_dict({"env_id": "CartPole-v1", "preset": "cartpole-fast", "policy": "MlpPolicy",
@@ -150,7 +151,9 @@ class RunConfig:
                 f"{source} lacks {', '.join(missing)}; the file is damaged. Restore it, or start a new run."
             )
         known = {item.name for item in dataclasses.fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
+        # Version 1 wrote only the hyperparameters that differ from the defaults (unchanged since): from_dict below
+        # fills in the others, and the run's next write is in the current version.
+        values = {**{key: value for key, value in data.items() if key in known}, "format_version": RUN_FORMAT_VERSION}
         for name, value in values.items():
             expected = _check_field(name, value)
             if expected is not None:
@@ -158,6 +161,12 @@ class RunConfig:
                     f"{source} has an invalid {name}: expected {expected}, got {value!r}. The file is damaged; "
                     "restore it, or start a new run."
                 )
+        try:
+            values["hyperparameters"] = DQNConfig.from_dict(values.get("hyperparameters", {}))
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{source} has invalid hyperparameters: {error} The file is damaged; restore it, or start a new run."
+            ) from None
         return cls(**values)
 
 

@@ -54,6 +54,7 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
 from mario_zoo.agents import DQN, DQNConfig, checkpoint, training_state
+from mario_zoo.agents.config import whole_numbers
 from mario_zoo.agents.device import check_device
 from mario_zoo.agents.presets import Preset, load_preset, preset_names
 from mario_zoo.atomic import remove_stale_temporaries, write_text
@@ -74,9 +75,9 @@ from mario_zoo.runs import (
 from mario_zoo.training_logs import monitored_env, run_logger
 
 DEFAULT_ENV = "CartPole-v1"
+"""The env ``mario-zoo train`` trains on when given neither ``--preset`` nor ``--env`` (as rl-zoo does)."""
 MARIO_GENERIC_ID = "MarioDQN-v0"
 """The Mario ID not tied to a level in its name: presets on it are the default for every level."""
-"""The env ``mario-zoo train`` trains on when given neither ``--preset`` nor ``--env`` (as rl-zoo does)."""
 
 DEFAULT_SAVE_FREQ = 10_000
 """Env steps between checkpoints."""
@@ -105,8 +106,9 @@ def override_keys() -> tuple[str, ...]:
     return (*DQNConfig.field_names(), POLICY_KWARGS_KEY)
 
 
-def choose_preset(preset: str | None, env_id: str | None) -> Preset:
-    """The preset named ``preset``; else the quickest one tuned for ``env_id`` (default ``CartPole-v1``).
+def choose_preset(preset: str | Preset | None, env_id: str | None) -> Preset:
+    """The preset ``preset`` (a :class:`Preset`, or its name or file); else the quickest one tuned for ``env_id``
+    (default ``CartPole-v1``).
 
     Example:
         >>> choose_preset(None, None).name, choose_preset(None, "MarioDQN-4-2-v0").name
@@ -118,6 +120,8 @@ def choose_preset(preset: str | None, env_id: str | None) -> Preset:
         ...
         ValueError: No preset is tuned for Acrobot-v1; pass --preset NAME to use one anyway (valid presets: ...).
     """
+    if isinstance(preset, Preset):
+        return preset
     if preset is not None:
         return load_preset(preset)
     env_id = env_id or DEFAULT_ENV
@@ -158,7 +162,7 @@ def check_env_id(env_id: str) -> None:
 
 def plan_run(
     *,
-    preset: str | None = None,
+    preset: str | Preset | None = None,
     env_id: str | None = None,
     overrides: dict[str, Any] | None = None,
     env_kwargs: dict[str, Any] | None = None,
@@ -176,8 +180,8 @@ def plan_run(
     """Check a new run's settings and return its ``run.json`` contents; writes nothing.
 
     Args:
-        preset: ``dqn.yml`` preset name, or the path of a preset .yml file such as a sweep's ``best.yml``
-            (default: see :func:`choose_preset`).
+        preset: ``dqn.yml`` preset name, the path of a preset .yml file such as a sweep's ``best.yml``, or a
+            :class:`~mario_zoo.agents.presets.Preset` (a sweep trial's) (default: see :func:`choose_preset`).
         env_id: env to train on (default: the preset's).
         overrides: hyperparameters replacing the preset's (``--hp``): DQN fields and ``policy_kwargs``.
         env_kwargs: ``gym.make`` keyword arguments, added to (and replacing) the preset's ``env_kwargs``.
@@ -201,21 +205,7 @@ def plan_run(
     check_env_kwargs(env_id, {**chosen.env_kwargs, **(env_kwargs or {})})
     check_device(device)
     overrides = dict(overrides or {})
-    unknown = [key for key in overrides if key not in override_keys()]
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], override_keys(), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"Unknown --hp key {unknown[0]!r}{hint}; valid keys: {', '.join(override_keys())}.")
-    policy_kwargs = dict(chosen.policy_kwargs)
-    network = overrides.get(POLICY_KWARGS_KEY, {})
-    if not isinstance(network, dict):
-        raise ValueError(f"policy_kwargs must be a mapping such as {{net_arch: [64, 64]}}, got {network!r}.")
-    policy_kwargs |= network
-    hyperparameters = {**chosen.hyperparameters, **_coerce_integers(overrides)}
-    hyperparameters.pop(POLICY_KWARGS_KEY, None)
-    if "actors" not in hyperparameters and default_actors(chosen):
-        hyperparameters["actors"] = default_actors(chosen)
-    DQNConfig.from_dict(hyperparameters)
+    policy_kwargs, hyperparameters = _apply_overrides(chosen, overrides)
     for name, value, minimum in (("seed", seed, 0), ("steps", steps, 1), ("save_freq", save_freq, 1)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
             raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
@@ -245,6 +235,23 @@ def plan_run(
     )
 
 
+def _apply_overrides(preset: Preset, overrides: dict[str, Any]) -> tuple[dict[str, Any], DQNConfig]:
+    """``preset``'s network options and config with the ``--hp`` ``overrides`` and the default ``actors`` applied: one
+    :meth:`DQNConfig.replace`, so the config is checked once."""
+    unknown = [key for key in overrides if key not in override_keys()]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], override_keys(), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"Unknown --hp key {unknown[0]!r}{hint}; valid keys: {', '.join(override_keys())}.")
+    network = overrides.get(POLICY_KWARGS_KEY, {})
+    if not isinstance(network, dict):
+        raise ValueError(f"policy_kwargs must be a mapping such as {{net_arch: [64, 64]}}, got {network!r}.")
+    changes = whole_numbers({key: value for key, value in overrides.items() if key != POLICY_KWARGS_KEY})
+    if "actors" not in preset.written and "actors" not in changes and default_actors(preset):
+        changes["actors"] = default_actors(preset)
+    return {**preset.policy_kwargs, **network}, preset.config.replace(**changes)
+
+
 def build_model(config: RunConfig, init_weights: Mapping[str, torch.Tensor] | None = None) -> DQN:
     """A fresh DQN for ``config``, on an env without logging (:func:`train` attaches the logging one).
 
@@ -261,7 +268,7 @@ def build_model(config: RunConfig, init_weights: Mapping[str, torch.Tensor] | No
         policy_kwargs=config.policy_kwargs,
         seed=config.seed,
         device=config.device,
-        **config.hyperparameters,
+        config=config.hyperparameters,
     )
     if init_weights is not None:
         _warm_start(model, init_weights, config.init_from or "the initial agent")
@@ -570,7 +577,7 @@ def configure_torch_threads(config: RunConfig, threads: int | None = None) -> No
     import torch
 
     on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
-    actors = int(config.hyperparameters.get("actors", 0))
+    actors = config.hyperparameters.actors
     if threads is not None:
         torch.set_num_threads(threads)
     elif on_cpu and config.policy in ("MlpPolicy", "DuelingMlpPolicy"):
@@ -589,15 +596,3 @@ def _check_eval_freq(eval_freq: int | None, eval_episodes: int) -> None:
             f"--eval-freq {eval_freq} evaluates over --eval-episodes episodes, which is {eval_episodes}; pass "
             "--eval-episodes N (N >= 1) or drop --eval-freq."
         )
-
-
-def _coerce_integers(overrides: dict[str, Any]) -> dict[str, Any]:
-    """``1e6`` parses as a float: give integer fields (``buffer_size=1e6``) their int when it is whole."""
-    defaults = DQNConfig()
-    coerced = dict(overrides)
-    for key, value in overrides.items():
-        default = getattr(defaults, key, None)
-        is_int_field = isinstance(default, int) and not isinstance(default, bool)
-        if is_int_field and isinstance(value, float) and value.is_integer():
-            coerced[key] = int(value)
-    return coerced

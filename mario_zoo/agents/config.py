@@ -211,6 +211,74 @@ class DQNConfig:
             values["train_freq"] = list(self.train_freq)
         return values
 
+    def replace(self, **changes: Any) -> DQNConfig:
+        """This config with ``changes``: ``dataclasses.replace``, whose ``__post_init__`` checks the result once,
+        after a check of the names that suggests the closest valid one. No changes: this very config.
+
+        Example:
+            >>> DQNConfig().replace(gamma=0.9, train_freq=(1, "episode")).gamma
+            0.9
+            >>> DQNConfig().replace(gama=0.9)  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            TypeError: Unknown DQN hyperparameter 'gama' (did you mean 'gamma'?). Valid names: ...
+        """
+        if not changes:
+            return self
+        check_hyperparameter_names(changes)
+        return dataclasses.replace(self, **changes)
+
+
+def config_from_arguments(
+    config: DQNConfig | None, hyperparameters: dict[str, Any], *, dueling: bool = False
+) -> DQNConfig:
+    """The config a ``DQN(...)`` call gives: ``config`` as it is, or one built from the hyperparameter keywords
+    (never both); a dueling policy (``DuelingCnnPolicy``) turns ``dueling`` on.
+
+    Example:
+        >>> config = config_from_arguments(None, {"gamma": 0.9}, dueling=True)
+        >>> config.gamma, config.dueling, config_from_arguments(config, {}) is config
+        (0.9, True, True)
+        >>> config_from_arguments(DQNConfig(), {"gamma": 0.9, "batch_size": 64})
+        Traceback (most recent call last):
+        ...
+        TypeError: DQN takes its hyperparameters either as config=DQNConfig(...) or as keywords, not both: got config and gamma, batch_size. Put them in the config: config=config.replace(gamma=..., batch_size=...).
+    """
+    if config is None:
+        check_hyperparameter_names(hyperparameters)
+        return DQNConfig(**{**hyperparameters, "dueling": hyperparameters.get("dueling", False) or dueling})
+    if hyperparameters:
+        names, placeholders = ", ".join(hyperparameters), ", ".join(f"{name}=..." for name in hyperparameters)
+        raise TypeError(
+            f"DQN takes its hyperparameters either as config=DQNConfig(...) or as keywords, not both: got config and "
+            f"{names}. Put them in the config: config=config.replace({placeholders})."
+        )
+    if not isinstance(config, DQNConfig):
+        raise TypeError(
+            f"config must be a DQNConfig, got {type(config).__name__}; build one with DQNConfig(...) or "
+            "DQNConfig.from_dict(values)."
+        )
+    return config.replace(dueling=True) if dueling and not config.dueling else config
+
+
+def whole_numbers(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with a whole float given to an int field made an int: YAML reads ``1e6`` and ``1.0e+5`` as floats
+    (``--hp buffer_size=1e6``, a search space's choices).
+
+    Example:
+        >>> whole_numbers({"buffer_size": 1e6, "gamma": 1.0, "learning_starts": 2.5})
+        {'buffer_size': 1000000, 'gamma': 1.0, 'learning_starts': 2.5}
+    """
+    int_fields = {
+        field.name
+        for field in dataclasses.fields(DQNConfig)
+        if isinstance(field.default, int) and not isinstance(field.default, bool)
+    }
+    return {
+        name: int(value) if name in int_fields and isinstance(value, float) and value.is_integer() else value
+        for name, value in values.items()
+    }
+
 
 def check_hyperparameter_names(values: dict[str, Any]) -> None:
     """Raise a ``TypeError`` naming the first unknown hyperparameter and the closest valid one."""

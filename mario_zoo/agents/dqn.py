@@ -28,7 +28,7 @@ from stable_baselines3.common.utils import configure_logger, safe_mean, set_rand
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_normalize
 
 from mario_zoo.agents.actor import ActorPool
-from mario_zoo.agents.config import DQNConfig, check_hyperparameter_names
+from mario_zoo.agents.config import DQNConfig, config_from_arguments
 from mario_zoo.agents.device import resolve_device, torch_threads
 from mario_zoo.agents.networks import NetworkSpec, make_optimizer
 from mario_zoo.agents.persistence import Checkpointing
@@ -82,6 +82,8 @@ class DQN(Checkpointing):
         optimize_memory_usage: accepted either way: our replay stores each observation once, as SB3's ``True`` does.
         replay_buffer_class, replay_buffer_kwargs: SB3's replay options where ours match them
             (:func:`~mario_zoo.agents.sb3_options.check_replay_arguments`).
+        config: a ready :class:`~mario_zoo.agents.config.DQNConfig` (checked when it was built), instead of
+            hyperparameter keywords; giving both is a ``TypeError``.
         **hyperparameters: any field of :class:`~mario_zoo.agents.config.DQNConfig`.
 
     Differences from SB3's DQN: checkpoints are safetensors and JSON (a directory or zip), never pickle, with the
@@ -121,11 +123,11 @@ class DQN(Checkpointing):
         optimize_memory_usage: bool = False,
         replay_buffer_class: type | None = None,
         replay_buffer_kwargs: dict[str, Any] | None = None,
+        config: DQNConfig | None = None,
         **hyperparameters: Any,
     ):
-        check_hyperparameter_names(hyperparameters)
         kind, dueling = resolve_policy(policy)
-        config = DQNConfig(**{**hyperparameters, "dueling": hyperparameters.get("dueling", False) or dueling})
+        config = config_from_arguments(config, hyperparameters, dueling=dueling)
         check_replay_arguments(optimize_memory_usage, replay_buffer_class, replay_buffer_kwargs, n_steps=config.n_steps)
         vec_env, factory = make_env(env, verbose, config.actors)
         try:

@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -251,7 +250,7 @@ class Checkpointing:
         config = stored.config
         if print_system_info:
             print(format_system_info("SAVED MODEL SYSTEM INFO", config.versions))
-        hyperparameters = dataclasses.replace(config.hyperparameters, **arguments.hyperparameters)
+        hyperparameters = config.hyperparameters.replace(**arguments.hyperparameters)
         check_replay_arguments(**arguments.replay, n_steps=hyperparameters.n_steps)
         check_stored_network(config, arguments)
         observation_space, action_space = replace_spaces(

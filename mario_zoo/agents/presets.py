@@ -3,7 +3,7 @@ or from a YAML file of the same schema (what ``mario-zoo sweep`` writes as ``bes
 
 Example:
     >>> preset = load_preset("cartpole-tutorial")
-    >>> preset.env_id, preset.hyperparameters["batch_size"], preset.policy_kwargs["net_arch"]
+    >>> preset.env_id, preset.config.batch_size, preset.policy_kwargs["net_arch"]
     ('CartPole-v1', 128, [128, 128])
     >>> load_preset("cartpole-fastest")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -16,12 +16,13 @@ A preset file holds one entry in ``dqn.yml``'s schema; :func:`load_preset` takes
     >>> path = Path(tempfile.mkdtemp()) / "best.yml"
     >>> tuned = dataclasses.replace(load_preset("cartpole-fast"), name="cartpole-tuned")
     >>> write_preset_file(tuned, path)
-    >>> load_preset(str(path)).name, load_preset(str(path)).hyperparameters == tuned.hyperparameters
-    ('cartpole-tuned', True)
+    >>> load_preset(str(path)) == tuned
+    True
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from dataclasses import dataclass, field
@@ -34,18 +35,22 @@ import gymnasium as gym
 import yaml
 from stable_baselines3.common.vec_env import VecEnv
 
-from mario_zoo.agents.config import DQNConfig
+from mario_zoo.agents.config import DQNConfig, check_hyperparameter_names
 from mario_zoo.agents.dqn import DQN
+from mario_zoo.agents.sb3_options import REPLAY_ARGUMENTS, RUN_OPTIONS
 from mario_zoo.atomic import write_text
 from mario_zoo.reading import parse_yaml, read_yaml
 
 _PRESET_FILE = files("mario_zoo").joinpath("hyperparams", "dqn.yml")
 _PRESET_KEYS = ("description", "env_id", "policy", "n_timesteps", "env_kwargs", "policy_kwargs", "hyperparameters")
+# DQN's arguments that are not hyperparameters: Preset.make_model passes them to DQN beside the config.
+_MODEL_OPTIONS = (*RUN_OPTIONS, *REPLAY_ARGUMENTS, "device", "policy_kwargs")
 
 
 @dataclass(frozen=True)
 class Preset:
-    """One entry of ``dqn.yml``: an env, a policy, a training budget and DQN hyperparameters."""
+    """One entry of ``dqn.yml``: an env, a policy, a training budget and DQN hyperparameters, parsed once into
+    :attr:`config`."""
 
     name: str
     """Key in ``dqn.yml``."""
@@ -57,27 +62,52 @@ class Preset:
     """Policy name passed to :class:`DQN`."""
     n_timesteps: int
     """Training budget in env steps."""
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    """:class:`DQNConfig` fields that differ from the defaults."""
+    config: DQNConfig
+    """The hyperparameters, checked: the file's values over :class:`DQNConfig`'s defaults."""
+    written: tuple[str, ...] = ()
+    """The hyperparameters the file sets, in its order (their values: :attr:`hyperparameters`)."""
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
     """Network options (``net_arch``...)."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     """``gym.make`` keyword arguments of the env it was tuned on (rl-zoo's ``env_kwargs``); ``mario-zoo train
     --env-kwargs`` adds to and replaces them."""
 
+    def __post_init__(self) -> None:
+        check_hyperparameter_names(dict.fromkeys(self.written))
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        """The hyperparameters the file sets, as plain data (what :func:`write_preset_file` writes back)."""
+        values = self.config.to_dict()
+        return {name: values[name] for name in self.written}
+
+    def with_hyperparameters(self, values: dict[str, Any]) -> Preset:
+        """This preset with ``values`` replacing hyperparameters (:meth:`DQNConfig.replace`: checked once); a file
+        written from it sets them too.
+
+        Example:
+            >>> tuned = load_preset("cartpole-fast").with_hyperparameters({"gamma": 0.9, "tau": 0.5})
+            >>> tuned.config.gamma, tuned.hyperparameters["tau"]
+            (0.9, 0.5)
+        """
+        written = (*self.written, *(name for name in values if name not in self.written))
+        return dataclasses.replace(self, config=self.config.replace(**values), written=written)
+
     def make_model(self, env: gym.Env | VecEnv | str | None = None, **overrides: Any) -> DQN:
         """A fresh :class:`DQN` with this preset; ``overrides`` replace hyperparameters or set ``seed``,
-        ``device``, ``verbose``, ``tensorboard_log``.
+        ``device``, ``verbose``, ``tensorboard_log`` (or another of ``DQN``'s arguments, such as ``policy_kwargs``).
 
         Example:
             >>> model = load_preset("cartpole-fast").make_model(seed=0, device="cpu")
             >>> model.double_q
             True
         """
-        kwargs = {"policy_kwargs": self.policy_kwargs, **self.hyperparameters, **overrides}
+        options = {name: value for name, value in overrides.items() if name in _MODEL_OPTIONS}
+        changes = {name: value for name, value in overrides.items() if name not in _MODEL_OPTIONS}
         if env is None:
             env = functools.partial(gym.make, self.env_id, **self.env_kwargs) if self.env_kwargs else self.env_id
-        return DQN(self.policy, env, **kwargs)
+        options = {"policy_kwargs": self.policy_kwargs, **options}
+        return DQN(self.policy, env, config=self.config.replace(**changes), **options)
 
 
 def preset_names() -> tuple[str, ...]:
@@ -92,7 +122,7 @@ def is_preset_path(name_or_path: str | os.PathLike[str]) -> bool:
 
 def load_preset(name_or_path: str | os.PathLike[str]) -> Preset:
     """The preset called ``name_or_path`` in ``dqn.yml``, or the one in the YAML file at that path; its
-    hyperparameters are validated."""
+    hyperparameters are checked, once, into ``Preset.config``."""
     if is_preset_path(name_or_path):
         return load_preset_file(name_or_path)
     presets = _read_presets()
@@ -150,13 +180,22 @@ def _parse_presets(raw: dict[str, Any], where: str) -> dict[str, Preset]:
         missing = [key for key in ("env_id", "policy", "n_timesteps") if key not in entry]
         if missing:
             raise ValueError(f"Preset {name!r} in {where} lacks {', '.join(missing)}; every preset has them.")
-        entry = {**entry, "n_timesteps": _check_preset_fields(name, entry, where)}
-        DQNConfig.from_dict(entry.get("hyperparameters") or {})
+        steps = _check_preset_fields(name, entry, where)
         for key in ("env_kwargs", "policy_kwargs", "hyperparameters"):
             if not isinstance(entry.get(key) or {}, dict):
                 raise ValueError(f"Preset {name!r} in {where}: {key} must be a mapping, got {entry[key]!r}.")
-            entry = {**entry, key: dict(entry.get(key) or {})}
-        presets[str(name)] = Preset(name=str(name), **{"description": "", **entry})
+        hyperparameters = dict(entry.get("hyperparameters") or {})
+        presets[str(name)] = Preset(
+            name=str(name),
+            description=entry.get("description", ""),
+            env_id=entry["env_id"],
+            policy=entry["policy"],
+            n_timesteps=steps,
+            config=DQNConfig.from_dict(hyperparameters),
+            written=tuple(hyperparameters),
+            policy_kwargs=dict(entry.get("policy_kwargs") or {}),
+            env_kwargs=dict(entry.get("env_kwargs") or {}),
+        )
     return presets
 
 

@@ -130,7 +130,7 @@ def _settings_section(result: CompareResult) -> list[str]:
     if settings.env_kwargs:
         kwargs = ", ".join(f"{key}={value!r}" for key, value in settings.env_kwargs.items())
         lines += ["", f"Env kwargs (both): {kwargs}."]
-    kept = [name for name in MEMORY_ONLY_FIELDS if settings.hyperparameters.get(name)]
+    kept = [name for name in MEMORY_ONLY_FIELDS if getattr(settings.hyperparameters, name)]
     notes = [
         *(f"`{name}={value}` off: {NO_SB3_EQUIVALENT[name]}." for name, value in settings.dropped.items()),
         *(f"`{name}=True` kept for ours: it changes replay memory, not learning." for name in kept),

@@ -42,6 +42,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -222,8 +223,9 @@ class MatchedSettings:
     """``dqn.yml`` preset the settings come from."""
     policy: str
     """``MlpPolicy`` or ``CnnPolicy`` (the same network in both libraries)."""
-    hyperparameters: dict[str, Any]
-    """Our :class:`~mario_zoo.agents.DQNConfig` fields (SB3's get the same values, see :func:`sb3_kwargs`)."""
+    hyperparameters: DQNConfig
+    """Our DQN's settings (SB3's get the same values, see :func:`sb3_kwargs`); those SB3 cannot match at their
+    defaults."""
     policy_kwargs: dict[str, Any]
     """``net_arch``."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -235,26 +237,21 @@ class MatchedSettings:
 
     def mapping_rows(self) -> list[tuple[str, str, str, str]]:
         """(setting, value, our name, SB3's name) for every matched setting, for the output's mapping table."""
-        optimizer = self.hyperparameters.get("optimizer", "adam")
+        values = self.hyperparameters.to_dict()
         rows = [
             ("policy", self.policy, "policy", "policy"),
             ("net_arch", str(self.policy_kwargs["net_arch"]), "policy_kwargs", "policy_kwargs"),
         ]
-        rows += [(name, _text(self.hyperparameters.get(name, _DEFAULTS[name])), name, name) for name in SB3_FIELDS]
-        rows.append(("optimizer", optimizer, "optimizer", "policy_kwargs.optimizer_class"))
+        rows += [(name, _text(values[name]), name, name) for name in SB3_FIELDS]
+        rows.append(("optimizer", self.hyperparameters.optimizer, "optimizer", "policy_kwargs.optimizer_class"))
         rows += [
-            (
-                name,
-                _text(self.hyperparameters.get(name, _DEFAULTS[name])),
-                name,
-                f"policy_kwargs.optimizer_kwargs.{key}",
-            )
+            (name, _text(values[name]), name, f"policy_kwargs.optimizer_kwargs.{key}")
             for name, key in OPTIMIZER_FIELDS.items()
         ]
         return rows
 
 
-_DEFAULTS = DQNConfig().to_dict()
+_DEFAULTS = {item.name: item.default for item in dataclasses.fields(DQNConfig)}
 
 
 def _text(value: Any) -> str:
@@ -274,8 +271,9 @@ def matched_settings(
 
     Example:
         >>> settings = matched_settings("MarioDQN-v0", steps=20_000, overrides={"learning_starts": 5000})
-        >>> settings.hyperparameters["learning_starts"], settings.hyperparameters["n_steps"]
-        (5000, 3)
+        >>> config = settings.hyperparameters
+        >>> config.learning_starts, config.n_steps, config.double_q
+        (5000, 3, False)
         >>> sorted(settings.dropped)
         ['double_q', 'dueling', 'precision', 'prioritized_replay']
         >>> matched_settings("CartPole-v1", 1000, {"double_q": True})
@@ -299,22 +297,20 @@ def matched_settings(
             )
         if name not in matchable:
             raise ValueError(f"Unknown or unmatched setting {name!r}; compare accepts: {', '.join(matchable)}.")
-    hyperparameters = {**preset.hyperparameters, **overrides}
-    DQNConfig.from_dict(hyperparameters)  # type and range checks, with their messages
+    # Overrides never name the unmatched settings (refused above): one replace sets both, checked once.
     dropped = {
-        name: hyperparameters.pop(name)
-        for name in list(hyperparameters)
-        if name in NO_SB3_EQUIVALENT and hyperparameters[name] != _DEFAULTS[name]
+        name: getattr(preset.config, name)
+        for name in NO_SB3_EQUIVALENT
+        if getattr(preset.config, name) != _DEFAULTS[name]
     }
-    for name in NO_SB3_EQUIVALENT:
-        hyperparameters.pop(name, None)
-    if hyperparameters.get("max_grad_norm", _DEFAULTS["max_grad_norm"]) is None:
+    config = preset.config.replace(**overrides, **{name: _DEFAULTS[name] for name in dropped})
+    if config.max_grad_norm is None:
         raise ValueError("max_grad_norm=None cannot be matched: SB3 always clips the gradient norm. Give a number.")
     return MatchedSettings(
         env_id=env_id,
         preset=preset.name,
         policy=preset.policy,
-        hyperparameters=hyperparameters,
+        hyperparameters=config,
         policy_kwargs=policy_kwargs,
         env_kwargs=dict(env_kwargs or {}),
         dropped=dropped,
@@ -326,7 +322,7 @@ def sb3_kwargs(settings: MatchedSettings) -> dict[str, Any]:
     """Keyword arguments for ``stable_baselines3.DQN(settings.policy, env, **kwargs)`` (besides seed and device)."""
     import torch
 
-    values = {**_DEFAULTS, **settings.hyperparameters}
+    values = settings.hyperparameters.to_dict()
     kwargs = {name: values[name] for name in SB3_FIELDS}
     if isinstance(kwargs["train_freq"], list):
         kwargs["train_freq"] = tuple(kwargs["train_freq"])
@@ -368,7 +364,7 @@ def make_agent(algorithm: str, settings: MatchedSettings, env: gym.Env, seed: in
             policy_kwargs=settings.policy_kwargs,
             seed=seed,
             device="cpu",
-            **settings.hyperparameters,
+            config=settings.hyperparameters,
         )
     if algorithm == "sb3":
         from stable_baselines3 import DQN as SB3DQN

@@ -7,8 +7,9 @@ Example:
     >>> plan = plan_sweep("cartpole-fast", trials=4, steps=400, out=tempfile.mkdtemp())
     >>> plan.trials, plan.eval_freq, plan.space.family, plan.storage.startswith("sqlite:///")
     (4, 40, 'cartpole', True)
-    >>> trial_settings(plan, {"net_arch": [32], "gamma": 0.9})[1]["net_arch"]
-    [32]
+    >>> trial = trial_preset(plan, {"net_arch": [32], "gamma": 0.9})
+    >>> trial.policy_kwargs["net_arch"], trial.config.gamma, trial.config.double_q
+    ([32], 0.9, True)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import optuna
 import torch
 
+from mario_zoo.agents.config import whole_numbers
 from mario_zoo.agents.presets import Preset, load_preset
 from mario_zoo.compare import parse_seeds
 from mario_zoo.sweep.space import NETWORK_PARAMETER, SearchSpace, check_grid, env_kwarg, load_space
@@ -50,8 +52,6 @@ class SweepPlan:
 
     preset: Preset
     """The preset the trials start from."""
-    preset_ref: str
-    """``--preset`` as given: a ``dqn.yml`` name or a preset file's path."""
     space: SearchSpace | None
     """What to search (``None``: a seed matrix)."""
     seeds: tuple[int, ...] | None
@@ -166,7 +166,6 @@ def plan_sweep(
     out_path = _out_folder(out, study_name)
     plan = SweepPlan(
         preset=chosen,
-        preset_ref=str(preset),
         space=search_space,
         seeds=seed_list,
         trials=len(seed_list) if seed_list is not None else trials,
@@ -227,7 +226,7 @@ def _check_surroundings(plan: SweepPlan, *, default_storage: bool) -> None:
     """Check what the plan needs outside itself: the starting network fits the preset's (a mismatch fails here,
     not in every worker), and the storage is reachable and holds no study of the name with other settings."""
     if plan.init_weights is not None:
-        run = plan_run(preset=plan.preset_ref, steps=1, device="cpu", init_from=plan.init_from)
+        run = plan_run(preset=plan.preset, steps=1, device="cpu", init_from=plan.init_from)
         build_model(run, plan.init_weights).get_env().close()
     check_storage(
         plan.storage,
@@ -238,8 +237,9 @@ def _check_surroundings(plan: SweepPlan, *, default_storage: bool) -> None:
     )
 
 
-def trial_settings(plan: SweepPlan, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The preset's hyperparameters, network and env kwargs with ``params`` applied."""
+def trial_preset(plan: SweepPlan, params: dict[str, Any]) -> Preset:
+    """The preset a trial trains: ``plan.preset`` with ``params`` applied, ``net_arch`` to its network,
+    ``env_kwargs.<key>`` to its env and the rest to its config (:meth:`DQNConfig.replace`, checked once)."""
     params = dict(params)
     policy_kwargs = dict(plan.preset.policy_kwargs)
     if NETWORK_PARAMETER in params:
@@ -247,7 +247,8 @@ def trial_settings(plan: SweepPlan, params: dict[str, Any]) -> tuple[dict[str, A
     env_kwargs = dict(plan.preset.env_kwargs)
     for name in [name for name in params if env_kwarg(name) is not None]:
         env_kwargs[env_kwarg(name)] = params.pop(name)
-    return {**plan.preset.hyperparameters, **params}, policy_kwargs, env_kwargs
+    tuned = plan.preset.with_hyperparameters(whole_numbers(params))
+    return dataclasses.replace(tuned, policy_kwargs=policy_kwargs, env_kwargs=env_kwargs)
 
 
 def open_study(plan: SweepPlan, stream: int) -> optuna.Study:

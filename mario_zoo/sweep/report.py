@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import signal
 import statistics
@@ -20,12 +21,11 @@ from typing import Any
 
 import optuna
 
-from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.presets import Preset, write_preset_file
 from mario_zoo.atomic import write_text
 from mario_zoo.compare.stats import bootstrap_interval
 from mario_zoo.extras import installed
-from mario_zoo.sweep.plan import SweepPlan, trial_settings
+from mario_zoo.sweep.plan import SweepPlan, trial_preset
 from mario_zoo.sweep.space import NETWORK_PARAMETER, env_kwarg
 from mario_zoo.sweep.study import shown_url
 
@@ -61,19 +61,14 @@ def best_preset(plan: SweepPlan, params: dict[str, Any], value: float, number: i
     """The preset ``best.yml`` holds: the sweep's preset with trial ``number``'s settings, tuned for ``plan.steps``."""
     known = plan.space.names if plan.space is not None else ()
     decoded = {name: plan.space[name].decode(raw) if name in known else raw for name, raw in params.items()}
-    hyperparameters, policy_kwargs, env_kwargs = trial_settings(plan, decoded)
-    return Preset(
+    return dataclasses.replace(
+        trial_preset(plan, decoded),
         name=f"{plan.preset.name}-sweep",
         description=(
             f"Best of study {plan.study_name} (trial {number}, steady return {value:.2f}): {plan.preset.name} tuned "
             f"on {plan.preset.env_id} for {plan.steps:,} steps by mario-zoo sweep."
         ),
-        env_id=plan.preset.env_id,
-        policy=plan.preset.policy,
         n_timesteps=plan.steps,
-        hyperparameters=hyperparameters,
-        policy_kwargs=policy_kwargs,
-        env_kwargs=env_kwargs,
     )
 
 
@@ -179,14 +174,13 @@ def search_summary(
             "| parameter | best | preset |",
             "|---|---|---|",
         ]
-        hyperparameters, policy_kwargs = plan.preset.hyperparameters, plan.preset.policy_kwargs
         for name, value in best.params.items():
             if name == NETWORK_PARAMETER:
-                was = policy_kwargs.get(name)
+                was = plan.preset.policy_kwargs.get(name)
             elif env_kwarg(name) is not None:
                 was = plan.preset.env_kwargs.get(env_kwarg(name), "(env default)")
             else:
-                was = hyperparameters.get(name, getattr(DQNConfig(), name, None))
+                was = getattr(plan.preset.config, name)
             lines.append(f"| {name} | {_cell(value)} | {_cell(was)} |")
         lines += ["", "## Top trials", "", "| trial | value | state | seconds |", "|---|---|---|---|"]
         ranked = sorted((trial for trial in trials if trial.value is not None), key=lambda trial: -trial.value)

@@ -36,7 +36,7 @@ from tqdm import tqdm
 from mario_zoo.agents.actor import die_with_parent
 from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.runs import EvaluationPoint
-from mario_zoo.sweep.plan import SweepPlan, open_study, trial_settings
+from mario_zoo.sweep.plan import SweepPlan, open_study, trial_preset
 from mario_zoo.sweep.report import exit_text, write_outputs
 from mario_zoo.sweep.space import encode_choice
 from mario_zoo.sweep.study import count_trials, study_lock, tie_settings
@@ -94,12 +94,8 @@ def _objective(plan: SweepPlan, trial: optuna.Trial, started: Callable[[], None]
         seed, params = trial.suggest_int("seed", 0, 2**31 - 1), {}
     else:
         seed, params = plan.seed, plan.space.sample(trial)
-    hyperparameters, policy_kwargs, env_kwargs = trial_settings(plan, params)
-    overrides = {key: value for key, value in hyperparameters.items() if plan.preset.hyperparameters.get(key) != value}
     config = plan_run(
-        preset=plan.preset_ref,
-        overrides={**overrides, "policy_kwargs": policy_kwargs},
-        env_kwargs=env_kwargs,
+        preset=trial_preset(plan, params),
         init_from=plan.init_from,
         seed=seed,
         steps=plan.steps,

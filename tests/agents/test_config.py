@@ -99,3 +99,37 @@ def test_learning_rate_final_decays_the_optimizers_step_size_over_learn():
 def test_a_negative_learning_rate_final_is_refused():
     with pytest.raises(ValueError, match="learning_rate_final"):
         DQNConfig(learning_rate_final=-1e-4)
+
+
+def test_replace_checks_the_new_values_once_and_names_unknown_ones():
+    config = DQNConfig(gamma=0.9)
+    assert config.replace() is config
+    assert config.replace(batch_size=64) == DQNConfig(gamma=0.9, batch_size=64)
+    with pytest.raises(ValueError, match=re.escape("gamma must be in [0.0, 1.0], got 2.")):
+        config.replace(gamma=2)
+    with pytest.raises(TypeError, match=re.escape("Unknown DQN hyperparameter 'gama' (did you mean 'gamma'?)")):
+        config.replace(gama=0.5)
+
+
+def test_dqn_takes_a_ready_config_and_refuses_it_mixed_with_keywords():
+    from mario_zoo.agents import DQN
+
+    config = DQNConfig(gamma=0.9, batch_size=16)
+    model = DQN("MlpPolicy", "CartPole-v1", config=config, device="cpu")
+    assert model.config is config
+    message = (
+        "DQN takes its hyperparameters either as config=DQNConfig(...) or as keywords, not both: got config and "
+        "learning_rate. Put them in the config: config=config.replace(learning_rate=...)."
+    )
+    with pytest.raises(TypeError, match=re.escape(message)):
+        DQN("MlpPolicy", "CartPole-v1", config=config, learning_rate=1e-3, device="cpu")
+    with pytest.raises(TypeError, match=re.escape("config must be a DQNConfig, got dict")):
+        DQN("MlpPolicy", "CartPole-v1", config={"gamma": 0.9}, device="cpu")
+
+
+def test_a_dueling_policy_alias_turns_dueling_on_in_a_given_config():
+    from mario_zoo.agents import DQN
+
+    model = DQN("DuelingMlpPolicy", "CartPole-v1", config=DQNConfig(gamma=0.9), device="cpu")
+    assert (model.config.dueling, model.config.gamma, model.spec.dueling) == (True, 0.9, True)
+    assert DQN("DuelingMlpPolicy", "CartPole-v1", gamma=0.9, device="cpu").config == model.config

@@ -8,6 +8,7 @@ import re
 import pytest
 from stable_baselines3.common.env_util import make_vec_env
 
+from mario_zoo.agents import DQNConfig
 from mario_zoo.agents.presets import load_preset, preset_names, write_preset_file
 from mario_zoo.training import plan_run
 
@@ -72,7 +73,7 @@ def test_train_plans_from_a_preset_file(tmp_path):
     )
     config = plan_run(preset=str(path), device="cpu")
     assert (config.preset, config.total_timesteps, config.policy_kwargs) == ("mine", 1000, {"net_arch": [32]})
-    assert config.hyperparameters == {"learning_rate": 0.01, "batch_size": 16}
+    assert config.hyperparameters == DQNConfig(learning_rate=0.01, batch_size=16)
 
 
 @pytest.mark.parametrize(
@@ -97,3 +98,21 @@ def test_bad_preset_files_say_what_is_wrong(tmp_path, text, error, message):
 def test_a_missing_preset_file_is_named():
     with pytest.raises(FileNotFoundError, match=re.escape("Preset file nowhere/best.yml does not exist")):
         load_preset("nowhere/best.yml")
+
+
+def test_a_preset_parses_its_hyperparameters_once_into_a_config_and_keeps_what_the_file_sets():
+    preset = load_preset("cartpole-fast")
+    assert preset.config == DQNConfig.from_dict(preset.hyperparameters)
+    assert preset.written[:3] == ("learning_rate", "batch_size", "buffer_size") and "tau" not in preset.hyperparameters
+    tuned = preset.with_hyperparameters({"gamma": 0.9, "tau": 0.5})
+    assert tuned.config == preset.config.replace(gamma=0.9, tau=0.5)
+    assert tuned.hyperparameters == {**preset.hyperparameters, "gamma": 0.9, "tau": 0.5}
+    with pytest.raises(TypeError, match=re.escape("Unknown DQN hyperparameter 'gama' (did you mean 'gamma'?)")):
+        preset.with_hyperparameters({"gama": 0.9})
+    with pytest.raises(TypeError, match=re.escape("Unknown DQN hyperparameter 'gama'")):
+        dataclasses.replace(preset, written=("gama",))
+
+
+def test_make_model_overrides_name_a_misspelt_hyperparameter():
+    with pytest.raises(TypeError, match=re.escape("Unknown DQN hyperparameter 'learning_rat' (did you mean")):
+        load_preset("cartpole-fast").make_model(device="cpu", learning_rat=1e-3)

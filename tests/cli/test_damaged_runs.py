@@ -45,6 +45,11 @@ def _assert_refused(result, *needles: str) -> None:
         assert needle in message, message
 
 
+def _with_hyperparameter(text: str, name: str, value: object) -> dict:
+    settings = json.loads(text)
+    return {**settings, "hyperparameters": {**settings["hyperparameters"], name: value}}
+
+
 def _edit_run_json(run: Path, change) -> None:
     path = run / "run.json"
     path.write_text(change(path.read_text()))
@@ -59,6 +64,10 @@ def _edit_run_json(run: Path, change) -> None:
         (lambda text: json.dumps({**json.loads(text), "env_kwargs": [1, 2]}), "has an invalid env_kwargs: expected a "
          "mapping"),
         (lambda text: json.dumps({**json.loads(text), "status": "paused"}), "has an invalid status"),
+        (lambda text: json.dumps(_with_hyperparameter(text, "gamma", 2)), "has invalid hyperparameters: gamma must be "
+         "in [0.0, 1.0], got 2."),
+        (lambda text: json.dumps(_with_hyperparameter(text, "gama", 0.9)), "has invalid hyperparameters: Unknown DQN "
+         "hyperparameter 'gama' (did you mean 'gamma'?)"),
         (lambda text: json.dumps([json.loads(text)]), "run.json must hold a JSON object of run settings, found a list"),
         (lambda text: json.dumps({**json.loads(text), "x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}),
          "nests 34 levels deep; the limit is 32"),

@@ -98,7 +98,7 @@ def test_resume_continues_the_step_counter_after_sigkill(cli, tmp_path):
     # Every checkpoint file loads and holds the new step count (DQN.learn, like SB3's, finishes its last
     # train_freq round); no temporary file is left behind.
     done = DQN.load(run.checkpoint).num_timesteps
-    assert target <= done < target + run.read_config().hyperparameters["train_freq"]
+    assert target <= done < target + run.read_config().hyperparameters.train_freq
     assert DQN.load(run.model).num_timesteps == done
     assert [entry.name for entry in run.path.iterdir() if entry.name.startswith(".")] == []
     assert run.read_config().status == "finished" and run.read_config().total_timesteps == target

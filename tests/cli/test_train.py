@@ -23,7 +23,7 @@ def test_train_writes_a_complete_run_folder(trained_run):
         "cartpole-fast",
         "CartPole-v1",
     )
-    assert config.hyperparameters["learning_starts"] == 100 and config.overrides == {"learning_starts": 100}
+    assert config.hyperparameters.learning_starts == 100 and config.overrides == {"learning_starts": 100}
 
     model = DQN.load(run.model)
     # Like SB3's, DQN.learn finishes its last train_freq round: it may end a little past the target.
@@ -171,9 +171,9 @@ def test_train_with_an_actor_process_writes_the_same_run_folder(cli, tmp_path):
 def test_the_mario_preset_trains_with_an_actor_on_two_cores(monkeypatch):
     from mario_zoo import training
 
-    for cores, actors in ((2, 1), (1, None)):
+    for cores, actors in ((2, 1), (1, 0)):
         monkeypatch.setattr(training.os, "process_cpu_count", lambda cores=cores: cores)
-        assert training.plan_run(preset="mario").hyperparameters.get("actors") == actors
-    assert training.plan_run(preset="mario", overrides={"actors": 0}).hyperparameters["actors"] == 0
+        assert training.plan_run(preset="mario").hyperparameters.actors == actors
+    assert training.plan_run(preset="mario", overrides={"actors": 0}).hyperparameters.actors == 0
     monkeypatch.setattr(training.os, "process_cpu_count", lambda: 2)
-    assert "actors" not in training.plan_run(preset="cartpole-fast").hyperparameters
+    assert training.plan_run(preset="cartpole-fast").hyperparameters.actors == 0

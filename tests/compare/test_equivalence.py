@@ -62,7 +62,7 @@ def test_one_update_on_the_same_batch_gives_the_same_new_weights(agents):
     actions = torch.from_numpy(rng.integers(0, ours.action_space.n, (BATCH, 1)))
     rewards = torch.from_numpy(rng.normal(size=BATCH).astype(np.float32))
     dones = torch.from_numpy((rng.random(BATCH) < 0.2).astype(np.float32))
-    discount = settings.hyperparameters["gamma"] ** settings.hyperparameters.get("n_steps", 1)
+    discount = settings.hyperparameters.gamma**settings.hyperparameters.n_steps
     before = _weights(ours)
 
     # Ours: one minibatch, as its replay buffer hands them out (TD target = returns + discounts * max Q_target).

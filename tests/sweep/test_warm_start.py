@@ -4,9 +4,11 @@ agent, and a mismatched agent is one line before anything is written."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import yaml
 
-from mario_zoo.agents.presets import load_preset
+from mario_zoo.agents.presets import load_preset, write_preset_file
 from tests.conftest import run_cli
 from tests.sweep.conftest import TINY, load, run_sweep
 
@@ -78,10 +80,8 @@ def test_the_grid_sampler_refuses_continuous_parameters_and_too_many_trials(tmp_
 def test_trials_of_a_preset_with_actor_processes_run(tmp_path):
     """Workers may start children: a trial of a preset with `actors: 1` (as the Mario presets have) trains."""
     preset = tmp_path / "actors.yml"
-    raw = {"cartpole-actors": {**load_preset("cartpole-fast").__dict__}}
-    raw["cartpole-actors"].pop("name")
-    raw["cartpole-actors"]["hyperparameters"] = {**raw["cartpole-actors"]["hyperparameters"], "actors": 1}
-    preset.write_text(yaml.safe_dump(raw))
+    with_actor = load_preset("cartpole-fast").with_hyperparameters({"actors": 1})
+    write_preset_file(dataclasses.replace(with_actor, name="cartpole-actors"), preset)
     space = _space(tmp_path / "space.yml", 30)
     out = tmp_path / "sweep"
     result = run_sweep(*TINY[2:], "--preset", preset, "--trials", 1, "--pruner", "none", "--space", space, "--out", out)

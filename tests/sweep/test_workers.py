@@ -85,7 +85,7 @@ def test_best_yml_trains_with_train_preset(two_workers, tmp_path):
     )  # fmt: skip
     assert result.code == 0, result.err
     config = open_run(tmp_path / "run").read_config()
-    assert (config.preset, config.status, config.hyperparameters) == (best.name, "finished", best.hyperparameters)
+    assert (config.preset, config.status, config.hyperparameters) == (best.name, "finished", best.config)
     assert config.policy_kwargs == best.policy_kwargs
 
 
