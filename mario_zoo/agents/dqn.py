@@ -28,6 +28,7 @@ from stable_baselines3.common.utils import configure_logger, safe_mean, set_rand
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_normalize
 
 from mario_zoo.agents.actor import ActorPool
+from mario_zoo.agents.averaging import WeightAverage
 from mario_zoo.agents.config import DQNConfig, config_from_arguments
 from mario_zoo.agents.device import resolve_device, torch_threads
 from mario_zoo.agents.networks import NetworkSpec, make_optimizer
@@ -56,9 +57,6 @@ from mario_zoo.agents.vec_env import (
 )
 from mario_zoo.envs.kwargs import split_training_options
 from mario_zoo.extras import require
-
-# One uniform draw serves many gradient steps; cap its observations' size so image batches stay small.
-_MAX_BYTES_PER_DRAW = 64 * 2**20
 
 
 class DQN(Checkpointing):
@@ -191,8 +189,7 @@ class DQN(Checkpointing):
         self.q_net_target = self.policy.q_net_target
         self._params = list(self.q_net.parameters())
         self._target_params = list(self.q_net_target.parameters())
-        self._averaged_params: list[torch.Tensor] | None = None
-        self.reset_averaged_weights()
+        self._average = None if config.ema_decay is None else WeightAverage(self._params, config.ema_decay)
         self.optimizer = make_optimizer(config, self._params, self.device)
         self._loss_fn = F.smooth_l1_loss if config.loss == "huber" else F.mse_loss
         self.exploration_schedule = exploration_schedule(config)
@@ -445,23 +442,13 @@ class DQN(Checkpointing):
 
     def reset_averaged_weights(self) -> None:
         """Start the moving average (``ema_decay``) at the online weights, e.g. after loading new ones."""
-        if self.config.ema_decay is None:
-            self._averaged_params = None
-            return
-        with torch.no_grad():
-            self._averaged_params = [param.detach().clone() for param in self._params]
+        if self._average is not None:
+            self._average.reset()
 
-    def _load_averaged(self, averaged: list[torch.Tensor] | None) -> None:
-        """Restore a checkpoint's averaged weights (kept only when this model averages, ``ema_decay``)."""
-        if averaged is not None and self._averaged_params is not None:
-            with torch.no_grad():
-                torch._foreach_copy_(self._averaged_params, [tensor.to(self.device) for tensor in averaged])
-
-    @contextlib.contextmanager
-    def averaged_weights(self) -> Iterator[None]:
+    def averaged_weights(self) -> contextlib.AbstractContextManager[None]:
         """Inside the block the online network holds the averaged weights (``ema_decay``), so ``predict``,
         evaluation and :meth:`save` use them; the online weights come back after it. A no-op without
-        ``ema_decay``.
+        ``ema_decay``. Acting in training and the TD targets always use the online weights.
 
         Example:
             >>> from mario_zoo import DQN
@@ -469,17 +456,7 @@ class DQN(Checkpointing):
             >>> with model.averaged_weights():
             ...     action, _ = model.predict(model.observation_space.sample(), deterministic=True)
         """
-        if self._averaged_params is None:
-            yield
-            return
-        with torch.no_grad():
-            online = [param.detach().clone() for param in self._params]
-            torch._foreach_copy_(self._params, self._averaged_params)
-        try:
-            yield
-        finally:
-            with torch.no_grad():
-                torch._foreach_copy_(self._params, online)
+        return contextlib.nullcontext() if self._average is None else self._average.swapped_in()
 
     def _update_target(self) -> None:
         """Move the target network towards the online one by ``tau`` (a copy when ``tau == 1``)."""
@@ -533,9 +510,8 @@ class DQN(Checkpointing):
             if config.max_grad_value is not None:
                 torch.nn.utils.clip_grad_value_(self._params, config.max_grad_value)
             self.optimizer.step()
-            if self._averaged_params is not None:
-                with torch.no_grad():
-                    torch._foreach_lerp_(self._averaged_params, self._params, 1.0 - config.ema_decay)
+            if self._average is not None:
+                self._average.update()
             if batch.weights is not None:
                 td_errors = (targets - q_values.detach()).cpu().numpy()
                 self.replay_buffer.update_priorities(batch.indices, td_errors)
@@ -550,23 +526,10 @@ class DQN(Checkpointing):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.update_precision == "bf16")
 
     def _minibatches(self, gradient_steps: int) -> Iterator[ReplaySample]:
-        """The minibatches of one training round, on the model's device."""
-        batch_size, replay_buffer = self.config.batch_size, self.replay_buffer
-        if replay_buffer.prioritized:
-            # Priorities change after every step, so each minibatch is drawn after the previous update.
-            progress = min(1.0, self.num_timesteps / max(self._total_timesteps, 1))
-            beta = self.config.prioritized_replay_beta0 + (1.0 - self.config.prioritized_replay_beta0) * progress
-            for _ in range(gradient_steps):
-                yield replay_buffer.sample(batch_size, beta).to(self.device)
-            return
-        # Uniform sampling does not depend on the updates, so many minibatches come from one draw.
-        bytes_per_sample = 2 * self.observation_space.dtype.itemsize * int(np.prod(self.observation_space.shape))
-        steps_per_draw = max(1, min(gradient_steps, _MAX_BYTES_PER_DRAW // (bytes_per_sample * batch_size)))
-        remaining = gradient_steps
-        while remaining > 0:
-            steps = min(steps_per_draw, remaining)
-            yield from replay_buffer.sample(batch_size * steps).to(self.device).split(batch_size)
-            remaining -= steps
+        """The minibatches of one training round, on the model's device (PER's beta annealed to 1 over the run)."""
+        progress = min(1.0, self.num_timesteps / max(self._total_timesteps, 1))
+        beta = self.config.prioritized_replay_beta0 + (1.0 - self.config.prioritized_replay_beta0) * progress
+        return self.replay_buffer.minibatches(self.config.batch_size, gradient_steps, beta, self.device)
 
     # -- logging -----------------------------------------------------------------------------------
 

@@ -128,7 +128,8 @@ class Checkpointing:
             n_calls=self._n_calls,
             versions=checkpoint.package_versions(),
         )
-        optimizer = optimizer_to_tensors(self.optimizer, self._averaged_params) if include_optimizer else None
+        averaged = self._average.tensors if self._average else None
+        optimizer = optimizer_to_tensors(self.optimizer, averaged) if include_optimizer else None
         if not include_replay_buffer:
             checkpoint.write_checkpoint(path, config, self.policy.state_dict(), optimizer)
             return
@@ -272,7 +273,7 @@ class Checkpointing:
         checkpoint.load_state_strict(model.policy, stored.model, path)
         model.reset_averaged_weights()
         if stored.optimizer is not None:
-            model._load_averaged(load_optimizer_tensors(model.optimizer, stored.optimizer, path))
+            model._restore_average(load_optimizer_tensors(model.optimizer, stored.optimizer, path), path)
         model.num_timesteps = config.num_timesteps
         model.exploration_rate = arguments.attributes.get("exploration_rate", config.exploration_rate)
         model._total_timesteps = config.exploration_total_timesteps
@@ -284,6 +285,11 @@ class Checkpointing:
         if env is not None:
             model.set_env(env, force_reset=force_reset)
         return model
+
+    def _restore_average(self, averaged: list[torch.Tensor] | None, source: object) -> None:
+        """Restore a checkpoint's averaged weights, kept only when this model averages (``ema_decay``)."""
+        if averaged is not None and self._average is not None:
+            self._average.load(averaged, source)
 
     # -- Stable-Baselines3's parameter access --------------------------------------------------------
 
@@ -337,4 +343,4 @@ class Checkpointing:
             self.optimizer.load_state_dict(params["policy.optimizer"])
         if "policy" in params:
             self.reset_averaged_weights()
-            self._load_averaged(averaged)
+            self._restore_average(averaged, load_path_or_dict)

@@ -21,6 +21,7 @@ prioritization, Schaul et al. 2016); rows that cannot be sampled have priority 0
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,9 @@ import torch
 from gymnasium import spaces
 
 from mario_zoo.agents.config import DQNConfig
+
+MAX_BYTES_PER_DRAW = 64 * 2**20
+"""One uniform draw serves many gradient steps; its observations are capped at this many bytes."""
 
 
 @dataclass(frozen=True)
@@ -378,6 +382,27 @@ class ReplayBuffer:
                 changed.append(flat)
 
     # -- sampling -----------------------------------------------------------------------------------
+
+    def minibatches(
+        self, batch_size: int, gradient_steps: int, beta: float, device: torch.device
+    ) -> Iterator[ReplaySample]:
+        """The ``gradient_steps`` minibatches of one training round, on ``device``.
+
+        Prioritized sampling draws each minibatch after the previous update (priorities change after every step);
+        uniform sampling does not depend on the updates, so many minibatches come from one draw, capped at
+        ``MAX_BYTES_PER_DRAW`` of observations so that image batches stay small.
+        """
+        if self.prioritized:
+            for _ in range(gradient_steps):
+                yield self.sample(batch_size, beta).to(device)
+            return
+        bytes_per_sample = 2 * self.frames.dtype.itemsize * int(np.prod(self.observation_shape))
+        steps_per_draw = max(1, min(gradient_steps, MAX_BYTES_PER_DRAW // (bytes_per_sample * batch_size)))
+        remaining = gradient_steps
+        while remaining > 0:
+            steps = min(steps_per_draw, remaining)
+            yield from self.sample(batch_size * steps).to(device).split(batch_size)
+            remaining -= steps
 
     def sample(self, batch_size: int, beta: float = 1.0) -> ReplaySample:
         """Draw ``batch_size`` transitions (uniformly, or by priority with IS weights of exponent ``beta``)."""

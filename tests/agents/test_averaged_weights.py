@@ -18,10 +18,10 @@ def _flat(params) -> torch.Tensor:
 def test_the_average_follows_the_online_weights_by_one_minus_the_decay_per_update():
     model = DQN("MlpPolicy", "CartPole-v1", ema_decay=0.9, **FAST)
     start = _flat(model.q_net.parameters()).clone()
-    assert torch.equal(_flat(model._averaged_params), start)
+    assert torch.equal(_flat(model._average.tensors), start)
     model.learn(60)
     online = _flat(model.q_net.parameters())
-    averaged = _flat(model._averaged_params)
+    averaged = _flat(model._average.tensors)
     assert model._n_updates > 0
     # Between the start and the online weights, not on either.
     assert not torch.equal(averaged, online) and not torch.equal(averaged, start)
@@ -29,7 +29,7 @@ def test_the_average_follows_the_online_weights_by_one_minus_the_decay_per_updat
     before = averaged.clone()
     model.train(1)
     after_online = _flat(model.q_net.parameters())
-    torch.testing.assert_close(_flat(model._averaged_params), before + 0.1 * (after_online - before))
+    torch.testing.assert_close(_flat(model._average.tensors), before + 0.1 * (after_online - before))
 
 
 def test_averaged_weights_swaps_them_in_for_the_block_and_restores_the_online_ones():
@@ -38,7 +38,7 @@ def test_averaged_weights_swaps_them_in_for_the_block_and_restores_the_online_on
     online = _flat(model.q_net.parameters()).clone()
     observations = np.stack([model.observation_space.sample() for _ in range(32)])
     with model.averaged_weights():
-        torch.testing.assert_close(_flat(model.q_net.parameters()), _flat(model._averaged_params))
+        torch.testing.assert_close(_flat(model.q_net.parameters()), _flat(model._average.tensors))
         inside = model.q_net(torch.as_tensor(observations)).detach()
     assert torch.equal(_flat(model.q_net.parameters()), online)
     assert not torch.allclose(inside, model.q_net(torch.as_tensor(observations)).detach())
@@ -59,7 +59,7 @@ def test_without_ema_decay_there_is_no_average_and_the_block_changes_nothing():
     online = _flat(model.q_net.parameters()).clone()
     with model.averaged_weights():
         assert torch.equal(_flat(model.q_net.parameters()), online)
-    assert model._averaged_params is None
+    assert model._average is None
 
 
 def test_a_checkpoint_with_its_optimizer_keeps_the_average_for_resuming(tmp_path):
@@ -67,19 +67,19 @@ def test_a_checkpoint_with_its_optimizer_keeps_the_average_for_resuming(tmp_path
     model.learn(80)
     model.save(tmp_path / "ckpt")
     loaded = DQN.load(tmp_path / "ckpt", device="cpu")
-    assert torch.equal(_flat(loaded._averaged_params), _flat(model._averaged_params))
+    assert torch.equal(_flat(loaded._average.tensors), _flat(model._average.tensors))
     assert torch.equal(_flat(loaded.q_net.parameters()), _flat(model.q_net.parameters()))
     # Without the optimizer (an agent to play), the average starts again at the stored weights.
     model.save(tmp_path / "agent", include_optimizer=False)
     agent = DQN.load(tmp_path / "agent", device="cpu")
-    assert torch.equal(_flat(agent._averaged_params), _flat(model.q_net.parameters()))
+    assert torch.equal(_flat(agent._average.tensors), _flat(model.q_net.parameters()))
 
 
 def test_set_parameters_restarts_the_average_at_the_new_weights():
     model = DQN("MlpPolicy", "CartPole-v1", ema_decay=0.9, **FAST)
     other = DQN("MlpPolicy", "CartPole-v1", **{**FAST, "seed": 1})
     model.set_parameters({"policy": other.policy.state_dict()}, exact_match=False)
-    assert torch.equal(_flat(model._averaged_params), _flat(other.q_net.parameters()))
+    assert torch.equal(_flat(model._average.tensors), _flat(other.q_net.parameters()))
 
 
 def test_a_damaged_average_in_a_checkpoint_is_refused():
@@ -89,11 +89,11 @@ def test_a_damaged_average_in_a_checkpoint_is_refused():
     model = DQN("MlpPolicy", "CartPole-v1", ema_decay=0.9, **FAST)
     model.learn(60)
     optimizer = model.optimizer
-    flat = optimizer_to_tensors(optimizer, model._averaged_params)
+    flat = optimizer_to_tensors(optimizer, model._average.tensors)
     flat["ema.0"] = torch.zeros(3)
     with pytest.raises(CheckpointError, match=r"ema\.0"):
         load_optimizer_tensors(optimizer, flat, "x")
-    flat = optimizer_to_tensors(optimizer, model._averaged_params[:-1])
+    flat = optimizer_to_tensors(optimizer, model._average.tensors[:-1])
     with pytest.raises(CheckpointError, match="averaged weights cover"):
         load_optimizer_tensors(optimizer, flat, "x")
 
@@ -114,7 +114,7 @@ def test_periodic_evaluation_judges_and_saves_the_averaged_weights(tmp_path, mon
 
     def spy(agent, *args, **kwargs):
         seen.append(_flat(agent.q_net.parameters()).clone())
-        assert torch.equal(seen[-1], _flat(agent._averaged_params))
+        assert torch.equal(seen[-1], _flat(agent._average.tensors))
         return real(agent, *args, **kwargs)
 
     monkeypatch.setattr(callbacks, "evaluate", spy)
@@ -124,3 +124,12 @@ def test_periodic_evaluation_judges_and_saves_the_averaged_weights(tmp_path, mon
     best = DQN.load(tmp_path / "best", device="cpu")
     assert torch.equal(_flat(best.q_net.parameters()), seen[0])
     assert not torch.equal(_flat(model.q_net.parameters()), seen[0])
+
+
+def test_an_average_of_other_shapes_is_refused_by_the_model():
+    from mario_zoo import CheckpointError
+
+    model = DQN("MlpPolicy", "CartPole-v1", ema_decay=0.9, **FAST)
+    wrong = [torch.zeros(1) for _ in model._average.tensors]
+    with pytest.raises(CheckpointError, match="averaged weights do not fit"):
+        model._restore_average(wrong, "ckpt")

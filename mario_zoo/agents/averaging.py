@@ -1,0 +1,67 @@
+"""A moving average of a network's weights for evaluation (``DQNConfig.ema_decay``; Nikishin et al. 2018).
+
+The online weights keep learning and acting; the average trails them by ``1 - decay`` per update, and
+:meth:`WeightAverage.swapped_in` lends it to the network for a block (an evaluation, a save), then puts the online
+weights back.
+
+Example:
+    >>> import torch
+    >>> layer = torch.nn.Linear(2, 1)
+    >>> average = WeightAverage(list(layer.parameters()), decay=0.5)
+    >>> with torch.no_grad():
+    ...     _ = layer.weight.add_(2.0)
+    >>> average.update()
+    >>> with average.swapped_in():
+    ...     shift = layer.weight - average.tensors[0]
+    >>> torch.count_nonzero(shift).item()
+    0
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+
+from mario_zoo.agents.checkpoint import CheckpointError
+
+
+class WeightAverage:
+    """``average <- average + (1 - decay) * (online - average)`` after each update, starting at the online weights."""
+
+    def __init__(self, params: list[torch.nn.Parameter], decay: float):
+        self.params = params
+        self.decay = decay
+        self.tensors: list[torch.Tensor] = []
+        self.reset()
+
+    def reset(self) -> None:
+        """Start again at the online weights (after new weights were loaded into them)."""
+        with torch.no_grad():
+            self.tensors = [param.detach().clone() for param in self.params]
+
+    def update(self) -> None:
+        """Move the average towards the online weights by ``1 - decay``."""
+        with torch.no_grad():
+            torch._foreach_lerp_(self.tensors, self.params, 1.0 - self.decay)
+
+    def load(self, tensors: list[torch.Tensor], source: object) -> None:
+        """Restore a saved average (one tensor per parameter, in order); a mismatch is a ``CheckpointError``."""
+        shapes = [tuple(tensor.shape) for tensor in tensors]
+        if shapes != [tuple(param.shape) for param in self.params]:
+            raise CheckpointError(f"{source}: the averaged weights do not fit the network's parameters.")
+        with torch.no_grad():
+            torch._foreach_copy_(self.tensors, [tensor.to(self.tensors[0].device) for tensor in tensors])
+
+    @contextlib.contextmanager
+    def swapped_in(self) -> Iterator[None]:
+        """Inside the block the parameters hold the average; the online weights come back after it, even on error."""
+        with torch.no_grad():
+            online = [param.detach().clone() for param in self.params]
+            torch._foreach_copy_(self.params, self.tensors)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                torch._foreach_copy_(self.params, online)
