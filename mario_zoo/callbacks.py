@@ -5,8 +5,8 @@ and the progress bar.
 under the env's default protocol unless told otherwise (Mario: the exact no-op sweep, greedy from each of the 31
 no-op starts, so the best model is chosen without sampling noise; other envs: seeded greedy episodes). It plays a
 separate env built from the agent's play kwargs (frontier starts and training noise off). It logs each evaluation
-(``eval/*`` keys in ``progress.csv`` and TensorBoard, a row in ``evaluations.csv``) and keeps the best agent in a
-checkpoint directory, replaced atomically.
+(``eval/*`` keys in ``progress.csv`` and TensorBoard, a row in ``evaluations.csv``), keeps the best agent in a
+checkpoint directory, replaced atomically, and hands each point to ``on_evaluation``, which may stop training.
 
 Example:
     >>> import tempfile
@@ -22,6 +22,10 @@ Example:
     [100, 200, 300]
     >>> sorted(path.name for path in folder.iterdir())
     ['best_model', 'evaluations.csv']
+    >>> until_200 = PeriodicEvaluation("CartPole-v1", {}, eval_freq=100, n_episodes=1,
+    ...                                on_evaluation=lambda point: point.timesteps < 200)
+    >>> DQN("MlpPolicy", "CartPole-v1", seed=0).learn(1000, callback=until_200).num_timesteps
+    200
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +43,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 from tqdm import tqdm
 
 from mario_zoo.agents import checkpoint
-from mario_zoo.evaluation import Evaluation, Protocol, evaluate, run_protocol
+from mario_zoo.evaluation import Protocol, evaluate, run_protocol
+from mario_zoo.results import STATISTICS, Evaluation
 from mario_zoo.runs import EvaluationPoint, RunFolder, read_evaluations, write_evaluations
 
 
@@ -47,12 +52,17 @@ class PeriodicEvaluation(BaseCallback):
     """Every ``eval_freq`` env steps, evaluate the model under ``protocol`` and keep the best one.
 
     Each evaluation appends an :class:`~mario_zoo.runs.EvaluationPoint` to :attr:`history`, rewrites
-    ``log_path`` (``evaluations.csv``) atomically, and records ``eval/mean_reward``, ``eval/std_reward``,
-    ``eval/mean_ep_length`` (Mario also ``eval/mean_x_pos``, ``eval/max_x_pos``, ``eval/flag_rate``) in the model's
-    logger, dumped at the current step as SB3's ``EvalCallback`` does. When the evaluation ranks above every earlier
-    one (:attr:`EvaluationPoint.rank`: Mario by flag rate, then mean furthest ``x_pos``; other envs by mean return;
-    ties keep the earlier model), the model is saved to ``best_model_path``, a checkpoint directory that is
-    written next to the old one and swapped in, so a reader or a killed process never sees half of it.
+    ``log_path`` (``evaluations.csv``) atomically, and records ``eval/<statistic>`` for each statistic the env
+    reports (``eval/mean_reward``, ``eval/std_reward``, ``eval/mean_ep_length``; Mario also ``eval/flag_rate``,
+    ``eval/x_pos_mean``, ``eval/x_pos_max``) in the model's logger, dumped at the current step as SB3's
+    ``EvalCallback`` does. When the evaluation ranks above every earlier one (:attr:`EvaluationPoint.rank`: Mario by
+    flag rate, then mean furthest ``x_pos``; other envs by mean return; ties keep the earlier model), the model is
+    saved to ``best_model_path``, a checkpoint directory that is written next to the old one and swapped in, so a
+    reader or a killed process never sees half of it. Then ``on_evaluation`` sees the point; returning ``False``
+    stops training, as a ``False`` from an SB3 callback does.
+
+    ``mario-zoo train``, ``compare`` (no files: the history is each run's curve, :attr:`seconds` is left out of its
+    speed) and ``sweep`` (``on_evaluation`` reports to the Optuna trial and stops a pruned one) all use this class.
 
     Args:
         env_id: the training env's ID.
@@ -67,6 +77,7 @@ class PeriodicEvaluation(BaseCallback):
         history: evaluations of earlier training (a resumed run): the file continues them, and the best model is
             replaced only by an evaluation that ranks above ``best``.
         best: the evaluation the existing ``best_model_path`` holds (default: the best of ``history``).
+        on_evaluation: called with each new point once it is logged and the best model saved.
     """
 
     def __init__(
@@ -81,6 +92,7 @@ class PeriodicEvaluation(BaseCallback):
         best_model_path: str | os.PathLike[str] | None = None,
         history: Sequence[EvaluationPoint] = (),
         best: EvaluationPoint | None = None,
+        on_evaluation: Callable[[EvaluationPoint], bool | None] | None = None,
     ) -> None:
         super().__init__()
         for name, value in (("eval_freq", eval_freq), ("n_episodes", n_episodes)):
@@ -94,6 +106,13 @@ class PeriodicEvaluation(BaseCallback):
         self.best_model_path = None if best_model_path is None else Path(best_model_path)
         self.history: list[EvaluationPoint] = list(history)
         self.best = best if best is not None else max(self.history, key=lambda point: point.rank, default=None)
+        self.on_evaluation = on_evaluation
+        self.evaluation: Evaluation | None = None
+        """The latest evaluation's full record (``None`` before the first one of this training)."""
+        self.seconds = 0.0
+        """Wall-clock seconds spent evaluating, so that a speed measurement can leave them out."""
+        self.stopped = False
+        """Whether ``on_evaluation`` asked to stop training."""
         self._next = eval_freq
 
     @property
@@ -108,17 +127,19 @@ class PeriodicEvaluation(BaseCallback):
         if self.num_timesteps >= self._next:
             self.evaluate()
             self._next = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
-        return True
+        return not self.stopped
 
-    def evaluate(self) -> EvaluationPoint:
-        """Evaluate now, log it, and save the model if it is the best so far.
+    def evaluate(self, protocol: Protocol | None = None) -> EvaluationPoint:
+        """Evaluate now (under ``protocol``, default the callback's), log it, and save the model if it is the best
+        so far.
 
         A model that averages its weights (``ema_decay``) is judged, and saved, with the averaged ones.
         """
+        started = time.perf_counter()
         averaged = getattr(self.model, "averaged_weights", contextlib.nullcontext)
         with averaged():
-            evaluation = evaluate(self.model, self.env_id, self.env_kwargs, protocol=self.protocol)
-            point = _point(self.model.num_timesteps, evaluation)
+            self.evaluation = evaluate(self.model, self.env_id, self.env_kwargs, protocol=protocol or self.protocol)
+            point = EvaluationPoint.of(self.evaluation, timesteps=self.model.num_timesteps)
             self.history.append(point)
             # The row first: a run killed before the model is saved resumes knowing the best model's true rank.
             if self.log_path is not None:
@@ -127,35 +148,19 @@ class PeriodicEvaluation(BaseCallback):
                 if self.best_model_path is not None:
                     self.model.save(self.best_model_path, include_optimizer=False)
                 self.best = point
+        self.seconds += time.perf_counter() - started
         self._log(point)
+        if self.on_evaluation is not None and self.on_evaluation(point) is False:
+            self.stopped = True
         return point
 
     def _log(self, point: EvaluationPoint) -> None:
-        self.logger.record("eval/mean_reward", point.mean_reward)
-        self.logger.record("eval/std_reward", point.std_reward)
-        self.logger.record("eval/mean_ep_length", point.mean_ep_length)
-        if point.flag_rate is not None:
-            self.logger.record("eval/mean_x_pos", point.mean_x_pos)
-            self.logger.record("eval/max_x_pos", point.max_x_pos)
-            self.logger.record("eval/flag_rate", point.flag_rate)
+        for name in STATISTICS:
+            if name != "n_eval_episodes" and (value := getattr(point, name)) is not None:
+                self.logger.record(f"eval/{name}", value)
         # The row needs its step: resuming cuts progress.csv back by this column.
         self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
         self.logger.dump(self.num_timesteps)
-
-
-def _point(timesteps: int, evaluation: Evaluation) -> EvaluationPoint:
-    result = evaluation.result
-    mario = evaluation.x_pos is not None and evaluation.flags is not None
-    return EvaluationPoint(
-        timesteps=timesteps,
-        episodes=result.n_eval_episodes,
-        mean_reward=result.mean_reward,
-        std_reward=result.std_reward,
-        mean_ep_length=float(np.mean(result.episode_lengths)),
-        mean_x_pos=float(np.mean(evaluation.x_pos)) if mario else None,
-        max_x_pos=max(evaluation.x_pos) if mario else None,
-        flag_rate=evaluation.flag_rate if mario else None,
-    )
 
 
 def best_model_evaluation(run: RunFolder) -> EvaluationPoint | None:
@@ -231,7 +236,7 @@ class ProgressBar(BaseCallback):
         postfix = f"episodes={self.episodes}, return_{window}={mean_return}, epsilon={self.model.exploration_rate:.3f}"
         last = self.evaluations.last if self.evaluations is not None else None
         if last is not None and last.flag_rate is not None:
-            postfix += f", eval_flags={last.flag_rate:.0%}, eval_x={last.mean_x_pos:.0f}"
+            postfix += f", eval_flags={last.flag_rate:.0%}, eval_x={last.x_pos_mean:.0f}"
         elif last is not None:
             postfix += f", eval_return={last.mean_reward:.1f}"
         self._bar.set_postfix_str(postfix, refresh=False)

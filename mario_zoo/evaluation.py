@@ -1,4 +1,4 @@
-"""The evaluation protocols, and the one record an evaluation makes.
+"""The evaluation protocols, and :func:`evaluate`, which plays one and makes its record.
 
 Every number mario-zoo reports comes from :func:`evaluate`: ``mario-zoo evaluate``, periodic and final evaluations
 of a run, ``compare``, sweeps, a Hub repo's ``results.json`` and the zoo's registry. It plays Stable-Baselines3's
@@ -17,15 +17,16 @@ returns and the same agent gets the same numbers on the same machine), under one
 
 The protocol sets the env's no-ops and noise itself: the agent's training-only options (frontier starts, training
 no-ops, sticky actions; :func:`mario_zoo.envs.playing_kwargs`) never reach an evaluation. Envs whose ``info``
-reports ``x_pos`` and ``flag_get`` also get how far each episode got and whether it reached the flag. This module
-sits below the Hub and the zoo and imports neither: publishing takes an evaluation already made.
+reports ``x_pos`` and ``flag_get`` also get how far each episode got and whether it reached the flag. The record
+is :class:`mario_zoo.results.Evaluation`, whose properties are every statistic reported anywhere. This module sits
+below the Hub and the zoo and imports neither: publishing takes an evaluation already made.
 
 Example:
     >>> class Left:  # anything with SB3's predict() signature
     ...     def predict(self, observation, state=None, episode_start=None, deterministic=False):
     ...         return [0] * len(observation), None
     >>> evaluation = evaluate(Left(), "CartPole-v1", n_episodes=3)
-    >>> evaluation.protocol, evaluation.result.n_eval_episodes, evaluation.x_pos is None
+    >>> evaluation.protocol, evaluation.n_eval_episodes, evaluation.x_pos is None
     ('episodes', 3, True)
     >>> print(evaluation.summary())  # doctest: +ELLIPSIS
     CartPole-v1: mean return ... +/- ... over 3 episodes (episodes protocol: greedy actions, env seed 0)
@@ -36,13 +37,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import scipy.stats
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
@@ -50,10 +49,9 @@ from tqdm import tqdm
 
 from mario_zoo.agents.checkpoint import package_versions
 from mario_zoo.envs import ENV_IDS, playing_kwargs
+from mario_zoo.results import EVAL_SEED, Evaluation
+from mario_zoo.results import wilson_interval as wilson_interval  # part of this module's interface, as before
 from mario_zoo.wrappers.episode import NOOPS_OPTION
-
-EVAL_SEED = 0
-"""Seed of the evaluation env's first reset: fixed, so a published number can be reproduced."""
 
 MARIO_EVAL_NOOP_MAX = 30
 """No-op starts of a Mario evaluation: 0..30 (random, or each once in the sweep), the Atari/Mario convention."""
@@ -230,139 +228,6 @@ def _check_noop_max(env_id: str, noop_max: Any) -> None:
         raise ValueError(f"noop_max must be an int >= 0, got {noop_max!r}.")
 
 
-@dataclass(frozen=True)
-class EvaluationResult:
-    """The returns of an evaluation, as SB3's ``evaluate_policy`` measures them."""
-
-    env_id: str
-    """Gymnasium id of the evaluation env."""
-    env_kwargs: dict[str, Any]
-    """Keyword arguments the env was made with (``gym.make(env_id, **env_kwargs)``)."""
-    mean_reward: float
-    """Mean undiscounted episode return."""
-    std_reward: float
-    """Standard deviation of the episode returns."""
-    n_eval_episodes: int
-    """Number of complete episodes evaluated."""
-    deterministic: bool
-    """Whether the agent acted greedily (no exploration) during evaluation."""
-    episode_rewards: list[float]
-    """Return of each episode, in order."""
-    episode_lengths: list[int]
-    """Length of each episode in env steps, in order."""
-    seed: int = EVAL_SEED
-    """Seed passed to the first ``reset`` of the evaluation env."""
-    date: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-    """When the evaluation ran (UTC, ISO 8601)."""
-    package_versions: dict[str, str] = field(default_factory=package_versions)
-    """Versions of Python and the packages that influence the result."""
-
-    @property
-    def mean_reward_text(self) -> str:
-        """``"mean +/- std"``, the form model-index and leaderboards use."""
-        return f"{self.mean_reward:.2f} +/- {self.std_reward:.2f}"
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """An evaluation: the protocol it followed, its returns and, where the env reports them, Mario's progress."""
-
-    result: EvaluationResult
-    """Returns and lengths per episode, mean and std, env kwargs, seed, package versions."""
-    epsilon: float | None
-    """Probability of a random action (``None``: greedy)."""
-    x_pos: list[int] | None = None
-    """Furthest ``x_pos`` of each episode, for envs whose ``info`` has it."""
-    flags: list[bool] | None = None
-    """Whether each episode reached the flag (``info["flag_get"]``)."""
-    protocol: str = "episodes"
-    """The protocol's name, one of :data:`PROTOCOLS`."""
-    noops: list[int] | None = None
-    """The sweep: the no-op count each episode started with, in order (``None`` for random no-op starts)."""
-
-    @property
-    def flag_rate(self) -> float | None:
-        """Fraction of episodes that reached the flag."""
-        return None if self.flags is None else float(np.mean(self.flags))
-
-    @property
-    def flag_interval(self) -> tuple[float, float] | None:
-        """95% Wilson score interval of the flag rate (``None`` where the env reports no flag)."""
-        return None if self.flags is None else wilson_interval(sum(self.flags), len(self.flags))
-
-    @property
-    def x_pos_mean(self) -> float | None:
-        """Mean of the furthest ``x_pos`` of each episode."""
-        return None if self.x_pos is None else float(np.mean(self.x_pos))
-
-    @property
-    def x_pos_max(self) -> int | None:
-        """The furthest ``x_pos`` of any episode."""
-        return None if self.x_pos is None else max(self.x_pos)
-
-    @property
-    def starts(self) -> str:
-        """How the episodes started: each no-op count once (the sweep), or a seeded reset and random no-ops."""
-        if self.noops is not None:
-            return f"one episode from each no-op count {min(self.noops)}-{max(self.noops)}"
-        noop_max = self.result.env_kwargs.get("noop_max")
-        return f"env seeded with {self.result.seed}" + (f", 0-{noop_max} random no-ops" if noop_max else "")
-
-    @property
-    def description(self) -> str:
-        """One sentence saying how the numbers were obtained."""
-        result = self.result
-        policy = "greedy actions" if self.epsilon is None else f"epsilon-greedy actions (epsilon {self.epsilon:g})"
-        kwargs = f" with kwargs {result.env_kwargs}" if result.env_kwargs else ""
-        return (
-            f"{self.protocol} protocol: {result.n_eval_episodes} episodes of {result.env_id}{kwargs}, {policy}, "
-            f"{self.starts}; stable_baselines3.common.evaluation.evaluate_policy on a Monitor-wrapped env (mean and "
-            "standard deviation of the undiscounted episode return)."
-        )
-
-    def summary(self) -> str:
-        """Human-readable lines: mean +/- std return, and for Mario mean/max ``x_pos`` and the flag rate."""
-        result = self.result
-        policy = "greedy actions" if self.epsilon is None else f"epsilon-greedy actions, epsilon={self.epsilon:g}"
-        starts = (
-            f"no-op counts {min(self.noops)}-{max(self.noops)}" if self.noops is not None else f"env seed {result.seed}"
-        )
-        lines = [
-            f"{result.env_id}: mean return {result.mean_reward_text} over {result.n_eval_episodes} episodes "
-            f"({self.protocol} protocol: {policy}, {starts})"
-        ]
-        if self.x_pos is not None and self.flags is not None and self.flag_interval is not None:
-            low, high = self.flag_interval
-            lines.append(
-                f"x_pos: mean {self.x_pos_mean:.1f}, max {self.x_pos_max}; flag reached in {sum(self.flags)} "
-                f"of {len(self.flags)} episodes ({100 * self.flag_rate:.0f}%, 95% Wilson interval "
-                f"{100 * low:.0f}%-{100 * high:.0f}%)"
-            )
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data (``results.json``, ``evaluate --json``): the result's fields, the protocol, ``epsilon``
-        and the Mario numbers."""
-        data = {
-            **asdict(self.result),
-            "protocol": self.protocol,
-            "protocol_description": self.description,
-            "epsilon": self.epsilon,
-        }
-        if self.noops is not None:
-            data["noops"] = self.noops
-        if self.x_pos is not None and self.flags is not None and self.flag_interval is not None:
-            data |= {
-                "x_pos": self.x_pos,
-                "x_pos_mean": self.x_pos_mean,
-                "x_pos_max": self.x_pos_max,
-                "flags": self.flags,
-                "flag_rate": self.flag_rate,
-                "flag_interval": list(self.flag_interval),
-            }
-        return data
-
-
 def results_document(evaluation: Evaluation, also: Sequence[Evaluation] = ()) -> dict[str, Any]:
     """What ``results.json`` holds: ``evaluation`` (the headline protocol) at the top level, and the evaluations of
     other protocols (Mario: the Nature protocol beside the sweep) under ``other_protocols``, by protocol name.
@@ -437,23 +302,6 @@ class _EpsilonGreedy:
         return actions, state
 
 
-def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (95% by default): sound at 0 and ``trials`` successes too.
-
-    Example:
-        >>> [round(bound, 3) for bound in wilson_interval(50, 100)]
-        [0.404, 0.596]
-        >>> [round(bound, 3) for bound in wilson_interval(0, 100)]
-        [0.0, 0.037]
-    """
-    if trials < 1 or not 0 <= successes <= trials:
-        raise ValueError(f"Need 0 <= successes <= trials and trials >= 1, got {successes} of {trials}.")
-    interval = scipy.stats.binomtest(successes, trials).proportion_ci(
-        confidence_level=2 * scipy.stats.norm.cdf(z) - 1, method="wilson"
-    )
-    return float(interval.low), float(interval.high)
-
-
 def evaluate(
     model: Any,
     env_id: str,
@@ -487,15 +335,20 @@ def evaluate(
         else nullcontext()
     ) as bar:
         tracker = _ProgressTracker(bar)
-        result = _play_episodes(model, env_id, kwargs, protocol, tracker)
+        rewards, lengths = _play_episodes(model, env_id, kwargs, protocol, tracker)
     tracked = len(tracker.x_pos) == protocol.n_episodes
     return Evaluation(
-        result,
-        protocol.epsilon,
+        env_id=env_id,
+        env_kwargs=kwargs,
+        episode_rewards=rewards,
+        episode_lengths=lengths,
+        protocol=protocol.name,
+        epsilon=protocol.epsilon,
+        seed=protocol.seed,
         x_pos=tracker.x_pos if tracked else None,
         flags=tracker.flags if tracked else None,
-        protocol=protocol.name,
         noops=protocol.noop_counts,
+        package_versions=package_versions(),
     )
 
 
@@ -529,9 +382,10 @@ def _play_episodes(
     env_kwargs: dict[str, Any],
     protocol: Protocol,
     callback: Callable[[dict[str, Any], dict[str, Any]], None],
-) -> EvaluationResult:
-    """SB3's ``evaluate_policy`` on a fresh, seeded, ``Monitor``-wrapped env; ``callback`` sees every step. The
-    sweep plays one episode per no-op count, each from a reset that asks ``NoopStart`` for exactly that count."""
+) -> tuple[list[float], list[int]]:
+    """The return and length of each episode: SB3's ``evaluate_policy`` on a fresh, seeded, ``Monitor``-wrapped
+    env; ``callback`` sees every step. The sweep plays one episode per no-op count, each from a reset that asks
+    ``NoopStart`` for exactly that count."""
     vec_env = DummyVecEnv([lambda: Monitor(gym.make(env_id, **env_kwargs))])
     space = vec_env.action_space
     policy = _EpsilonGreedy(
@@ -557,14 +411,4 @@ def _play_episodes(
             lengths += round_lengths
     finally:
         vec_env.close()
-    return EvaluationResult(
-        env_id=env_id,
-        env_kwargs=env_kwargs,
-        mean_reward=float(np.mean(rewards)),
-        std_reward=float(np.std(rewards)),
-        n_eval_episodes=protocol.n_episodes,
-        deterministic=protocol.epsilon is None,
-        episode_rewards=[float(reward) for reward in rewards],
-        episode_lengths=[int(length) for length in lengths],
-        seed=protocol.seed,
-    )
+    return [float(reward) for reward in rewards], [int(length) for length in lengths]

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mario_zoo.atomic import atomic_target
-from mario_zoo.evaluation import Evaluation
 from mario_zoo.extras import require
+from mario_zoo.results import Evaluation
 from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder
 
 if TYPE_CHECKING:
@@ -58,8 +58,9 @@ def save_learning_curve(
     Example:
         >>> import tempfile
         >>> import imageio.v3 as iio
-        >>> points = [EvaluationPoint(steps, 5, 1.0, 0.0, 300.0, x, x + 50, flags) for steps, x, flags in
-        ...           [(1000, 700.0, 0.0), (2000, 1500.0, 0.2), (3000, 2900.0, 0.6)]]
+        >>> points = [EvaluationPoint(timesteps=steps, n_eval_episodes=5, mean_reward=1.0, std_reward=0.0,
+        ...                           mean_ep_length=300.0, x_pos_mean=x, x_pos_max=int(x) + 50, flag_rate=rate)
+        ...           for steps, x, rate in [(1000, 700.0, 0.0), (2000, 1500.0, 0.2), (3000, 2900.0, 0.6)]]
         >>> episodes = Episodes(np.array([10.0, 20.0]), np.array([400, 600]))
         >>> path = save_learning_curve(episodes, Path(tempfile.mkdtemp()) / "c.png", title="1-1", evaluations=points)
         >>> iio.imread(path).shape[:2]
@@ -87,15 +88,14 @@ def save_x_pos_histogram(evaluation: Evaluation, path: str | os.PathLike[str], *
     Example:
         >>> import tempfile
         >>> import imageio.v3 as iio
-        >>> from mario_zoo.evaluation import EvaluationResult
-        >>> result = EvaluationResult("MarioDQN-1-1-v0", {}, 1.0, 0.0, 3, True, [1.0] * 3, [9] * 3)
-        >>> done = Evaluation(result, None, x_pos=[1200, 2400, 3161], flags=[False, False, True])
+        >>> done = Evaluation(env_id="MarioDQN-1-1-v0", env_kwargs={}, episode_rewards=[1.0] * 3,
+        ...                   episode_lengths=[9] * 3, x_pos=[1200, 2400, 3161], flags=[False, False, True])
         >>> path = save_x_pos_histogram(done, Path(tempfile.mkdtemp()) / "x.png", title="1-1")
         >>> iio.imread(path).shape[:2]
         (540, 960)
     """
     if evaluation.x_pos is None or evaluation.flags is None or evaluation.flag_interval is None:
-        raise ValueError(f"{evaluation.result.env_id} reports no x_pos or flag: the histogram is for Mario envs.")
+        raise ValueError(f"{evaluation.env_id} reports no x_pos or flag: the histogram is for Mario envs.")
     x_pos, flags = np.asarray(evaluation.x_pos), np.asarray(evaluation.flags, dtype=bool)
     bins = np.arange(0, max(int(x_pos.max()), 0) + _X_BIN + 1, _X_BIN)
     low, high = evaluation.flag_interval
@@ -107,8 +107,9 @@ def save_x_pos_histogram(evaluation: Evaluation, path: str | os.PathLike[str], *
         stacked=True,
         color=["tab:red", "tab:green"],
         label=[
-            f"did not reach the flag ({int((~flags).sum())})",
-            f"reached the flag ({int(flags.sum())}): rate {flags.mean():.0%}, 95% interval [{low:.0%}, {high:.0%}]",
+            f"did not reach the flag ({evaluation.n_eval_episodes - evaluation.flag_count})",
+            f"reached the flag ({evaluation.flag_count}): rate {evaluation.flag_rate:.0%}, 95% interval "
+            f"[{low:.0%}, {high:.0%}]",
         ],
     )
     axes.set(xlabel="furthest x_pos of the episode", ylabel="episodes", title=title)
@@ -119,13 +120,13 @@ def save_x_pos_histogram(evaluation: Evaluation, path: str | os.PathLike[str], *
 
 def _draw_evaluations(axes: Axes, evaluations: Sequence[EvaluationPoint]) -> None:
     steps = np.array([point.timesteps for point in evaluations], dtype=np.float64)
-    episodes = evaluations[-1].episodes
+    episodes = evaluations[-1].n_eval_episodes
     if all(point.flag_rate is not None for point in evaluations):
         axes.plot(steps, [point.flag_rate for point in evaluations], "o-", color="tab:green", label="flag rate")
         axes.set(xlabel="env steps", ylabel="flag rate", ylim=(-0.05, 1.05))
         axes.set_title(f"greedy evaluations ({episodes} episodes each)")
         x_axes = axes.twinx()
-        x_pos = [point.mean_x_pos for point in evaluations]
+        x_pos = [point.x_pos_mean for point in evaluations]
         x_axes.plot(steps, x_pos, "s--", color="tab:purple", label="mean furthest x_pos")
         x_axes.set(ylabel="mean furthest x_pos")
         lines = axes.get_lines() + x_axes.get_lines()

@@ -14,9 +14,9 @@ weights in ``--dtype``, evaluates exactly those files with the project's protoco
 (:func:`mario_zoo.evaluation.evaluate`: greedy actions, env seed 0, Mario with 0..30 random no-op starts, x_pos and
 flag rate), records a GIF replay into ``<docs_dir>/<name>.gif`` and writes ``<cards_dir>/<name>.md`` with
 :func:`mario_zoo.hub.build_model_card`, plus the zoo's own sections (how to load it by name, the replay, how it was
-trained). ``push=True`` hands the same bytes, the card, the evaluation, an mp4 replay and the GIF to
-:func:`mario_zoo.hub.push_to_hub` (one commit) and pins that commit in the registry; without it, the pin is kept
-only if the files did not change. This module sits above the Hub and the zoo: ``zoo/`` itself only holds the
+trained). Evaluating, carding and (with ``push=True``) uploading the same bytes, the card, the evaluations, an mp4
+replay and the GIF in one commit is :func:`mario_zoo.release.release`, the flow ``mario-zoo push`` shares; a push
+is pinned in the registry, and without one the pin is kept only if the files did not change. This module sits above the Hub and the zoo: ``zoo/`` itself only holds the
 registry and loads agents.
 
 Example:
@@ -45,16 +45,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from huggingface_hub import ModelCard
 
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.atomic import atomic_target
-from mario_zoo.evaluation import Evaluation, is_mario, published_evaluations
-from mario_zoo.hub import build_model_card, push_to_hub, write_model_card
+from mario_zoo.evaluation import is_mario
+from mario_zoo.hub import build_model_card, write_model_card
 from mario_zoo.hub._files import sha256_of
 from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
+from mario_zoo.release import Card, Upload, release
+from mario_zoo.results import Evaluation
 from mario_zoo.runs import RunFolder, open_run, read_evaluations
 from mario_zoo.sources import parse_source
 from mario_zoo.training import choose_preset
@@ -159,6 +160,47 @@ def publish(
         cards_dir: where the model card goes (the project's ``model_cards/``).
         docs_dir: where the GIF goes (the project's ``docs/``).
     """
+    repo_id = _check_options(name, repo_id, dtype, episodes)
+    zoo = read_registry(registry)
+    run, path, training = _agent_of(source, command, train_seconds, hardware)
+    stored = checkpoint.read_checkpoint(path)
+    env_id, env_kwargs = stored.config.env_id, stored.config.env_kwargs  # the play env: training-only options apart
+    if not env_id:
+        raise ValueError(f"{path} was trained on an env without a registered Gymnasium ID; the zoo cannot replay it.")
+    with tempfile.TemporaryDirectory(prefix="mario-zoo-publish-") as staging:
+        shipped = _stage(path, stored, dtype, Path(staging) / "agent")
+        model = DQN.load(shipped, device="cpu")
+        files = {file: sha256_of(shipped / file) for file in AGENT_FILES}
+        page = _ZooCard(name, repo_id, model, stored.config.to_json(), training, dtype, bundle, push, replay, run,
+                        zoo, Path(cards_dir), Path(docs_dir))  # fmt: skip
+        upload = Upload(repo_id, video=replay, files=shipped) if push else None
+        released = release(model, env_id, env_kwargs, episodes=episodes, card=page, upload=upload)
+        commit = None if released.commit is None else released.commit.oid
+        entry = ZooEntry(
+            name=name,
+            repo_id=repo_id,
+            revision=_revision(zoo.entries.get(name), repo_id, files, commit),
+            env_id=env_id,
+            env_kwargs=env_kwargs,
+            files=files,
+            bundled=bundle,
+            dtype=dtype,
+            results=Results.of(released.evaluation),
+            training=training,
+            card=_display_path(page.path),
+            other_results={other.protocol: Results.of(other) for other in released.also},
+        )
+        bundled = _bundle(zoo.bundled_dir(name), shipped if bundle else None)
+        zoo.with_entry(entry).write()
+    shown = released.card.files if released.card is not None else {}
+    figures = {file: local for file, local in shown.items() if file != GIF_FILE}
+    return Published(
+        entry, zoo.path, bundled, page.path, shown.get(GIF_FILE), figures, commit, released.evaluation, released.also
+    )
+
+
+def _check_options(name: str, repo_id: str | None, dtype: str, episodes: int) -> str:
+    """Refuse a bad name, repo id, dtype or episode count; returns the repo id (default ``mario-zoo/<name>``)."""
     check_name(name)
     repo_id = repo_id or f"{DEFAULT_NAMESPACE}/{name}"
     check_repo_id(repo_id)
@@ -166,89 +208,56 @@ def publish(
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}.")
     if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
         raise ValueError(f"episodes must be an int >= 1, got {episodes!r}.")
+    return repo_id
+
+
+def _agent_of(
+    source: str | os.PathLike[str], command: str | None, train_seconds: float | None, hardware: str | None
+) -> tuple[RunFolder | None, Path, Training]:
+    """The run folder the agent comes from (if any), the checkpoint to ship, and how it was trained."""
     agent = parse_source(os.fspath(source))
     if agent.kind not in ("run", "checkpoint"):
         raise ValueError(f"Publish a run folder or a checkpoint, not {agent}: the zoo ships files it has evaluated.")
-    zoo = read_registry(registry)
-
     run = _run_of(agent.kind, Path(agent.location))
     path, training = _provenance(agent.kind, Path(agent.location), command, train_seconds, hardware, run)
-    stored = checkpoint.read_checkpoint(path)
-    config = stored.config
-    env_id, env_kwargs = config.env_id, config.env_kwargs  # the play env: training-only options are apart
-    if not env_id:
-        raise ValueError(f"{path} was trained on an env without a registered Gymnasium ID; the zoo cannot replay it.")
+    return run, path, training
 
-    with tempfile.TemporaryDirectory(prefix="mario-zoo-publish-") as staging:
-        shipped = Path(staging) / "agent"
-        weights = {key: _cast(tensor, dtype) for key, tensor in stored.model.items()}
-        unchanged = (
-            path.is_dir()
-            and stored.optimizer is None
-            and all(weights[key].dtype == tensor.dtype for key, tensor in stored.model.items())
-        )
-        if unchanged:  # ship the very bytes that were evaluated and published before (their sha256 stay the same)
-            shipped.mkdir()
-            for file in AGENT_FILES:
-                shutil.copyfile(path / file, shipped / file)
-        else:
-            checkpoint.write_checkpoint(shipped, config, weights)
-        model = DQN.load(shipped, device="cpu")
-        evaluation, also = published_evaluations(model, env_id, env_kwargs, episodes)
-        files = {file: sha256_of(shipped / file) for file in AGENT_FILES}
 
-        docs_dir, cards_dir = Path(docs_dir), Path(cards_dir)
-        gif, gif_note = None, None
-        if replay:
-            gif = docs_dir / f"{name}.gif"
-            gif_note = _record_gif(model, env_id, env_kwargs, gif, evaluation)
-        figures = _figures(name, run, evaluation, docs_dir)
-        model_card = _card(
-            name,
-            repo_id,
-            config.to_json(),
-            evaluation,
-            training,
-            gif_note,
-            dtype,
-            bundle,
-            video=push and replay,
-            figures=figures,
-            init_from=run.read_config().init_from if run is not None else None,
-            also=also,
-            push=push,
-            zoo=zoo,
-        )
-        card = write_model_card(model_card, name, cards_dir)
+def _revision(previous: ZooEntry | None, repo_id: str, files: dict[str, str], commit: str | None) -> str | None:
+    """The Hub commit to pin: the one just pushed; else the previous pin, while the repo and files are those it
+    pinned."""
+    if commit is not None:
+        return commit
+    unchanged = previous is not None and (previous.repo_id, previous.files) == (repo_id, files)
+    return previous.revision if unchanged and previous is not None else None
 
-        previous = zoo.entries.get(name)
-        unchanged = previous is not None and (previous.repo_id, previous.files) == (repo_id, files)
-        revision = previous.revision if unchanged else None
-        commit = None
-        if push:
-            commit = _push(shipped, repo_id, model_card, (evaluation, *also), model, env_id, env_kwargs, gif, figures)
-            revision = commit
-        entry = ZooEntry(
-            name=name,
-            repo_id=repo_id,
-            revision=revision,
-            env_id=env_id,
-            env_kwargs=env_kwargs,
-            files=files,
-            bundled=bundle,
-            dtype=dtype,
-            results=_results(evaluation),
-            training=training,
-            card=_display_path(card),
-            other_results={other.protocol: _results(other) for other in also},
-        )
-        bundled = zoo.bundled_dir(name)
-        if bundle:
-            _replace_folder(shipped, bundled)
-        else:
-            shutil.rmtree(bundled, ignore_errors=True)  # a stale copy would fail its hashes
-        zoo.with_entry(entry).write()
-    return Published(entry, zoo.path, bundled if bundle else None, card, gif, figures, commit, evaluation, also)
+
+def _bundle(bundled: Path, shipped: Path | None) -> Path | None:
+    """Copy the shipped files into the package's ``bundled`` folder, or (``None``) remove a stale copy, which would
+    fail its hashes; returns the bundled copy."""
+    if shipped is None:
+        shutil.rmtree(bundled, ignore_errors=True)
+        return None
+    _replace_folder(shipped, bundled)
+    return bundled
+
+
+def _stage(path: Path, stored: checkpoint.Checkpoint, dtype: str, shipped: Path) -> Path:
+    """Write the files to ship into ``shipped``: the weights in ``dtype``, or the very bytes at ``path`` where they
+    are unchanged (so that their sha256, evaluated and published before, stay the same)."""
+    weights = {key: _cast(tensor, dtype) for key, tensor in stored.model.items()}
+    unchanged = (
+        path.is_dir()
+        and stored.optimizer is None
+        and all(weights[key].dtype == tensor.dtype for key, tensor in stored.model.items())
+    )
+    if unchanged:
+        shipped.mkdir()
+        for file in AGENT_FILES:
+            shutil.copyfile(path / file, shipped / file)
+    else:
+        checkpoint.write_checkpoint(shipped, stored.config, weights)
+    return shipped
 
 
 def _run_of(kind: str, location: Path) -> RunFolder | None:
@@ -258,14 +267,62 @@ def _run_of(kind: str, location: Path) -> RunFolder | None:
     return open_run(location.parent) if RunFolder(location.parent).config_file.is_file() else None
 
 
-def _record_gif(model: DQN, env_id: str, env_kwargs: dict[str, Any], gif: Path, evaluation: Evaluation) -> str:
-    """Record the card's replay GIF; returns what the card says about it."""
-    if not is_mario(env_id):
-        record(model, env_id, env_kwargs, gif, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES)
+@dataclass(frozen=True)
+class _ZooCard:
+    """Makes a zoo agent's card from its evaluations (:func:`mario_zoo.release.release`'s ``card``): records the
+    GIF, draws the figures, writes ``<cards_dir>/<name>.md``; the GIF and figures go up with the card."""
+
+    name: str
+    repo_id: str
+    model: DQN
+    config: dict[str, Any]
+    training: Training
+    dtype: str
+    bundle: bool
+    push: bool
+    replay: bool
+    run: RunFolder | None
+    zoo: Registry
+    cards_dir: Path
+    docs_dir: Path
+
+    @property
+    def path(self) -> Path:
+        """Where the card is written."""
+        return self.cards_dir / f"{self.name}.md"
+
+    def __call__(self, evaluation: Evaluation, also: tuple[Evaluation, ...]) -> Card:
+        gif, gif_note = None, None
+        if self.replay:
+            gif = self.docs_dir / f"{self.name}.gif"
+            gif_note = _record_gif(self.model, gif, evaluation)
+        figures = _figures(self.name, self.run, evaluation, self.docs_dir)
+        model_card = _card(
+            self.name,
+            self.repo_id,
+            self.config,
+            evaluation,
+            self.training,
+            gif_note,
+            self.dtype,
+            self.bundle,
+            video=self.push and self.replay,
+            figures=figures,
+            init_from=self.run.read_config().init_from if self.run is not None else None,
+            also=also,
+            push=self.push,
+            zoo=self.zoo,
+        )
+        write_model_card(model_card, self.name, self.cards_dir)
+        return Card(model_card, {**({GIF_FILE: gif} if gif is not None else {}), **figures})
+
+
+def _record_gif(model: DQN, gif: Path, evaluation: Evaluation) -> str:
+    """Record the card's replay GIF on the env ``evaluation`` played; returns what the card says about it."""
+    if not is_mario(evaluation.env_id):
+        record(model, evaluation.env_id, evaluation.env_kwargs, gif, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES)
         return "One greedy episode, env seed 0."
-    return record_sweep_replay(
-        model, env_id, env_kwargs, gif, evaluation, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES
-    )[1]
+    return record_sweep_replay(model, gif, evaluation, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES)[1]
 
 
 def _figures(name: str, run: RunFolder | None, evaluation: Evaluation, docs_dir: Path) -> dict[str, Path]:
@@ -282,7 +339,7 @@ def _figures(name: str, run: RunFolder | None, evaluation: Evaluation, docs_dir:
         figures[X_POS_FILE] = save_x_pos_histogram(
             evaluation,
             docs_dir / f"{name}_{X_POS_FILE}",
-            title=f"{name}: {len(evaluation.flags)} episodes, {evaluation.protocol} protocol",
+            title=f"{name}: {evaluation.n_eval_episodes} episodes, {evaluation.protocol} protocol",
         )
     return figures
 
@@ -383,24 +440,6 @@ def _cast(tensor: torch.Tensor, dtype: str) -> torch.Tensor:
     return tensor.to(getattr(torch, dtype)) if tensor.is_floating_point() else tensor
 
 
-def _results(evaluation: Evaluation) -> Results:
-    result = evaluation.result
-    mario = evaluation.x_pos is not None
-    return Results(
-        mean_reward=result.mean_reward,
-        std_reward=result.std_reward,
-        n_eval_episodes=result.n_eval_episodes,
-        deterministic=result.deterministic,
-        seed=result.seed,
-        env_kwargs=result.env_kwargs,
-        protocol=evaluation.description,
-        date=result.date,
-        flag_rate=evaluation.flag_rate,
-        x_pos_mean=float(np.mean(evaluation.x_pos)) if mario else None,
-        x_pos_max=max(evaluation.x_pos) if mario else None,
-    )
-
-
 def _card(
     name: str,
     repo_id: str,
@@ -444,19 +483,9 @@ replays the evaluation."""
     figures = figures or {}
     if gif_note is not None:
         # The GIF goes into the Hub repo next to the card, so the link works on the Hub page.
-        sections.append(f"## Replay\n\n![{name} playing {evaluation.result.env_id}]({GIF_FILE})\n\n{gif_note}")
-    if X_POS_FILE in figures and evaluation.flags is not None and evaluation.flag_interval is not None:
-        low, high = evaluation.flag_interval
-        flags, episodes = sum(evaluation.flags), len(evaluation.flags)
-        sections.append(
-            f"""## Where the episodes end
-
-The flag in **{flags} of {episodes}** episodes ({flags / episodes:.0%}; 95% Wilson interval
-[{low:.0%}, {high:.0%}]) of the {evaluation.protocol} protocol: {_policy(evaluation)}, {evaluation.starts}. Furthest `x_pos` of each
-episode:
-
-![furthest x_pos per episode]({X_POS_FILE})"""
-        )
+        sections.append(f"## Replay\n\n![{name} playing {evaluation.env_id}]({GIF_FILE})\n\n{gif_note}")
+    if X_POS_FILE in figures and evaluation.flags is not None:
+        sections.append(_episode_ends(evaluation))
     if CURVE_FILE in figures:
         sections.append(
             f"## Learning curve\n\nTraining episodes (return, 100-episode mean) and the periodic greedy evaluations "
@@ -489,6 +518,19 @@ mario-zoo zoo publish runs/<the run folder> --name {name}
     return ModelCard(str(card).rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n")
 
 
+def _episode_ends(evaluation: Evaluation) -> str:
+    """The card's section on where a Mario evaluation's episodes end: the flag count and rate, its interval, and
+    the histogram."""
+    low, high = evaluation.flag_interval or (0.0, 0.0)
+    return f"""## Where the episodes end
+
+The flag in **{evaluation.flag_count} of {evaluation.n_eval_episodes}** episodes ({evaluation.flag_rate:.0%}; 95% Wilson interval
+[{low:.0%}, {high:.0%}]) of the {evaluation.protocol} protocol: {_policy(evaluation)}, {evaluation.starts}. Furthest `x_pos` of each
+episode:
+
+![furthest x_pos per episode]({X_POS_FILE})"""
+
+
 def warm_start_chain(init_from: str | None, zoo: Registry) -> list[str]:
     """The training commands of the zoo agents an agent was warm-started from, oldest first, each with a comment
     naming the agent it makes: ``init_from``'s own command, and so on back along each ``--init-from`` that names a
@@ -511,37 +553,6 @@ def warm_start_chain(init_from: str | None, zoo: Registry) -> list[str]:
 
 def _policy(evaluation: Evaluation) -> str:
     return "greedy" if evaluation.epsilon is None else f"epsilon {evaluation.epsilon:g}"
-
-
-def _push(
-    shipped: Path,
-    repo_id: str,
-    card: ModelCard,
-    evaluations: tuple[Evaluation, ...],
-    model: DQN,
-    env_id: str,
-    env_kwargs: dict[str, Any],
-    gif: Path | None,
-    figures: dict[str, Path],
-) -> str:
-    """Upload the shipped files with their card, results and replays in one commit; returns the commit sha."""
-    with tempfile.TemporaryDirectory(prefix="mario-zoo-replay-") as folder:
-        video = None
-        if gif is not None:
-            video = Path(folder) / "replay.mp4"
-            record(model, env_id, env_kwargs, video)
-        evaluation, *also = evaluations
-        info = push_to_hub(
-            shipped,
-            repo_id,
-            results=evaluation,
-            also=also,
-            video=video,
-            card=card,
-            extra_files={**({GIF_FILE: gif} if gif is not None else {}), **figures} or None,
-            commit_message=f"mario-zoo: {env_id} agent, mean reward {evaluation.result.mean_reward_text}",
-        )
-    return info.oid
 
 
 def _replace_folder(source: Path, target: Path) -> None:

@@ -13,8 +13,9 @@
         progress.csv        SB3 logger rows (rollout/ep_rew_mean, rollout/exploration_rate, train/loss, ...)
         tensorboard/        the same logs for ``tensorboard --logdir runs``
         results.json        the final evaluation (mean/std return, per-episode numbers, protocol)
-        evaluations.csv     with ``--eval-freq``: one row per periodic evaluation (steps, mean/std return; Mario:
-                            mean/max furthest x_pos, flag rate)
+        evaluations.csv     with ``--eval-freq``: one row per periodic evaluation (timesteps, then its statistics
+                            under their names in :mod:`mario_zoo.results`: mean/std return, mean length; Mario:
+                            flag rate, mean/max furthest x_pos)
         best_model/         with ``--eval-freq``: the agent of the best periodic evaluation, a checkpoint directory
         learning_curve.png  episode return and its 100-episode mean (with ``--eval-freq``, a second panel: the
                             periodic evaluations)
@@ -54,6 +55,7 @@ from filelock import FileLock, Timeout
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.atomic import write_text
 from mario_zoo.reading import read_bytes, read_json
+from mario_zoo.results import STATISTICS, Statistics, current_names
 
 RUN_FORMAT_VERSION = 2
 """Bumped whenever an older mario-zoo could misread a newer ``run.json`` (2: every hyperparameter, not only changes)."""
@@ -227,26 +229,13 @@ class Episodes:
         return (sums[ends] - sums[starts]) / (ends - starts)
 
 
-@dataclass(frozen=True)
-class EvaluationPoint:
-    """One periodic evaluation during training: a row of ``evaluations.csv``."""
+@dataclass(frozen=True, kw_only=True)
+class EvaluationPoint(Statistics):
+    """One periodic evaluation during training: the statistics of a row of ``evaluations.csv`` (made from the
+    evaluation by :meth:`~mario_zoo.results.Statistics.of`), and when it ran."""
 
     timesteps: int
     """Env steps the agent had trained when it was evaluated."""
-    episodes: int
-    """Episodes played."""
-    mean_reward: float
-    """Mean return (in the training env's reward, e.g. after ``reward_scale``)."""
-    std_reward: float
-    """Standard deviation of the returns."""
-    mean_ep_length: float
-    """Mean episode length in env steps."""
-    mean_x_pos: float | None = None
-    """Mario: mean over episodes of the furthest ``x_pos``."""
-    max_x_pos: int | None = None
-    """Mario: the furthest ``x_pos`` of any episode."""
-    flag_rate: float | None = None
-    """Mario: fraction of episodes that reached the flag."""
 
     @property
     def rank(self) -> tuple[float, ...]:
@@ -254,41 +243,45 @@ class EvaluationPoint:
         clock, score and ``reward_scale``; the flag is the goal); for other envs the mean return.
 
         Example:
-            >>> EvaluationPoint(1000, 5, 120.0, 3.0, 400.0, 2100.0, 2400, 0.2).rank
+            >>> EvaluationPoint(timesteps=1000, n_eval_episodes=5, mean_reward=120.0, std_reward=3.0,
+            ...                 mean_ep_length=400.0, flag_rate=0.2, x_pos_mean=2100.0, x_pos_max=2400).rank
             (0.2, 2100.0)
         """
-        if self.flag_rate is not None and self.mean_x_pos is not None:
-            return (self.flag_rate, self.mean_x_pos)
+        if self.flag_rate is not None and self.x_pos_mean is not None:
+            return (self.flag_rate, self.x_pos_mean)
         return (self.mean_reward,)
 
 
-_EVALUATION_COLUMNS = tuple(item.name for item in dataclasses.fields(EvaluationPoint))
+EVALUATION_COLUMNS = ("timesteps", *STATISTICS)
+"""The columns of ``evaluations.csv``: the step, then the statistics under their one name."""
+
+_INTEGER_COLUMNS = ("timesteps", "n_eval_episodes", "x_pos_max")
 
 
 def read_evaluations(path: str | os.PathLike[str]) -> list[EvaluationPoint]:
-    """The rows of an ``evaluations.csv`` (none if the file does not exist).
+    """The rows of an ``evaluations.csv`` (none if the file does not exist), also as earlier versions named its
+    columns (``episodes``, ``mean_x_pos``, ``max_x_pos``).
 
     Example:
         >>> import tempfile
-        >>> path = write_evaluations(Path(tempfile.mkdtemp()) / "evaluations.csv", [EvaluationPoint(500, 2, 9.5, 0.5, 9.5)])
-        >>> read_evaluations(path)
-        [EvaluationPoint(timesteps=500, episodes=2, mean_reward=9.5, std_reward=0.5, mean_ep_length=9.5, mean_x_pos=None, max_x_pos=None, flag_rate=None)]
+        >>> path = Path(tempfile.mkdtemp()) / "evaluations.csv"
+        >>> _ = write_evaluations(path, [EvaluationPoint(timesteps=500, n_eval_episodes=2, mean_reward=9.5,
+        ...                                              std_reward=0.5, mean_ep_length=9.5)])
+        >>> print(path.read_text().strip())
+        timesteps,n_eval_episodes,mean_reward,std_reward,mean_ep_length,flag_rate,x_pos_mean,x_pos_max
+        500,2,9.5,0.5,9.5,,,
+        >>> read_evaluations(path)[0].mean_reward
+        9.5
     """
     path = Path(path)
     if not path.is_file():
         return []
     points = []
     for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
+        cells = {name: cell for name, cell in current_names(row).items() if name in EVALUATION_COLUMNS and cell}
         points.append(
             EvaluationPoint(
-                timesteps=int(row["timesteps"]),
-                episodes=int(row["episodes"]),
-                mean_reward=float(row["mean_reward"]),
-                std_reward=float(row["std_reward"]),
-                mean_ep_length=float(row["mean_ep_length"]),
-                mean_x_pos=float(row["mean_x_pos"]) if row.get("mean_x_pos") else None,
-                max_x_pos=int(row["max_x_pos"]) if row.get("max_x_pos") else None,
-                flag_rate=float(row["flag_rate"]) if row.get("flag_rate") else None,
+                **{name: int(cell) if name in _INTEGER_COLUMNS else float(cell) for name, cell in cells.items()}
             )
         )
     return points
@@ -298,9 +291,9 @@ def write_evaluations(path: str | os.PathLike[str], points: list[EvaluationPoint
     """Write ``points`` as ``evaluations.csv``, atomically (empty cells for the numbers an env does not report)."""
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(_EVALUATION_COLUMNS)
+    writer.writerow(EVALUATION_COLUMNS)
     for point in points:
-        writer.writerow(["" if value is None else value for value in dataclasses.astuple(point)])
+        writer.writerow(["" if (value := getattr(point, name)) is None else value for name in EVALUATION_COLUMNS])
     return write_text(path, output.getvalue())
 
 

@@ -33,8 +33,8 @@ import numpy as np
 
 from mario_zoo.acting import acting_with
 from mario_zoo.atomic import atomic_target
-from mario_zoo.evaluation import Evaluation, evaluation_env_kwargs
 from mario_zoo.extras import require
+from mario_zoo.results import Evaluation
 from mario_zoo.wrappers.episode import NOOPS_OPTION
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
@@ -182,26 +182,21 @@ def offscreen_rendering() -> Iterator[None]:
 
 
 def record_sweep_replay(
-    model: Any,
-    env_id: str,
-    env_kwargs: dict[str, Any],
-    path: str | os.PathLike[str],
-    sweep: Evaluation,
-    **options: Any,
+    model: Any, path: str | os.PathLike[str], sweep: Evaluation, **options: Any
 ) -> tuple[Replay, str]:
     """Record one episode of a Mario no-op sweep into ``path`` and say which (``options`` go to :func:`record`).
 
     The episode is the sweep's first start (lowest no-op count) that reached the flag, or the 0-no-op start where
     none did; the sentence says so, with how many of the sweep's starts reached the flag, so a reader never takes a
-    chosen episode for a typical one. The sweep is greedy and the emulator deterministic, so the recording is the
-    very episode the sweep played (the sentence says if it is not).
+    chosen episode for a typical one. It plays on the env the sweep played (its ``env_id`` and ``env_kwargs``); the
+    sweep is greedy and the emulator deterministic, so the recording is the very episode the sweep played (the
+    sentence says if it is not).
     """
     if sweep.noops is None or sweep.flags is None:
         raise ValueError(f"record_sweep_replay needs a noop-sweep evaluation of a Mario env, got {sweep.protocol!r}.")
     reached = [noops for noops, flag in zip(sweep.noops, sweep.flags, strict=True) if flag]
     noops = reached[0] if reached else sweep.noops[0]
-    kwargs = evaluation_env_kwargs(env_id, env_kwargs, max(sweep.noops))
-    replay = record(model, env_id, kwargs, path, reset_options={NOOPS_OPTION: noops}, **options)
+    replay = record(model, sweep.env_id, sweep.env_kwargs, path, reset_options={NOOPS_OPTION: noops}, **options)
     flag = bool(replay.episode_flags[:1] == [True])
     outcome = "reaches the flag" if flag else "does not reach the flag"
     starts = len(sweep.noops)

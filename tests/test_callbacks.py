@@ -16,13 +16,20 @@ from mario_zoo import callbacks
 from mario_zoo.agents import DQN
 from mario_zoo.callbacks import PeriodicEvaluation
 from mario_zoo.envs import FrontierStarts
-from mario_zoo.evaluation import Evaluation, EvaluationResult, evaluation_env_kwargs
+from mario_zoo.evaluation import evaluation_env_kwargs
 from mario_zoo.plotting import FIGURE_PIXELS, save_learning_curve
+from mario_zoo.results import Evaluation
 from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder, read_evaluations, write_evaluations
 
 
 def _model() -> DQN:
     return DQN("MlpPolicy", "CartPole-v1", learning_starts=50, seed=0, policy_kwargs={"net_arch": [16]})
+
+
+def _point(timesteps: int, mean_reward: float, **mario) -> EvaluationPoint:
+    return EvaluationPoint(
+        timesteps=timesteps, n_eval_episodes=2, mean_reward=mean_reward, std_reward=0.0, mean_ep_length=10.0, **mario
+    )
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -38,23 +45,14 @@ def _scripted(monkeypatch, returns: list[float], x_pos: list[list[int]] | None =
         index = len(calls)
         n_episodes = protocol.n_episodes
         calls.append({"env_id": env_id, "env_kwargs": env_kwargs, "steps": model.num_timesteps, "protocol": protocol})
-        result = EvaluationResult(
+        return Evaluation(
             env_id=env_id,
             env_kwargs=env_kwargs,
-            mean_reward=returns[index],
-            std_reward=0.0,
-            n_eval_episodes=n_episodes,
-            deterministic=True,
             episode_rewards=[returns[index]] * n_episodes,
             episode_lengths=[10] * n_episodes,
-            seed=0,
-        )
-        return Evaluation(
-            result,
-            None,
+            protocol=protocol.name,
             x_pos=None if x_pos is None else x_pos[index],
             flags=None if flags is None else flags[index],
-            protocol=protocol.name,
         )
 
     monkeypatch.setattr(callbacks, "evaluate", fake_evaluate)
@@ -71,7 +69,7 @@ def test_evaluations_happen_every_eval_freq_steps_and_are_logged(tmp_path):
 
     assert [point.timesteps for point in evaluations.history] == [100, 200, 300]
     assert read_evaluations(tmp_path / "evaluations.csv") == evaluations.history
-    assert all(point.episodes == 2 and point.flag_rate is None for point in evaluations.history)
+    assert all(point.n_eval_episodes == 2 and point.flag_rate is None for point in evaluations.history)
     with (tmp_path / "progress.csv").open() as stream:
         rows = [row for row in csv.DictReader(stream) if row["eval/mean_reward"]]
     assert [int(row["time/total_timesteps"]) for row in rows] == [100, 200, 300]
@@ -133,7 +131,7 @@ def test_mario_evaluations_are_the_exact_noop_sweep_from_the_level_start(monkeyp
 
 
 def test_a_resumed_history_keeps_its_best_model(tmp_path, monkeypatch):
-    earlier = [EvaluationPoint(100, 2, 50.0, 0.0, 10.0), EvaluationPoint(200, 2, 80.0, 0.0, 10.0)]
+    earlier = [_point(100, 50.0), _point(200, 80.0)]
     _scripted(monkeypatch, [70.0, 90.0])
     model = _model()
     model.learn(200)
@@ -162,8 +160,8 @@ def test_best_may_come_from_after_the_history(tmp_path, monkeypatch):
         eval_freq=100,
         n_episodes=2,
         best_model_path=tmp_path / "best_model",
-        history=[EvaluationPoint(100, 2, 50.0, 0.0, 10.0)],
-        best=EvaluationPoint(300, 2, 75.0, 0.0, 10.0),
+        history=[_point(100, 50.0)],
+        best=_point(300, 75.0),
     )
     model.learn(100, callback=evaluations)
     assert evaluations.best.timesteps == 300 and not (tmp_path / "best_model").exists()
@@ -184,10 +182,11 @@ def test_another_protocol_can_be_asked_for(monkeypatch):
 
 def test_resuming_cuts_evaluations_back_to_the_checkpoint(tmp_path):
     run = RunFolder(tmp_path)
-    write_evaluations(run.evaluations, [EvaluationPoint(step, 2, 1.0, 0.0, 5.0, 900.0, 950, 0.0) for step in (1, 2, 3)])
+    mario = {"x_pos_mean": 900.0, "x_pos_max": 950, "flag_rate": 0.0}
+    write_evaluations(run.evaluations, [_point(step, 1.0, **mario) for step in (1, 2, 3)])
     run.truncate_logs(2)
     assert [point.timesteps for point in read_evaluations(run.evaluations)] == [1, 2]
-    assert read_evaluations(run.evaluations)[0].max_x_pos == 950
+    assert read_evaluations(run.evaluations)[0].x_pos_max == 950
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [({"eval_freq": 0}, "eval_freq must be an int >= 1, got 0."),
@@ -208,10 +207,68 @@ def test_mario_evaluations_log_the_flag_rate_and_x_pos_and_draw_them(tmp_path):
     model.learn(120, callback=evaluations)
     points = read_evaluations(tmp_path / "evaluations.csv")
     assert [point.timesteps for point in points] == [60, 120]
-    assert all(point.flag_rate == 0.0 and 40 <= point.mean_x_pos == point.max_x_pos < 3000 for point in points)
+    assert all(point.flag_rate == 0.0 and 40 <= point.x_pos_mean == point.x_pos_max < 3000 for point in points)
     with (tmp_path / "progress.csv").open() as stream:
         rows = [row for row in csv.DictReader(stream) if row["eval/flag_rate"]]
-    assert [float(row["eval/mean_x_pos"]) for row in rows] == [point.mean_x_pos for point in points]
+    # The logs name each statistic as evaluations.csv, results.json and the registry do.
+    assert [float(row["eval/x_pos_mean"]) for row in rows] == [point.x_pos_mean for point in points]
+    assert [int(float(row["eval/x_pos_max"])) for row in rows] == [point.x_pos_max for point in points]
 
     path = save_learning_curve(Episodes(np.ones(3), np.ones(3, int)), tmp_path / "c.png", title="t", evaluations=points)
     assert iio.imread(path).shape[:2] == (FIGURE_PIXELS[1], FIGURE_PIXELS[0])
+
+
+# evaluations.csv as mario-zoo wrote it before the statistics had one name (a resumed Mario run's file).
+OLD_EVALUATIONS_CSV = """timesteps,episodes,mean_reward,std_reward,mean_ep_length,mean_x_pos,max_x_pos,flag_rate
+50000,31,1200.5,300.25,350.0,1800.5,3161,0.1
+100000,31,2400.0,200.0,420.5,2600.0,3161,0.5
+"""
+
+
+def test_an_evaluations_csv_with_the_old_column_names_reads_and_is_rewritten_with_todays(tmp_path):
+    run = RunFolder(tmp_path)
+    run.evaluations.write_text(OLD_EVALUATIONS_CSV)
+    points = read_evaluations(run.evaluations)
+    assert [(point.timesteps, point.n_eval_episodes, point.x_pos_mean, point.x_pos_max) for point in points] == [
+        (50000, 31, 1800.5, 3161),
+        (100000, 31, 2600.0, 3161),
+    ]
+    assert [point.rank for point in points] == [(0.1, 1800.5), (0.5, 2600.0)]
+    run.truncate_logs(50000)  # what a resume does
+    assert run.evaluations.read_text() == (
+        "timesteps,n_eval_episodes,mean_reward,std_reward,mean_ep_length,flag_rate,x_pos_mean,x_pos_max\n"
+        "50000,31,1200.5,300.25,350.0,0.1,1800.5,3161\n"
+    )
+
+
+def test_each_point_is_the_statistics_of_its_evaluation(monkeypatch):
+    _scripted(monkeypatch, [1.0, 2.0], x_pos=[[500, 700], [900, 1100]], flags=[[False, True], [True, True]])
+    evaluations = PeriodicEvaluation("MarioDQN-v0", {}, eval_freq=100, n_episodes=2, protocol="nature")
+    _model().learn(200, callback=evaluations)
+    record = evaluations.evaluation
+    last = evaluations.last
+    assert (last.timesteps, last.n_eval_episodes, last.mean_ep_length) == (200, 2, 10.0)
+    assert (last.flag_rate, last.x_pos_mean, last.x_pos_max) == (record.flag_rate, record.x_pos_mean, 1100)
+    assert evaluations.seconds > 0
+
+
+def test_on_evaluation_sees_every_point_and_a_false_stops_training(monkeypatch):
+    _scripted(monkeypatch, [1.0, 2.0, 3.0])
+    seen = []
+
+    def hook(point):
+        seen.append(point.timesteps)
+        return point.timesteps < 200
+
+    evaluations = PeriodicEvaluation("CartPole-v1", {}, eval_freq=100, n_episodes=1, on_evaluation=hook)
+    model = _model().learn(1000, callback=evaluations)
+    assert seen == [100, 200] and evaluations.stopped
+    assert model.num_timesteps == 200
+
+
+def test_a_hook_that_returns_nothing_lets_training_go_on(monkeypatch):
+    _scripted(monkeypatch, [1.0, 2.0, 3.0])
+    seen = []
+    evaluations = PeriodicEvaluation("CartPole-v1", {}, eval_freq=100, n_episodes=1, on_evaluation=seen.append)
+    _model().learn(300, callback=evaluations)
+    assert [point.timesteps for point in seen] == [100, 200, 300] and not evaluations.stopped

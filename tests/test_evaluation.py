@@ -40,9 +40,9 @@ def test_the_seed_is_recorded_and_decides_the_episodes():
     default = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=5)
     again = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=5, seed=EVAL_SEED)
     other = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=5, seed=7)
-    assert (default.result.seed, other.result.seed) == (EVAL_SEED, 7)
-    assert default.result.episode_lengths == again.result.episode_lengths
-    assert default.result.episode_lengths != other.result.episode_lengths
+    assert (default.seed, other.seed) == (EVAL_SEED, 7)
+    assert default.episode_lengths == again.episode_lengths
+    assert default.episode_lengths != other.episode_lengths
     assert "env seeded with 7" in other.description
     assert other.protocol == "episodes"
 
@@ -50,10 +50,10 @@ def test_the_seed_is_recorded_and_decides_the_episodes():
 def test_the_callback_is_called_once_per_step_with_evaluate_policys_locals():
     seen = []
     protocol = protocol_for("CartPole-v1", n_episodes=3)
-    result = _play_episodes(
+    _, lengths = _play_episodes(
         AlwaysLeft(), "CartPole-v1", {}, protocol, lambda local_vars, _: seen.append(local_vars["done"])
     )
-    assert len(seen) == sum(result.episode_lengths)
+    assert len(seen) == sum(lengths)
     assert sum(seen) == 3
 
 
@@ -63,7 +63,7 @@ def test_a_bad_episode_count_is_refused():
 
 
 def test_results_carry_the_checkpoints_package_versions():
-    versions = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=1).result.package_versions
+    versions = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=1).package_versions
     assert {"python", "mario-zoo", "torch", "stable-baselines3", "gymnasium"} <= set(versions)
 
 
@@ -73,11 +73,11 @@ def test_the_nature_protocol_is_seeded_and_reproducible_for_any_agent():
     again = evaluate(AlwaysLeft(), "CartPole-v1", protocol="nature", n_episodes=20)
     other = evaluate(AlwaysLeft(), "CartPole-v1", protocol="nature", n_episodes=20, seed=3)
     greedy = evaluate(AlwaysLeft(), "CartPole-v1", n_episodes=20)
-    assert (first.protocol, first.epsilon, first.result.deterministic) == ("nature", 0.05, False)
-    assert first.result.episode_lengths == again.result.episode_lengths
-    assert first.result.episode_lengths != other.result.episode_lengths
+    assert (first.protocol, first.epsilon, first.deterministic) == ("nature", 0.05, False)
+    assert first.episode_lengths == again.episode_lengths
+    assert first.episode_lengths != other.episode_lengths
     # Random actions (right pushes) keep the pole up longer than always pushing left.
-    assert sum(first.result.episode_lengths) > sum(greedy.result.episode_lengths)
+    assert sum(first.episode_lengths) > sum(greedy.episode_lengths)
 
 
 def test_the_nature_protocol_defaults_to_30_episodes_and_mario_gets_random_noops():
@@ -104,13 +104,13 @@ def test_the_noop_sweep_plays_each_noop_count_once_greedily(noop_counts):
     evaluation = evaluate(Idle(), "MarioDQN-1-1-v0", {"stall_steps": 3, "frontier_fraction": 0.5}, noop_max=4)
     assert evaluation.protocol == "noop-sweep"
     assert evaluation.noops == [0, 1, 2, 3, 4]
-    assert evaluation.epsilon is None and evaluation.result.deterministic
+    assert evaluation.epsilon is None and evaluation.deterministic
     # Each episode starts from a reset that asks for its count (auto-resets after an episode draw at random).
     assert [count for count in noop_counts if count is not None] == [0, 1, 2, 3, 4]
-    assert len(evaluation.flags) == len(evaluation.x_pos) == evaluation.result.n_eval_episodes == 5
+    assert len(evaluation.flags) == len(evaluation.x_pos) == evaluation.n_eval_episodes == 5
     # Idle Mario never moves; each episode is the stall cut (3 steps), the no-ops are part of the reset.
-    assert evaluation.result.episode_lengths == [3] * 5
-    assert evaluation.result.env_kwargs == {"stall_steps": 3, "noop_max": 4}  # frontier starts never evaluate
+    assert evaluation.episode_lengths == [3] * 5
+    assert evaluation.env_kwargs == {"stall_steps": 3, "noop_max": 4}  # frontier starts never evaluate
     data = evaluation.to_dict()
     assert (data["protocol"], data["noops"]) == ("noop-sweep", [0, 1, 2, 3, 4])
     assert "one episode from each no-op count 0-4" in data["protocol_description"]

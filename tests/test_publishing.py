@@ -183,19 +183,28 @@ def test_a_mario_card_shows_both_protocols_and_where_episodes_end(tmp_path, monk
     assert "One greedy episode from " in card and "no-ops at the level start" in card
     assert 'mario_zoo.load_pretrained("mario")' in card and "load_from_hub" not in card  # not pushed: no Hub repo
     entry = json.loads(registry.read_text())["agents"]["mario"]
-    assert entry["results"]["protocol"].startswith("noop-sweep protocol: 3 episodes")
+    assert entry["results"]["protocol"] == "noop-sweep"
+    assert entry["results"]["protocol_description"].startswith("noop-sweep protocol: 3 episodes")
     assert entry["results"]["n_eval_episodes"] == 3
     assert entry["other_results"]["nature"]["n_eval_episodes"] == 2
-    assert entry["other_results"]["nature"]["protocol"].startswith("nature protocol: 2 episodes")
+    assert entry["other_results"]["nature"]["protocol_description"].startswith("nature protocol: 2 episodes")
     assert "noop_max" not in entry["env_kwargs"]  # the play env: the protocols set their own no-ops
 
 
 def _sweep(flags: list[bool]):
-    from mario_zoo.evaluation import Evaluation, EvaluationResult
+    from mario_zoo.results import Evaluation
 
     count = len(flags)
-    result = EvaluationResult("MarioDQN-1-1-v0", {}, 1.0, 0.0, count, True, [1.0] * count, [10] * count)
-    return Evaluation(result, None, [3161 if flag else 700 for flag in flags], flags, "noop-sweep", list(range(count)))
+    return Evaluation(
+        env_id="MarioDQN-1-1-v0",
+        env_kwargs={"actions": "right_only", "noop_max": count - 1},  # the env the sweep played
+        episode_rewards=[1.0] * count,
+        episode_lengths=[10] * count,
+        protocol="noop-sweep",
+        x_pos=[3161 if flag else 700 for flag in flags],
+        flags=flags,
+        noops=list(range(count)),
+    )
 
 
 @pytest.mark.parametrize(
@@ -229,8 +238,8 @@ def test_the_mario_gif_is_a_sweep_episode_and_says_which(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(video, "record", fake_record)
     gif = tmp_path / "mario.gif"
-    assert publishing._record_gif(None, "MarioDQN-1-1-v0", {"actions": "right_only"}, gif, _sweep(flags)) == note
-    assert calls == [({"noops": noops}, len(flags) - 1)]  # one recording: the sweep's own episode
+    assert publishing._record_gif(None, gif, _sweep(flags)) == note
+    assert calls == [({"noops": noops}, len(flags) - 1)]  # one recording: the sweep's own episode, on its env
     assert sorted(path.name for path in tmp_path.iterdir()) == ["mario.gif"]
 
 
@@ -244,7 +253,7 @@ def test_a_recording_that_differs_from_the_sweep_says_so(tmp_path, monkeypatch):
         return Replay(Path(path), 30.0, 10, [1.0], [10], [False])
 
     monkeypatch.setattr(video, "record", fake_record)
-    note = publishing._record_gif(None, "MarioDQN-1-1-v0", {}, tmp_path / "m.gif", _sweep([True, False]))
+    note = publishing._record_gif(None, tmp_path / "m.gif", _sweep([True, False]))
     assert note.endswith("it does not reach the flag. (The recording differs from the sweep's episode of that start.)")
 
 

@@ -49,7 +49,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mario_zoo.envs.spec import check_env_kwargs
-    from mario_zoo.evaluation import evaluate, evaluation_env_kwargs, protocol_for
+    from mario_zoo.evaluation import evaluate, protocol_for
 
     source = parse_source(args.agent)
     use_threads(args.threads)
@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
             noop_max=args.noop_max,
             seed=args.seed,
         )
-        check_env_kwargs(agent.env_id, evaluation_env_kwargs(agent.env_id, agent.env_kwargs, protocol.noop_max))
+        # The protocol only drops training options and sets no-ops: a key unknown to the env is so in the agent's.
+        check_env_kwargs(agent.env_id, agent.env_kwargs)
     evaluation = evaluate(agent.model, agent.env_id, agent.env_kwargs, protocol=protocol, progress=args.progress)
     if args.json:
         print(json.dumps({"agent": str(source), **evaluation.to_dict()}, indent=2, sort_keys=True))

@@ -1,10 +1,9 @@
 """``mario-zoo push``: evaluate an agent, record it and upload it with its card in one Hub commit (the work is
-:mod:`mario_zoo.evaluation`, :mod:`mario_zoo.video` and :mod:`mario_zoo.hub`)."""
+:func:`mario_zoo.release.release`, the flow ``mario-zoo zoo publish`` shares)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mario_zoo.cli.common import bad_input, hub_errors, load_agent, parse_source, positive
@@ -53,12 +52,9 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import tempfile
-
-    from mario_zoo.evaluation import published_evaluations
-    from mario_zoo.hub import check_push_access, check_repo_id, push_to_hub
+    from mario_zoo.hub import check_push_access, check_repo_id
+    from mario_zoo.release import Upload, release
     from mario_zoo.sources import HUB_PREFIX
-    from mario_zoo.video import record
 
     source = parse_source(args.agent)
     with bad_input():
@@ -68,31 +64,22 @@ def run(args: argparse.Namespace) -> int:
     agent = load_agent(source, "cpu")
     # Another env is made without the training kwargs, and must have the agent's spaces.
     env_id, env_kwargs = (agent.env_id, agent.env_kwargs) if args.env in (None, agent.env_id) else (args.env, {})
-    with bad_input():
+    with bad_input(), hub_errors():
         if env_id != agent.env_id:
             _check_spaces_fit(agent, env_id)
-        results, also = published_evaluations(
-            agent.model, env_id, env_kwargs, args.episodes, seed=args.seed, progress=args.progress
-        )
-    for evaluation in (results, *also):
-        print(evaluation.summary())
-    with hub_errors(), tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as folder:
-        video = None
-        if args.video:
-            video = Path(folder) / "replay.mp4"
-            replay = record(agent.model, env_id, env_kwargs, video, seed=args.seed)
-            print(f"Recorded replay.mp4: {replay.summary()}")
-        info = push_to_hub(
+        released = release(
             agent.model,
-            repo_id,
-            results=results,
-            also=also,
-            video=video,
-            private=args.private,
-            commit_message=args.message,
+            env_id,
+            env_kwargs,
+            episodes=args.episodes,
+            seed=args.seed,
+            progress=args.progress,
+            upload=Upload(repo_id, video=args.video, private=args.private, message=args.message),
+            say=print,
         )
-    print(f"Pushed {source} to {repo_id} in commit {info.oid}: {info.commit_url}")
-    print(f"Load it pinned: mario-zoo pull {repo_id} --revision {info.oid}")
+    assert released.commit is not None
+    print(f"Pushed {source} to {repo_id} in commit {released.commit.oid}: {released.commit.commit_url}")
+    print(f"Load it pinned: mario-zoo pull {repo_id} --revision {released.commit.oid}")
     return 0
 
 

@@ -157,7 +157,7 @@ def _show(registry: Registry, name: str, *, as_json: bool) -> int:
     if results.x_pos_mean is not None:
         rows.append(("x_pos", f"mean {results.x_pos_mean:.1f}, max {results.x_pos_max}"))
     rows += [
-        ("protocol", results.protocol),
+        ("protocol", results.protocol_description),
         ("evaluated", results.date),
         (
             "trained",

@@ -10,7 +10,8 @@ Five modules, each importing only those above it:
   steady return per run (the mean of its last periodic evaluations) and the tests of the difference;
 - :mod:`~mario_zoo.compare.report`: ``compare.md`` and ``compare.json``;
 - :mod:`~mario_zoo.compare.running`: every (algorithm, seed) run in a worker process of its own, periodically
-  evaluated with :func:`mario_zoo.evaluation.evaluate`, producing the records and writing the report.
+  evaluated by :class:`mario_zoo.callbacks.PeriodicEvaluation` (``mario-zoo train``'s), producing the records and
+  writing the report.
 
 Example (a 2-seed, 2,000-step CartPole comparison takes ~10 s)::
 
@@ -20,7 +21,7 @@ Example (a 2-seed, 2,000-step CartPole comparison takes ~10 s)::
 
 from mario_zoo.compare.report import to_json, to_markdown
 from mario_zoo.compare.results import AlgorithmSummary, CompareResult, RunResult
-from mario_zoo.compare.running import PeriodicEvaluation, compare, run_compare
+from mario_zoo.compare.running import compare, run_compare
 from mario_zoo.compare.settings import (
     ALGORITHMS,
     LABELS,
@@ -42,7 +43,6 @@ __all__ = [
     "CompareResult",
     "Difference",
     "MatchedSettings",
-    "PeriodicEvaluation",
     "RunResult",
     "bootstrap_interval",
     "compare",

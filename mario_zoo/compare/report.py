@@ -181,7 +181,7 @@ def to_json(result: CompareResult) -> dict[str, Any]:
         "summary": {summary.algorithm: summary.to_dict() for summary in result.summaries()},
         "steady_last": plan.steady_last,
         "differences": [difference.to_dict() for difference in differences(*result.summaries())],
-        "runs": [dataclasses.asdict(run) | {"steps_per_second": run.steps_per_second} for run in result.runs],
+        "runs": [run.to_dict() for run in result.runs],
         "versions": {name: version(name) for name in ("mario-zoo", "stable-baselines3", "torch", "gymnasium")},
     }
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from mario_zoo.compare.settings import ALGORITHMS, ComparePlan
 from mario_zoo.compare.stats import Difference, bootstrap_interval, compare_means
+from mario_zoo.results import Evaluation
+from mario_zoo.runs import EvaluationPoint
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,15 @@ class RunResult:
     """Training wall-clock time, evaluations excluded."""
     peak_rss_bytes: int
     """The worker process's peak resident memory (``getrusage``), training and evaluations included."""
-    final: dict[str, Any]
-    """The final evaluation: mean, std (and Mario's x_pos_mean, x_pos_max, flag_rate)."""
-    curve: list[dict[str, Any]]
-    """Periodic evaluations, then the final one: steps, episodes, mean, std (...)."""
-    final_evaluation: dict[str, Any]
-    """The final evaluation in full (:meth:`mario_zoo.evaluation.Evaluation.to_dict`)."""
+    curve: list[EvaluationPoint]
+    """Periodic evaluations, then the final one."""
+    final_evaluation: Evaluation
+    """The final evaluation's record."""
+
+    @property
+    def final(self) -> EvaluationPoint:
+        """The final evaluation's statistics (the curve's last point)."""
+        return self.curve[-1]
 
     @property
     def steps_per_second(self) -> float:
@@ -53,19 +58,36 @@ class RunResult:
         """Mean return of the last ``last`` periodic evaluations (all of them if there are fewer).
 
         Example:
-            >>> run = RunResult("sb3", 0, 300, 1.0, 0, {}, [{"mean": m} for m in (10.0, 500.0, 480.0, 500.0)], {})
-            >>> run.steady_return(2), run.share_reaching(475.0)
-            (490.0, 0.6666666666666666)
+            >>> curve = [EvaluationPoint(timesteps=100 * (index + 1), n_eval_episodes=1, mean_reward=mean, std_reward=0.0)
+            ...          for index, mean in enumerate((10.0, 500.0, 480.0, 500.0))]
+            >>> run = RunResult("sb3", 0, 400, 1.0, 0, curve, Evaluation(env_id="CartPole-v1", env_kwargs={},
+            ...                 episode_rewards=[500.0], episode_lengths=[500]))
+            >>> run.steady_return(2), run.share_reaching(475.0), run.steps_to(475.0)
+            (490.0, 0.6666666666666666, 200)
         """
-        return statistics.fmean(point["mean"] for point in self.periodic[-last:])
+        return statistics.fmean(point.mean_reward for point in self.periodic[-last:])
 
     def share_reaching(self, threshold: float) -> float:
         """Share of the periodic evaluations whose mean return reached ``threshold``."""
-        return statistics.fmean(point["mean"] >= threshold for point in self.periodic)
+        return statistics.fmean(point.mean_reward >= threshold for point in self.periodic)
 
     def steps_to(self, threshold: float) -> int | None:
         """Env steps at the first evaluation whose mean return reached ``threshold`` (``None``: never)."""
-        return next((point["steps"] for point in self.curve if point["mean"] >= threshold), None)
+        return next((point.timesteps for point in self.curve if point.mean_reward >= threshold), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (a run in ``compare.json``): the final statistics, the curve, the final record in full."""
+        return {
+            "algorithm": self.algorithm,
+            "seed": self.seed,
+            "num_timesteps": self.num_timesteps,
+            "train_seconds": self.train_seconds,
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "final": dataclasses.asdict(self.final),
+            "curve": [dataclasses.asdict(point) for point in self.curve],
+            "final_evaluation": self.final_evaluation.to_dict(),
+            "steps_per_second": self.steps_per_second,
+        }
 
 
 @dataclass(frozen=True)
@@ -117,8 +139,8 @@ class AlgorithmSummary:
         cls, algorithm: str, runs: Sequence[RunResult], threshold: float | None, steady_last: int
     ) -> AlgorithmSummary:
         """Summarise ``runs`` (all of ``algorithm``); steady returns average the last ``steady_last`` evaluations."""
-        finals = [run.final["mean"] for run in runs]
-        mario = all("x_pos_mean" in run.final for run in runs)
+        finals = [run.final.mean_reward for run in runs]
+        mario = all(run.final.flag_rate is not None for run in runs)
         return cls(
             algorithm=algorithm,
             final_means=finals,
@@ -126,9 +148,9 @@ class AlgorithmSummary:
             steps_to_threshold=[run.steps_to(threshold) if threshold is not None else None for run in runs],
             steps_per_second=[run.steps_per_second for run in runs],
             peak_rss_bytes=[run.peak_rss_bytes for run in runs],
-            x_pos_means=[run.final["x_pos_mean"] for run in runs] if mario else None,
-            x_pos_max=max(run.final["x_pos_max"] for run in runs) if mario else None,
-            flag_rates=[run.final["flag_rate"] for run in runs] if mario else None,
+            x_pos_means=[run.final.x_pos_mean for run in runs] if mario else None,
+            x_pos_max=max(run.final.x_pos_max for run in runs) if mario else None,
+            flag_rates=[run.final.flag_rate for run in runs] if mario else None,
             steady_returns=[run.steady_return(steady_last) for run in runs],
             threshold_shares=None if threshold is None else [run.share_reaching(threshold) for run in runs],
         )

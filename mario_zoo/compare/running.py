@@ -1,11 +1,11 @@
 """Running a comparison: every (algorithm, seed) run in a worker process of its own, evaluated alike.
 
-it serves both agents) plays ``eval_episodes`` greedy episodes; after training a final evaluation plays
-``final_episodes``. Both use :func:`mario_zoo.evaluation.evaluate` (Mario: 0..30 random no-ops at each start,
-``x_pos`` and flag rate). Speeds are env steps per second of training, evaluation time excluded; the two
-algorithms' runs are interleaved so that they share the machine's load alike.
-
-Example:
+Every ``eval_freq`` env steps, :class:`mario_zoo.callbacks.PeriodicEvaluation` (an SB3 callback, so the one object
+serves both agents; the same one ``mario-zoo train`` uses) plays ``eval_episodes`` seeded greedy episodes; after
+training a final evaluation plays ``final_episodes``. Both use :func:`mario_zoo.evaluation.evaluate`'s
+``episodes`` protocol (Mario: 0..30 random no-ops at each start, ``x_pos`` and flag rate). Speeds are env steps per
+second of training, evaluation time excluded; the two algorithms' runs are interleaved so that they share the
+machine's load alike.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import dataclasses
 import json
 import multiprocessing
 import resource
-import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -28,55 +27,14 @@ from stable_baselines3.common.monitor import Monitor
 from tqdm import tqdm
 
 from mario_zoo.atomic import write_text
-from mario_zoo.callbacks import ProgressBar
+from mario_zoo.callbacks import PeriodicEvaluation, ProgressBar
 from mario_zoo.compare.report import PLOT_WINDOW, to_json, to_markdown
 from mario_zoo.compare.results import CompareResult, RunResult
 from mario_zoo.compare.settings import ALGORITHMS, LABELS, ComparePlan, make_agent, plan_compare
-from mario_zoo.evaluation import Evaluation, evaluate, evaluation_env_kwargs, is_mario
+from mario_zoo.evaluation import is_mario, protocol_for
 from mario_zoo.extras import installed
 from mario_zoo.plotting import plot_runs
 from mario_zoo.runs import RunConfig, RunFolder, lock_run
-
-
-class PeriodicEvaluation(BaseCallback):
-    """Every ``eval_freq`` env steps, evaluate the model greedily (:func:`mario_zoo.evaluation.evaluate`).
-
-    An SB3 callback, so the same object measures our DQN and SB3's. ``curve`` gets one point per evaluation;
-    ``seconds`` adds up the time spent evaluating, which a speed measurement subtracts.
-    """
-
-    def __init__(self, env_id: str, env_kwargs: dict[str, Any], eval_freq: int, n_episodes: int):
-        super().__init__()
-        self.env_id = env_id
-        self.env_kwargs = evaluation_env_kwargs(env_id, env_kwargs)
-        self.eval_freq = eval_freq
-        self.n_episodes = n_episodes
-        self.curve: list[dict[str, Any]] = []
-        self.seconds = 0.0
-        self._next = eval_freq
-
-    def _on_step(self) -> bool:
-        if self.num_timesteps >= self._next:
-            self.evaluate(self.n_episodes)
-            self._next = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
-        return True
-
-    def evaluate(self, n_episodes: int) -> Evaluation:
-        """Evaluate now over ``n_episodes`` and append the point to ``curve``."""
-        start = time.perf_counter()
-        # Seeded greedy episodes (Mario: random no-op starts): compare tests differences over episodes.
-        evaluation = evaluate(self.model, self.env_id, self.env_kwargs, protocol="episodes", n_episodes=n_episodes)
-        self.seconds += time.perf_counter() - start
-        self.curve.append({"steps": self.model.num_timesteps, "episodes": n_episodes, **_numbers(evaluation)})
-        return evaluation
-
-
-def _numbers(evaluation: Evaluation) -> dict[str, Any]:
-    numbers = {"mean": evaluation.result.mean_reward, "std": evaluation.result.std_reward}
-    if evaluation.x_pos is not None:
-        numbers |= {"x_pos_mean": statistics.fmean(evaluation.x_pos), "x_pos_max": max(evaluation.x_pos)}
-        numbers["flag_rate"] = evaluation.flag_rate
-    return numbers
 
 
 def _train_one(plan: ComparePlan, algorithm: str, seed: int, position: int) -> RunResult:
@@ -110,7 +68,14 @@ def _train_one(plan: ComparePlan, algorithm: str, seed: int, position: int) -> R
             info_keywords=("x_pos", "flag_get") if is_mario(settings.env_id) else (),
         )
         model = make_agent(algorithm, settings, env, seed)
-        evaluations = PeriodicEvaluation(settings.env_id, settings.env_kwargs, plan.eval_freq, plan.eval_episodes)
+        # Seeded greedy episodes (Mario: random no-op starts): compare tests differences over episodes.
+        evaluations = PeriodicEvaluation(
+            settings.env_id,
+            settings.env_kwargs,
+            eval_freq=plan.eval_freq,
+            n_episodes=plan.eval_episodes,
+            protocol="episodes",
+        )
         callbacks: list[BaseCallback] = [evaluations]
         if plan.progress:
             callbacks.append(ProgressBar(plan.steps, description=f"{LABELS[algorithm]} seed {seed}", position=position))
@@ -120,7 +85,9 @@ def _train_one(plan: ComparePlan, algorithm: str, seed: int, position: int) -> R
         finally:
             env.close()
         train_seconds = time.perf_counter() - start - evaluations.seconds
-        final = evaluations.evaluate(plan.final_episodes)
+        evaluations.evaluate(protocol_for(settings.env_id, "episodes", n_episodes=plan.final_episodes))
+        final = evaluations.evaluation
+        assert final is not None
         run.write_config(dataclasses.replace(config, status="finished"))
     # ru_maxrss is in KiB on Linux, in bytes on macOS.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
@@ -130,9 +97,8 @@ def _train_one(plan: ComparePlan, algorithm: str, seed: int, position: int) -> R
         num_timesteps=model.num_timesteps,
         train_seconds=train_seconds,
         peak_rss_bytes=peak,
-        final=_numbers(final),
-        curve=evaluations.curve,
-        final_evaluation=final.to_dict(),
+        curve=evaluations.history,
+        final_evaluation=final,
     )
 
 

@@ -5,10 +5,10 @@ The Hub is transport only: it measures nothing (:mod:`mario_zoo.evaluation` does
 code; loads can be pinned to a commit and to sha256 digests, and work offline once cached.
 
 Example:
-    >>> from mario_zoo.evaluation import evaluate, evaluation_env_kwargs
+    >>> from mario_zoo.evaluation import evaluate
     >>> from mario_zoo.hub import load_from_hub, push_to_hub
-    >>> env_kwargs = evaluation_env_kwargs("MarioDQN-v0", {"actions": "right_only"})  # the training env's kwargs
-    >>> results = evaluate(model, "MarioDQN-v0", env_kwargs, n_episodes=10)  # doctest: +SKIP
+    >>> # The agent's own env kwargs: the protocol (Mario's no-op sweep) sets the evaluation's no-ops itself.
+    >>> results = evaluate(model, model.env_id, model.env_kwargs)  # doctest: +SKIP
     >>> info = push_to_hub(model, "your-name/dqn-MarioDQN-v0", results=results)  # doctest: +SKIP
     >>> model = load_from_hub("your-name/dqn-MarioDQN-v0", revision=info.oid)  # doctest: +SKIP
 """

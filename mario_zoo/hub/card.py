@@ -8,12 +8,9 @@ The YAML header is built with huggingface_hub's ``ModelCardData`` and ``EvalResu
 files of the repo itself, so it reads the same on the Hub and in ``model_cards/``.
 
 Example:
-    >>> from mario_zoo.evaluation import Evaluation, EvaluationResult
-    >>> result = EvaluationResult(env_id="CartPole-v1", env_kwargs={}, mean_reward=500.0, std_reward=0.0,
-    ...                           n_eval_episodes=10, deterministic=True, episode_rewards=[500.0] * 10,
-    ...                           episode_lengths=[500] * 10)
-    >>> card = build_model_card("mario-zoo/dqn-CartPole-v1", {"hyperparameters": {"gamma": 0.99}},
-    ...                         Evaluation(result, epsilon=None))
+    >>> evaluation = Evaluation(env_id="CartPole-v1", env_kwargs={}, episode_rewards=[500.0] * 10,
+    ...                         episode_lengths=[500] * 10)
+    >>> card = build_model_card("mario-zoo/dqn-CartPole-v1", {"hyperparameters": {"gamma": 0.99}}, evaluation)
     >>> card.data.library_name, card.data.license, card.data.eval_results[0].metric_value
     ('mario-zoo', 'mit', '500.00 +/- 0.00')
     >>> "replay.mp4" in card.text
@@ -32,7 +29,7 @@ import numpy as np
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from mario_zoo.atomic import write_text
-from mario_zoo.evaluation import Evaluation
+from mario_zoo.results import Evaluation
 
 LIBRARY_NAME = "mario-zoo"
 _LIBRARY_URL = "https://huggingface.co/mario-zoo"
@@ -68,18 +65,16 @@ def build_model_card(
         zoo_name: the agent's name in the mario-zoo zoo, for an agent that ships with the package but is not (yet)
             on the Hub: the usage snippet loads it with ``mario_zoo.load_pretrained(zoo_name)``, not from the Hub.
     """
-    result = evaluation.result
+    env_id = evaluation.env_id
     data = ModelCardData(
         library_name=LIBRARY_NAME,
         license=LICENSE,
-        tags=[*BASE_TAGS, result.env_id, ALGORITHM.lower()],
+        tags=[*BASE_TAGS, env_id, ALGORITHM.lower()],
         model_name=ALGORITHM,
         eval_results=[
-            _eval_result(result.env_id, "mean_reward", "mean_reward", result.mean_reward_text),
+            _eval_result(env_id, "mean_reward", "mean_reward", evaluation.mean_reward_text),
             *(
-                _eval_result(
-                    result.env_id, "flag_rate", f"flag rate ({each.protocol} protocol)", round(each.flag_rate, 4)
-                )
+                _eval_result(env_id, "flag_rate", f"flag rate ({each.protocol} protocol)", round(each.flag_rate, 4))
                 for each in (evaluation, *also)
                 if each.flag_rate is not None
             ),
@@ -131,7 +126,7 @@ def _body(
     also: Sequence[Evaluation],
     zoo_name: str | None,
 ) -> str:
-    result = evaluation.result
+    env_id = evaluation.env_id
     if zoo_name is None:
         loading = (
             "from mario_zoo.hub import load_from_hub  # importing mario_zoo also registers the MarioDQN-* env ids\n\n"
@@ -142,12 +137,12 @@ def _body(
             "import mario_zoo  # also registers the MarioDQN-* env ids\n\n"
             f'model = mario_zoo.load_pretrained("{zoo_name}")  # ships with the package: loads offline, verified'
         )
-    make_args = ", ".join([repr(result.env_id), *(f"{k}={v!r}" for k, v in sorted(result.env_kwargs.items()))])
-    versions = ", ".join(f"{name} {version}" for name, version in sorted(result.package_versions.items()))
-    return f"""# {ALGORITHM} agent playing {result.env_id}
+    make_args = ", ".join([repr(env_id), *(f"{k}={v!r}" for k, v in sorted(evaluation.env_kwargs.items()))])
+    versions = ", ".join(f"{name} {version}" for name, version in sorted(evaluation.package_versions.items()))
+    return f"""# {ALGORITHM} agent playing {env_id}
 
-A [mario-zoo]({_LIBRARY_URL}) {ALGORITHM} agent for `{result.env_id}`, scoring **{result.mean_reward_text}**
-over {result.n_eval_episodes} evaluation episodes ({evaluation.protocol} protocol). The weights are a safetensors file and the configuration is
+A [mario-zoo]({_LIBRARY_URL}) {ALGORITHM} agent for `{env_id}`, scoring **{evaluation.mean_reward_text}**
+over {evaluation.n_eval_episodes} evaluation episodes ({evaluation.protocol} protocol). The weights are a safetensors file and the configuration is
 JSON: loading this repo never unpickles anything, so it cannot run code from the repo.
 
 ## Usage
@@ -173,7 +168,7 @@ while not done:
 {protocols_table([evaluation, *also])}
 
 {_protocol_lines([evaluation, *also])}
-Evaluated on {result.date} with {versions}. Per-episode numbers are in `results.json` (other protocols under
+Evaluated on {evaluation.date}{f" with {versions}" if versions else ""}. Per-episode numbers are in `results.json` (other protocols under
 `other_protocols`){f"; `{VIDEO_FILE}` shows one episode" if video else ""}.
 {_progress(evaluation)}
 ## Hyperparameters
@@ -195,9 +190,10 @@ def protocols_table(evaluations: Sequence[Evaluation]) -> str:
     the flag rate with its 95% Wilson interval.
 
     Example:
-        >>> from mario_zoo.evaluation import EvaluationResult
-        >>> result = EvaluationResult("MarioDQN-v0", {}, 2500.0, 10.0, 2, True, [2490.0, 2510.0], [380, 420])
-        >>> print(protocols_table([Evaluation(result, None, [3161, 1400], [True, False], "noop-sweep", [0, 1])]))
+        >>> sweep = Evaluation(env_id="MarioDQN-v0", env_kwargs={}, episode_rewards=[2490.0, 2510.0],
+        ...                    episode_lengths=[380, 420], protocol="noop-sweep", x_pos=[3161, 1400],
+        ...                    flags=[True, False], noops=[0, 1])
+        >>> print(protocols_table([sweep]))
         | protocol | episodes | mean return | mean length | flag reached (95% Wilson interval) |
         | --- | --- | --- | --- | --- |
         | noop-sweep | 2 | 2500.00 +/- 10.00 | 400.0 | 1 of 2: 50% [9%, 91%] |
@@ -208,15 +204,11 @@ def protocols_table(evaluations: Sequence[Evaluation]) -> str:
     )
     rows = [header, "| --- | --- | --- | --- |" + (" --- |" if mario else "")]
     for each in evaluations:
-        result = each.result
-        row = (
-            f"| {each.protocol} | {result.n_eval_episodes} | {result.mean_reward_text} | "
-            f"{sum(result.episode_lengths) / len(result.episode_lengths):.1f} |"
-        )
+        row = f"| {each.protocol} | {each.n_eval_episodes} | {each.mean_reward_text} | {each.mean_ep_length:.1f} |"
         if mario:
             if each.flags is not None and each.flag_interval is not None:
                 low, high = each.flag_interval
-                row += f" {sum(each.flags)} of {len(each.flags)}: {each.flag_rate:.0%} [{low:.0%}, {high:.0%}] |"
+                row += f" {each.flag_count} of {each.n_eval_episodes}: {each.flag_rate:.0%} [{low:.0%}, {high:.0%}] |"
             else:
                 row += " - |"
         rows.append(row)
@@ -236,10 +228,10 @@ def _progress(evaluation: Evaluation) -> str:
     return f"""
 ## Progress through the level
 
-The flag was reached in **{sum(evaluation.flags)} of {len(evaluation.flags)} episodes \
+The flag was reached in **{evaluation.flag_count} of {evaluation.n_eval_episodes} episodes \
 ({100 * evaluation.flag_rate:.0f}%)** of the {evaluation.protocol} protocol.
 Furthest `x_pos` per episode: min {quartiles[0]:.0f}, quartiles {quartiles[1]:.0f} / {quartiles[2]:.0f} / \
-{quartiles[3]:.0f}, max {quartiles[4]:.0f}, mean {np.mean(evaluation.x_pos):.1f}.
+{quartiles[3]:.0f}, max {quartiles[4]:.0f}, mean {evaluation.x_pos_mean:.1f}.
 
 {x_pos_table(evaluation.x_pos, evaluation.flags)}
 """

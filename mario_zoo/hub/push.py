@@ -40,11 +40,12 @@ from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
 from mario_zoo.agents import checkpoint
 from mario_zoo.atomic import write_text
-from mario_zoo.evaluation import Evaluation, results_document
+from mario_zoo.evaluation import results_document
 from mario_zoo.hub._compat import check_env_spaces
 from mario_zoo.hub._transport import TOKEN_FIX, check_repo_id, hub_faults
 from mario_zoo.hub.card import VIDEO_FILE, build_model_card
 from mario_zoo.hub.errors import HubAuthError, PushError
+from mario_zoo.results import Evaluation
 
 if TYPE_CHECKING:
     from mario_zoo.agents import DQN
@@ -98,7 +99,6 @@ def push_to_hub(
     check_repo_id(repo_id)
     if video is not None and (Path(video).suffix.lower() != ".mp4" or not Path(video).is_file()):
         raise ValueError(f"video must be an existing .mp4 file (mario_zoo.video.record writes one), got {video!r}.")
-    result = results.result
     with tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as staging:
         folder = Path(staging) / "repo"
         if isinstance(model, str | os.PathLike):
@@ -108,7 +108,7 @@ def push_to_hub(
         else:
             model.save(folder, include_optimizer=False)
         config = checkpoint.read_config(folder).to_json()
-        _check_evaluation_env(config, result.env_id, repo_id)
+        _check_evaluation_env(config, results.env_id, repo_id)
         document = results_document(results, also)
         write_text(folder / RESULTS_FILE, json.dumps(document, indent=2, sort_keys=True) + "\n")
         card = card or build_model_card(repo_id, config, results, video=video is not None, also=also)
@@ -120,8 +120,8 @@ def push_to_hub(
             files[VIDEO_FILE] = Path(video)
         files |= {name: Path(path) for name, path in (extra_files or {}).items()}
         message = commit_message or (
-            f"Upload DQN agent for {result.env_id}: mean reward {result.mean_reward_text} "
-            f"over {result.n_eval_episodes} episodes"
+            f"Upload DQN agent for {results.env_id}: mean reward {results.mean_reward_text} "
+            f"over {results.n_eval_episodes} episodes"
         )
         return commit_files(repo_id, files, message, token=token, private=private)
 

@@ -45,42 +45,24 @@ from mario_zoo.training import build_model, plan_run
 _POLL_SECONDS = 0.5
 
 
-class _TrialEvaluation(PeriodicEvaluation):
-    """The periodic evaluation of ``mario-zoo train`` (no files written) that also reports the steady statistic
-    (the mean return of the last ``steady`` evaluations) to the trial and stops training when the pruner says so."""
+def _trial_evaluations(trial: optuna.Trial, plan: SweepPlan, env_kwargs: dict[str, Any]) -> PeriodicEvaluation:
+    """The periodic evaluation of ``mario-zoo train`` (no files written) that reports the steady statistic (the mean
+    return of the last ``steady`` evaluations) to the trial after each evaluation, and stops training when the pruner
+    says so."""
 
-    def __init__(self, trial: optuna.Trial, plan: SweepPlan, env_kwargs: dict[str, Any]):
-        super().__init__(plan.preset.env_id, env_kwargs, eval_freq=plan.eval_freq, n_episodes=plan.eval_episodes)
-        self.trial, self.plan = trial, plan
-        self.pruned = False
+    def report(point: EvaluationPoint) -> bool:
+        trial.report(_steady(evaluations.history, plan.steady), point.timesteps)
+        return not trial.should_prune()
 
-    @property
-    def means(self) -> list[float]:
-        """Mean return of each evaluation so far."""
-        return [point.mean_reward for point in self.history]
+    evaluations = PeriodicEvaluation(
+        plan.preset.env_id, env_kwargs, eval_freq=plan.eval_freq, n_episodes=plan.eval_episodes, on_evaluation=report
+    )
+    return evaluations
 
-    @property
-    def steps(self) -> list[int]:
-        """The env step of each evaluation so far."""
-        return [point.timesteps for point in self.history]
 
-    @property
-    def value(self) -> float:
-        """The steady statistic so far."""
-        return statistics.fmean(self.means[-self.plan.steady :])
-
-    def evaluate(self) -> EvaluationPoint:
-        """Evaluate, and report the steady statistic at the current step."""
-        point = super().evaluate()
-        self.trial.report(self.value, point.timesteps)
-        return point
-
-    def _on_step(self) -> bool:
-        done = len(self.history)
-        super()._on_step()
-        if len(self.history) > done:
-            self.pruned = self.trial.should_prune()
-        return not self.pruned
+def _steady(history: list[EvaluationPoint], last: int) -> float:
+    """The steady statistic: the mean return of the last ``last`` evaluations."""
+    return statistics.fmean(point.mean_reward for point in history[-last:])
 
 
 def _objective(plan: SweepPlan, trial: optuna.Trial, started: Callable[[], None] = lambda: None) -> float:
@@ -104,20 +86,22 @@ def _objective(plan: SweepPlan, trial: optuna.Trial, started: Callable[[], None]
     )
     began = time.monotonic()
     model = build_model(config, plan.init_weights)
-    callback = _TrialEvaluation(trial, plan, config.env_kwargs)
+    evaluations = _trial_evaluations(trial, plan, config.env_kwargs)
     try:
-        model.learn(plan.steps, callback=callback)
-        if not callback.pruned and (not callback.steps or callback.steps[-1] < plan.steps):
-            callback.evaluate()
+        model.learn(plan.steps, callback=evaluations)
+        # A trial the pruner stopped is pruned; one that ran its budget is scored, after its last evaluation.
+        pruned = evaluations.stopped
+        if not pruned and (evaluations.last is None or evaluations.last.timesteps < plan.steps):
+            evaluations.evaluate()
     finally:
         model.get_env().close()
-    trial.set_user_attr(
-        "evaluations", [[step, mean] for step, mean in zip(callback.steps, callback.means, strict=True)]
-    )
+    history = evaluations.history
+    trial.set_user_attr("evaluations", [[point.timesteps, point.mean_reward] for point in history])
     trial.set_user_attr("train_seconds", round(time.monotonic() - began, 3))
-    if callback.pruned:
-        raise optuna.TrialPruned(f"pruned at step {callback.steps[-1]} with {callback.value:.2f}")
-    return callback.value
+    value = _steady(history, plan.steady)
+    if pruned:
+        raise optuna.TrialPruned(f"pruned at step {history[-1].timesteps} with {value:.2f}")
+    return value
 
 
 def _worker(plan: SweepPlan, index: int) -> None:

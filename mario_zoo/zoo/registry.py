@@ -3,7 +3,7 @@
 ``mario_zoo/zoo/registry.json`` is plain JSON, so it can be read (and reviewed in a diff) without importing torch::
 
     {
-      "format_version": 1,
+      "format_version": 2,
       "agents": {
         "dqn-CartPole-v1": {
           "repo_id": "mario-zoo/dqn-CartPole-v1",      Hub repo
@@ -11,7 +11,9 @@
           "env_id": "CartPole-v1", "env_kwargs": {},   gym.make arguments the agent plays with
           "files": {"config.json": "<sha256>", "model.safetensors": "<sha256>"},
           "bundled": true, "dtype": "float32",         a copy ships in the wheel, as mario_zoo/zoo/bundled/<name>/
-          "results": {...},                            mean/std return, episodes, protocol (and Mario's flag rate)
+          "results": {...},                            the evaluation's statistics (mario_zoo.results' names: mean
+                                                       and std return, episodes, Mario's flag rate and x_pos),
+                                                       protocol name and sentence, seed, date
           "training": {...},                           preset, seed, steps, wall time, reproduce command
           "card": "model_cards/dqn-CartPole-v1.md"
         }
@@ -40,11 +42,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from mario_zoo.atomic import write_text
 from mario_zoo.envs import ENV_IDS, parse_env_id
 from mario_zoo.reading import read_json
+from mario_zoo.results import Evaluation, Statistics, current_names
 
 REGISTRY_FILE = Path(__file__).with_name("registry.json")
 """The registry that ships with the package."""
@@ -52,10 +55,12 @@ REGISTRY_FILE = Path(__file__).with_name("registry.json")
 BUNDLED_DIR_NAME = "bundled"
 """Bundled copies live in ``<registry folder>/bundled/<name>/``."""
 
-REGISTRY_FORMAT_VERSION = 1
+REGISTRY_FORMAT_VERSION = 2
+"""Bumped whenever an older mario-zoo could misread a newer ``registry.json`` (2: results name their protocol and
+describe it in ``protocol_description``; version 1 files, whose ``protocol`` is the sentence, still read)."""
+
 MAX_REGISTRY_BYTES = 4 * 2**20
 """Size limit of a registry file (the bundled one is a few KB)."""
-"""Bumped whenever an older mario-zoo could misread a newer ``registry.json``."""
 
 AGENT_FILES = ("config.json", "model.safetensors")
 """The files of an agent that loading reads, each pinned by its sha256 (`mario_zoo.agents.checkpoint`'s names,
@@ -70,16 +75,11 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
-@dataclass(frozen=True)
-class Results:
-    """How the agent was measured, as published."""
+@dataclass(frozen=True, kw_only=True)
+class Results(Statistics):
+    """How the agent was measured, as published: the statistics of its evaluation (under their names in
+    :mod:`mario_zoo.results`) and how the episodes were played."""
 
-    mean_reward: float
-    """Mean undiscounted episode return."""
-    std_reward: float
-    """Standard deviation of the episode returns."""
-    n_eval_episodes: int
-    """Episodes evaluated."""
     deterministic: bool
     """Greedy actions (no exploration)."""
     seed: int
@@ -87,26 +87,58 @@ class Results:
     env_kwargs: dict[str, Any]
     """``gym.make`` kwargs of the evaluation env (Mario: with ``noop_max=30`` random no-op starts)."""
     protocol: str
+    """The protocol's name (``noop-sweep``, ``nature`` or ``episodes``)."""
+    protocol_description: str
     """One sentence saying how the numbers were obtained."""
     date: str
     """When the evaluation ran (UTC, ISO 8601)."""
-    flag_rate: float | None = None
-    """Mario only: fraction of episodes that reached the flag."""
-    x_pos_mean: float | None = None
-    """Mario only: mean of the furthest ``x_pos`` of each episode."""
-    x_pos_max: int | None = None
-    """Mario only: the furthest ``x_pos`` of any episode."""
+
+    @classmethod
+    def of(cls, evaluation: Evaluation, **extra: Any) -> Self:
+        """The published results of ``evaluation``: its statistics and how it was played."""
+        return super().of(
+            evaluation,
+            deterministic=evaluation.deterministic,
+            seed=evaluation.seed,
+            env_kwargs=evaluation.env_kwargs,
+            protocol=evaluation.protocol,
+            protocol_description=evaluation.description,
+            date=evaluation.date,
+            **extra,
+        )
 
     @property
     def score_text(self) -> str:
         """``"mean +/- std"``, plus the flag rate where there is one.
 
         Example:
-            >>> Results(500.0, 0.0, 100, True, 0, {}, "...", "2025-01-01", flag_rate=0.5).score_text
+            >>> Results(mean_reward=500.0, std_reward=0.0, n_eval_episodes=100, deterministic=True, seed=0,
+            ...         env_kwargs={}, protocol="episodes", protocol_description="...", date="2025-01-01",
+            ...         flag_rate=0.5).score_text
             '500.00 +/- 0.00 (flag 50%)'
         """
-        text = f"{self.mean_reward:.2f} +/- {self.std_reward:.2f}"
+        text = self.mean_reward_text
         return text if self.flag_rate is None else f"{text} (flag {100 * self.flag_rate:.0f}%)"
+
+
+def parse_results(data: Any, where: str) -> Results:
+    """Published results as any mario-zoo version wrote them: statistics under earlier names
+    (:func:`~mario_zoo.results.current_names`), and, before the registry named protocols, the protocol's sentence in
+    ``protocol`` (``"nature protocol: ..."``; a sentence without a name is the ``episodes`` protocol's).
+
+    Example:
+        >>> old = {"mean_reward": 500.0, "std_reward": 0.0, "n_eval_episodes": 100, "deterministic": True, "seed": 0,
+        ...        "env_kwargs": {}, "date": "2026-11-24T23:40:14+00:00", "flag_rate": None, "x_pos_mean": None,
+        ...        "x_pos_max": None, "protocol": "100 episodes of CartPole-v1, deterministic (greedy) actions, ..."}
+        >>> results = parse_results(old, "dqn-CartPole-v1.results")
+        >>> results.protocol, results.protocol_description[:32], results.mean_ep_length
+        ('episodes', '100 episodes of CartPole-v1, det', None)
+    """
+    if isinstance(data, dict) and "protocol_description" not in data and isinstance(data.get("protocol"), str):
+        sentence = data["protocol"]
+        name, named, _ = sentence.partition(" protocol: ")
+        data = {**data, "protocol": name if named and " " not in name else "episodes", "protocol_description": sentence}
+    return Results(**_fields(Results, current_names(data) if isinstance(data, dict) else data, where))
 
 
 @dataclass(frozen=True)
@@ -228,10 +260,10 @@ def read_registry(path: str | os.PathLike[str] = REGISTRY_FILE) -> Registry:
         data = read_json(path, max_bytes=MAX_REGISTRY_BYTES)
     except ValueError as error:
         raise ValueError(f"{error} Restore it from the mario-zoo release.") from error
-    if not isinstance(data, dict) or data.get("format_version") != REGISTRY_FORMAT_VERSION:
-        found = data.get("format_version") if isinstance(data, dict) else None
+    found = data.get("format_version") if isinstance(data, dict) else None
+    if found not in range(1, REGISTRY_FORMAT_VERSION + 1) or isinstance(found, bool):
         raise ValueError(
-            f"{path} has registry format_version {found!r}; this mario-zoo reads version {REGISTRY_FORMAT_VERSION}. "
+            f"{path} has registry format_version {found!r}; this mario-zoo reads versions 1-{REGISTRY_FORMAT_VERSION}. "
             "Upgrade mario-zoo (pip install -U mario-zoo) if the file is newer."
         )
     agents = data.get("agents")
@@ -244,13 +276,12 @@ def parse_entry(name: str, data: Any, where: str) -> ZooEntry:
     """Build and check one entry from its JSON data; ``where`` prefixes error messages."""
     check_name(name, where)
     fields = _fields(ZooEntry, data, where, exclude={"name"})
-    fields["results"] = Results(**_fields(Results, fields["results"], f"{where}.results"))
+    fields["results"] = parse_results(fields["results"], f"{where}.results")
     others = fields.get("other_results", {})
     if not isinstance(others, dict):
         raise ValueError(f"{where}: other_results must map protocol names to results, got {others!r}.")
     fields["other_results"] = {
-        str(protocol): Results(**_fields(Results, data, f"{where}.other_results.{protocol}"))
-        for protocol, data in others.items()
+        str(protocol): parse_results(data, f"{where}.other_results.{protocol}") for protocol, data in others.items()
     }
     fields["training"] = Training(**_fields(Training, fields["training"], f"{where}.training"))
     entry = ZooEntry(name=name, **fields)

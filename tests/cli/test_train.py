@@ -93,7 +93,7 @@ def test_eval_freq_evaluates_periodically_and_keeps_the_best_model(cli, tmp_path
     assert run.read_config().eval_freq == 200
     points = read_evaluations(run.evaluations)
     assert [point.timesteps for point in points] == [200, 400, 600]
-    assert all(point.episodes == 2 for point in points)
+    assert all(point.n_eval_episodes == 2 for point in points)
 
     # best_model/ is a checkpoint of the first evaluation with the highest mean return.
     best = max(points, key=lambda point: point.mean_reward)

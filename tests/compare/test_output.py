@@ -9,6 +9,7 @@ import imageio.v3 as iio
 
 from mario_zoo.compare import ALGORITHMS, LABELS, CompareResult
 from mario_zoo.plotting import FIGURE_PIXELS
+from mario_zoo.results import STATISTICS
 
 from .conftest import SEEDS, STEPS
 
@@ -61,8 +62,11 @@ def test_json_holds_every_run(small_comparison: CompareResult) -> None:
     for run in raw["runs"]:
         assert run["num_timesteps"] >= STEPS and run["steps_per_second"] > 0 and run["peak_rss_bytes"] > 2**20
         # Periodic evaluations at 1,000 and 2,000 steps, then the final one.
-        assert [point["episodes"] for point in run["curve"]] == [2, 2, 5]
+        assert [point["n_eval_episodes"] for point in run["curve"]] == [2, 2, 5]
         assert run["final_evaluation"]["n_eval_episodes"] == 5
+        # The final numbers are the final evaluation's statistics, named as results.json names them.
+        final = {name: run["final_evaluation"].get(name) for name in STATISTICS}
+        assert run["final"] == run["curve"][-1] == {**final, "timesteps": run["num_timesteps"]}
     assert set(raw["summary"]) == set(ALGORITHMS)
     assert raw["steady_last"] == 5 and [test["statistic"] for test in raw["differences"]] == [
         "steady return",

@@ -9,12 +9,20 @@ import pytest
 from mario_zoo.compare import RunResult, bootstrap_interval, permutation_test
 from mario_zoo.compare.results import AlgorithmSummary, differences
 from mario_zoo.compare.stats import compare_means
+from mario_zoo.results import Evaluation
+from mario_zoo.runs import EvaluationPoint
+
+FINAL = Evaluation(env_id="CartPole-v1", env_kwargs={}, episode_rewards=[0.0], episode_lengths=[9])
+
+
+def _point(steps: int, mean: float) -> EvaluationPoint:
+    return EvaluationPoint(timesteps=steps, n_eval_episodes=10, mean_reward=mean, std_reward=0.0)
 
 
 def _run(algorithm: str, means: list[float]) -> RunResult:
     """A run whose curve has ``means`` as periodic evaluations, then a final one of 0 (which steady numbers skip)."""
-    curve = [{"steps": 1000 * (index + 1), "episodes": 10, "mean": mean} for index, mean in enumerate(means)]
-    return RunResult(algorithm, 0, 1000 * len(means), 1.0, 2**20, {"mean": 0.0}, [*curve, {"mean": 0.0}], {})
+    curve = [_point(1000 * (index + 1), mean) for index, mean in enumerate(means)]
+    return RunResult(algorithm, 0, 1000 * len(means), 1.0, 2**20, [*curve, _point(1000 * len(means), 0.0)], FINAL)
 
 
 def test_the_steady_return_averages_the_last_periodic_evaluations_not_the_final_one():
@@ -25,7 +33,7 @@ def test_the_steady_return_averages_the_last_periodic_evaluations_not_the_final_
 
 
 def test_without_periodic_evaluations_the_final_one_counts():
-    run = RunResult("sb3", 0, 10, 1.0, 0, {"mean": 7.0}, [{"mean": 7.0}], {})
+    run = RunResult("sb3", 0, 10, 1.0, 0, [_point(10, 7.0)], FINAL)
     assert (run.steady_return(5), run.share_reaching(5.0)) == (7.0, 1.0)
 
 

@@ -7,22 +7,17 @@ from pathlib import Path
 import pytest
 from huggingface_hub import ModelCard
 
-from mario_zoo.evaluation import Evaluation, EvaluationResult
 from mario_zoo.hub import build_model_card, write_model_card
+from mario_zoo.results import Evaluation
 
-RESULT = EvaluationResult(
+EVALUATION = Evaluation(
     env_id="MarioDQN-1-1-v0",
     env_kwargs={"actions": "right_only"},
-    mean_reward=1234.5,
-    std_reward=67.891,
-    n_eval_episodes=5,
-    deterministic=True,
-    episode_rewards=[1234.5] * 5,
+    episode_rewards=[1134.5, 1334.5, 1234.5, 1234.5, 1234.5],  # mean 1234.5, std sqrt(4000) = 63.25
     episode_lengths=[400] * 5,
     date="2025-01-02T03:04:05+00:00",
     package_versions={"mario-zoo": "0.1.0", "torch": "2.5.0"},
 )
-EVALUATION = Evaluation(RESULT, epsilon=None)
 CONFIG = {"hyperparameters": {"learning_rate": 1e-4, "train_freq": [4, "step"], "max_grad_norm": None}}
 
 
@@ -39,7 +34,7 @@ def test_metadata_carries_library_tags_and_model_index():
     assert result["task"]["type"] == "reinforcement-learning"
     assert result["dataset"] == {"name": "MarioDQN-1-1-v0", "type": "MarioDQN-1-1-v0"}
     assert result["metrics"][0]["type"] == "mean_reward"
-    assert result["metrics"][0]["value"] == "1234.50 +/- 67.89"
+    assert result["metrics"][0]["value"] == "1234.50 +/- 63.25"
 
 
 def test_body_has_usage_hyperparameters_and_protocol():
@@ -75,7 +70,7 @@ def test_written_card_loads_back_unchanged(tmp_path):
     assert path == tmp_path / "model_cards" / "dqn-MarioDQN-1-1-v0.md"
     loaded = ModelCard.load(path)
     assert str(loaded) == str(card)
-    assert loaded.data.eval_results[0].metric_value == "1234.50 +/- 67.89"
+    assert loaded.data.eval_results[0].metric_value == "1234.50 +/- 63.25"
     assert [p.name for p in path.parent.iterdir()] == [path.name], "no temporary file left behind"
 
 
@@ -103,28 +98,24 @@ def test_the_video_is_mentioned_only_when_the_repo_has_one():
 
 
 def test_a_mario_card_gives_both_protocols_with_their_intervals():
-    sweep = EvaluationResult(
-        env_id="MarioDQN-v0", env_kwargs={"noop_max": 2}, mean_reward=3000.0, std_reward=10.0, n_eval_episodes=3,
-        deterministic=True, episode_rewards=[2990.0, 3000.0, 3010.0], episode_lengths=[380, 400, 420],
+    sweep = Evaluation(
+        env_id="MarioDQN-v0", env_kwargs={"noop_max": 2}, episode_rewards=[2990.0, 3000.0, 3010.0],
+        episode_lengths=[380, 400, 420], protocol="noop-sweep", x_pos=[3161] * 3, flags=[True] * 3, noops=[0, 1, 2],
     )  # fmt: skip
-    nature = EvaluationResult(
-        env_id="MarioDQN-v0", env_kwargs={"noop_max": 30}, mean_reward=2000.0, std_reward=500.0, n_eval_episodes=4,
-        deterministic=False, episode_rewards=[1500.0, 1500.0, 2500.0, 2500.0], episode_lengths=[100, 100, 400, 400],
+    nature = Evaluation(
+        env_id="MarioDQN-v0", env_kwargs={"noop_max": 30}, episode_rewards=[1500.0, 1500.0, 2500.0, 2500.0],
+        episode_lengths=[100, 100, 400, 400], protocol="nature", epsilon=0.05, x_pos=[700, 700, 3161, 3161],
+        flags=[False, False, True, True],
     )  # fmt: skip
-    card = build_model_card(
-        "mario-zoo/mario",
-        CONFIG,
-        Evaluation(sweep, None, [3161, 3161, 3161], [True, True, True], "noop-sweep", [0, 1, 2]),
-        also=[Evaluation(nature, 0.05, [700, 700, 3161, 3161], [False, False, True, True], "nature")],
-    )
-    assert "| noop-sweep | 3 | 3000.00 +/- 10.00 | 400.0 | 3 of 3: 100% [44%, 100%] |" in card.text
+    card = build_model_card("mario-zoo/mario", CONFIG, sweep, also=[nature])
+    assert "| noop-sweep | 3 | 3000.00 +/- 8.16 | 400.0 | 3 of 3: 100% [44%, 100%] |" in card.text
     assert "| nature | 4 | 2000.00 +/- 500.00 | 250.0 | 2 of 4: 50% [15%, 85%] |" in card.text
     assert "greedy actions, one episode from each no-op count 0-2" in card.text
     assert "epsilon-greedy actions (epsilon 0.05), env seeded with 0, 0-30 random no-ops" in card.text
     (entry,) = card.data.to_dict()["model-index"]
     metrics = [metric for result in entry["results"] for metric in result["metrics"]]
     assert [(metric["type"], metric["value"]) for metric in metrics] == [
-        ("mean_reward", "3000.00 +/- 10.00"),
+        ("mean_reward", "3000.00 +/- 8.16"),
         ("flag_rate", 1.0),
         ("flag_rate", 0.5),
     ]
@@ -132,11 +123,11 @@ def test_a_mario_card_gives_both_protocols_with_their_intervals():
 
 def test_a_mario_card_reports_the_flag_rate_and_how_far_the_episodes_got():
     x_pos, flags = [434, 723, 1409, 3161], [False, False, False, True]
-    result = EvaluationResult(
-        env_id="MarioDQN-v0", env_kwargs={"noop_max": 30}, mean_reward=1.0, std_reward=0.5, n_eval_episodes=4,
-        deterministic=True, episode_rewards=[0.5, 0.5, 1.5, 1.5], episode_lengths=[10, 20, 30, 40],
+    evaluation = Evaluation(
+        env_id="MarioDQN-v0", env_kwargs={"noop_max": 30}, episode_rewards=[0.5, 0.5, 1.5, 1.5],
+        episode_lengths=[10, 20, 30, 40], x_pos=x_pos, flags=flags,
     )  # fmt: skip
-    card = build_model_card("mario-zoo/mario", CONFIG, Evaluation(result, None, x_pos=x_pos, flags=flags)).text
+    card = build_model_card("mario-zoo/mario", CONFIG, evaluation).text
     assert "The flag was reached in **1 of 4 episodes (25%)** of the episodes protocol." in card
     assert "min 434, quartiles 651 / 1066 / 1847, max 3161, mean 1431.8." in card
     assert "| 0-499 | 1 | 0 |\n| 500-999 | 1 | 0 |\n| 1000-1499 | 1 | 0 |" in card

@@ -61,9 +61,7 @@ def test_a_token_without_write_access_raises_an_auth_error(hub, trained_model, t
 
 
 def test_results_measured_on_an_env_with_other_spaces_are_refused(hub, trained_model, trained_results, repo_id):
-    on_acrobot = dataclasses.replace(
-        trained_results, result=dataclasses.replace(trained_results.result, env_id="Acrobot-v1")
-    )
+    on_acrobot = dataclasses.replace(trained_results, env_id="Acrobot-v1")
     with pytest.raises(SpaceMismatchError, match=r"Discrete\(2\).*Discrete\(3\).*gym.make\('CartPole-v1'"):
         push_to_hub(trained_model, repo_id, results=on_acrobot)
     assert not HfApi().repo_exists(repo_id)

@@ -59,7 +59,7 @@ def test_round_trip_through_the_hub_gives_the_same_actions_and_an_honest_card(
     # The card parses back and reports the reward the agent actually gets.
     card = ModelCard.load(hf_hub_download(repo_id, "README.md", revision=info.oid))
     results = json.loads(Path(hf_hub_download(repo_id, "results.json", revision=info.oid)).read_text())
-    measured = evaluate(trained_model, "CartPole-v1", n_episodes=3).result
+    measured = evaluate(trained_model, "CartPole-v1", n_episodes=3)
     assert card.data.library_name == "mario-zoo"
     assert set(card.data.tags) == {"reinforcement-learning", "deep-reinforcement-learning", "CartPole-v1", "dqn"}
     assert card.data.eval_results[0].metric_type == "mean_reward"

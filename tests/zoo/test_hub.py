@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+from pathlib import Path
 
 import pytest
 import torch
-from huggingface_hub import CommitOperationAdd, HfApi
+from huggingface_hub import CommitOperationAdd, HfApi, hf_hub_download
 
 from mario_zoo.hub import ChecksumMismatchError, NotCachedError
 from mario_zoo.publishing import publish
@@ -102,3 +104,25 @@ def test_publish_push_with_replays_uploads_the_gif_the_card_shows_and_a_real_spe
     assert commit.files["replay.gif"].size == published.replay_gif.stat().st_size
     card = published.card.read_text()
     assert "(replay.gif)" in card and "`replay.mp4` shows one episode" in card and "../" not in card
+
+
+def test_push_and_zoo_publish_push_are_one_flow(hub, cli, tmp_path):
+    """`mario-zoo push` and `zoo publish --push` evaluate, card and upload through mario_zoo.release: the same agent
+    gets the same results.json and the same commit message from both (the cards differ: the zoo adds its sections)."""
+    pushed = cli("push", f"zoo:{CARTPOLE}", "tester/pushed", "--episodes", 2, "--no-video", "--no-progress")
+    assert pushed.code == 0, pushed.err
+    publish(
+        PACKAGE.bundled_dir(CARTPOLE), CARTPOLE, repo_id="tester/published", episodes=2, bundle=False, push=True,
+        replay=False, command="mario-zoo train --preset cartpole-fast --seed 0",
+        registry=tmp_path / "zoo" / "registry.json", cards_dir=tmp_path / "cards", docs_dir=tmp_path / "docs",
+    )  # fmt: skip
+    (by_push,), (by_publish,) = hub.commits("tester/pushed")[:1], hub.commits("tester/published")[:1]
+    assert by_push.title == by_publish.title
+    assert by_push.title == "Upload DQN agent for CartPole-v1: mean reward 500.00 +/- 0.00 over 2 episodes"
+
+    def results(repo_id: str) -> dict:
+        data = json.loads(Path(hf_hub_download(repo_id, "results.json")).read_text())
+        return {key: value for key, value in data.items() if key != "date"}
+
+    assert results("tester/pushed") == results("tester/published")
+    assert "mario_zoo.load_pretrained" not in Path(hf_hub_download("tester/pushed", "README.md")).read_text()

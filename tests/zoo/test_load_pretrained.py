@@ -19,7 +19,7 @@ from .conftest import CARTPOLE
 def test_the_cartpole_agent_loads_from_the_package_and_balances_to_the_limit():
     model = mario_zoo.load_pretrained(CARTPOLE, device="cpu")
     evaluation = evaluate(model, "CartPole-v1", n_episodes=3)
-    assert evaluation.result.episode_rewards == [500.0, 500.0, 500.0]
+    assert evaluation.episode_rewards == [500.0, 500.0, 500.0]
 
 
 def test_an_unknown_name_is_a_value_error_listing_the_names():

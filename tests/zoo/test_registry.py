@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -79,9 +80,39 @@ def test_a_newer_registry_format_asks_for_an_upgrade(tmp_path):
     path = tmp_path / "registry.json"
     path.write_text(json.dumps({"format_version": 99, "agents": {}}))
     with pytest.raises(
-        ValueError, match=re.escape("format_version 99; this mario-zoo reads version 1. Upgrade mario-zoo")
+        ValueError, match=re.escape("format_version 99; this mario-zoo reads versions 1-2. Upgrade mario-zoo")
     ):
         read_registry(path)
+
+
+def test_a_version_1_registry_reads_as_the_bundled_one():
+    """registry_v1.json is the registry as mario-zoo 0.1 shipped it: `protocol` held the sentence, no
+    `protocol_description` or `mean_ep_length`. It reads as the same agents the migrated bundled registry holds."""
+    old = Path(__file__).with_name("registry_v1.json")
+    assert json.loads(old.read_text())["format_version"] == 1
+    assert read_registry(old).entries == REGISTRY.entries
+    results = REGISTRY.get("dqn-MarioDQN-1-1-v0").results
+    assert (results.protocol, results.protocol_description[:34]) == ("noop-sweep", "noop-sweep protocol: 31 episodes o")
+    assert REGISTRY.get("dqn-MarioDQN-1-1-v0").other_results["nature"].protocol == "nature"
+    assert REGISTRY.get(CARTPOLE).results.protocol == "episodes"  # published before protocols had names
+    assert REGISTRY.get(CARTPOLE).results.mean_ep_length is None  # not recorded then
+
+
+@pytest.mark.parametrize("name", REGISTRY.names)
+def test_the_registry_and_the_model_card_publish_the_same_numbers_under_the_same_names(name):
+    from huggingface_hub import ModelCard
+
+    entry = REGISTRY.get(name)
+    card = ModelCard.load(REGISTRY_FILE.parents[2] / entry.card)
+    metrics = [(metric.metric_type, metric.metric_name, metric.metric_value) for metric in card.data.eval_results]
+    assert metrics[0] == ("mean_reward", "mean_reward", entry.results.mean_reward_text)
+    flags = [
+        ("flag_rate", f"flag rate ({results.protocol} protocol)", round(results.flag_rate, 4))
+        for results in (entry.results, *entry.other_results.values())
+        if results.flag_rate is not None
+    ]
+    # The base agent's card was published before flag rates entered the model-index.
+    assert metrics[1:] == ([] if name == "dqn-MarioDQN-1-1-v0-base" else flags)
 
 
 def test_best_for_matches_mario_levels_across_their_ids():
