@@ -10,9 +10,10 @@ Example:
     >>> from mario_zoo.runs import EvaluationPoint, RunFolder, write_evaluations
     >>> run = RunFolder(Path(tempfile.mkdtemp()))
     >>> _ = run.monitor.write_text("#{}\\nr,l,t\\n" + "".join(f"1,1000,{3.6 * k}\\n" for k in range(1, 301)))
+    >>> row = {"n_eval_episodes": 31, "mean_reward": 0.0, "std_reward": 0.0}
     >>> _ = write_evaluations(run.evaluations, [
-    ...     EvaluationPoint(100_000, 31, 0.0, 0.0, 1.0, 700.0, 900, 0.0),
-    ...     EvaluationPoint(200_000, 31, 0.0, 0.0, 1.0, 2900.0, 3161, 16 / 31),
+    ...     EvaluationPoint(timesteps=100_000, flag_rate=0.0, x_pos_mean=700.0, **row),
+    ...     EvaluationPoint(timesteps=200_000, flag_rate=16 / 31, x_pos_mean=2900.0, **row),
     ... ])
     >>> for milestone in time_to_clear(run):
     ...     print(milestone.describe())
@@ -115,6 +116,6 @@ def flag_curve(run: RunFolder | str | Path, *, offset_steps: int = 0, offset_sec
         seconds = run.wall_seconds(until_step=point.timesteps)
         hours = "" if seconds is None else f"{(seconds + offset_seconds) / 3600:.2f}"
         rate = "" if point.flag_rate is None else f"{point.flag_rate:.0%}"
-        x_pos = "" if point.mean_x_pos is None else f"{point.mean_x_pos:,.0f}"
+        x_pos = "" if point.x_pos_mean is None else f"{point.x_pos_mean:,.0f}"
         lines.append(f"| {point.timesteps + offset_steps:,} | {hours} | {rate} | {x_pos} |")
     return lines

@@ -15,7 +15,15 @@ def _run(tmp_path, rates, *, steps_per_eval=50_000, seconds_per_1k=10.0):
     rows = "".join(f"1,1000,{seconds_per_1k * k}\n" for k in range(1, total // 1000 + 1))
     run.monitor.write_text('#{"t_start": 0}\nr,l,t\n' + rows)
     points = [
-        EvaluationPoint(steps_per_eval * (k + 1), 31, 0.0, 0.0, 1.0, 1000.0 + k, 3000, rate)
+        EvaluationPoint(
+            timesteps=steps_per_eval * (k + 1),
+            n_eval_episodes=31,
+            mean_reward=0.0,
+            std_reward=0.0,
+            flag_rate=rate,
+            x_pos_mean=1000.0 + k,
+            x_pos_max=3000,
+        )
         for k, rate in enumerate(rates)
     ]
     write_evaluations(run.evaluations, points)
@@ -57,6 +65,8 @@ def test_a_run_without_evaluations_or_flags_says_what_to_do(tmp_path):
     run.path.mkdir()
     with pytest.raises(ValueError, match="--eval-freq"):
         time_to_clear(run)
-    write_evaluations(run.evaluations, [EvaluationPoint(1000, 5, 200.0, 1.0, 200.0)])
+    write_evaluations(
+        run.evaluations, [EvaluationPoint(timesteps=1000, n_eval_episodes=5, mean_reward=200.0, std_reward=1.0)]
+    )
     with pytest.raises(ValueError, match="for Mario runs"):
         time_to_clear(run)
