@@ -52,6 +52,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 import mario_zoo  # noqa: F401  (registers MarioDQN-v0)
 from mario_zoo import training
 from mario_zoo.agents import DQNConfig
+from mario_zoo.agents.presets import load_preset
 
 ENV_ID = "MarioDQN-v0"
 
@@ -156,7 +157,7 @@ def run_ours(steps: int, learning_starts: int, overrides: dict[str, object], thr
 def run_sb3(steps: int, learning_starts: int, threads: int | None) -> Measurement:
     if threads is not None:
         torch.set_num_threads(threads)
-    preset = training.load_preset("mario").hyperparameters
+    preset = load_preset("mario").hyperparameters
     env = gym.make(ENV_ID)
     model = stable_baselines3.DQN(
         "CnnPolicy",

@@ -53,12 +53,12 @@ from mario_zoo.atomic import atomic_target
 from mario_zoo.evaluation import is_mario
 from mario_zoo.hub import build_model_card, write_model_card
 from mario_zoo.hub._files import sha256_of
+from mario_zoo.planning import choose_preset
 from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
 from mario_zoo.release import Card, Upload, release
 from mario_zoo.results import Evaluation
 from mario_zoo.runs import RunFolder, open_run, read_evaluations
 from mario_zoo.sources import parse_source
-from mario_zoo.training import choose_preset
 from mario_zoo.video import record, record_sweep_replay
 from mario_zoo.zoo.registry import (
     AGENT_FILES,

@@ -37,322 +37,53 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import json
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-import gymnasium as gym
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
-from mario_zoo.agents import DQN, DQNConfig, checkpoint, training_state
-from mario_zoo.agents.config import whole_numbers
-from mario_zoo.agents.device import check_device
-from mario_zoo.agents.presets import Preset, load_preset, preset_names
+from mario_zoo.agents import DQN, checkpoint, training_state
 from mario_zoo.atomic import remove_stale_temporaries, write_text
 from mario_zoo.callbacks import PeriodicCheckpoint, PeriodicEvaluation, ProgressBar, best_model_evaluation
-from mario_zoo.envs import parse_env_id
-from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import Evaluation, evaluate, is_mario, run_protocol
 from mario_zoo.extras import installed
+from mario_zoo.planning import (
+    DEFAULT_SAVE_FREQ,
+    ResumePlan,
+    build_model,
+    load_resumed_model,
+    plan_resume,
+    plan_run,
+)
 from mario_zoo.plotting import save_learning_curve
 from mario_zoo.runs import (
     RunConfig,
     RunFolder,
-    check_not_in_use,
     lock_run,
-    open_run,
     read_evaluations,
 )
 from mario_zoo.training_logs import monitored_env, run_logger
 
-DEFAULT_ENV = "CartPole-v1"
-"""The env ``mario-zoo train`` trains on when given neither ``--preset`` nor ``--env`` (as rl-zoo does)."""
-MARIO_GENERIC_ID = "MarioDQN-v0"
-"""The Mario ID not tied to a level in its name: presets on it are the default for every level."""
-
-DEFAULT_SAVE_FREQ = 10_000
-"""Env steps between checkpoints."""
-
-CNN_POLICIES = ("CnnPolicy", "DuelingCnnPolicy")
-"""Policies that read images: their runs save the replay buffer with each checkpoint unless told not to."""
-
-POLICY_KWARGS_KEY = "policy_kwargs"
-"""The one override that is not a :class:`~mario_zoo.agents.DQNConfig` field: network options, a mapping."""
-
-
-def default_actors(preset: Preset) -> int:
-    """Actor processes a run uses unless ``--hp actors=N`` says otherwise: one for image presets (CNN policies:
-    ``mario``, ``mario-1-1``) on a machine with at least 2 cores (the emulator steps on one core while the updates
-    run on another), else none.
-
-    Example:
-        >>> default_actors(load_preset("cartpole-fast"))
-        0
-    """
-    return 1 if preset.policy in CNN_POLICIES and (os.process_cpu_count() or 1) >= 2 else 0
-
-
-def override_keys() -> tuple[str, ...]:
-    """The keys ``--hp`` accepts: every DQN hyperparameter, and ``policy_kwargs``."""
-    return (*DQNConfig.field_names(), POLICY_KWARGS_KEY)
-
-
-def choose_preset(preset: str | Preset | None, env_id: str | None) -> Preset:
-    """The preset ``preset`` (a :class:`Preset`, or its name or file); else the quickest one tuned for ``env_id``
-    (default ``CartPole-v1``).
-
-    Example:
-        >>> choose_preset(None, None).name, choose_preset(None, "MarioDQN-4-2-v0").name
-        ('cartpole-fast', 'mario')
-        >>> choose_preset(None, "MarioDQN-1-1-v0").name
-        'mario-1-1'
-        >>> choose_preset(None, "Acrobot-v1")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        ValueError: No preset is tuned for Acrobot-v1; pass --preset NAME to use one anyway (valid presets: ...).
-    """
-    if isinstance(preset, Preset):
-        return preset
-    if preset is not None:
-        return load_preset(preset)
-    env_id = env_id or DEFAULT_ENV
-    presets = [load_preset(name) for name in preset_names()]
-    # The presets of this very ID; else, for a Mario level, those not tied to a level's own ID (MarioDQN-v0).
-    tuned = [item for item in presets if item.env_id == env_id] or [
-        item for item in presets if is_mario(env_id) and item.env_id == MARIO_GENERIC_ID
-    ]
-    if not tuned:
-        raise ValueError(
-            f"No preset is tuned for {env_id}; pass --preset NAME to use one anyway (valid presets: "
-            f"{', '.join(preset_names())})."
-        )
-    # min() keeps the first of equals, so file order breaks ties.
-    return min(tuned, key=lambda item: item.n_timesteps)
-
-
-def check_env_id(env_id: str) -> None:
-    """Raise a ``ValueError`` naming the valid choices if ``env_id`` is not a registered Gymnasium ID.
-
-    Example:
-        >>> check_env_id("CartPol-v1")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        ValueError: Unknown env ID 'CartPol-v1' (did you mean 'CartPole-v1'?); valid IDs: ...
-    """
-    if env_id in gym.registry:
-        return
-    if env_id.startswith("MarioDQN"):
-        parse_env_id(env_id)  # raises with the valid Mario IDs
-    close = difflib.get_close_matches(env_id, list(gym.registry), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ValueError(
-        f"Unknown env ID {env_id!r}{hint}; valid IDs: MarioDQN-v0 and MarioDQN-<world>-<stage>-v0 (`mario-zoo "
-        "envs` lists them) or any registered Gymnasium ID with discrete actions, e.g. CartPole-v1, Acrobot-v1."
-    )
-
-
-def plan_run(
-    *,
-    preset: str | Preset | None = None,
-    env_id: str | None = None,
-    overrides: dict[str, Any] | None = None,
-    env_kwargs: dict[str, Any] | None = None,
-    seed: int = 0,
-    steps: int | None = None,
-    device: str = "auto",
-    save_freq: int = DEFAULT_SAVE_FREQ,
-    save_replay: bool | None = None,
-    eval_episodes: int = 10,
-    eval_freq: int | None = None,
-    eval_protocol: str | None = None,
-    command: list[str] | None = None,
-    init_from: str | None = None,
-) -> RunConfig:
-    """Check a new run's settings and return its ``run.json`` contents; writes nothing.
-
-    Args:
-        preset: ``dqn.yml`` preset name, the path of a preset .yml file such as a sweep's ``best.yml``, or a
-            :class:`~mario_zoo.agents.presets.Preset` (a sweep trial's) (default: see :func:`choose_preset`).
-        env_id: env to train on (default: the preset's).
-        overrides: hyperparameters replacing the preset's (``--hp``): DQN fields and ``policy_kwargs``.
-        env_kwargs: ``gym.make`` keyword arguments, added to (and replacing) the preset's ``env_kwargs``.
-        seed: seed of the model, env and exploration.
-        steps: step target (default: the preset's ``n_timesteps``).
-        device: torch device.
-        save_freq: env steps between checkpoints.
-        save_replay: checkpoints also hold the replay buffer and RNG states (default: for CNN policies, which
-            read images, where refilling the buffer costs the most).
-        eval_episodes: episodes of the final evaluation (0 = none), and of each periodic one.
-        eval_freq: env steps between periodic evaluations (``None`` = none); needs ``eval_episodes >= 1``.
-        eval_protocol: protocol of those evaluations (:data:`mario_zoo.evaluation.PROTOCOLS`; default: the env's,
-            Mario's exact no-op sweep, which plays its 31 starts whatever ``eval_episodes`` says).
-        command: the command line, kept in ``run.json``.
-        init_from: the agent the network starts from, for the record (:func:`build_model` takes its weights).
-    """
-    if env_id is not None:
-        check_env_id(env_id)
-    chosen = choose_preset(preset, env_id)
-    env_id = env_id or chosen.env_id
-    check_env_kwargs(env_id, {**chosen.env_kwargs, **(env_kwargs or {})})
-    check_device(device)
-    overrides = dict(overrides or {})
-    policy_kwargs, hyperparameters = _apply_overrides(chosen, overrides)
-    for name, value, minimum in (("seed", seed, 0), ("steps", steps, 1), ("save_freq", save_freq, 1)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
-            raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
-    if isinstance(eval_episodes, bool) or not isinstance(eval_episodes, int) or eval_episodes < 0:
-        raise ValueError(f"eval_episodes must be an int >= 0, got {eval_episodes!r}.")
-    _check_eval_freq(eval_freq, eval_episodes)
-    if eval_episodes:
-        run_protocol(env_id, eval_protocol, eval_episodes)  # a bad name or a protocol the env lacks: refused now
-    return RunConfig(
-        env_id=env_id,
-        preset=chosen.name,
-        policy=chosen.policy,
-        total_timesteps=steps or chosen.n_timesteps,
-        seed=seed,
-        device=device,
-        hyperparameters=hyperparameters,
-        policy_kwargs=policy_kwargs,
-        env_kwargs={**chosen.env_kwargs, **(env_kwargs or {})},
-        overrides=overrides,
-        save_freq=save_freq,
-        save_replay=chosen.policy in CNN_POLICIES if save_replay is None else bool(save_replay),
-        eval_episodes=eval_episodes,
-        eval_freq=eval_freq,
-        eval_protocol=eval_protocol,
-        command=list(command or []),
-        init_from=init_from,
-    )
-
-
-def _apply_overrides(preset: Preset, overrides: dict[str, Any]) -> tuple[dict[str, Any], DQNConfig]:
-    """``preset``'s network options and config with the ``--hp`` ``overrides`` and the default ``actors`` applied: one
-    :meth:`DQNConfig.replace`, so the config is checked once."""
-    unknown = [key for key in overrides if key not in override_keys()]
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], override_keys(), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"Unknown --hp key {unknown[0]!r}{hint}; valid keys: {', '.join(override_keys())}.")
-    network = overrides.get(POLICY_KWARGS_KEY, {})
-    if not isinstance(network, dict):
-        raise ValueError(f"policy_kwargs must be a mapping such as {{net_arch: [64, 64]}}, got {network!r}.")
-    changes = whole_numbers({key: value for key, value in overrides.items() if key != POLICY_KWARGS_KEY})
-    if "actors" not in preset.written and "actors" not in changes and default_actors(preset):
-        changes["actors"] = default_actors(preset)
-    return {**preset.policy_kwargs, **network}, preset.config.replace(**changes)
-
-
-def build_model(config: RunConfig, init_weights: Mapping[str, torch.Tensor] | None = None) -> DQN:
-    """A fresh DQN for ``config``, on an env without logging (:func:`train` attaches the logging one).
-
-    Building it checks what only the env can tell (kwargs, spaces, network options); errors are ``ValueError`` or
-    ``TypeError``. With ``init_weights`` (a trained agent's ``policy.state_dict()``: rl-zoo's ``--trained-agent``, our
-    ``--init-from``) the network (online and target) starts from those weights; the optimizer, the replay buffer, the step counter and
-    exploration start afresh. Its network must be the one ``config`` builds: any other is a ``ValueError`` naming
-    the weights that differ.
-    """
-    # A factory rather than an env instance, so that a model with actors can build its env in them.
-    model = DQN(
-        config.policy,
-        functools.partial(gym.make, config.env_id, **config.env_kwargs),
-        policy_kwargs=config.policy_kwargs,
-        seed=config.seed,
-        device=config.device,
-        config=config.hyperparameters,
-    )
-    if init_weights is not None:
-        _warm_start(model, init_weights, config.init_from or "the initial agent")
-    return model
-
-
-def _warm_start(model: DQN, weights: Mapping[str, torch.Tensor], name: str) -> None:
-    mine = model.policy.state_dict()
-    differing = sorted(
-        key
-        for key in set(mine) | set(weights)
-        if key not in mine or key not in weights or tuple(mine[key].shape) != tuple(weights[key].shape)
-    )
-    if differing:
-        shown = ", ".join(
-            f"{key} ({tuple(weights[key].shape) if key in weights else 'absent'} vs "
-            f"{tuple(mine[key].shape) if key in mine else 'absent'})"
-            for key in differing[:3]
-        )
-        raise ValueError(
-            f"--init-from {name}: its network differs from this run's in {len(differing)} weight(s): {shown}"
-            f"{' ...' if len(differing) > 3 else ''}. Warm-start from an agent with the same env, action set and "
-            "policy_kwargs (net_arch, dueling)."
-        )
-    model.policy.load_state_dict(weights)  # copies into the model's tensors, in their dtype (float16 weights too)
-    model.reset_averaged_weights()
-
-
-@dataclass(frozen=True)
-class ResumePlan:
-    """What :func:`resume` continues."""
-
-    run: RunFolder
-    """The run folder."""
-    config: RunConfig
-    """Its settings, with a new step target or device if asked."""
-    start: int
-    """Steps its checkpoint holds (0: it was killed before the first checkpoint, so it starts over)."""
-
-
-def plan_resume(
-    path: str | os.PathLike[str],
-    *,
-    steps: int | None = None,
-    device: str | None = None,
-    eval_episodes: int | None = None,
-    save_replay: bool | None = None,
-    eval_freq: int | None = None,
-) -> ResumePlan:
-    """Check that the run at ``path`` can continue; ``steps``, ``device``, ``eval_episodes``, ``eval_freq`` and
-    ``save_replay`` replace its settings when given. Writes nothing.
-
-    Raises :class:`~mario_zoo.runs.RunInUseError` (a ``ValueError`` naming the pid) if a live process is training
-    the run.
-    """
-    run = open_run(path)
-    check_not_in_use(run)
-    config = run.read_config()
-    start = 0
-    if run.checkpoint.is_file():
-        try:
-            start = checkpoint.read_config(run.checkpoint).num_timesteps
-        except (OSError, ValueError) as error:
-            raise ValueError(f"Cannot resume {run.path}: its checkpoint is unreadable ({error}).") from error
-    if steps is not None:
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps <= start:
-            raise ValueError(f"--steps must be more than the {start} steps {run.path} has done, got {steps!r}.")
-        config = dataclasses.replace(config, total_timesteps=steps)
-    elif config.status == "finished":
-        raise ValueError(
-            f"Run {run.path} already finished its {config.total_timesteps} steps; pass --steps N (N > {start}) "
-            "to train it further."
-        )
-    if device is not None:
-        check_device(device)
-        config = dataclasses.replace(config, device=device)
-    if eval_episodes is not None:
-        config = dataclasses.replace(config, eval_episodes=eval_episodes)
-    if save_replay is not None:
-        config = dataclasses.replace(config, save_replay=save_replay)
-    if eval_freq is not None:
-        config = dataclasses.replace(config, eval_freq=eval_freq)
-    _check_eval_freq(config.eval_freq, config.eval_episodes)
-    return ResumePlan(run, config, start)
+__all__ = [
+    "DEFAULT_SAVE_FREQ",
+    "ResumePlan",
+    "TrainingOutcome",
+    "build_model",
+    "configure_torch_threads",
+    "load_resumed_model",
+    "plan_resume",
+    "plan_run",
+    "resume",
+    "train",
+]
 
 
 @dataclass(frozen=True)
@@ -406,31 +137,6 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def load_resumed_model(plan: ResumePlan) -> DQN:
-    """The model :func:`resume` continues: loaded from the run's checkpoint (with its replay buffer and RNG states
-    when it has them), or a fresh one if the run was stopped before its first checkpoint. Writes nothing.
-
-    A damaged checkpoint or replay buffer (a truncated file, a changed sha256) is a ``ValueError`` naming the file,
-    raised before anything in the run folder is touched.
-    """
-    config = plan.config
-    try:
-        if plan.start and training_state.has_replay(plan.run.checkpoint):
-            # Lossless: the buffer and every RNG state come from the checkpoint, so nothing is reseeded.
-            model = DQN.load(plan.run.checkpoint, device=config.device)
-            model.load_replay_buffer(plan.run.checkpoint)
-            return model
-        if plan.start:
-            # A new seed: a resumed run must not replay the random stream the run started with.
-            return DQN.load(plan.run.checkpoint, device=config.device, seed=config.seed + plan.start)
-    except (OSError, ValueError) as error:
-        raise ValueError(
-            f"Cannot resume {plan.run.path}: {' '.join(str(error).split())} Nothing was changed; the run folder is "
-            "as it was."
-        ) from error
-    return build_model(config)
 
 
 def resume(plan: ResumePlan, *, progress: bool = True) -> TrainingOutcome:
@@ -574,7 +280,6 @@ def configure_torch_threads(config: RunConfig, threads: int | None = None) -> No
     spin against the env for the same cores. With ``actors`` processes stepping the env (one core each), the
     updates get the other cores: threads spinning on a core an actor needs slow both down.
     """
-    import torch
 
     on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
     actors = config.hyperparameters.actors
@@ -584,15 +289,3 @@ def configure_torch_threads(config: RunConfig, threads: int | None = None) -> No
         torch.set_num_threads(1)
     elif on_cpu and actors:
         torch.set_num_threads(max(1, (os.process_cpu_count() or 1) - actors))
-
-
-def _check_eval_freq(eval_freq: int | None, eval_episodes: int) -> None:
-    if eval_freq is None:
-        return
-    if isinstance(eval_freq, bool) or not isinstance(eval_freq, int) or eval_freq < 1:
-        raise ValueError(f"eval_freq must be an int >= 1 (env steps between evaluations), got {eval_freq!r}.")
-    if eval_episodes < 1:
-        raise ValueError(
-            f"--eval-freq {eval_freq} evaluates over --eval-episodes episodes, which is {eval_episodes}; pass "
-            "--eval-episodes N (N >= 1) or drop --eval-freq."
-        )

@@ -27,6 +27,7 @@ import torch
 from mario_zoo.agents.config import whole_numbers
 from mario_zoo.agents.presets import Preset, load_preset
 from mario_zoo.compare import parse_seeds
+from mario_zoo.planning import build_model, plan_run
 from mario_zoo.sweep.space import NETWORK_PARAMETER, SearchSpace, check_grid, env_kwarg, load_space
 from mario_zoo.sweep.study import (
     DEFAULT_HEARTBEAT,
@@ -37,7 +38,6 @@ from mario_zoo.sweep.study import (
     open_storage,
     plain,
 )
-from mario_zoo.training import build_model, plan_run
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "none")

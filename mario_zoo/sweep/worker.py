@@ -35,12 +35,12 @@ from tqdm import tqdm
 
 from mario_zoo.agents.actor import die_with_parent
 from mario_zoo.callbacks import PeriodicEvaluation
+from mario_zoo.planning import build_model, plan_run
 from mario_zoo.runs import EvaluationPoint
 from mario_zoo.sweep.plan import SweepPlan, open_study, trial_preset
 from mario_zoo.sweep.report import exit_text, write_outputs
 from mario_zoo.sweep.space import encode_choice
 from mario_zoo.sweep.study import count_trials, study_lock, tie_settings
-from mario_zoo.training import build_model, plan_run
 
 _POLL_SECONDS = 0.5
 

@@ -169,11 +169,11 @@ def test_train_with_an_actor_process_writes_the_same_run_folder(cli, tmp_path):
 
 
 def test_the_mario_preset_trains_with_an_actor_on_two_cores(monkeypatch):
-    from mario_zoo import training
+    from mario_zoo import planning
 
     for cores, actors in ((2, 1), (1, 0)):
-        monkeypatch.setattr(training.os, "process_cpu_count", lambda cores=cores: cores)
-        assert training.plan_run(preset="mario").hyperparameters.actors == actors
-    assert training.plan_run(preset="mario", overrides={"actors": 0}).hyperparameters.actors == 0
-    monkeypatch.setattr(training.os, "process_cpu_count", lambda: 2)
-    assert training.plan_run(preset="cartpole-fast").hyperparameters.actors == 0
+        monkeypatch.setattr(planning.os, "process_cpu_count", lambda cores=cores: cores)
+        assert planning.plan_run(preset="mario").hyperparameters.actors == actors
+    assert planning.plan_run(preset="mario", overrides={"actors": 0}).hyperparameters.actors == 0
+    monkeypatch.setattr(planning.os, "process_cpu_count", lambda: 2)
+    assert planning.plan_run(preset="cartpole-fast").hyperparameters.actors == 0

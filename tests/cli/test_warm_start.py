@@ -9,7 +9,7 @@ import pytest
 import torch
 import yaml
 
-from mario_zoo import training
+from mario_zoo import planning, training
 from mario_zoo.agents import DQN
 from mario_zoo.agents.presets import load_preset, write_preset_file
 from mario_zoo.runs import open_run
@@ -87,7 +87,7 @@ def test_the_mario_1_1_preset_carries_its_env_kwargs_into_the_run():
     config = training.plan_run(preset="mario-1-1", env_kwargs={"stall_steps": 200}, steps=1, device="cpu")
     assert config.env_kwargs == {"actions": "right_only", "stall_steps": 200, **noise}
     assert config.hyperparameters.gamma == 0.9 and config.env_id == "MarioDQN-1-1-v0"
-    assert config.hyperparameters.actors == training.default_actors(preset)
+    assert config.hyperparameters.actors == planning.default_actors(preset)
 
 
 def test_a_preset_file_round_trips_its_env_kwargs(tmp_path):
