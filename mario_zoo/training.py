@@ -65,6 +65,7 @@ from mario_zoo.planning import (
 )
 from mario_zoo.plotting import save_learning_curve
 from mario_zoo.runs import (
+    EvaluationPoint,
     RunConfig,
     RunFolder,
     lock_run,
@@ -186,50 +187,10 @@ def _train_holding_lock(
         model.ep_info_buffer.extend(
             {"r": float(r), "l": int(length)} for r, length in zip(episodes.returns, episodes.lengths, strict=True)
         )
-    previous_env = model.get_env()
-    if previous_env is not None:
-        previous_env.close()
-    # A factory, so that actor processes can build the env too. With actors, the Monitor in the actor's env writes
-    # monitor.csv; the copy built here writes at most the same header and is never stepped.
-    model.set_env(
-        functools.partial(
-            monitored_env,
-            config.env_id,
-            config.env_kwargs,
-            str(run.monitor),
-            override_existing=not resumed,
-            # Mario's monitor.csv also gets where each episode ended and whether it reached the flag.
-            info_keywords=("x_pos", "flag_get") if is_mario(config.env_id) else (),
-            # Monitor's "t" column counts seconds from t_start: continue the killed run's clock, so that the rows
-            # stay in time order (SB3's load_results and rl-zoo's plots sort by it).
-            seconds_before=run.last_episode_time() if resumed else 0.0,
-        )
-    )
+    _attach_monitored_env(run, config, model, resumed)
     logger = run_logger(run, start, resumed)
     model.set_logger(logger)
-    callbacks: list[BaseCallback] = [PeriodicCheckpoint(run.checkpoint, config.save_freq, config.save_replay)]
-    evaluations = None
-    if config.eval_freq:
-        evaluations = PeriodicEvaluation(
-            config.env_id,
-            config.env_kwargs,
-            eval_freq=config.eval_freq,
-            n_episodes=config.eval_episodes,
-            protocol=config.eval_protocol,
-            log_path=run.evaluations,
-            best_model_path=run.best_model,
-            history=read_evaluations(run.evaluations) if resumed else (),
-            best=best_evaluation,
-        )
-        callbacks.append(evaluations)
-    if not resumed:
-        # A run started over (killed before its first checkpoint) must not show the old run's evaluations.
-        run.evaluations.unlink(missing_ok=True)
-    if progress:
-        episodes_done = run.episodes().returns.size if resumed else 0
-        callbacks.append(
-            ProgressBar(config.total_timesteps, episodes_done, description=config.env_id, evaluations=evaluations)
-        )
+    callbacks = _callbacks(run, config, resumed=resumed, progress=progress, best=best_evaluation)
     try:
         with _sigterm_as_interrupt():
             remaining = config.total_timesteps - model.num_timesteps
@@ -251,6 +212,67 @@ def _train_holding_lock(
     finally:
         model.get_env().close()
         logger.close()
+    evaluation = _finish(run, config, model)
+    return TrainingOutcome(run, model.num_timesteps, start, time.monotonic() - started, evaluation)
+
+
+def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed: bool) -> None:
+    """Give the model the run's env, whose Monitor writes (or, resumed, continues) ``monitor.csv``."""
+    previous_env = model.get_env()
+    if previous_env is not None:
+        previous_env.close()
+    # A factory, so that actor processes can build the env too. With actors, the Monitor in the actor's env writes
+    # monitor.csv; the copy built here writes at most the same header and is never stepped.
+    model.set_env(
+        functools.partial(
+            monitored_env,
+            config.env_id,
+            config.env_kwargs,
+            str(run.monitor),
+            override_existing=not resumed,
+            # Mario's monitor.csv also gets where each episode ended and whether it reached the flag.
+            info_keywords=("x_pos", "flag_get") if is_mario(config.env_id) else (),
+            # Monitor's "t" column counts seconds from t_start: continue the killed run's clock, so that the rows
+            # stay in time order (SB3's load_results and rl-zoo's plots sort by it).
+            seconds_before=run.last_episode_time() if resumed else 0.0,
+        )
+    )
+
+
+def _callbacks(
+    run: RunFolder, config: RunConfig, *, resumed: bool, progress: bool, best: EvaluationPoint | None
+) -> list[BaseCallback]:
+    """Periodic checkpoints, periodic evaluations (with ``eval_freq``; a resumed run continues their history and
+    keeps its ``best`` model) and the progress bar."""
+    callbacks: list[BaseCallback] = [PeriodicCheckpoint(run.checkpoint, config.save_freq, config.save_replay)]
+    evaluations = None
+    if config.eval_freq:
+        evaluations = PeriodicEvaluation(
+            config.env_id,
+            config.env_kwargs,
+            eval_freq=config.eval_freq,
+            n_episodes=config.eval_episodes,
+            protocol=config.eval_protocol,
+            log_path=run.evaluations,
+            best_model_path=run.best_model,
+            history=read_evaluations(run.evaluations) if resumed else (),
+            best=best,
+        )
+        callbacks.append(evaluations)
+    if not resumed:
+        # A run started over (killed before its first checkpoint) must not show the old run's evaluations.
+        run.evaluations.unlink(missing_ok=True)
+    if progress:
+        episodes_done = run.episodes().returns.size if resumed else 0
+        callbacks.append(
+            ProgressBar(config.total_timesteps, episodes_done, description=config.env_id, evaluations=evaluations)
+        )
+    return callbacks
+
+
+def _finish(run: RunFolder, config: RunConfig, model: DQN) -> Evaluation | None:
+    """After the last step: the checkpoint, the agent (averaged weights where it keeps them), the final evaluation
+    in ``results.json``, the learning curve, and ``status: finished``."""
     model.save(run.checkpoint, include_replay_buffer=config.save_replay)
     evaluation = None
     with model.averaged_weights():  # the agent a run hands over: the averaged weights, where it keeps them
@@ -269,7 +291,7 @@ def _train_holding_lock(
             evaluations=read_evaluations(run.evaluations),
         )
     run.write_config(dataclasses.replace(config, status="finished"))
-    return TrainingOutcome(run, model.num_timesteps, start, time.monotonic() - started, evaluation)
+    return evaluation
 
 
 def configure_torch_threads(config: RunConfig, threads: int | None = None) -> None:
