@@ -53,6 +53,7 @@ from mario_zoo.atomic import atomic_target
 from mario_zoo.evaluation import is_mario
 from mario_zoo.hub import build_model_card, write_model_card
 from mario_zoo.hub._files import sha256_of
+from mario_zoo.milestones import flag_curve, time_to_clear
 from mario_zoo.planning import choose_preset
 from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
 from mario_zoo.release import Card, Upload, release
@@ -310,6 +311,7 @@ class _ZooCard:
             figures=figures,
             init_from=self.run.read_config().init_from if self.run is not None else None,
             also=also,
+            clearing=_time_to_clear_section(self.run, evaluation),
             push=self.push,
             zoo=self.zoo,
         )
@@ -456,6 +458,7 @@ def _card(
     also: tuple[Evaluation, ...] = (),
     push: bool = False,
     zoo: Registry | None = None,
+    clearing: str | None = None,
 ) -> ModelCard:
     """The Hub's card for the agent, followed by the zoo's sections: loading by name, replay, training."""
     # Not pushed: the repo does not exist on the Hub (yet), so the card loads the agent from the package.
@@ -491,6 +494,7 @@ replays the evaluation."""
             f"## Learning curve\n\nTraining episodes (return, 100-episode mean) and the periodic greedy evaluations "
             f"of the run:\n\n![learning curve]({CURVE_FILE})"
         )
+    sections += [clearing] if clearing else []
     chain = warm_start_chain(init_from, zoo) if zoo is not None else []
     wall = "not recorded" if training.wall_time_seconds is None else f"{training.wall_time_seconds:,.0f} s"
     warm = (
@@ -516,6 +520,30 @@ mario-zoo zoo publish runs/<the run folder> --name {name}
 ```"""
     )
     return ModelCard(str(card).rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n")
+
+
+def _time_to_clear_section(run: RunFolder | None, evaluation: Evaluation) -> str | None:
+    """The card's time-to-clear curve: the run's periodic flag rates with their env steps and wall hours, and when
+    it first reached 50% and 90% (``None`` for a run without Mario evaluations)."""
+    if run is None or evaluation.flags is None or not read_evaluations(run.evaluations):
+        return None
+    try:
+        milestones = time_to_clear(run)
+    except ValueError:  # evaluations without flag rates
+        return None
+    warm = run.read_config().init_from
+    since = f"since its warm start from `{warm}`" if warm else "from scratch"
+    return "\n".join(
+        [
+            "## Time to clear",
+            "",
+            f"The run's periodic evaluations, {since} (wall hours on the machine the Training section names):",
+            "",
+            *flag_curve(run),
+            "",
+            *(f"- {milestone.describe()}" for milestone in milestones),
+        ]
+    )
 
 
 def _episode_ends(evaluation: Evaluation) -> str:
