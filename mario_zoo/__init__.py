@@ -17,11 +17,10 @@ Example:
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 from mario_zoo.envs import ENV_IDS, make_mario_env, register_envs
+from mario_zoo.extras import lazy_attributes
 
 try:
     __version__ = version("mario-zoo")
@@ -31,18 +30,15 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 register_envs()
 
 # Public names that live in modules importing torch; resolved on first access.
-_LAZY = {
-    "CheckpointError": "mario_zoo.agents.checkpoint",
-    "DQN": "mario_zoo.agents",
-    "DQNConfig": "mario_zoo.agents",
-    "load_pretrained": "mario_zoo.zoo",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mario_zoo' has no attribute {name!r}")
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "CheckpointError": "mario_zoo.agents.checkpoint",
+        "DQN": "mario_zoo.agents",
+        "DQNConfig": "mario_zoo.agents",
+        "load_pretrained": "mario_zoo.zoo",
+    },
+)
 
 
 __all__ = [

@@ -17,7 +17,9 @@ Example:
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 EXTRAS = {
     "sweep": ("optuna", "sqlalchemy"),
@@ -56,3 +58,25 @@ def installed(module: str) -> bool:
     except ImportError:
         return False
     return True
+
+
+def lazy_attributes(package: str, table: dict[str, str]) -> Callable[[str], Any]:
+    """A module-level ``__getattr__`` (PEP 562) that imports ``table[name]`` on the first access of ``name``, so a
+    package can name classes whose modules import torch without importing it itself.
+
+    Example:
+        >>> __getattr__ = lazy_attributes("mine", {"dumps": "json"})
+        >>> __getattr__("dumps")([1])
+        '[1]'
+        >>> __getattr__("loads")
+        Traceback (most recent call last):
+        ...
+        AttributeError: module 'mine' has no attribute 'loads'
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name in table:
+            return getattr(importlib.import_module(table[name]), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__

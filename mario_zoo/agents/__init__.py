@@ -11,26 +11,23 @@ Example:
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mario_zoo.agents.config import DQNConfig
+from mario_zoo.extras import lazy_attributes
 
 if TYPE_CHECKING:
     from mario_zoo.agents.dqn import DQN
     from mario_zoo.agents.policies import DuelingCnnPolicy, DuelingMlpPolicy
 
-_LAZY = {
-    "DQN": "mario_zoo.agents.dqn",
-    "DuelingCnnPolicy": "mario_zoo.agents.policies",
-    "DuelingMlpPolicy": "mario_zoo.agents.policies",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mario_zoo.agents' has no attribute {name!r}")
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "DQN": "mario_zoo.agents.dqn",
+        "DuelingCnnPolicy": "mario_zoo.agents.policies",
+        "DuelingMlpPolicy": "mario_zoo.agents.policies",
+    },
+)
 
 
 __all__ = ["DQN", "DQNConfig", "DuelingCnnPolicy", "DuelingMlpPolicy"]
