@@ -224,8 +224,9 @@ def build_model(config: RunConfig, init_weights: Mapping[str, torch.Tensor] | No
     Building it checks what only the env can tell (kwargs, spaces, network options); errors are ``ValueError`` or
     ``TypeError``. With ``init_weights`` (a trained agent's ``policy.state_dict()``: rl-zoo's ``--trained-agent``, our
     ``--init-from``) the network (online and target) starts from those weights; the optimizer, the replay buffer, the step counter and
-    exploration start afresh. Its network must be the one ``config`` builds: any other is a ``ValueError`` naming
-    the weights that differ.
+    exploration start afresh, and the replay fills with the network's own epsilon-greedy play from the first step
+    (no ``learning_starts`` of random actions). Its network must be the one ``config`` builds: any other is a
+    ``ValueError`` naming the weights that differ.
     """
     # A factory rather than an env instance, so that a model with actors can build its env in them.
     model = DQN(
@@ -261,6 +262,8 @@ def _warm_start(model: DQN, weights: Mapping[str, torch.Tensor], name: str) -> N
         )
     model.policy.load_state_dict(weights)  # copies into the model's tensors, in their dtype (float16 weights too)
     model.reset_averaged_weights()
+    # A trained network explores better than uniform actions: random ones would fill the replay with early deaths.
+    model.random_steps = 0
 
 
 @dataclass(frozen=True)
@@ -321,9 +324,10 @@ def plan_resume(
     return ResumePlan(run, config, start)
 
 
-def load_resumed_model(plan: ResumePlan) -> DQN:
+def load_resumed_model(plan: ResumePlan, init_weights: Mapping[str, torch.Tensor] | None = None) -> DQN:
     """The model :func:`resume` continues: loaded from the run's checkpoint (with its replay buffer and RNG states
-    when it has them), or a fresh one if the run was stopped before its first checkpoint. Writes nothing.
+    when it has them), or, if the run was stopped before its first checkpoint, a fresh one (from ``init_weights``,
+    the weights of the run's ``init_from``, for a warm start). Writes nothing.
 
     A damaged checkpoint or replay buffer (a truncated file, a changed sha256) is a ``ValueError`` naming the file,
     raised before anything in the run folder is touched.
@@ -334,16 +338,22 @@ def load_resumed_model(plan: ResumePlan) -> DQN:
             # Lossless: the buffer and every RNG state come from the checkpoint, so nothing is reseeded.
             model = DQN.load(plan.run.checkpoint, device=config.device)
             model.load_replay_buffer(plan.run.checkpoint)
-            return model
-        if plan.start:
+        elif plan.start:
             # A new seed: a resumed run must not replay the random stream the run started with.
-            return DQN.load(plan.run.checkpoint, device=config.device, seed=config.seed + plan.start)
+            model = DQN.load(plan.run.checkpoint, device=config.device, seed=config.seed + plan.start)
     except (OSError, ValueError) as error:
         raise ValueError(
             f"Cannot resume {plan.run.path}: {' '.join(str(error).split())} Nothing was changed; the run folder is "
             "as it was."
         ) from error
-    return build_model(config)
+    if plan.start:
+        model.random_steps = 0 if config.init_from else model.random_steps  # as the warm start played
+        return model
+    if config.init_from and init_weights is None:
+        raise ValueError(
+            f"{plan.run.path} is a warm start from {config.init_from}: pass its weights to start it again."
+        )
+    return build_model(config, init_weights)
 
 
 def _check_eval_freq(eval_freq: int | None, eval_episodes: int) -> None:

@@ -43,7 +43,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -140,9 +140,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def resume(plan: ResumePlan, *, progress: bool = True) -> TrainingOutcome:
-    """Continue the run ``plan`` describes (see :func:`plan_resume`) until its step target."""
-    model = load_resumed_model(plan)
+def resume(
+    plan: ResumePlan, *, progress: bool = True, init_weights: Mapping[str, torch.Tensor] | None = None
+) -> TrainingOutcome:
+    """Continue the run ``plan`` describes (see :func:`plan_resume`) until its step target; a warm start stopped
+    before its first checkpoint starts again from ``init_weights`` (its ``init_from`` agent's weights)."""
+    model = load_resumed_model(plan, init_weights)
     return train(plan.run, plan.config, model, resumed=plan.start > 0, progress=progress)
 
 

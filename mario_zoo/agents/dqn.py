@@ -194,6 +194,9 @@ class DQN(Checkpointing):
         self._loss_fn = F.smooth_l1_loss if config.loss == "huber" else F.mse_loss
         self.exploration_schedule = exploration_schedule(config)
         self.exploration_rate = config.exploration_initial_eps
+        # Env steps of uniformly random actions before epsilon-greedy play (SB3's rule: learning_starts); a warm
+        # start sets 0, so its replay fills with the loaded network's own play.
+        self.random_steps = config.learning_starts
 
         self.env: VecEnv | None = None
         self.n_envs = 0
@@ -370,7 +373,7 @@ class DQN(Checkpointing):
             observation_space=self.observation_space,
             frame_stack_replay=self.config.frame_stack_replay,
             train_freq=self.config.train_freq_tuple,
-            learning_starts=self.config.learning_starts,
+            learning_starts=self.random_steps,
             schedule=self.exploration_schedule,
             exploration_rate=self.exploration_rate,
             num_timesteps=self.num_timesteps,
@@ -425,9 +428,10 @@ class DQN(Checkpointing):
         return n_steps * self.n_envs, True
 
     def _explore(self, observations: np.ndarray) -> np.ndarray:
-        """Epsilon-greedy actions for the envs; uniformly random until ``learning_starts`` (SB3's rule)."""
+        """Epsilon-greedy actions for the envs; uniformly random for the first ``random_steps`` (SB3's rule:
+        ``learning_starts``)."""
         n_actions, n_envs = int(self.action_space.n), self.n_envs
-        if self.num_timesteps < self.config.learning_starts:
+        if self.num_timesteps < self.random_steps:
             return self._rng.integers(n_actions, size=n_envs)
         explore = self._rng.random(n_envs) < self.exploration_rate
         if explore.all():

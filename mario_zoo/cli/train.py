@@ -142,7 +142,8 @@ def _resume(args: argparse.Namespace) -> int:
             save_replay=args.save_replay,
             eval_freq=args.eval_freq,
         )
-        model = training.load_resumed_model(plan)
+        warm = init_weights(plan.config.init_from) if plan.config.init_from and not plan.start else None
+        model = training.load_resumed_model(plan, warm)
     training.configure_torch_threads(plan.config, args.threads)
     where = f"step {plan.start:,}" if plan.start else "the start (it was stopped before its first checkpoint)"
     if plan.start and has_replay(plan.run.checkpoint):

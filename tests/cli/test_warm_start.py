@@ -12,7 +12,7 @@ import yaml
 from mario_zoo import planning, training
 from mario_zoo.agents import DQN
 from mario_zoo.agents.presets import load_preset, write_preset_file
-from mario_zoo.runs import open_run
+from mario_zoo.runs import RunFolder, open_run
 
 
 def _weights(model: DQN) -> dict[str, torch.Tensor]:
@@ -114,3 +114,38 @@ def test_a_preset_with_env_kwargs_builds_its_env_with_them(tmp_path):
         _, _, done, _ = env.step([0 if steps % 2 else 1])
         steps += 1
     assert steps <= 7
+
+
+def test_a_warm_start_plays_its_network_from_the_first_step_instead_of_random_actions():
+    config = training.plan_run(
+        preset="cartpole-fast",
+        steps=100,
+        device="cpu",
+        init_from="teacher",
+        overrides={"learning_starts": 1000, "exploration_initial_eps": 0.0, "exploration_final_eps": 0.0},
+    )
+    teacher = training.build_model(training.plan_run(preset="cartpole-fast", seed=7, steps=100, device="cpu"))
+    warm = training.build_model(config, teacher.policy.state_dict())
+    fresh = training.build_model(config)
+    assert (warm.random_steps, fresh.random_steps) == (0, 1000)
+    observations = torch.randn(64, 4).numpy()
+    warm.n_envs = fresh.n_envs = 64
+    greedy = teacher.q_net(torch.from_numpy(observations)).argmax(dim=1).numpy()
+    # Epsilon 0: the warm start acts greedily with the teacher's network; a fresh model is uniformly random.
+    assert (warm._explore(observations) == greedy).all()
+    assert not (fresh._explore(observations) == fresh.q_net(torch.from_numpy(observations)).argmax(dim=1).numpy()).all()
+
+
+def test_a_warm_start_killed_before_its_first_checkpoint_starts_again_from_its_agent(trained_run, tmp_path):
+    teacher = DQN.load(trained_run.path / "model")
+    config = training.plan_run(preset="cartpole-fast", steps=100, device="cpu", init_from=str(trained_run.path))
+    run = RunFolder(tmp_path / "warm")
+    run.path.mkdir()
+    run.write_config(config)
+    plan = training.plan_resume(run.path)
+    assert plan.start == 0
+    with pytest.raises(ValueError, match="warm start from"):
+        training.load_resumed_model(plan)
+    model = training.load_resumed_model(plan, teacher.policy.state_dict())
+    assert all(torch.equal(model.policy.state_dict()[key], value) for key, value in _weights(teacher).items())
+    assert model.random_steps == 0
