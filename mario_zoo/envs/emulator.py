@@ -58,6 +58,8 @@ class MarioEmulator(SuperMarioBrosEnv):
     """``SuperMarioBrosEnv`` with exact, faster ``_read_mem`` and ``_read_mem_range``.
 
     ``reset(options={"snapshot": snapshot})`` starts the episode from a :meth:`snapshot` instead of the level start.
+    A warp pipe that leaves the level (World 1-2's warp zone) ends the episode there without the flag, and only a
+    flag of the level itself counts as ``flag_get``.
 
     Example:
         >>> env = MarioEmulator(target=(1, 1))
@@ -152,6 +154,21 @@ class MarioEmulator(SuperMarioBrosEnv):
         """Close the emulator; closing twice is a no-op, as Gymnasium asks of every env."""
         if self._env is not None:
             super().close()
+
+    @property
+    def _left_stage(self) -> bool:
+        """Whether a warp pipe (World 1-2's warp zone, 4-2's) took Mario out of the level this env plays."""
+        return self.is_single_stage_env and (self._world, self._stage) != (self._target_world, self._target_stage)
+
+    @property
+    def _flag_get(self) -> bool:
+        # Clearing counts in the env's own stage only: a flag reached after a warp is another level's.
+        return super()._flag_get and not self._left_stage
+
+    def _get_terminated(self) -> bool:
+        # A warp ends the episode where it leaves the stage, without the flag (gym-super-mario-bros would play on
+        # in the world it warped to).
+        return super()._get_terminated() or self._left_stage
 
     def _read_mem(self, address: int) -> int:
         return self._ram[address]
