@@ -145,6 +145,8 @@ def load_agent(source: AgentSource, device: str = "auto") -> LoadedAgent:
                 )
             path = agent_path
         model = DQN.load(path, device=device)
+        # A run's checkpoint keeps the online weights beside their average (ema_decay): play what was judged.
+        model.adopt_averaged_weights()
     if not model.env_id:
         raise ValueError(
             f"{source} was trained on an env without a registered Gymnasium ID, so it cannot be played here."

@@ -34,6 +34,8 @@ class WeightAverage:
         self.params = params
         self.decay = decay
         self.tensors: list[torch.Tensor] = []
+        self.swapped = False
+        """Whether the parameters hold the average now (inside :meth:`swapped_in`)."""
         self.reset()
 
     def reset(self) -> None:
@@ -59,9 +61,17 @@ class WeightAverage:
         """Inside the block the parameters hold the average; the online weights come back after it, even on error."""
         with torch.no_grad():
             online = [param.detach().clone() for param in self.params]
-            torch._foreach_copy_(self.params, self.tensors)
         try:
+            with torch.no_grad():
+                torch._foreach_copy_(self.params, self.tensors)
+            self.swapped = True
             yield
         finally:
             with torch.no_grad():
                 torch._foreach_copy_(self.params, online)
+            self.swapped = False
+
+    def adopt(self) -> None:
+        """Make the average the online weights for good: an agent loaded to play or publish plays what was judged."""
+        with torch.no_grad():
+            torch._foreach_copy_(self.params, self.tensors)

@@ -452,7 +452,8 @@ class DQN(Checkpointing):
     def averaged_weights(self) -> contextlib.AbstractContextManager[None]:
         """Inside the block the online network holds the averaged weights (``ema_decay``), so ``predict``,
         evaluation and :meth:`save` use them; the online weights come back after it. A no-op without
-        ``ema_decay``. Acting in training and the TD targets always use the online weights.
+        ``ema_decay``. Acting in training and the TD targets always use the online weights. Inside the block,
+        :meth:`save` writes an agent to play (``include_optimizer=False``); the training state is saved outside it.
 
         Example:
             >>> from mario_zoo import DQN
@@ -461,6 +462,12 @@ class DQN(Checkpointing):
             ...     action, _ = model.predict(model.observation_space.sample(), deterministic=True)
         """
         return contextlib.nullcontext() if self._average is None else self._average.swapped_in()
+
+    def adopt_averaged_weights(self) -> None:
+        """Make the averaged weights (``ema_decay``) the network's for good, for an agent loaded to play or publish
+        from a run's checkpoint (whose ``model.safetensors`` holds the online weights). A no-op without them."""
+        if self._average is not None:
+            self._average.adopt()
 
     def _update_target(self) -> None:
         """Move the target network towards the online one by ``tau`` (a copy when ``tau == 1``)."""

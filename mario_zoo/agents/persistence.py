@@ -129,6 +129,11 @@ class Checkpointing:
             versions=checkpoint.package_versions(),
         )
         averaged = self._average.tensors if self._average else None
+        if include_optimizer and self._average is not None and self._average.swapped:
+            raise ValueError(
+                "Inside averaged_weights() the network holds the averaged weights: save an agent to play there "
+                "(include_optimizer=False), and the training state (optimizer, average) outside the block."
+            )
         optimizer = optimizer_to_tensors(self.optimizer, averaged) if include_optimizer else None
         if not include_replay_buffer:
             checkpoint.write_checkpoint(path, config, self.policy.state_dict(), optimizer)

@@ -80,8 +80,8 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
         "--init-from",
         metavar="AGENT",
         help="start the network from this agent's weights (a zoo name, run folder, checkpoint or hub:owner/name): "
-        "a warm start with a fresh optimizer, replay buffer and exploration, playing its network from the first step; "
-        "run.json records it",
+        "a warm start with a fresh optimizer, replay buffer and exploration, playing its network (epsilon-greedy) "
+        "from the first step; run.json records it",
     )
     train.add_argument("--save-freq", type=positive, metavar="N", help="checkpoint every N env steps (default 10,000)")
     train.add_argument(

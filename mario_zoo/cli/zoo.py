@@ -220,7 +220,8 @@ def world_table(registry: Registry, world: int = 1) -> list[str]:
     """The zoo's best agent for each level of ``world``: its exact flag rate (the 31-start no-op sweep), its rate
     under the Nature protocol, and the env steps and wall hours it trained; a level without one says so.
 
-    The greedy flags are the published evaluation: for Mario agents, one episode from each no-op count 0-30."""
+    The greedy flags are each agent's published headline evaluation (for the zoo's Mario agents the exact sweep:
+    one episode from each no-op count 0-30); ``x/n`` says how many episodes it played."""
     lines = [f"World {world}:", "  LEVEL  AGENT                         FLAGS (GREEDY)     NATURE     STEPS      HOURS"]
     for stage in range(1, 5):
         entry = registry.best_for(f"MarioDQN-{world}-{stage}-v0")

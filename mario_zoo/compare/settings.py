@@ -106,6 +106,7 @@ NO_SB3_EQUIVALENT = {
     "max_grad_value": "SB3 clips the gradient norm only",
     "precision": "SB3 updates in float32 only",
     "learning_rate_final": "compare passes SB3 a constant learning rate",
+    "ema_decay": "SB3 evaluates its online weights, not an average",
 }
 """Our settings SB3 cannot match, and why; a comparison keeps them at their SB3-equivalent defaults."""
 

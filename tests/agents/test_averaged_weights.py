@@ -133,3 +133,25 @@ def test_an_average_of_other_shapes_is_refused_by_the_model():
     wrong = [torch.zeros(1) for _ in model._average.tensors]
     with pytest.raises(CheckpointError, match="averaged weights do not fit"):
         model._restore_average(wrong, "ckpt")
+
+
+def test_saving_the_training_state_inside_the_block_is_refused(tmp_path):
+    model = DQN("MlpPolicy", "CartPole-v1", ema_decay=0.5, **FAST)
+    model.learn(80)
+    with model.averaged_weights():
+        with pytest.raises(ValueError, match="include_optimizer=False"):
+            model.save(tmp_path / "state")
+        model.save(tmp_path / "agent", include_optimizer=False)
+    assert not (tmp_path / "state").exists()
+    assert torch.equal(_flat(DQN.load(tmp_path / "agent").q_net.parameters()), _flat(model._average.tensors))
+
+
+def test_an_agent_loaded_from_a_runs_checkpoint_plays_the_averaged_weights(tmp_path):
+    from mario_zoo.sources import load_agent, parse_source
+
+    model = DQN("MlpPolicy", "CartPole-v1", ema_decay=0.5, **FAST)
+    model.learn(80)
+    model.save(tmp_path / "checkpoint")
+    agent = load_agent(parse_source(str(tmp_path / "checkpoint")), "cpu")
+    assert torch.equal(_flat(agent.model.q_net.parameters()), _flat(model._average.tensors))
+    assert not torch.equal(_flat(agent.model.q_net.parameters()), _flat(model.q_net.parameters()))
