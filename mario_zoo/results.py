@@ -167,10 +167,8 @@ class Evaluation:
         """Mean episode length in env steps."""
         return float(np.mean(self.episode_lengths))
 
-    @property
-    def mean_reward_text(self) -> str:
-        """``"mean +/- std"``, the form model-index and leaderboards use."""
-        return f"{self.mean_reward:.2f} +/- {self.std_reward:.2f}"
+    mean_reward_text = Statistics.mean_reward_text
+    """``"mean +/- std"``, the form model-index and leaderboards use (the summary's own)."""
 
     @property
     def flag_count(self) -> int | None:
