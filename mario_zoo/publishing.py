@@ -525,11 +525,11 @@ mario-zoo zoo publish runs/<the run folder> --name {name}
 def _time_to_clear_section(run: RunFolder | None, evaluation: Evaluation) -> str | None:
     """The card's time-to-clear curve: the run's periodic flag rates with their env steps and wall hours, and when
     it first reached 50% and 90% (``None`` for a run without Mario evaluations)."""
-    if run is None or evaluation.flags is None or not read_evaluations(run.evaluations):
+    if run is None or evaluation.flags is None:
         return None
     try:
         milestones = time_to_clear(run)
-    except ValueError:  # evaluations without flag rates
+    except ValueError:  # no evaluations, or evaluations without flag rates
         return None
     warm = run.read_config().init_from
     since = f"since its warm start from `{warm}`" if warm else "from scratch"

@@ -62,8 +62,7 @@ class WeightAverage:
         with torch.no_grad():
             online = [param.detach().clone() for param in self.params]
         try:
-            with torch.no_grad():
-                torch._foreach_copy_(self.params, self.tensors)
+            self.adopt()
             self.swapped = True
             yield
         finally:
