@@ -1,5 +1,5 @@
 """Training callbacks (SB3's ``BaseCallback`` API): periodic evaluation and the best model, periodic checkpoints,
-and the progress bar.
+snapshots of the agent, and the progress bar.
 
 :class:`PeriodicEvaluation` is rl-zoo's ``EvalCallback`` habit on top of :func:`mario_zoo.evaluation.evaluate`,
 under the env's default protocol unless told otherwise (Mario: the exact no-op sweep, greedy from each of the 31
@@ -284,3 +284,44 @@ class PeriodicCheckpoint(BaseCallback):
         if steps >= self._next_save:
             self.model.save(self.path, include_replay_buffer=self.save_replay)
             self._next_save = (steps // self.save_freq + 1) * self.save_freq
+
+
+class PeriodicSnapshot(BaseCallback):
+    """Keep the agent every ``snapshot_freq`` env steps in ``folder/step-<steps, 9 digits>/``, a checkpoint
+    directory (weights and settings, no optimizer or replay), to choose among after or beside the run.
+
+    SB3's ``CheckpointCallback`` habit for a run whose greedy policy swings between checkpoints: periodic evaluations
+    judge a few of them while training, snapshots keep them all, so that any number can be judged later, in another
+    process or on another machine (``mario-zoo evaluate runs/NAME/snapshots/*``). A model that averages its weights
+    (``ema_decay``) is kept with the averaged ones, the weights its evaluations judge. Each snapshot is written next
+    to its final name and renamed into place, so a killed run leaves whole snapshots only.
+
+    Example:
+        >>> import tempfile
+        >>> from mario_zoo.agents import DQN
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = DQN("MlpPolicy", "CartPole-v1", seed=0).learn(250, callback=PeriodicSnapshot(folder, 100))
+        >>> sorted(path.name for path in folder.iterdir())
+        ['step-000000100', 'step-000000200']
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], snapshot_freq: int):
+        super().__init__()
+        if isinstance(snapshot_freq, bool) or not isinstance(snapshot_freq, int) or snapshot_freq < 1:
+            raise ValueError(f"snapshot_freq must be an int >= 1 (env steps between snapshots), got {snapshot_freq!r}.")
+        self.folder = Path(folder)
+        self.snapshot_freq = snapshot_freq
+        self._next = snapshot_freq
+
+    def _init_callback(self) -> None:
+        # A resumed run keeps the snapshots it has and takes the next at the next multiple of snapshot_freq.
+        self._next = (self.model.num_timesteps // self.snapshot_freq + 1) * self.snapshot_freq
+
+    def _on_step(self) -> bool:
+        steps = self.model.num_timesteps
+        if steps >= self._next:
+            averaged = getattr(self.model, "averaged_weights", contextlib.nullcontext)
+            with averaged():
+                self.model.save(self.folder / f"step-{steps:09d}", include_optimizer=False)
+            self._next = (steps // self.snapshot_freq + 1) * self.snapshot_freq
+        return True

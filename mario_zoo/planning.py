@@ -140,6 +140,7 @@ def plan_run(
     eval_episodes: int = 10,
     eval_freq: int | None = None,
     eval_protocol: str | None = None,
+    snapshot_freq: int | None = None,
     command: list[str] | None = None,
     init_from: str | None = None,
 ) -> RunConfig:
@@ -161,6 +162,7 @@ def plan_run(
         eval_freq: env steps between periodic evaluations (``None`` = none); needs ``eval_episodes >= 1``.
         eval_protocol: protocol of those evaluations (:data:`mario_zoo.evaluation.PROTOCOLS`; default: the env's,
             Mario's exact no-op sweep, which plays its 31 starts whatever ``eval_episodes`` says).
+        snapshot_freq: env steps between snapshots of the agent in the run's ``snapshots/`` (``None`` = none).
         command: the command line, kept in ``run.json``.
         init_from: the agent the network starts from, for the record (:func:`build_model` takes its weights).
     """
@@ -172,7 +174,8 @@ def plan_run(
     check_device(device)
     overrides = dict(overrides or {})
     policy_kwargs, hyperparameters = _apply_overrides(chosen, overrides)
-    for name, value, minimum in (("seed", seed, 0), ("steps", steps, 1), ("save_freq", save_freq, 1)):
+    checked = (("seed", seed, 0), ("steps", steps, 1), ("save_freq", save_freq, 1), ("snapshot_freq", snapshot_freq, 1))
+    for name, value, minimum in checked:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
             raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
     if isinstance(eval_episodes, bool) or not isinstance(eval_episodes, int) or eval_episodes < 0:
@@ -196,6 +199,7 @@ def plan_run(
         eval_episodes=eval_episodes,
         eval_freq=eval_freq,
         eval_protocol=eval_protocol,
+        snapshot_freq=snapshot_freq,
         command=list(command or []),
         init_from=init_from,
     )
@@ -287,9 +291,10 @@ def plan_resume(
     eval_episodes: int | None = None,
     save_replay: bool | None = None,
     eval_freq: int | None = None,
+    snapshot_freq: int | None = None,
 ) -> ResumePlan:
-    """Check that the run at ``path`` can continue; ``steps``, ``device``, ``eval_episodes``, ``eval_freq`` and
-    ``save_replay`` replace its settings when given. Writes nothing.
+    """Check that the run at ``path`` can continue; ``steps``, ``device``, ``eval_episodes``, ``eval_freq``,
+    ``snapshot_freq`` and ``save_replay`` replace its settings when given. Writes nothing.
 
     Raises :class:`~mario_zoo.runs.RunInUseError` (a ``ValueError`` naming the pid) if a live process is training
     the run.
@@ -321,6 +326,10 @@ def plan_resume(
         config = dataclasses.replace(config, save_replay=save_replay)
     if eval_freq is not None:
         config = dataclasses.replace(config, eval_freq=eval_freq)
+    if snapshot_freq is not None:
+        if isinstance(snapshot_freq, bool) or not isinstance(snapshot_freq, int) or snapshot_freq < 1:
+            raise ValueError(f"snapshot_freq must be an int >= 1, got {snapshot_freq!r}.")
+        config = dataclasses.replace(config, snapshot_freq=snapshot_freq)
     _check_eval_freq(config.eval_freq, config.eval_episodes)
     return ResumePlan(run, config, start)
 

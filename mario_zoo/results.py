@@ -108,6 +108,20 @@ class Statistics:
         """``"mean +/- std"``, the form model-index and leaderboards use."""
         return f"{self.mean_reward:.2f} +/- {self.std_reward:.2f}"
 
+    @property
+    def rank(self) -> tuple[float, ...]:
+        """What "best" means: for Mario the flag rate, then the mean furthest ``x_pos`` (the return mixes in the
+        clock, score and ``reward_scale``; the flag is the goal); for other envs the mean return.
+
+        Example:
+            >>> Statistics(n_eval_episodes=5, mean_reward=120.0, std_reward=3.0, mean_ep_length=400.0,
+            ...            flag_rate=0.2, x_pos_mean=2100.0, x_pos_max=2400).rank
+            (0.2, 2100.0)
+        """
+        if self.flag_rate is not None and self.x_pos_mean is not None:
+            return (self.flag_rate, self.x_pos_mean)
+        return (self.mean_reward,)
+
 
 STATISTICS = tuple(item.name for item in dataclasses.fields(Statistics))
 """The statistics' names, in the order files list them."""

@@ -17,6 +17,8 @@
                             under their names in :mod:`mario_zoo.results`: mean/std return, mean length; Mario:
                             flag rate, mean/max furthest x_pos)
         best_model/         with ``--eval-freq``: the agent of the best periodic evaluation, a checkpoint directory
+        snapshots/          with ``--snapshot-freq``: the agent every N steps (``step-000050000/``, ...), checkpoint
+                            directories kept to choose among later (``mario-zoo evaluate runs/NAME/snapshots/*``)
         learning_curve.png  episode return and its 100-episode mean (with ``--eval-freq``, a second panel: the
                             periodic evaluations)
         run.lock            held (an OS file lock) by the process training the run, so that a second one refuses;
@@ -108,6 +110,8 @@ class RunConfig:
     """Env steps between periodic evaluations (``None``: none)."""
     eval_protocol: str | None = None
     """Protocol of the periodic and final evaluations (``None``: the env's default, Mario's no-op sweep)."""
+    snapshot_freq: int | None = None
+    """Env steps between snapshots, agents kept in ``snapshots/`` to choose among later (``None``: none)."""
     command: list[str] = field(default_factory=list)
     """The command line that started the run."""
     init_from: str | None = None
@@ -179,9 +183,9 @@ def _check_field(name: str, value: Any) -> str | None:
         >>> _check_field("seed", -1), _check_field("eval_freq", None), _check_field("status", "paused")
         ('an int >= 0', None, "one of ('running', 'interrupted', 'finished')")
     """
-    minimums = {"total_timesteps": 1, "seed": 0, "save_freq": 1, "eval_episodes": 0, "eval_freq": 1}
+    minimums = {"total_timesteps": 1, "seed": 0, "save_freq": 1, "eval_episodes": 0, "eval_freq": 1, "snapshot_freq": 1}
     if name in minimums:
-        if name == "eval_freq" and value is None:
+        if name in ("eval_freq", "snapshot_freq") and value is None:
             return None
         is_int = isinstance(value, int) and not isinstance(value, bool)
         return None if is_int and value >= minimums[name] else f"an int >= {minimums[name]}"
@@ -236,20 +240,6 @@ class EvaluationPoint(Statistics):
 
     timesteps: int
     """Env steps the agent had trained when it was evaluated."""
-
-    @property
-    def rank(self) -> tuple[float, ...]:
-        """What "best" means: for Mario the flag rate, then the mean furthest ``x_pos`` (the return mixes in the
-        clock, score and ``reward_scale``; the flag is the goal); for other envs the mean return.
-
-        Example:
-            >>> EvaluationPoint(timesteps=1000, n_eval_episodes=5, mean_reward=120.0, std_reward=3.0,
-            ...                 mean_ep_length=400.0, flag_rate=0.2, x_pos_mean=2100.0, x_pos_max=2400).rank
-            (0.2, 2100.0)
-        """
-        if self.flag_rate is not None and self.x_pos_mean is not None:
-            return (self.flag_rate, self.x_pos_mean)
-        return (self.mean_reward,)
 
 
 EVALUATION_COLUMNS = ("timesteps", *STATISTICS)
@@ -342,6 +332,10 @@ class RunFolder:
     @property
     def best_model(self) -> Path:
         return self.path / "best_model"
+
+    @property
+    def snapshots(self) -> Path:
+        return self.path / "snapshots"
 
     @property
     def lock_file(self) -> Path:

@@ -52,7 +52,13 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from mario_zoo.agents import DQN, checkpoint, training_state
 from mario_zoo.atomic import remove_stale_temporaries, write_text
-from mario_zoo.callbacks import PeriodicCheckpoint, PeriodicEvaluation, ProgressBar, best_model_evaluation
+from mario_zoo.callbacks import (
+    PeriodicCheckpoint,
+    PeriodicEvaluation,
+    PeriodicSnapshot,
+    ProgressBar,
+    best_model_evaluation,
+)
 from mario_zoo.evaluation import Evaluation, evaluate, is_mario, run_protocol
 from mario_zoo.extras import installed
 from mario_zoo.planning import (
@@ -245,9 +251,11 @@ def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed
 def _callbacks(
     run: RunFolder, config: RunConfig, *, resumed: bool, progress: bool, best: EvaluationPoint | None
 ) -> list[BaseCallback]:
-    """Periodic checkpoints, periodic evaluations (with ``eval_freq``; a resumed run continues their history and
-    keeps its ``best`` model) and the progress bar."""
+    """Periodic checkpoints, snapshots (with ``snapshot_freq``), periodic evaluations (with ``eval_freq``; a resumed
+    run continues their history and keeps its ``best`` model) and the progress bar."""
     callbacks: list[BaseCallback] = [PeriodicCheckpoint(run.checkpoint, config.save_freq, config.save_replay)]
+    if config.snapshot_freq:
+        callbacks.append(PeriodicSnapshot(run.snapshots, config.snapshot_freq))
     evaluations = None
     if config.eval_freq:
         evaluations = PeriodicEvaluation(

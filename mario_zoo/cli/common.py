@@ -150,11 +150,14 @@ def hub_errors() -> Iterator[None]:
 # -- the AGENT argument --------------------------------------------------------------------------------------
 
 
-def add_agent_options(parser: argparse.ArgumentParser, *, episodes: int | None) -> None:
-    """AGENT and the options of every verb that plays one: --episodes, --epsilon, --seed, --device, --threads."""
-    parser.add_argument(
-        "agent", metavar="AGENT", help="run folder, checkpoint (dir or .zip), hub:owner/name[@rev], or zoo:NAME"
-    )
+def add_agent_options(parser: argparse.ArgumentParser, *, episodes: int | None, several: bool = False) -> None:
+    """AGENT (with ``several``, one or more into ``agents``) and the options of every verb that plays one:
+    --episodes, --epsilon, --seed, --device, --threads."""
+    where = "run folder, checkpoint (dir or .zip), hub:owner/name[@rev], or zoo:NAME"
+    if several:
+        parser.add_argument("agents", metavar="AGENT", nargs="+", help=f"{where}; several are ranked in a table")
+    else:
+        parser.add_argument("agent", metavar="AGENT", help=where)
     default = "the protocol's: nature 30, episodes 10" if episodes is None else episodes
     parser.add_argument("--episodes", type=positive, default=episodes, help=f"episodes to play (default {default})")
     parser.add_argument("--epsilon", type=probability, help="act randomly with this probability (default: greedy)")

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mario_zoo.cli.common import add_agent_options, bad_input, count, load_agent, parse_source, use_threads
+
+if TYPE_CHECKING:
+    from mario_zoo.results import Evaluation
+    from mario_zoo.sources import AgentSource, LoadedAgent
 
 EVALUATE_EPILOG = """examples:
   mario-zoo evaluate runs/CartPole-v1_dqn_s0_20250101-120000
@@ -13,9 +19,12 @@ EVALUATE_EPILOG = """examples:
   mario-zoo evaluate dqn-MarioDQN-1-1-v0 --protocol nature             epsilon 0.05, 30 episodes
   mario-zoo evaluate dqn-MarioDQN-1-1-v0 --protocol nature --episodes 100 --epsilon 0.01
   mario-zoo evaluate hub:your-name/dqn-CartPole-v1 --json > results.json
+  mario-zoo evaluate runs/MarioDQN-1-1-v0_dqn_s0_20250101-120000/snapshots/*   each snapshot, then a ranked table
 
 AGENT is a run folder, a checkpoint (directory or .zip), hub:owner/name[@revision] or a zoo agent (zoo:NAME or
-NAME, see `mario-zoo zoo list`). Protocols (--protocol):
+NAME, see `mario-zoo zoo list`). Several AGENTs (a run's snapshots/*, from train --snapshot-freq) are evaluated one
+after the other under the same protocol, then ranked: Mario by flag rate, then mean furthest x_pos; other envs by
+mean return. Protocols (--protocol):
   noop-sweep  Mario's default: greedy, one episode from each no-op count 0..30 (--noop-max). The emulator is
               deterministic, so these 31 episodes are the 0-30 no-op protocol without sampling noise.
   nature      Mnih et al. 2015: epsilon 0.05 (--epsilon), 0-30 random no-ops, 30 seeded episodes (--episodes).
@@ -32,7 +41,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
         description="Play N episodes with an agent and report the mean and std of their returns.",
         epilog=EVALUATE_EPILOG,
     )
-    add_agent_options(evaluate, episodes=None)
+    add_agent_options(evaluate, episodes=None, several=True)
     evaluate.add_argument(
         "--protocol",
         metavar="NAME",
@@ -48,12 +57,28 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    sources = [parse_source(text) for text in args.agents]  # every AGENT checked before the first is played
+    use_threads(args.threads)
+    evaluations = []
+    for source in sources:
+        agent = load_agent(source, args.device)
+        evaluation = _evaluate(agent, args)
+        evaluations.append((source, agent.model.num_timesteps, evaluation))
+        if not args.json:
+            print(f"{source}\n{evaluation.summary()}")
+        del agent  # one network in memory at a time, however many snapshots are given
+    if args.json:
+        records = [{"agent": str(source), **evaluation.to_dict()} for source, _, evaluation in evaluations]
+        print(json.dumps(records[0] if len(records) == 1 else records, indent=2, sort_keys=True))
+    elif len(evaluations) > 1:
+        print(f"\n{ranking_table(evaluations)}")
+    return 0
+
+
+def _evaluate(agent: LoadedAgent, args: argparse.Namespace) -> Evaluation:
     from mario_zoo.envs.spec import check_env_kwargs
     from mario_zoo.evaluation import evaluate, protocol_for
 
-    source = parse_source(args.agent)
-    use_threads(args.threads)
-    agent = load_agent(source, args.device)
     with bad_input():
         protocol = protocol_for(
             agent.env_id,
@@ -65,9 +90,45 @@ def run(args: argparse.Namespace) -> int:
         )
         # The protocol only drops training options and sets no-ops: a key unknown to the env is so in the agent's.
         check_env_kwargs(agent.env_id, agent.env_kwargs)
-    evaluation = evaluate(agent.model, agent.env_id, agent.env_kwargs, protocol=protocol, progress=args.progress)
-    if args.json:
-        print(json.dumps({"agent": str(source), **evaluation.to_dict()}, indent=2, sort_keys=True))
-    else:
-        print(f"{source}\n{evaluation.summary()}")
-    return 0
+    return evaluate(agent.model, agent.env_id, agent.env_kwargs, protocol=protocol, progress=args.progress)
+
+
+def ranking_table(evaluations: Sequence[tuple[AgentSource, int, Evaluation]]) -> str:
+    """Several agents' evaluations (each with its env steps) as a Markdown table, best first within each env (:attr:`Statistics.rank`: Mario
+    by flag rate, then mean furthest x_pos; other envs by mean return); ties keep the order given.
+
+    Example:
+        >>> from mario_zoo.results import Evaluation
+        >>> from mario_zoo.sources import AgentSource
+        >>> def played(returns):
+        ...     return Evaluation(env_id="CartPole-v1", env_kwargs={}, episode_rewards=list(returns),
+        ...                       episode_lengths=[int(r) for r in returns])
+        >>> print(ranking_table([(AgentSource("checkpoint", "a"), 100, played([20.0, 30.0])),
+        ...                      (AgentSource("checkpoint", "b"), 200, played([500.0]))]))
+        | rank | agent | env steps | episodes | mean return | flags | mean furthest x |
+        |---|---|---|---|---|---|---|
+        | 1 | b | 200 | 1 | 500.00 +/- 0.00 | - | - |
+        | 2 | a | 100 | 2 | 25.00 +/- 5.00 | - | - |
+    """
+    from mario_zoo.results import Statistics
+
+    def best_first(item: tuple[AgentSource, int, Evaluation]) -> tuple[str, tuple[float, ...]]:
+        return item[2].env_id, tuple(-value for value in Statistics.of(item[2]).rank)
+
+    mixed = len({evaluation.env_id for _, _, evaluation in evaluations}) > 1
+    lines = [
+        f"| rank |{' env |' if mixed else ''} agent | env steps | episodes | mean return | flags | mean furthest x |",
+        "|---|---|---|---|---|---|---|" + ("---|" if mixed else ""),
+    ]
+    place, env_id = 0, None
+    for source, steps, evaluation in sorted(evaluations, key=best_first):
+        place = 1 if evaluation.env_id != env_id else place + 1
+        env_id = evaluation.env_id
+        flags = "-" if evaluation.flag_count is None else f"{evaluation.flag_count}/{evaluation.n_eval_episodes}"
+        x_pos = "-" if evaluation.x_pos_mean is None else f"{evaluation.x_pos_mean:,.0f}"
+        env = f" {env_id} |" if mixed else ""
+        lines.append(
+            f"| {place} |{env} {source} | {steps:,} | {evaluation.n_eval_episodes} | {evaluation.mean_reward_text} "
+            f"| {flags} | {x_pos} |"
+        )
+    return "\n".join(lines)

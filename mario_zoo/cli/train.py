@@ -35,11 +35,14 @@ TRAIN_EPILOG = """examples:
 The run folder gets: run.json (settings), checkpoint.zip (every --save-freq steps, atomic; with --save-replay,
 the default for image envs, it also holds the replay buffer and RNG states, so --resume loses nothing), model/ (final
 agent), monitor.csv (episodes), progress.csv and tensorboard/ (SB3 logs), results.json (final evaluation) and
-learning_curve.png (episode return and its 100-episode mean). With --eval-freq N, every N steps a greedy
-evaluation over --eval-episodes episodes (Mario: 0-30 random no-ops, from the level start) is logged (eval/* in
-progress.csv and TensorBoard, a row in evaluations.csv, the progress bar) and best_model/ keeps the best agent
-(Mario: highest flag rate, then mean furthest x_pos; else highest mean return); learning_curve.png gets a
-second panel with the evaluations.
+learning_curve.png (episode return and its 100-episode mean). With --eval-freq N, every N steps an evaluation
+under --eval-protocol (Mario: the exact no-op sweep, greedy from each of the 31 no-op starts; other envs:
+--eval-episodes seeded greedy episodes) is logged (eval/* in progress.csv and TensorBoard, a row in
+evaluations.csv, the progress bar) and best_model/ keeps the best agent (Mario: highest flag rate, then mean
+furthest x_pos; else highest mean return); learning_curve.png gets a second panel with the evaluations. With
+--snapshot-freq N, snapshots/step-<steps>/ keeps the agent every N steps, to judge them all later:
+  mario-zoo train --preset mario-1-1 --eval-freq 1e5 --snapshot-freq 25000
+  mario-zoo evaluate runs/MarioDQN-1-1-v0_dqn_s0_20250101-120000/snapshots/*      one row per snapshot, ranked
 """
 
 
@@ -109,6 +112,13 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
         help="protocol of the periodic and final evaluations: noop-sweep, nature or episodes (default: noop-sweep "
         "for Mario, episodes otherwise; see mario-zoo evaluate --help)",
     )
+    train.add_argument(
+        "--snapshot-freq",
+        type=positive,
+        metavar="N",
+        help="also keep the agent every N env steps in snapshots/ (averaged weights where the run keeps them), to "
+        "choose among later with mario-zoo evaluate RUN/snapshots/* (default: off)",
+    )
     train.add_argument("--threads", type=positive, help="torch CPU threads (default: 1 for MLP policies on CPU)")
     train.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=True, help="show the progress bar (default on)"
@@ -131,8 +141,8 @@ def _resume(args: argparse.Namespace) -> int:
     if conflicting:
         raise UsageError(
             f"--resume continues a run with the settings in its run.json; drop {', '.join(conflicting)} (only "
-            "--steps, --device, --eval-episodes, --eval-freq, --threads, --[no-]save-replay and --no-progress can "
-            "change)."
+            "--steps, --device, --eval-episodes, --eval-freq, --snapshot-freq, --threads, --[no-]save-replay and "
+            "--no-progress can change)."
         )
     with bad_input():
         plan = training.plan_resume(
@@ -142,6 +152,7 @@ def _resume(args: argparse.Namespace) -> int:
             eval_episodes=args.eval_episodes,
             save_replay=args.save_replay,
             eval_freq=args.eval_freq,
+            snapshot_freq=args.snapshot_freq,
         )
         warm = init_weights(plan.config.init_from) if plan.config.init_from and not plan.start else None
         model = training.load_resumed_model(plan, warm)
@@ -171,6 +182,7 @@ def _start(args: argparse.Namespace) -> int:
             eval_episodes=10 if args.eval_episodes is None else args.eval_episodes,
             eval_freq=args.eval_freq,
             eval_protocol=args.eval_protocol,
+            snapshot_freq=args.snapshot_freq,
             command=["mario-zoo", *args.argv],
             init_from=args.init_from,
         )
