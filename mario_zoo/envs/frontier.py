@@ -4,7 +4,11 @@ A DQN on World 1-1 dies at the same pit thousands of times, but each try costs t
 start. Restarting from saved states near the frontier (Salimans & Chen 2018; Go-Explore) spends the steps where
 the agent still has something to learn. :class:`FrontierStarts` snapshots the emulator as the agent's own
 episodes reach new x buckets, and starts a ``fraction`` of episodes from the snapshot furthest right at least
-``back`` pixels behind the frontier. It is for training only: :func:`mario_zoo.evaluation.evaluation_env_kwargs`
+``back`` pixels behind the frontier (``mode="furthest"``), or from one drawn uniformly among those kept up to there
+(``mode="uniform"``). Once some episode has reached the flag, "furthest" starts every frontier episode at the
+level's end, and the sections between the level start and there are learnt only from episodes that get past
+every earlier obstacle; "uniform" keeps starting episodes across the whole level (Go-Explore's robustification
+and the backward algorithm of Salimans & Chen start from states all along a solved path). It is for training only: :func:`mario_zoo.evaluation.evaluation_env_kwargs`
 switches it off, so every evaluation starts at the level start.
 """
 
@@ -17,9 +21,12 @@ import gymnasium as gym
 import numpy as np
 
 from mario_zoo.envs.emulator import MarioEmulator, MarioSnapshot
-from mario_zoo.wrappers._validation import check_fraction, check_int
+from mario_zoo.wrappers._validation import check_choice, check_fraction, check_int
 
 FRACTION_MEANING = "the share of episodes started near the frontier"
+
+FRONTIER_MODES = ("furthest", "uniform")
+"""How a frontier start picks its snapshot: the furthest one behind the frontier, or one drawn uniformly."""
 
 # Mixed with the reset seed, so the start draws do not reuse the env's own random stream (NoopStart's counts).
 _STREAM = 0x46524F4E
@@ -35,14 +42,16 @@ class _Cell:
 
 
 class FrontierStarts(gym.Wrapper):
-    """Start a ``fraction`` of episodes from a saved state near the furthest ``x_pos`` reached so far.
+    """Start a ``fraction`` of episodes from a saved state near the furthest ``x_pos`` reached so far, or
+    (``mode="uniform"``) anywhere along the way there.
 
     While the agent plays, the first step of an episode into each ``bucket``-pixel stretch of x (``x_pos //
     bucket``) saves the game (:meth:`MarioEmulator.snapshot`, about 30 us). When the episode ends, each bucket
     keeps the snapshot whose episode got furthest (so a state seconds from death is replaced by a better one),
     and the frontier is the furthest ``x_pos`` of any episode. On reset, with probability ``fraction``, the
-    episode starts from the kept snapshot furthest right with ``x_pos <= frontier - back``; otherwise (or
-    before any snapshot qualifies) from the level start.
+    episode starts from the kept snapshot furthest right with ``x_pos <= frontier - back`` (``mode="uniform"``:
+    from one of the kept snapshots with ``x_pos <= frontier - back``, each as likely); otherwise (or before any
+    snapshot qualifies) from the level start.
 
     A restored start is a reset of everything above the emulator: the observation is the frame stack refilled
     with the saved moment's screen (grayscaled and resized; every slot the same frame, as after a level start),
@@ -73,9 +82,12 @@ class FrontierStarts(gym.Wrapper):
         (True, True)
     """
 
-    def __init__(self, env: gym.Env, fraction: float, bucket: int = 64, back: int = 128) -> None:
+    def __init__(
+        self, env: gym.Env, fraction: float, bucket: int = 64, back: int = 128, mode: str = "furthest"
+    ) -> None:
         super().__init__(env)
         self.fraction = check_fraction("frontier_fraction", fraction, meaning=FRACTION_MEANING)
+        self.mode = check_choice("frontier_mode", mode, FRONTIER_MODES)
         self.bucket = check_int("frontier_bucket", bucket, minimum=1, hint=" It is a width in x pixels.")
         self.back = check_int("frontier_back", back, minimum=0, hint=" It is a distance in x pixels.")
         if not isinstance(env.unwrapped, MarioEmulator):
@@ -97,9 +109,15 @@ class FrontierStarts(gym.Wrapper):
         return self._frontier
 
     def start_snapshot(self) -> MarioSnapshot | None:
-        """The snapshot a frontier start restores now: the furthest one at least ``back`` px behind the frontier."""
-        eligible = [cell.snapshot for cell in self._cells.values() if cell.snapshot.x_pos <= self._frontier - self.back]
-        return max(eligible, key=lambda snapshot: snapshot.x_pos, default=None)
+        """The snapshot a frontier start restores now: the furthest one at least ``back`` px behind the frontier
+        (``mode="uniform"``: one of those at least ``back`` px behind it, drawn uniformly; each call draws anew)."""
+        eligible = sorted(
+            (cell.snapshot for cell in self._cells.values() if cell.snapshot.x_pos <= self._frontier - self.back),
+            key=lambda snapshot: snapshot.x_pos,
+        )
+        if not eligible:
+            return None
+        return eligible[-1] if self.mode == "furthest" else eligible[self._rng.integers(len(eligible))]
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if seed is None:

@@ -20,6 +20,7 @@ TRAINING_ONLY_OPTIONS: tuple[str, ...] = (
     "frontier_fraction",
     "frontier_bucket",
     "frontier_back",
+    "frontier_mode",
     "noop_max",
     "repeat_action_probability",
 )

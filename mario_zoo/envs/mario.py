@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium as gym
 
 from mario_zoo.envs.emulator import MarioEmulator, NESFrames
-from mario_zoo.envs.frontier import FRACTION_MEANING, FrontierStarts
+from mario_zoo.envs.frontier import FRACTION_MEANING, FRONTIER_MODES, FrontierStarts
 from mario_zoo.envs.levels import ENV_IDS, check_level, parse_env_id
 from mario_zoo.envs.spec import mario_env_spec
 from mario_zoo.wrappers import (
@@ -50,6 +50,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "frontier_fraction": 0.0,
     "frontier_bucket": 64,
     "frontier_back": 128,
+    "frontier_mode": "furthest",
 }
 
 _ENTRY_POINT = "mario_zoo.envs.mario:make_mario_env"
@@ -71,6 +72,7 @@ def make_mario_env(
     frontier_fraction: float = 0.0,
     frontier_bucket: int = 64,
     frontier_back: int = 128,
+    frontier_mode: str = "furthest",
     render_mode: str | None = None,
 ) -> gym.Env:
     """Build one preprocessed Super Mario Bros level; the same env ``gym.make("MarioDQN-<w>-<s>-v0")`` gives.
@@ -93,6 +95,8 @@ def make_mario_env(
             x reached so far (:class:`~mario_zoo.envs.frontier.FrontierStarts`; 0 = off, evaluation forces 0).
         frontier_bucket: save a state each time an episode first enters a new stretch of this many x pixels (>= 1).
         frontier_back: start that many x pixels (>= 0) or more behind the frontier.
+        frontier_mode: ``"furthest"`` (the saved state furthest right behind the frontier) or ``"uniform"`` (one of
+            the saved states up to there, each as likely: starts all along the level once it has been cleared).
         render_mode: ``None`` or ``"rgb_array"`` (full-colour 240x256 frames) or ``"human"``.
 
     Example:
@@ -140,6 +144,7 @@ def _checked_settings(values: dict[str, Any]) -> dict[str, Any]:
     checked["frontier_back"] = check_int(
         "frontier_back", values["frontier_back"], minimum=0, hint=" It is a distance in x pixels."
     )
+    check_choice("frontier_mode", values["frontier_mode"], FRONTIER_MODES)
     valid_render_modes = (None, *MarioEmulator.metadata["render_modes"])
     if values["render_mode"] not in valid_render_modes:
         raise ValueError(f"Unknown render_mode {values['render_mode']!r}; valid choices are: {valid_render_modes}.")
@@ -167,6 +172,7 @@ def _preprocessed(emulator: MarioEmulator, **settings: Any) -> gym.Env:
             fraction=settings["frontier_fraction"],
             bucket=settings["frontier_bucket"],
             back=settings["frontier_back"],
+            mode=settings["frontier_mode"],
         )
     if settings["noop_max"]:
         env = NoopStart(env, noop_max=settings["noop_max"])

@@ -82,7 +82,7 @@ def test_resume_refuses_init_from(trained_run, cli):
 
 def test_the_mario_1_1_preset_carries_its_env_kwargs_into_the_run():
     preset = load_preset("mario-1-1")
-    noise = {"frontier_fraction": 0.25, "noop_max": 30, "repeat_action_probability": 0.25}
+    noise = {"frontier_fraction": 0.5, "frontier_mode": "uniform", "noop_max": 30, "repeat_action_probability": 0.25}
     assert preset.env_kwargs == {"actions": "right_only", "stall_steps": 300, **noise}
     config = training.plan_run(preset="mario-1-1", env_kwargs={"stall_steps": 200}, steps=1, device="cpu")
     assert config.env_kwargs == {"actions": "right_only", "stall_steps": 200, **noise}

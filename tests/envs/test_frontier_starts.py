@@ -266,3 +266,46 @@ def test_snapshots_restore_only_in_their_own_level():
         MarioEmulator(target=(1, 2)).reset(options={"snapshot": snapshot})
     with pytest.raises(TypeError, match=re.escape("options['snapshot'] must be a MarioSnapshot")):
         source.reset(options={"snapshot": b"state"})
+
+
+def test_uniform_mode_starts_all_along_the_level_behind_the_frontier():
+    kwargs = {"frontier_fraction": 1.0, "frontier_bucket": 32, "frontier_back": 32, "frontier_mode": "uniform"}
+    env = gym.make("MarioDQN-v0", actions="right_only", **kwargs)
+    wrapper = env.get_wrapper_attr("start_snapshot").__self__
+    env.reset(seed=0)
+    _play(env, [1] * 200)  # one run right: snapshots in every 32-px bucket up to the frontier
+    env.reset()
+    kept = sorted(cell.snapshot.x_pos for cell in wrapper._cells.values())
+    eligible = [x for x in kept if x <= wrapper.frontier - 32]
+    assert len(eligible) >= 6
+    starts = []
+    for _ in range(200):
+        _, info = env.reset()
+        assert info["frontier_start"] is True
+        starts.append(info["x_pos"])
+    # Every start is a kept snapshot behind the frontier, and each is drawn about as often (200 draws).
+    assert set(starts) <= set(eligible)
+    counts = [starts.count(x) for x in eligible]
+    assert min(counts) >= 1 and max(counts) <= 4 * 200 / len(eligible)
+    # The furthest mode always takes the last one.
+    furthest = gym.make("MarioDQN-v0", actions="right_only", **{**kwargs, "frontier_mode": "furthest"})
+    furthest.reset(seed=0)
+    _play(furthest, [1] * 200)
+    assert {furthest.reset()[1]["x_pos"] for _ in range(5)} == {max(eligible)}
+
+
+def test_uniform_starts_are_reproducible_from_a_seed():
+    kwargs = {"frontier_fraction": 1.0, "frontier_bucket": 32, "frontier_back": 32, "frontier_mode": "uniform"}
+    env = gym.make("MarioDQN-v0", actions="right_only", stall_steps=20, **kwargs)
+    histories = []
+    for _ in range(2):
+        env.reset(seed=3)
+        _play(env, [1] * 150)
+        histories.append([env.reset()[1]["x_pos"] for _ in range(10)])
+    assert histories[0] == histories[1] and len(set(histories[0])) > 1
+
+
+@pytest.mark.parametrize(("mode", "error"), [("random", ValueError), (1, TypeError)])
+def test_a_bad_frontier_mode_names_the_choices(mode, error):
+    with pytest.raises(error, match="frontier_mode.*'furthest', 'uniform'"):
+        gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode=mode)
