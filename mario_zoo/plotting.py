@@ -26,7 +26,7 @@ import numpy as np
 from mario_zoo.atomic import atomic_target
 from mario_zoo.extras import require
 from mario_zoo.results import Evaluation
-from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder
+from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder, read_evaluations
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -240,6 +240,132 @@ def plot_runs(
     axes.legend(loc="upper left")
     axes.grid(alpha=0.3)
     return RunsPlot(_save(figure, path), summary, skipped)
+
+
+@dataclass(frozen=True)
+class EvaluationCurve:
+    """One curve of :func:`plot_evaluations`: a run's periodic evaluations, or those of runs of different seeds
+    and otherwise equal settings averaged at the steps all of them evaluated."""
+
+    label: str
+    """Legend entry."""
+    runs: tuple[RunFolder, ...]
+    """The runs drawn."""
+    metric: str
+    """``"flag rate"`` (Mario) or ``"mean return"``."""
+    steps: tuple[int, ...]
+    """Env steps of the points."""
+    values: tuple[float, ...]
+    """The metric at each point (for several seeds, their mean)."""
+    x_pos: tuple[float, ...] | None = None
+    """Mario: the mean furthest ``x_pos`` at each point, which ranks equal flag rates as ``best_model/`` does."""
+
+    def summary(self) -> str:
+        """The last point and the best one (ranked as ``best_model/`` is), in words.
+
+        Example:
+            >>> curve = EvaluationCurve("mario-1-1", (RunFolder(Path("runs/a")),), "flag rate", (100, 200, 300),
+            ...                         (0.0, 0.0, 0.0), (700.0, 1450.0, 1200.0))
+            >>> print(curve.summary())
+            mario-1-1: flag rate 0% (mean furthest x_pos 1,200) at step 300, the last evaluation; best 0% (mean furthest x_pos 1,450) at step 200
+        """
+
+        def shown(index: int) -> str:
+            if self.x_pos is None:
+                return f"{self.values[index]:.1f}"
+            return f"{self.values[index]:.0%} (mean furthest x_pos {self.x_pos[index]:,.0f})"
+
+        ranks = list(zip(self.values, self.x_pos or self.values, strict=True))
+        best = max(range(len(ranks)), key=lambda index: (ranks[index], -index))  # the first of equal bests
+        seeds = " (the mean over the seeds)" if len(self.runs) > 1 else ""
+        return (
+            f"{self.label}: {self.metric}{seeds} {shown(-1)} at step {self.steps[-1]:,}, the last evaluation; "
+            f"best {shown(best)} at step {self.steps[best]:,}"
+        )
+
+
+def plot_evaluations(
+    runs: Sequence[RunFolder], path: str | os.PathLike[str], *, title: str | None = None
+) -> tuple[Path, list[EvaluationCurve], tuple[RunFolder, ...]]:
+    """Plot the periodic evaluations (``evaluations.csv``, from ``train --eval-freq``) of each run against env
+    steps: for Mario the flag rate and the mean furthest ``x_pos`` side by side, otherwise the mean return. Runs of
+    distinct seeds and otherwise equal settings share one curve (their mean at the steps all of them evaluated, with
+    a band of +/- one standard deviation). The training return cannot compare runs whose episodes start mid-level
+    (frontier starts) or under noise; their evaluations can.
+
+    Returns the PNG, the curves and the runs left out for having no evaluation yet; raises ``ValueError`` if none has.
+    """
+    evaluations = {run: points for run in runs if (points := read_evaluations(run.evaluations))}
+    if not evaluations:
+        names = ", ".join(str(run.path) for run in runs)
+        raise ValueError(
+            f"No run has a periodic evaluation to plot yet ({names}); train with --eval-freq N, or plot the "
+            "training returns without --evaluations."
+        )
+    skipped = tuple(run for run in runs if run not in evaluations)
+    mario = all(point.flag_rate is not None for points in evaluations.values() for point in points)
+    metrics = (
+        {"flag_rate": "flag rate", "x_pos_mean": "mean furthest x_pos"} if mario else {"mean_reward": "mean return"}
+    )
+    figure = _figure()
+    panels = dict(zip(metrics, figure.subplots(1, len(metrics), squeeze=False)[0], strict=True))
+    groups = _group_by_settings(list(evaluations))
+    several_envs = len({env_id for env_id, _, _ in groups}) > 1
+    curves = []
+    for env_id, label, members, common in _common_steps(groups, evaluations):
+        label = f"{env_id} {label}" if several_envs else label
+        if len(members) > 1:
+            label = f"{label} ({len(members)} seeds, mean +/- std)"
+        means = {
+            name: _draw_mean(axes, common, [evaluations[run] for run in members], name, label)
+            for name, axes in panels.items()
+        }
+        first = next(iter(metrics))
+        curves.append(
+            EvaluationCurve(label, tuple(members), metrics[first], tuple(common), means[first], means.get("x_pos_mean"))
+        )
+    ticker = require("matplotlib.ticker", "plot", "plotting learning curves")
+    for name, axes in panels.items():
+        axes.set(xlabel="env steps", ylabel=metrics[name], ylim=(-0.05, 1.05) if name == "flag_rate" else None)
+        axes.xaxis.set_major_formatter(ticker.EngFormatter(sep=""))  # 250k, 1.5M: a million steps fit side by side
+        axes.grid(alpha=0.3)
+    # Below the panels: labels that list a run's settings are too long to sit inside one.
+    figure.legend(
+        *next(iter(panels.values())).get_legend_handles_labels(), loc="outside lower center", fontsize="small"
+    )
+    environments = ", ".join(sorted({env_id for env_id, _, _ in groups}))
+    figure.suptitle(title or f"periodic evaluations: {environments}")
+    return _save(figure, path), curves, skipped
+
+
+def _draw_mean(
+    axes: Axes, steps: list[int], histories: list[list[EvaluationPoint]], name: str, label: str
+) -> tuple[float, ...]:
+    """Draw the statistic ``name`` of the runs' evaluations at ``steps``: their mean, with a band of +/- one standard
+    deviation for several runs; returns the mean."""
+    ys = np.array([[getattr(point, name) for point in points if point.timesteps in steps] for points in histories])
+    mean = ys.mean(axis=0)
+    (line,) = axes.plot(steps, mean, "o-", linewidth=2, markersize=4, label=label)
+    if len(histories) > 1:
+        axes.fill_between(steps, mean - ys.std(axis=0), mean + ys.std(axis=0), color=line.get_color(), alpha=0.2)
+    return tuple(float(value) for value in mean)
+
+
+def _common_steps(
+    groups: list[tuple[str, str, list[RunFolder]]], evaluations: dict[RunFolder, list[EvaluationPoint]]
+) -> list[tuple[str, str, list[RunFolder], list[int]]]:
+    """Each group with the steps all its runs evaluated; seeds that share none (other ``--eval-freq``) are drawn
+    one by one instead."""
+    drawn = []
+    for env_id, label, members in groups:
+        common = sorted(set.intersection(*({point.timesteps for point in evaluations[run]} for run in members)))
+        if common:
+            drawn.append((env_id, label, members, common))
+            continue
+        for run in members:
+            steps = [point.timesteps for point in evaluations[run]]
+            drawn.append((env_id, f"{label} seed {run.read_config().seed} ({run.name})", [run], steps))
+    return drawn
 
 
 def _group_by_settings(runs: Sequence[RunFolder]) -> list[tuple[str, str, list[RunFolder]]]:

@@ -32,18 +32,34 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
     plot.add_argument("--window", type=positive, default=100, help="episodes per moving average (default 100)")
     plot.add_argument("--x", choices=("steps", "episodes"), default="steps", help="x axis (default steps)")
     plot.add_argument("--title", help="figure title (default: the env IDs)")
+    plot.add_argument(
+        "--evaluations",
+        action="store_true",
+        help="plot the runs' periodic evaluations (evaluations.csv) against env steps: Mario's flag rate and mean "
+        "furthest x_pos, else the mean return",
+    )
     plot.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from mario_zoo.plotting import plot_runs
+    from mario_zoo.plotting import plot_evaluations, plot_runs
 
     with bad_input():
         out = Path(args.out)
         if out.suffix.lower() != ".png":
             raise ValueError(f"--out must be a .png file, got {str(out)!r}.")
         runs = _open_runs(args.runs)
-        plotted = plot_runs(runs, out, window=args.window, x_axis=args.x, title=args.title)
+        if args.evaluations:
+            _, curves, skipped = plot_evaluations(runs, out, title=args.title)
+        else:
+            plotted = plot_runs(runs, out, window=args.window, x_axis=args.x, title=args.title)
+    if args.evaluations:
+        for run in skipped:
+            print(f"Skipped {run.path}: no periodic evaluation yet.")
+        print(f"Wrote {out}: {len(runs) - len(skipped)} run(s) in {len(curves)} curve(s); their evaluations:")
+        for curve in curves:
+            print(f"  {curve.summary()}")
+        return 0
     for run in plotted.skipped:
         print(f"Skipped {run.path}: no finished episode yet.")
     drawn = len(runs) - len(plotted.skipped)

@@ -121,3 +121,61 @@ def test_the_printed_final_value_is_the_plotted_curves_last_point(cli, tmp_path)
     assert abs(plotted_end - each_runs_end) > 10  # the two readings of "final" differ here
     line = next(line for line in result.out.splitlines() if "2 seeds" in line)
     assert f": {plotted_end:.1f} at step {end:,.0f} (mean over the seeds" in line, line
+
+
+def _with_evaluations(run, rows, *, mario):
+    """Give a fake run an evaluations.csv: (timesteps, mean return, flag rate, mean x) per row."""
+    from mario_zoo.runs import EvaluationPoint, write_evaluations
+
+    points = [
+        EvaluationPoint(
+            timesteps=steps, n_eval_episodes=31, mean_reward=reward, std_reward=1.0, mean_ep_length=100.0,
+            **({"flag_rate": flags, "x_pos_mean": x_pos, "x_pos_max": int(x_pos) + 10} if mario else {}),
+        )
+        for steps, reward, flags, x_pos in rows
+    ]  # fmt: skip
+    write_evaluations(run / "evaluations.csv", points)
+    return run
+
+
+def test_plot_evaluations_compares_runs_by_flag_rate_and_furthest_x(cli, tmp_path):
+    one = _with_evaluations(
+        _fake_run(tmp_path, "a", seed=0),
+        [(100, 1.0, 0.0, 700.0), (200, 2.0, 0.0, 1450.0), (300, 3.0, 0.0, 1200.0)],
+        mario=True,
+    )
+    other = _with_evaluations(
+        _fake_run(tmp_path, "b", seed=0, overrides={"learning_rate": 0.01}),
+        [(100, 1.0, 0.1, 900.0), (200, 2.0, 0.5, 2000.0), (300, 3.0, 0.5, 2500.0)],
+        mario=True,
+    )
+    untrained = _fake_run(tmp_path, "c", seed=0, overrides={"gamma": 0.5})
+    out = tmp_path / "evals.png"
+    result = cli("plot", one, other, untrained, "--evaluations", "--out", out)
+    assert result.code == 0, result.err
+    assert f"Skipped {untrained}: no periodic evaluation yet." in result.out
+    assert "2 run(s) in 2 curve(s)" in result.out
+    # Equal flag rates rank by the mean furthest x_pos, as best_model/ does; equal bests keep the first.
+    assert "cartpole-fast: flag rate 0% (mean furthest x_pos 1,200) at step 300, the last evaluation; best 0% " \
+        "(mean furthest x_pos 1,450) at step 200" in result.out  # fmt: skip
+    assert "best 50% (mean furthest x_pos 2,500) at step 300" in result.out
+    image = iio.imread(out)
+    assert image.shape[:2] == FIGURE_PIXELS[::-1] and image[..., :3].std() > 0
+
+
+def test_plot_evaluations_averages_seeds_at_the_steps_they_share(cli, tmp_path):
+    seeds = [
+        _with_evaluations(_fake_run(tmp_path, f"s{seed}", seed=seed), rows, mario=False)
+        for seed, rows in enumerate([[(100, 10.0, None, None), (200, 30.0, None, None), (300, 50.0, None, None)],
+                                     [(100, 20.0, None, None), (200, 50.0, None, None)]])
+    ]  # fmt: skip
+    result = cli("plot", *seeds, "--evaluations", "--out", tmp_path / "evals.png")
+    assert result.code == 0, result.err
+    assert "cartpole-fast (2 seeds, mean +/- std): mean return (the mean over the seeds) 40.0 at step 200" in result.out
+
+
+def test_plot_evaluations_refuses_runs_without_any(cli, tmp_path):
+    run = _fake_run(tmp_path, "a", seed=0)
+    result = cli("plot", run, "--evaluations", "--out", tmp_path / "evals.png")
+    assert result.code == 2 and "train with --eval-freq N" in result.err
+    assert not (tmp_path / "evals.png").exists()
