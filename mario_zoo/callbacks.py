@@ -45,7 +45,7 @@ from tqdm import tqdm
 from mario_zoo.agents import checkpoint
 from mario_zoo.evaluation import Protocol, evaluate, run_protocol
 from mario_zoo.results import STATISTICS, Evaluation
-from mario_zoo.runs import EvaluationPoint, RunFolder, read_evaluations, write_evaluations
+from mario_zoo.runs import EvaluationPoint, RunFolder, read_evaluations, snapshot_name, write_evaluations
 
 
 class PeriodicEvaluation(BaseCallback):
@@ -55,7 +55,7 @@ class PeriodicEvaluation(BaseCallback):
     ``log_path`` (``evaluations.csv``) atomically, and records ``eval/<statistic>`` for each statistic the env
     reports (``eval/mean_reward``, ``eval/std_reward``, ``eval/mean_ep_length``; Mario also ``eval/flag_rate``,
     ``eval/x_pos_mean``, ``eval/x_pos_max``) in the model's logger, dumped at the current step as SB3's
-    ``EvalCallback`` does. When the evaluation ranks above every earlier one (:attr:`EvaluationPoint.rank`: Mario by
+    ``EvalCallback`` does. When the evaluation ranks above every earlier one (:attr:`~mario_zoo.results.Statistics.rank`: Mario by
     flag rate, then mean furthest ``x_pos``; other envs by mean return; ties keep the earlier model), the model is
     saved to ``best_model_path``, a checkpoint directory that is written next to the old one and swapped in, so a
     reader or a killed process never sees half of it. Then ``on_evaluation`` sees the point; returning ``False``
@@ -322,6 +322,6 @@ class PeriodicSnapshot(BaseCallback):
         if steps >= self._next:
             averaged = getattr(self.model, "averaged_weights", contextlib.nullcontext)
             with averaged():
-                self.model.save(self.folder / f"step-{steps:09d}", include_optimizer=False)
+                self.model.save(self.folder / snapshot_name(steps), include_optimizer=False)
             self._next = (steps // self.snapshot_freq + 1) * self.snapshot_freq
         return True

@@ -44,6 +44,8 @@ import dataclasses
 import io
 import json
 import os
+import re
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -430,7 +432,43 @@ class RunFolder:
         if self.evaluations.is_file():
             kept_points = [point for point in read_evaluations(self.evaluations) if point.timesteps <= num_timesteps]
             write_evaluations(self.evaluations, kept_points)
+        for steps, path in self.snapshot_folders():
+            if steps > num_timesteps:  # of the steps the resumed run replays
+                shutil.rmtree(path)
         return kept
+
+    def snapshot_folders(self) -> list[tuple[int, Path]]:
+        """The run's snapshots (``train --snapshot-freq``) as ``(env steps, folder)``, in step order.
+
+        Example:
+            >>> import tempfile
+            >>> run = RunFolder(Path(tempfile.mkdtemp()))
+            >>> (run.snapshots / "step-000050000").mkdir(parents=True)
+            >>> (run.snapshots / "notes.txt").write_text("mine")
+            4
+            >>> [(steps, path.name) for steps, path in run.snapshot_folders()]
+            [(50000, 'step-000050000')]
+        """
+        if not self.snapshots.is_dir():
+            return []
+        found = [(_snapshot_steps(path.name), path) for path in self.snapshots.iterdir() if path.is_dir()]
+        return sorted((steps, path) for steps, path in found if steps is not None)
+
+
+def snapshot_name(steps: int) -> str:
+    """The folder name of the snapshot at ``steps`` env steps: zero-padded, so that names sort by steps.
+
+    Example:
+        >>> snapshot_name(50_000)
+        'step-000050000'
+    """
+    return f"step-{steps:09d}"
+
+
+def _snapshot_steps(name: str) -> int | None:
+    """The env steps in a snapshot folder's name, or ``None`` if it is not one."""
+    match = re.fullmatch(r"step-(\d{9,})", name)
+    return int(match.group(1)) if match else None
 
 
 class RunInUseError(ValueError):

@@ -40,6 +40,7 @@ import dataclasses
 import functools
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -186,6 +187,8 @@ def _train_holding_lock(
     start = model.num_timesteps if resumed else 0
     # Under the lock: a temporary file here is a killed writer's, never a live one's.
     remove_stale_temporaries(run.path)
+    if run.snapshots.is_dir():
+        remove_stale_temporaries(run.snapshots)
     run.write_config(dataclasses.replace(config, status="running"))
     # Read before the logs are cut back: the best model may come from an evaluation after the checkpoint.
     best_evaluation = best_model_evaluation(run) if resumed else None
@@ -271,8 +274,11 @@ def _callbacks(
         )
         callbacks.append(evaluations)
     if not resumed:
-        # A run started over (killed before its first checkpoint) must not show the old run's evaluations.
+        # A run started over (killed before its first checkpoint) must not show the old run's evaluations or
+        # snapshots.
         run.evaluations.unlink(missing_ok=True)
+        for _, path in run.snapshot_folders():
+            shutil.rmtree(path)
     if progress:
         episodes_done = run.episodes().returns.size if resumed else 0
         callbacks.append(

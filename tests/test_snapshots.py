@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
 
 from mario_zoo.agents import DQN
 from mario_zoo.callbacks import PeriodicSnapshot
-from mario_zoo.runs import RunConfig, open_run
+from mario_zoo.runs import RunConfig, RunFolder, open_run, snapshot_name
 
 FAST = {"learning_starts": 50, "batch_size": 16, "buffer_size": 1000, "train_freq": 1, "device": "cpu", "seed": 0}
 
@@ -110,3 +111,86 @@ def test_evaluate_ranks_several_agents_best_first(cli, tmp_path):
 def test_evaluate_checks_every_agent_before_playing_any(cli, tmp_path):
     result = cli("evaluate", "zoo:dqn-CartPole-v1", tmp_path / "missing", "--episodes", 1)
     assert result.code == 2 and "missing" in result.err and "mean return" not in result.out
+
+
+def test_evaluate_ranks_mario_agents_by_flags_then_furthest_x_and_groups_envs():
+    from mario_zoo.cli.evaluate import ranking_table
+    from mario_zoo.results import Evaluation
+    from mario_zoo.sources import AgentSource
+
+    def mario(name, x_pos, flags, env_id="MarioDQN-1-1-v0"):
+        played = Evaluation(
+            env_id=env_id, env_kwargs={}, episode_rewards=[float(x) for x in x_pos], episode_lengths=[100] * len(x_pos),
+            x_pos=x_pos, flags=flags,
+        )  # fmt: skip
+        return AgentSource("checkpoint", name), 1000, played
+
+    table = ranking_table([
+        mario("far", [3000, 2900], [False, False]),
+        mario("one-flag", [3161, 400], [True, False]),
+        mario("near", [700, 800], [False, False]),
+        mario("other-level", [100, 100], [False, False], env_id="MarioDQN-1-2-v0"),
+    ])  # fmt: skip
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    # A flag beats any distance; equal flags rank by the mean furthest x; each env is ranked on its own.
+    assert [(row[1], row[2], row[0]) for row in rows] == [
+        ("MarioDQN-1-1-v0", "one-flag", "| 1"), ("MarioDQN-1-1-v0", "far", "| 2"), ("MarioDQN-1-1-v0", "near", "| 3"),
+        ("MarioDQN-1-2-v0", "other-level", "| 1"),
+    ]  # fmt: skip
+    assert rows[0][6] == "1/2"
+
+
+def test_evaluate_of_several_loads_every_agent_before_playing_any(cli, tmp_path):
+    good = tmp_path / "good"
+    assert cli("train", "--steps", 200, "--eval-episodes", 0, "--no-progress", "--out", good).code == 0
+    unstarted = RunFolder(tmp_path / "unstarted")  # run.json, but no checkpoint yet
+    unstarted.write_config(RunConfig(env_id="CartPole-v1", preset="p", policy="MlpPolicy", total_timesteps=9, seed=0))
+    result = cli("evaluate", good, unstarted.path, "--episodes", 1, "--no-progress")
+    assert result.code != 0 and "unstarted" in result.err
+    assert "mean return" not in result.out  # nothing was played
+    data = json.loads(cli("evaluate", good, "--episodes", 1, "--json", "--no-progress").out)
+    assert data["num_timesteps"] == DQN.load(good / "model").num_timesteps
+
+
+def test_a_resumed_run_drops_the_snapshots_of_the_steps_it_replays(cli, tmp_path):
+    run_path = tmp_path / "run"
+    first = cli(
+        "train", "--steps", 200, "--snapshot-freq", 100, "--eval-episodes", 0, "--no-progress", "--out", run_path,
+    )  # fmt: skip
+    assert first.code == 0, first.err
+    run = open_run(run_path)
+    at = DQN.load(run.checkpoint).num_timesteps
+    kept = run.snapshot_folders()
+    assert kept and all(steps <= at for steps, _ in kept)
+    # As if killed after a snapshot that its last checkpoint does not know about, and mid-way through another's write.
+    shutil.copytree(kept[-1][1], run.snapshots / snapshot_name(at + 1))
+    (run.snapshots / f".{snapshot_name(at + 2)}.x1.tmp").mkdir()
+    again = cli("train", "--resume", run_path, "--steps", at + 1, "--no-progress")
+    assert again.code == 0, again.err
+    names = {path.name for path in run.snapshots.iterdir()}
+    assert snapshot_name(at + 1) not in names  # the replayed steps' snapshot went (the resumed run's are multiples)
+    assert not [name for name in names if name.startswith(".")]  # and the killed write's leftovers
+    assert {path.name for _, path in kept} <= names
+
+
+def test_a_run_started_over_drops_the_snapshots_of_the_killed_one(tmp_path):
+    from mario_zoo import training
+
+    config = training.plan_run(steps=100, eval_episodes=0, snapshot_freq=50)
+    run = RunFolder(tmp_path / "run")
+    run.write_config(config)
+    (run.snapshots / snapshot_name(150)).mkdir(parents=True)  # of a killed run with no checkpoint to resume
+    training.train(run, config, training.build_model(config), progress=False)
+    assert [steps for steps, _ in run.snapshot_folders()] == [50, 100]
+
+
+def test_resume_can_start_snapshots_in_a_run_that_had_none(cli, tmp_path):
+    run_path = tmp_path / "run"
+    assert cli("train", "--steps", 200, "--eval-episodes", 0, "--no-progress", "--out", run_path).code == 0
+    run = open_run(run_path)
+    assert run.read_config().snapshot_freq is None and run.snapshot_folders() == []
+    at = DQN.load(run.checkpoint).num_timesteps
+    again = cli("train", "--resume", run_path, "--steps", at + 200, "--snapshot-freq", 100, "--no-progress")
+    assert again.code == 0, again.err
+    end = DQN.load(run.checkpoint).num_timesteps  # learn() finishes its last round, past the target
+    assert [steps for steps, _ in run.snapshot_folders()] == list(range((at // 100 + 1) * 100, end + 1, 100))

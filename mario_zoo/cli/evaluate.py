@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from mario_zoo.cli.common import add_agent_options, bad_input, count, load_agent, parse_source, use_threads
 
 if TYPE_CHECKING:
+    from mario_zoo.evaluation import Protocol
     from mario_zoo.results import Evaluation
     from mario_zoo.sources import AgentSource, LoadedAgent
 
@@ -38,7 +39,8 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
     evaluate = verbs.add_parser(
         "evaluate",
         help="evaluate an agent: mean +/- std return (Mario: x_pos, flag rate)",
-        description="Play N episodes with an agent and report the mean and std of their returns.",
+        description="Play N episodes with an agent (or each of several, then rank them) and report the mean and std "
+        "of their returns.",
         epilog=EVALUATE_EPILOG,
     )
     add_agent_options(evaluate, episodes=None, several=True)
@@ -57,27 +59,39 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    sources = [parse_source(text) for text in args.agents]  # every AGENT checked before the first is played
+    from mario_zoo.evaluation import evaluate
+
+    sources = [parse_source(text) for text in args.agents]
     use_threads(args.threads)
+    if len(sources) > 1:
+        # Every agent loads and takes the protocol before the first is played: a damaged snapshot or a protocol
+        # its env lacks must not end a long series after hours of play, without its table.
+        for source in sources:
+            _protocol(load_agent(source, args.device), args)
     evaluations = []
     for source in sources:
-        agent = load_agent(source, args.device)
-        evaluation = _evaluate(agent, args)
+        agent = load_agent(source, args.device)  # one network in memory at a time, however many snapshots
+        evaluation = evaluate(
+            agent.model, agent.env_id, agent.env_kwargs, protocol=_protocol(agent, args), progress=args.progress
+        )
         evaluations.append((source, agent.model.num_timesteps, evaluation))
         if not args.json:
             print(f"{source}\n{evaluation.summary()}")
-        del agent  # one network in memory at a time, however many snapshots are given
     if args.json:
-        records = [{"agent": str(source), **evaluation.to_dict()} for source, _, evaluation in evaluations]
+        records = [
+            {"agent": str(source), "num_timesteps": steps, **evaluation.to_dict()}
+            for source, steps, evaluation in evaluations
+        ]
         print(json.dumps(records[0] if len(records) == 1 else records, indent=2, sort_keys=True))
     elif len(evaluations) > 1:
         print(f"\n{ranking_table(evaluations)}")
     return 0
 
 
-def _evaluate(agent: LoadedAgent, args: argparse.Namespace) -> Evaluation:
+def _protocol(agent: LoadedAgent, args: argparse.Namespace) -> Protocol:
+    """The protocol the options ask for, for this agent's env (a usage error if its env cannot take it)."""
     from mario_zoo.envs.spec import check_env_kwargs
-    from mario_zoo.evaluation import evaluate, protocol_for
+    from mario_zoo.evaluation import protocol_for
 
     with bad_input():
         protocol = protocol_for(
@@ -90,7 +104,7 @@ def _evaluate(agent: LoadedAgent, args: argparse.Namespace) -> Evaluation:
         )
         # The protocol only drops training options and sets no-ops: a key unknown to the env is so in the agent's.
         check_env_kwargs(agent.env_id, agent.env_kwargs)
-    return evaluate(agent.model, agent.env_id, agent.env_kwargs, protocol=protocol, progress=args.progress)
+    return protocol
 
 
 def ranking_table(evaluations: Sequence[tuple[AgentSource, int, Evaluation]]) -> str:

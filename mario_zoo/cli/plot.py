@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mario_zoo.cli.common import bad_input, positive
+from mario_zoo.cli.common import UsageError, bad_input, positive
 
 if TYPE_CHECKING:
     from mario_zoo.runs import RunFolder
@@ -24,13 +24,14 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
     plot = verbs.add_parser(
         "plot",
         help="plot the learning curves of runs into a PNG",
-        description="Plot the learning curves (mean return of the last episodes) of one or several runs.",
+        description="Plot the learning curves (mean return of the last episodes) of one or several runs, or with "
+        "--evaluations their periodic evaluations.",
         epilog=PLOT_EPILOG,
     )
     plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders of runs")
     plot.add_argument("--out", default="learning_curves.png", help="PNG file (default learning_curves.png)")
-    plot.add_argument("--window", type=positive, default=100, help="episodes per moving average (default 100)")
-    plot.add_argument("--x", choices=("steps", "episodes"), default="steps", help="x axis (default steps)")
+    plot.add_argument("--window", type=positive, help="episodes per moving average (default 100)")
+    plot.add_argument("--x", choices=("steps", "episodes"), help="x axis (default steps)")
     plot.add_argument("--title", help="figure title (default: the env IDs)")
     plot.add_argument(
         "--evaluations",
@@ -44,6 +45,10 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from mario_zoo.plotting import plot_evaluations, plot_runs
 
+    if args.evaluations and (args.window is not None or args.x is not None):
+        raise UsageError("--window and --x shape the training-return curves; --evaluations plots against env steps.")
+    args.window = 100 if args.window is None else args.window
+    args.x = args.x or "steps"
     with bad_input():
         out = Path(args.out)
         if out.suffix.lower() != ".png":

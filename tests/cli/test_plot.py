@@ -179,3 +179,11 @@ def test_plot_evaluations_refuses_runs_without_any(cli, tmp_path):
     result = cli("plot", run, "--evaluations", "--out", tmp_path / "evals.png")
     assert result.code == 2 and "train with --eval-freq N" in result.err
     assert not (tmp_path / "evals.png").exists()
+
+
+def test_plot_evaluations_refuses_the_training_curve_options(cli, tmp_path):
+    run = _with_evaluations(_fake_run(tmp_path, "a", seed=0), [(100, 1.0, None, None)], mario=False)
+    for option in (["--window", 10], ["--x", "episodes"]):
+        result = cli("plot", run, "--evaluations", *option, "--out", tmp_path / "evals.png")
+        assert result.code == 2 and "--evaluations plots against env steps" in result.err
+    assert not (tmp_path / "evals.png").exists()

@@ -307,5 +307,5 @@ def test_uniform_starts_are_reproducible_from_a_seed():
 
 @pytest.mark.parametrize(("mode", "error"), [("random", ValueError), (1, TypeError)])
 def test_a_bad_frontier_mode_names_the_choices(mode, error):
-    with pytest.raises(error, match="frontier_mode.*'furthest', 'uniform'"):
+    with pytest.raises(error, match=r"frontier_mode.*'furthest', 'uniform'"):
         gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode=mode)
