@@ -48,6 +48,16 @@ from mario_zoo.results import STATISTICS, Evaluation
 from mario_zoo.runs import EvaluationPoint, RunFolder, read_evaluations, snapshot_name, write_evaluations
 
 
+def next_multiple(steps: int, every: int) -> int:
+    """The first multiple of ``every`` after ``steps``: when a periodic callback acts next (after a resume too).
+
+    Example:
+        >>> next_multiple(0, 100), next_multiple(150, 100), next_multiple(200, 100)
+        (100, 200, 300)
+    """
+    return (steps // every + 1) * every
+
+
 class PeriodicEvaluation(BaseCallback):
     """Every ``eval_freq`` env steps, evaluate the model under ``protocol`` and keep the best one.
 
@@ -55,8 +65,9 @@ class PeriodicEvaluation(BaseCallback):
     ``log_path`` (``evaluations.csv``) atomically, and records ``eval/<statistic>`` for each statistic the env
     reports (``eval/mean_reward``, ``eval/std_reward``, ``eval/mean_ep_length``; Mario also ``eval/flag_rate``,
     ``eval/x_pos_mean``, ``eval/x_pos_max``) in the model's logger, dumped at the current step as SB3's
-    ``EvalCallback`` does. When the evaluation ranks above every earlier one (:attr:`~mario_zoo.results.Statistics.rank`: Mario by
-    flag rate, then mean furthest ``x_pos``; other envs by mean return; ties keep the earlier model), the model is
+    ``EvalCallback`` does. When the evaluation ranks above every earlier one
+    (:attr:`~mario_zoo.results.Statistics.rank`: Mario by flag rate, then mean furthest ``x_pos``; other envs by mean
+    return; ties keep the earlier model), the model is
     saved to ``best_model_path``, a checkpoint directory that is written next to the old one and swapped in, so a
     reader or a killed process never sees half of it. Then ``on_evaluation`` sees the point; returning ``False``
     stops training, as a ``False`` from an SB3 callback does.
@@ -121,12 +132,12 @@ class PeriodicEvaluation(BaseCallback):
         return self.history[-1] if self.history else None
 
     def _init_callback(self) -> None:
-        self._next = (self.model.num_timesteps // self.eval_freq + 1) * self.eval_freq
+        self._next = next_multiple(self.model.num_timesteps, self.eval_freq)
 
     def _on_step(self) -> bool:
         if self.num_timesteps >= self._next:
             self.evaluate()
-            self._next = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
+            self._next = next_multiple(self.num_timesteps, self.eval_freq)
         return not self.stopped
 
     def evaluate(self, protocol: Protocol | None = None) -> EvaluationPoint:
@@ -268,7 +279,7 @@ class PeriodicCheckpoint(BaseCallback):
         self._next_save = save_freq
 
     def _init_callback(self) -> None:
-        self._next_save = (self.model.num_timesteps // self.save_freq + 1) * self.save_freq
+        self._next_save = next_multiple(self.model.num_timesteps, self.save_freq)
 
     def _on_step(self) -> bool:
         if not self.save_replay:
@@ -283,7 +294,7 @@ class PeriodicCheckpoint(BaseCallback):
         steps = self.model.num_timesteps
         if steps >= self._next_save:
             self.model.save(self.path, include_replay_buffer=self.save_replay)
-            self._next_save = (steps // self.save_freq + 1) * self.save_freq
+            self._next_save = next_multiple(steps, self.save_freq)
 
 
 class PeriodicSnapshot(BaseCallback):
@@ -315,7 +326,7 @@ class PeriodicSnapshot(BaseCallback):
 
     def _init_callback(self) -> None:
         # A resumed run keeps the snapshots it has and takes the next at the next multiple of snapshot_freq.
-        self._next = (self.model.num_timesteps // self.snapshot_freq + 1) * self.snapshot_freq
+        self._next = next_multiple(self.model.num_timesteps, self.snapshot_freq)
 
     def _on_step(self) -> bool:
         steps = self.model.num_timesteps
@@ -323,5 +334,5 @@ class PeriodicSnapshot(BaseCallback):
             averaged = getattr(self.model, "averaged_weights", contextlib.nullcontext)
             with averaged():
                 self.model.save(self.folder / snapshot_name(steps), include_optimizer=False)
-            self._next = (steps // self.snapshot_freq + 1) * self.snapshot_freq
+            self._next = next_multiple(steps, self.snapshot_freq)
         return True

@@ -174,10 +174,9 @@ def plan_run(
     check_device(device)
     overrides = dict(overrides or {})
     policy_kwargs, hyperparameters = _apply_overrides(chosen, overrides)
-    checked = (("seed", seed, 0), ("steps", steps, 1), ("save_freq", save_freq, 1), ("snapshot_freq", snapshot_freq, 1))
-    for name, value, minimum in checked:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
-            raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
+    _check_counts(
+        ("seed", seed, 0), ("steps", steps, 1), ("save_freq", save_freq, 1), ("snapshot_freq", snapshot_freq, 1)
+    )
     if isinstance(eval_episodes, bool) or not isinstance(eval_episodes, int) or eval_episodes < 0:
         raise ValueError(f"eval_episodes must be an int >= 0, got {eval_episodes!r}.")
     _check_eval_freq(eval_freq, eval_episodes)
@@ -327,8 +326,7 @@ def plan_resume(
     if eval_freq is not None:
         config = dataclasses.replace(config, eval_freq=eval_freq)
     if snapshot_freq is not None:
-        if isinstance(snapshot_freq, bool) or not isinstance(snapshot_freq, int) or snapshot_freq < 1:
-            raise ValueError(f"snapshot_freq must be an int >= 1, got {snapshot_freq!r}.")
+        _check_counts(("snapshot_freq", snapshot_freq, 1))
         config = dataclasses.replace(config, snapshot_freq=snapshot_freq)
     _check_eval_freq(config.eval_freq, config.eval_episodes)
     return ResumePlan(run, config, start)
@@ -364,6 +362,20 @@ def load_resumed_model(plan: ResumePlan, init_weights: Mapping[str, torch.Tensor
             f"{plan.run.path} is a warm start from {config.init_from}: pass its weights to start it again."
         )
     return build_model(config, init_weights)
+
+
+def _check_counts(*checks: tuple[str, Any, int]) -> None:
+    """Refuse each ``(name, value, minimum)`` whose value is given (not ``None``) but not an int >= ``minimum``.
+
+    Example:
+        >>> _check_counts(("seed", 0, 0), ("steps", None, 1), ("save_freq", 0, 1))
+        Traceback (most recent call last):
+        ...
+        ValueError: save_freq must be an int >= 1, got 0.
+    """
+    for name, value, minimum in checks:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+            raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
 
 
 def _check_eval_freq(eval_freq: int | None, eval_episodes: int) -> None:

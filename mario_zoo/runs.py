@@ -432,10 +432,14 @@ class RunFolder:
         if self.evaluations.is_file():
             kept_points = [point for point in read_evaluations(self.evaluations) if point.timesteps <= num_timesteps]
             write_evaluations(self.evaluations, kept_points)
-        for steps, path in self.snapshot_folders():
-            if steps > num_timesteps:  # of the steps the resumed run replays
-                shutil.rmtree(path)
+        self.drop_snapshots_after(num_timesteps)  # of the steps the resumed run replays
         return kept
+
+    def drop_snapshots_after(self, num_timesteps: int) -> None:
+        """Delete the snapshots taken after ``num_timesteps`` env steps (all of them for 0: a run started over)."""
+        for steps, path in self.snapshot_folders():
+            if steps > num_timesteps:
+                shutil.rmtree(path)
 
     def snapshot_folders(self) -> list[tuple[int, Path]]:
         """The run's snapshots (``train --snapshot-freq``) as ``(env steps, folder)``, in step order.

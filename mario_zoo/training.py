@@ -40,7 +40,6 @@ import dataclasses
 import functools
 import json
 import os
-import shutil
 import signal
 import threading
 import time
@@ -277,8 +276,7 @@ def _callbacks(
         # A run started over (killed before its first checkpoint) must not show the old run's evaluations or
         # snapshots.
         run.evaluations.unlink(missing_ok=True)
-        for _, path in run.snapshot_folders():
-            shutil.rmtree(path)
+        run.drop_snapshots_after(0)
     if progress:
         episodes_done = run.episodes().returns.size if resumed else 0
         callbacks.append(

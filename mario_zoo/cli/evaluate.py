@@ -108,8 +108,9 @@ def _protocol(agent: LoadedAgent, args: argparse.Namespace) -> Protocol:
 
 
 def ranking_table(evaluations: Sequence[tuple[AgentSource, int, Evaluation]]) -> str:
-    """Several agents' evaluations (each with its env steps) as a Markdown table, best first within each env (:attr:`Statistics.rank`: Mario
-    by flag rate, then mean furthest x_pos; other envs by mean return); ties keep the order given.
+    """Several agents' evaluations (each with its env steps) as a Markdown table, best first within each env
+    (:attr:`~mario_zoo.results.Statistics.rank`: Mario by flag rate, then mean furthest x_pos; other envs by mean
+    return); ties keep the order given.
 
     Example:
         >>> from mario_zoo.results import Evaluation

@@ -8,8 +8,9 @@ episodes reach new x buckets, and starts a ``fraction`` of episodes from the sna
 (``mode="uniform"``). Once some episode has reached the flag, "furthest" starts every frontier episode at the
 level's end, and the sections between the level start and there are learnt only from episodes that get past
 every earlier obstacle; "uniform" keeps starting episodes across the whole level (Go-Explore's robustification
-and the backward algorithm of Salimans & Chen start from states all along a solved path). It is for training only: :func:`mario_zoo.evaluation.evaluation_env_kwargs`
-switches it off, so every evaluation starts at the level start.
+and the backward algorithm of Salimans & Chen start from states all along a solved path). It is for training
+only: :func:`mario_zoo.evaluation.evaluation_env_kwargs` switches it off, so every evaluation starts at the level
+start.
 """
 
 from __future__ import annotations
