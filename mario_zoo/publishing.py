@@ -36,31 +36,26 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
+import re
 import shlex
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
-from huggingface_hub import ModelCard
 
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.atomic import atomic_target
-from mario_zoo.evaluation import is_mario
-from mario_zoo.hub import build_model_card, write_model_card
 from mario_zoo.hub._files import sha256_of
-from mario_zoo.milestones import flag_curve, time_to_clear
 from mario_zoo.planning import choose_preset
-from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
-from mario_zoo.release import Card, Upload, release
+from mario_zoo.release import Upload, release
 from mario_zoo.results import Evaluation
-from mario_zoo.runs import RunFolder, open_run, read_evaluations
+from mario_zoo.runs import RunFolder, open_run
 from mario_zoo.sources import parse_source
-from mario_zoo.video import record, record_sweep_replay
 from mario_zoo.zoo.registry import (
     AGENT_FILES,
     DTYPES,
@@ -73,24 +68,10 @@ from mario_zoo.zoo.registry import (
     check_repo_id,
     read_registry,
 )
+from mario_zoo.zoo_cards import CURVE_FILE, GIF_FILE, X_POS_FILE, ZooCard
 
 DEFAULT_NAMESPACE = "mario-zoo"
 """The Hub namespace of the project's agents: ``mario-zoo/<name>``."""
-
-GIF_STRIDE = 2
-"""Keep every other frame in replay GIFs: half the file, still real-time playback."""
-
-GIF_MAX_FRAMES = 1_500
-"""Cap on a replay GIF's frames (after the stride), so a long Mario episode stays a few megabytes."""
-
-GIF_FILE = "replay.gif"
-"""The GIF's name in the Hub repo, where the card's replay section links it."""
-
-X_POS_FILE = "x_pos_histogram.png"
-"""Mario: the histogram of where evaluation episodes ended, in the Hub repo."""
-
-CURVE_FILE = "learning_curve.png"
-"""The training run's learning curve (and its periodic evaluations), in the Hub repo."""
 
 _TRAIN_FLAGS_WITHOUT_EFFECT = {"--out": 1, "--no-progress": 0, "--progress": 0}
 """``mario-zoo train`` options (and how many values follow them) that do not change the agent, dropped from the
@@ -120,6 +101,8 @@ class Published:
     """The evaluation of the shipped files (Mario: the exact no-op sweep)."""
     also: tuple[Evaluation, ...] = ()
     """Its evaluations under other protocols (Mario: the Nature protocol)."""
+    kept: ZooEntry | None = None
+    """The agent this one replaced, kept under another name (``keep_previous_as``)."""
 
 
 def publish(
@@ -138,6 +121,7 @@ def publish(
     registry: str | os.PathLike[str] = REGISTRY_FILE,
     cards_dir: str | os.PathLike[str],
     docs_dir: str | os.PathLike[str],
+    keep_previous_as: str | None = None,
 ) -> Published:
     """Publish the agent at ``source`` (run folder or checkpoint) into the zoo as ``name``.
 
@@ -160,10 +144,19 @@ def publish(
         registry: the registry file to update; bundled copies go next to it, in ``bundled/``.
         cards_dir: where the model card goes (the project's ``model_cards/``).
         docs_dir: where the GIF goes (the project's ``docs/``).
+        keep_previous_as: keep the zoo's agent ``name`` that this one replaces under this new name (its weights,
+            results, card and figures). Required when the agent was warm-started from the agent it replaces
+            (``--init-from name``): its card's chain of commands then names the kept agent.
     """
     repo_id = _check_options(name, repo_id, dtype, episodes)
     zoo = read_registry(registry)
     run, path, training = _agent_of(source, command, train_seconds, hardware)
+    init_from = run.read_config().init_from if run is not None else None
+    kept = _previous_to_keep(zoo, name, init_from, keep_previous_as)
+    if kept is not None:
+        training = dataclasses.replace(training, command=rename_init_from(training.command, name, kept.name))
+        init_from = kept.name if init_from == name else init_from
+        zoo = _keep(zoo, zoo.entries[name], kept, Path(cards_dir), Path(docs_dir))
     stored = checkpoint.read_checkpoint(path)
     env_id, env_kwargs = stored.config.env_id, stored.config.env_kwargs  # the play env: training-only options apart
     if not env_id:
@@ -172,8 +165,8 @@ def publish(
         shipped = _stage(path, stored, dtype, Path(staging) / "agent")
         model = DQN.load(shipped, device="cpu")
         files = {file: sha256_of(shipped / file) for file in AGENT_FILES}
-        page = _ZooCard(name, repo_id, model, stored.config.to_json(), training, dtype, bundle, push, replay, run,
-                        zoo, Path(cards_dir), Path(docs_dir))  # fmt: skip
+        page = ZooCard(name, repo_id, model, stored.config.to_json(), training, dtype, bundle, push, replay, run,
+                       init_from, zoo, Path(cards_dir), Path(docs_dir))  # fmt: skip
         upload = Upload(repo_id, video=replay, files=shipped) if push else None
         released = release(model, env_id, env_kwargs, episodes=episodes, card=page, upload=upload)
         commit = None if released.commit is None else released.commit.oid
@@ -196,8 +189,73 @@ def publish(
     shown = released.card.files if released.card is not None else {}
     figures = {file: local for file, local in shown.items() if file != GIF_FILE}
     return Published(
-        entry, zoo.path, bundled, page.path, shown.get(GIF_FILE), figures, commit, released.evaluation, released.also
-    )
+        entry, zoo.path, bundled, page.path, shown.get(GIF_FILE), figures, commit, released.evaluation, released.also,
+        kept,
+    )  # fmt: skip
+
+
+def _previous_to_keep(zoo: Registry, name: str, init_from: str | None, keep_as: str | None) -> ZooEntry | None:
+    """The entry that keeps the zoo's agent ``name`` under ``keep_as`` (``None``: nothing to keep); refuses a name
+    that is taken, nothing to keep, and a warm start from the agent being replaced with nowhere to keep it."""
+    previous = zoo.entries.get(name)
+    if keep_as is None:
+        if previous is not None and init_from == name:
+            raise ValueError(
+                f"This agent was warm-started from the zoo agent {name!r} (--init-from {name}), which publishing it "
+                f"as {name!r} replaces, so its card could not say how to reproduce it. Keep the previous agent under "
+                f"another name: --keep-previous-as {name}-previous (or any free name)."
+            )
+        return None
+    check_name(keep_as)
+    if previous is None:
+        raise ValueError(f"--keep-previous-as {keep_as}: the zoo has no agent {name!r} to keep; leave the option out.")
+    if keep_as in zoo.entries or keep_as == name:
+        raise ValueError(f"--keep-previous-as {keep_as}: that name is already a zoo agent; choose a free name.")
+    # A pinned Hub commit still holds the previous files; an unpushed agent gets a repo of its own name.
+    owner = previous.repo_id.rpartition("/")[0]
+    repo_id = previous.repo_id if previous.revision is not None else f"{owner}/{keep_as}"
+    card = Path(previous.card).with_name(f"{keep_as}.md").as_posix()
+    return dataclasses.replace(previous, name=keep_as, repo_id=repo_id, card=card)
+
+
+def _keep(zoo: Registry, previous: ZooEntry, kept: ZooEntry, cards_dir: Path, docs_dir: Path) -> Registry:
+    """Copy ``previous``'s bundled files, card (with its name changed) and figures to ``kept``'s names, before the
+    new agent overwrites them; returns the registry with ``kept`` added (written with the new agent's entry)."""
+    if previous.bundled:
+        _replace_folder(zoo.bundled_dir(previous.name), zoo.bundled_dir(kept.name))
+    card = cards_dir / f"{previous.name}.md"
+    if card.is_file():
+        # The name as a word of its own (not inside a longer name), and not in the pinned repo's id.
+        after = "/" if kept.repo_id == previous.repo_id else ""
+        pattern = rf"(?<![\w{after}-]){re.escape(previous.name)}(?![\w-])"
+        text = re.sub(pattern, kept.name, card.read_text(encoding="utf-8"))
+        with atomic_target(cards_dir / f"{kept.name}.md") as temporary:
+            temporary.write_text(text, encoding="utf-8")
+    for suffix in (".gif", f"_{CURVE_FILE}", f"_{X_POS_FILE}"):
+        figure = docs_dir / f"{previous.name}{suffix}"
+        if figure.is_file():
+            with atomic_target(docs_dir / f"{kept.name}{suffix}") as temporary:
+                shutil.copyfile(figure, temporary)
+    return zoo.with_entry(kept)
+
+
+def rename_init_from(command: str, old: str, new: str) -> str:
+    """``command`` with its ``--init-from old`` naming ``new`` instead (a trailing ``# comment`` is kept).
+
+    Example:
+        >>> rename_init_from("mario-zoo train --init-from a --seed 1  # best at 200k", "a", "a-previous")
+        'mario-zoo train --init-from a-previous --seed 1  # best at 200k'
+    """
+    words = shlex.split(command, comments=True)
+    renamed = [
+        new if index and words[index - 1] == "--init-from" and word == old
+        else f"--init-from={new}" if word == f"--init-from={old}" else word
+        for index, word in enumerate(words)
+    ]  # fmt: skip
+    if renamed == words:
+        return command
+    comment = command.partition("#")[2].strip()
+    return shlex.join(renamed) + (f"  # {comment}" if comment else "")
 
 
 def _check_options(name: str, repo_id: str | None, dtype: str, episodes: int) -> str:
@@ -266,84 +324,6 @@ def _run_of(kind: str, location: Path) -> RunFolder | None:
     if kind == "run":
         return open_run(location)
     return open_run(location.parent) if RunFolder(location.parent).config_file.is_file() else None
-
-
-@dataclass(frozen=True)
-class _ZooCard:
-    """Makes a zoo agent's card from its evaluations (:func:`mario_zoo.release.release`'s ``card``): records the
-    GIF, draws the figures, writes ``<cards_dir>/<name>.md``; the GIF and figures go up with the card."""
-
-    name: str
-    repo_id: str
-    model: DQN
-    config: dict[str, Any]
-    training: Training
-    dtype: str
-    bundle: bool
-    push: bool
-    replay: bool
-    run: RunFolder | None
-    zoo: Registry
-    cards_dir: Path
-    docs_dir: Path
-
-    @property
-    def path(self) -> Path:
-        """Where the card is written."""
-        return self.cards_dir / f"{self.name}.md"
-
-    def __call__(self, evaluation: Evaluation, also: tuple[Evaluation, ...]) -> Card:
-        gif, gif_note = None, None
-        if self.replay:
-            gif = self.docs_dir / f"{self.name}.gif"
-            gif_note = _record_gif(self.model, gif, evaluation)
-        figures = _figures(self.name, self.run, evaluation, self.docs_dir)
-        model_card = _card(
-            self.name,
-            self.repo_id,
-            self.config,
-            evaluation,
-            self.training,
-            gif_note,
-            self.dtype,
-            self.bundle,
-            video=self.push and self.replay,
-            figures=figures,
-            init_from=self.run.read_config().init_from if self.run is not None else None,
-            also=also,
-            clearing=_time_to_clear_section(self.run, evaluation),
-            push=self.push,
-            zoo=self.zoo,
-        )
-        write_model_card(model_card, self.name, self.cards_dir)
-        return Card(model_card, {**({GIF_FILE: gif} if gif is not None else {}), **figures})
-
-
-def _record_gif(model: DQN, gif: Path, evaluation: Evaluation) -> str:
-    """Record the card's replay GIF on the env ``evaluation`` played; returns what the card says about it."""
-    if not is_mario(evaluation.env_id):
-        record(model, evaluation.env_id, evaluation.env_kwargs, gif, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES)
-        return "One greedy episode, env seed 0."
-    return record_sweep_replay(model, gif, evaluation, stride=GIF_STRIDE, max_frames=GIF_MAX_FRAMES)[1]
-
-
-def _figures(name: str, run: RunFolder | None, evaluation: Evaluation, docs_dir: Path) -> dict[str, Path]:
-    """The card's figures, written into ``docs_dir`` as ``<name>_<figure>.png``."""
-    figures: dict[str, Path] = {}
-    if run is not None and run.monitor.is_file():
-        figures[CURVE_FILE] = save_learning_curve(
-            run.episodes(),
-            docs_dir / f"{name}_{CURVE_FILE}",
-            title=f"{name}: training episodes",
-            evaluations=read_evaluations(run.evaluations) if run.evaluations.is_file() else (),
-        )
-    if evaluation.flags is not None:
-        figures[X_POS_FILE] = save_x_pos_histogram(
-            evaluation,
-            docs_dir / f"{name}_{X_POS_FILE}",
-            title=f"{name}: {evaluation.n_eval_episodes} episodes, {evaluation.protocol} protocol",
-        )
-    return figures
 
 
 def _provenance(
@@ -440,147 +420,6 @@ def reproduce_command(command: list[str]) -> str:
 
 def _cast(tensor: torch.Tensor, dtype: str) -> torch.Tensor:
     return tensor.to(getattr(torch, dtype)) if tensor.is_floating_point() else tensor
-
-
-def _card(
-    name: str,
-    repo_id: str,
-    config: dict[str, Any],
-    evaluation: Evaluation,
-    training: Training,
-    gif_note: str | None,
-    dtype: str,
-    bundle: bool,
-    *,
-    video: bool,
-    figures: dict[str, Path] | None = None,
-    init_from: str | None = None,
-    also: tuple[Evaluation, ...] = (),
-    push: bool = False,
-    zoo: Registry | None = None,
-    clearing: str | None = None,
-) -> ModelCard:
-    """The Hub's card for the agent, followed by the zoo's sections: loading by name, replay, training."""
-    # Not pushed: the repo does not exist on the Hub (yet), so the card loads the agent from the package.
-    card = build_model_card(repo_id, config, evaluation, video=video, also=also, zoo_name=None if push else name)
-    where = (
-        f"ships inside the `mario-zoo` package ({dtype} weights, checked against their sha256 before every load), so "
-        "it loads offline"
-        if bundle
-        else f"loads from `{repo_id}` at the commit the zoo pins, checked against the zoo's sha256 digests"
-    )
-    sections = [
-        f"""## In the mario-zoo zoo
-
-This agent {where}:
-
-```python
-import mario_zoo
-
-model = mario_zoo.load_pretrained("{name}")
-```
-
-`mario-zoo zoo show {name}` prints its files, digests and pinned Hub revision; `mario-zoo evaluate zoo:{name}`
-replays the evaluation."""
-    ]
-    figures = figures or {}
-    if gif_note is not None:
-        # The GIF goes into the Hub repo next to the card, so the link works on the Hub page.
-        sections.append(f"## Replay\n\n![{name} playing {evaluation.env_id}]({GIF_FILE})\n\n{gif_note}")
-    if X_POS_FILE in figures and evaluation.flags is not None:
-        sections.append(_episode_ends(evaluation))
-    if CURVE_FILE in figures:
-        sections.append(
-            f"## Learning curve\n\nTraining episodes (return, 100-episode mean) and the periodic greedy evaluations "
-            f"of the run:\n\n![learning curve]({CURVE_FILE})"
-        )
-    sections += [clearing] if clearing else []
-    chain = warm_start_chain(init_from, zoo) if zoo is not None else []
-    wall = "not recorded" if training.wall_time_seconds is None else f"{training.wall_time_seconds:,.0f} s"
-    warm = (
-        f", after a warm start from `{init_from}` (`--init-from`: its network weights; see its own training)"
-        if init_from
-        else ""
-    )
-    sections.append(
-        f"""## Training
-
-| | |
-| --- | --- |
-| preset | `{training.preset}` |
-| seed | {training.seed} |
-| env steps | {training.total_timesteps:,}{warm} |
-| wall time | {wall} on {training.hardware} |
-
-Reproduce{" (the whole chain of warm starts, from scratch)" if chain else ""}:
-
-```bash
-{"".join(f"{command}{chr(10)}" for command in chain)}{training.command}
-mario-zoo zoo publish runs/<the run folder> --name {name}
-```"""
-    )
-    return ModelCard(str(card).rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n")
-
-
-def _time_to_clear_section(run: RunFolder | None, evaluation: Evaluation) -> str | None:
-    """The card's time-to-clear curve: the run's periodic flag rates with their env steps and wall hours, and when
-    it first reached 50% and 90% (``None`` for a run without Mario evaluations)."""
-    if run is None or evaluation.flags is None:
-        return None
-    try:
-        milestones = time_to_clear(run)
-    except ValueError:  # no evaluations, or evaluations without flag rates
-        return None
-    warm = run.read_config().init_from
-    since = f"since its warm start from `{warm}`" if warm else "from scratch"
-    return "\n".join(
-        [
-            "## Time to clear",
-            "",
-            f"The run's periodic evaluations, {since} (wall hours on the machine the Training section names):",
-            "",
-            *flag_curve(run),
-            "",
-            *(f"- {milestone.describe()}" for milestone in milestones),
-        ]
-    )
-
-
-def _episode_ends(evaluation: Evaluation) -> str:
-    """The card's section on where a Mario evaluation's episodes end: the flag count and rate, its interval, and
-    the histogram."""
-    low, high = evaluation.flag_interval or (0.0, 0.0)
-    return f"""## Where the episodes end
-
-The flag in **{evaluation.flag_count} of {evaluation.n_eval_episodes}** episodes ({evaluation.flag_rate:.0%}; 95% Wilson interval
-[{low:.0%}, {high:.0%}]) of the {evaluation.protocol} protocol: {_policy(evaluation)}, {evaluation.starts}. Furthest `x_pos` of each
-episode:
-
-![furthest x_pos per episode]({X_POS_FILE})"""
-
-
-def warm_start_chain(init_from: str | None, zoo: Registry) -> list[str]:
-    """The training commands of the zoo agents an agent was warm-started from, oldest first, each with a comment
-    naming the agent it makes: ``init_from``'s own command, and so on back along each ``--init-from`` that names a
-    zoo agent (a run folder or checkpoint ends the chain: its command is not in the zoo).
-
-    Example:
-        >>> chain = warm_start_chain("dqn-MarioDQN-1-1-v0-finetune", read_registry())
-        >>> [line.split("  # ", 1)[1].split(";")[0] for line in chain]
-        ['makes dqn-MarioDQN-1-1-v0-base', 'makes dqn-MarioDQN-1-1-v0-finetune']
-    """
-    chain: list[str] = []
-    while init_from in zoo.entries and len(chain) < len(zoo.entries):
-        command = zoo.entries[init_from].training.command
-        words = shlex.split(command, comments=True)
-        comment = command.partition("#")[2].strip()
-        chain.insert(0, f"{shlex.join(words)}  # makes {init_from}" + (f"; {comment}" if comment else ""))
-        init_from = next((words[i + 1] for i, word in enumerate(words[:-1]) if word == "--init-from"), None)
-    return chain
-
-
-def _policy(evaluation: Evaluation) -> str:
-    return "greedy" if evaluation.epsilon is None else f"epsilon {evaluation.epsilon:g}"
 
 
 def _replace_folder(source: Path, target: Path) -> None:

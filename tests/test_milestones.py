@@ -75,17 +75,19 @@ def test_a_run_without_evaluations_or_flags_says_what_to_do(tmp_path):
 def test_a_mario_card_shows_the_runs_time_to_clear(tmp_path):
     from types import SimpleNamespace
 
-    from mario_zoo.publishing import _time_to_clear_section
     from mario_zoo.runs import RunConfig
+    from mario_zoo.zoo_cards import _time_to_clear_section
 
     run = _run(tmp_path, [0.0, 0.6, 0.95])
     run.write_config(
         RunConfig(env_id="MarioDQN-1-1-v0", preset="mario-1-1", policy="CnnPolicy", total_timesteps=1, seed=0)
     )
-    section = _time_to_clear_section(run, SimpleNamespace(flags=[True, False]))
+    section = _time_to_clear_section(run, SimpleNamespace(flags=[True, False]), None)
     assert section.startswith("## Time to clear") and "from scratch" in section
+    warm = _time_to_clear_section(run, SimpleNamespace(flags=[True, False]), "dqn-a")
+    assert "since its warm start from `dqn-a`" in warm
     assert "| 100,000 | 0.28 | 60% | 1,001 |" in section
     assert "- 50%: 100,000 env steps, 0.28 h (60% then)" in section and "- 90%: 150,000 env steps" in section
     # Not Mario (no flags), or no evaluations: no section.
-    assert _time_to_clear_section(run, SimpleNamespace(flags=None)) is None
-    assert _time_to_clear_section(None, SimpleNamespace(flags=[True])) is None
+    assert _time_to_clear_section(run, SimpleNamespace(flags=None), None) is None
+    assert _time_to_clear_section(None, SimpleNamespace(flags=[True]), None) is None

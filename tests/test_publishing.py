@@ -225,7 +225,7 @@ def _sweep(flags: list[bool]):
     ],
 )
 def test_the_mario_gif_is_a_sweep_episode_and_says_which(tmp_path, monkeypatch, flags, noops, note):
-    import mario_zoo.publishing as publishing
+    import mario_zoo.zoo_cards as publishing
     from mario_zoo import video
     from mario_zoo.video import Replay
 
@@ -244,7 +244,7 @@ def test_the_mario_gif_is_a_sweep_episode_and_says_which(tmp_path, monkeypatch, 
 
 
 def test_a_recording_that_differs_from_the_sweep_says_so(tmp_path, monkeypatch):
-    import mario_zoo.publishing as publishing
+    import mario_zoo.zoo_cards as publishing
     from mario_zoo import video
     from mario_zoo.video import Replay
 
@@ -260,8 +260,8 @@ def test_a_recording_that_differs_from_the_sweep_says_so(tmp_path, monkeypatch):
 def test_the_warm_start_chain_walks_init_from_back_through_the_zoo(tmp_path):
     import dataclasses
 
-    from mario_zoo.publishing import warm_start_chain
     from mario_zoo.zoo.registry import Registry
+    from mario_zoo.zoo_cards import warm_start_chain
 
     cartpole = read_registry().get(CARTPOLE)
 
@@ -284,3 +284,76 @@ def test_the_warm_start_chain_walks_init_from_back_through_the_zoo(tmp_path):
     ]
     assert warm_start_chain("runs/some-run/best_model", zoo) == [] and warm_start_chain(None, zoo) == []
     assert len(warm_start_chain("loop1", zoo)) <= len(zoo.entries)  # a damaged registry's loop ends
+
+
+def _warm_run_from(tmp_path, name: str):
+    """A tiny CartPole run that says it was warm-started from the zoo agent ``name``."""
+    from mario_zoo import training
+    from mario_zoo.runs import RunFolder
+
+    config = training.plan_run(preset="cartpole-fast", steps=300, seed=1, device="cpu", eval_episodes=0,
+                               init_from=name, command=["mario-zoo", "train", "--init-from", name, "--seed", "1"])  # fmt: skip
+    run = RunFolder(tmp_path / "warm")  # what counts here is run.json's init_from, not the weights
+    training.train(run, config, training.build_model(config), progress=False)
+    return run
+
+
+def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_path):
+    registry = tmp_path / "zoo" / "registry.json"
+    first = _publish(tmp_path, replay=True, command="mario-zoo train --seed 0  # the first")
+    run = _warm_run_from(tmp_path, "cartpole")
+    options = {"episodes": 1, "replay": False, "registry": registry, "cards_dir": tmp_path / "cards",
+               "docs_dir": tmp_path / "docs"}  # fmt: skip
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file() and "warm" not in path.parts}
+    with pytest.raises(ValueError, match="--keep-previous-as cartpole-previous"):
+        publish(run.path, "cartpole", **options)
+    for name, taken in (("cartpole", "already a zoo agent"), ("../x", "not a zoo name")):
+        with pytest.raises(ValueError, match=re.escape(taken)):
+            publish(run.path, "cartpole", keep_previous_as=name, **options)
+    with pytest.raises(ValueError, match="the zoo has no agent 'other' to keep"):
+        publish(run.path, "other", keep_previous_as="other-old", **options)
+    after = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file() and "warm" not in path.parts}
+    assert after == before, "a refused publish writes nothing"
+
+    published = publish(run.path, "cartpole", keep_previous_as="cartpole-first", **options)
+    zoo = read_registry(registry)
+    kept = zoo.get("cartpole-first")
+    assert published.kept == kept and kept.files == first.entry.files and kept.results == first.entry.results
+    assert kept.repo_id == "mario-zoo/cartpole-first", "never pushed: the kept agent gets a repo of its own name"
+    assert zoo.get("cartpole").files != first.entry.files
+    assert load_pretrained("cartpole-first", registry=registry).num_timesteps == first.entry.training.total_timesteps
+    kept_card = (tmp_path / "cards" / "cartpole-first.md").read_text()
+    assert 'load_pretrained("cartpole-first")' in kept_card and 'load_pretrained("cartpole")' not in kept_card
+    assert (tmp_path / "docs" / "cartpole-first.gif").read_bytes() == (tmp_path / "docs" / "cartpole.gif").read_bytes()
+    # The new card reproduces the chain through the kept name: `--init-from cartpole` now loads the new agent.
+    command = "mario-zoo train --init-from cartpole-first --seed 1"
+    assert published.entry.training.command == command
+    card = published.card.read_text()
+    assert "after a warm start from `cartpole-first`" in card
+    assert "mario-zoo train --seed 0  # makes cartpole-first; the first\n" + command in card
+
+
+def test_a_kept_agent_pinned_on_the_hub_keeps_its_repo_and_pin(tmp_path):
+    import dataclasses
+
+    registry = tmp_path / "zoo" / "registry.json"
+    first = _publish(tmp_path)
+    read_registry(registry).with_entry(dataclasses.replace(first.entry, revision="b" * 40)).write()
+    with first.card.open("a") as card:
+        card.write("\nOn the Hub: mario-zoo/cartpole (load cartpole, not cartpole-v2).\n")
+    published = _publish(tmp_path, dtype="float16", keep_previous_as="cartpole-pinned")
+    kept = read_registry(registry).get("cartpole-pinned")
+    assert (kept.repo_id, kept.revision) == ("mario-zoo/cartpole", "b" * 40)
+    assert published.entry.revision is None and published.entry.training.command == "mario-zoo train --seed 0"
+    kept_card = (tmp_path / "cards" / "cartpole-pinned.md").read_text()
+    assert "On the Hub: mario-zoo/cartpole (load cartpole-pinned, not cartpole-v2)." in kept_card
+
+
+def test_rename_init_from_changes_only_that_option():
+    from mario_zoo.publishing import rename_init_from
+
+    assert (
+        rename_init_from("mario-zoo train --init-from=a --seed 1", "a", "b") == "mario-zoo train --init-from=b --seed 1"
+    )
+    unchanged = "mario-zoo train --init-from ab --preset a  # a comment"
+    assert rename_init_from(unchanged, "a", "b") == unchanged

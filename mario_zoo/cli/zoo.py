@@ -29,10 +29,13 @@ ZOO_PUBLISH_EPILOG = """examples (from the root of a source checkout):
   mario-zoo zoo publish runs/CartPole-v1_dqn_s0_20250101-120000 --name dqn-CartPole-v1
   mario-zoo zoo publish runs/MarioDQN-v0_dqn_s0_20250101-120000 --name dqn-MarioDQN-1-1-v0 --dtype float16
   mario-zoo zoo publish models/agent --name dqn-CartPole-v1 --command "mario-zoo train --seed 0" --push
+  mario-zoo zoo publish runs/<warm start from dqn-MarioDQN-1-1-v0>/best_model --name dqn-MarioDQN-1-1-v0 \
+      --dtype float16 --keep-previous-as dqn-MarioDQN-1-1-v0-robust
 
 Writes the registry entry, the bundled copy (config.json, model.safetensors), model_cards/NAME.md and
 docs/NAME.gif. A checkpoint needs --command, the mario-zoo train command that trained it: the card's and the
-registry's preset and seed are read from it. --push also uploads to the Hub (one commit: the shipped files,
+registry's preset and seed are read from it. --keep-previous-as keeps the agent being replaced under another name
+(needed when the new one was warm-started from it: the card's chain of commands names the kept one). --push also uploads to the Hub (one commit: the shipped files,
 results.json, the card, replay.mp4 and replay.gif) and pins that commit.
 """
 
@@ -82,6 +85,11 @@ def _add_publish_parser(zoo_verbs: argparse._SubParsersAction) -> None:
     publish.add_argument("--registry", type=Path, default=REGISTRY_FILE, help="registry file (default: the package's)")
     publish.add_argument("--cards-dir", type=Path, default=Path("model_cards"), help="default ./model_cards")
     publish.add_argument("--docs-dir", type=Path, default=Path("docs"), help="where the GIF goes (default ./docs)")
+    publish.add_argument(
+        "--keep-previous-as",
+        metavar="NAME",
+        help="keep the agent this one replaces under NAME (required when this one was warm-started from it)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -123,6 +131,7 @@ def _publish(args: argparse.Namespace) -> int:
                 registry=args.registry,
                 cards_dir=args.cards_dir,
                 docs_dir=args.docs_dir,
+                keep_previous_as=args.keep_previous_as,
             )
     except HubError as error:
         raise CommandError(" ".join(str(error).split())) from error
@@ -138,6 +147,8 @@ def _publish(args: argparse.Namespace) -> int:
         print(f"  replay     {published.replay_gif}")
     pin = f"commit {entry.revision}" if entry.revision else "none: not on the Hub yet (run again with --push)"
     print(f"  Hub        {entry.repo_id}, pinned revision {pin}")
+    if published.kept is not None:
+        print(f"  previous   kept as {published.kept.name} (card {published.kept.card})")
     return 0
 
 
