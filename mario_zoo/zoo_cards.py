@@ -240,7 +240,7 @@ episode:
 def warm_start_chain(init_from: str | None, zoo: Registry) -> list[str]:
     """The training commands of the zoo agents an agent was warm-started from, oldest first, each with a comment
     naming the agent it makes: ``init_from``'s own command, and so on back along each ``--init-from`` that names a
-    zoo agent (a run folder or checkpoint ends the chain: its command is not in the zoo).
+    zoo agent (:meth:`Registry.lineage <mario_zoo.zoo.registry.Registry.lineage>`).
 
     Example:
         >>> from mario_zoo.zoo.registry import read_registry
@@ -249,12 +249,11 @@ def warm_start_chain(init_from: str | None, zoo: Registry) -> list[str]:
         ['makes dqn-MarioDQN-1-1-v0-base', 'makes dqn-MarioDQN-1-1-v0-finetune']
     """
     chain: list[str] = []
-    while init_from in zoo.entries and len(chain) < len(zoo.entries):
-        command = zoo.entries[init_from].training.command
-        words = shlex.split(command, comments=True)
+    for entry in zoo.lineage(init_from):
+        command = entry.training.command
         comment = command.partition("#")[2].strip()
-        chain.insert(0, f"{shlex.join(words)}  # makes {init_from}" + (f"; {comment}" if comment else ""))
-        init_from = next((words[i + 1] for i, word in enumerate(words[:-1]) if word == "--init-from"), None)
+        words = shlex.join(shlex.split(command, comments=True))
+        chain.append(f"{words}  # makes {entry.name}" + (f"; {comment}" if comment else ""))
     return chain
 
 

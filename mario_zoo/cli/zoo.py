@@ -229,11 +229,13 @@ def _list(registry: Registry) -> int:
 
 def world_table(registry: Registry, world: int = 1) -> list[str]:
     """The zoo's best agent for each level of ``world``: its exact flag rate (the 31-start no-op sweep), its rate
-    under the Nature protocol, and the env steps and wall hours it trained; a level without one says so.
+    under the Nature protocol, and the env steps and wall hours it took to train, its warm starts included (the
+    zoo agents along its ``--init-from`` chain); a level without one says so.
 
     The greedy flags are each agent's published headline evaluation (for the zoo's Mario agents the exact sweep:
     one episode from each no-op count 0-30); ``x/n`` says how many episodes it played."""
     lines = [f"World {world}:", "  LEVEL  AGENT                         FLAGS (GREEDY)     NATURE     STEPS      HOURS"]
+    chains: list[str] = []
     for stage in range(1, 5):
         entry = registry.best_for(f"MarioDQN-{world}-{stage}-v0")
         if entry is None or not entry.results.flag_rate:
@@ -242,10 +244,13 @@ def world_table(registry: Registry, world: int = 1) -> list[str]:
         exact, nature = entry.results, entry.other_results.get("nature")
         exact_text = f"{round(exact.flag_rate * exact.n_eval_episodes)}/{exact.n_eval_episodes} ({exact.flag_rate:.0%})"
         nature_text = "-" if nature is None or nature.flag_rate is None else f"{nature.flag_rate:.0%}"
-        seconds = entry.training.wall_time_seconds
-        hours = "-" if seconds is None else f"{seconds / 3600:.1f}"
-        lines.append(
-            f"  {world}-{stage}    {entry.name:<29} {exact_text:<18} {nature_text:<10} "
-            f"{entry.training.total_timesteps:<10,} {hours}"
-        )
+        lineage = registry.lineage(entry.name)
+        steps = sum(run.training.total_timesteps for run in lineage)
+        seconds = [run.training.wall_time_seconds for run in lineage]
+        hours = "-" if None in seconds else f"{sum(s for s in seconds if s is not None) / 3600:.1f}"
+        lines.append(f"  {world}-{stage}    {entry.name:<29} {exact_text:<18} {nature_text:<10} {steps:<10,} {hours}")
+        if len(lineage) > 1:
+            chains.append(f"{entry.name}: {' -> '.join(run.name for run in lineage)}")
+    if chains:
+        lines.append(f"  Steps and hours add up each agent's warm starts: {'; '.join(chains)}.")
     return lines

@@ -40,6 +40,7 @@ import dataclasses
 import json
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -237,6 +238,21 @@ class Registry:
             return None
         return max(candidates, key=lambda entry: (entry.results.flag_rate or 0.0, entry.results.mean_reward))
 
+    def lineage(self, name: str | None) -> list[ZooEntry]:
+        """``name``'s entry preceded by the zoo agents it was warm-started from, oldest first: each training
+        command's ``--init-from`` that names a zoo agent (a run folder or checkpoint, or no ``--init-from``, ends it;
+        so does a name met twice, a damaged registry's loop). Empty when ``name`` is not in the zoo.
+
+        Example:
+            >>> [entry.name for entry in read_registry().lineage("dqn-MarioDQN-1-1-v0-finetune")]
+            ['dqn-MarioDQN-1-1-v0-base', 'dqn-MarioDQN-1-1-v0-finetune']
+        """
+        chain: list[ZooEntry] = []
+        while name in self.entries and all(entry.name != name for entry in chain):
+            chain.insert(0, self.entries[name])
+            name = init_from_of(self.entries[name].training.command)
+        return chain
+
     def with_entry(self, entry: ZooEntry) -> Registry:
         """A copy with ``entry`` added, or replacing the entry of the same name."""
         return Registry(self.path, {**self.entries, entry.name: entry})
@@ -246,6 +262,22 @@ class Registry:
         agents = {name: self.entries[name].to_dict() for name in self.names}
         data = {"format_version": REGISTRY_FORMAT_VERSION, "agents": agents}
         return write_text(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def init_from_of(command: str) -> str | None:
+    """The agent a ``mario-zoo train`` command warm-starts from (its ``--init-from``), or ``None``.
+
+    Example:
+        >>> init_from_of("mario-zoo train --init-from dqn-a --seed 1  # a comment"), init_from_of("mario-zoo train")
+        ('dqn-a', None)
+    """
+    words = shlex.split(command, comments=True)
+    for index, word in enumerate(words):
+        if word == "--init-from" and index + 1 < len(words):
+            return words[index + 1]
+        if word.startswith("--init-from="):
+            return word.partition("=")[2]
+    return None
 
 
 def read_registry(path: str | os.PathLike[str] = REGISTRY_FILE) -> Registry:

@@ -20,7 +20,7 @@ def test_list_shows_every_agent_with_its_score_training_and_source(cli):
     assert row.split()[:2] == [CARTPOLE, "CartPole-v1"]
     assert "500.00 +/- 0.00, 100 ep" in row and "cartpole-fast, 50,048 steps" in row
     assert "bundled (float32); Hub: not published yet" in row
-    assert len(out.strip().splitlines()) == len(read_registry().names) + 3 + 7  # + the World 1 table
+    assert len(out.strip().splitlines()) == len(read_registry().names) + 3 + 8  # + the World 1 table and its note
 
 
 def test_list_ends_with_a_world_1_table_of_the_best_agent_per_level():
@@ -30,19 +30,47 @@ def test_list_ends_with_a_world_1_table_of_the_best_agent_per_level():
 
     registry = read_registry()
     lines = world_table(registry, world=1)
-    assert lines[0] == "World 1:" and len(lines) == 6
+    assert lines[0] == "World 1:" and len(lines) == 6 + (len(registry.lineage("dqn-MarioDQN-1-1-v0")) > 1)
     best = registry.best_for("MarioDQN-1-1-v0")
     exact, nature = best.results, best.other_results["nature"]
     row = lines[2].split()
     assert row[:2] == ["1-1", best.name]
     assert row[2] == f"{round(exact.flag_rate * exact.n_eval_episodes)}/{exact.n_eval_episodes}"
-    assert row[4] == f"{nature.flag_rate:.0%}" and row[5] == f"{best.training.total_timesteps:,}"
-    assert row[6] == f"{best.training.wall_time_seconds / 3600:.1f}"
+    # Steps and hours of the agent with its warm starts: every zoo agent along its --init-from chain.
+    lineage = registry.lineage(best.name)
+    assert lineage[-1] == best and row[4] == f"{nature.flag_rate:.0%}"
+    assert row[5] == f"{sum(run.training.total_timesteps for run in lineage):,}"
+    assert row[6] == f"{sum(run.training.wall_time_seconds for run in lineage) / 3600:.1f}"
     assert lines[3].split() == ["1-2", "no", "agent", "clears", "it", "yet"]
     # A level's agent appears once the registry has one that reaches the flag.
     entry = dataclasses.replace(best, name="dqn-MarioDQN-1-3-v0", env_id="MarioDQN-1-3-v0", other_results={})
     (row,) = [line for line in world_table(registry.with_entry(entry), 1) if line.startswith("  1-3")]
     assert row.split()[1] == "dqn-MarioDQN-1-3-v0" and row.split()[4] == "-"
+
+
+def test_an_agents_lineage_follows_init_from_through_the_zoo(tmp_path):
+    import dataclasses
+
+    from mario_zoo.zoo.registry import Registry
+
+    cartpole = read_registry().get(CARTPOLE)
+
+    def entry(name, command, seconds=10.0):
+        training = dataclasses.replace(cartpole.training, command=command, total_timesteps=100,
+                                       wall_time_seconds=seconds)  # fmt: skip
+        return dataclasses.replace(cartpole, name=name, training=training)
+
+    zoo = Registry(tmp_path / "registry.json", {
+        "a": entry("a", "mario-zoo train --seed 0"),
+        "b": entry("b", "mario-zoo train --init-from=a --seed 1  # the = form"),
+        "c": entry("c", "mario-zoo train --init-from b", seconds=None),
+        "loop1": entry("loop1", "mario-zoo train --init-from loop2"),
+        "loop2": entry("loop2", "mario-zoo train --init-from loop1"),
+        "d": entry("d", "mario-zoo train --init-from runs/x/best_model"),
+    })  # fmt: skip
+    assert [run.name for run in zoo.lineage("c")] == ["a", "b", "c"]
+    assert [run.name for run in zoo.lineage("loop1")] == ["loop2", "loop1"]
+    assert [run.name for run in zoo.lineage("d")] == ["d"] and zoo.lineage("nope") == zoo.lineage(None) == []
 
 
 @pytest.mark.parametrize("name", read_registry().names)
