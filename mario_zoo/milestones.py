@@ -1,7 +1,8 @@
 """Time to clear: the env steps and wall hours a Mario run took to its first evaluation at a given flag rate.
 
 A run's periodic evaluations (``evaluations.csv``; for Mario by default the exact 31-start no-op sweep) give its
-flag rate every ``--eval-freq`` steps, and ``monitor.csv`` its wall clock; a milestone is the first evaluation at or
+flag rate every ``--eval-freq`` steps, with those of its snapshots (``mario-zoo evaluate RUN/snapshots/*``, see
+:mod:`mario_zoo.snapshots`), and ``monitor.csv`` its wall clock; a milestone is the first evaluation at or
 above a rate. A run warm-started from another (``--init-from``) counts from its own start: give the earlier runs'
 steps and seconds as ``offset_steps`` and ``offset_seconds`` to count from scratch.
 
@@ -27,7 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mario_zoo.runs import EvaluationPoint, RunFolder, read_evaluations
+from mario_zoo.runs import EvaluationPoint, RunFolder
+from mario_zoo.snapshots import evaluation_points
 
 DEFAULT_RATES = (0.5, 0.9)
 """The flag rates the zoo's cards report time to: half and nine tenths of the starts."""
@@ -82,13 +84,14 @@ def time_to_clear(
     for rate in rates:
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 < rate <= 1.0:
             raise ValueError(f"Flag rates must be in (0, 1], got {rate!r}.")
-    points = read_evaluations(run.evaluations)
+    points = evaluation_points(run)
     if not points:
         raise ValueError(
-            f"{run.path} has no evaluations ({run.evaluations.name}); train with --eval-freq N to get them."
+            f"{run.path} has no evaluations ({run.evaluations.name}); train with --eval-freq N, or evaluate its "
+            "snapshots (mario-zoo evaluate RUN/snapshots/*), to get them."
         )
     if any(point.flag_rate is None for point in points):
-        raise ValueError(f"{run.evaluations} has no flag rates: time to clear is for Mario runs.")
+        raise ValueError(f"{run.path}'s evaluations have no flag rates: time to clear is for Mario runs.")
     best = max(points, key=lambda point: point.rank)
     milestones = []
     for rate in rates:
@@ -112,7 +115,7 @@ def flag_curve(run: RunFolder | str | Path, *, offset_steps: int = 0, offset_sec
     """A markdown table of the run's evaluations: env steps, wall hours, flag rate and mean furthest x."""
     run = run if isinstance(run, RunFolder) else RunFolder(Path(run))
     lines = ["| env steps | wall hours | flag rate | mean furthest x |", "|---|---|---|---|"]
-    for point in read_evaluations(run.evaluations):
+    for point in evaluation_points(run):
         seconds = run.wall_seconds(until_step=point.timesteps)
         hours = "" if seconds is None else f"{(seconds + offset_seconds) / 3600:.2f}"
         rate = "" if point.flag_rate is None else f"{point.flag_rate:.0%}"

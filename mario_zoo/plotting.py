@@ -26,7 +26,8 @@ import numpy as np
 from mario_zoo.atomic import atomic_target
 from mario_zoo.extras import require
 from mario_zoo.results import Evaluation
-from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder, read_evaluations
+from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder
+from mario_zoo.snapshots import evaluation_points
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -287,20 +288,20 @@ class EvaluationCurve:
 def plot_evaluations(
     runs: Sequence[RunFolder], path: str | os.PathLike[str], *, title: str | None = None
 ) -> tuple[Path, list[EvaluationCurve], tuple[RunFolder, ...]]:
-    """Plot the periodic evaluations (``evaluations.csv``, from ``train --eval-freq``) of each run against env
-    steps: for Mario the flag rate and the mean furthest ``x_pos`` side by side, otherwise the mean return. Runs of
+    """Plot the evaluations of each run against env steps (the periodic ones, ``evaluations.csv`` from ``train
+    --eval-freq``, and those of its snapshots, :mod:`mario_zoo.snapshots`): for Mario the flag rate and the mean furthest ``x_pos`` side by side, otherwise the mean return. Runs of
     distinct seeds and otherwise equal settings share one curve (their mean at the steps all of them evaluated, with
     a band of +/- one standard deviation). The training return cannot compare runs whose episodes start mid-level
     (frontier starts) or under noise; their evaluations can.
 
     Returns the PNG, the curves and the runs left out for having no evaluation yet; raises ``ValueError`` if none has.
     """
-    evaluations = {run: points for run in runs if (points := read_evaluations(run.evaluations))}
+    evaluations = {run: points for run in runs if (points := evaluation_points(run))}
     if not evaluations:
         names = ", ".join(str(run.path) for run in runs)
         raise ValueError(
-            f"No run has a periodic evaluation to plot yet ({names}); train with --eval-freq N, or plot the "
-            "training returns without --evaluations."
+            f"No run has an evaluation to plot yet ({names}); train with --eval-freq N (or evaluate its snapshots: "
+            "mario-zoo evaluate RUN/snapshots/*), or plot the training returns without --evaluations."
         )
     skipped = tuple(run for run in runs if run not in evaluations)
     mario = all(point.flag_rate is not None for points in evaluations.values() for point in points)

@@ -55,6 +55,7 @@ from mario_zoo.planning import choose_preset
 from mario_zoo.release import Upload, release
 from mario_zoo.results import Evaluation
 from mario_zoo.runs import RunFolder, open_run
+from mario_zoo.snapshots import run_of_checkpoint
 from mario_zoo.sources import parse_source
 from mario_zoo.zoo.registry import (
     AGENT_FILES,
@@ -320,10 +321,9 @@ def _stage(path: Path, stored: checkpoint.Checkpoint, dtype: str, shipped: Path)
 
 
 def _run_of(kind: str, location: Path) -> RunFolder | None:
-    """The run folder an agent comes from: the folder itself, or the one holding a checkpoint."""
-    if kind == "run":
-        return open_run(location)
-    return open_run(location.parent) if RunFolder(location.parent).config_file.is_file() else None
+    """The run folder an agent comes from: the folder itself, the one holding a checkpoint, or the run of a
+    snapshot."""
+    return open_run(location) if kind == "run" else run_of_checkpoint(location)
 
 
 def _provenance(

@@ -19,6 +19,8 @@
         best_model/         with ``--eval-freq``: the agent of the best periodic evaluation, a checkpoint directory
         snapshots/          with ``--snapshot-freq``: the agent every N steps (``step-000050000/``, ...), checkpoint
                             directories kept to choose among later (``mario-zoo evaluate runs/NAME/snapshots/*``)
+        snapshot_evaluations.csv  the snapshots' evaluations under the run's protocol, recorded by ``mario-zoo
+                            evaluate`` (:mod:`mario_zoo.snapshots`), with ``snapshot_evaluations.lock``
         learning_curve.png  episode return and its 100-episode mean (with ``--eval-freq``, a second panel: the
                             periodic evaluations)
         run.lock            held (an OS file lock) by the process training the run, so that a second one refuses;

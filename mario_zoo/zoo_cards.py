@@ -20,7 +20,8 @@ from mario_zoo.milestones import flag_curve, time_to_clear
 from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
 from mario_zoo.release import Card
 from mario_zoo.results import Evaluation
-from mario_zoo.runs import RunFolder, read_evaluations
+from mario_zoo.runs import RunFolder
+from mario_zoo.snapshots import evaluation_points
 from mario_zoo.video import record, record_sweep_replay
 from mario_zoo.zoo.registry import Registry, Training
 
@@ -109,7 +110,7 @@ def _figures(name: str, run: RunFolder | None, evaluation: Evaluation, docs_dir:
             run.episodes(),
             docs_dir / f"{name}_{CURVE_FILE}",
             title=f"{name}: training episodes",
-            evaluations=read_evaluations(run.evaluations) if run.evaluations.is_file() else (),
+            evaluations=evaluation_points(run),
         )
     if evaluation.flags is not None:
         figures[X_POS_FILE] = save_x_pos_histogram(

@@ -194,3 +194,79 @@ def test_resume_can_start_snapshots_in_a_run_that_had_none(cli, tmp_path):
     assert again.code == 0, again.err
     end = DQN.load(run.checkpoint).num_timesteps  # learn() finishes its last round, past the target
     assert [steps for steps, _ in run.snapshot_folders()] == list(range((at // 100 + 1) * 100, end + 1, 100))
+
+
+def test_evaluate_records_snapshots_played_under_the_runs_protocol(cli, tmp_path):
+    from mario_zoo.milestones import flag_curve
+    from mario_zoo.snapshots import evaluation_points, snapshot_evaluations
+
+    run_path = tmp_path / "run"
+    trained = cli(
+        "train", "--steps", 300, "--hp", "learning_starts=100", "--snapshot-freq", 100, "--eval-episodes", 2,
+        "--no-progress", "--out", run_path,
+    )  # fmt: skip
+    assert trained.code == 0, trained.err
+    run = open_run(run_path)
+    snapshots = [path for _, path in run.snapshot_folders()]
+    # Other numbers than the run's protocol (2 seeded greedy episodes), or --no-record: nothing is kept.
+    assert cli("evaluate", snapshots[0], "--episodes", 3, "--no-progress").code == 0
+    assert cli("evaluate", snapshots[0], "--episodes", 2, "--no-record", "--no-progress").code == 0
+    assert not snapshot_evaluations(run).exists() and evaluation_points(run) == []
+    # The run's protocol: each snapshot's row is kept beside snapshots/, whose glob stays agents only.
+    result = cli("evaluate", *snapshots[1:], "--episodes", 2, "--no-progress")
+    assert result.code == 0, result.err
+    assert result.out.count(f"recorded in {snapshot_evaluations(run)}") == 2
+    again = cli("evaluate", snapshots[1], "--episodes", 2, "--json", "--no-progress")
+    assert again.code == 0, again.err
+    points = evaluation_points(run)
+    assert [point.timesteps for point in points] == [200, 300]  # evaluated twice, kept once
+    assert points[0].mean_reward == json.loads(again.out)["mean_reward"]
+    assert sorted(path.name for path in run.snapshots.iterdir()) == [path.name for path in snapshots]
+    assert len(flag_curve(run)) == 2 + 2
+    # A row counts while its snapshot is there (a resumed run drops the snapshots of the steps it replays).
+    shutil.rmtree(snapshots[2])
+    assert [point.timesteps for point in evaluation_points(run)] == [200]
+
+
+def test_periodic_evaluations_win_over_a_snapshots_at_the_same_step(tmp_path):
+    from mario_zoo.milestones import time_to_clear
+    from mario_zoo.runs import EvaluationPoint, write_evaluations
+    from mario_zoo.snapshots import evaluation_points, record_point
+
+    run = RunFolder(tmp_path)
+    run.write_config(RunConfig("MarioDQN-1-1-v0", "mario-1-1", "CnnPolicy", total_timesteps=300, seed=0))
+    for steps in (100, 200):
+        (run.snapshots / snapshot_name(steps)).mkdir(parents=True)
+
+    def point(steps, rate):
+        return EvaluationPoint(timesteps=steps, n_eval_episodes=31, mean_reward=1.0, std_reward=0.0, flag_rate=rate)
+
+    write_evaluations(run.evaluations, [point(200, 0.5)])
+    record_point(run, point(200, 0.1))
+    record_point(run, point(100, 0.2))
+    record_point(run, point(100, 0.3))  # the same step again: replaced
+    assert [(p.timesteps, p.flag_rate) for p in evaluation_points(run)] == [(100, 0.3), (200, 0.5)]
+    # A run with snapshot evaluations only (no --eval-freq) still has a time to clear.
+    run.evaluations.unlink()
+    assert [(m.timesteps, m.flag_rate) for m in time_to_clear(run, [0.25, 0.5])] == [(100, 0.3), (None, None)]
+
+
+def test_a_snapshot_published_takes_its_runs_command_and_time(tmp_path):
+    from mario_zoo import training
+    from mario_zoo.publishing import publish
+    from mario_zoo.snapshots import run_of_checkpoint, snapshot_run
+
+    config = training.plan_run(preset="cartpole-fast", steps=300, seed=4, device="cpu", eval_episodes=0,
+                               snapshot_freq=128, command=["mario-zoo", "train", "--seed", "4"])  # fmt: skip
+    run = RunFolder(tmp_path / "run")
+    training.train(run, config, training.build_model(config), progress=False)
+    (_, first), *_ = run.snapshot_folders()
+    assert snapshot_run(first) == run and run_of_checkpoint(first) == run
+    assert snapshot_run(run.path / "model") is None and run_of_checkpoint(run.path / "model") == run
+    assert snapshot_run(tmp_path / "elsewhere" / "snapshots" / "step-000000128") is None
+    published = publish(
+        first, "early", episodes=1, replay=False, registry=tmp_path / "zoo" / "registry.json",
+        cards_dir=tmp_path / "cards", docs_dir=tmp_path / "docs",
+    )  # fmt: skip
+    assert published.entry.training.command == "mario-zoo train --seed 4"
+    assert published.entry.training.total_timesteps == 128 and published.entry.training.seed == 4

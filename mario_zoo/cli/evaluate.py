@@ -31,7 +31,10 @@ mean return. Protocols (--protocol):
   nature      Mnih et al. 2015: epsilon 0.05 (--epsilon), 0-30 random no-ops, 30 seeded episodes (--episodes).
   episodes    other envs' default: N seeded episodes (default 10), greedy unless --epsilon; Mario: random no-ops.
 Mario evaluations also report how far Mario got (x_pos) and the flag rate with its 95% Wilson interval. The
-agent's training-only options (frontier starts, training no-ops, sticky actions) never apply.
+agent's training-only options (frontier starts, training no-ops, sticky actions) never apply. A run's snapshot
+played under the run's own protocol (its periodic evaluations': Mario's noop-sweep by default) is also recorded in
+RUN/snapshot_evaluations.csv (--no-record: not), so that the run's time to clear, the card of an agent published
+from a snapshot and `mario-zoo plot RUN --evaluations` count it.
 """
 
 
@@ -52,6 +55,13 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument("--noop-max", type=count, help="Mario only: no-op starts 0..N (default 30)")
     evaluate.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    evaluate.add_argument(
+        "--record",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep the evaluations of a run's snapshots played under the run's own protocol in "
+        "RUN/snapshot_evaluations.csv, for its time to clear and plot --evaluations (default on)",
+    )
     evaluate.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar (default on)"
     )
@@ -75,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
             agent.model, agent.env_id, agent.env_kwargs, protocol=_protocol(agent, args), progress=args.progress
         )
         evaluations.append((source, agent.model.num_timesteps, evaluation))
+        recorded = args.record and _record(agent, evaluation)
         if not args.json:
-            print(f"{source}\n{evaluation.summary()}")
+            print(f"{source}\n{evaluation.summary()}" + (f"\n  recorded in {recorded}" if recorded else ""))
     if args.json:
         records = [
             {"agent": str(source), "num_timesteps": steps, **evaluation.to_dict()}
@@ -86,6 +97,17 @@ def run(args: argparse.Namespace) -> int:
     elif len(evaluations) > 1:
         print(f"\n{ranking_table(evaluations)}")
     return 0
+
+
+def _record(agent: LoadedAgent, evaluation: Evaluation) -> str | None:
+    """Keep the evaluation of a run's snapshot in the run, if it was played under the run's own protocol; returns
+    where it was kept."""
+    from mario_zoo.snapshots import record, snapshot_evaluations, snapshot_run
+
+    run = None if agent.path is None else snapshot_run(agent.path)
+    if run is None or not record(run, agent.model.num_timesteps, evaluation):
+        return None
+    return str(snapshot_evaluations(run))
 
 
 def _protocol(agent: LoadedAgent, args: argparse.Namespace) -> Protocol:
