@@ -119,6 +119,8 @@ class DQNConfig:
     """Decay the step size linearly to this over a ``learn()`` call (``None``: constant; 0 = rl-zoo's ``lin_<lr>``)."""
     ema_decay: float | None = None
     """Average the weights for evaluation: moved by ``1 - ema_decay`` per update (see ``DQN.averaged_weights``)."""
+    target_epsilon: float | None = None
+    """TD targets value the next state as an epsilon-greedy policy does (expected SARSA; ``None``: greedy, DQN's)."""
 
     def __post_init__(self) -> None:
         _check_number("learning_rate", self.learning_rate, low=0.0)
@@ -153,6 +155,8 @@ class DQNConfig:
         _check_int("actor_sync_interval", self.actor_sync_interval, minimum=1)
         if self.learning_rate_final is not None:
             _check_number("learning_rate_final", self.learning_rate_final, low=0.0)
+        if self.target_epsilon is not None:
+            _check_number("target_epsilon", self.target_epsilon, low=0.0, high=1.0)
         if self.ema_decay is not None:
             _check_number("ema_decay", self.ema_decay, low=0.0, high=1.0, low_inclusive=False)
             if self.ema_decay == 1.0:

@@ -504,6 +504,12 @@ class DQN(Checkpointing):
                     next_values = next_q_target.gather(1, next_actions).squeeze(1)
                 else:
                     next_values = next_q_target.max(dim=1).values
+                if config.target_epsilon is not None:
+                    # Expected SARSA: (1 - eps) * Q(s', a*) + eps * mean_a Q(s', a), the value of the next state
+                    # when eps of the later moves are random, so the agent keeps a margin where one random move is
+                    # fatal (the cliff walk of Sutton & Barto, Example 6.6), as under the Nature protocol's noise.
+                    epsilon = config.target_epsilon
+                    next_values = (1.0 - epsilon) * next_values + epsilon * next_q_target.mean(dim=1)
                 # discounts is gamma**k for a k-step return, 0 where the episode terminated within it.
                 targets = batch.returns + batch.discounts * next_values
             with self._autocast():

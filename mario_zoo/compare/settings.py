@@ -107,6 +107,7 @@ NO_SB3_EQUIVALENT = {
     "precision": "SB3 updates in float32 only",
     "learning_rate_final": "compare passes SB3 a constant learning rate",
     "ema_decay": "SB3 evaluates its online weights, not an average",
+    "target_epsilon": "SB3's TD targets bootstrap from the greedy action's value",
 }
 """Our settings SB3 cannot match, and why; a comparison keeps them at their SB3-equivalent defaults."""
 

@@ -38,6 +38,7 @@ OPTIONS = {
     "mse": {"loss": "mse"},
     "clip_by_value": {"max_grad_norm": None, "max_grad_value": 1.0},
     "no_clipping": {"max_grad_norm": None},
+    "expected_sarsa": {"target_epsilon": 0.05, "double_q": True},
     "exponential_eps": {"exploration_schedule": "exponential", "exploration_decay": 100},
     "adamw_amsgrad": {"optimizer": "adamw", "amsgrad": True, "weight_decay": 0.01},
     "train_every_episode": {"train_freq": (1, "episode"), "gradient_steps": -1},
@@ -312,6 +313,44 @@ def test_hyperparameters_are_validated_up_front():
         ),
     ):
         DQN("MlpPolicy", 42)
+
+
+@pytest.mark.parametrize(
+    ("epsilon", "double_q"), [(None, False), (None, True), (0.2, False), (0.2, True), (1.0, False)]
+)
+def test_target_epsilon_bootstraps_from_the_epsilon_greedy_value(monkeypatch, epsilon, double_q):
+    from mario_zoo.agents.replay import ReplaySample
+
+    model = DQN("MlpPolicy", "CartPole-v1", seed=0, target_epsilon=epsilon, double_q=double_q, **FAST)
+    next_q = torch.tensor([[1.0, 5.0], [4.0, 2.0]])  # the target net's values of the two next states
+    online_next = torch.tensor([[0.0, 1.0], [0.0, 1.0]])  # the online net prefers action 1 in both
+    batch = ReplaySample(
+        observations=torch.zeros(2, 4), actions=torch.zeros(2, 1, dtype=torch.int64),
+        returns=torch.tensor([1.0, 0.5]), next_observations=torch.ones(2, 4), discounts=torch.tensor([0.9, 0.0]),
+        weights=None, indices=np.arange(2),
+    )  # fmt: skip
+    online = model.q_net
+    monkeypatch.setattr(model, "q_net_target", lambda observations: next_q)
+    monkeypatch.setattr(
+        model, "q_net", lambda observations: online_next if observations.sum() else online(observations)
+    )
+    monkeypatch.setattr(model, "_minibatches", lambda steps: iter([batch]))
+    seen = []
+    monkeypatch.setattr(
+        model, "_loss_fn", lambda q_values, targets: seen.append(targets) or (q_values - targets).abs().mean()
+    )
+    model._total_timesteps = 1
+    model.train(1)
+    greedy = torch.tensor([5.0, 2.0]) if double_q else torch.tensor([5.0, 4.0])  # double Q: the online pick
+    value = greedy if epsilon is None else (1 - epsilon) * greedy + epsilon * next_q.mean(dim=1)
+    # The second transition ended its episode (discount 0): its target is its return alone.
+    assert torch.allclose(seen[0], batch.returns + batch.discounts * value)
+
+
+def test_target_epsilon_is_a_probability():
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=re.escape(f"target_epsilon must be in [0.0, 1.0], got {bad}.")):
+            DQN("MlpPolicy", "CartPole-v1", target_epsilon=bad)
 
 
 def test_sb3_checkpoint_callback_saves_the_replay_buffer(tmp_path):
