@@ -67,6 +67,7 @@ from mario_zoo.zoo.registry import (
     ZooEntry,
     check_name,
     check_repo_id,
+    init_from_of,
     read_registry,
 )
 from mario_zoo.zoo_cards import CURVE_FILE, GIF_FILE, X_POS_FILE, ZooCard
@@ -139,7 +140,8 @@ def publish(
         push: upload to the Hub in one commit and pin that commit in the registry (needs a write token).
         replay: record ``<docs_dir>/<name>.gif`` (uploaded as ``replay.gif``, with a ``replay.mp4``, when pushing).
         command: how the agent was trained; default: the run's ``mario-zoo train`` command. Required for a
-            checkpoint, whose preset and seed are then read from it.
+            checkpoint, whose preset and seed are then read from it. Its ``--init-from`` is the warm start the card
+            names, and the start of its chain of commands back through the zoo.
         train_seconds: training wall time; default: summed over the sittings in the run's ``monitor.csv``.
         hardware: where it trained; default: this machine.
         registry: the registry file to update; bundled copies go next to it, in ``bundled/``.
@@ -152,7 +154,8 @@ def publish(
     repo_id = _check_options(name, repo_id, dtype, episodes)
     zoo = read_registry(registry)
     run, path, training = _agent_of(source, command, train_seconds, hardware)
-    init_from = run.read_config().init_from if run is not None else None
+    # The warm start: as --command says, else as the run recorded it.
+    init_from = init_from_of(command) if command else run.read_config().init_from if run is not None else None
     kept = _previous_to_keep(zoo, name, init_from, keep_previous_as)
     if kept is not None:
         training = dataclasses.replace(training, command=rename_init_from(training.command, name, kept.name))
@@ -221,7 +224,8 @@ def _previous_to_keep(zoo: Registry, name: str, init_from: str | None, keep_as: 
 
 def _keep(zoo: Registry, previous: ZooEntry, kept: ZooEntry, cards_dir: Path, docs_dir: Path) -> Registry:
     """Copy ``previous``'s bundled files, card (with its name changed) and figures to ``kept``'s names, before the
-    new agent overwrites them; returns the registry with ``kept`` added (written with the new agent's entry)."""
+    new agent overwrites them; returns the registry with ``kept`` added, and the other agents trained from
+    ``previous`` (``--init-from`` its name) naming ``kept`` instead (written with the new agent's entry)."""
     if previous.bundled:
         _replace_folder(zoo.bundled_dir(previous.name), zoo.bundled_dir(kept.name))
     card = cards_dir / f"{previous.name}.md"
@@ -237,6 +241,12 @@ def _keep(zoo: Registry, previous: ZooEntry, kept: ZooEntry, cards_dir: Path, do
         if figure.is_file():
             with atomic_target(docs_dir / f"{kept.name}{suffix}") as temporary:
                 shutil.copyfile(figure, temporary)
+    for other in zoo.entries.values():
+        if init_from_of(other.training.command) == previous.name:
+            command = rename_init_from(other.training.command, previous.name, kept.name)
+            zoo = zoo.with_entry(
+                dataclasses.replace(other, training=dataclasses.replace(other.training, command=command))
+            )
     return zoo.with_entry(kept)
 
 

@@ -299,8 +299,13 @@ def _warm_run_from(tmp_path, name: str):
 
 
 def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_path):
+    import dataclasses
+
     registry = tmp_path / "zoo" / "registry.json"
     first = _publish(tmp_path, replay=True, command="mario-zoo train --seed 0  # the first")
+    # Another zoo agent trained from the first: once the first is kept under a new name, it names that one.
+    sibling = dataclasses.replace(first.entry.training, command="mario-zoo train --init-from cartpole --seed 2")
+    read_registry(registry).with_entry(dataclasses.replace(first.entry, name="sibling", training=sibling)).write()
     run = _warm_run_from(tmp_path, "cartpole")
     options = {"episodes": 1, "replay": False, "registry": registry, "cards_dir": tmp_path / "cards",
                "docs_dir": tmp_path / "docs"}  # fmt: skip
@@ -321,6 +326,7 @@ def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_p
     assert published.kept == kept and kept.files == first.entry.files and kept.results == first.entry.results
     assert kept.repo_id == "mario-zoo/cartpole-first", "never pushed: the kept agent gets a repo of its own name"
     assert zoo.get("cartpole").files != first.entry.files
+    assert zoo.get("sibling").training.command == "mario-zoo train --init-from cartpole-first --seed 2"
     assert load_pretrained("cartpole-first", registry=registry).num_timesteps == first.entry.training.total_timesteps
     kept_card = (tmp_path / "cards" / "cartpole-first.md").read_text()
     assert 'load_pretrained("cartpole-first")' in kept_card and 'load_pretrained("cartpole")' not in kept_card
@@ -347,6 +353,11 @@ def test_a_kept_agent_pinned_on_the_hub_keeps_its_repo_and_pin(tmp_path):
     assert published.entry.revision is None and published.entry.training.command == "mario-zoo train --seed 0"
     kept_card = (tmp_path / "cards" / "cartpole-pinned.md").read_text()
     assert "On the Hub: mario-zoo/cartpole (load cartpole-pinned, not cartpole-v2)." in kept_card
+
+
+def test_a_checkpoints_command_names_its_warm_start(tmp_path):
+    published = _publish(tmp_path, command="mario-zoo train --init-from dqn-CartPole-v1 --seed 5")
+    assert "after a warm start from `dqn-CartPole-v1`" in published.card.read_text()
 
 
 def test_rename_init_from_changes_only_that_option():
