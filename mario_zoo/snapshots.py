@@ -65,9 +65,10 @@ def run_of_checkpoint(path: str | Path) -> RunFolder | None:
 
 def record(run: RunFolder, steps: int, evaluation: Evaluation) -> bool:
     """Keep the evaluation of ``run``'s snapshot at ``steps`` env steps, if it was played under the run's own
-    protocol (that of its periodic evaluations: name, episodes, epsilon, seed); returns whether it was kept."""
+    protocol (that of its periodic evaluations: name, episodes, epsilon, seed; a run trained without periodic
+    evaluations, ``--eval-episodes 0``, counts the protocol's default episodes); returns whether it was kept."""
     settings = run.read_config()
-    protocol = run_protocol(settings.env_id, settings.eval_protocol, settings.eval_episodes)
+    protocol = run_protocol(settings.env_id, settings.eval_protocol, settings.eval_episodes or None)
     played = (evaluation.env_id, evaluation.protocol, evaluation.n_eval_episodes, evaluation.epsilon, evaluation.seed)
     if played != (settings.env_id, protocol.name, protocol.n_episodes, protocol.epsilon, protocol.seed):
         return False
