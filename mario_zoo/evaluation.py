@@ -249,15 +249,16 @@ def results_document(evaluation: Evaluation, also: Sequence[Evaluation] = ()) ->
 
 
 class _ProgressTracker:
-    """``evaluate_policy`` callback: the furthest ``x_pos`` and the flag of each finished episode, and a progress
+    """``evaluate_policy`` callback: the furthest ``x_pos``, the flag and the warp of each finished episode, and a progress
     bar (episodes, mean return so far) when given one."""
 
     def __init__(self, bar: Any = None) -> None:
         self.x_pos: list[int] = []
         self.flags: list[bool] = []
+        self.warps: list[bool] = []
         self.returns: list[float] = []
         self._best_x: int | None = None
-        self._flag = False
+        self._flag = self._warp = False
         self._bar = bar
 
     def __call__(self, local_vars: dict[str, Any], _: dict[str, Any]) -> None:
@@ -265,12 +266,14 @@ class _ProgressTracker:
         if "x_pos" in info:
             self._best_x = max(int(info["x_pos"]), self._best_x or 0)
             self._flag = self._flag or bool(info.get("flag_get", False))
+            self._warp = self._warp or bool(info.get("left_stage", False))
         # evaluate_policy counts an episode only when Monitor reports it; count the same ones.
         if local_vars["done"] and "episode" in info:
             if self._best_x is not None:
                 self.x_pos.append(self._best_x)
                 self.flags.append(self._flag)
-            self._best_x, self._flag = None, False
+                self.warps.append(self._warp)
+            self._best_x, self._flag, self._warp = None, False, False
             self.returns.append(float(info["episode"]["r"]))
             if self._bar is not None:
                 self._bar.set_postfix_str(f"mean return {np.mean(self.returns):.1f}", refresh=False)
@@ -347,6 +350,7 @@ def evaluate(
         seed=protocol.seed,
         x_pos=tracker.x_pos if tracked else None,
         flags=tracker.flags if tracked else None,
+        warps=tracker.warps if tracked else None,
         noops=protocol.noop_counts,
         package_versions=package_versions(),
     )

@@ -12,6 +12,7 @@ logs, ``compare.json`` and the zoo's registry all use:
 ``mean_ep_length``  mean episode length in env steps
 ``flag_rate``       share of episodes that reached the flag (``flag_interval``: its 95% Wilson interval)
 ``x_pos_mean``      mean over episodes of the furthest ``x_pos`` (``x_pos_max``: the furthest of any)
+``warp_count``      episodes that left the level by a warp pipe (World 1-2's warp zone; the record only)
 ==================  ============================================================================
 
 Where only the numbers are kept (a row of ``evaluations.csv``, the registry's published results) they are a
@@ -149,6 +150,9 @@ class Evaluation:
     """Furthest ``x_pos`` of each episode, for envs whose ``info`` has it."""
     flags: list[bool] | None = None
     """Whether each episode reached the flag (``info["flag_get"]``)."""
+    warps: list[bool] | None = None
+    """Whether each episode left the level by a warp pipe (World 1-2's warp zone), which ends it without the flag
+    (``info["left_stage"]``; ``None`` in records from before warps were counted)."""
     noops: list[int] | None = None
     """The sweep: the no-op count each episode started with, in order (``None`` for random no-op starts)."""
     date: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
@@ -188,6 +192,11 @@ class Evaluation:
     def flag_count(self) -> int | None:
         """Episodes that reached the flag (``None`` where the env reports no flag)."""
         return None if self.flags is None else sum(self.flags)
+
+    @property
+    def warp_count(self) -> int | None:
+        """Episodes that left the level by a warp pipe (``None`` where they were not counted)."""
+        return None if self.warps is None else sum(self.warps)
 
     @property
     def flag_rate(self) -> float | None:
@@ -248,6 +257,7 @@ class Evaluation:
                 f"x_pos: mean {self.x_pos_mean:.1f}, max {self.x_pos_max}; flag reached in {self.flag_count} "
                 f"of {self.n_eval_episodes} episodes ({100 * (self.flag_rate or 0.0):.0f}%, 95% Wilson interval "
                 f"{100 * low:.0f}%-{100 * high:.0f}%)"
+                + (f"; left the level by a warp pipe in {self.warp_count}" if self.warp_count else "")
             )
         return "\n".join(lines)
 
@@ -280,7 +290,7 @@ class Evaluation:
                 "This results.json was played with exploration (deterministic: false) but records no epsilon; "
                 "its policy cannot be told. Evaluate the agent again with `mario-zoo evaluate --json`."
             )
-        optional = ("x_pos", "flags", "noops", "date", "package_versions")
+        optional = ("x_pos", "flags", "warps", "noops", "date", "package_versions")
         return cls(
             env_id=data["env_id"],
             env_kwargs=dict(data["env_kwargs"]),

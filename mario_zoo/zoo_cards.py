@@ -229,11 +229,16 @@ def _episode_ends(evaluation: Evaluation) -> str:
     """The card's section on where a Mario evaluation's episodes end: the flag count and rate, its interval, and
     the histogram."""
     low, high = evaluation.flag_interval or (0.0, 0.0)
+    warps = (
+        ""
+        if evaluation.warp_count is None
+        else f" {evaluation.warp_count} left the level by a warp pipe, which ends an episode without the flag."
+    )
     return f"""## Where the episodes end
 
 The flag in **{evaluation.flag_count} of {evaluation.n_eval_episodes}** episodes ({evaluation.flag_rate:.0%}; 95% Wilson interval
-[{low:.0%}, {high:.0%}]) of the {evaluation.protocol} protocol: {_policy(evaluation)}, {evaluation.starts}. Furthest `x_pos` of each
-episode:
+[{low:.0%}, {high:.0%}]) of the {evaluation.protocol} protocol: {_policy(evaluation)}, {evaluation.starts}.{warps} Furthest `x_pos`
+of each episode:
 
 ![furthest x_pos per episode]({X_POS_FILE})"""
 

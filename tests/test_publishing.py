@@ -368,3 +368,14 @@ def test_rename_init_from_changes_only_that_option():
     )
     unchanged = "mario-zoo train --init-from ab --preset a  # a comment"
     assert rename_init_from(unchanged, "a", "b") == unchanged
+
+
+def test_the_cards_episode_ends_say_how_many_left_by_a_warp_pipe():
+    from mario_zoo.results import Evaluation
+    from mario_zoo.zoo_cards import _episode_ends
+
+    played = dict(env_id="MarioDQN-1-2-v0", env_kwargs={}, episode_rewards=[1.0] * 3, episode_lengths=[9] * 3)
+    flags = dict(x_pos=[900, 2400, 3100], flags=[False, False, True], protocol="noop-sweep", noops=[0, 1, 2])
+    counted = _episode_ends(Evaluation(**played, **flags, warps=[False, True, False]))
+    assert "The flag in **1 of 3** episodes" in counted and "1 left the level by a warp pipe" in counted
+    assert "warp" not in _episode_ends(Evaluation(**played, **flags))  # not counted then: nothing said

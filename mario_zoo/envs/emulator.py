@@ -58,8 +58,8 @@ class MarioEmulator(SuperMarioBrosEnv):
     """``SuperMarioBrosEnv`` with exact, faster ``_read_mem`` and ``_read_mem_range``.
 
     ``reset(options={"snapshot": snapshot})`` starts the episode from a :meth:`snapshot` instead of the level start.
-    A warp pipe that leaves the level (World 1-2's warp zone) ends the episode there without the flag, and only a
-    flag of the level itself counts as ``flag_get``.
+    A warp pipe that leaves the level (World 1-2's warp zone) ends the episode there without the flag
+    (``info["left_stage"]``), and only a flag of the level itself counts as ``flag_get``.
 
     Example:
         >>> env = MarioEmulator(target=(1, 1))
@@ -164,6 +164,10 @@ class MarioEmulator(SuperMarioBrosEnv):
     def _flag_get(self) -> bool:
         # Clearing counts in the env's own stage only: a flag reached after a warp is another level's.
         return super()._flag_get and not self._left_stage
+
+    def _get_info(self) -> dict[str, Any]:
+        # left_stage: the episode ended in a warp pipe (evaluations count them; the flag is not this level's).
+        return {**super()._get_info(), "left_stage": self._left_stage}
 
     def _get_terminated(self) -> bool:
         # A warp ends the episode where it leaves the stage, without the flag (gym-super-mario-bros would play on
