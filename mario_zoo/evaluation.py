@@ -257,6 +257,8 @@ class _ProgressTracker:
         self.flags: list[bool] = []
         self.warps: list[bool] = []
         self.returns: list[float] = []
+        self.warps_reported = True
+        """Whether every episode's ``info`` said whether it left the level (``left_stage``): else no warp count."""
         self._best_x: int | None = None
         self._flag = self._warp = False
         self._bar = bar
@@ -267,6 +269,7 @@ class _ProgressTracker:
             self._best_x = max(int(info["x_pos"]), self._best_x or 0)
             self._flag = self._flag or bool(info.get("flag_get", False))
             self._warp = self._warp or bool(info.get("left_stage", False))
+            self.warps_reported = self.warps_reported and "left_stage" in info
         # evaluate_policy counts an episode only when Monitor reports it; count the same ones.
         if local_vars["done"] and "episode" in info:
             if self._best_x is not None:
@@ -350,7 +353,7 @@ def evaluate(
         seed=protocol.seed,
         x_pos=tracker.x_pos if tracked else None,
         flags=tracker.flags if tracked else None,
-        warps=tracker.warps if tracked else None,
+        warps=tracker.warps if tracked and tracker.warps_reported else None,
         noops=protocol.noop_counts,
         package_versions=package_versions(),
     )

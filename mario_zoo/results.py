@@ -2,7 +2,7 @@
 
 :class:`Evaluation` is what :func:`mario_zoo.evaluation.evaluate` returns: how the episodes were played (env,
 protocol, epsilon, seed, no-op starts) and what each one did (return, length and, where the env reports them, the
-furthest ``x_pos`` and whether it reached the flag). Every statistic is a property of it, computed here and nowhere
+furthest ``x_pos``, whether it reached the flag and whether a warp pipe took it out of the level). Every statistic is a property of it, computed here and nowhere
 else, under one name that ``results.json`` (:meth:`Evaluation.to_dict`), a run's ``evaluations.csv`` and ``eval/*``
 logs, ``compare.json`` and the zoo's registry all use:
 
@@ -12,7 +12,8 @@ logs, ``compare.json`` and the zoo's registry all use:
 ``mean_ep_length``  mean episode length in env steps
 ``flag_rate``       share of episodes that reached the flag (``flag_interval``: its 95% Wilson interval)
 ``x_pos_mean``      mean over episodes of the furthest ``x_pos`` (``x_pos_max``: the furthest of any)
-``warp_count``      episodes that left the level by a warp pipe (World 1-2's warp zone; the record only)
+``warp_count``      episodes that left the level by a warp pipe (a property of the record only: ``results.json``
+                    keeps the per-episode ``warps``)
 ==================  ============================================================================
 
 Where only the numbers are kept (a row of ``evaluations.csv``, the registry's published results) they are a
@@ -124,6 +125,14 @@ class Statistics:
         return (self.mean_reward,)
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool | np.bool_)
+
+
 STATISTICS = tuple(item.name for item in dataclasses.fields(Statistics))
 """The statistics' names, in the order files list them."""
 
@@ -159,6 +168,49 @@ class Evaluation:
     """When the evaluation ran (UTC, ISO 8601)."""
     package_versions: dict[str, str] = field(default_factory=dict)
     """Versions of Python and the packages that influence the result."""
+
+    def __post_init__(self) -> None:
+        """Refuse a record whose per-episode lists disagree (a hand-edited or truncated ``results.json``): each
+        names one value per episode, of its own type."""
+        count = len(self.episode_rewards)
+        per_episode = (
+            ("episode_lengths", self.episode_lengths, _is_int),
+            ("x_pos", self.x_pos, _is_int),
+            ("flags", self.flags, _is_bool),
+            ("warps", self.warps, _is_bool),
+            ("noops", self.noops, _is_int),
+        )
+        for name, values, valid in per_episode:
+            if values is None:
+                continue
+            kind = "true/false" if valid is _is_bool else "integer"
+            if isinstance(values, str | bytes | Mapping) or not hasattr(values, "__len__"):
+                raise ValueError(
+                    f"Evaluation.{name} must be a list of one {kind} value per episode, got {values!r}. Evaluate "
+                    "the agent again (mario-zoo evaluate --json) rather than editing the record."
+                )
+            if len(values) != count:
+                raise ValueError(
+                    f"Evaluation.{name} has {len(values)} values for {count} episodes (episode_rewards); a record "
+                    "keeps one per episode. Evaluate the agent again (mario-zoo evaluate --json) rather than "
+                    "editing the record."
+                )
+            wrong = [value for value in values if not valid(value)]
+            if wrong:
+                raise ValueError(
+                    f"Evaluation.{name} must hold one {kind} value per episode, got {wrong[0]!r} of type "
+                    f"{type(wrong[0]).__name__}. Evaluate the agent again (mario-zoo evaluate --json) rather than "
+                    "editing the record."
+                )
+        if self.flags is not None and self.warps is not None:
+            both = [
+                index for index, (flag, warp) in enumerate(zip(self.flags, self.warps, strict=True)) if flag and warp
+            ]
+            if both:
+                raise ValueError(
+                    f"Episodes {both} both reached the flag and left the level by a warp pipe; a warp ends an "
+                    "episode without the flag, so the record is inconsistent. Evaluate the agent again."
+                )
 
     @property
     def n_eval_episodes(self) -> int:
@@ -257,7 +309,11 @@ class Evaluation:
                 f"x_pos: mean {self.x_pos_mean:.1f}, max {self.x_pos_max}; flag reached in {self.flag_count} "
                 f"of {self.n_eval_episodes} episodes ({100 * (self.flag_rate or 0.0):.0f}%, 95% Wilson interval "
                 f"{100 * low:.0f}%-{100 * high:.0f}%)"
-                + (f"; left the level by a warp pipe in {self.warp_count}" if self.warp_count else "")
+                + (
+                    f"; left the level by a warp pipe in {self.warp_count} of {self.n_eval_episodes} episodes"
+                    if self.warp_count
+                    else ""
+                )
             )
         return "\n".join(lines)
 

@@ -14,6 +14,7 @@ from typing import Any
 from huggingface_hub import ModelCard
 
 from mario_zoo.agents import DQN
+from mario_zoo.envs.levels import has_warp_zone
 from mario_zoo.evaluation import is_mario
 from mario_zoo.hub import build_model_card, write_model_card
 from mario_zoo.milestones import flag_curve, time_to_clear
@@ -229,11 +230,12 @@ def _episode_ends(evaluation: Evaluation) -> str:
     """The card's section on where a Mario evaluation's episodes end: the flag count and rate, its interval, and
     the histogram."""
     low, high = evaluation.flag_interval or (0.0, 0.0)
-    warps = (
-        ""
-        if evaluation.warp_count is None
-        else f" {evaluation.warp_count} left the level by a warp pipe, which ends an episode without the flag."
-    )
+    warps = ""
+    if evaluation.warp_count or (evaluation.warp_count == 0 and has_warp_zone(evaluation.env_id)):
+        warps = (
+            f" Mario left the level by a warp pipe in {evaluation.warp_count} of the {evaluation.n_eval_episodes} "
+            "episodes (a warp ends an episode without the flag)."
+        )
     return f"""## Where the episodes end
 
 The flag in **{evaluation.flag_count} of {evaluation.n_eval_episodes}** episodes ({evaluation.flag_rate:.0%}; 95% Wilson interval

@@ -167,3 +167,47 @@ def test_the_wilson_interval_is_the_closed_form(successes, trials, low, high):
 def test_the_wilson_interval_names_bad_counts():
     with pytest.raises(ValueError, match=re.escape("Need 0 <= successes <= trials and trials >= 1, got 3 of 2.")):
         wilson_interval(3, 2)
+
+
+def test_an_evaluation_counts_the_episodes_that_left_by_a_warp_pipe():
+    from mario_zoo.evaluation import _ProgressTracker
+    from mario_zoo.results import Evaluation
+
+    tracker = _ProgressTracker()
+    episodes = [  # (x_pos, flag_get, left_stage) per step; the last step of each ends the episode
+        [(100, False, False), (900, False, False)],
+        [(200, False, False), (2400, False, True)],
+        [(300, False, False), (3100, True, False)],
+    ]
+    for steps in episodes:
+        for index, (x_pos, flag, warp) in enumerate(steps):
+            done = index == len(steps) - 1
+            info = {"x_pos": x_pos, "flag_get": flag, "left_stage": warp} | ({"episode": {"r": 1.0}} if done else {})
+            tracker({"info": info, "done": done}, {})
+    assert (tracker.x_pos, tracker.flags, tracker.warps) == (
+        [900, 2400, 3100],
+        [False, False, True],
+        [False, True, False],
+    )
+
+    evaluation = Evaluation(
+        env_id="MarioDQN-1-2-v0", env_kwargs={}, episode_rewards=[1.0] * 3, episode_lengths=[2] * 3,
+        x_pos=tracker.x_pos, flags=tracker.flags, warps=tracker.warps,
+    )  # fmt: skip
+    assert evaluation.warp_count == 1 and "left the level by a warp pipe in 1 of 3 episodes" in evaluation.summary()
+    assert Evaluation.from_dict(evaluation.to_dict()) == evaluation
+    older = {key: value for key, value in evaluation.to_dict().items() if key != "warps"}
+    assert Evaluation.from_dict(older).warp_count is None  # records from before warps were counted
+    no_warp = Evaluation.from_dict({**evaluation.to_dict(), "warps": [False] * 3})
+    assert no_warp.warp_count == 0 and "warp" not in no_warp.summary()
+
+
+def test_an_env_that_does_not_say_whether_it_left_the_level_gets_no_warp_count():
+    from mario_zoo.evaluation import _ProgressTracker
+
+    tracker = _ProgressTracker()
+    for done in (False, True):  # an x_pos env without info["left_stage"]: "not counted", never "counted, 0"
+        tracker(
+            {"info": {"x_pos": 50, "flag_get": False} | ({"episode": {"r": 1.0}} if done else {}), "done": done}, {}
+        )
+    assert tracker.flags == [False] and not tracker.warps_reported

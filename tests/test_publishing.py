@@ -377,5 +377,10 @@ def test_the_cards_episode_ends_say_how_many_left_by_a_warp_pipe():
     played = dict(env_id="MarioDQN-1-2-v0", env_kwargs={}, episode_rewards=[1.0] * 3, episode_lengths=[9] * 3)
     flags = dict(x_pos=[900, 2400, 3100], flags=[False, False, True], protocol="noop-sweep", noops=[0, 1, 2])
     counted = _episode_ends(Evaluation(**played, **flags, warps=[False, True, False]))
-    assert "The flag in **1 of 3** episodes" in counted and "1 left the level by a warp pipe" in counted
+    assert "The flag in **1 of 3** episodes" in counted
+    assert "left the level by a warp pipe in 1 of the 3 episodes" in counted
+    none = _episode_ends(Evaluation(**played, **flags, warps=[False] * 3))
+    assert "left the level by a warp pipe in 0 of the 3 episodes" in none  # 1-2 has a warp zone: none is news
     assert "warp" not in _episode_ends(Evaluation(**played, **flags))  # not counted then: nothing said
+    on_1_1 = {**played, "env_id": "MarioDQN-1-1-v0"}
+    assert "warp" not in _episode_ends(Evaluation(**on_1_1, **flags, warps=[False] * 3))  # no warp zone: noise

@@ -153,3 +153,29 @@ def test_the_summaries_add_only_when_and_how_not_other_numbers():
         "protocol_description",
         "date",
     }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("warps", [True, False, True, False], "has 4 values for 3 episodes"),
+        ("flags", [False], "has 1 values for 3 episodes"),
+        ("warps", [1, 0, 0], "must hold one true/false value per episode, got 1 of type int"),
+        ("x_pos", [10, "far", 30], "must hold one integer value per episode, got 'far'"),
+        ("noops", [0, 1, True], "got True of type bool"),
+        ("warps", 2, "must be a list of one true/false value per episode, got 2"),
+        ("flags", "yes", "must be a list"),
+    ],
+)
+def test_a_record_whose_episodes_disagree_is_refused_naming_the_field(field, value, message):
+    played = dict(env_id="MarioDQN-1-2-v0", env_kwargs={}, episode_rewards=[1.0] * 3, episode_lengths=[9] * 3)
+    mario = dict(x_pos=[10, 20, 30], flags=[False, False, True], warps=[False] * 3, noops=[0, 1, 2])
+    with pytest.raises(ValueError, match=f"Evaluation.{field} ") as error:
+        Evaluation.from_dict({**Evaluation(**played, **mario).to_dict(), field: value})
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_record_with_a_flag_and_a_warp_in_one_episode_is_refused():
+    played = dict(env_id="MarioDQN-1-2-v0", env_kwargs={}, episode_rewards=[1.0] * 2, episode_lengths=[9] * 2)
+    with pytest.raises(ValueError, match=r"Episodes \[1\] both reached the flag and left the level"):
+        Evaluation(**played, x_pos=[10, 20], flags=[False, True], warps=[False, True])

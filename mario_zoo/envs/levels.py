@@ -15,6 +15,9 @@ LEVELS: tuple[tuple[int, int], ...] = tuple((world, stage) for world in range(1,
 
 _LEVEL_ID = re.compile(r"^MarioDQN-(\d+)-(\d+)-v0$")
 
+#: The levels with a warp zone, whose pipes leave the level (``info["left_stage"]``): 1-2 and 4-2.
+WARP_ZONE_LEVELS: tuple[tuple[int, int], ...] = ((1, 2), (4, 2))
+
 #: All registered IDs: ``MarioDQN-v0`` first, then the 32 levels in order.
 ENV_IDS: tuple[str, ...] = ("MarioDQN-v0", *(f"MarioDQN-{w}-{s}-v0" for w, s in LEVELS))
 
@@ -75,3 +78,13 @@ def parse_env_id(env_id: str) -> tuple[int, int]:
     except ValueError as err:
         raise ValueError(f"Unknown Mario env ID {env_id!r}: {err}") from None
     return world, stage
+
+
+def has_warp_zone(env_id: str) -> bool:
+    """Whether ``env_id`` is a ``MarioDQN`` ID of a level with a warp zone (:data:`WARP_ZONE_LEVELS`).
+
+    Example:
+        >>> has_warp_zone("MarioDQN-1-2-v0"), has_warp_zone("MarioDQN-v0"), has_warp_zone("CartPole-v1")
+        (True, False, False)
+    """
+    return env_id in ENV_IDS and parse_env_id(env_id) in WARP_ZONE_LEVELS
