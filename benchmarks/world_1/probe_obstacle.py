@@ -1,0 +1,78 @@
+"""Probe an obstacle: play an agent greedily to a point of a level, then try many action sequences from there.
+
+What it answers: from the state where a greedy agent's episodes go wrong, how often do random right-moving action
+sequences get past, die, or are still alive short of the goal when the sequence ends (stuck in a dead end, or
+slow)? A rare pass with many deaths says the section needs precise timing. The emulator
+is deterministic, so the numbers are exact for the given agent, no-op start, point and seed.
+
+Example (World 1-2's pocket at x 978, see benchmarks/RESULTS.md, "World 1: 1-2")::
+
+    python benchmarks/world_1/probe_obstacle.py runs/w12b/snapshots/step-000150000 --noops 2 --x 850 \
+        --past 1100 --trials 300
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+
+import gymnasium as gym
+import numpy as np
+
+import mario_zoo  # noqa: F401  (registers the MarioDQN IDs)
+from mario_zoo.evaluation import evaluation_env_kwargs
+from mario_zoo.sources import load_agent, parse_source
+from mario_zoo.wrappers.episode import NOOPS_OPTION
+
+
+def random_sequence(rng: np.random.Generator, n_actions: int, length: int) -> list[int]:
+    """Actions held for 1-5 steps each (a press, not a flicker), ``length`` steps in all."""
+    actions: list[int] = []
+    while len(actions) < length:
+        actions += [int(rng.integers(n_actions))] * int(rng.integers(1, 6))
+    return actions[:length]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("agent", help="run folder, checkpoint or zoo name")
+    parser.add_argument("--noops", type=int, default=0, help="no-op start of the greedy approach (default 0)")
+    parser.add_argument("--x", type=int, required=True, help="play greedily until x_pos reaches this")
+    parser.add_argument("--past", type=int, required=True, help="a sequence passes when x_pos exceeds this")
+    parser.add_argument("--trials", type=int, default=300, help="random sequences to try (default 300)")
+    parser.add_argument("--steps", type=int, default=80, help="steps per sequence (default 80)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sequences (default 0)")
+    args = parser.parse_args()
+
+    loaded = load_agent(parse_source(args.agent), device="cpu")
+    env = gym.make(loaded.env_id, **evaluation_env_kwargs(loaded.env_id, loaded.env_kwargs))
+    obs, info = env.reset(seed=0, options={NOOPS_OPTION: args.noops})
+    while info["x_pos"] < args.x:
+        action, _ = loaded.model.predict(obs, deterministic=True)
+        obs, _, terminated, truncated, info = env.step(int(action))
+        if terminated or truncated:
+            raise SystemExit(f"The greedy episode ended at x {info['x_pos']}, before x {args.x}; pick a smaller --x.")
+    saved = env.unwrapped.snapshot()
+    print(f"{loaded.env_id}: greedy from {args.noops} no-ops to x {info['x_pos']}; {args.trials} sequences from there")
+
+    rng = np.random.default_rng(args.seed)
+    outcomes: Counter[str] = Counter()
+    for _ in range(args.trials):
+        _, info = env.reset(options={"snapshot": saved, NOOPS_OPTION: 0})  # from the saved moment, no idling
+        best, outcome = info["x_pos"], "alive short of it"
+        for action in random_sequence(rng, int(env.action_space.n), args.steps):
+            _, _, terminated, truncated, info = env.step(action)
+            best = max(best, info["x_pos"])
+            if best > args.past:
+                outcome = "passed"
+                break
+            if terminated or truncated:
+                outcome = "died" if terminated and not info.get("flag_get") else "ended"
+                break
+        outcomes[outcome] += 1
+    print(", ".join(f"{name} {outcomes[name]}" for name in ("passed", "died", "alive short of it", "ended")))
+    env.close()
+
+
+if __name__ == "__main__":
+    main()
