@@ -43,7 +43,8 @@ def _scripted(monkeypatch, returns: list[float], x_pos: list[list[int]] | None =
 
     def fake_evaluate(model, env_id, env_kwargs, *, protocol):
         index = len(calls)
-        n_episodes = protocol.n_episodes
+        # A scripted Mario evaluation has as many episodes as its scripted x_pos (a record keeps one per episode).
+        n_episodes = protocol.n_episodes if x_pos is None else len(x_pos[index])
         calls.append({"env_id": env_id, "env_kwargs": env_kwargs, "steps": model.num_timesteps, "protocol": protocol})
         return Evaluation(
             env_id=env_id,
