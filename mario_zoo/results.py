@@ -2,9 +2,10 @@
 
 :class:`Evaluation` is what :func:`mario_zoo.evaluation.evaluate` returns: how the episodes were played (env,
 protocol, epsilon, seed, no-op starts) and what each one did (return, length and, where the env reports them, the
-furthest ``x_pos``, whether it reached the flag and whether a warp pipe took it out of the level). Every statistic is a property of it, computed here and nowhere
-else, under one name that ``results.json`` (:meth:`Evaluation.to_dict`), a run's ``evaluations.csv`` and ``eval/*``
-logs, ``compare.json`` and the zoo's registry all use:
+furthest ``x_pos``, whether it reached the flag and whether a warp pipe took it out of the level). Every statistic
+is a property of it, computed here and nowhere else, under one name that ``results.json``
+(:meth:`Evaluation.to_dict`), a run's ``evaluations.csv`` and ``eval/*`` logs, ``compare.json`` and the zoo's
+registry all use:
 
 ==================  ============================================================================
 ``n_eval_episodes`` episodes played
@@ -125,6 +126,9 @@ class Statistics:
         return (self.mean_reward,)
 
 
+_EVALUATE_AGAIN = "Evaluate the agent again (mario-zoo evaluate --json) rather than editing the record."
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
@@ -174,33 +178,30 @@ class Evaluation:
         names one value per episode, of its own type."""
         count = len(self.episode_rewards)
         per_episode = (
-            ("episode_lengths", self.episode_lengths, _is_int),
-            ("x_pos", self.x_pos, _is_int),
-            ("flags", self.flags, _is_bool),
-            ("warps", self.warps, _is_bool),
-            ("noops", self.noops, _is_int),
+            ("episode_lengths", self.episode_lengths, _is_int, "integer"),
+            ("x_pos", self.x_pos, _is_int, "integer"),
+            ("flags", self.flags, _is_bool, "true/false"),
+            ("warps", self.warps, _is_bool, "true/false"),
+            ("noops", self.noops, _is_int, "integer"),
         )
-        for name, values, valid in per_episode:
+        for name, values, valid, kind in per_episode:
             if values is None:
                 continue
-            kind = "true/false" if valid is _is_bool else "integer"
             if isinstance(values, str | bytes | Mapping) or not hasattr(values, "__len__"):
                 raise ValueError(
-                    f"Evaluation.{name} must be a list of one {kind} value per episode, got {values!r}. Evaluate "
-                    "the agent again (mario-zoo evaluate --json) rather than editing the record."
+                    f"Evaluation.{name} must be a list of one {kind} value per episode, got {values!r}. "
+                    + _EVALUATE_AGAIN
                 )
             if len(values) != count:
                 raise ValueError(
                     f"Evaluation.{name} has {len(values)} values for {count} episodes (episode_rewards); a record "
-                    "keeps one per episode. Evaluate the agent again (mario-zoo evaluate --json) rather than "
-                    "editing the record."
+                    "keeps one per episode. " + _EVALUATE_AGAIN
                 )
             wrong = [value for value in values if not valid(value)]
             if wrong:
                 raise ValueError(
                     f"Evaluation.{name} must hold one {kind} value per episode, got {wrong[0]!r} of type "
-                    f"{type(wrong[0]).__name__}. Evaluate the agent again (mario-zoo evaluate --json) rather than "
-                    "editing the record."
+                    f"{type(wrong[0]).__name__}. " + _EVALUATE_AGAIN
                 )
         if self.flags is not None and self.warps is not None:
             both = [

@@ -231,7 +231,8 @@ def _episode_ends(evaluation: Evaluation) -> str:
     the histogram."""
     low, high = evaluation.flag_interval or (0.0, 0.0)
     warps = ""
-    if evaluation.warp_count or (evaluation.warp_count == 0 and has_warp_zone(evaluation.env_id)):
+    # Counted, and news: some warped, or none did on a level that has a warp zone.
+    if evaluation.warp_count is not None and (evaluation.warp_count or has_warp_zone(evaluation.env_id)):
         warps = (
             f" Mario left the level by a warp pipe in {evaluation.warp_count} of the {evaluation.n_eval_episodes} "
             "episodes (a warp ends an episode without the flag)."
