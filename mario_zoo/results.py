@@ -137,6 +137,14 @@ def _is_bool(value: Any) -> bool:
     return isinstance(value, bool | np.bool_)
 
 
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool | np.bool_)
+        and bool(np.isfinite(value))
+    )
+
+
 STATISTICS = tuple(item.name for item in dataclasses.fields(Statistics))
 """The statistics' names, in the order files list them."""
 
@@ -175,16 +183,30 @@ class Evaluation:
 
     def __post_init__(self) -> None:
         """Refuse a record whose per-episode lists disagree (a hand-edited or truncated ``results.json``): each
-        names one value per episode, of its own type."""
+        names one value per episode, of its own type. Numpy values (what a rollout collects) become the Python
+        values JSON writes, so :meth:`to_dict` is always serialisable.
+
+        Example:
+            >>> record = Evaluation(env_id="CartPole-v1", env_kwargs={}, episode_rewards=[np.float32(9.5)],
+            ...                     episode_lengths=[np.int64(10)])
+            >>> type(record.episode_rewards[0]).__name__, type(record.episode_lengths[0]).__name__
+            ('float', 'int')
+        """
+        if isinstance(self.episode_rewards, str | bytes | Mapping) or not hasattr(self.episode_rewards, "__len__"):
+            raise ValueError(
+                f"Evaluation.episode_rewards must be a list of one number per episode, got {self.episode_rewards!r}. "
+                + _EVALUATE_AGAIN
+            )
         count = len(self.episode_rewards)
         per_episode = (
-            ("episode_lengths", self.episode_lengths, _is_int, "integer"),
-            ("x_pos", self.x_pos, _is_int, "integer"),
-            ("flags", self.flags, _is_bool, "true/false"),
-            ("warps", self.warps, _is_bool, "true/false"),
-            ("noops", self.noops, _is_int, "integer"),
+            ("episode_rewards", self.episode_rewards, _is_number, "finite number", float),
+            ("episode_lengths", self.episode_lengths, _is_int, "integer", int),
+            ("x_pos", self.x_pos, _is_int, "integer", int),
+            ("flags", self.flags, _is_bool, "true/false", bool),
+            ("warps", self.warps, _is_bool, "true/false", bool),
+            ("noops", self.noops, _is_int, "integer", int),
         )
-        for name, values, valid, kind in per_episode:
+        for name, values, valid, kind, python_type in per_episode:
             if values is None:
                 continue
             if isinstance(values, str | bytes | Mapping) or not hasattr(values, "__len__"):
@@ -203,6 +225,7 @@ class Evaluation:
                     f"Evaluation.{name} must hold one {kind} value per episode, got {wrong[0]!r} of type "
                     f"{type(wrong[0]).__name__}. " + _EVALUATE_AGAIN
                 )
+            object.__setattr__(self, name, [python_type(value) for value in values])
         if self.flags is not None and self.warps is not None:
             both = [
                 index for index, (flag, warp) in enumerate(zip(self.flags, self.warps, strict=True)) if flag and warp
@@ -351,8 +374,8 @@ class Evaluation:
         return cls(
             env_id=data["env_id"],
             env_kwargs=dict(data["env_kwargs"]),
-            episode_rewards=[float(value) for value in data["episode_rewards"]],
-            episode_lengths=[int(value) for value in data["episode_lengths"]],
+            episode_rewards=data["episode_rewards"],
+            episode_lengths=data["episode_lengths"],
             protocol=data["protocol"] if named else "episodes",
             epsilon=epsilon,
             seed=int(data.get("seed", EVAL_SEED)),

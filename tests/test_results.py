@@ -7,6 +7,7 @@ import dataclasses
 import json
 import re
 
+import numpy as np
 import pytest
 
 from mario_zoo.results import STATISTICS, Evaluation, Statistics, current_names
@@ -165,6 +166,10 @@ def test_the_summaries_add_only_when_and_how_not_other_numbers():
         ("noops", [0, 1, True], "got True of type bool"),
         ("warps", 2, "must be a list of one true/false value per episode, got 2"),
         ("flags", "yes", "must be a list"),
+        ("episode_rewards", [1.0, "high", 2.0], "must hold one finite number value per episode, got 'high'"),
+        ("episode_rewards", [1.0, float("nan"), 2.0], "got nan of type float"),
+        ("episode_rewards", 3.0, "must be a list of one number per episode, got 3.0"),
+        ("episode_lengths", [9, 9.5, 9], "must hold one integer value per episode, got 9.5 of type float"),
     ],
 )
 def test_a_record_whose_episodes_disagree_is_refused_naming_the_field(field, value, message):
@@ -179,3 +184,19 @@ def test_a_record_with_a_flag_and_a_warp_in_one_episode_is_refused():
     played = dict(env_id="MarioDQN-1-2-v0", env_kwargs={}, episode_rewards=[1.0] * 2, episode_lengths=[9] * 2)
     with pytest.raises(ValueError, match=r"Episodes \[1\] both reached the flag and left the level"):
         Evaluation(**played, x_pos=[10, 20], flags=[False, True], warps=[False, True])
+
+
+def test_a_record_of_numpy_values_is_kept_as_the_python_values_json_writes():
+    record = Evaluation(
+        env_id="MarioDQN-1-2-v0",
+        env_kwargs={},
+        episode_rewards=list(np.array([1.5, 2.5], dtype=np.float32)),
+        episode_lengths=list(np.array([9, 12])),
+        x_pos=list(np.array([40, 3161], dtype=np.int16)),
+        flags=list(np.array([False, True])),
+        warps=list(np.array([False, False])),
+        noops=list(np.arange(2)),
+    )
+    data = json.loads(json.dumps(record.to_dict()))
+    assert data["flags"] == [False, True] and data["x_pos"] == [40, 3161] and data["episode_rewards"] == [1.5, 2.5]
+    assert Evaluation.from_dict(data) == record and record.flag_count == 1
