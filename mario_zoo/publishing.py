@@ -60,10 +60,12 @@ from mario_zoo.sources import parse_source
 from mario_zoo.zoo.registry import (
     AGENT_FILES,
     DTYPES,
+    MAX_WARM_STARTS,
     REGISTRY_FILE,
     Registry,
     Results,
     Training,
+    WarmStart,
     ZooEntry,
     check_name,
     check_repo_id,
@@ -156,9 +158,10 @@ def publish(
     run, path, training = _agent_of(source, command, train_seconds, hardware)
     # The warm start: as --command says, else as the run recorded it.
     init_from = init_from_of(command) if command else run.read_config().init_from if run is not None else None
-    kept = _previous_to_keep(zoo, name, init_from, keep_previous_as)
+    training = dataclasses.replace(training, warm_starts=warm_start_stages(init_from))
+    kept = _previous_to_keep(zoo, name, training.origin, keep_previous_as)
     if kept is not None:
-        training = dataclasses.replace(training, command=rename_init_from(training.command, name, kept.name))
+        training = _rename_origin(training, name, kept.name)
         init_from = kept.name if init_from == name else init_from
         zoo = _keep(zoo, zoo.entries[name], kept, Path(cards_dir), Path(docs_dir))
     stored = checkpoint.read_checkpoint(path)
@@ -242,12 +245,58 @@ def _keep(zoo: Registry, previous: ZooEntry, kept: ZooEntry, cards_dir: Path, do
             with atomic_target(docs_dir / f"{kept.name}{suffix}") as temporary:
                 shutil.copyfile(figure, temporary)
     for other in zoo.entries.values():
-        if init_from_of(other.training.command) == previous.name:
-            command = rename_init_from(other.training.command, previous.name, kept.name)
-            zoo = zoo.with_entry(
-                dataclasses.replace(other, training=dataclasses.replace(other.training, command=command))
-            )
+        if other.training.origin == previous.name:
+            renamed = _rename_origin(other.training, previous.name, kept.name)
+            zoo = zoo.with_entry(dataclasses.replace(other, training=renamed))
     return zoo.with_entry(kept)
+
+
+def warm_start_stages(init_from: str | None) -> tuple[WarmStart, ...]:
+    """The runs a training's ``--init-from`` leads back through, oldest first: while it names weights in a run
+    folder (the run itself, its ``model/``, ``best_model/``, ``checkpoint.zip`` or a snapshot), that run's command
+    (with its ``--out``) and steps, then the run's own ``--init-from``, and so on. It stops at a zoo agent or Hub
+    repo (whose training the zoo's lineage gives), at weights outside any run, at a path that is gone, and after
+    :data:`~mario_zoo.zoo.registry.MAX_WARM_STARTS` runs.
+
+    Example:
+        >>> warm_start_stages(None), warm_start_stages("dqn-MarioDQN-1-1-v0")
+        ((), ())
+    """
+    stages: list[WarmStart] = []
+    while init_from is not None and len(stages) < MAX_WARM_STARTS:
+        try:
+            source = parse_source(init_from)
+            if source.kind not in ("run", "checkpoint"):
+                break
+            run = _run_of(source.kind, Path(source.location))
+            agent = None if run is None else run.latest_agent() if source.kind == "run" else Path(source.location)
+            if run is None or agent is None:
+                break
+            settings, steps = run.read_config(), checkpoint.read_config(agent).num_timesteps
+        except (ValueError, FileNotFoundError):
+            break
+        seconds = run.wall_seconds(steps)
+        out = ["--out", run.path.as_posix()]
+        stages.insert(
+            0,
+            WarmStart(
+                agent=init_from,
+                command=shlex.join([*shlex.split(reproduce_command(settings.command)), *out]),
+                total_timesteps=steps,
+                wall_time_seconds=None if seconds is None else round(seconds, 1),
+            ),
+        )
+        init_from = settings.init_from
+    return tuple(stages)
+
+
+def _rename_origin(training: Training, old: str, new: str) -> Training:
+    """``training`` with its first command's ``--init-from old`` naming ``new`` (the replaced zoo agent, kept)."""
+    if not training.warm_starts:
+        return dataclasses.replace(training, command=rename_init_from(training.command, old, new))
+    first, *rest = training.warm_starts
+    renamed = dataclasses.replace(first, command=rename_init_from(first.command, old, new))
+    return dataclasses.replace(training, warm_starts=(renamed, *rest))
 
 
 def rename_init_from(command: str, old: str, new: str) -> str:

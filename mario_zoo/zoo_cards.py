@@ -175,7 +175,7 @@ replays the evaluation."""
             f"of the run:\n\n![learning curve]({CURVE_FILE})"
         )
     sections += [clearing] if clearing else []
-    chain = warm_start_chain(init_from, zoo) if zoo is not None else []
+    chain = warm_start_chain(training.origin, zoo) if zoo is not None else []
     wall = "not recorded" if training.wall_time_seconds is None else f"{training.wall_time_seconds:,.0f} s"
     warm = (
         f", after a warm start from `{init_from}` (`--init-from`: its network weights; see its own training)"
@@ -190,12 +190,12 @@ replays the evaluation."""
 | preset | `{training.preset}` |
 | seed | {training.seed} |
 | env steps | {training.total_timesteps:,}{warm} |
-| wall time | {wall} on {training.hardware} |
+| wall time | {wall} on {training.hardware} |{_through_runs(training)}
 
-Reproduce{" (the whole chain of warm starts, from scratch)" if chain else ""}:
+Reproduce{" (the whole chain of warm starts, from scratch)" if chain or training.warm_starts else ""}:
 
 ```bash
-{"".join(f"{command}{chr(10)}" for command in chain)}{training.command}
+{"".join(f"{command}{chr(10)}" for command in [*chain, *training.commands[:-1]])}{training.command}
 mario-zoo zoo publish runs/<the run folder> --name {name}
 ```"""
     )
@@ -246,6 +246,19 @@ of each episode:
 ![furthest x_pos per episode]({X_POS_FILE})"""
 
 
+def _through_runs(training: Training) -> str:
+    """The Training table's row for the runs before the agent's own command (none: empty)."""
+    if not training.warm_starts:
+        return ""
+    seconds = training.chain_seconds
+    wall = "" if seconds is None else f", {seconds:,.0f} s"
+    runs = len(training.warm_starts)
+    return (
+        f"\n| with the {runs} run{'s' if runs > 1 else ''} before it | {training.chain_timesteps:,} env steps{wall} "
+        "(the first commands below) |"
+    )
+
+
 def warm_start_chain(init_from: str | None, zoo: Registry) -> list[str]:
     """The training commands of the zoo agents an agent was warm-started from, oldest first, each with a comment
     naming the agent it makes: ``init_from``'s own command, and so on back along each ``--init-from`` that names a
@@ -262,6 +275,7 @@ def warm_start_chain(init_from: str | None, zoo: Registry) -> list[str]:
         command = entry.training.command
         comment = command.partition("#")[2].strip()
         words = shlex.join(shlex.split(command, comments=True))
+        chain += entry.training.commands[:-1]
         chain.append(f"{words}  # makes {entry.name}" + (f"; {comment}" if comment else ""))
     return chain
 

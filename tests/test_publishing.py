@@ -384,3 +384,116 @@ def test_the_cards_episode_ends_say_how_many_left_by_a_warp_pipe():
     assert "warp" not in _episode_ends(Evaluation(**played, **flags))  # not counted then: nothing said
     on_1_1 = {**played, "env_id": "MarioDQN-1-1-v0"}
     assert "warp" not in _episode_ends(Evaluation(**on_1_1, **flags, warps=[False] * 3))  # no warp zone: noise
+
+
+def _run_named(tmp_path, folder: str, init_from: str | None, seed: int):
+    """A tiny CartPole run whose run.json says it started from ``init_from`` (what counts here, not the weights)."""
+    from mario_zoo import training
+    from mario_zoo.runs import RunFolder
+
+    warm = ["--init-from", init_from] if init_from else []
+    command = ["mario-zoo", "train", *warm, "--seed", str(seed), "--out", str(tmp_path / folder), "--no-progress"]
+    config = training.plan_run(preset="cartpole-fast", steps=300, seed=seed, device="cpu", eval_episodes=0,
+                               init_from=init_from, command=command)  # fmt: skip
+    run = RunFolder(tmp_path / folder)
+    training.train(run, config, training.build_model(config), progress=False)
+    return run
+
+
+def test_an_agent_warm_started_through_run_folders_lists_each_run_back_to_the_zoo(tmp_path, capsys):
+    from mario_zoo.cli.zoo import _show
+    from mario_zoo.zoo.registry import Registry
+
+    first = _run_named(tmp_path, "first", CARTPOLE, seed=1)
+    second = _run_named(tmp_path, "second", str(first.checkpoint), seed=2)
+    last = _run_named(tmp_path, "last", str(second.model), seed=3)
+    registry = tmp_path / "zoo" / "registry.json"
+    zoo_agent = read_registry().get(CARTPOLE)
+    Registry(registry, {CARTPOLE: zoo_agent}).write()  # the zoo agent the first run started from
+    published = publish(
+        last.path, "chained", episodes=1, replay=False, registry=registry, cards_dir=tmp_path / "cards",
+        docs_dir=tmp_path / "docs",
+    )  # fmt: skip
+    training = published.entry.training
+    assert [stage.agent for stage in training.warm_starts] == [str(first.checkpoint), str(second.model)]
+    assert [stage.command for stage in training.warm_starts] == [
+        f"mario-zoo train --init-from {CARTPOLE} --seed 1 --out {first.path.as_posix()}",
+        f"mario-zoo train --init-from {first.checkpoint} --seed 2 --out {second.path.as_posix()}",
+    ]
+    assert [stage.total_timesteps for stage in training.warm_starts] == [
+        DQN.load(first.checkpoint).num_timesteps, DQN.load(second.model).num_timesteps
+    ]  # fmt: skip
+    assert training.command == f"mario-zoo train --init-from {second.model} --seed 3"
+    assert training.origin == CARTPOLE
+    assert training.chain_timesteps == training.total_timesteps + sum(s.total_timesteps for s in training.warm_starts)
+    assert read_registry(registry).get("chained") == published.entry, "the warm starts round-trip through JSON"
+    # The card reproduces the chain: the zoo agent's own command, then each run, then the agent's command.
+    card = published.card.read_text()
+    lines = [*[s.reproduce_line for s in training.warm_starts], training.command]
+    zoo_line = f"{zoo_agent.training.command}  # makes {CARTPOLE}"
+    assert "\n".join(lines) in card and card.index(zoo_line) < card.index(lines[0])
+    assert f"| with the 2 runs before it | {training.chain_timesteps:,} env steps" in card
+    capsys.readouterr()
+    assert _show(read_registry(registry), "chained", as_json=False) == 0
+    out = capsys.readouterr().out
+    assert f"  warm start  {lines[0]}" in out and f"  warm start  {lines[1]}" in out
+
+
+def test_the_warm_start_walk_stops_where_the_weights_are_gone_or_outside_a_run(tmp_path):
+    from mario_zoo.publishing import warm_start_stages
+
+    first = _run_named(tmp_path, "first", None, seed=1)
+    second = _run_named(tmp_path, "second", str(first.model), seed=2)
+    assert [stage.agent for stage in warm_start_stages(str(second.model))] == [str(first.model), str(second.model)]
+    assert warm_start_stages(str(SHIPPED)) == (), "a checkpoint outside any run says nothing of its training"
+    first.config_file.unlink()  # the first run is gone: the chain starts at the second
+    assert [stage.agent for stage in warm_start_stages(str(second.model))] == [str(second.model)]
+    assert warm_start_stages(str(tmp_path / "nowhere")) == ()
+
+
+@pytest.mark.parametrize(
+    ("warm_starts", "message"),
+    [
+        ({"agent": "runs/a"}, "warm_starts must be a list of at most 16 runs"),
+        ([{"agent": "runs/a"}], r"warm_starts\[0\]: missing keys \['command', 'total_timesteps'"),
+        (
+            [{"agent": "runs/a", "command": "rm -rf /", "total_timesteps": 1, "wall_time_seconds": None}],
+            "a `mario-zoo train` line",
+        ),
+        ([{"agent": "", "command": "mario-zoo train", "total_timesteps": 1, "wall_time_seconds": None}], "agent"),
+        (
+            [{"agent": "a", "command": "mario-zoo train", "total_timesteps": -1, "wall_time_seconds": None}],
+            "an int >= 0",
+        ),
+        (
+            [{"agent": "a", "command": "mario-zoo train", "total_timesteps": True, "wall_time_seconds": 1}],
+            "an int >= 0",
+        ),
+        ([{"agent": "a", "command": "mario-zoo train", "total_timesteps": 1, "wall_time_seconds": "1h"}], "seconds"),
+    ],
+)
+def test_a_registry_with_bad_warm_starts_is_refused_naming_the_entry(tmp_path, warm_starts, message):
+    import json
+
+    data = json.loads(read_registry().path.read_text())
+    data["agents"][CARTPOLE]["training"]["warm_starts"] = warm_starts
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=f"{CARTPOLE}.training(: |.)warm_starts") as error:
+        read_registry(path)
+    assert re.search(message, str(error.value))
+
+
+def test_keeping_a_replaced_agent_renames_the_first_command_of_a_chain_through_runs():
+    import dataclasses
+
+    from mario_zoo.publishing import _rename_origin
+    from mario_zoo.zoo.registry import WarmStart
+
+    stage = WarmStart("runs/a/model", "mario-zoo train --init-from cartpole --out runs/a", 300, None)
+    training = dataclasses.replace(
+        read_registry().get(CARTPOLE).training, command="mario-zoo train --init-from runs/a/model", warm_starts=(stage,)
+    )
+    renamed = _rename_origin(training, "cartpole", "cartpole-first")
+    assert renamed.origin == "cartpole-first" and renamed.command == training.command
+    assert renamed.warm_starts[0].command == "mario-zoo train --init-from cartpole-first --out runs/a"

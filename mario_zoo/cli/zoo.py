@@ -175,6 +175,7 @@ def _show(registry: Registry, name: str, *, as_json: bool) -> int:
             f"preset {training.preset or 'none'}, seed {training.seed}, {training.total_timesteps:,} env steps{wall} "
             f"on {training.hardware}",
         ),
+        *(("warm start", stage.reproduce_line) for stage in training.warm_starts),
         ("reproduce", training.command),
         ("Hub repo", entry.repo_id),
         (
@@ -245,8 +246,8 @@ def world_table(registry: Registry, world: int = 1) -> list[str]:
         exact_text = f"{round(exact.flag_rate * exact.n_eval_episodes)}/{exact.n_eval_episodes} ({exact.flag_rate:.0%})"
         nature_text = "-" if nature is None or nature.flag_rate is None else f"{nature.flag_rate:.0%}"
         lineage = registry.lineage(entry.name)
-        steps = sum(run.training.total_timesteps for run in lineage)
-        seconds = [run.training.wall_time_seconds for run in lineage]
+        steps = sum(run.training.chain_timesteps for run in lineage)
+        seconds = [run.training.chain_seconds for run in lineage]
         hours = "-" if None in seconds else f"{sum(s for s in seconds if s is not None) / 3600:.1f}"
         lines.append(f"  {world}-{stage}    {entry.name:<29} {exact_text:<18} {nature_text:<10} {steps:<10,} {hours}")
         if len(lineage) > 1:

@@ -3,7 +3,7 @@
 ``mario_zoo/zoo/registry.json`` is plain JSON, so it can be read (and reviewed in a diff) without importing torch::
 
     {
-      "format_version": 2,
+      "format_version": 3,
       "agents": {
         "dqn-CartPole-v1": {
           "repo_id": "mario-zoo/dqn-CartPole-v1",      Hub repo
@@ -14,7 +14,8 @@
           "results": {...},                            the evaluation's statistics (mario_zoo.results' names: mean
                                                        and std return, episodes, Mario's flag rate and x_pos),
                                                        protocol name and sentence, seed, date
-          "training": {...},                           preset, seed, steps, wall time, reproduce command
+          "training": {...},                           preset, seed, steps, wall time, reproduce command, and
+                                                       the runs it was warm-started through
           "card": "model_cards/dqn-CartPole-v1.md"
         }
       }
@@ -56,9 +57,13 @@ REGISTRY_FILE = Path(__file__).with_name("registry.json")
 BUNDLED_DIR_NAME = "bundled"
 """Bundled copies live in ``<registry folder>/bundled/<name>/``."""
 
-REGISTRY_FORMAT_VERSION = 2
+REGISTRY_FORMAT_VERSION = 3
 """Bumped whenever an older mario-zoo could misread a newer ``registry.json`` (2: results name their protocol and
-describe it in ``protocol_description``; version 1 files, whose ``protocol`` is the sentence, still read)."""
+describe it in ``protocol_description``; version 1 files, whose ``protocol`` is the sentence, still read; 3: an
+agent's training may list the runs it was warm-started through, ``training.warm_starts``)."""
+
+MAX_WARM_STARTS = 16
+"""Most runs one agent's training may go through before its own command (a longer chain is refused)."""
 
 MAX_REGISTRY_BYTES = 4 * 2**20
 """Size limit of a registry file (the bundled one is a few KB)."""
@@ -143,8 +148,42 @@ def parse_results(data: Any, where: str) -> Results:
 
 
 @dataclass(frozen=True)
+class WarmStart:
+    """A run an agent's training went through before its own command: the next command's ``--init-from`` names
+    these weights (a run folder, a checkpoint or snapshot inside one), made by ``command``."""
+
+    agent: str
+    """The weights as the next command's ``--init-from`` names them, e.g. ``runs/w12b/snapshots/step-000200000``."""
+    command: str
+    """The ``mario-zoo train`` command that makes them, with its ``--out`` (the run folder ``agent`` lies in)."""
+    total_timesteps: int
+    """Env steps of the run up to these weights."""
+    wall_time_seconds: float | None
+    """Its wall-clock time up to these weights (``None``: not recorded)."""
+
+    @property
+    def reproduce_line(self) -> str:
+        """``command`` with a comment naming the weights the next command starts from.
+
+        Example:
+            >>> WarmStart("runs/a/snapshots/step-000200000", "mario-zoo train --seed 1 --out runs/a", 200_000,
+            ...           None).reproduce_line
+            'mario-zoo train --seed 1 --out runs/a  # makes runs/a/snapshots/step-000200000 (200,000 env steps)'
+        """
+        return f"{self.command}  # makes {self.agent} ({self.total_timesteps:,} env steps)"
+
+
+@dataclass(frozen=True)
 class Training:
-    """How the agent was trained, so anyone can do it again."""
+    """How the agent was trained, so anyone can do it again.
+
+    Example (an agent trained through one run folder before its own command):
+        >>> stage = WarmStart("runs/a/model", "mario-zoo train --init-from dqn-x --out runs/a", 300_000, 3600.0)
+        >>> training = Training("mario-1-1", 2, 100_000, 1800.0, "x86_64 CPU, 2 cores",
+        ...                     "mario-zoo train --init-from runs/a/model", warm_starts=(stage,))
+        >>> training.origin, training.chain_timesteps, training.chain_seconds
+        ('dqn-x', 400000, 5400.0)
+    """
 
     preset: str | None
     """The ``dqn.yml`` preset the hyperparameters started from, as ``command`` names it (``None``: none)."""
@@ -158,6 +197,33 @@ class Training:
     """Where it trained, e.g. ``"x86_64 CPU, 2 cores"``."""
     command: str
     """The command that trains it again."""
+    warm_starts: tuple[WarmStart, ...] = ()
+    """The runs (not zoo agents) its training went through before ``command``, oldest first: ``command``'s
+    ``--init-from`` names the last one's weights, each names the one before, and the first one's ``--init-from`` is
+    :attr:`origin`."""
+
+    @property
+    def origin(self) -> str | None:
+        """What the whole training started from: the first command's ``--init-from`` (a zoo agent, whose own
+        training goes on the chain), or ``None`` (from scratch, or from weights outside any run)."""
+        return init_from_of(self.warm_starts[0].command if self.warm_starts else self.command)
+
+    @property
+    def chain_timesteps(self) -> int:
+        """Env steps of ``command`` and of the runs it was warm-started through."""
+        return self.total_timesteps + sum(stage.total_timesteps for stage in self.warm_starts)
+
+    @property
+    def chain_seconds(self) -> float | None:
+        """Wall time of ``command`` and of the runs it was warm-started through (``None`` if one is not recorded)."""
+        seconds = [self.wall_time_seconds, *(stage.wall_time_seconds for stage in self.warm_starts)]
+        return None if None in seconds else sum(second for second in seconds if second is not None)
+
+    @property
+    def commands(self) -> list[str]:
+        """Every command of its own training, oldest first: the warm starts' (each saying what it makes), then
+        ``command``."""
+        return [stage.reproduce_line for stage in self.warm_starts] + [self.command]
 
 
 @dataclass(frozen=True)
@@ -194,6 +260,7 @@ class ZooEntry:
         """The entry as ``registry.json`` stores it (without its name, the key)."""
         data = dataclasses.asdict(self)
         del data["name"]
+        data["training"]["warm_starts"] = list(data["training"]["warm_starts"])  # JSON's list, as read back
         return data
 
 
@@ -250,7 +317,7 @@ class Registry:
         chain: list[ZooEntry] = []
         while name in self.entries and all(entry.name != name for entry in chain):
             chain.insert(0, self.entries[name])
-            name = init_from_of(self.entries[name].training.command)
+            name = self.entries[name].training.origin
         return chain
 
     def with_entry(self, entry: ZooEntry) -> Registry:
@@ -315,7 +382,7 @@ def parse_entry(name: str, data: Any, where: str) -> ZooEntry:
     fields["other_results"] = {
         str(protocol): parse_results(data, f"{where}.other_results.{protocol}") for protocol, data in others.items()
     }
-    fields["training"] = Training(**_fields(Training, fields["training"], f"{where}.training"))
+    fields["training"] = parse_training(fields["training"], f"{where}.training")
     entry = ZooEntry(name=name, **fields)
     check_repo_id(entry.repo_id, where)
     if entry.revision is not None and not _COMMIT.match(entry.revision):
@@ -333,6 +400,43 @@ def parse_entry(name: str, data: Any, where: str) -> ZooEntry:
     if not isinstance(entry.env_kwargs, dict) or not isinstance(entry.results.env_kwargs, dict):
         raise ValueError(f"{where}: env_kwargs (and results.env_kwargs) must be JSON objects.")
     return entry
+
+
+def parse_training(data: Any, where: str) -> Training:
+    """Build and check an entry's ``training`` from its JSON data, its warm starts included."""
+    fields = _fields(Training, data, where)
+    stages = fields.get("warm_starts", [])
+    if not isinstance(stages, list) or len(stages) > MAX_WARM_STARTS:
+        raise ValueError(
+            f"{where}: warm_starts must be a list of at most {MAX_WARM_STARTS} runs, oldest first, got {stages!r:.200}."
+        )
+    fields["warm_starts"] = tuple(
+        _parse_warm_start(stage, f"{where}.warm_starts[{i}]") for i, stage in enumerate(stages)
+    )
+    if not isinstance(fields["command"], str):
+        raise ValueError(f"{where}: command must be the training command line, got {fields['command']!r:.200}.")
+    return Training(**fields)
+
+
+def _parse_warm_start(data: Any, where: str) -> WarmStart:
+    stage = WarmStart(**_fields(WarmStart, data, where))
+    steps, seconds = stage.total_timesteps, stage.wall_time_seconds
+    valid = (
+        isinstance(stage.agent, str)
+        and stage.agent
+        and isinstance(stage.command, str)
+        and stage.command.startswith("mario-zoo train")
+        and isinstance(steps, int)
+        and not isinstance(steps, bool)
+        and steps >= 0
+        and (seconds is None or (isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0))
+    )
+    if not valid:
+        raise ValueError(
+            f"{where}: a warm start needs agent (the weights' path), command (a `mario-zoo train` line), "
+            f"total_timesteps (an int >= 0) and wall_time_seconds (seconds >= 0 or null); got {data!r:.300}."
+        )
+    return stage
 
 
 def check_name(name: str, where: str = "zoo name") -> None:

@@ -80,7 +80,7 @@ def test_a_newer_registry_format_asks_for_an_upgrade(tmp_path):
     path = tmp_path / "registry.json"
     path.write_text(json.dumps({"format_version": 99, "agents": {}}))
     with pytest.raises(
-        ValueError, match=re.escape("format_version 99; this mario-zoo reads versions 1-2. Upgrade mario-zoo")
+        ValueError, match=re.escape("format_version 99; this mario-zoo reads versions 1-3. Upgrade mario-zoo")
     ):
         read_registry(path)
 
