@@ -37,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import platform
 import re
@@ -44,6 +45,7 @@ import shlex
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import torch
@@ -54,7 +56,7 @@ from mario_zoo.hub._files import sha256_of
 from mario_zoo.planning import choose_preset
 from mario_zoo.release import Upload, release
 from mario_zoo.results import Evaluation
-from mario_zoo.runs import RunFolder, open_run
+from mario_zoo.runs import RunConfig, RunFolder, open_run
 from mario_zoo.snapshots import run_of_checkpoint
 from mario_zoo.sources import parse_source
 from mario_zoo.zoo.registry import (
@@ -70,6 +72,7 @@ from mario_zoo.zoo.registry import (
     check_name,
     check_repo_id,
     init_from_of,
+    parse_training,
     read_registry,
 )
 from mario_zoo.zoo_cards import CURVE_FILE, GIF_FILE, X_POS_FILE, ZooCard
@@ -158,7 +161,9 @@ def publish(
     run, path, training = _agent_of(source, command, train_seconds, hardware)
     # The warm start: as --command says, else as the run recorded it.
     init_from = init_from_of(command) if command else run.read_config().init_from if run is not None else None
-    training = dataclasses.replace(training, warm_starts=warm_start_stages(init_from))
+    started = run.read_config().created if run is not None and not command else None
+    training = dataclasses.replace(training, warm_starts=warm_start_stages(init_from, started))
+    parse_training(json.loads(json.dumps(dataclasses.asdict(training))), f"{name}: training")  # before any write
     kept = _previous_to_keep(zoo, name, training.origin, keep_previous_as)
     if kept is not None:
         training = _rename_origin(training, name, kept.name)
@@ -251,43 +256,71 @@ def _keep(zoo: Registry, previous: ZooEntry, kept: ZooEntry, cards_dir: Path, do
     return zoo.with_entry(kept)
 
 
-def warm_start_stages(init_from: str | None) -> tuple[WarmStart, ...]:
+def warm_start_stages(init_from: str | None, started: str | None = None) -> tuple[WarmStart, ...]:
     """The runs a training's ``--init-from`` leads back through, oldest first: while it names weights in a run
     folder (the run itself, its ``model/``, ``best_model/``, ``checkpoint.zip`` or a snapshot), that run's command
-    (with its ``--out``) and steps, then the run's own ``--init-from``, and so on. It stops at a zoo agent or Hub
-    repo (whose training the zoo's lineage gives), at weights outside any run, at a path that is gone, and after
-    :data:`~mario_zoo.zoo.registry.MAX_WARM_STARTS` runs.
+    (with its ``--out``) and steps, then the run's own ``--init-from``, and so on.
+
+    ``started`` is when the run naming ``init_from`` was created (``run.json``'s ``created``): a whole run folder
+    names its latest agent, which counts only if it was saved before then (the folder may have trained on since).
+    The walk stops, and the chain then begins with an ``--init-from`` it does not follow, at a zoo agent or Hub repo
+    (whose training the zoo's lineage gives), at weights outside any run or saved after that start, at a path that
+    is gone, at a run recorded without a ``mario-zoo train`` command (one started from Python), at a run met twice,
+    and after :data:`~mario_zoo.zoo.registry.MAX_WARM_STARTS` runs.
 
     Example:
         >>> warm_start_stages(None), warm_start_stages("dqn-MarioDQN-1-1-v0")
         ((), ())
     """
     stages: list[WarmStart] = []
+    seen: set[Path] = set()
     while init_from is not None and len(stages) < MAX_WARM_STARTS:
-        try:
-            source = parse_source(init_from)
-            if source.kind not in ("run", "checkpoint"):
-                break
-            run = _run_of(source.kind, Path(source.location))
-            agent = None if run is None else run.latest_agent() if source.kind == "run" else Path(source.location)
-            if run is None or agent is None:
-                break
-            settings, steps = run.read_config(), checkpoint.read_config(agent).num_timesteps
-        except (ValueError, FileNotFoundError):
+        found = _warm_start(init_from, started, seen)
+        if found is None:
             break
-        seconds = run.wall_seconds(steps)
-        out = ["--out", run.path.as_posix()]
-        stages.insert(
-            0,
-            WarmStart(
-                agent=init_from,
-                command=shlex.join([*shlex.split(reproduce_command(settings.command)), *out]),
-                total_timesteps=steps,
-                wall_time_seconds=None if seconds is None else round(seconds, 1),
-            ),
-        )
-        init_from = settings.init_from
+        stage, settings = found
+        stages.insert(0, stage)
+        init_from, started = settings.init_from, settings.created
     return tuple(stages)
+
+
+def _warm_start(init_from: str, started: str | None, seen: set[Path]) -> tuple[WarmStart, RunConfig] | None:
+    """The run whose weights ``init_from`` names, and its settings; ``None`` where :func:`warm_start_stages` stops."""
+    try:
+        source = parse_source(init_from)
+        if source.kind not in ("run", "checkpoint"):
+            return None
+        run = _run_of(source.kind, Path(source.location))
+        if run is None or run.path.resolve() in seen:
+            return None
+        agent = run.latest_agent() if source.kind == "run" else Path(source.location)
+        if agent is None or (source.kind == "run" and started is not None and _saved_after(agent, started)):
+            return None
+        settings, steps = run.read_config(), checkpoint.read_config(agent).num_timesteps
+    except (ValueError, FileNotFoundError):
+        return None
+    words = shlex.split(reproduce_command(settings.command))
+    if words[:2] != ["mario-zoo", "train"]:
+        return None
+    seen.add(run.path.resolve())
+    seconds = run.wall_seconds(steps)
+    stage = WarmStart(
+        agent=init_from,
+        command=shlex.join([*words, "--out", run.path.as_posix()]),
+        total_timesteps=steps,
+        wall_time_seconds=None if seconds is None else round(seconds, 1),
+    )
+    return stage, settings
+
+
+def _saved_after(agent: Path, created: str) -> bool:
+    """Whether the checkpoint ``agent`` was last written after the ISO time ``created`` (to the second, which is
+    what ``run.json`` keeps; an unreadable time: yes)."""
+    written = (agent / checkpoint.CONFIG_FILE if agent.is_dir() else agent).stat().st_mtime
+    try:
+        return written >= datetime.fromisoformat(created).timestamp() + 1
+    except ValueError:
+        return True
 
 
 def _rename_origin(training: Training, old: str, new: str) -> Training:

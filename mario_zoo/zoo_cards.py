@@ -24,7 +24,7 @@ from mario_zoo.results import Evaluation
 from mario_zoo.runs import RunFolder
 from mario_zoo.snapshots import evaluation_points
 from mario_zoo.video import record, record_sweep_replay
-from mario_zoo.zoo.registry import Registry, Training
+from mario_zoo.zoo.registry import Registry, Training, init_from_of
 
 GIF_STRIDE = 2
 """Keep every other frame in replay GIFs: half the file, still real-time playback."""
@@ -192,7 +192,7 @@ replays the evaluation."""
 | env steps | {training.total_timesteps:,}{warm} |
 | wall time | {wall} on {training.hardware} |{_through_runs(training)}
 
-Reproduce{" (the whole chain of warm starts, from scratch)" if chain or training.warm_starts else ""}:
+Reproduce{_chain_heading([*chain, *training.commands])}:
 
 ```bash
 {"".join(f"{command}{chr(10)}" for command in [*chain, *training.commands[:-1]])}{training.command}
@@ -244,6 +244,17 @@ The flag in **{evaluation.flag_count} of {evaluation.n_eval_episodes}** episodes
 of each episode:
 
 ![furthest x_pos per episode]({X_POS_FILE})"""
+
+
+def _chain_heading(commands: list[str]) -> str:
+    """What the Reproduce block holds: one command, the whole chain from scratch, or a chain whose first command
+    starts from weights it does not say how to train."""
+    if len(commands) == 1:
+        return ""
+    root = init_from_of(commands[0])
+    if root is None:
+        return " (the whole chain of warm starts, from scratch)"
+    return f" (the chain of warm starts; its first command starts from `{root}`, whose training is not recorded here)"
 
 
 def _through_runs(training: Training) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -451,6 +452,34 @@ def test_the_warm_start_walk_stops_where_the_weights_are_gone_or_outside_a_run(t
     assert warm_start_stages(str(tmp_path / "nowhere")) == ()
 
 
+def test_the_warm_start_walk_reads_relative_paths_whole_run_folders_and_stops_at_runs_it_cannot_reproduce(
+    tmp_path, monkeypatch
+):
+    import os
+
+    from mario_zoo import training
+    from mario_zoo.publishing import warm_start_stages
+
+    monkeypatch.chdir(tmp_path)
+    first = _run_named(Path("."), "first", None, seed=1)
+    second = _run_named(Path("."), "second", "first", seed=2)  # the whole run folder: its final model
+    stages = warm_start_stages("second/model")
+    assert [(stage.agent, stage.command) for stage in stages] == [
+        ("first", "mario-zoo train --seed 1 --out first"),
+        ("second/model", "mario-zoo train --init-from first --seed 2 --out second"),
+    ]
+    assert stages[0].total_timesteps == DQN.load(first.model).num_timesteps
+    # The folder trained on after the second run started from it: which weights it took is no longer known.
+    later = datetime.fromisoformat(second.read_config().created).timestamp() + 60
+    os.utime(first.model / "config.json", (later, later))
+    assert [stage.agent for stage in warm_start_stages("second/model")] == ["second/model"]
+    # A run started from Python records no command line to reproduce it.
+    config = training.plan_run(preset="cartpole-fast", steps=300, seed=4, device="cpu", eval_episodes=0, command=[])
+    python_run = RunFolder(tmp_path / "python")
+    training.train(python_run, config, training.build_model(config), progress=False)
+    assert warm_start_stages("python/model") == ()
+
+
 @pytest.mark.parametrize(
     ("warm_starts", "message"),
     [
@@ -458,7 +487,30 @@ def test_the_warm_start_walk_stops_where_the_weights_are_gone_or_outside_a_run(t
         ([{"agent": "runs/a"}], r"warm_starts\[0\]: missing keys \['command', 'total_timesteps'"),
         (
             [{"agent": "runs/a", "command": "rm -rf /", "total_timesteps": 1, "wall_time_seconds": None}],
-            "a `mario-zoo train` line",
+            "must be a `mario-zoo train ...` command line",
+        ),
+        (
+            [{"agent": "a", "command": "mario-zoo trainer", "total_timesteps": 1, "wall_time_seconds": None}],
+            "command line",
+        ),
+        (
+            [{"agent": "a", "command": "mario-zoo train 'x", "total_timesteps": 1, "wall_time_seconds": None}],
+            "command line",
+        ),
+        (
+            [{"agent": "a", "command": "mario-zoo train", "total_timesteps": 1, "wall_time_seconds": float("inf")}],
+            "finite",
+        ),
+        (
+            [
+                {
+                    "agent": "runs/a/model",
+                    "command": "mario-zoo train --out runs/a",
+                    "total_timesteps": 1,
+                    "wall_time_seconds": 9,
+                }
+            ],
+            "it makes 'runs/a/model', but the next command starts from None",
         ),
         ([{"agent": "", "command": "mario-zoo train", "total_timesteps": 1, "wall_time_seconds": None}], "agent"),
         (
@@ -497,3 +549,24 @@ def test_keeping_a_replaced_agent_renames_the_first_command_of_a_chain_through_r
     renamed = _rename_origin(training, "cartpole", "cartpole-first")
     assert renamed.origin == "cartpole-first" and renamed.command == training.command
     assert renamed.warm_starts[0].command == "mario-zoo train --init-from cartpole-first --out runs/a"
+
+
+def test_the_world_table_and_the_cards_heading_count_the_runs_of_a_chain(tmp_path):
+    import dataclasses
+
+    from mario_zoo.cli.zoo import world_table
+    from mario_zoo.zoo.registry import Registry, WarmStart
+    from mario_zoo.zoo_cards import _chain_heading
+
+    mario = read_registry().get("dqn-MarioDQN-1-1-v0")
+    stage = WarmStart("runs/a/model", "mario-zoo train --seed 0 --out runs/a", 500_000, 7200.0)
+    command = "mario-zoo train --init-from runs/a/model --seed 1"
+    training = dataclasses.replace(mario.training, command=command, wall_time_seconds=3600.0, warm_starts=(stage,))
+    zoo = Registry(tmp_path / "registry.json", {"solo": dataclasses.replace(mario, name="solo", training=training)})
+    row = next(line for line in world_table(zoo) if "solo" in line)
+    assert f"{training.total_timesteps + 500_000:,}" in row and row.endswith(" 3.0")
+    assert _chain_heading(training.commands) == " (the whole chain of warm starts, from scratch)"
+    assert "its first command starts from `runs/b`, whose training is not recorded here" in _chain_heading(
+        ["mario-zoo train --init-from runs/b --out runs/a", "mario-zoo train --init-from runs/a/model"]
+    )
+    assert _chain_heading(["mario-zoo train"]) == ""

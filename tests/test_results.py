@@ -169,6 +169,7 @@ def test_the_summaries_add_only_when_and_how_not_other_numbers():
         ("episode_rewards", [1.0, "high", 2.0], "must hold one finite number value per episode, got 'high'"),
         ("episode_rewards", [1.0, float("nan"), 2.0], "got nan of type float"),
         ("episode_rewards", 3.0, "must be a list of one number per episode, got 3.0"),
+        ("episode_rewards", [1.0, 10**400, 2.0], "must hold one finite number value per episode, got 1000"),
         ("episode_lengths", [9, 9.5, 9], "must hold one integer value per episode, got 9.5 of type float"),
     ],
 )

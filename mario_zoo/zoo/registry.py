@@ -63,7 +63,8 @@ describe it in ``protocol_description``; version 1 files, whose ``protocol`` is 
 agent's training may list the runs it was warm-started through, ``training.warm_starts``)."""
 
 MAX_WARM_STARTS = 16
-"""Most runs one agent's training may go through before its own command (a longer chain is refused)."""
+"""Most runs one agent's training may list before its own command: publishing follows no more, and a registry
+listing more is refused."""
 
 MAX_REGISTRY_BYTES = 4 * 2**20
 """Size limit of a registry file (the bundled one is a few KB)."""
@@ -202,6 +203,9 @@ class Training:
     ``--init-from`` names the last one's weights, each names the one before, and the first one's ``--init-from`` is
     :attr:`origin`."""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "warm_starts", tuple(self.warm_starts))  # a list given compares as read back
+
     @property
     def origin(self) -> str | None:
         """What the whole training started from: the first command's ``--init-from`` (a zoo agent, whose own
@@ -328,7 +332,10 @@ class Registry:
         """Save as JSON (sorted keys, atomically) at `path`."""
         agents = {name: self.entries[name].to_dict() for name in self.names}
         data = {"format_version": REGISTRY_FORMAT_VERSION, "agents": agents}
-        return write_text(self.path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+        for name, entry in json.loads(text)["agents"].items():  # never write what reading would refuse
+            parse_entry(name, entry, f"{self.path}: {name}")
+        return write_text(self.path, text)
 
 
 def init_from_of(command: str) -> str | None:
@@ -403,7 +410,8 @@ def parse_entry(name: str, data: Any, where: str) -> ZooEntry:
 
 
 def parse_training(data: Any, where: str) -> Training:
-    """Build and check an entry's ``training`` from its JSON data, its warm starts included."""
+    """Build and check an entry's ``training`` from its JSON data: every command a ``mario-zoo train`` line, and
+    each warm start the weights the next command's ``--init-from`` names."""
     fields = _fields(Training, data, where)
     stages = fields.get("warm_starts", [])
     if not isinstance(stages, list) or len(stages) > MAX_WARM_STARTS:
@@ -413,28 +421,47 @@ def parse_training(data: Any, where: str) -> Training:
     fields["warm_starts"] = tuple(
         _parse_warm_start(stage, f"{where}.warm_starts[{i}]") for i, stage in enumerate(stages)
     )
-    if not isinstance(fields["command"], str):
-        raise ValueError(f"{where}: command must be the training command line, got {fields['command']!r:.200}.")
-    return Training(**fields)
+    _check_command(fields["command"], f"{where}.command")
+    training = Training(**fields)
+    for index, stage in enumerate(training.warm_starts):
+        named = init_from_of(training.commands[index + 1])
+        if named != stage.agent:
+            raise ValueError(
+                f"{where}.warm_starts[{index}]: it makes {stage.agent!r}, but the next command starts from "
+                f"{named!r}; each warm start must be what the next command's --init-from names."
+            )
+    return training
+
+
+def _check_command(command: Any, where: str) -> None:
+    """Refuse what is not a ``mario-zoo train`` command line (a trailing ``# comment`` allowed)."""
+    try:
+        words = shlex.split(command, comments=True) if isinstance(command, str) else None
+    except ValueError:
+        words = None
+    if words is None or words[:2] != ["mario-zoo", "train"]:
+        raise ValueError(f"{where} must be a `mario-zoo train ...` command line, got {command!r:.200}.")
 
 
 def _parse_warm_start(data: Any, where: str) -> WarmStart:
     stage = WarmStart(**_fields(WarmStart, data, where))
+    _check_command(stage.command, f"{where}.command")
     steps, seconds = stage.total_timesteps, stage.wall_time_seconds
     valid = (
         isinstance(stage.agent, str)
         and stage.agent
-        and isinstance(stage.command, str)
-        and stage.command.startswith("mario-zoo train")
         and isinstance(steps, int)
         and not isinstance(steps, bool)
         and steps >= 0
-        and (seconds is None or (isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0))
+        and (
+            seconds is None
+            or (isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 <= seconds < float("inf"))
+        )
     )
     if not valid:
         raise ValueError(
-            f"{where}: a warm start needs agent (the weights' path), command (a `mario-zoo train` line), "
-            f"total_timesteps (an int >= 0) and wall_time_seconds (seconds >= 0 or null); got {data!r:.300}."
+            f"{where}: a warm start needs agent (the weights' path), total_timesteps (an int >= 0) and "
+            f"wall_time_seconds (finite seconds >= 0, or null); got {data!r:.300}."
         )
     return stage
 
