@@ -34,6 +34,26 @@ def test_mario_preset_trains_on_an_image_env(frame_env_class):
     assert (model.spec.dueling, model.double_q, model.n_steps) == (True, True, 3)
 
 
+def test_the_world_1_preset_is_the_1_1_preset_with_a_longer_horizon_and_a_shorter_stall_cut():
+    """mario-world-1 differs from mario-1-1 in gamma (0.99, rewards x 0.1) and the stall cut only, so that a level's
+    agent is trained like 1-1's with the env as the one other difference (`--env MarioDQN-1-3-v0`)."""
+    level, first = load_preset("mario-world-1"), load_preset("mario-1-1")
+    config, base = dataclasses.asdict(level.config), dataclasses.asdict(first.config)
+    assert {key: config[key] for key in config if config[key] != base[key]} == {"gamma": 0.99}
+    differing = {
+        key for key in {*level.env_kwargs, *first.env_kwargs} if level.env_kwargs.get(key) != first.env_kwargs.get(key)
+    }
+    assert differing == {"stall_steps", "reward_scale"}
+    assert (level.env_kwargs["stall_steps"], level.env_kwargs["reward_scale"]) == (100, 0.1)
+    assert (level.policy, level.policy_kwargs, level.n_timesteps) == (
+        first.policy,
+        first.policy_kwargs,
+        first.n_timesteps,
+    )
+    planned = plan_run(preset="mario-world-1", env_id="MarioDQN-1-3-v0", steps=1, device="cpu")
+    assert planned.env_id == "MarioDQN-1-3-v0" and planned.env_kwargs["stall_steps"] == 100
+
+
 def test_tutorial_preset_is_the_tutorial():
     model = load_preset("cartpole-tutorial").make_model(device="cpu")
     assert model.spec.net_arch == (128, 128)
