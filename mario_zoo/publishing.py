@@ -177,8 +177,9 @@ def publish(
         shipped = _stage(path, stored, dtype, Path(staging) / "agent")
         model = DQN.load(shipped, device="cpu")
         files = {file: sha256_of(shipped / file) for file in AGENT_FILES}
+        within_run = _within_run(run, path) if parse_source(os.fspath(source)).kind == "checkpoint" else ""
         page = ZooCard(name, repo_id, model, stored.config.to_json(), training, dtype, bundle, push, replay, run,
-                       init_from, zoo, Path(cards_dir), Path(docs_dir))  # fmt: skip
+                       init_from, zoo, Path(cards_dir), Path(docs_dir), within_run)  # fmt: skip
         upload = Upload(repo_id, video=replay, files=shipped) if push else None
         released = release(model, env_id, env_kwargs, episodes=episodes, card=page, upload=upload)
         commit = None if released.commit is None else released.commit.oid
@@ -311,6 +312,19 @@ def _warm_start(init_from: str, started: str | None, seen: set[Path]) -> tuple[W
         wall_time_seconds=None if seconds is None else round(seconds, 1),
     )
     return stage, settings
+
+
+def _within_run(run: RunFolder | None, path: Path) -> str:
+    """``path`` relative to ``run``'s folder (``snapshots/step-000100000``), or empty outside any run.
+
+    Example:
+        >>> _within_run(RunFolder(Path("runs/a")), Path("runs/a/snapshots/step-000100000"))
+        'snapshots/step-000100000'
+    """
+    if run is None:
+        return ""
+    resolved, folder = path.resolve(), run.path.resolve()
+    return resolved.relative_to(folder).as_posix() if resolved.is_relative_to(folder) else ""
 
 
 def _saved_after(agent: Path, created: str) -> bool:

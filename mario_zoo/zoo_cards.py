@@ -62,6 +62,9 @@ class ZooCard:
     zoo: Registry
     cards_dir: Path
     docs_dir: Path
+    within_run: str = ""
+    """Where in its run folder the published weights are, e.g. ``snapshots/step-000100000`` (empty: the run's own
+    final or latest agent, or weights outside any run)."""
 
     @property
     def path(self) -> Path:
@@ -90,6 +93,7 @@ class ZooCard:
             clearing=_time_to_clear_section(self.run, evaluation, self.init_from),
             push=self.push,
             zoo=self.zoo,
+            within_run=self.within_run,
         )
         write_model_card(model_card, self.name, self.cards_dir)
         return Card(model_card, {**({GIF_FILE: gif} if gif is not None else {}), **figures})
@@ -139,6 +143,7 @@ def zoo_card(
     push: bool = False,
     zoo: Registry | None = None,
     clearing: str | None = None,
+    within_run: str = "",
 ) -> ModelCard:
     """The Hub's card for the agent, followed by the zoo's sections: loading by name, replay, training."""
     # Not pushed: the repo does not exist on the Hub (yet), so the card loads the agent from the package.
@@ -196,7 +201,7 @@ Reproduce{_chain_heading([*chain, *training.commands])}:
 
 ```bash
 {"".join(f"{command}{chr(10)}" for command in [*chain, *training.commands[:-1]])}{training.command}
-mario-zoo zoo publish runs/<the run folder> --name {name}
+mario-zoo zoo publish {"/".join(("runs/<the run folder>", *([within_run] if within_run else [])))} --name {name}
 ```"""
     )
     return ModelCard(str(card).rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n")

@@ -156,6 +156,7 @@ def test_a_checkpoint_inside_a_run_folder_takes_the_runs_command_and_time_up_to_
     assert training_info.total_timesteps == DQN.load(run.best_model).num_timesteps
     assert training_info.wall_time_seconds <= run.wall_seconds()
     assert "learning_curve.png" in published.figures
+    assert "\nmario-zoo zoo publish runs/<the run folder>/best_model --name best\n" in published.card.read_text()
 
 
 def test_a_mario_card_shows_both_protocols_and_where_episodes_end(tmp_path, monkeypatch):
@@ -434,6 +435,7 @@ def test_an_agent_warm_started_through_run_folders_lists_each_run_back_to_the_zo
     zoo_line = f"{zoo_agent.training.command}  # makes {CARTPOLE}"
     assert "\n".join(lines) in card and card.index(zoo_line) < card.index(lines[0])
     assert f"| with the 2 runs before it | {training.chain_timesteps:,} env steps" in card
+    assert "\nmario-zoo zoo publish runs/<the run folder> --name chained\n" in card
     capsys.readouterr()
     assert _show(read_registry(registry), "chained", as_json=False) == 0
     out = capsys.readouterr().out
@@ -563,7 +565,9 @@ def test_the_world_table_and_the_cards_heading_count_the_runs_of_a_chain(tmp_pat
     command = "mario-zoo train --init-from runs/a/model --seed 1"
     training = dataclasses.replace(mario.training, command=command, wall_time_seconds=3600.0, warm_starts=(stage,))
     zoo = Registry(tmp_path / "registry.json", {"solo": dataclasses.replace(mario, name="solo", training=training)})
-    row = next(line for line in world_table(zoo) if "solo" in line)
+    lines = world_table(zoo)
+    row = next(line for line in lines if "solo" in line)
+    assert lines[-1].endswith("solo: solo (through 1 run).")
     assert f"{training.total_timesteps + 500_000:,}" in row and row.endswith(" 3.0")
     assert _chain_heading(training.commands) == " (the whole chain of warm starts, from scratch)"
     assert "its first command starts from `runs/b`, whose training is not recorded here" in _chain_heading(

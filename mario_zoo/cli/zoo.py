@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from mario_zoo.cli.common import CommandError, bad_input, positive
 
 if TYPE_CHECKING:
-    from mario_zoo.zoo.registry import Registry
+    from mario_zoo.zoo.registry import Registry, ZooEntry
 
 ZOO_EPILOG = """examples:
   mario-zoo zoo list                          name, env, score, how it was trained, where it loads from
@@ -228,10 +228,16 @@ def _list(registry: Registry) -> int:
     return 0
 
 
+def _with_runs(entry: ZooEntry) -> str:
+    """An agent's name, and how many run folders its training went through before its own command."""
+    runs = len(entry.training.warm_starts)
+    return entry.name + (f" (through {runs} run{'s' if runs > 1 else ''})" if runs else "")
+
+
 def world_table(registry: Registry, world: int = 1) -> list[str]:
     """The zoo's best agent for each level of ``world``: its exact flag rate (the 31-start no-op sweep), its rate
     under the Nature protocol, and the env steps and wall hours it took to train, its warm starts included (the
-    zoo agents along its ``--init-from`` chain); a level without one says so.
+    zoo agents along its ``--init-from`` chain and the runs each went through); a level without one says so.
 
     The greedy flags are each agent's published headline evaluation (for the zoo's Mario agents the exact sweep:
     one episode from each no-op count 0-30); ``x/n`` says how many episodes it played."""
@@ -250,8 +256,8 @@ def world_table(registry: Registry, world: int = 1) -> list[str]:
         seconds = [run.training.chain_seconds for run in lineage]
         hours = "-" if None in seconds else f"{sum(s for s in seconds if s is not None) / 3600:.1f}"
         lines.append(f"  {world}-{stage}    {entry.name:<29} {exact_text:<18} {nature_text:<10} {steps:<10,} {hours}")
-        if len(lineage) > 1:
-            chains.append(f"{entry.name}: {' -> '.join(run.name for run in lineage)}")
+        if len(lineage) > 1 or entry.training.warm_starts:
+            chains.append(f"{entry.name}: {' -> '.join(_with_runs(agent) for agent in lineage)}")
     if chains:
         lines.append(f"  Steps and hours add up each agent's warm starts: {'; '.join(chains)}.")
     return lines

@@ -30,7 +30,12 @@ def test_list_ends_with_a_world_1_table_of_the_best_agent_per_level():
 
     registry = read_registry()
     lines = world_table(registry, world=1)
-    assert lines[0] == "World 1:" and len(lines) == 6 + (len(registry.lineage("dqn-MarioDQN-1-1-v0")) > 1)
+    chained = any(
+        len(registry.lineage(entry.name)) > 1 or entry.training.warm_starts
+        for entry in (registry.best_for(f"MarioDQN-1-{stage}-v0") for stage in range(1, 5))
+        if entry is not None
+    )
+    assert lines[0] == "World 1:" and len(lines) == 6 + chained
     best = registry.best_for("MarioDQN-1-1-v0")
     exact, nature = best.results, best.other_results["nature"]
     row = lines[2].split()
@@ -39,13 +44,16 @@ def test_list_ends_with_a_world_1_table_of_the_best_agent_per_level():
     # Steps and hours of the agent with its warm starts: every zoo agent along its --init-from chain.
     lineage = registry.lineage(best.name)
     assert lineage[-1] == best and row[4] == f"{nature.flag_rate:.0%}"
-    assert row[5] == f"{sum(run.training.total_timesteps for run in lineage):,}"
-    assert row[6] == f"{sum(run.training.wall_time_seconds for run in lineage) / 3600:.1f}"
-    assert lines[3].split() == ["1-2", "no", "agent", "clears", "it", "yet"]
-    # A level's agent appears once the registry has one that reaches the flag.
+    assert row[5] == f"{sum(run.training.chain_timesteps for run in lineage):,}"
+    assert row[6] == f"{sum(run.training.chain_seconds for run in lineage) / 3600:.1f}"
+    # A level's agent appears once the registry has one that reaches the flag; without one the row says so.
+    only_1_1 = dataclasses.replace(registry, entries={best.name: best})
     entry = dataclasses.replace(best, name="dqn-MarioDQN-1-3-v0", env_id="MarioDQN-1-3-v0", other_results={})
-    (row,) = [line for line in world_table(registry.with_entry(entry), 1) if line.startswith("  1-3")]
+    (row,) = [line for line in world_table(only_1_1.with_entry(entry), 1) if line.startswith("  1-3")]
     assert row.split()[1] == "dqn-MarioDQN-1-3-v0" and row.split()[4] == "-"
+    assert [line.split() for line in world_table(only_1_1, 1)[3:6]] == [
+        [f"1-{stage}", "no", "agent", "clears", "it", "yet"] for stage in (2, 3, 4)
+    ]
 
 
 def test_an_agents_lineage_follows_init_from_through_the_zoo(tmp_path):
