@@ -69,6 +69,7 @@ from mario_zoo.zoo.registry import (
     Training,
     WarmStart,
     ZooEntry,
+    check_command,
     check_name,
     check_repo_id,
     init_from_of,
@@ -159,9 +160,10 @@ def publish(
     repo_id = _check_options(name, repo_id, dtype, episodes)
     zoo = read_registry(registry)
     run, path, training = _agent_of(source, command, train_seconds, hardware)
-    # The warm start: as --command says, else as the run recorded it.
-    init_from = init_from_of(command) if command else run.read_config().init_from if run is not None else None
-    started = run.read_config().created if run is not None and not command else None
+    # The warm start: as --command says, else as the run recorded it (and when the run started, for its walk back).
+    settings = run.read_config() if run is not None and not command else None
+    init_from = init_from_of(command) if command else settings.init_from if settings is not None else None
+    started = settings.created if settings is not None else None
     training = dataclasses.replace(training, warm_starts=warm_start_stages(init_from, started))
     parse_training(json.loads(json.dumps(dataclasses.asdict(training))), f"{name}: training")  # before any write
     kept = _previous_to_keep(zoo, name, training.origin, keep_previous_as)
@@ -298,10 +300,8 @@ def _warm_start(init_from: str, started: str | None, seen: set[Path]) -> tuple[W
         if agent is None or (source.kind == "run" and started is not None and _saved_after(agent, started)):
             return None
         settings, steps = run.read_config(), checkpoint.read_config(agent).num_timesteps
+        words = check_command(reproduce_command(settings.command), f"{run.path}'s command")
     except (ValueError, FileNotFoundError):
-        return None
-    words = shlex.split(reproduce_command(settings.command))
-    if words[:2] != ["mario-zoo", "train"]:
         return None
     seen.add(run.path.resolve())
     seconds = run.wall_seconds(steps)
@@ -490,9 +490,7 @@ def command_settings(command: str, env_id: str | None = None) -> tuple[str, int]
         ...
         ValueError: The training command must be a `mario-zoo train ...` command line, got 'python train.py'.
     """
-    words = shlex.split(command, comments=True)
-    if words[:2] != ["mario-zoo", "train"]:
-        raise ValueError(f"The training command must be a `mario-zoo train ...` command line, got {command!r}.")
+    words = check_command(command, "The training command")
     options: dict[str, str] = {}
     for index, word in enumerate(words):
         flag, equals, value = word.partition("=")

@@ -201,7 +201,7 @@ Reproduce{_chain_heading([*chain, *training.commands])}:
 
 ```bash
 {"".join(f"{command}{chr(10)}" for command in [*chain, *training.commands[:-1]])}{training.command}
-mario-zoo zoo publish {"/".join(("runs/<the run folder>", *([within_run] if within_run else [])))} --name {name}
+mario-zoo zoo publish runs/<the run folder>{f"/{within_run}" if within_run else ""} --name {name}
 ```"""
     )
     return ModelCard(str(card).rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n")

@@ -421,7 +421,7 @@ def parse_training(data: Any, where: str) -> Training:
     fields["warm_starts"] = tuple(
         _parse_warm_start(stage, f"{where}.warm_starts[{i}]") for i, stage in enumerate(stages)
     )
-    _check_command(fields["command"], f"{where}.command")
+    check_command(fields["command"], f"{where}.command")
     training = Training(**fields)
     for index, stage in enumerate(training.warm_starts):
         named = init_from_of(training.commands[index + 1])
@@ -433,19 +433,26 @@ def parse_training(data: Any, where: str) -> Training:
     return training
 
 
-def _check_command(command: Any, where: str) -> None:
-    """Refuse what is not a ``mario-zoo train`` command line (a trailing ``# comment`` allowed)."""
+def check_command(command: Any, where: str) -> list[str]:
+    """``command``'s words, refusing what is not a ``mario-zoo train`` command line (a trailing ``# comment`` is
+    allowed and dropped).
+
+    Example:
+        >>> check_command("mario-zoo train --seed 1  # best at 200k", "command")
+        ['mario-zoo', 'train', '--seed', '1']
+    """
     try:
         words = shlex.split(command, comments=True) if isinstance(command, str) else None
     except ValueError:
         words = None
     if words is None or words[:2] != ["mario-zoo", "train"]:
         raise ValueError(f"{where} must be a `mario-zoo train ...` command line, got {command!r:.200}.")
+    return words
 
 
 def _parse_warm_start(data: Any, where: str) -> WarmStart:
     stage = WarmStart(**_fields(WarmStart, data, where))
-    _check_command(stage.command, f"{where}.command")
+    check_command(stage.command, f"{where}.command")
     steps, seconds = stage.total_timesteps, stage.wall_time_seconds
     valid = (
         isinstance(stage.agent, str)
