@@ -121,6 +121,8 @@ class DQNConfig:
     """Average the weights for evaluation: moved by ``1 - ema_decay`` per update (see ``DQN.averaged_weights``)."""
     target_epsilon: float | None = None
     """TD targets value the next state as an epsilon-greedy policy does (expected SARSA; ``None``: greedy, DQN's)."""
+    advantage_learning: float | None = None
+    """Alpha of the advantage-learning operator: TD targets minus ``alpha * (max Q(s, .) - Q(s, a))`` (``None``: off)."""
 
     def __post_init__(self) -> None:
         _check_number("learning_rate", self.learning_rate, low=0.0)
@@ -157,6 +159,8 @@ class DQNConfig:
             _check_number("learning_rate_final", self.learning_rate_final, low=0.0)
         if self.target_epsilon is not None:
             _check_number("target_epsilon", self.target_epsilon, low=0.0, high=1.0)
+        if self.advantage_learning is not None:
+            _check_number("advantage_learning", self.advantage_learning, low=0.0, high=1.0, high_inclusive=False)
         if self.ema_decay is not None:
             _check_number("ema_decay", self.ema_decay, low=0.0, high=1.0, low_inclusive=False)
             if self.ema_decay == 1.0:
@@ -307,14 +311,16 @@ def _check_number(
     low: float | None = None,
     high: float | None = None,
     low_inclusive: bool = True,
+    high_inclusive: bool = True,
 ) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}.")
     too_low = low is not None and (value < low or (value == low and not low_inclusive))
-    too_high = high is not None and value > high
+    too_high = high is not None and (value > high or (value == high and not high_inclusive))
     if not math.isfinite(value) or too_low or too_high:
         left = "(" if not low_inclusive else "["
-        bounds = f"{left}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+        right = ")" if not high_inclusive else "]"
+        bounds = f"{left}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}{right}"
         raise ValueError(f"{name} must be in {bounds}, got {value!r}.")
 
 

@@ -512,6 +512,16 @@ class DQN(Checkpointing):
                     next_values = (1.0 - epsilon) * next_values + epsilon * next_q_target.mean(dim=1)
                 # discounts is gamma**k for a k-step return, 0 where the episode terminated within it.
                 targets = batch.returns + batch.discounts * next_values
+                if config.advantage_learning is not None:
+                    # Advantage learning (Baird 1999; Bellemare et al. 2016): every action but the best one loses
+                    # alpha times its gap to it, so at the fixed point each gap is 1 / (1 - alpha) times the
+                    # Bellman one (x2 at 0.5, x10 at 0.9). A gap of 1% of the values (what waiting against a wall
+                    # costs with gamma 0.99) then survives approximation errors that flipped the greedy choice.
+                    # The best actions and their values stay the same.
+                    with self._autocast():
+                        q_target = self.q_net_target(observations).float()
+                    gaps = q_target.max(dim=1).values - q_target.gather(1, batch.actions).squeeze(1)
+                    targets = targets - config.advantage_learning * gaps
             with self._autocast():
                 q_values = self.q_net(observations).gather(1, batch.actions).squeeze(1)
             q_values = q_values.float()

@@ -108,6 +108,7 @@ NO_SB3_EQUIVALENT = {
     "learning_rate_final": "compare passes SB3 a constant learning rate",
     "ema_decay": "SB3 evaluates its online weights, not an average",
     "target_epsilon": "SB3's TD targets bootstrap from the greedy action's value",
+    "advantage_learning": "SB3's TD targets are Bellman targets, with no action-gap term",
 }
 """Our settings SB3 cannot match, and why; a comparison keeps them at their SB3-equivalent defaults."""
 

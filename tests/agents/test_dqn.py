@@ -39,6 +39,7 @@ OPTIONS = {
     "clip_by_value": {"max_grad_norm": None, "max_grad_value": 1.0},
     "no_clipping": {"max_grad_norm": None},
     "expected_sarsa": {"target_epsilon": 0.05, "double_q": True},
+    "advantage_learning": {"advantage_learning": 0.5, "double_q": True},
     "exponential_eps": {"exploration_schedule": "exponential", "exploration_decay": 100},
     "adamw_amsgrad": {"optimizer": "adamw", "amsgrad": True, "weight_decay": 0.01},
     "train_every_episode": {"train_freq": (1, "episode"), "gradient_steps": -1},
@@ -345,6 +346,46 @@ def test_target_epsilon_bootstraps_from_the_epsilon_greedy_value(monkeypatch, ep
     value = greedy if epsilon is None else (1 - epsilon) * greedy + epsilon * next_q.mean(dim=1)
     # The second transition ended its episode (discount 0): its target is its return alone.
     assert torch.allclose(seen[0], batch.returns + batch.discounts * value)
+
+
+@pytest.mark.parametrize(("alpha", "double_q"), [(None, True), (0.0, True), (0.5, False), (0.9, True)])
+def test_advantage_learning_lowers_targets_by_the_action_gap(monkeypatch, alpha, double_q):
+    from mario_zoo.agents.replay import ReplaySample
+
+    model = DQN("MlpPolicy", "CartPole-v1", seed=0, advantage_learning=alpha, double_q=double_q, **FAST)
+    q_now = torch.tensor([[3.0, 7.0], [6.0, 2.0], [1.0, 1.5]])  # the target net's values of the states acted in
+    next_q = torch.tensor([[1.0, 5.0], [4.0, 2.0], [0.0, 2.0]])  # ... and of the next states
+    online_next = torch.tensor([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])  # the online net prefers action 1
+    batch = ReplaySample(
+        observations=torch.zeros(3, 4), actions=torch.tensor([[0], [0], [1]]),
+        returns=torch.tensor([1.0, 0.5, -1.0]), next_observations=torch.ones(3, 4),
+        discounts=torch.tensor([0.9, 0.0, 0.81]), weights=None, indices=np.arange(3),
+    )  # fmt: skip
+    online = model.q_net
+    monkeypatch.setattr(model, "q_net_target", lambda observations: next_q if observations.sum() else q_now)
+    monkeypatch.setattr(
+        model, "q_net", lambda observations: online_next if observations.sum() else online(observations)
+    )
+    monkeypatch.setattr(model, "_minibatches", lambda steps: iter([batch]))
+    seen = []
+    monkeypatch.setattr(
+        model, "_loss_fn", lambda q_values, targets: seen.append(targets) or (q_values - targets).abs().mean()
+    )
+    model._total_timesteps = 1
+    model.train(1)
+    next_values = torch.tensor([5.0, 2.0, 2.0]) if double_q else torch.tensor([5.0, 4.0, 2.0])
+    bellman = batch.returns + batch.discounts * next_values
+    # The gaps of the actions taken: 7 - 3 (the worse action), 0 (the best one), 0 (the best one).
+    gaps = torch.tensor([4.0, 0.0, 0.0])
+    assert torch.allclose(seen[0], bellman if alpha is None else bellman - alpha * gaps)
+
+
+def test_advantage_learning_is_below_one():
+    for bad in (-0.1, 1.0, 1.5):
+        with pytest.raises(ValueError, match=re.escape(f"advantage_learning must be in [0.0, 1.0), got {bad}.")):
+            DQN("MlpPolicy", "CartPole-v1", advantage_learning=bad)
+    with pytest.raises(TypeError, match="advantage_learning must be a number"):
+        DQN("MlpPolicy", "CartPole-v1", advantage_learning="0.5")
 
 
 def test_target_epsilon_is_a_probability():
