@@ -316,6 +316,28 @@ def test_hyperparameters_are_validated_up_front():
         DQN("MlpPolicy", 42)
 
 
+def _td_targets(monkeypatch, model, batch, next_q, online_next, q_now=None):
+    """The TD targets of one update on ``batch``, with the networks' values given: the target net's ``next_q``
+    for the next states (all-ones observations) and ``q_now`` for the states acted in (all zeros; default: also
+    ``next_q``), and the online net's ``online_next`` for the next states."""
+    online = model.q_net
+    monkeypatch.setattr(
+        model, "q_net_target", lambda observations: next_q if q_now is None or observations.sum() else q_now
+    )
+    monkeypatch.setattr(
+        model, "q_net", lambda observations: online_next if observations.sum() else online(observations)
+    )
+    monkeypatch.setattr(model, "_minibatches", lambda steps: iter([batch]))
+    seen = []
+    monkeypatch.setattr(
+        model, "_loss_fn", lambda q_values, targets: seen.append(targets) or (q_values - targets).abs().mean()
+    )
+    model._total_timesteps = 1
+    model.train(1)
+    (targets,) = seen
+    return targets
+
+
 @pytest.mark.parametrize(
     ("epsilon", "double_q"), [(None, False), (None, True), (0.2, False), (0.2, True), (1.0, False)]
 )
@@ -330,22 +352,11 @@ def test_target_epsilon_bootstraps_from_the_epsilon_greedy_value(monkeypatch, ep
         returns=torch.tensor([1.0, 0.5]), next_observations=torch.ones(2, 4), discounts=torch.tensor([0.9, 0.0]),
         weights=None, indices=np.arange(2),
     )  # fmt: skip
-    online = model.q_net
-    monkeypatch.setattr(model, "q_net_target", lambda observations: next_q)
-    monkeypatch.setattr(
-        model, "q_net", lambda observations: online_next if observations.sum() else online(observations)
-    )
-    monkeypatch.setattr(model, "_minibatches", lambda steps: iter([batch]))
-    seen = []
-    monkeypatch.setattr(
-        model, "_loss_fn", lambda q_values, targets: seen.append(targets) or (q_values - targets).abs().mean()
-    )
-    model._total_timesteps = 1
-    model.train(1)
+    targets = _td_targets(monkeypatch, model, batch, next_q, online_next)
     greedy = torch.tensor([5.0, 2.0]) if double_q else torch.tensor([5.0, 4.0])  # double Q: the online pick
     value = greedy if epsilon is None else (1 - epsilon) * greedy + epsilon * next_q.mean(dim=1)
     # The second transition ended its episode (discount 0): its target is its return alone.
-    assert torch.allclose(seen[0], batch.returns + batch.discounts * value)
+    assert torch.allclose(targets, batch.returns + batch.discounts * value)
 
 
 @pytest.mark.parametrize(("alpha", "double_q"), [(None, True), (0.0, True), (0.5, False), (0.9, True)])
@@ -361,23 +372,12 @@ def test_advantage_learning_lowers_targets_by_the_action_gap(monkeypatch, alpha,
         returns=torch.tensor([1.0, 0.5, -1.0]), next_observations=torch.ones(3, 4),
         discounts=torch.tensor([0.9, 0.0, 0.81]), weights=None, indices=np.arange(3),
     )  # fmt: skip
-    online = model.q_net
-    monkeypatch.setattr(model, "q_net_target", lambda observations: next_q if observations.sum() else q_now)
-    monkeypatch.setattr(
-        model, "q_net", lambda observations: online_next if observations.sum() else online(observations)
-    )
-    monkeypatch.setattr(model, "_minibatches", lambda steps: iter([batch]))
-    seen = []
-    monkeypatch.setattr(
-        model, "_loss_fn", lambda q_values, targets: seen.append(targets) or (q_values - targets).abs().mean()
-    )
-    model._total_timesteps = 1
-    model.train(1)
+    targets = _td_targets(monkeypatch, model, batch, next_q, online_next, q_now=q_now)
     next_values = torch.tensor([5.0, 2.0, 2.0]) if double_q else torch.tensor([5.0, 4.0, 2.0])
     bellman = batch.returns + batch.discounts * next_values
     # The gaps of the actions taken: 7 - 3 (the worse action), 0 (the best one), 0 (the best one).
     gaps = torch.tensor([4.0, 0.0, 0.0])
-    assert torch.allclose(seen[0], bellman if alpha is None else bellman - alpha * gaps)
+    assert torch.allclose(targets, bellman if alpha is None else bellman - alpha * gaps)
 
 
 def test_advantage_learning_is_below_one():
