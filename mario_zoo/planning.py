@@ -33,12 +33,8 @@ from mario_zoo.agents.presets import Preset, load_preset, preset_names
 from mario_zoo.envs import parse_env_id
 from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import is_mario, run_protocol
-from mario_zoo.runs import (
-    RunConfig,
-    RunFolder,
-    check_not_in_use,
-    open_run,
-)
+from mario_zoo.run_lock import check_not_in_use
+from mario_zoo.runs import RunConfig, RunFolder, open_run
 
 DEFAULT_ENV = "CartPole-v1"
 """The env ``mario-zoo train`` trains on when given neither ``--preset`` nor ``--env`` (as rl-zoo does)."""
@@ -295,7 +291,7 @@ def plan_resume(
     """Check that the run at ``path`` can continue; ``steps``, ``device``, ``eval_episodes``, ``eval_freq``,
     ``snapshot_freq`` and ``save_replay`` replace its settings when given. Writes nothing.
 
-    Raises :class:`~mario_zoo.runs.RunInUseError` (a ``ValueError`` naming the pid) if a live process is training
+    Raises :class:`~mario_zoo.run_lock.RunInUseError` (a ``ValueError`` naming the pid) if a live process is training
     the run.
     """
     run = open_run(path)

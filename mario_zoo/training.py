@@ -70,11 +70,11 @@ from mario_zoo.planning import (
     plan_run,
 )
 from mario_zoo.plotting import save_learning_curve
+from mario_zoo.run_lock import lock_run
 from mario_zoo.runs import (
     EvaluationPoint,
     RunConfig,
     RunFolder,
-    lock_run,
     read_evaluations,
 )
 from mario_zoo.training_logs import monitored_env, run_logger
@@ -172,8 +172,8 @@ def train(
         resumed: continue the logs of ``run`` from the model's step counter instead of starting them afresh.
         progress: show the progress bar (on stderr).
 
-    The process holds the run's lock (:func:`~mario_zoo.runs.lock_run`) throughout: while another live process
-    trains the same folder, this raises :class:`~mario_zoo.runs.RunInUseError` naming it, having written nothing.
+    The process holds the run's lock (:func:`~mario_zoo.run_lock.lock_run`) throughout: while another live process
+    trains the same folder, this raises :class:`~mario_zoo.run_lock.RunInUseError` naming it, having written nothing.
     """
     with lock_run(run):
         return _train_holding_lock(run, config, model, resumed=resumed, progress=progress)

@@ -10,7 +10,6 @@ the update in :meth:`DQN.train`. What it shares with SB3 is the surface: constru
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -22,15 +21,15 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.type_aliases import MaybeCallback
-from stable_baselines3.common.utils import configure_logger, safe_mean, set_random_seed
+from stable_baselines3.common.utils import configure_logger, set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_normalize
 
 from mario_zoo.agents.actor import ActorPool
 from mario_zoo.agents.averaging import WeightAverage
 from mario_zoo.agents.config import DQNConfig, config_from_arguments
 from mario_zoo.agents.device import resolve_device, torch_threads
+from mario_zoo.agents.logs import TrainingLogs
 from mario_zoo.agents.networks import NetworkSpec, make_optimizer
 from mario_zoo.agents.persistence import Checkpointing
 from mario_zoo.agents.policies import QPolicy
@@ -46,6 +45,7 @@ from mario_zoo.agents.sb3_options import (
     whole_number,
 )
 from mario_zoo.agents.schedules import exploration_schedule
+from mario_zoo.agents.targets import td_targets
 from mario_zoo.agents.vec_env import (
     EnvFactory,
     check_same_spaces,
@@ -59,7 +59,7 @@ from mario_zoo.envs.kwargs import split_training_options
 from mario_zoo.extras import require
 
 
-class DQN(Checkpointing):
+class DQN(Checkpointing, TrainingLogs):
     """Deep Q-Network (Mnih et al. 2015) with optional double Q, dueling head, n-step returns and prioritized
     replay, behind Stable-Baselines3's ``DQN`` interface.
 
@@ -494,34 +494,16 @@ class DQN(Checkpointing):
             if self._channels_last:
                 observations = observations.contiguous(memory_format=torch.channels_last)
                 next_observations = next_observations.contiguous(memory_format=torch.channels_last)
-            with torch.no_grad():
-                with self._autocast():
-                    next_q_target = self.q_net_target(next_observations).float()
-                    if config.double_q:
-                        # Double DQN: the online net picks the next action, the target net values it.
-                        next_actions = self.q_net(next_observations).argmax(dim=1, keepdim=True)
-                if config.double_q:
-                    next_values = next_q_target.gather(1, next_actions).squeeze(1)
-                else:
-                    next_values = next_q_target.max(dim=1).values
-                if config.target_epsilon is not None:
-                    # Expected SARSA: (1 - eps) * Q(s', a*) + eps * mean_a Q(s', a), the value of the next state
-                    # when eps of the later moves are random, so the agent keeps a margin where one random move is
-                    # fatal (the cliff walk of Sutton & Barto, Example 6.6), as under the Nature protocol's noise.
-                    epsilon = config.target_epsilon
-                    next_values = (1.0 - epsilon) * next_values + epsilon * next_q_target.mean(dim=1)
-                # discounts is gamma**k for a k-step return, 0 where the episode terminated within it.
-                targets = batch.returns + batch.discounts * next_values
-                if config.advantage_learning is not None:
-                    # Advantage learning (Baird 1999; Bellemare et al. 2016): every action but the best one loses
-                    # alpha times its gap to it, so at the fixed point each gap is 1 / (1 - alpha) times the
-                    # Bellman one (x2 at 0.5, x10 at 0.9). A gap of 1% of the values (what waiting against a wall
-                    # costs with gamma 0.99) then survives approximation errors that flipped the greedy choice.
-                    # The best actions and their values stay the same.
-                    with self._autocast():
-                        q_target = self.q_net_target(observations).float()
-                    gaps = q_target.max(dim=1).values - q_target.gather(1, batch.actions).squeeze(1)
-                    targets = targets - config.advantage_learning * gaps
+            with torch.no_grad(), self._autocast():
+                next_q_target = self.q_net_target(next_observations).float()
+                next_q_online = self.q_net(next_observations).float() if config.double_q else None
+                with_gaps = config.advantage_learning is not None
+                q_target = self.q_net_target(observations).float() if with_gaps else None
+            targets = td_targets(
+                batch.returns, batch.discounts, next_q_target, next_q_online=next_q_online,
+                target_epsilon=config.target_epsilon, q_target=q_target, actions=batch.actions,
+                advantage_learning=config.advantage_learning,
+            )  # fmt: skip
             with self._autocast():
                 q_values = self.q_net(observations).gather(1, batch.actions).squeeze(1)
             q_values = q_values.float()
@@ -557,32 +539,6 @@ class DQN(Checkpointing):
         progress = min(1.0, self.num_timesteps / max(self._total_timesteps, 1))
         beta = self.config.prioritized_replay_beta0 + (1.0 - self.config.prioritized_replay_beta0) * progress
         return self.replay_buffer.minibatches(self.config.batch_size, gradient_steps, beta, self.device)
-
-    # -- logging -----------------------------------------------------------------------------------
-
-    @property
-    def logger(self) -> Logger:
-        """SB3's ``Logger``: stdout with ``verbose=1``, TensorBoard with ``tensorboard_log``."""
-        return self._logger
-
-    def set_logger(self, logger: Logger) -> None:
-        """Log to ``logger`` (e.g. ``stable_baselines3.common.logger.configure(folder, ["csv"])``)."""
-        self._logger = logger
-        self._custom_logger = True
-
-    def dump_logs(self) -> None:
-        """Write the training statistics (SB3's ``time/``, ``rollout/`` and ``train/`` keys)."""
-        time_elapsed = max((time.time_ns() - self.start_time) / 1e9, sys.float_info.epsilon)
-        fps = int((self.num_timesteps - self._num_timesteps_at_start) / time_elapsed)
-        self.logger.record("time/episodes", self._episode_num, exclude="tensorboard")
-        if self.ep_info_buffer:
-            self.logger.record("rollout/ep_rew_mean", safe_mean([info["r"] for info in self.ep_info_buffer]))
-            self.logger.record("rollout/ep_len_mean", safe_mean([info["l"] for info in self.ep_info_buffer]))
-        self.logger.record("time/fps", fps)
-        self.logger.record("time/time_elapsed", int(time_elapsed), exclude="tensorboard")
-        self.logger.record("time/total_timesteps", self.num_timesteps, exclude="tensorboard")
-        self.logger.dump(step=self.num_timesteps)
-        self._last_dump_timesteps = self.num_timesteps
 
     # -- inference ---------------------------------------------------------------------------------
 

@@ -204,7 +204,7 @@ def _start(args: argparse.Namespace) -> int:
 def _train(run: RunFolder, config: RunConfig, model: DQN, *, resumed: bool, progress: bool) -> int:
     """Train and report; a run another process started training meanwhile is refused (exit 2), untouched."""
     from mario_zoo import training
-    from mario_zoo.runs import RunInUseError
+    from mario_zoo.run_lock import RunInUseError
 
     try:
         outcome = training.train(run, config, model, resumed=resumed, progress=progress)

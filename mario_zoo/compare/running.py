@@ -34,7 +34,8 @@ from mario_zoo.compare.settings import ALGORITHMS, LABELS, ComparePlan, make_age
 from mario_zoo.evaluation import is_mario, protocol_for
 from mario_zoo.extras import installed
 from mario_zoo.plotting import plot_runs
-from mario_zoo.runs import RunConfig, RunFolder, lock_run
+from mario_zoo.run_lock import lock_run
+from mario_zoo.runs import RunConfig, RunFolder
 
 
 def _train_one(plan: ComparePlan, algorithm: str, seed: int, position: int) -> RunResult:

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 #: ``MarioDQN`` options that shape training only: frontier starts (:class:`~mario_zoo.envs.frontier.FrontierStarts`)
-#: and the training noise (random no-op starts, sticky actions). Evaluation protocols set their own no-ops and noise.
+#: the training noise (random no-op starts, sticky actions) and the stall cut counted as a failure. Evaluation protocols
+#: set their own no-ops and noise; a stalled evaluation episode ends either way.
 TRAINING_ONLY_OPTIONS: tuple[str, ...] = (
     "frontier_fraction",
     "frontier_bucket",
@@ -23,6 +24,7 @@ TRAINING_ONLY_OPTIONS: tuple[str, ...] = (
     "frontier_mode",
     "noop_max",
     "repeat_action_probability",
+    "stall_penalty",
 )
 
 

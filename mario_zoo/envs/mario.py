@@ -33,6 +33,7 @@ from mario_zoo.wrappers._validation import (
     check_int,
     check_number,
     check_optional_int,
+    check_penalty,
 )
 from mario_zoo.wrappers.frame_skip import STICKY_MEANING
 
@@ -45,6 +46,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "noop_max": 0,
     "repeat_action_probability": 0.0,
     "stall_steps": None,
+    "stall_penalty": None,
     "reward_clip": None,
     "reward_scale": 1.0,
     "frontier_fraction": 0.0,
@@ -67,6 +69,7 @@ def make_mario_env(
     noop_max: int = 0,
     repeat_action_probability: float = 0.0,
     stall_steps: int | None = None,
+    stall_penalty: float | None = None,
     reward_clip: float | None = None,
     reward_scale: float = 1.0,
     frontier_fraction: float = 0.0,
@@ -89,6 +92,9 @@ def make_mario_env(
             inside the frame skip, the previous frame's action repeats with this probability (0-1; 0 = off;
             Machado et al. 2018 use 0.25), drawn from a generator seeded by ``reset(seed=...)``.
         stall_steps: truncate after this many agent steps without new x progress (``None`` = off).
+        stall_penalty: training only: make that cut a failure, terminated with this reward (<= 0, in the game's
+            units, before ``reward_scale``; a death is -15) added, instead of a truncation (``None``). Needs
+            ``stall_steps``.
         reward_clip: clip rewards to ``[-reward_clip, reward_clip]`` after scaling (``None`` = off).
         reward_scale: multiply rewards by this (> 0).
         frontier_fraction: training only: start this share of episodes (0-1) from a saved state near the furthest
@@ -132,6 +138,13 @@ def _checked_settings(values: dict[str, Any]) -> dict[str, Any]:
         "repeat_action_probability", values["repeat_action_probability"], meaning=STICKY_MEANING
     )
     checked["stall_steps"] = check_optional_int("stall_steps", values["stall_steps"], minimum=1)
+    if values["stall_penalty"] is not None:
+        checked["stall_penalty"] = check_penalty("stall_penalty", values["stall_penalty"])
+        if checked["stall_steps"] is None:
+            raise ValueError(
+                f"stall_penalty={values['stall_penalty']!r} needs stall_steps, the cut it penalises: set stall_steps "
+                "(e.g. stall_steps=100) or leave stall_penalty=None."
+            )
     if values["reward_clip"] is not None:
         check_number("reward_clip", values["reward_clip"], positive=True)
     check_number("reward_scale", values["reward_scale"], positive=True)
@@ -176,11 +189,12 @@ def _preprocessed(emulator: MarioEmulator, **settings: Any) -> gym.Env:
         )
     if settings["noop_max"]:
         env = NoopStart(env, noop_max=settings["noop_max"])
+    if settings["stall_steps"] is not None:
+        # Below RewardTransform: a stall penalty is in the game's units and is scaled and clipped as a death is.
+        env = StallTruncation(env, max_stall_steps=settings["stall_steps"], penalty=settings["stall_penalty"])
     clip, scale = settings["reward_clip"], settings["reward_scale"]
     if clip is not None or scale != 1.0:
         env = RewardTransform(env, clip=clip, scale=scale)
-    if settings["stall_steps"] is not None:
-        env = StallTruncation(env, max_stall_steps=settings["stall_steps"])
     return env
 
 

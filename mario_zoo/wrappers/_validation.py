@@ -42,6 +42,21 @@ def check_number(name: str, value: Any, *, positive: bool = False) -> float:
     return value
 
 
+def check_penalty(name: str, value: Any) -> float:
+    """Return ``value`` as a finite ``float`` after checking it is ``<= 0`` (a penalty added to a reward).
+
+    Example:
+        >>> check_penalty("stall_penalty", 15)
+        Traceback (most recent call last):
+        ...
+        ValueError: stall_penalty must be a number <= 0 (a penalty added to the reward, e.g. -15), got 15.
+    """
+    number = check_number(name, value)
+    if number > 0:
+        raise ValueError(f"{name} must be a number <= 0 (a penalty added to the reward, e.g. -15), got {value!r}.")
+    return number
+
+
 def check_fraction(name: str, value: Any, *, meaning: str) -> float:
     """Return ``value`` as a ``float`` after checking it is a number in ``[0, 1]``; ``meaning`` says what it is.
 

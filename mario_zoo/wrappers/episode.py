@@ -6,7 +6,7 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
-from mario_zoo.wrappers._validation import check_int
+from mario_zoo.wrappers._validation import check_int, check_penalty
 
 NOOPS_OPTION = "noops"
 """``reset(options={"noops": n})`` asks :class:`NoopStart` for exactly ``n`` no-ops instead of a random count."""
@@ -58,10 +58,13 @@ class NoopStart(gym.Wrapper):
 
 
 class StallTruncation(gym.Wrapper):
-    """Truncate the episode after ``max_stall_steps`` agent steps without a new best ``info["x_pos"]``.
+    """End the episode after ``max_stall_steps`` agent steps without a new best ``info["x_pos"]``.
 
-    Mario stuck against a pipe burns wall-clock time without teaching anything; this ends such episodes as
-    *truncated* (not terminated), so value bootstrapping stays correct.
+    Mario stuck against a pipe burns wall-clock time without teaching anything; by default this ends such episodes
+    as *truncated* (not terminated), so value bootstrapping stays correct. With a ``penalty`` (a number <= 0) the
+    cut is a failure instead, as the game's own clock running out is: the episode *terminates* and its last reward
+    gets ``penalty`` added (the game gives -15 for a death), so standing still has a cost the values see. Either
+    way ``info["stalled"]`` is ``True`` on the last step.
 
     Example:
         >>> import mario_zoo, gymnasium as gym
@@ -69,11 +72,17 @@ class StallTruncation(gym.Wrapper):
         >>> _ = env.reset(seed=0)
         >>> [env.step(0)[3] for _ in range(5)]  # NOOP never moves Mario
         [False, False, False, False, True]
+        >>> env = gym.make("MarioDQN-v0", stall_steps=5, stall_penalty=-15)
+        >>> _ = env.reset(seed=0)
+        >>> _, reward, terminated, truncated, info = [env.step(0) for _ in range(5)][-1]
+        >>> terminated, truncated, info["stalled"], reward  # the game clock's -1 this step, plus the penalty
+        (True, False, True, -16.0)
     """
 
-    def __init__(self, env: gym.Env, max_stall_steps: int) -> None:
+    def __init__(self, env: gym.Env, max_stall_steps: int, penalty: float | None = None) -> None:
         super().__init__(env)
         self.max_stall_steps = check_int("stall_steps", max_stall_steps, minimum=1)
+        self.penalty = None if penalty is None else check_penalty("stall_penalty", penalty)
         self._best_x = 0
         self._stalled = 0
 
@@ -92,6 +101,10 @@ class StallTruncation(gym.Wrapper):
         else:
             self._stalled += 1
         if self._stalled >= self.max_stall_steps and not terminated:
-            truncated = True
+            if self.penalty is None:
+                truncated = True
+            else:
+                terminated, truncated = True, False
+                reward = float(reward) + self.penalty
             info = {**info, "stalled": True}
         return obs, reward, terminated, truncated, info

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mario_zoo.runs import RunFolder, RunInUseError, check_not_in_use, lock_run
+from mario_zoo.run_lock import RunInUseError, check_not_in_use, lock_run
+from mario_zoo.runs import RunFolder
 from mario_zoo.training import load_resumed_model, plan_resume, train
 
 # Guards against a hung process only: the tests wait for states, never for a fixed time.
@@ -21,7 +22,8 @@ HANG_GUARD_SECONDS = 600
 
 _HOLD_LOCK = """
 import sys
-from mario_zoo.runs import RunFolder, lock_run
+from mario_zoo.run_lock import lock_run
+from mario_zoo.runs import RunFolder
 with lock_run(RunFolder(__import__("pathlib").Path(sys.argv[1]))):
     print("held", flush=True)
     sys.stdin.read()  # hold the lock until the test closes stdin, or kills this process

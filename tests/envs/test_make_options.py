@@ -79,6 +79,28 @@ def test_stall_steps_truncates():
     assert [env.step(0)[3] for _ in range(3)] == [False, False, True]
 
 
+@pytest.mark.parametrize("scale", [1.0, 0.1])
+def test_stall_penalty_makes_the_cut_a_failure_in_game_units(scale):
+    plain = gym.make("MarioDQN-v0", stall_steps=3, reward_scale=scale)
+    penalised = gym.make("MarioDQN-v0", stall_steps=3, reward_scale=scale, stall_penalty=-15)
+    plain.reset(seed=0)
+    penalised.reset(seed=0)
+    for step in range(3):
+        _, expected, _, truncated, _ = plain.step(0)
+        _, reward, terminated, cut, info = penalised.step(0)
+        last = step == 2
+        assert (terminated, cut, truncated) == (last, False, last)
+        assert info.get("stalled", False) == last
+        # The same rewards until the cut, which adds the penalty before reward_scale, as the game's death is.
+        assert reward == pytest.approx(expected + (-15 * scale if last else 0.0))
+
+
+def test_stall_penalty_is_training_only():
+    from mario_zoo.envs.kwargs import playing_kwargs
+
+    assert playing_kwargs({"stall_steps": 100, "stall_penalty": -15.0}) == {"stall_steps": 100}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
@@ -99,6 +121,21 @@ def test_stall_steps_truncates():
         ({"stack": "4"}, TypeError, "stack must be an integer >= 1, got '4' of type str."),
         ({"noop_max": -1}, ValueError, "noop_max must be an integer >= 0, got -1."),
         ({"stall_steps": 0}, ValueError, "stall_steps must be an integer >= 1, got 0."),
+        (
+            {"stall_steps": 10, "stall_penalty": 15},
+            ValueError,
+            "stall_penalty must be a number <= 0 (a penalty added to the reward, e.g. -15), got 15.",
+        ),
+        (
+            {"stall_steps": 10, "stall_penalty": "-15"},
+            TypeError,
+            "stall_penalty must be a number, got '-15' of type str.",
+        ),
+        (
+            {"stall_penalty": -15},
+            ValueError,
+            "stall_penalty=-15 needs stall_steps, the cut it penalises: set stall_steps (e.g. stall_steps=100)",
+        ),
         ({"reward_scale": 0}, ValueError, "reward_scale must be a number > 0, got 0.0."),
         ({"reward_clip": "1"}, TypeError, "reward_clip must be a number, got '1' of type str."),
         (
