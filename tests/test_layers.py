@@ -218,3 +218,16 @@ def test_the_circle_check_counts_imports_in_functions_and_type_checking_blocks(t
     )
     third.write_text("import os\n", encoding="utf-8")
     assert _circles(_import_graph([first, second, third], tmp_path / "mario_zoo")) == [[first, second]]
+
+
+MAX_MODULE_LINES = 600
+
+
+def test_every_module_is_at_most_600_lines():
+    # One module per concept: a module that outgrows this holds two, and the second wants a module of its own.
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
