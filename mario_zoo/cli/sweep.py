@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from mario_zoo.cli.common import bad_input, count, init_weights, positive
+from mario_zoo.sweep.plan import OBJECTIVES
 
 SWEEP_EPILOG = """examples:
   mario-zoo sweep --preset cartpole-fast --trials 30 --steps 2e4 --workers 2
@@ -12,11 +13,14 @@ SWEEP_EPILOG = """examples:
   mario-zoo sweep --preset sweeps/cartpole-fast-sweep/best.yml --seeds 0-9 --steps 2e4 --workers 2
   mario-zoo sweep --preset mario --trials 20 --steps 2e5 --storage postgresql://user:pw@db-host/sweeps
   mario-zoo sweep --preset mario-1-1 --sampler grid --space grid.yml --trials 4 --init-from dqn-MarioDQN-1-1-v0-base
+  mario-zoo sweep --preset mario-1-1 --sampler grid --space grid.yml --trials 4 --init-from dqn-MarioDQN-1-1-v0 --steps 5e4 --objective flag_rate --nature-episodes 30
 
 Search spaces are YAML (mario_zoo/hyperparams/dqn_space.yml, one per preset family; --space FILE replaces it).
 Each trial trains the preset with sampled settings for --steps env steps, evaluates it greedily every --eval-freq
-steps (mario_zoo.evaluation, the protocol of `mario-zoo evaluate`) and scores the mean of the last 3 evaluations;
-the median pruner stops trials below the median of earlier ones. --trials N is the study's total: rerunning the
+steps (mario_zoo.evaluation, the protocol of `mario-zoo evaluate`: Mario's exact no-op sweep) and scores the mean
+of the last 3 evaluations' --objective (the return; for Mario also the flag rate or the mean furthest x); with
+--nature-episodes N each finished trial is also played under the Nature protocol, in trials.csv and the summary. The
+median pruner stops trials below the median of earlier ones. --trials N is the study's total: rerunning the
 command continues the study (same --study-name and --storage). Many machines: run the same command, with one
 --storage postgresql://... (or mysql://...) URL, on each. A worker killed mid-trial is noticed after 3 heartbeats
 and its trial retried. --seeds 0-9 runs the preset once per seed instead (no search) and reports the mean, a 95%
@@ -50,6 +54,19 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
     sweep.add_argument("--eval-freq", type=positive, metavar="N", help="evaluate every N env steps (default steps/10)")
     sweep.add_argument(
         "--eval-episodes", type=positive, default=5, metavar="N", help="greedy episodes per evaluation (default 5)"
+    )
+    sweep.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default="mean_reward",
+        help="the evaluation statistic scored (default mean_reward; Mario also flag_rate, x_pos_mean)",
+    )
+    sweep.add_argument(
+        "--nature-episodes",
+        type=count,
+        default=0,
+        metavar="N",
+        help="also play each finished trial's agent for N Nature-protocol episodes (epsilon 0.05) and report them",
     )
     sweep.add_argument("--seed", type=count, default=0, help="seed of every search trial and the sampler (default 0)")
     sweep.add_argument(
@@ -97,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
             command=["mario-zoo", *args.argv],
             init_from=args.init_from,
             init_weights=init_weights(args.init_from),
+            objective=args.objective,
+            nature_episodes=args.nature_episodes,
         )
     what = f"{len(plan.seeds)} seeds" if plan.seeds is not None else f"{plan.trials} trials"
     print(

@@ -27,6 +27,7 @@ import torch
 from mario_zoo.agents.config import whole_numbers
 from mario_zoo.agents.presets import Preset, load_preset
 from mario_zoo.compare import parse_seeds
+from mario_zoo.evaluation import is_mario
 from mario_zoo.planning import build_model, plan_run
 from mario_zoo.sweep.space import NETWORK_PARAMETER, SearchSpace, check_grid, env_kwarg, load_space
 from mario_zoo.sweep.study import (
@@ -44,6 +45,9 @@ PRUNERS = ("median", "none")
 
 DEFAULT_STEADY = 3
 """The objective averages this many last periodic evaluations."""
+
+OBJECTIVES = ("mean_reward", "flag_rate", "x_pos_mean")
+"""The evaluation statistics a sweep can score (:mod:`mario_zoo.results`); the last two need a Mario env."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,10 @@ class SweepPlan:
     """The agent every trial's network starts from (``--init-from``), or ``None``: a fresh network."""
     init_weights: Mapping[str, torch.Tensor] | None = field(default=None, repr=False, compare=False)
     """That agent's ``policy.state_dict()``."""
+    objective: str = "mean_reward"
+    """The statistic of the periodic evaluations the steady mean takes (one of :data:`OBJECTIVES`)."""
+    nature_episodes: int = 0
+    """Episodes of a Nature-protocol evaluation of each finished trial's agent, recorded beside its value (0: none)."""
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -105,6 +113,9 @@ class SweepPlan:
                 "steady": self.steady,
                 "mode": "seeds" if self.seeds is not None else "search",
                 "space": None if self.space is None else [dataclasses.asdict(item) for item in self.space.parameters],
+                # Only when set: a study begun before these options existed continues with their defaults.
+                **({"objective": self.objective} if self.objective != "mean_reward" else {}),
+                **({"nature_episodes": self.nature_episodes} if self.nature_episodes else {}),
             }
         )
 
@@ -131,6 +142,8 @@ def plan_sweep(
     command: Sequence[str] = (),
     init_from: str | None = None,
     init_weights: Mapping[str, torch.Tensor] | None = None,
+    objective: str = "mean_reward",
+    nature_episodes: int = 0,
 ) -> SweepPlan:
     """Check a sweep's settings, and that its storage is reachable and its study (if any) matches; writes nothing.
 
@@ -145,6 +158,10 @@ def plan_sweep(
         eval_freq: env steps between evaluations (default: a tenth of ``steps``).
         space: a search space file replacing ``dqn_space.yml``.
         init_weights: the ``policy.state_dict()`` of the agent ``init_from`` names (for ``build_model``).
+        objective: the statistic scored: ``mean_reward``, or for Mario ``flag_rate`` (under the exact no-op sweep,
+            the periodic evaluations' protocol) or ``x_pos_mean``.
+        nature_episodes: also play each finished trial's agent for this many Nature-protocol episodes (epsilon
+            0.05; Mario: 0-30 random no-ops) and record the result beside the value (``trials.csv``, the summary).
     """
     chosen = load_preset(preset)
     seed_list = _seed_list(trials, seeds)
@@ -157,9 +174,11 @@ def plan_sweep(
         ("steady", steady, 1),
         ("seed", seed, 0),
         ("heartbeat", heartbeat, 1),
+        ("nature_episodes", nature_episodes, 0),
     ):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
             raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
+    _check_objective(objective, chosen.env_id)
     search_space = _search_space(chosen, space, sampler, pruner, trials)
     steps = steps or chosen.n_timesteps
     study_name = study_name or f"{chosen.name}-{'seeds' if seed_list is not None else 'sweep'}"
@@ -185,9 +204,29 @@ def plan_sweep(
         command=tuple(command),
         init_from=init_from,
         init_weights=init_weights,
+        objective=objective,
+        nature_episodes=nature_episodes,
     )
     _check_surroundings(plan, default_storage=storage is None)
     return plan
+
+
+def _check_objective(objective: str, env_id: str) -> None:
+    """``objective`` is one of :data:`OBJECTIVES` that ``env_id``'s evaluations report.
+
+    Example:
+        >>> _check_objective("flag_rate", "CartPole-v1")
+        Traceback (most recent call last):
+        ...
+        ValueError: Objective 'flag_rate' needs an env that reports flags and x positions (MarioDQN-*); CartPole-v1 reports mean_reward only.
+    """
+    if objective not in OBJECTIVES:
+        raise ValueError(f"Unknown objective {objective!r}; valid choices are: {', '.join(OBJECTIVES)}.")
+    if objective != "mean_reward" and not is_mario(env_id):
+        raise ValueError(
+            f"Objective {objective!r} needs an env that reports flags and x positions (MarioDQN-*); {env_id} reports "
+            "mean_reward only."
+        )
 
 
 def _seed_list(trials: int | None, seeds: str | Sequence[int] | None) -> tuple[int, ...] | None:

@@ -24,6 +24,7 @@ import optuna
 from mario_zoo.agents.presets import Preset, write_preset_file
 from mario_zoo.atomic import write_text
 from mario_zoo.compare.stats import bootstrap_interval
+from mario_zoo.evaluation import run_protocol
 from mario_zoo.extras import installed
 from mario_zoo.sweep.plan import SweepPlan, trial_preset
 from mario_zoo.sweep.space import NETWORK_PARAMETER, env_kwarg
@@ -65,7 +66,8 @@ def best_preset(plan: SweepPlan, params: dict[str, Any], value: float, number: i
         trial_preset(plan, decoded),
         name=f"{plan.preset.name}-sweep",
         description=(
-            f"Best of study {plan.study_name} (trial {number}, steady return {value:.2f}): {plan.preset.name} tuned "
+            f"Best of study {plan.study_name} (trial {number}, steady {_OBJECTIVE_NAMES[plan.objective]} {value:.2f}): "
+            f"{plan.preset.name} tuned "
             f"on {plan.preset.env_id} for {plan.steps:,} steps by mario-zoo sweep."
         ),
         n_timesteps=plan.steps,
@@ -74,9 +76,12 @@ def best_preset(plan: SweepPlan, params: dict[str, Any], value: float, number: i
 
 def _write_trials_csv(path: Path, trials: Sequence[optuna.trial.FrozenTrial]) -> Path:
     names = sorted({name for trial in trials for name in trial.params})
+    nature = any("nature" in trial.user_attrs for trial in trials)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["number", "state", "value", "duration_seconds", "retry_of", *names])
+    writer.writerow(
+        ["number", "state", "value", "duration_seconds", "retry_of", *names, *(NATURE_COLUMNS if nature else ())]
+    )
     for trial in trials:
         duration = trial.duration.total_seconds() if trial.duration is not None else ""
         writer.writerow(
@@ -87,9 +92,31 @@ def _write_trials_csv(path: Path, trials: Sequence[optuna.trial.FrozenTrial]) ->
                 duration,
                 trial.system_attrs.get("failed_trial", ""),
                 *[trial.params.get(name, "") for name in names],
+                *(_nature_cells(trial) if nature else ()),
             ]
         )
     return write_text(path, buffer.getvalue())
+
+
+NATURE_COLUMNS = ("nature_episodes", "nature_mean_reward", "nature_flag_rate")
+"""``trials.csv``'s columns for the Nature-protocol evaluation of each finished trial (``--nature-episodes``)."""
+
+
+def _nature_cells(trial: optuna.trial.FrozenTrial) -> list[Any]:
+    nature = trial.user_attrs.get("nature")
+    if not isinstance(nature, dict):
+        return ["", "", ""]
+    return [nature.get(key, "") for key in ("n_eval_episodes", "mean_reward", "flag_rate")]
+
+
+def _nature_text(trial: optuna.trial.FrozenTrial) -> str:
+    """A trial's Nature-protocol result for the summary: ``"12/30 flags"`` (Mario) or ``"return 187.3"``."""
+    nature = trial.user_attrs.get("nature")
+    if not isinstance(nature, dict):
+        return ""
+    if nature.get("flag_count") is not None:
+        return f"{nature['flag_count']}/{nature['n_eval_episodes']} flags"
+    return f"return {nature['mean_reward']:.1f}"
 
 
 def _write_plots(plan: SweepPlan, study: optuna.Study) -> list[Path]:
@@ -128,11 +155,19 @@ def _states_text(trials: Sequence[optuna.trial.FrozenTrial]) -> str:
     return ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
 
 
+_OBJECTIVE_NAMES = {"mean_reward": "return", "flag_rate": "flag rate", "x_pos_mean": "furthest x"}
+
+
 def _objective_text(plan: SweepPlan) -> str:
-    return (
-        f"mean greedy return of the last {plan.steady} evaluations ({plan.eval_episodes} episodes every "
-        f"{plan.eval_freq:,} steps, mario_zoo.evaluation.evaluate), after {plan.steps:,} training steps"
+    protocol = run_protocol(plan.preset.env_id, n_episodes=plan.eval_episodes)
+    text = (
+        f"mean {_OBJECTIVE_NAMES[plan.objective]} of the last {plan.steady} evaluations ({protocol.name} protocol, "
+        f"{protocol.n_episodes} greedy episodes every {plan.eval_freq:,} steps, mario_zoo.evaluation.evaluate), after "
+        f"{plan.steps:,} training steps"
     )
+    if plan.nature_episodes:
+        text += f"; each finished trial also plays {plan.nature_episodes} Nature-protocol episodes (epsilon 0.05)"
+    return text
 
 
 def _ending(complete: bool, exits: tuple[int, ...], plan: SweepPlan) -> list[str]:
@@ -182,11 +217,14 @@ def search_summary(
             else:
                 was = getattr(plan.preset.config, name)
             lines.append(f"| {name} | {_cell(value)} | {_cell(was)} |")
-        lines += ["", "## Top trials", "", "| trial | value | state | seconds |", "|---|---|---|---|"]
+        nature = " Nature |" if plan.nature_episodes else ""
+        lines += ["", "## Top trials", "", f"| trial | value | state | seconds |{nature}", "|---|---|---|---|"]
+        lines[-1] += "---|" if nature else ""
         ranked = sorted((trial for trial in trials if trial.value is not None), key=lambda trial: -trial.value)
         for trial in ranked[:5]:
             duration = trial.duration.total_seconds() if trial.duration is not None else float("nan")
-            lines.append(f"| {trial.number} | {trial.value:.2f} | {trial.state.name.lower()} | {duration:.1f} |")
+            row = f"| {trial.number} | {trial.value:.2f} | {trial.state.name.lower()} | {duration:.1f} |"
+            lines.append(row + (f" {_nature_text(trial)} |" if nature else ""))
         lines += ["", f"Train with it: `mario-zoo train --preset {plan.out / 'best.yml'}`"]
     lines += ["", "Files: " + ", ".join(str(path) for path in files)]
     lines += _ending(complete, exits, plan)
@@ -228,13 +266,18 @@ def seeds_summary(
             f"**mean {statistics.fmean(values):.2f}, 95% bootstrap interval {ci}{spread}, over {len(values)} seeds**",
             "",
         ]
-    lines += ["| seed | value | seconds |", "|---|---|---|"]
+    nature = plan.nature_episodes > 0
+    lines += [
+        "| seed | value | seconds |" + (" Nature |" if nature else ""),
+        "|---|---|---|" + ("---|" if nature else ""),
+    ]
     for seed in plan.seeds:
         trial = by_seed.get(seed)
         if trial is None:
-            lines.append(f"| {seed} | not finished | |")
+            lines.append(f"| {seed} | not finished | |" + (" |" if nature else ""))
         else:
-            lines.append(f"| {seed} | {trial.value:.2f} | {trial.duration.total_seconds():.1f} |")
+            row = f"| {seed} | {trial.value:.2f} | {trial.duration.total_seconds():.1f} |"
+            lines.append(row + (f" {_nature_text(trial)} |" if nature else ""))
     lines += _ending(complete, exits, plan)
     return "\n".join(lines) + "\n"
 

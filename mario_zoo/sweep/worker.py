@@ -4,8 +4,10 @@ the workers and writes the outputs (:mod:`~mario_zoo.sweep.report`).
 
 - **The objective.** A trial trains the preset with the sampled settings for ``steps`` env steps; every
   ``eval_freq`` steps it plays ``eval_episodes`` greedy episodes with :func:`mario_zoo.evaluation.evaluate` (the
-  one evaluation protocol) and reports to Optuna the mean return of the last ``steady`` evaluations, so the
-  pruner sees the same steady statistic the trial is finally scored by.
+  one evaluation protocol; Mario: the exact no-op sweep) and reports to Optuna the mean of the last ``steady``
+  evaluations' ``objective`` (the return, or Mario's flag rate or mean furthest x), so the pruner sees the same
+  steady statistic the trial is finally scored by. With ``nature_episodes``, a finished trial's agent is also
+  played under the Nature protocol, and that evaluation is kept in the trial's ``nature`` user attribute.
 - **Exactly N trials.** ``--trials N`` is the study's total. A worker decides whether one more trial is needed
   (counting the running and queued ones) and queues it while holding the study's lock
   (:mod:`~mario_zoo.sweep.lock`), and Optuna's ``ask`` hands queued trials out one each, so parallel workers never
@@ -14,6 +16,7 @@ the workers and writes the outputs (:mod:`~mario_zoo.sweep.report`).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -35,6 +38,7 @@ from tqdm import tqdm
 
 from mario_zoo.agents.actor import die_with_parent
 from mario_zoo.callbacks import PeriodicEvaluation
+from mario_zoo.evaluation import evaluate
 from mario_zoo.planning import build_model, plan_run
 from mario_zoo.runs import EvaluationPoint
 from mario_zoo.sweep.plan import SweepPlan, open_study, trial_preset
@@ -47,11 +51,11 @@ _POLL_SECONDS = 0.5
 
 def _trial_evaluations(trial: optuna.Trial, plan: SweepPlan, env_kwargs: dict[str, Any]) -> PeriodicEvaluation:
     """The periodic evaluation of ``mario-zoo train`` (no files written) that reports the steady statistic (the mean
-    return of the last ``steady`` evaluations) to the trial after each evaluation, and stops training when the pruner
-    says so."""
+    objective of the last ``steady`` evaluations) to the trial after each evaluation, and stops training when the
+    pruner says so."""
 
     def report(point: EvaluationPoint) -> bool:
-        trial.report(_steady(evaluations.history, plan.steady), point.timesteps)
+        trial.report(_steady(evaluations.history, plan.steady, plan.objective), point.timesteps)
         return not trial.should_prune()
 
     evaluations = PeriodicEvaluation(
@@ -60,9 +64,16 @@ def _trial_evaluations(trial: optuna.Trial, plan: SweepPlan, env_kwargs: dict[st
     return evaluations
 
 
-def _steady(history: list[EvaluationPoint], last: int) -> float:
-    """The steady statistic: the mean return of the last ``last`` evaluations."""
-    return statistics.fmean(point.mean_reward for point in history[-last:])
+def _steady(history: list[EvaluationPoint], last: int, objective: str = "mean_reward") -> float:
+    """The steady statistic: the mean ``objective`` (an evaluation statistic) of the last ``last`` evaluations.
+
+    Example:
+        >>> points = [EvaluationPoint(timesteps=step, n_eval_episodes=31, mean_reward=reward, std_reward=0.0,
+        ...                           flag_rate=flags) for step, reward, flags in ((1, 900.0, 0.2), (2, 1500.0, 0.6))]
+        >>> _steady(points, 3), _steady(points, 1, "flag_rate")
+        (1200.0, 0.6)
+    """
+    return statistics.fmean(getattr(point, objective) for point in history[-last:])
 
 
 def _objective(plan: SweepPlan, trial: optuna.Trial, started: Callable[[], None] = lambda: None) -> float:
@@ -96,12 +107,27 @@ def _objective(plan: SweepPlan, trial: optuna.Trial, started: Callable[[], None]
     finally:
         model.get_env().close()
     history = evaluations.history
-    trial.set_user_attr("evaluations", [[point.timesteps, point.mean_reward] for point in history])
+    trial.set_user_attr("evaluations", [[point.timesteps, getattr(point, plan.objective)] for point in history])
     trial.set_user_attr("train_seconds", round(time.monotonic() - began, 3))
-    value = _steady(history, plan.steady)
+    value = _steady(history, plan.steady, plan.objective)
     if pruned:
         raise optuna.TrialPruned(f"pruned at step {history[-1].timesteps} with {value:.2f}")
+    if plan.nature_episodes:
+        trial.set_user_attr("nature", _nature(model, config.env_id, config.env_kwargs, plan.nature_episodes))
     return value
+
+
+NATURE_ATTRIBUTES = ("n_eval_episodes", "mean_reward", "std_reward", "flag_count", "flag_rate", "x_pos_mean")
+"""What a trial's ``nature`` user attribute keeps of its Nature-protocol evaluation (``None`` where the env does not
+report it)."""
+
+
+def _nature(model: Any, env_id: str, env_kwargs: dict[str, Any], n_episodes: int) -> dict[str, Any]:
+    """The Nature-protocol evaluation of a trial's agent (its averaged weights where it keeps them), as plain data."""
+    averaged = getattr(model, "averaged_weights", contextlib.nullcontext)
+    with averaged():
+        nature = evaluate(model, env_id, env_kwargs, protocol="nature", n_episodes=n_episodes)
+    return {name: getattr(nature, name) for name in NATURE_ATTRIBUTES}
 
 
 def _worker(plan: SweepPlan, index: int) -> None:

@@ -38,6 +38,8 @@ def _closed_port() -> int:
         (["--seeds", "0-", "--steps", "100"], "Malformed seeds '0-': use a range such as 0-9"),
         (["--steps", "100"], "Pass --trials N (a search) or --seeds 0-9"),
         (["--seeds", "0-1", "--trials", "2"], "--seeds runs the preset as it is: drop --trials and --space"),
+        (["--trials", "2", "--objective", "flag_rate"], "Objective 'flag_rate' needs an env that reports flags and x "
+         "positions (MarioDQN-*); CartPole-v1 reports mean_reward only."),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, options, message):

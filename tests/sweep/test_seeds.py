@@ -32,3 +32,17 @@ def test_a_seed_matrix_runs_each_seed_once_and_reports_mean_interval_and_table(t
     study = load(f"sqlite:///{out / 'study.db'}", "cartpole-fast-seeds")
     assert sorted(trial.params["seed"] for trial in study.trials) == [0, 1, 2, 3]
     assert re.search(r"seeds: 4 of 4 finished", more.stdout)
+
+
+def test_the_objective_is_the_mean_of_the_last_evaluations_statistic():
+    from mario_zoo.runs import EvaluationPoint
+    from mario_zoo.sweep.worker import _steady
+
+    points = [
+        EvaluationPoint(timesteps=step, n_eval_episodes=31, mean_reward=reward, std_reward=0.0, flag_rate=flags,
+                        x_pos_mean=x)
+        for step, reward, flags, x in ((1, 100.0, 0.0, 700.0), (2, 900.0, 0.2, 1500.0), (3, 1500.0, 0.6, 2900.0))
+    ]  # fmt: skip
+    assert _steady(points, 2) == 1200.0
+    assert _steady(points, 2, "flag_rate") == 0.4
+    assert _steady(points, 3, "x_pos_mean") == 1700.0

@@ -4,6 +4,7 @@ agent, and a mismatched agent is one line before anything is written."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 
 import yaml
@@ -88,3 +89,19 @@ def test_trials_of_a_preset_with_actor_processes_run(tmp_path):
     assert result.returncode == 0, result.stderr
     (trial,) = load(f"sqlite:///{out / 'study.db'}", "cartpole-actors-sweep").trials
     assert trial.state.name == "COMPLETE" and sorted(trial.intermediate_values) == [200, 400]
+
+
+def test_nature_episodes_judge_each_finished_trial_beside_its_score(tmp_path):
+    out = tmp_path / "sweep"
+    space = _space(tmp_path / "space.yml", 15)
+    result = run_sweep(*TINY, "--trials", 1, "--pruner", "none", "--space", space, "--nature-episodes", 3, "--out", out)
+    assert result.returncode == 0, result.stderr
+    (trial,) = load(f"sqlite:///{out / 'study.db'}").trials
+    nature = trial.user_attrs["nature"]
+    # Three epsilon-0.05 episodes of CartPole capped at 15 steps; CartPole reports no flags.
+    assert nature["n_eval_episodes"] == 3 and 0 < nature["mean_reward"] <= 15 and nature["flag_rate"] is None
+    rows = list(csv.DictReader((out / "trials.csv").open()))
+    assert (rows[0]["nature_episodes"], float(rows[0]["nature_mean_reward"])) == ("3", nature["mean_reward"])
+    assert f"return {nature['mean_reward']:.1f} |" in result.stdout
+    assert "3 Nature-protocol episodes" in result.stdout
+    assert load(f"sqlite:///{out / 'study.db'}").user_attrs["settings"]["nature_episodes"] == 3
