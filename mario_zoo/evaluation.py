@@ -383,6 +383,44 @@ def published_evaluations(
     return sweep, (nature,)
 
 
+def check_agent_fits(model: Any, env_id: str, env_kwargs: dict[str, Any] | None = None) -> None:
+    """Check that ``model`` reads the observations of ``gym.make(env_id, **playing_kwargs(env_kwargs))`` and gives
+    its actions: a ``ValueError`` naming both spaces (e.g. a checkpoint whose ``env_id`` was edited), before any
+    episode is played, instead of a failure inside the first ``predict``. An env that cannot be made is left to the
+    caller's own checks (:func:`mario_zoo.envs.spec.check_env_kwargs` names a bad kwarg), and is not checked here.
+
+    Example:
+        >>> from mario_zoo import DQN
+        >>> check_agent_fits(DQN("MlpPolicy", "CartPole-v1", device="cpu"), "MountainCar-v0")
+        Traceback (most recent call last):
+        ...
+        ValueError: The agent reads observations of shape (4,), but MountainCar-v0 gives (2,): the agent was trained on another env (or its config.json names the wrong one).
+    """
+    try:
+        env = gym.make(env_id, **playing_kwargs(env_kwargs))
+    except (gym.error.Error, TypeError, ValueError):
+        return
+    try:
+        _check_fits(model, env_id, env.observation_space, env.action_space)
+    finally:
+        env.close()
+
+
+def _check_fits(model: Any, env_id: str, observation_space: gym.Space, action_space: gym.Space) -> None:
+    mine = getattr(model, "observation_space", None)
+    if isinstance(mine, gym.spaces.Space) and mine.shape != observation_space.shape:
+        raise ValueError(
+            f"The agent reads observations of shape {mine.shape}, but {env_id} gives {observation_space.shape}: the "
+            "agent was trained on another env (or its config.json names the wrong one)."
+        )
+    actions = getattr(model, "action_space", None)
+    if isinstance(actions, gym.spaces.Discrete) and actions != action_space:
+        raise ValueError(
+            f"The agent chooses among {actions}, but {env_id} takes {action_space}: the agent was trained on another "
+            "env (or its config.json names the wrong one)."
+        )
+
+
 def _play_episodes(
     model: Any,
     env_id: str,
@@ -394,6 +432,11 @@ def _play_episodes(
     env; ``callback`` sees every step. The sweep plays one episode per no-op count, each from a reset that asks
     ``NoopStart`` for exactly that count."""
     vec_env = DummyVecEnv([lambda: Monitor(gym.make(env_id, **env_kwargs))])
+    try:
+        _check_fits(model, env_id, vec_env.observation_space, vec_env.action_space)
+    except ValueError:
+        vec_env.close()
+        raise
     space = vec_env.action_space
     policy = _EpsilonGreedy(
         model, protocol.epsilon, int(space.n) if isinstance(space, gym.spaces.Discrete) else None, protocol.seed

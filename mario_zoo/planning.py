@@ -207,6 +207,8 @@ def _apply_overrides(preset: Preset, overrides: dict[str, Any]) -> tuple[dict[st
     if unknown:
         close = difflib.get_close_matches(unknown[0], override_keys(), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
+        if unknown[0] in ("net_arch", "activation_fn", "features_extractor_kwargs", "normalize_images"):
+            hint = f' (a network option: --hp "policy_kwargs={{{unknown[0]}: ...}}")'
         raise ValueError(f"Unknown --hp key {unknown[0]!r}{hint}; valid keys: {', '.join(override_keys())}.")
     network = overrides.get(POLICY_KWARGS_KEY, {})
     if not isinstance(network, dict):
@@ -302,7 +304,13 @@ def plan_resume(
         try:
             start = checkpoint.read_config(run.checkpoint).num_timesteps
         except (OSError, ValueError) as error:
-            raise ValueError(f"Cannot resume {run.path}: its checkpoint is unreadable ({error}).") from error
+            reason = str(error).rstrip(".")
+            agents = [folder for folder in (run.model, run.best_model) if folder.is_dir()]
+            warm = f"start a new run from its agent (mario-zoo train --init-from {agents[0]}), or " if agents else ""
+            raise ValueError(
+                f"Cannot resume {run.path}: its checkpoint is unreadable ({reason}). Nothing was changed: {warm}"
+                f"restore {run.checkpoint.name} from a backup."
+            ) from error
     if steps is not None:
         if isinstance(steps, bool) or not isinstance(steps, int) or steps <= start:
             raise ValueError(f"--steps must be more than the {start} steps {run.path} has done, got {steps!r}.")

@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,11 +106,18 @@ def parse_source(text: str) -> AgentSource:
         zipped = path.with_name(path.name + ".zip")
         if zipped.is_file():  # DQN.load finds "x.zip" for "x", as SB3's load does
             return AgentSource("checkpoint", str(zipped))
-    if text in read_registry().entries:
+    if path.suffix.lower() == ".zip" and not path.exists() and (path.with_suffix("") / "config.json").is_file():
+        return AgentSource("checkpoint", str(path.with_suffix("")))  # save("x") wrote a folder; DQN.load finds it
+    names = read_registry().entries
+    if text in names:
         return AgentSource("zoo", text)
     if path.is_dir():
         raise ValueError(f"{text} is neither a run folder (run.json) nor a checkpoint (config.json).")
     hint = f" For a Hub repo write hub:{text}." if _REPO_ID.match(text) else ""
+    by_lower = {name.lower(): name for name in names}
+    close = difflib.get_close_matches(text.lower(), list(by_lower), n=1, cutoff=0.8)
+    if close:
+        hint += f" Did you mean the zoo agent {by_lower[close[0]]!r}? (mario-zoo zoo list lists them)"
     raise ValueError(f"No run folder or checkpoint at {text!r}. {describe_runs(path.parent)}{hint}")
 
 

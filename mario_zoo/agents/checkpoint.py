@@ -156,6 +156,15 @@ class CheckpointConfig:
             )
         if self.policy != _POLICIES[self.network.kind]:
             raise ValueError(f"policy {self.policy!r} does not build a {self.network.kind!r} network.")
+        # policy_kwargs describe the network the weights fit: an edit that contradicts it would load and misreport.
+        net_arch = self.policy_kwargs.get("net_arch")
+        if net_arch is not None and (
+            not isinstance(net_arch, list | tuple) or tuple(net_arch) != self.network.net_arch
+        ):
+            raise ValueError(
+                f"policy_kwargs net_arch={net_arch!r} contradicts the network's hidden layers "
+                f"{list(self.network.net_arch)!r}, which the weights fit."
+            )
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data, in ``config.json``'s layout."""
@@ -500,16 +509,22 @@ def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
 class _CheckpointFiles:
     """The files of a checkpoint directory or zip archive, each read whole; every failure names the path.
 
-    A path without ``.zip`` that does not exist is looked up with ``.zip`` appended, as SB3's ``load`` does.
+    A path without ``.zip`` that does not exist is looked up with ``.zip`` appended, as SB3's ``load`` does; and
+    ``x.zip`` that does not exist finds the directory ``x``, which ``save("x")`` writes (SB3 would have written
+    ``x.zip``, so SB3 habits such as ``load("logs/best_model.zip")`` after an ``EvalCallback`` find it).
     """
 
     def __init__(self, path: str | os.PathLike[str]):
         given = Path(path)
-        candidates = [given] if given.suffix.lower() == ".zip" else [given, given.with_name(given.name + ".zip")]
+        if given.suffix.lower() == ".zip":
+            candidates = [given, given.with_name(given.name[: -len(".zip")])]
+        else:
+            candidates = [given, given.with_name(given.name + ".zip")]
         found = next((candidate for candidate in candidates if candidate.exists()), None)
+        if found is not None and found != given and given.suffix.lower() == ".zip" and not found.is_dir():
+            found = None  # x.zip falls back to a checkpoint directory x only, not to any file named x
         if found is None:
-            also = f" (nor {candidates[1]})" if len(candidates) > 1 else ""
-            raise CheckpointNotFoundError(f"No checkpoint at {given}{also}.")
+            raise CheckpointNotFoundError(f"No checkpoint at {given} (nor {candidates[1]}).")
         self.path = found
         self._names: set[str] | None = None
         if found.is_dir():

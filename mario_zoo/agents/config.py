@@ -125,6 +125,12 @@ class DQNConfig:
     """Alpha of the advantage-learning operator: TD targets minus ``alpha * (max Q(s, .) - Q(s, a))`` (``None``: off)."""
 
     def __post_init__(self) -> None:
+        if callable(self.learning_rate):
+            raise TypeError(
+                f"learning_rate must be a number, got the schedule {self.learning_rate!r}: SB3's callable schedules "
+                "are not stored in a JSON checkpoint; for a linear decay set learning_rate (the start) and "
+                "learning_rate_final (the end), e.g. learning_rate=1e-3, learning_rate_final=0.0."
+            )
         _check_number("learning_rate", self.learning_rate, low=0.0)
         _check_int("buffer_size", self.buffer_size, minimum=1)
         _check_int("learning_starts", self.learning_starts, minimum=0)

@@ -34,7 +34,13 @@ from mario_zoo.agents.networks import NetworkSpec, make_optimizer
 from mario_zoo.agents.persistence import Checkpointing
 from mario_zoo.agents.policies import QPolicy
 from mario_zoo.agents.precision import resolve_precision
-from mario_zoo.agents.replay import ReplayBuffer, ReplaySample, check_stacked, replay_buffer_for
+from mario_zoo.agents.replay import (
+    ReplayBuffer,
+    ReplaySample,
+    check_replay_memory,
+    check_stacked,
+    replay_buffer_for,
+)
 from mario_zoo.agents.sb3_options import (
     POLICY_ALIASES,
     as_callback,
@@ -141,6 +147,8 @@ class DQN(Checkpointing, TrainingLogs):
                 seed=seed,
                 device=device,
             )
+            stack = self.observation_space.shape[0] if config.frame_stack_replay else 1
+            check_replay_memory(config.buffer_size, self.observation_space, stack)  # before learn() allocates it
         except BaseException:
             if env_factory(env) is not None:  # built here from an ID or a factory: nobody else can close it
                 vec_env.close()

@@ -21,6 +21,7 @@ prioritization, Schaul et al. 2016); rows that cannot be sampled have priority 0
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -205,8 +206,14 @@ class ReplayBuffer:
         self.rng = np.random.default_rng(seed)
 
         rows, frame_shape = self.rows_per_env, obs_shape[1:] if frame_stack > 1 else obs_shape
+        check_replay_memory(buffer_size, observation_space, frame_stack)
         # np.zeros maps untouched pages lazily, so a large buffer costs memory only as it fills.
-        self.frames = np.zeros((rows, n_envs, *frame_shape), dtype=observation_space.dtype)
+        try:
+            self.frames = np.zeros((rows, n_envs, *frame_shape), dtype=observation_space.dtype)
+        except MemoryError:
+            raise ValueError(
+                _memory_message(buffer_size, observation_space, frame_stack, "the system refused it")
+            ) from None
         self.actions = np.zeros((rows, n_envs), dtype=np.uint8 if n_actions <= 256 else np.int64)
         self.rewards = np.zeros((rows, n_envs), dtype=np.float32)
         self.terminated = np.zeros((rows, n_envs), dtype=bool)
@@ -500,6 +507,54 @@ def check_stacked(observation_space: spaces.Box) -> None:
             f"frame_stack_replay=True needs stacked observations of shape (stack >= 2, ...), got "
             f"{observation_space.shape}. Set frame_stack_replay=False."
         )
+
+
+def check_replay_memory(
+    buffer_size: int, observation_space: spaces.Box, frame_stack: int = 1, memory: int | None = None
+) -> None:
+    """Refuse a replay buffer whose observations could never fit in this machine's memory (``memory`` bytes;
+    default: the physical memory), with a ``ValueError`` naming ``buffer_size`` and what fits.
+
+    Example:
+        >>> mario = spaces.Box(0, 255, (4, 84, 84), np.uint8)
+        >>> check_replay_memory(1_000_000, mario, memory=16 * 2**30)
+        Traceback (most recent call last):
+        ...
+        ValueError: A replay buffer of buffer_size=1,000,000 observations of shape (4, 84, 84) uint8 needs 26.3 GiB, more than this machine's 16.0 GiB of memory. Lower buffer_size (buffer_size=100,000 needs 2.6 GiB), or set frame_stack_replay=True to store each frame once (6.6 GiB).
+        >>> check_replay_memory(1_000_000, mario, frame_stack=4, memory=16 * 2**30)  # 6.6 GiB: fits
+    """
+    memory = _physical_memory() if memory is None else memory
+    if memory is not None and _frames_bytes(buffer_size, observation_space, frame_stack) > memory:
+        what = f"more than this machine's {memory / 2**30:.1f} GiB of memory"
+        raise ValueError(_memory_message(buffer_size, observation_space, frame_stack, what))
+
+
+def _frames_bytes(buffer_size: int, observation_space: spaces.Box, frame_stack: int) -> int:
+    shape = observation_space.shape[1:] if frame_stack > 1 else observation_space.shape
+    return buffer_size * int(np.prod(shape)) * observation_space.dtype.itemsize
+
+
+def _memory_message(buffer_size: int, observation_space: spaces.Box, frame_stack: int, what: str) -> str:
+    needs = _frames_bytes(buffer_size, observation_space, frame_stack)
+    smaller = 10 ** max(len(str(buffer_size)) - 2, 1)
+    text = (
+        f"A replay buffer of buffer_size={buffer_size:,} observations of shape {observation_space.shape} "
+        f"{observation_space.dtype} needs {needs / 2**30:.1f} GiB, {what}. Lower buffer_size (buffer_size={smaller:,} "
+        f"needs {_frames_bytes(smaller, observation_space, frame_stack) / 2**30:.1f} GiB)"
+    )
+    stack = observation_space.shape[0] if len(observation_space.shape) == 3 else 1
+    if frame_stack == 1 and stack > 1:
+        stacked = _frames_bytes(buffer_size, observation_space, stack) / 2**30
+        text += f", or set frame_stack_replay=True to store each frame once ({stacked:.1f} GiB)"
+    return text + "."
+
+
+def _physical_memory() -> int | None:
+    """This machine's physical memory in bytes (``None`` where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def replay_buffer_for(

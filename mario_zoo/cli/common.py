@@ -182,12 +182,15 @@ def parse_source(text: str) -> AgentSource:
 def load_agent(source: AgentSource, device: str) -> LoadedAgent:
     """Load the agent, or a `CommandError` naming it and why it could not be loaded."""
     from mario_zoo import sources
+    from mario_zoo.evaluation import check_agent_fits
     from mario_zoo.hub import HubError
 
     try:
-        return sources.load_agent(source, device=device)
+        agent = sources.load_agent(source, device=device)
+        check_agent_fits(agent.model, agent.env_id, agent.env_kwargs)
     except (HubError, ValueError, OSError) as error:
         raise CommandError(f"cannot load {source}: {' '.join(str(error).split())}") from error
+    return agent
 
 
 def init_weights(text: str | None) -> dict[str, Any] | None:

@@ -37,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
     repo_id, _, pinned = args.repo_id.removeprefix(HUB_PREFIX).partition("@")
     with bad_input():
         check_repo_id(repo_id, "REPO_ID")
+    if pinned and args.revision and pinned != args.revision:
+        raise UsageError(
+            f"{args.repo_id} names revision {pinned!r} and --revision names {args.revision!r}; give one of them."
+        )
     revision = args.revision or pinned or None
     out = Path(args.out) if args.out else Path("models") / repo_id.split("/")[-1]
     checkpoint_files = {"config.json", "model.safetensors", "optimizer.safetensors"}

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -65,7 +66,13 @@ def hub_faults(action: str, *, endpoint: str | None = None, afterwards: str = "N
         action: what the calls do, completing "Could not ...", e.g. ``"download config.json of a/b@main"``.
         endpoint: the Hub the calls talk to (default ``HF_ENDPOINT``).
         afterwards: what state the fault leaves things in, and what to do; ends the message.
+
+    The client's retries of a failed request stay, but not its log lines ("... thrown while requesting ...",
+    "Retrying in 8s"): a fault the retries do not cure ends in one message, this function's.
     """
+    retries = logging.getLogger(_RETRY_LOGGER)
+    level = retries.level
+    retries.setLevel(logging.ERROR)
     try:
         yield
     except (httpx2.TransportError, HfHubHTTPError, LocalTokenNotFoundError, RuntimeError) as error:
@@ -75,6 +82,12 @@ def hub_faults(action: str, *, endpoint: str | None = None, afterwards: str = "N
         if fault is None:
             raise
         raise fault from error
+    finally:
+        retries.setLevel(level)
+
+
+_RETRY_LOGGER = "huggingface_hub.utils._http"
+"""The logger of huggingface_hub's retry loop (``http_backoff``), which warns at each retry."""
 
 
 def _typed_fault(error: BaseException | None, failed: str, where: str, afterwards: str) -> HubError | None:
@@ -94,7 +107,7 @@ def _typed_fault(error: BaseException | None, failed: str, where: str, afterward
     if isinstance(error, httpx2.TransportError):
         return HubUnavailableError(
             f"{failed}: the Hub at {where} could not be reached ({transport_reason(error)}). {afterwards} "
-            "Check your network connection and HF_ENDPOINT, then retry."
+            "Check your network connection and HF_ENDPOINT, then retry (or set HF_HUB_OFFLINE=1 to use the cache only)."
         )
     return None
 

@@ -38,6 +38,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 import re
@@ -286,7 +287,12 @@ class Registry:
         """The entry called ``name``; a ``ValueError`` naming the valid names otherwise."""
         if name not in self.entries:
             valid = ", ".join(self.names) or "none (the registry is empty)"
-            raise ValueError(f"Unknown zoo agent {name!r}; valid names: {valid}. `mario-zoo zoo list` shows them.")
+            by_lower = {known.lower(): known for known in self.names}
+            close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1, cutoff=0.8)
+            meant = f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
+            raise ValueError(
+                f"Unknown zoo agent {name!r}{meant}; valid names: {valid}. `mario-zoo zoo list` shows them."
+            )
         return self.entries[name]
 
     def bundled_dir(self, name: str) -> Path:

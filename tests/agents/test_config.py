@@ -101,6 +101,11 @@ def test_a_negative_learning_rate_final_is_refused():
         DQNConfig(learning_rate_final=-1e-4)
 
 
+def test_an_sb3_learning_rate_schedule_names_learning_rate_final():
+    with pytest.raises(TypeError, match="set learning_rate \\(the start\\) and learning_rate_final \\(the end\\)"):
+        DQNConfig(learning_rate=lambda progress_remaining: 1e-3 * progress_remaining)
+
+
 def test_replace_checks_the_new_values_once_and_names_unknown_ones():
     config = DQNConfig(gamma=0.9)
     assert config.replace() is config

@@ -1,5 +1,5 @@
 """What an SB3 user types works: ``learn(1e5)``, ``get_parameters``/``set_parameters``, ``set_random_seed``,
-``DQN.load("x")`` finding ``x.zip``, SB3's own DQN zips, and ``model.env_id``/``model.env_kwargs``."""
+``DQN.load("x")`` finding ``x.zip`` (and ``"x.zip"`` the directory ``x``), SB3's own DQN zips, and ``model.env_id``/``model.env_kwargs``."""
 
 from __future__ import annotations
 
@@ -76,6 +76,23 @@ def test_load_finds_the_zip_sb3_style(tmp_path):
     model.save(tmp_path / "agent.zip")
     assert DQN.load(tmp_path / "agent").num_timesteps == model.num_timesteps
     assert DQN.load(str(tmp_path / "agent")).num_timesteps == model.num_timesteps
+
+
+def test_load_of_x_zip_finds_the_directory_x_that_save_wrote(tmp_path):
+    # save("x") writes a directory (SB3 would write x.zip), and SB3's EvalCallback saves best_model that way: an SB3
+    # user then loads "best_model.zip".
+    model = _cartpole().learn(100)
+    model.save(tmp_path / "agent")
+    assert DQN.load(tmp_path / "agent.zip").num_timesteps == model.num_timesteps
+    (tmp_path / "file").write_text("not a checkpoint")  # a plain file x is no fallback for x.zip
+    with pytest.raises(FileNotFoundError, match=re.escape(f"No checkpoint at {tmp_path / 'file.zip'} (nor ")):
+        DQN.load(tmp_path / "file.zip")
+    with pytest.raises(FileNotFoundError, match=re.escape(f"(nor {tmp_path / 'missing'}).")):
+        DQN.load(tmp_path / "missing.zip")
+    # The CLI's AGENT argument too: `mario-zoo evaluate agent.zip`.
+    from mario_zoo.sources import parse_source
+
+    assert parse_source(str(tmp_path / "agent.zip")).location == str(tmp_path / "agent")
 
 
 def test_a_loaded_model_names_the_env_it_was_trained_on(tmp_path):

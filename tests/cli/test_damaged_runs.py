@@ -107,3 +107,14 @@ def test_a_truncated_replay_buffer_is_one_line_and_nothing_is_overwritten(cli, r
         "Nothing was changed",
     )
     assert _snapshot(run) == before
+
+
+def test_a_truncated_checkpoint_names_what_to_do_next(cli, run):
+    checkpoint = run / "checkpoint.zip"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+    before = _snapshot(run)
+    result = cli("train", "--resume", run, "--steps", 600, "--no-progress")
+    _assert_refused(result, f"Cannot resume {run}: its checkpoint is unreadable (", "Nothing was changed")
+    assert (f"--init-from {run / 'model'}" in result.err) == (run / "model").is_dir()
+    assert ".)." not in result.err
+    assert _snapshot(run) == before

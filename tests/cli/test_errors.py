@@ -88,3 +88,37 @@ def test_evaluate_refuses_an_agent_whose_env_kwargs_its_env_does_not_take(cli, t
     assert result.code == 2, result
     assert "Unknown env kwarg 'bogus' for CartPole-v1; valid kwargs: sutton_barto_reward" in result.err
     assert len(result.err.strip().splitlines()) == 1, result.err
+
+
+def test_an_agent_whose_config_names_another_env_is_one_line(cli, trained_run, tmp_path):
+    agent = shutil.copytree(trained_run.path / "model", tmp_path / "agent")
+    config = json.loads((agent / "config.json").read_text())
+    config["env_id"] = "MountainCar-v0"  # a hand edit: the weights read CartPole's 4 numbers
+    (agent / "config.json").write_text(json.dumps(config))
+    result = cli("evaluate", agent, "--episodes", 1, "--no-progress")
+    assert result.code == 1 and "Traceback" not in result.err, result
+    assert "reads observations of shape (4,), but MountainCar-v0 gives (2,)" in result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
+
+
+def test_policy_kwargs_that_contradict_the_weights_are_refused(trained_run, tmp_path):
+    from mario_zoo import CheckpointError
+    from mario_zoo.agents import DQN
+
+    agent = shutil.copytree(trained_run.path / "model", tmp_path / "agent")
+    config = json.loads((agent / "config.json").read_text())
+    config["policy_kwargs"]["net_arch"] = [3, 3]
+    (agent / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=r"policy_kwargs net_arch=\[3, 3\] contradicts the network's hidden"):
+        DQN.load(agent)
+
+
+def test_hp_net_arch_points_to_policy_kwargs(cli, workdir):
+    result = cli("train", "--hp", "net_arch=[64, 64]", "--steps", 100)
+    assert result.code == 2 and """(a network option: --hp "policy_kwargs={net_arch: ...}")""" in result.err
+
+
+def test_pull_with_two_revisions_is_refused(cli, workdir):
+    result = cli("pull", "someone/some-repo@abc", "--revision", "def")
+    assert result.code == 2
+    assert "names revision 'abc' and --revision names 'def'; give one of them." in result.err

@@ -145,7 +145,7 @@ PULL_FAULTS = {
 
 @pytest.mark.parametrize("fault", PULL_FAULTS)
 def test_a_pull_fault_is_one_typed_line_exit_2_nothing_written_and_the_next_pull_works(
-    fault, hub, published, repo_id, trained_model, cli, retry_waits, tmp_path, monkeypatch
+    fault, hub, published, repo_id, trained_model, cli, retry_waits, tmp_path, monkeypatch, caplog
 ):
     inject, error_type, message = PULL_FAULTS[fault]
     if inject is None:
@@ -155,6 +155,9 @@ def test_a_pull_fault_is_one_typed_line_exit_2_nothing_written_and_the_next_pull
     with pytest.raises(error_type, match=message):
         load_from_hub(repo_id, device="cpu")
     assert _untrustworthy_cache_files() == []
+    # The client retried, quietly: its "Retrying in 1s [Retry 1/5]" lines would bury the one-line error.
+    chatter = [record.getMessage() for record in caplog.records if record.name.startswith("huggingface_hub")]
+    assert not [line for line in chatter if "Retry" in line or "thrown while requesting" in line], chatter
 
     # The same fault through the CLI: one line, exit code 2, no checkpoint folder.
     if inject is not None:

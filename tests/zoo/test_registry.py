@@ -162,3 +162,14 @@ def test_every_card_has_the_license_links_only_repo_files_and_the_registrys_prov
     # The reproduce block ends with the agent's own command (after the commands of its warm starts, if any).
     block = card.text.split("```bash\n")[-1].split("```")[0]
     assert f"{entry.training.command}\nmario-zoo zoo publish" in block
+
+
+def test_a_zoo_name_with_the_wrong_case_or_a_missing_suffix_is_named():
+    from mario_zoo.sources import parse_source
+
+    with pytest.raises(
+        ValueError, match=re.escape("Unknown zoo agent 'dqn-cartpole-v1' (did you mean 'dqn-CartPole-v1'?)")
+    ):
+        read_registry().get("dqn-cartpole-v1")
+    with pytest.raises(ValueError, match=re.escape("Did you mean the zoo agent 'dqn-MarioDQN-1-1-v0'?")):
+        parse_source("dqn-MarioDQN-1-1")
