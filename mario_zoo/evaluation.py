@@ -174,7 +174,8 @@ def protocol_for(
         if n_episodes is not None and n_episodes != noops + 1:
             raise ValueError(
                 f"The noop-sweep protocol plays one episode per no-op count 0-{noops} ({noops + 1} episodes), got "
-                f"n_episodes={n_episodes!r}; leave it unset, or change noop_max."
+                f"n_episodes={n_episodes!r} (--episodes); leave it unset, change noop_max (--noop-max N), or play N "
+                "random-start episodes with the nature or episodes protocol (--protocol nature)."
             )
         n_episodes = noops + 1
     elif name == "nature":
@@ -209,7 +210,7 @@ def evaluation_env_kwargs(env_id: str, trained_kwargs: dict[str, Any], noop_max:
         >>> evaluation_env_kwargs("CartPole-v1", {}, noop_max=30)
         Traceback (most recent call last):
         ...
-        ValueError: noop_max applies to MarioDQN envs only; CartPole-v1 has no no-op starts. Leave it unset.
+        ValueError: noop_max (--noop-max) applies to MarioDQN envs only; CartPole-v1 has no no-op starts. Leave it unset.
     """
     _check_noop_max(env_id, noop_max)
     kwargs = playing_kwargs(trained_kwargs)
@@ -223,7 +224,9 @@ def _check_noop_max(env_id: str, noop_max: Any) -> None:
     if noop_max is None:
         return
     if not is_mario(env_id):
-        raise ValueError(f"noop_max applies to MarioDQN envs only; {env_id} has no no-op starts. Leave it unset.")
+        raise ValueError(
+            f"noop_max (--noop-max) applies to MarioDQN envs only; {env_id} has no no-op starts. Leave it unset."
+        )
     if isinstance(noop_max, bool) or not isinstance(noop_max, int) or noop_max < 0:
         raise ValueError(f"noop_max must be an int >= 0, got {noop_max!r}.")
 

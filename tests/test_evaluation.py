@@ -137,7 +137,7 @@ def test_mario_defaults_to_the_full_sweep_over_31_starts():
         ("MarioDQN-v0", {"protocol": "noop-sweep", "epsilon": 0.05}, "The noop-sweep protocol is greedy"),
         ("MarioDQN-v0", {"n_episodes": 10}, "one episode per no-op count 0-30 (31 episodes), got n_episodes=10"),
         ("MarioDQN-v0", {"protocol": "nature", "epsilon": 1.5}, "epsilon must be a number in [0, 1], got 1.5."),
-        ("CartPole-v1", {"noop_max": 30}, "noop_max applies to MarioDQN envs only"),
+        ("CartPole-v1", {"noop_max": 30}, "noop_max (--noop-max) applies to MarioDQN envs only"),
         ("MarioDQN-v0", {"noop_max": -1}, "noop_max must be an int >= 0, got -1."),
     ],
 )

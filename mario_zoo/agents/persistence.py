@@ -16,7 +16,9 @@ Example:
 
 from __future__ import annotations
 
+import io
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,14 +103,24 @@ class Checkpointing:
         return {**self._env_kwargs, **self._train_env_kwargs}
 
     def save(
-        self, path: str | os.PathLike[str], include_optimizer: bool = True, include_replay_buffer: bool = False
+        self,
+        path: str | os.PathLike[str] | io.BufferedIOBase,
+        include_optimizer: bool = True,
+        include_replay_buffer: bool = False,
     ) -> None:
-        """Write a checkpoint directory at ``path`` (a zip archive if ``path`` ends in ``.zip``).
+        """Write a checkpoint directory at ``path`` (a zip archive if ``path`` ends in ``.zip``, or if ``path`` is a
+        binary file object, such as ``io.BytesIO()``, as in SB3).
 
         See :mod:`mario_zoo.agents.checkpoint` for the layout. With ``include_replay_buffer=True`` the checkpoint
         also holds the replay buffer and every RNG state (:meth:`save_replay_buffer`), written in the same atomic
         replace, so that ``DQN.load`` + :meth:`load_replay_buffer` continue training losslessly.
         """
+        if _is_stream(path, "write"):
+            with tempfile.TemporaryDirectory() as folder:
+                archive = Path(folder) / "checkpoint.zip"
+                self.save(archive, include_optimizer, include_replay_buffer)
+                path.write(archive.read_bytes())
+            return
         config = checkpoint.CheckpointConfig(
             policy=self.policy_name,
             policy_kwargs=self.policy_kwargs,
@@ -215,7 +227,7 @@ class Checkpointing:
     @classmethod
     def load(
         cls,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | io.BufferedIOBase,
         env: gym.Env | VecEnv | str | None = None,
         device: torch.device | str = "auto",
         custom_objects: dict[str, Any] | None = None,
@@ -230,7 +242,7 @@ class Checkpointing:
         :mod:`mario_zoo.agents.sb3`.
 
         Args:
-            path: the checkpoint.
+            path: the checkpoint, or a binary file object holding a zip of one (what ``save(io.BytesIO())`` wrote).
             env: env to continue training on (its spaces must match); ``None`` for inference only.
             device: where to put the networks (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
             custom_objects: SB3's values to use instead of the saved ones; hyperparameters, ``verbose``, ``seed``,
@@ -248,6 +260,11 @@ class Checkpointing:
             mario_zoo.CheckpointError: the checkpoint is missing, damaged, changed after it was written, or not one
                 this mario_zoo reads; the message names the file.
         """
+        if _is_stream(path, "read"):
+            with tempfile.TemporaryDirectory() as folder:
+                archive = Path(folder) / "checkpoint.zip"
+                archive.write_bytes(path.read())
+                return cls.load(archive, env, device, custom_objects, print_system_info, force_reset, **kwargs)
         arguments = split_load_arguments(kwargs, custom_objects)
         check_flag("force_reset", force_reset)
         if check_flag("print_system_info", print_system_info):
@@ -349,3 +366,8 @@ class Checkpointing:
         if "policy" in params:
             self.reset_averaged_weights()
             self._restore_average(averaged, load_path_or_dict)
+
+
+def _is_stream(path: object, method: str) -> bool:
+    """Whether ``path`` is a file object (it has ``method``, ``read`` or ``write``) rather than a path."""
+    return not isinstance(path, str | os.PathLike) and callable(getattr(path, method, None))

@@ -29,7 +29,7 @@ ZOO_PUBLISH_EPILOG = """examples (from the root of a source checkout):
   mario-zoo zoo publish runs/CartPole-v1_dqn_s0_20250101-120000 --name dqn-CartPole-v1
   mario-zoo zoo publish runs/MarioDQN-v0_dqn_s0_20250101-120000 --name dqn-MarioDQN-1-1-v0 --dtype float16
   mario-zoo zoo publish models/agent --name dqn-CartPole-v1 --command "mario-zoo train --seed 0" --push
-  mario-zoo zoo publish runs/<warm start from dqn-MarioDQN-1-1-v0>/best_model --name dqn-MarioDQN-1-1-v0 \
+  mario-zoo zoo publish runs/<warm start from dqn-MarioDQN-1-1-v0>/best_model --name dqn-MarioDQN-1-1-v0 \\
       --dtype float16 --keep-previous-as dqn-MarioDQN-1-1-v0-robust
 
 Writes the registry entry, the bundled copy (config.json, model.safetensors), model_cards/NAME.md and

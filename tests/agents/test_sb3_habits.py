@@ -95,6 +95,23 @@ def test_load_of_x_zip_finds_the_directory_x_that_save_wrote(tmp_path):
     assert parse_source(str(tmp_path / "agent.zip")).location == str(tmp_path / "agent")
 
 
+def test_save_and_load_take_a_binary_file_object_as_sb3s_do():
+    import io
+
+    model = _cartpole().learn(100)
+    buffer = io.BytesIO()
+    model.save(buffer)
+    buffer.seek(0)
+    loaded = DQN.load(buffer)
+    assert loaded.num_timesteps == model.num_timesteps
+    observations = _observations()
+    np.testing.assert_array_equal(
+        loaded.predict(observations, deterministic=True)[0], model.predict(observations, deterministic=True)[0]
+    )
+    with pytest.raises(ValueError, match="neither a checkpoint directory nor a readable zip"):
+        DQN.load(io.BytesIO(b"not a zip"))
+
+
 def test_a_loaded_model_names_the_env_it_was_trained_on(tmp_path):
     model = DQN("MlpPolicy", gym.make("CartPole-v1", sutton_barto_reward=True), **FAST)
     assert (model.env_id, model.env_kwargs) == ("CartPole-v1", {"sutton_barto_reward": True})

@@ -111,7 +111,7 @@ def test_a_bad_protocol_is_one_line_before_any_episode(cli, mario_agent, args, m
 
 def test_noop_max_is_refused_for_non_mario_envs(cli, trained_run):
     result = cli("evaluate", trained_run.path, "--noop-max", 30)
-    assert result.code == 2 and "noop_max applies to MarioDQN envs only" in result.err
+    assert result.code == 2 and "noop_max (--noop-max) applies to MarioDQN envs only" in result.err
 
 
 @pytest.mark.parametrize(("args", "threads"), [([], 1), (["--threads", "2"], 2)])
