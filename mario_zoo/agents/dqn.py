@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections import deque
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -148,7 +149,9 @@ class DQN(Checkpointing, TrainingLogs):
                 device=device,
             )
             stack = self.observation_space.shape[0] if config.frame_stack_replay else 1
-            check_replay_memory(config.buffer_size, self.observation_space, stack)  # before learn() allocates it
+            if (too_big := check_replay_memory(config.buffer_size, self.observation_space, stack)) is not None:
+                # A warning now (a model built to load weights and play never allocates it); learn() refuses.
+                warnings.warn(f"{too_big} learn() will refuse it.", UserWarning, stacklevel=2)
         except BaseException:
             if env_factory(env) is not None:  # built here from an ID or a factory: nobody else can close it
                 vec_env.close()

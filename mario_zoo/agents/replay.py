@@ -206,7 +206,9 @@ class ReplayBuffer:
         self.rng = np.random.default_rng(seed)
 
         rows, frame_shape = self.rows_per_env, obs_shape[1:] if frame_stack > 1 else obs_shape
-        check_replay_memory(buffer_size, observation_space, frame_stack)
+        too_big = check_replay_memory(buffer_size, observation_space, frame_stack)
+        if too_big is not None:
+            raise ValueError(too_big)
         # np.zeros maps untouched pages lazily, so a large buffer costs memory only as it fills.
         try:
             self.frames = np.zeros((rows, n_envs, *frame_shape), dtype=observation_space.dtype)
@@ -511,22 +513,23 @@ def check_stacked(observation_space: spaces.Box) -> None:
 
 def check_replay_memory(
     buffer_size: int, observation_space: spaces.Box, frame_stack: int = 1, memory: int | None = None
-) -> None:
-    """Refuse a replay buffer whose observations could never fit in this machine's memory (``memory`` bytes;
-    default: the physical memory), with a ``ValueError`` naming ``buffer_size`` and what fits.
+) -> str | None:
+    """Why a replay buffer's observations could never fit in this machine's memory (``memory`` bytes; default: the
+    physical memory): a message naming ``buffer_size`` and what fits; ``None`` when they fit.
 
     Example:
         >>> mario = spaces.Box(0, 255, (4, 84, 84), np.uint8)
-        >>> check_replay_memory(1_000_000, mario, memory=16 * 2**30)
-        Traceback (most recent call last):
-        ...
-        ValueError: A replay buffer of buffer_size=1,000,000 observations of shape (4, 84, 84) uint8 needs 26.3 GiB, more than this machine's 16.0 GiB of memory. Lower buffer_size (buffer_size=100,000 needs 2.6 GiB), or set frame_stack_replay=True to store each frame once (6.6 GiB).
-        >>> check_replay_memory(1_000_000, mario, frame_stack=4, memory=16 * 2**30)  # 6.6 GiB: fits
+        >>> print(check_replay_memory(1_000_000, mario, memory=16 * 2**30))
+        A replay buffer of buffer_size=1,000,000 observations of shape (4, 84, 84) uint8 needs 26.3 GiB, more than this machine's 16.0 GiB of memory. Lower buffer_size (buffer_size=100,000 needs 2.6 GiB), or set frame_stack_replay=True to store each frame once (6.6 GiB).
+        >>> check_replay_memory(1_000_000, mario, frame_stack=4, memory=16 * 2**30) is None  # 6.6 GiB: fits
+        True
     """
     memory = _physical_memory() if memory is None else memory
-    if memory is not None and _frames_bytes(buffer_size, observation_space, frame_stack) > memory:
-        what = f"more than this machine's {memory / 2**30:.1f} GiB of memory"
-        raise ValueError(_memory_message(buffer_size, observation_space, frame_stack, what))
+    if memory is None or _frames_bytes(buffer_size, observation_space, frame_stack) <= memory:
+        return None
+    return _memory_message(
+        buffer_size, observation_space, frame_stack, f"more than this machine's {memory / 2**30:.1f} GiB of memory"
+    )
 
 
 def _frames_bytes(buffer_size: int, observation_space: spaces.Box, frame_stack: int) -> int:

@@ -289,19 +289,21 @@ def test_sampling_an_empty_buffer_says_what_to_do():
         add(buffer, 0.0, 1)
 
 
-def test_a_buffer_that_cannot_fit_in_memory_is_refused_when_the_model_is_built(monkeypatch, frame_env_class):
+def test_a_buffer_that_cannot_fit_in_memory_is_named_when_built_and_refused_by_learn(monkeypatch, frame_env_class):
     from mario_zoo.agents import DQN, replay
 
     monkeypatch.setattr(replay, "_physical_memory", lambda: 2**30)  # a 1 GiB machine, whatever this one has
     env = frame_env_class()  # (4, 84, 84) uint8 frames: 28 KB an observation
-    with pytest.raises(
-        ValueError,
-        match=r"buffer_size=1,000,000 observations of shape \(4, 84, 84\) uint8 needs 26\.3 "
-        r"GiB, more than this machine's 1\.0 GiB of memory\. Lower buffer_size .*frame_stack_replay=True",
-    ):
-        DQN("CnnPolicy", env, device="cpu")
+    message = (
+        r"buffer_size=1,000,000 observations of shape \(4, 84, 84\) uint8 needs 26\.3 GiB, more than this machine's "
+        r"1\.0 GiB of memory\. Lower buffer_size .*frame_stack_replay=True"
+    )
+    with pytest.warns(UserWarning, match=message):
+        model = DQN("CnnPolicy", env, learning_starts=10, device="cpu")  # built to play: fine
+    with pytest.raises(ValueError, match=message):
+        model.learn(20)
     # Frames stored once: 6.6 GiB, still too much for 1 GiB; 10,000 observations fit.
-    with pytest.raises(ValueError, match=r"needs 6\.6 GiB"):
+    with pytest.warns(UserWarning, match=r"needs 6\.6 GiB"):
         DQN("CnnPolicy", env, frame_stack_replay=True, device="cpu")
     model = DQN("CnnPolicy", env, buffer_size=10_000, learning_starts=10, device="cpu").learn(20)
     assert model.replay_buffer.frames.nbytes <= 2**30

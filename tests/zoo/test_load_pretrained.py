@@ -24,7 +24,10 @@ def test_the_cartpole_agent_loads_from_the_package_and_balances_to_the_limit():
 
 def test_an_unknown_name_is_a_value_error_listing_the_names():
     with pytest.raises(
-        ValueError, match=re.escape("Unknown zoo agent 'dqn-CartPole-v0'; valid names: dqn-CartPole-v1")
+        ValueError,
+        match=re.escape(
+            "Unknown zoo agent 'dqn-CartPole-v0' (did you mean 'dqn-CartPole-v1'?); valid names: dqn-CartPole-v1"
+        ),
     ):
         load_pretrained("dqn-CartPole-v0")
 
