@@ -264,7 +264,11 @@ class Checkpointing:
             with tempfile.TemporaryDirectory() as folder:
                 archive = Path(folder) / "checkpoint.zip"
                 archive.write_bytes(path.read())
-                return cls.load(archive, env, device, custom_objects, print_system_info, force_reset, **kwargs)
+                try:
+                    return cls.load(archive, env, device, custom_objects, print_system_info, force_reset, **kwargs)
+                except checkpoint.CheckpointError as error:  # name what the caller gave, not the temporary copy
+                    message = str(error).replace(str(archive), f"the file object {path!r}")
+                    raise checkpoint.CheckpointError(message) from None
         arguments = split_load_arguments(kwargs, custom_objects)
         check_flag("force_reset", force_reset)
         if check_flag("print_system_info", print_system_info):
