@@ -7,8 +7,8 @@ and huggingface_hub are imported inside the verbs that need them, so ``--help`` 
 
 Exit codes: 0 done; 1 the work could not be done (the Hub refused, a checkpoint is unreadable, ``enjoy`` found
 no display); 2 bad input (unknown verb, preset, env ID or ``--hp`` key, malformed value, missing run folder),
-reported in one line that names the valid choices, before anything is written, and, for ``push`` and ``pull``, a
-fault of the network, the Hub or the token (unreachable, 5xx, 429, a download cut short or damaged, a refused
+reported in one line that names the valid choices, before anything is written, and, for ``push``, ``pull`` and any
+``hub:`` AGENT argument, a fault of the network, the Hub or the token (unreachable, 5xx, 429, a download cut short or damaged, a refused
 token), after which nothing is half-written and the same command can simply be run again; 130 interrupted with
 Ctrl-C, 143 stopped with SIGTERM (``train`` saves a checkpoint first in both cases).
 

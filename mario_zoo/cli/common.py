@@ -183,11 +183,14 @@ def load_agent(source: AgentSource, device: str) -> LoadedAgent:
     """Load the agent, or a `CommandError` naming it and why it could not be loaded."""
     from mario_zoo import sources
     from mario_zoo.evaluation import check_agent_fits
-    from mario_zoo.hub import HubError
+    from mario_zoo.hub import ChecksumMismatchError, HubAuthError, HubError, HubUnavailableError
 
     try:
         agent = sources.load_agent(source, device=device)
         check_agent_fits(agent.model, agent.env_id, agent.env_kwargs)
+    except (HubUnavailableError, HubAuthError, ChecksumMismatchError) as error:
+        # A fault of the network, the Hub or the token, as `pull` reports it: exit 2, run the command again.
+        raise UsageError(f"cannot load {source}: {' '.join(str(error).split())}") from error
     except (HubError, ValueError, OSError) as error:
         raise CommandError(f"cannot load {source}: {' '.join(str(error).split())}") from error
     return agent

@@ -322,3 +322,13 @@ def test_a_bad_repo_id_gets_the_hub_clients_rule(verb, cli, hub):
         "Write namespace/name, e.g. your-name/dqn-CartPole-v1."
     )
     assert "hub:" not in result.err
+
+
+def test_an_unreachable_hub_agent_exits_2_in_one_line_as_pull_does(cli, hub, monkeypatch, retry_waits):
+    # A fault of the network is the same whichever verb meets it: fix it and run the command again (exit 2).
+    _point_client_at(monkeypatch, _closed_port_url())
+    result = cli("evaluate", "hub:someone/never-cached", "--episodes", 1, "--no-progress")
+    assert result.code == 2
+    line = _one_line(result.err)
+    assert line.startswith("mario-zoo evaluate: error: cannot load hub:someone/never-cached: ")
+    assert "could not be reached" in line
