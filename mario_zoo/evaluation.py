@@ -411,7 +411,10 @@ def check_agent_fits(model: Any, env_id: str, env_kwargs: dict[str, Any] | None 
 
 def _check_fits(model: Any, env_id: str, observation_space: gym.Space, action_space: gym.Space) -> None:
     mine = getattr(model, "observation_space", None)
-    if isinstance(mine, gym.spaces.Space) and mine.shape != observation_space.shape:
+    shape = observation_space.shape
+    # SB3 keeps an (H, W, C) image env's space transposed to (C, H, W) and transposes inside predict.
+    transposed = (shape[2], shape[0], shape[1]) if shape is not None and len(shape) == 3 else None
+    if isinstance(mine, gym.spaces.Space) and mine.shape not in (shape, transposed):
         raise ValueError(
             f"The agent reads observations of shape {mine.shape}, but {env_id} gives {observation_space.shape}: the "
             "agent was trained on another env (or its config.json names the wrong one)."

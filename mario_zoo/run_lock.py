@@ -18,15 +18,26 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 from filelock import FileLock, Timeout
 
 from mario_zoo.atomic import write_text
 from mario_zoo.reading import read_bytes
 
-if TYPE_CHECKING:
-    from mario_zoo.runs import RunFolder
+
+class RunFolder(Protocol):
+    """What the lock needs of a run folder (:class:`mario_zoo.runs.RunFolder` has it)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def lock_file(self) -> Path: ...
+
+    @property
+    def pid_file(self) -> Path: ...
 
 
 class RunInUseError(ValueError):

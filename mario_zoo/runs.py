@@ -60,6 +60,9 @@ from mario_zoo.agents.config import DQNConfig
 from mario_zoo.atomic import write_text
 from mario_zoo.reading import read_json
 from mario_zoo.results import STATISTICS, Statistics, current_names
+from mario_zoo.run_lock import RunInUseError as RunInUseError  # the lock's names, where they were first
+from mario_zoo.run_lock import check_not_in_use as check_not_in_use
+from mario_zoo.run_lock import lock_run as lock_run
 
 RUN_FORMAT_VERSION = 2
 """Bumped whenever an older mario-zoo could misread a newer ``run.json`` (2: every hyperparameter, not only changes)."""

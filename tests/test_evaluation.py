@@ -211,3 +211,19 @@ def test_an_env_that_does_not_say_whether_it_left_the_level_gets_no_warp_count()
             {"info": {"x_pos": 50, "flag_get": False} | ({"episode": {"r": 1.0}} if done else {}), "done": done}, {}
         )
     assert tracker.flags == [False] and not tracker.warps_reported
+
+
+def test_the_fit_check_takes_sb3s_channel_first_copy_of_an_image_env():
+    from gymnasium import spaces
+
+    from mario_zoo.evaluation import _check_fits
+
+    class Model:  # SB3 keeps an (H, W, C) env's space as (C, H, W) and transposes in predict
+        observation_space = spaces.Box(0, 255, (3, 36, 36), np.uint8)
+        action_space = spaces.Discrete(2)
+
+    _check_fits(Model(), "Img-v0", spaces.Box(0, 255, (36, 36, 3), np.uint8), spaces.Discrete(2))
+    with pytest.raises(ValueError, match=r"reads observations of shape \(3, 36, 36\), but Img-v0 gives \(36, 40, 3\)"):
+        _check_fits(Model(), "Img-v0", spaces.Box(0, 255, (36, 40, 3), np.uint8), spaces.Discrete(2))
+    with pytest.raises(ValueError, match=r"chooses among Discrete\(2\), but Img-v0 takes Discrete\(3\)"):
+        _check_fits(Model(), "Img-v0", spaces.Box(0, 255, (36, 36, 3), np.uint8), spaces.Discrete(3))

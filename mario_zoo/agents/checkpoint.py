@@ -524,7 +524,9 @@ class _CheckpointFiles:
         if found is not None and found != given and given.suffix.lower() == ".zip" and not found.is_dir():
             found = None  # x.zip falls back to a checkpoint directory x only, not to any file named x
         if found is None:
-            raise CheckpointNotFoundError(f"No checkpoint at {given} (nor {candidates[1]}).")
+            other = candidates[1]
+            also = f"{other} is a file, not a checkpoint directory" if other.is_file() else f"nor {other}"
+            raise CheckpointNotFoundError(f"No checkpoint at {given} ({also}).")
         self.path = found
         self._names: set[str] | None = None
         if found.is_dir():

@@ -150,8 +150,8 @@ class DQN(Checkpointing, TrainingLogs):
             )
             stack = self.observation_space.shape[0] if config.frame_stack_replay else 1
             if (too_big := check_replay_memory(config.buffer_size, self.observation_space, stack)) is not None:
-                # A warning now (a model built to load weights and play never allocates it); learn() refuses.
-                warnings.warn(f"{too_big} learn() will refuse it.", UserWarning, stacklevel=2)
+                # A warning, as SB3's: a model built to play never fills it, and a short learn() fills only part.
+                warnings.warn(too_big, UserWarning, stacklevel=2)
         except BaseException:
             if env_factory(env) is not None:  # built here from an ID or a factory: nobody else can close it
                 vec_env.close()
@@ -347,6 +347,10 @@ class DQN(Checkpointing, TrainingLogs):
         self._total_timesteps = total_timesteps
         self._num_timesteps_at_start = self.num_timesteps
         if self.replay_buffer is None:
+            stack = self.observation_space.shape[0] if self.config.frame_stack_replay else 1
+            steps = total_timesteps - self.num_timesteps
+            if too_big := check_replay_memory(self.config.buffer_size, self.observation_space, stack, None, steps):
+                raise ValueError(f"{too_big} This run stores {steps:,} of them, which cannot fit either.")
             self.replay_buffer = self._make_replay_buffer()
             self._buffer_steps = 0
             self._last_obs = None

@@ -206,16 +206,11 @@ class ReplayBuffer:
         self.rng = np.random.default_rng(seed)
 
         rows, frame_shape = self.rows_per_env, obs_shape[1:] if frame_stack > 1 else obs_shape
-        too_big = check_replay_memory(buffer_size, observation_space, frame_stack)
-        if too_big is not None:
-            raise ValueError(too_big)
         # np.zeros maps untouched pages lazily, so a large buffer costs memory only as it fills.
         try:
             self.frames = np.zeros((rows, n_envs, *frame_shape), dtype=observation_space.dtype)
         except MemoryError:
-            raise ValueError(
-                _memory_message(buffer_size, observation_space, frame_stack, "the system refused it")
-            ) from None
+            raise ValueError(_memory_message(buffer_size, observation_space, frame_stack, None)) from None
         self.actions = np.zeros((rows, n_envs), dtype=np.uint8 if n_actions <= 256 else np.int64)
         self.rewards = np.zeros((rows, n_envs), dtype=np.float32)
         self.terminated = np.zeros((rows, n_envs), dtype=bool)
@@ -512,24 +507,30 @@ def check_stacked(observation_space: spaces.Box) -> None:
 
 
 def check_replay_memory(
-    buffer_size: int, observation_space: spaces.Box, frame_stack: int = 1, memory: int | None = None
+    buffer_size: int,
+    observation_space: spaces.Box,
+    frame_stack: int = 1,
+    memory: int | None = None,
+    observations: int | None = None,
 ) -> str | None:
-    """Why a replay buffer's observations could never fit in this machine's memory (``memory`` bytes; default: the
-    physical memory): a message naming ``buffer_size`` and what fits; ``None`` when they fit.
+    """Why ``observations`` (default: ``buffer_size``) of a replay buffer's observations could never fit in this
+    machine's memory (``memory`` bytes; default: the physical memory): a message naming ``buffer_size`` and a size
+    that fits; ``None`` when they fit.
 
     Example:
         >>> mario = spaces.Box(0, 255, (4, 84, 84), np.uint8)
         >>> print(check_replay_memory(1_000_000, mario, memory=16 * 2**30))
-        A replay buffer of buffer_size=1,000,000 observations of shape (4, 84, 84) uint8 needs 26.3 GiB, more than this machine's 16.0 GiB of memory. Lower buffer_size (buffer_size=100,000 needs 2.6 GiB), or set frame_stack_replay=True to store each frame once (6.6 GiB).
+        A replay buffer of buffer_size=1,000,000 observations of shape (4, 84, 84) uint8 needs 26.3 GiB, more than this machine's 16.0 GiB of memory. Lower buffer_size (buffer_size=300,000 needs 7.9 GiB), or set frame_stack_replay=True to store each frame once (6.6 GiB).
         >>> check_replay_memory(1_000_000, mario, frame_stack=4, memory=16 * 2**30) is None  # 6.6 GiB: fits
+        True
+        >>> check_replay_memory(1_000_000, mario, memory=16 * 2**30, observations=50_000) is None  # a short run
         True
     """
     memory = _physical_memory() if memory is None else memory
-    if memory is None or _frames_bytes(buffer_size, observation_space, frame_stack) <= memory:
+    touched = buffer_size if observations is None else min(buffer_size, observations)
+    if memory is None or _frames_bytes(touched, observation_space, frame_stack) <= memory:
         return None
-    return _memory_message(
-        buffer_size, observation_space, frame_stack, f"more than this machine's {memory / 2**30:.1f} GiB of memory"
-    )
+    return _memory_message(buffer_size, observation_space, frame_stack, memory)
 
 
 def _frames_bytes(buffer_size: int, observation_space: spaces.Box, frame_stack: int) -> int:
@@ -537,18 +538,31 @@ def _frames_bytes(buffer_size: int, observation_space: spaces.Box, frame_stack: 
     return buffer_size * int(np.prod(shape)) * observation_space.dtype.itemsize
 
 
-def _memory_message(buffer_size: int, observation_space: spaces.Box, frame_stack: int, what: str) -> str:
+def _memory_message(buffer_size: int, observation_space: spaces.Box, frame_stack: int, memory: int | None) -> str:
+    """The message for a buffer too big for ``memory`` bytes (``None``: the system refused to allocate it), with a
+    ``buffer_size`` that takes at most half of it, and ``frame_stack_replay`` where it would fit."""
     needs = _frames_bytes(buffer_size, observation_space, frame_stack)
-    smaller = 10 ** max(len(str(buffer_size)) - 2, 1)
+    what = "which the system refused" if memory is None else f"more than this machine's {memory / 2**30:.1f} GiB"
     text = (
         f"A replay buffer of buffer_size={buffer_size:,} observations of shape {observation_space.shape} "
-        f"{observation_space.dtype} needs {needs / 2**30:.1f} GiB, {what}. Lower buffer_size (buffer_size={smaller:,} "
-        f"needs {_frames_bytes(smaller, observation_space, frame_stack) / 2**30:.1f} GiB)"
+        f"{observation_space.dtype} needs {needs / 2**30:.1f} GiB, {what} of memory."
     )
+    budget = (memory if memory is not None else needs) // 2
+    per_observation = max(_frames_bytes(1, observation_space, frame_stack), 1)
+    fits = budget // per_observation
+    smaller = int(str(fits)[0]) * 10 ** (len(str(fits)) - 1) if fits >= 1 else 0
+    if smaller:
+        text += (
+            f" Lower buffer_size (buffer_size={smaller:,} needs "
+            f"{_frames_bytes(smaller, observation_space, frame_stack) / 2**30:.1f} GiB)"
+        )
     stack = observation_space.shape[0] if len(observation_space.shape) == 3 else 1
-    if frame_stack == 1 and stack > 1:
-        stacked = _frames_bytes(buffer_size, observation_space, stack) / 2**30
-        text += f", or set frame_stack_replay=True to store each frame once ({stacked:.1f} GiB)"
+    stacked = _frames_bytes(buffer_size, observation_space, stack)
+    if frame_stack == 1 and stack > 1 and (memory is None or stacked <= memory):
+        joint = ", or" if smaller else " Set"
+        text += f"{joint} set frame_stack_replay=True to store each frame once ({stacked / 2**30:.1f} GiB)"
+    elif not smaller:
+        text += " Lower buffer_size"
     return text + "."
 
 

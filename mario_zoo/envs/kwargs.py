@@ -50,4 +50,7 @@ def split_training_options(env_kwargs: Mapping[str, Any]) -> tuple[dict[str, Any
         ({'actions': 'right_only'}, {'frontier_fraction': 0.5})
     """
     training = {key: value for key, value in env_kwargs.items() if key in TRAINING_ONLY_OPTIONS}
+    if training.get("stall_penalty", 0) is None:
+        # Off, its default: left out, so that a checkpoint without it still reads with a mario_zoo from before it.
+        del training["stall_penalty"]
     return playing_kwargs(env_kwargs), training

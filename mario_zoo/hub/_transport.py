@@ -67,12 +67,13 @@ def hub_faults(action: str, *, endpoint: str | None = None, afterwards: str = "N
         endpoint: the Hub the calls talk to (default ``HF_ENDPOINT``).
         afterwards: what state the fault leaves things in, and what to do; ends the message.
 
-    The client's retries of a failed request stay, but not its log lines ("... thrown while requesting ...",
-    "Retrying in 8s"): a fault the retries do not cure ends in one message, this function's.
+    The client's retries of a failed request stay, but not their log lines ("... thrown while requesting ...",
+    "Retrying in 8s"; a filter on the retry loop's logger for the block, so other messages and the user's verbosity
+    stay): a fault the retries do not cure ends in one message, this function's.
     """
     retries = logging.getLogger(_RETRY_LOGGER)
-    level = retries.level
-    retries.setLevel(logging.ERROR)
+    quiet = _QuietRetries()
+    retries.addFilter(quiet)
     try:
         yield
     except (httpx2.TransportError, HfHubHTTPError, LocalTokenNotFoundError, RuntimeError) as error:
@@ -83,11 +84,21 @@ def hub_faults(action: str, *, endpoint: str | None = None, afterwards: str = "N
             raise
         raise fault from error
     finally:
-        retries.setLevel(level)
+        retries.removeFilter(quiet)
 
 
 _RETRY_LOGGER = "huggingface_hub.utils._http"
 """The logger of huggingface_hub's retry loop (``http_backoff``), which warns at each retry."""
+
+
+class _QuietRetries(logging.Filter):
+    """Drops the retry loop's own lines and nothing else (the user's verbosity and the Hub's warnings stay)."""
+
+    RETRY_LINES = ("thrown while requesting", "Retrying in ", "Rate limited. Waiting")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(line in message for line in self.RETRY_LINES)
 
 
 def _typed_fault(error: BaseException | None, failed: str, where: str, afterwards: str) -> HubError | None:

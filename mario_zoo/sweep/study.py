@@ -99,11 +99,12 @@ def _check_settings(
         return
     stored = study.user_attrs.get("settings")
     if stored is not None and plain(stored) != plain(settings):
-        differ = [key for key in settings if plain(stored.get(key)) != plain(settings[key])]
+        keys = list(settings) + [key for key in stored if key not in settings]
+        differ = [key for key in keys if plain(stored.get(key)) != plain(settings.get(key))]
         details = ", ".join(
             f"{key} differ"
-            if isinstance(settings[key], dict | list)
-            else f"{key} {stored.get(key)!r} (now {settings[key]!r})"
+            if isinstance(settings.get(key), dict | list)
+            else f"{key} {stored.get(key)!r} (now {settings.get(key)!r})"
             for key in differ
         )
         raise ValueError(

@@ -14,7 +14,8 @@ class RewardTransform(gym.RewardWrapper):
 
     The game's own reward (x progress, clock, death -25, flag +50) reaches about +/-60 per agent step; DQN's
     Huber loss learns more steadily with rewards near unit scale. ``info`` keeps the untransformed value
-    under ``"raw_reward"`` so evaluation can still report game returns.
+    under ``"raw_reward"`` so evaluation can still report game returns (on the step a training-only ``stall_penalty``
+    applies, the penalty is in it).
 
     Example:
         >>> import mario_zoo, gymnasium as gym

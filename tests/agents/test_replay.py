@@ -296,14 +296,24 @@ def test_a_buffer_that_cannot_fit_in_memory_is_named_when_built_and_refused_by_l
     env = frame_env_class()  # (4, 84, 84) uint8 frames: 28 KB an observation
     message = (
         r"buffer_size=1,000,000 observations of shape \(4, 84, 84\) uint8 needs 26\.3 GiB, more than this machine's "
-        r"1\.0 GiB of memory\. Lower buffer_size .*frame_stack_replay=True"
+        r"1\.0 GiB of memory\. Lower buffer_size \(buffer_size=10,000 needs 0\.3 GiB\)\."
     )
     with pytest.warns(UserWarning, match=message):
         model = DQN("CnnPolicy", env, learning_starts=10, device="cpu")  # built to play: fine
-    with pytest.raises(ValueError, match=message):
-        model.learn(20)
-    # Frames stored once: 6.6 GiB, still too much for 1 GiB; 10,000 observations fit.
+    # 100,000 steps would store 2.6 GiB of it: refused before anything is allocated. (frame_stack_replay's 6.6 GiB
+    # would not fit either, so it is not offered.)
+    with pytest.raises(ValueError, match=message + r" This run stores 100,000 of them, which cannot fit either\."):
+        model.learn(100_000)
     with pytest.warns(UserWarning, match=r"needs 6\.6 GiB"):
         DQN("CnnPolicy", env, frame_stack_replay=True, device="cpu")
     model = DQN("CnnPolicy", env, buffer_size=10_000, learning_starts=10, device="cpu").learn(20)
     assert model.replay_buffer.frames.nbytes <= 2**30
+
+
+def test_the_memory_message_offers_what_fits():
+    from mario_zoo.agents.replay import check_replay_memory
+
+    mario = spaces.Box(0, 255, (4, 84, 84), np.uint8)
+    roomy = check_replay_memory(1_000_000, mario, memory=16 * 2**30)
+    assert "buffer_size=300,000 needs 7.9 GiB" in roomy and "frame_stack_replay=True" in roomy
+    assert "frame_stack_replay" not in check_replay_memory(1_000_000, mario, memory=2**30)

@@ -85,7 +85,9 @@ def test_load_of_x_zip_finds_the_directory_x_that_save_wrote(tmp_path):
     model.save(tmp_path / "agent")
     assert DQN.load(tmp_path / "agent.zip").num_timesteps == model.num_timesteps
     (tmp_path / "file").write_text("not a checkpoint")  # a plain file x is no fallback for x.zip
-    with pytest.raises(FileNotFoundError, match=re.escape(f"No checkpoint at {tmp_path / 'file.zip'} (nor ")):
+    with pytest.raises(
+        FileNotFoundError, match=re.escape(f"({tmp_path / 'file'} is a file, not a checkpoint directory)")
+    ):
         DQN.load(tmp_path / "file.zip")
     with pytest.raises(FileNotFoundError, match=re.escape(f"(nor {tmp_path / 'missing'}).")):
         DQN.load(tmp_path / "missing.zip")

@@ -105,3 +105,12 @@ def test_nature_episodes_judge_each_finished_trial_beside_its_score(tmp_path):
     assert f"return {nature['mean_reward']:.1f} |" in result.stdout
     assert "3 Nature-protocol episodes" in result.stdout
     assert load(f"sqlite:///{out / 'study.db'}").user_attrs["settings"]["nature_episodes"] == 3
+
+
+def test_continuing_a_study_without_its_nature_episodes_names_them(tmp_path):
+    out = tmp_path / "sweep"
+    space = _space(tmp_path / "space.yml", 15)
+    first = run_sweep(*TINY, "--trials", 1, "--pruner", "none", "--space", space, "--nature-episodes", 2, "--out", out)
+    assert first.returncode == 0, first.stderr
+    again = run_sweep(*TINY, "--trials", 2, "--pruner", "none", "--space", space, "--out", out)
+    assert again.returncode == 2 and "was started with other settings: nature_episodes 2 (now None)" in again.stderr
