@@ -77,7 +77,7 @@ from mario_zoo.runs import (
     RunFolder,
     read_evaluations,
 )
-from mario_zoo.training_logs import monitored_env, run_logger
+from mario_zoo.training_logs import EpisodeLog, monitored_env, run_logger
 
 __all__ = [
     "DEFAULT_SAVE_FREQ",
@@ -198,10 +198,10 @@ def _train_holding_lock(
         model.ep_info_buffer.extend(
             {"r": float(r), "l": int(length)} for r, length in zip(episodes.returns, episodes.lengths, strict=True)
         )
-    _attach_monitored_env(run, config, model, resumed)
+    episode_log = _attach_monitored_env(run, config, model, resumed)
     logger = run_logger(run, start, resumed)
     model.set_logger(logger)
-    callbacks = _callbacks(run, config, resumed=resumed, progress=progress, best=best_evaluation)
+    callbacks = [episode_log, *_callbacks(run, config, resumed=resumed, progress=progress, best=best_evaluation)]
     try:
         with _sigterm_as_interrupt():
             remaining = config.total_timesteps - model.num_timesteps
@@ -222,31 +222,38 @@ def _train_holding_lock(
         )
     finally:
         model.get_env().close()
+        episode_log.close()
         logger.close()
     evaluation = _finish(run, config, model)
     return TrainingOutcome(run, model.num_timesteps, start, time.monotonic() - started, evaluation)
 
 
-def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed: bool) -> None:
-    """Give the model the run's env, whose Monitor writes (or, resumed, continues) ``monitor.csv``."""
+def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed: bool) -> EpisodeLog:
+    """Give the model the run's env and return the callback that writes (or, resumed, continues) ``monitor.csv``."""
     previous_env = model.get_env()
     if previous_env is not None:
         previous_env.close()
-    # A factory, so that actor processes can build the env too. With actors, the Monitor in the actor's env writes
-    # monitor.csv; the copy built here writes at most the same header and is never stepped.
+    # Mario's monitor.csv also gets where each episode ended and whether it reached the flag.
+    info_keywords = ("x_pos", "flag_get") if is_mario(config.env_id) else ()
+    # Monitor's "t" column counts seconds from t_start: continue the killed run's clock, so that the rows stay in
+    # time order (SB3's load_results and rl-zoo's plots sort by it).
+    seconds_before = run.last_episode_time() if resumed else 0.0
+    # A factory, so that actor processes can build the env too; the rows are written here, from the steps' infos.
     model.set_env(
         functools.partial(
             monitored_env,
             config.env_id,
             config.env_kwargs,
-            str(run.monitor),
-            override_existing=not resumed,
-            # Mario's monitor.csv also gets where each episode ended and whether it reached the flag.
-            info_keywords=("x_pos", "flag_get") if is_mario(config.env_id) else (),
-            # Monitor's "t" column counts seconds from t_start: continue the killed run's clock, so that the rows
-            # stay in time order (SB3's load_results and rl-zoo's plots sort by it).
-            seconds_before=run.last_episode_time() if resumed else 0.0,
+            info_keywords=info_keywords,
+            seconds_before=seconds_before,
         )
+    )
+    return EpisodeLog(
+        run.monitor,
+        config.env_id,
+        override_existing=not resumed,
+        info_keywords=info_keywords,
+        seconds_before=seconds_before,
     )
 
 

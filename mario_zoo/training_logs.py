@@ -1,5 +1,9 @@
-"""A training run's logs, which a resumed run continues: ``monitor.csv`` (SB3's ``Monitor``, one row per
+"""A training run's logs, which a resumed run continues: ``monitor.csv`` (SB3's ``Monitor`` format, one row per
 episode), ``progress.csv`` and ``tensorboard/`` (SB3's ``Logger``).
+
+``monitor.csv`` is written in the learning process, by :class:`EpisodeLog`, from the ``episode`` statistics that
+the env's ``Monitor`` puts in each finished episode's ``info``: with actor processes (``actors=k``), each actor
+steps its own env, and k Monitors writing one file would overwrite each other's rows.
 
 A run killed after its last checkpoint logged steps that the resumed run plays again: :func:`run_logger` appends
 to the earlier ``progress.csv`` (the run folder cut it back to the checkpoint's step) and tells TensorBoard to
@@ -24,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import CSVOutputFormat, Logger, TensorBoardOutputFormat
-from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.monitor import Monitor, ResultsWriter
 
 from mario_zoo.atomic import atomic_target
 from mario_zoo.extras import installed
@@ -42,21 +47,68 @@ def run_logger(run: RunFolder, start: int, resumed: bool) -> Logger:
 
 
 def monitored_env(
-    env_id: str,
-    env_kwargs: dict[str, Any],
-    filename: str,
-    *,
-    override_existing: bool,
-    info_keywords: tuple[str, ...],
-    seconds_before: float = 0.0,
+    env_id: str, env_kwargs: dict[str, Any], *, info_keywords: tuple[str, ...], seconds_before: float = 0.0
 ) -> Monitor:
-    """``gym.make(env_id, **env_kwargs)`` in a ``Monitor`` that writes ``filename`` (a run's monitor.csv), its clock
-    starting ``seconds_before`` seconds in."""
-    env = Monitor(
-        gym.make(env_id, **env_kwargs), filename, override_existing=override_existing, info_keywords=info_keywords
-    )
+    """``gym.make(env_id, **env_kwargs)`` in a ``Monitor`` that writes no file (:class:`EpisodeLog` writes the
+    rows), its clock starting ``seconds_before`` seconds in, its episode statistics also holding ``info_keywords``."""
+    env = Monitor(gym.make(env_id, **env_kwargs), info_keywords=info_keywords)
     env.t_start = time.time() - seconds_before
     return env
+
+
+class EpisodeLog(BaseCallback):
+    """Writes a run's ``monitor.csv`` (SB3's ``Monitor`` format, read by ``load_results``): one row for each
+    episode that ends in a step of :meth:`learn`, from the ``episode`` statistics in the step's ``info``.
+
+    Args:
+        filename: the run's ``monitor.csv``.
+        env_id: the header's ``env_id``.
+        override_existing: start the file (a new run), or append to it (a resumed one).
+        info_keywords: the ``info`` keys that the env's ``Monitor`` adds to each episode's statistics.
+        seconds_before: the header's ``t_start`` this many seconds back, as the env's clock.
+
+    Example:
+        >>> import tempfile
+        >>> from mario_zoo import DQN
+        >>> filename = Path(tempfile.mkdtemp()) / "monitor.csv"
+        >>> model = DQN("MlpPolicy", "CartPole-v1", learning_starts=10**6, device="cpu")
+        >>> with EpisodeLog(filename, "CartPole-v1", override_existing=True) as log:
+        ...     _ = model.learn(300, callback=log)
+        >>> rows = filename.read_text().splitlines()[2:]
+        >>> len(rows) == model._episode_num
+        True
+    """
+
+    def __init__(
+        self,
+        filename: str | Path,
+        env_id: str,
+        *,
+        override_existing: bool,
+        info_keywords: tuple[str, ...] = (),
+        seconds_before: float = 0.0,
+    ):
+        super().__init__()
+        header = {"t_start": time.time() - seconds_before, "env_id": env_id}
+        self._writer = ResultsWriter(
+            str(filename), header=header, extra_keys=info_keywords, override_existing=override_existing
+        )
+
+    def _on_step(self) -> bool:
+        for info in self.locals["infos"]:
+            if "episode" in info:
+                self._writer.write_row(info["episode"])
+        return True
+
+    def close(self) -> None:
+        """Close the file (each row is flushed as it is written)."""
+        self._writer.close()
+
+    def __enter__(self) -> EpisodeLog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def _tensorboard_log(folder: Path, start: int, resumed: bool) -> TensorBoardOutputFormat:

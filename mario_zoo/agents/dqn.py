@@ -23,14 +23,14 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.type_aliases import MaybeCallback
-from stable_baselines3.common.utils import configure_logger, set_random_seed
+from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_normalize
 
 from mario_zoo.agents.actor import ActorPool
 from mario_zoo.agents.averaging import WeightAverage
 from mario_zoo.agents.config import DQNConfig, config_from_arguments
 from mario_zoo.agents.device import resolve_device, torch_threads
-from mario_zoo.agents.logs import TrainingLogs
+from mario_zoo.agents.logs import TrainingLogs, default_logger
 from mario_zoo.agents.networks import NetworkSpec, make_optimizer
 from mario_zoo.agents.persistence import Checkpointing
 from mario_zoo.agents.policies import QPolicy
@@ -227,7 +227,7 @@ class DQN(Checkpointing, TrainingLogs):
         self._env_id: str | None = None
         self._env_kwargs: dict[str, Any] = {}
         self._train_env_kwargs: dict[str, Any] = {}
-        self._logger = configure_logger(verbose)
+        self._logger = default_logger(verbose)
         self._custom_logger = False
         # Env generators read by load_replay_buffer before an env was set: given to the next env set_env gets.
         self._pending_env_rngs: list[np.random.Generator | None] | None = None
@@ -361,7 +361,7 @@ class DQN(Checkpointing, TrainingLogs):
         if not self._custom_logger:
             if self.tensorboard_log is not None:
                 require("tensorboard", "tensorboard", "tensorboard_log")
-            self._logger = configure_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
+            self._logger = default_logger(self.verbose, self.tensorboard_log, tb_log_name, reset_num_timesteps)
         if progress_bar:
             require("rich", "progress", "progress_bar=True")
         callback = as_callback(callback, progress_bar)

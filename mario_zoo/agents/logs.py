@@ -10,8 +10,24 @@ import sys
 import time
 from collections import deque
 
-from stable_baselines3.common.logger import Logger
-from stable_baselines3.common.utils import safe_mean
+from stable_baselines3.common.logger import HumanOutputFormat, Logger
+from stable_baselines3.common.utils import configure_logger, safe_mean
+
+
+def default_logger(
+    verbose: int, tensorboard_log: str | None = None, tb_log_name: str = "", reset_num_timesteps: bool = True
+) -> Logger:
+    """SB3's default logger (``configure_logger``: stdout with ``verbose >= 1``, TensorBoard with
+    ``tensorboard_log``), without the empty ``SB3-<date>`` folder that SB3 makes in the temporary directory when it
+    writes no file: loading an agent to play, or each of many evaluations, would leave one behind.
+
+    Example:
+        >>> default_logger(0).get_dir() is None and default_logger(0).output_formats == []
+        True
+    """
+    if tensorboard_log is not None:
+        return configure_logger(verbose, tensorboard_log, tb_log_name, reset_num_timesteps)
+    return Logger(folder=None, output_formats=[HumanOutputFormat(sys.stdout)] if verbose >= 1 else [])
 
 
 class TrainingLogs:

@@ -4,6 +4,7 @@ explained."""
 from __future__ import annotations
 
 import re
+import tempfile
 
 import gymnasium as gym
 import numpy as np
@@ -231,6 +232,20 @@ def test_logger_writes_csv_and_tensorboard(tmp_path):
     model.learn(300, log_interval=1)
     header = (tmp_path / "csv" / "progress.csv").read_text().splitlines()[0].split(",")
     assert {"rollout/ep_rew_mean", "rollout/exploration_rate", "train/loss", "time/fps"} <= set(header)
+
+
+def test_building_loading_and_learning_leave_no_folder_in_the_temp_directory(tmp_path, monkeypatch, capsys):
+    # SB3's configure() makes an empty SB3-<date> folder there whenever it writes no file.
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    model = DQN("MlpPolicy", "CartPole-v1", **FAST)
+    model.learn(200)
+    model.save(tmp_path / "agent")
+    DQN.load(tmp_path / "agent", env="CartPole-v1", verbose=1).learn(200, log_interval=1)
+    assert [path.name for path in temp.iterdir() if path.name.startswith("SB3-")] == []
+    assert "n_updates" in capsys.readouterr().out  # verbose=1 still logs to stdout
 
 
 @pytest.mark.filterwarnings("ignore::tqdm.TqdmExperimentalWarning")

@@ -151,19 +151,22 @@ def test_eval_freq_needs_evaluation_episodes(cli, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_train_with_an_actor_process_writes_the_same_run_folder(cli, tmp_path):
+@pytest.mark.parametrize("actors", [1, 2])
+def test_train_with_actor_processes_writes_the_same_run_folder(cli, tmp_path, actors):
     result = cli(
-        "train", "--steps", 400, "--hp", "learning_starts=100", "actors=1", "--eval-episodes", 0, "--no-progress",
-        "--out", tmp_path / "run",
+        "train", "--steps", 400, "--hp", "learning_starts=100", f"actors={actors}", f"gradient_steps={actors}",
+        "--eval-episodes", 0, "--no-progress", "--out", tmp_path / "run",
     )  # fmt: skip
     assert result.code == 0, result.err
     run = open_run(tmp_path / "run")
     model = DQN.load(run.model)
-    assert model.actors == 1 and 400 <= model.num_timesteps < 400 + model.train_freq
-    # The actor's Monitor wrote monitor.csv: one header, then every episode the learner counted.
+    assert model.actors == actors and 400 <= model.num_timesteps < 400 + model.train_freq * actors
+    # The learner wrote monitor.csv (the actors' Monitors write none: several would overwrite each other's rows):
+    # one header, then every episode the learner counted, each intact (CartPole pays 1 per step).
     episodes = run.episodes()
     assert run.monitor.read_text().count("#{") == 1
     assert episodes.returns.size == model._episode_num >= 10 and episodes.steps[-1] <= model.num_timesteps
+    assert episodes.returns.tolist() == episodes.lengths.astype(float).tolist()
     with run.progress.open() as stream:
         assert int(list(csv.DictReader(stream))[-1]["time/total_timesteps"]) <= model.num_timesteps
 
