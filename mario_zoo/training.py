@@ -239,15 +239,7 @@ def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed
     # time order (SB3's load_results and rl-zoo's plots sort by it).
     seconds_before = run.last_episode_time() if resumed else 0.0
     # A factory, so that actor processes can build the env too; the rows are written here, from the steps' infos.
-    model.set_env(
-        functools.partial(
-            monitored_env,
-            config.env_id,
-            config.env_kwargs,
-            info_keywords=info_keywords,
-            seconds_before=seconds_before,
-        )
-    )
+    model.set_env(functools.partial(monitored_env, config.env_id, config.env_kwargs, info_keywords=info_keywords))
     return EpisodeLog(
         run.monitor,
         config.env_id,

@@ -46,26 +46,25 @@ def run_logger(run: RunFolder, start: int, resumed: bool) -> Logger:
     return Logger(str(run.path), outputs)
 
 
-def monitored_env(
-    env_id: str, env_kwargs: dict[str, Any], *, info_keywords: tuple[str, ...], seconds_before: float = 0.0
-) -> Monitor:
+def monitored_env(env_id: str, env_kwargs: dict[str, Any], *, info_keywords: tuple[str, ...]) -> Monitor:
     """``gym.make(env_id, **env_kwargs)`` in a ``Monitor`` that writes no file (:class:`EpisodeLog` writes the
-    rows), its clock starting ``seconds_before`` seconds in, its episode statistics also holding ``info_keywords``."""
-    env = Monitor(gym.make(env_id, **env_kwargs), info_keywords=info_keywords)
-    env.t_start = time.time() - seconds_before
-    return env
+    rows), its episode statistics also holding ``info_keywords``."""
+    return Monitor(gym.make(env_id, **env_kwargs), info_keywords=info_keywords)
 
 
 class EpisodeLog(BaseCallback):
     """Writes a run's ``monitor.csv`` (SB3's ``Monitor`` format, read by ``load_results``): one row for each
-    episode that ends in a step of :meth:`learn`, from the ``episode`` statistics in the step's ``info``.
+    episode that ends in a step of :meth:`learn`, from the ``episode`` statistics in the step's ``info``, its ``t``
+    column the seconds on this callback's one clock (actor processes each start their env's own), so that the rows
+    are in time order.
 
     Args:
         filename: the run's ``monitor.csv``.
         env_id: the header's ``env_id``.
         override_existing: start the file (a new run), or append to it (a resumed one).
         info_keywords: the ``info`` keys that the env's ``Monitor`` adds to each episode's statistics.
-        seconds_before: the header's ``t_start`` this many seconds back, as the env's clock.
+        seconds_before: start the clock this many seconds in (a resumed run continues the killed run's clock, so
+            that its rows stay in time order: SB3's ``load_results`` and rl-zoo's plots sort by ``t``).
 
     Example:
         >>> import tempfile
@@ -74,8 +73,8 @@ class EpisodeLog(BaseCallback):
         >>> model = DQN("MlpPolicy", "CartPole-v1", learning_starts=10**6, device="cpu")
         >>> with EpisodeLog(filename, "CartPole-v1", override_existing=True) as log:
         ...     _ = model.learn(300, callback=log)
-        >>> rows = filename.read_text().splitlines()[2:]
-        >>> len(rows) == model._episode_num
+        >>> rows = [row.split(",") for row in filename.read_text().splitlines()[2:]]
+        >>> len(rows) == model._episode_num and [float(t) for *_, t in rows] == sorted(float(t) for *_, t in rows)
         True
     """
 
@@ -89,7 +88,8 @@ class EpisodeLog(BaseCallback):
         seconds_before: float = 0.0,
     ):
         super().__init__()
-        header = {"t_start": time.time() - seconds_before, "env_id": env_id}
+        self._t_start = time.time() - seconds_before
+        header = {"t_start": self._t_start, "env_id": env_id}
         self._writer = ResultsWriter(
             str(filename), header=header, extra_keys=info_keywords, override_existing=override_existing
         )
@@ -97,7 +97,8 @@ class EpisodeLog(BaseCallback):
     def _on_step(self) -> bool:
         for info in self.locals["infos"]:
             if "episode" in info:
-                self._writer.write_row(info["episode"])
+                # A copy: the statistics also reach the agent's ep_info_buffer.
+                self._writer.write_row({**info["episode"], "t": round(time.time() - self._t_start, 6)})
         return True
 
     def close(self) -> None:

@@ -167,6 +167,9 @@ def test_train_with_actor_processes_writes_the_same_run_folder(cli, tmp_path, ac
     assert run.monitor.read_text().count("#{") == 1
     assert episodes.returns.size == model._episode_num >= 10 and episodes.steps[-1] <= model.num_timesteps
     assert episodes.returns.tolist() == episodes.lengths.astype(float).tolist()
+    # On one clock: in time order, so the run's wall time is its last row's (several clocks read as restarts).
+    times = [float(row.split(",")[2]) for row in run.monitor.read_text().splitlines()[2:]]
+    assert times == sorted(times) and run.wall_seconds() == times[-1]
     with run.progress.open() as stream:
         assert int(list(csv.DictReader(stream))[-1]["time/total_timesteps"]) <= model.num_timesteps
 
