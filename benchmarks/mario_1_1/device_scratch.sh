@@ -18,6 +18,9 @@ EVAL_SECONDS=${EVAL_SECONDS:-110}
 ACTORS=${ACTORS:-12}
 SEED=${SEED:-0}
 DEVICE=${DEVICE:-cuda}
+# The preset's precision ("auto": bf16 autocast on a GPU). On the H200 the update was launch-bound, 84 of its 178
+# kernels casts (RESULTS.md): PRECISION=fp32 is the first thing to measure there.
+PRECISION=${PRECISION:-auto}
 SNAPSHOT_FREQ=${SNAPSHOT_FREQ:-50000}
 KEEP=${KEEP:-6}
 OUT=${OUT:-/tmp/device_out}
@@ -60,7 +63,8 @@ EOF
 stamp "preflight passed"
 
 timeout -k 60 -s TERM "$TRAIN_SECONDS" python3 -m mario_zoo.cli train --preset mario-1-1 --seed "$SEED" --device "$DEVICE" \
-    --hp actors="$ACTORS" gradient_steps="$ACTORS" --snapshot-freq "$SNAPSHOT_FREQ" --save-freq 100000 --no-save-replay \
+    --hp actors="$ACTORS" gradient_steps="$ACTORS" precision="$PRECISION" --snapshot-freq "$SNAPSHOT_FREQ" \
+    --save-freq 100000 --no-save-replay \
     --eval-episodes 0 --threads 2 --no-progress --out "$RUN" > "$OUT/train.log" 2>&1
 stamp "training stopped (rc $?)"
 tail -5 "$OUT/train.log"
