@@ -18,8 +18,8 @@ EVAL_SECONDS=${EVAL_SECONDS:-110}
 ACTORS=${ACTORS:-12}
 SEED=${SEED:-0}
 DEVICE=${DEVICE:-cuda}
-# The preset's precision ("auto": bf16 autocast on a GPU). On the H200 the update was launch-bound, 84 of its 178
-# kernels casts (RESULTS.md): PRECISION=fp32 is the first thing to measure there.
+# The preset's precision ("auto": bf16 autocast on a GPU). On the H200 the update was launch-bound (178 kernel
+# launches, 66 autocast copies; RESULTS.md): PRECISION=fp32 is the first thing to measure there.
 PRECISION=${PRECISION:-auto}
 SNAPSHOT_FREQ=${SNAPSHOT_FREQ:-50000}
 KEEP=${KEEP:-6}
