@@ -235,8 +235,8 @@ def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed
         previous_env.close()
     # Mario's monitor.csv also gets where each episode ended and whether it reached the flag.
     info_keywords = ("x_pos", "flag_get") if is_mario(config.env_id) else ()
-    # Monitor's "t" column counts seconds from t_start: continue the killed run's clock, so that the rows stay in
-    # time order (SB3's load_results and rl-zoo's plots sort by it).
+    # monitor.csv's "t" column counts seconds from its t_start: continue the killed run's clock, so that the rows stay
+    # in time order (SB3's load_results and rl-zoo's plots sort by it).
     seconds_before = run.last_episode_time() if resumed else 0.0
     # A factory, so that actor processes can build the env too; the rows are written here, from the steps' infos.
     model.set_env(functools.partial(monitored_env, config.env_id, config.env_kwargs, info_keywords=info_keywords))

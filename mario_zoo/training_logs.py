@@ -7,7 +7,7 @@ steps its own env, and k Monitors writing one file would overwrite each other's 
 
 A run killed after its last checkpoint logged steps that the resumed run plays again: :func:`run_logger` appends
 to the earlier ``progress.csv`` (the run folder cut it back to the checkpoint's step) and tells TensorBoard to
-drop the events past it; :func:`monitored_env` continues ``monitor.csv``'s clock.
+drop the events past it; :class:`EpisodeLog` appends to ``monitor.csv`` and continues its clock.
 
 Example:
     >>> import tempfile

@@ -10,6 +10,12 @@
 # That machine's python3 is 3.12 with torch; nes-py, gym-super-mario-bros and the other missing packages travel as
 # wheels in .whl/ (nes-py built here for 3.12 from its sdist, whose code needs nothing newer), and a sitecustomize
 # maps 3.13's SharedMemory(track=...) onto 3.12. The package itself needs 3.13; this script is for that machine only.
+# The wheels, made here (the .whl/ folder is git-ignored via .git/info/exclude; carry it to the machine):
+#   pip download --no-deps --no-binary :all: --ignore-requires-python nes-py==9.0.1   (or the sdist from PyPI);
+#   set requires-python to ">=3.12" in its pyproject.toml and `python3.12 -m pip wheel . --no-deps -w .whl`;
+#   python3 -m pip download -d .whl --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_28_x86_64 gym-super-mario-bros==9.1.0 gymnasium==1.4.0 farama-notifications \
+#     stable-baselines3==2.9.2 pyglet==1.5.21 huggingface-hub==2.4.0 httpx2==2.16.2 httpcore2==2.16.2 truststore
 #
 #   TRAIN_SECONDS=360 EVAL_SECONDS=110 bash benchmarks/mario_1_1/device_scratch.sh
 set -uo pipefail
