@@ -9,7 +9,8 @@ The one flow behind ``mario-zoo push`` (any agent, to any repo, with the Hub's d
 2. the card: ``card(evaluation, also)`` when given (it may write files the card shows, e.g. a GIF), else the Hub's
    default (:func:`mario_zoo.hub.build_model_card`);
 3. with an :class:`Upload`: ``replay.mp4`` recorded at the game's speed (:func:`mario_zoo.video.record`), then
-   :func:`mario_zoo.hub.push_to_hub`: weights, ``results.json``, card, replay and the card's files in one commit.
+   :func:`mario_zoo.hub.push_to_hub`: weights, ``results.json``, card, replay and the card's files in one commit
+   (with ``Upload(out=...)``, :func:`mario_zoo.hub.save_repo` writes the same files into a local folder instead).
 
 Example (needs a Hub account, so not run as a doctest):
     >>> from mario_zoo import load_pretrained  # doctest: +SKIP
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mario_zoo.evaluation import EVAL_SEED, published_evaluations
-from mario_zoo.hub import push_to_hub
+from mario_zoo.hub import push_to_hub, save_repo
 from mario_zoo.hub.card import VIDEO_FILE
 from mario_zoo.results import Evaluation
 from mario_zoo.video import Replay, record
@@ -62,6 +63,9 @@ class Upload:
     """The commit message (default: :func:`~mario_zoo.hub.push_to_hub`'s, naming the env and the mean return)."""
     files: str | os.PathLike[str] | None = None
     """A checkpoint folder to upload byte for byte (the zoo's shipped files); default: the model, saved."""
+    out: str | os.PathLike[str] | None = None
+    """Write the repo's files into this new folder instead of committing them (no network, no token;
+    :func:`~mario_zoo.hub.save_repo`)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class Release:
     """The uploaded ``replay.mp4``'s summary (``None``: none recorded)."""
     commit: CommitInfo | None = None
     """The Hub commit (``None``: not uploaded)."""
+    files: dict[str, Path] | None = None
+    """The repo's files written by :attr:`Upload.out` (path in repo -> file); ``None``: not written locally."""
 
 
 def release(
@@ -122,15 +128,16 @@ def release(
             video = Path(folder) / VIDEO_FILE
             replay = record(model, env_id, env_kwargs, video, seed=seed)
             say(f"Recorded {VIDEO_FILE}: {replay.summary()}")
-        commit = push_to_hub(
-            model if upload.files is None else upload.files,
-            upload.repo_id,
-            results=evaluation,
-            also=also,
-            video=video,
-            card=None if carded is None else carded.card,
-            extra_files=None if carded is None else carded.files or None,
-            private=upload.private,
-            commit_message=upload.message,
-        )
+        repo = {
+            "model": model if upload.files is None else upload.files,
+            "repo_id": upload.repo_id,
+            "results": evaluation,
+            "also": also,
+            "video": video,
+            "card": None if carded is None else carded.card,
+            "extra_files": None if carded is None else carded.files or None,
+        }
+        if upload.out is not None:
+            return Release(evaluation, also, carded, replay, files=save_repo(out=upload.out, **repo))
+        commit = push_to_hub(**repo, private=upload.private, commit_message=upload.message)
     return Release(evaluation, also, carded, replay, commit)

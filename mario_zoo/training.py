@@ -44,7 +44,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -198,11 +198,15 @@ def _train_holding_lock(
         model.ep_info_buffer.extend(
             {"r": float(r), "l": int(length)} for r, length in zip(episodes.returns, episodes.lengths, strict=True)
         )
-    episode_log = _attach_monitored_env(run, config, model, resumed)
-    logger = run_logger(run, start, resumed)
-    model.set_logger(logger)
-    callbacks = [episode_log, *_callbacks(run, config, resumed=resumed, progress=progress, best=best_evaluation)]
+    # Closed in reverse order however training ends, also when setting up the logger or callbacks fails.
+    cleanup = ExitStack()
     try:
+        episode_log = cleanup.enter_context(closing(_attach_monitored_env(run, config, model, resumed)))
+        cleanup.callback(lambda: model.get_env().close())
+        logger = run_logger(run, start, resumed)
+        cleanup.callback(logger.close)
+        model.set_logger(logger)
+        callbacks = [episode_log, *_callbacks(run, config, resumed=resumed, progress=progress, best=best_evaluation)]
         with _sigterm_as_interrupt():
             remaining = config.total_timesteps - model.num_timesteps
             if remaining > 0:
@@ -221,9 +225,7 @@ def _train_holding_lock(
             run, saved_at, start, time.monotonic() - started, None, interrupted=True, signal=signal_number
         )
     finally:
-        model.get_env().close()
-        episode_log.close()
-        logger.close()
+        cleanup.close()
     evaluation = _finish(run, config, model)
     return TrainingOutcome(run, model.num_timesteps, start, time.monotonic() - started, evaluation)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
@@ -45,6 +45,7 @@ from mario_zoo.agents.sb3_options import (
     current_system_info,
     format_system_info,
     replace_spaces,
+    replay_buffer_from_save_names,
     split_load_arguments,
 )
 
@@ -107,6 +108,9 @@ class Checkpointing:
         path: str | os.PathLike[str] | io.BufferedIOBase,
         include_optimizer: bool = True,
         include_replay_buffer: bool = False,
+        *,
+        exclude: Iterable[str] | None = None,
+        include: Iterable[str] | None = None,
     ) -> None:
         """Write a checkpoint directory at ``path`` (a zip archive if ``path`` ends in ``.zip``, or if ``path`` is a
         binary file object, such as ``io.BytesIO()``, as in SB3).
@@ -114,7 +118,18 @@ class Checkpointing:
         See :mod:`mario_zoo.agents.checkpoint` for the layout. With ``include_replay_buffer=True`` the checkpoint
         also holds the replay buffer and every RNG state (:meth:`save_replay_buffer`), written in the same atomic
         replace, so that ``DQN.load`` + :meth:`load_replay_buffer` continue training losslessly.
+
+        SB3's ``exclude`` and ``include`` (keyword only) name pickled attributes: ours pickle none, so ``exclude``
+        has nothing left to leave out, and ``include=["replay_buffer"]`` is ``include_replay_buffer=True``; see
+        :func:`~mario_zoo.agents.sb3_options.replay_buffer_from_save_names`.
         """
+        if not isinstance(include_optimizer, bool):
+            raise TypeError(
+                f"include_optimizer must be True or False, got {include_optimizer!r}. SB3's second argument is "
+                f"exclude; pass it by name here: save(path, exclude=[...])."
+            )
+        check_flag("include_replay_buffer", include_replay_buffer)
+        include_replay_buffer = replay_buffer_from_save_names(exclude, include, include_replay_buffer)
         if _is_stream(path, "write"):
             with tempfile.TemporaryDirectory() as folder:
                 archive = Path(folder) / "checkpoint.zip"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import platform
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,6 +203,54 @@ def check_flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {value!r}.")
     return value
+
+
+def replay_buffer_from_save_names(
+    exclude: Iterable[str] | None, include: Iterable[str] | None, include_replay_buffer: bool
+) -> bool:
+    """Whether ``save`` writes the replay buffer, given SB3's ``exclude`` and ``include`` attribute names.
+
+    SB3's ``save(path, exclude=..., include=...)`` chooses which *pickled attributes* go into the zip; the weights
+    and the optimizer state are saved whatever they say, and the replay buffer only when ``include`` names it.
+    Our checkpoints pickle nothing (JSON and safetensors), so every name ``exclude`` gives is already left out
+    (``"env"``, ``"replay_buffer"``, ``"_last_obs"``...), and ``include`` can ask for the one saved extra that
+    exists here, ``"replay_buffer"``.
+
+    Example:
+        >>> replay_buffer_from_save_names(["env", "replay_buffer"], None, False)
+        False
+        >>> replay_buffer_from_save_names(None, ["replay_buffer"], False)
+        True
+        >>> replay_buffer_from_save_names(None, ["env"], False)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: save(include=['env']): mario_zoo checkpoints hold no pickled attributes; ...
+    """
+    excluded = _attribute_names("exclude", exclude)
+    included = _attribute_names("include", include)
+    unknown = [name for name in included if name != "replay_buffer"]
+    if unknown:
+        raise ValueError(
+            f"save(include={unknown!r}): mario_zoo checkpoints hold no pickled attributes; the weights, optimizer "
+            f"state, hyperparameters, spaces and counters are always saved, and the one extra that can be included "
+            f"is 'replay_buffer' (or pass include_replay_buffer=True)."
+        )
+    if included and "replay_buffer" in excluded:
+        raise ValueError("save(): 'replay_buffer' is both in exclude and in include; name it in one of them.")
+    return include_replay_buffer or bool(included)
+
+
+def _attribute_names(name: str, names: Iterable[str] | None) -> list[str]:
+    """``names`` as a list of attribute names (SB3's ``exclude``/``include``: any iterable of strings, or None)."""
+    if names is None:
+        return []
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        raise TypeError(f"{name} must be a list of attribute names (as in SB3), got {names!r}; e.g. {name}=['env'].")
+    names = list(names)
+    bad = [value for value in names if not isinstance(value, str)]
+    if bad:
+        raise TypeError(f"{name} must hold attribute names (strings), got {bad[0]!r} in {names!r}.")
+    return names
 
 
 def current_system_info() -> dict[str, str]:

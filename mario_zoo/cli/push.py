@@ -14,11 +14,13 @@ if TYPE_CHECKING:
 PUSH_EPILOG = """examples:
   mario-zoo push runs/CartPole-v1_dqn_s0_20250101-120000 your-name/dqn-CartPole-v1
   mario-zoo push runs/MarioDQN-v0_dqn_s0_20250101-120000 your-name/dqn-MarioDQN-v0 --episodes 20 --private
+  mario-zoo push runs/CartPole-v1_dqn_s0_20250101-120000 your-name/dqn-CartPole-v1 --out repo/   offline: files only
 
 Evaluates the agent as `mario-zoo evaluate --json` does (same protocol, same numbers: Mario gets 0..30 random
 no-op starts, x_pos and the flag rate), records replay.mp4 at the game's real speed as `mario-zoo record` does,
 writes the model card and uploads everything in one commit. Needs a token with write access: `hf auth login` or
-HF_TOKEN.
+HF_TOKEN. With --out DIR it writes the same files into the new folder DIR instead, without the network or a token:
+read the card before publishing, or upload them later from any machine with `hf upload REPO_ID DIR .`.
 """
 
 
@@ -46,6 +48,12 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
     push.add_argument("--env", help="evaluate on this env ID instead of the training env")
     push.add_argument("--message", help="commit message")
     push.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write the repo's files (weights, results.json, README.md card, replay) into this new folder instead "
+        "of uploading them: no network or token needed",
+    )
+    push.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=True, help="show a progress bar (default on)"
     )
     push.set_defaults(run=run)
@@ -53,14 +61,18 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mario_zoo.hub import check_push_access, check_repo_id
+    from mario_zoo.hub.push import check_repo_folder
     from mario_zoo.release import Upload, release
     from mario_zoo.sources import HUB_PREFIX
 
     source = parse_source(args.agent)
     with bad_input():
         repo_id = check_repo_id(args.repo_id.removeprefix(HUB_PREFIX), "REPO_ID")
-    with hub_errors():  # a wrong HF_ENDPOINT, no network or a bad token, found before minutes of evaluation
-        check_push_access(repo_id)
+        if args.out is not None:
+            check_repo_folder(args.out)
+    if args.out is None:
+        with hub_errors():  # a wrong HF_ENDPOINT, no network or a bad token, found before minutes of evaluation
+            check_push_access(repo_id)
     agent = load_agent(source, "cpu")
     # Another env is made without the training kwargs, and must have the agent's spaces.
     env_id, env_kwargs = (agent.env_id, agent.env_kwargs) if args.env in (None, agent.env_id) else (args.env, {})
@@ -74,9 +86,13 @@ def run(args: argparse.Namespace) -> int:
             episodes=args.episodes,
             seed=args.seed,
             progress=args.progress,
-            upload=Upload(repo_id, video=args.video, private=args.private, message=args.message),
+            upload=Upload(repo_id, video=args.video, private=args.private, message=args.message, out=args.out),
             say=print,
         )
+    if released.files is not None:
+        print(f"Wrote the repo's files for {repo_id} to {args.out}: {', '.join(sorted(released.files))}")
+        print(f"Upload them in one commit: {_upload_command(repo_id, args)}")
+        return 0
     assert released.commit is not None
     print(f"Pushed {source} to {repo_id} in commit {released.commit.oid}: {released.commit.commit_url}")
     print(f"Load it pinned: mario-zoo pull {repo_id} --revision {released.commit.oid}")
@@ -94,3 +110,15 @@ def _check_spaces_fit(agent: LoadedAgent, env_id: str) -> None:
         raise ValueError(f"--env {env_id} does not fit {agent.source}, trained on {agent.env_id}: {error}.") from None
     finally:
         env.close()
+
+
+def _upload_command(repo_id: str, args: argparse.Namespace) -> str:
+    """The ``hf upload`` command that sends a folder written by ``--out`` with the same repo options."""
+    import shlex
+
+    command = ["hf", "upload", repo_id, str(args.out), "."]
+    if args.private:
+        command.append("--private")
+    if args.message:
+        command += ["--commit-message", args.message]
+    return shlex.join(command)

@@ -18,7 +18,7 @@ from mario_zoo.hub._transport import check_repo_id
 from mario_zoo.hub.card import build_model_card, write_model_card
 from mario_zoo.hub.errors import *  # noqa: F403 (every error class, listed in errors.__all__)
 from mario_zoo.hub.pull import load_from_hub
-from mario_zoo.hub.push import check_push_access, commit_files, push_to_hub
+from mario_zoo.hub.push import check_push_access, commit_files, push_to_hub, save_repo
 
 __all__ = [
     *errors.__all__,
@@ -28,5 +28,6 @@ __all__ = [
     "commit_files",
     "load_from_hub",
     "push_to_hub",
+    "save_repo",
     "write_model_card",
 ]

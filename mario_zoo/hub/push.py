@@ -39,7 +39,7 @@ from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, ModelCard
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
 from mario_zoo.agents import checkpoint
-from mario_zoo.atomic import write_text
+from mario_zoo.atomic import atomic_directory, write_text
 from mario_zoo.evaluation import results_document
 from mario_zoo.hub._compat import check_env_spaces
 from mario_zoo.hub._transport import TOKEN_FIX, check_repo_id, hub_faults
@@ -97,33 +97,118 @@ def push_to_hub(
             but not a checkpoint folder.
     """
     check_repo_id(repo_id)
-    if video is not None and (Path(video).suffix.lower() != ".mp4" or not Path(video).is_file()):
-        raise ValueError(f"video must be an existing .mp4 file (mario_zoo.video.record writes one), got {video!r}.")
+    _check_video(video)
     with tempfile.TemporaryDirectory(prefix="mario-zoo-push-") as staging:
         folder = Path(staging) / "repo"
-        if isinstance(model, str | os.PathLike):
-            if not Path(model).is_dir():
-                raise ValueError(f"Push a DQN or a checkpoint folder (config.json, model.safetensors), got {model!r}.")
-            shutil.copytree(model, folder)
-        else:
-            model.save(folder, include_optimizer=False)
-        config = checkpoint.read_config(folder).to_json()
-        _check_evaluation_env(config, results.env_id, repo_id)
-        document = results_document(results, also)
-        write_text(folder / RESULTS_FILE, json.dumps(document, indent=2, sort_keys=True) + "\n")
-        card = card or build_model_card(repo_id, config, results, video=video is not None, also=also)
-        write_text(folder / CARD_FILE, str(card))
-        files = {
-            name: folder / name for name in (checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE, RESULTS_FILE, CARD_FILE)
-        }
-        if video is not None:
-            files[VIDEO_FILE] = Path(video)
-        files |= {name: Path(path) for name, path in (extra_files or {}).items()}
+        folder.mkdir()
+        files = _write_repo_files(
+            model, repo_id, folder, results=results, also=also, video=video, card=card, extra_files=extra_files
+        )
         message = commit_message or (
             f"Upload DQN agent for {results.env_id}: mean reward {results.mean_reward_text} "
             f"over {results.n_eval_episodes} episodes"
         )
         return commit_files(repo_id, files, message, token=token, private=private)
+
+
+def save_repo(
+    model: DQN | str | os.PathLike[str],
+    repo_id: str,
+    out: str | os.PathLike[str],
+    *,
+    results: Evaluation,
+    also: Sequence[Evaluation] = (),
+    video: str | os.PathLike[str] | None = None,
+    card: ModelCard | None = None,
+    extra_files: Mapping[str, str | os.PathLike[str]] | None = None,
+) -> dict[str, Path]:
+    """Write the files :func:`push_to_hub` would commit to ``repo_id`` into the new folder ``out``, without the
+    network or a token: to read the card before publishing, or to publish from another machine
+    (``hf upload REPO_ID OUT .`` sends them in one commit).
+
+    The arguments are :func:`push_to_hub`'s. ``out`` must not exist or be an empty folder; it appears complete or
+    not at all (written beside it, then renamed). Returns path in repo -> written file.
+
+    Raises:
+        ValueError: ``out`` exists and is not an empty folder, or as :func:`push_to_hub` (nothing is written).
+    """
+    check_repo_id(repo_id)
+    _check_video(video)
+    target = check_repo_folder(out)
+    with atomic_directory(target) as staging:
+        names = _write_repo_files(
+            model, repo_id, staging, results=results, also=also, video=video, card=card, extra_files=extra_files
+        )
+    return {name: target / name for name in names}
+
+
+def check_repo_folder(out: str | os.PathLike[str]) -> Path:
+    """``out`` as a path, if :func:`save_repo` can write there: a new folder, or an empty one.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> check_repo_folder(folder / "dqn-CartPole-v1") == folder / "dqn-CartPole-v1"
+        True
+        >>> _ = (folder / "README.md").write_text("a card")
+        >>> check_repo_folder(folder)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: '...' already exists and is not an empty folder; name a new folder to write the repo's files into.
+    """
+    target = Path(out)
+    if target.exists() and not (target.is_dir() and not any(target.iterdir())):
+        raise ValueError(
+            f"{str(target)!r} already exists and is not an empty folder; name a new folder to write the repo's "
+            "files into."
+        )
+    return target
+
+
+def _check_video(video: str | os.PathLike[str] | None) -> None:
+    if video is not None and (Path(video).suffix.lower() != ".mp4" or not Path(video).is_file()):
+        raise ValueError(f"video must be an existing .mp4 file (mario_zoo.video.record writes one), got {video!r}.")
+
+
+def _write_repo_files(
+    model: DQN | str | os.PathLike[str],
+    repo_id: str,
+    folder: Path,
+    *,
+    results: Evaluation,
+    also: Sequence[Evaluation],
+    video: str | os.PathLike[str] | None,
+    card: ModelCard | None,
+    extra_files: Mapping[str, str | os.PathLike[str]] | None,
+) -> dict[str, Path]:
+    """Write a repo's files into the empty ``folder``: the agent, ``results.json``, the card, the replay and the
+    card's files; return path in repo -> file."""
+    if isinstance(model, str | os.PathLike):
+        if not Path(model).is_dir():
+            raise ValueError(f"Push a DQN or a checkpoint folder (config.json, model.safetensors), got {model!r}.")
+        for name in (checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE):
+            shutil.copyfile(Path(model) / name, folder / name)
+    else:
+        model.save(folder, include_optimizer=False)
+    config = checkpoint.read_config(folder).to_json()
+    _check_evaluation_env(config, results.env_id, repo_id)
+    document = results_document(results, also)
+    write_text(folder / RESULTS_FILE, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    card = card or build_model_card(repo_id, config, results, video=video is not None, also=also)
+    write_text(folder / CARD_FILE, str(card))
+    names = [checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE, RESULTS_FILE, CARD_FILE]
+    copies = {VIDEO_FILE: video} if video is not None else {}
+    copies |= dict(extra_files or {})
+    for name, source in copies.items():
+        destination = folder / name
+        if not destination.resolve().is_relative_to(folder.resolve()) or name in names:
+            raise ValueError(
+                f"{name!r} is not a file name this repo can take (it would leave or replace the repo's own)."
+            )
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+        names.append(name)
+    return {name: folder / name for name in names}
 
 
 def commit_files(

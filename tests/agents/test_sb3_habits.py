@@ -114,6 +114,50 @@ def test_save_and_load_take_a_binary_file_object_as_sb3s_do():
         DQN.load(io.BytesIO(b"not a zip"))
 
 
+def test_save_takes_sb3s_exclude_and_include(tmp_path):
+    from mario_zoo.agents.training_state import has_replay
+
+    model = _cartpole().learn(100)
+    model.save(tmp_path / "plain.zip", exclude=["env", "replay_buffer", "_last_obs"])
+    assert not has_replay(tmp_path / "plain.zip")
+    loaded = DQN.load(tmp_path / "plain.zip")  # weights and optimizer are saved whatever exclude says, as in SB3
+    assert loaded.num_timesteps == model.num_timesteps
+    assert loaded.optimizer.state_dict()["state"]
+
+    model.save(tmp_path / "with_buffer.zip", include=["replay_buffer"])
+    assert has_replay(tmp_path / "with_buffer.zip")
+    resumed = DQN.load(tmp_path / "with_buffer.zip")
+    resumed.load_replay_buffer(tmp_path / "with_buffer.zip")
+    assert resumed.replay_buffer.size() == model.replay_buffer.size() == 100
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"include": ["env"]}, ValueError, r"^save\(include=\['env'\]\): .* is 'replay_buffer'"),
+        ({"exclude": "env"}, TypeError, r"^exclude must be a list of attribute names .* exclude=\['env'\]"),
+        ({"include": [3]}, TypeError, r"^include must hold attribute names \(strings\), got 3"),
+        (
+            {"exclude": ["replay_buffer"], "include": ["replay_buffer"]},
+            ValueError,
+            r"'replay_buffer' is both in exclude and in include",
+        ),
+    ],
+)
+def test_save_explains_bad_exclude_and_include_and_writes_nothing(tmp_path, arguments, error, message):
+    model = _cartpole()
+    with pytest.raises(error, match=message):
+        model.save(tmp_path / "agent.zip", **arguments)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sb3s_positional_exclude_is_refused_not_read_as_include_optimizer(tmp_path):
+    model = _cartpole()
+    with pytest.raises(TypeError, match=r"include_optimizer must be True or False, got \['env'\]\. .*exclude=\["):
+        model.save(tmp_path / "agent.zip", ["env"])
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_loaded_model_names_the_env_it_was_trained_on(tmp_path):
     model = DQN("MlpPolicy", gym.make("CartPole-v1", sutton_barto_reward=True), **FAST)
     assert (model.env_id, model.env_kwargs) == ("CartPole-v1", {"sutton_barto_reward": True})

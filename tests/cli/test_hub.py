@@ -89,3 +89,38 @@ def test_push_on_an_env_that_does_not_fit_the_agent_is_bad_input_and_sends_nothi
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1
     assert "--env Acrobot-v1 does not fit" in result.err and "Observation spaces do not match" in result.err
     assert not HfApi().repo_exists("tester/wrong-env")
+
+
+def test_push_out_writes_the_repo_locally_without_the_network_or_a_token(cli, trained_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    out = tmp_path / "repo"
+    pushed = cli(
+        "push", trained_run.path, "tester/dqn-CartPole-v1", "--episodes", 2, "--out", out,
+        "--private", "--message", "first agent",
+    )  # fmt: skip
+    assert pushed.code == 0, pushed.err
+    names = {"config.json", "model.safetensors", "results.json", "README.md", "replay.mp4"}
+    assert {path.name for path in out.iterdir()} == names
+    assert f"to {out}: README.md, config.json, model.safetensors, replay.mp4, results.json" in pushed.out
+    assert f"hf upload tester/dqn-CartPole-v1 {out} . --private --commit-message 'first agent'" in pushed.out
+    evaluated = cli("evaluate", trained_run.path, "--episodes", 2, "--json")
+    assert evaluated.code == 0, evaluated.err
+    written, measured = json.loads((out / "results.json").read_text()), json.loads(evaluated.out)
+    assert written["episode_rewards"] == measured["episode_rewards"] and written["env_id"] == "CartPole-v1"
+    card = ModelCard.load(out / "README.md")
+    assert "tester/dqn-CartPole-v1" in card.text and "replay.mp4" in card.text
+    original, copy = DQN.load(trained_run.path / "model").policy.state_dict(), DQN.load(out).policy.state_dict()
+    assert all((original[name] == copy[name]).all() for name in original)
+    assert [path.name for path in tmp_path.iterdir()] == ["repo"], "no temporary folder is left beside it"
+
+
+def test_push_out_into_a_folder_with_files_is_bad_input_before_any_evaluation(cli, trained_run, tmp_path):
+    out = tmp_path / "repo"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = cli("push", trained_run.path, "tester/dqn-CartPole-v1", "--out", out)
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+    assert "already exists and is not an empty folder" in result.err and "evaluating" not in result.err
+    assert [path.name for path in out.iterdir()] == ["notes.txt"]

@@ -127,3 +127,38 @@ def test_the_lock_is_released_and_reentered_in_one_process(tmp_path):
     with lock_run(run):
         assert run.pid_file.read_text().strip() == str(os.getpid())
     assert not run.pid_file.exists()
+
+
+def test_a_failure_while_setting_up_training_closes_the_monitor_file_and_env_and_releases_the_run(
+    finished_run, monkeypatch
+):
+    import mario_zoo.training as training
+
+    closed: list[str] = []
+    episode_log_close = training.EpisodeLog.close
+
+    def close_episode_log(self):
+        closed.append("monitor.csv")
+        episode_log_close(self)
+
+    def failing_callbacks(*args, **kwargs):
+        raise RuntimeError("the callbacks could not be built")
+
+    attach = training._attach_monitored_env
+
+    def attach_and_watch_the_env(run, config, model, resumed):
+        episode_log = attach(run, config, model, resumed)
+        env = model.get_env()
+        env_close = env.close
+        env.close = lambda: (closed.append("env"), env_close())
+        return episode_log
+
+    monkeypatch.setattr(training.EpisodeLog, "close", close_episode_log)
+    monkeypatch.setattr(training, "_attach_monitored_env", attach_and_watch_the_env)
+    monkeypatch.setattr(training, "_callbacks", failing_callbacks)
+    plan = plan_resume(finished_run, steps=900)
+    model = load_resumed_model(plan)
+    with pytest.raises(RuntimeError, match="the callbacks could not be built"):
+        train(plan.run, plan.config, model, resumed=True, progress=False)
+    assert closed == ["env", "monitor.csv"]
+    check_not_in_use(RunFolder(finished_run))
