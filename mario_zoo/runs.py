@@ -21,6 +21,9 @@
                             directories kept to choose among later (``mario-zoo evaluate runs/NAME/snapshots/*``)
         snapshot_evaluations.csv  the snapshots' evaluations under the run's protocol, recorded by ``mario-zoo
                             evaluate`` (:mod:`mario_zoo.snapshots`), with ``snapshot_evaluations.lock``
+        frontier.json       Mario runs with frontier starts: the game states they start from, as the inputs that
+                            reach them (:mod:`mario_zoo.envs.frontier_archive`), so that ``--resume`` starts where
+                            the stopped run had got; with ``frontier.json.lock``
         learning_curve.png  episode return and its 100-episode mean (with ``--eval-freq``, a second panel: the
                             periodic evaluations)
         run.lock            held (an OS file lock, :mod:`mario_zoo.run_lock`) by the process training the run, so
@@ -341,6 +344,10 @@ class RunFolder:
     @property
     def snapshots(self) -> Path:
         return self.path / "snapshots"
+
+    @property
+    def frontier_archive(self) -> Path:
+        return self.path / "frontier.json"
 
     @property
     def lock_file(self) -> Path:

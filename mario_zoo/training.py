@@ -240,8 +240,14 @@ def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed
     # monitor.csv's "t" column counts seconds from its t_start: continue the killed run's clock, so that the rows stay
     # in time order (SB3's load_results and rl-zoo's plots sort by it).
     seconds_before = run.last_episode_time() if resumed else 0.0
+    env_kwargs = dict(config.env_kwargs)
+    if is_mario(config.env_id) and env_kwargs.get("frontier_fraction"):
+        # The frontier starts' game states outlive the process: a resumed run starts where the stopped one had got.
+        if not resumed:
+            run.frontier_archive.unlink(missing_ok=True)
+        env_kwargs["frontier_archive"] = str(run.frontier_archive)
     # A factory, so that actor processes can build the env too; the rows are written here, from the steps' infos.
-    model.set_env(functools.partial(monitored_env, config.env_id, config.env_kwargs, info_keywords=info_keywords))
+    model.set_env(functools.partial(monitored_env, config.env_id, env_kwargs, info_keywords=info_keywords))
     return EpisodeLog(
         run.monitor,
         config.env_id,

@@ -52,6 +52,9 @@ class MarioSnapshot:
     """nes-py's opaque ``NativeStateSnapshot``."""
     trackers: tuple[Any, ...]
     """Values of :data:`REWARD_TRACKERS`, in that order."""
+    inputs: bytes = b""
+    """The joypad byte of every frame played since the level start to this moment (no-ops and repeated sticky
+    actions included): :meth:`MarioEmulator.replay` of them reaches this moment again, in any process."""
 
 
 class MarioEmulator(SuperMarioBrosEnv):
@@ -80,7 +83,65 @@ class MarioEmulator(SuperMarioBrosEnv):
         # SuperMarioBrosEnv.__init__ already reads RAM (skipping the start screen), so the view must exist
         # before it runs; NESEnv.__init__ creates self.ram, hence the lazy property below.
         self._ram_view: memoryview | None = None
+        # The joypad byte of each frame played since the level start; the frames the env's own hooks advance
+        # (start screen, death and area-change skips) are not inputs: replaying the inputs replays them.
+        self._inputs = bytearray()
+        self._recording = False
         super().__init__(*args, **kwargs)
+        self._recording = True
+
+    def _frame_advance(self, action: int) -> None:
+        if self._recording:
+            self._inputs.append(action)
+        super()._frame_advance(action)
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        # NESEnv.step advances the emulator itself, not through _frame_advance.
+        self._inputs.append(action)
+        self._recording = False
+        try:
+            return super().step(action)
+        finally:
+            self._recording = True
+
+    def _did_step(self, done: bool) -> None:
+        self._recording = False
+        try:
+            super()._did_step(done)
+        finally:
+            self._recording = True
+
+    @property
+    def level(self) -> tuple[int, int]:
+        """(world, stage) this env plays."""
+        return (self._target_world, self._target_stage)
+
+    @property
+    def inputs(self) -> bytes:
+        """The joypad byte of every frame played since the level start (see :attr:`MarioSnapshot.inputs`)."""
+        return bytes(self._inputs)
+
+    def replay(self, inputs: bytes) -> MarioSnapshot:
+        """Play ``inputs`` (a :attr:`MarioSnapshot.inputs`) from the level start and return the snapshot of where they
+        lead: the same moment of the game as the snapshot they were recorded for, rebuilt in this process.
+
+        The game is deterministic, so the same inputs reach the same state. When the game already stands at a
+        prefix of ``inputs`` (the previous replay's, replaying snapshots in sorted order), it plays on from there.
+
+        Raises:
+            ValueError: the episode ends before the inputs do (they are not this level's, or not a moment of play).
+        """
+        if self.done or not inputs.startswith(self._inputs) or not self._inputs:
+            self.reset()
+        frames = NESFrames(self)
+        for index in range(len(self._inputs), len(inputs)):
+            _, terminated, truncated, _ = frames.advance(inputs[index], with_info=False)
+            if terminated or truncated:
+                raise ValueError(
+                    f"The episode ended at frame {index + 1} of {len(inputs)} replayed inputs: they do not lead to a "
+                    f"moment of play in World {self._target_world}-{self._target_stage}."
+                )
+        return self.snapshot()
 
     @property
     def _ram(self) -> memoryview:
@@ -115,6 +176,7 @@ class MarioEmulator(SuperMarioBrosEnv):
             x_pos=self._x_position,
             native=self.dump_state(),
             trackers=tuple(getattr(self, name) for name in REWARD_TRACKERS),
+            inputs=bytes(self._inputs),
         )
 
     def reset(
@@ -128,9 +190,15 @@ class MarioEmulator(SuperMarioBrosEnv):
         snapshot = (options or {}).get("snapshot")
         if snapshot is not None:
             self._check_snapshot(snapshot)
-        observation, info = super().reset(seed=seed, options=options)
+        self._recording = False
+        try:
+            observation, info = super().reset(seed=seed, options=options)
+        finally:
+            self._recording = True
+        self._inputs = bytearray()
         if snapshot is None:
             return observation, info
+        self._inputs = bytearray(snapshot.inputs)
         self.load_state(snapshot.native)
         for name, value in zip(REWARD_TRACKERS, snapshot.trackers, strict=True):
             setattr(self, name, value)

@@ -15,16 +15,23 @@ start.
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 
 from mario_zoo.envs.emulator import MarioEmulator, MarioSnapshot
+from mario_zoo.envs.frontier_archive import ArchivedCell, merge_into_archive, read_archive
 from mario_zoo.wrappers._validation import check_choice, check_fraction, check_int
 
 FRACTION_MEANING = "the share of episodes started near the frontier"
+
+SAVE_EVERY = 20
+"""With an archive file, the kept snapshots are merged into it every this many episodes, if they changed."""
 
 FRONTIER_MODES = ("furthest", "uniform")
 """How a frontier start picks its snapshot: the furthest one behind the frontier, or one drawn uniformly."""
@@ -84,13 +91,22 @@ class FrontierStarts(gym.Wrapper):
     """
 
     def __init__(
-        self, env: gym.Env, fraction: float, bucket: int = 64, back: int = 128, mode: str = "furthest"
+        self,
+        env: gym.Env,
+        fraction: float,
+        bucket: int = 64,
+        back: int = 128,
+        mode: str = "furthest",
+        archive: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__(env)
         self.fraction = check_fraction("frontier_fraction", fraction, meaning=FRACTION_MEANING)
         self.mode = check_choice("frontier_mode", mode, FRONTIER_MODES)
         self.bucket = check_int("frontier_bucket", bucket, minimum=1, hint=" It is a width in x pixels.")
         self.back = check_int("frontier_back", back, minimum=0, hint=" It is a distance in x pixels.")
+        if archive is not None and not isinstance(archive, str | os.PathLike):
+            raise TypeError(f"frontier_archive must be a file path (str) or None, got {archive!r}.")
+        self.archive = None if archive is None else Path(archive)
         if not isinstance(env.unwrapped, MarioEmulator):
             raise ValueError(
                 f"FrontierStarts needs a MarioEmulator underneath (it saves and restores its states), got "
@@ -103,6 +119,11 @@ class FrontierStarts(gym.Wrapper):
         self._episode: list[tuple[int, MarioSnapshot]] = []
         self._episode_buckets: set[int] = set()
         self._episode_best = 0
+        # The archive's cells, rebuilt at the first reset; what a seeded reset returns to.
+        self._archived: dict[int, _Cell] | None = None if self.archive is not None else {}
+        self._unsaved = False
+        self._kept_episodes = 0
+        self._episode_active = False  # steps taken since the last episode was kept
 
     @property
     def frontier(self) -> int:
@@ -121,8 +142,12 @@ class FrontierStarts(gym.Wrapper):
         return eligible[-1] if self.mode == "furthest" else eligible[self._rng.integers(len(eligible))]
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if self._archived is None:
+            self._archived = self._read_archive()
+            self._forget()
         if seed is None:
-            self._keep_episode()
+            if self._episode_active:
+                self._keep_episode()
         else:
             # A seeded reset starts a new, reproducible history: same seed and actions, same starts.
             self._forget()
@@ -136,6 +161,7 @@ class FrontierStarts(gym.Wrapper):
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
+        self._episode_active = True
         x_pos = int(info["x_pos"])
         self._episode_best = max(self._episode_best, x_pos)
         if terminated or truncated:
@@ -145,12 +171,54 @@ class FrontierStarts(gym.Wrapper):
             self._episode.append((x_pos // self.bucket, self._emulator.snapshot()))
         return obs, reward, terminated, truncated, info
 
+    def save_archive(self) -> None:
+        """Merge the kept snapshots into the ``archive`` file now (also done every :data:`SAVE_EVERY` episodes that
+        changed them, and on :meth:`close`)."""
+        if self.archive is None:
+            raise ValueError("This env has no frontier_archive file to save to; make it with frontier_archive=PATH.")
+        cells = [ArchivedCell(cell.snapshot.x_pos, cell.reach, cell.snapshot.inputs) for cell in self._cells.values()]
+        merge_into_archive(self.archive, self._emulator.level, cells, bucket=self.bucket)
+        self._unsaved = False
+
+    def close(self) -> None:
+        if self._unsaved and self.archive is not None:
+            self.save_archive()
+        super().close()
+
+    def _read_archive(self) -> dict[int, _Cell]:
+        """The cells of the ``archive`` file, their game states rebuilt by replaying their inputs (none if there
+        is no file yet). A cell whose inputs no longer lead to its x position (another emulator) is left out with
+        a warning."""
+        if self.archive is None or not self.archive.is_file():
+            return {}
+        cells: dict[int, _Cell] = {}
+        lost = 0
+        for entry in sorted(read_archive(self.archive, self._emulator.level), key=lambda entry: entry.inputs):
+            try:
+                snapshot = self._emulator.replay(entry.inputs)
+            except ValueError:
+                snapshot = None
+            if snapshot is None or snapshot.x_pos != entry.x_pos:
+                lost += 1
+                continue
+            bucket = entry.x_pos // self.bucket
+            if bucket not in cells or entry.reach > cells[bucket].reach:
+                cells[bucket] = _Cell(snapshot, entry.reach)
+        if lost:
+            warnings.warn(
+                f"{self.archive}: the inputs of {lost} of its cells did not lead back to their x positions (saved by "
+                "another emulator?); frontier starts go on without them.",
+                stacklevel=2,
+            )
+        return cells
+
     def _forget(self) -> None:
-        """Drop every snapshot and the frontier."""
-        self._cells = {}
-        self._frontier = 0
+        """Drop every snapshot of this process's episodes: back to the archive's, and its frontier."""
+        self._cells = dict(self._archived or {})
+        self._frontier = max((cell.reach for cell in self._cells.values()), default=0)
         self._episode = []
         self._episode_buckets = set()
+        self._episode_active = False
 
     def _keep_episode(self) -> None:
         """Fold the episode's snapshots into the kept ones, and start a new episode's record."""
@@ -158,6 +226,11 @@ class FrontierStarts(gym.Wrapper):
             kept = self._cells.get(bucket)
             if kept is None or self._episode_best > kept.reach:
                 self._cells[bucket] = _Cell(snapshot, self._episode_best)
+                self._unsaved = True
         self._frontier = max(self._frontier, self._episode_best)
         self._episode = []
         self._episode_buckets = set()
+        self._kept_episodes += 1
+        self._episode_active = False
+        if self._unsaved and self.archive is not None and self._kept_episodes % SAVE_EVERY == 0:
+            self.save_archive()

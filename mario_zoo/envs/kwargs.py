@@ -28,6 +28,10 @@ TRAINING_ONLY_OPTIONS: tuple[str, ...] = (
 )
 
 
+#: Options that say where a run keeps its files, not how the agent trained: left out of what a checkpoint records.
+RUN_FILE_OPTIONS: tuple[str, ...] = ("frontier_archive",)
+
+
 def playing_kwargs(env_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
     """A copy of ``env_kwargs`` without ``render_mode`` and :data:`TRAINING_ONLY_OPTIONS` (frontier starts, no-op
     starts and sticky actions off).
@@ -38,7 +42,7 @@ def playing_kwargs(env_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
         >>> playing_kwargs(None)
         {}
     """
-    dropped = ("render_mode", *TRAINING_ONLY_OPTIONS)
+    dropped = ("render_mode", *TRAINING_ONLY_OPTIONS, *RUN_FILE_OPTIONS)
     return {key: value for key, value in (env_kwargs or {}).items() if key not in dropped}
 
 
@@ -46,7 +50,8 @@ def split_training_options(env_kwargs: Mapping[str, Any]) -> tuple[dict[str, Any
     """``(play, training)``: :func:`playing_kwargs` of ``env_kwargs``, and its :data:`TRAINING_ONLY_OPTIONS`.
 
     Example:
-        >>> split_training_options({"actions": "right_only", "frontier_fraction": 0.5, "render_mode": "human"})
+        >>> split_training_options({"actions": "right_only", "frontier_fraction": 0.5, "render_mode": "human",
+        ...                         "frontier_archive": "runs/a/frontier.json"})
         ({'actions': 'right_only'}, {'frontier_fraction': 0.5})
     """
     training = {key: value for key, value in env_kwargs.items() if key in TRAINING_ONLY_OPTIONS}

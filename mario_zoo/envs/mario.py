@@ -76,6 +76,7 @@ def make_mario_env(
     frontier_bucket: int = 64,
     frontier_back: int = 128,
     frontier_mode: str = "furthest",
+    frontier_archive: str | None = None,
     render_mode: str | None = None,
 ) -> gym.Env:
     """Build one preprocessed Super Mario Bros level; the same env ``gym.make("MarioDQN-<w>-<s>-v0")`` gives.
@@ -103,6 +104,10 @@ def make_mario_env(
         frontier_back: start that many x pixels (>= 0) or more behind the frontier.
         frontier_mode: ``"furthest"`` (the saved state furthest right behind the frontier) or ``"uniform"`` (one of
             the saved states up to there, each as likely: starts all along the level once it has been cleared).
+        frontier_archive: training only: a JSON file that keeps the frontier starts' game states across processes
+            and restarts (:mod:`~mario_zoo.envs.frontier_archive`): read at the first reset, merged into as
+            episodes go and on ``close()``. ``mario-zoo train`` gives each run its own (``RUN/frontier.json``), so
+            a resumed run starts where the stopped one had got. ``None``: kept in memory only.
         render_mode: ``None`` or ``"rgb_array"`` (full-colour 240x256 frames) or ``"human"``.
 
     Example:
@@ -158,6 +163,14 @@ def _checked_settings(values: dict[str, Any]) -> dict[str, Any]:
         "frontier_back", values["frontier_back"], minimum=0, hint=" It is a distance in x pixels."
     )
     check_choice("frontier_mode", values["frontier_mode"], FRONTIER_MODES)
+    if values["frontier_archive"] is not None:
+        if not isinstance(values["frontier_archive"], str) or not values["frontier_archive"]:
+            raise TypeError(f"frontier_archive must be a file path (str) or None, got {values['frontier_archive']!r}.")
+        if not checked["frontier_fraction"]:
+            raise ValueError(
+                f"frontier_archive={values['frontier_archive']!r} keeps the states of frontier starts, which are off: "
+                "set frontier_fraction (e.g. 0.5) or leave frontier_archive=None."
+            )
     valid_render_modes = (None, *MarioEmulator.metadata["render_modes"])
     if values["render_mode"] not in valid_render_modes:
         raise ValueError(f"Unknown render_mode {values['render_mode']!r}; valid choices are: {valid_render_modes}.")
@@ -186,6 +199,7 @@ def _preprocessed(emulator: MarioEmulator, **settings: Any) -> gym.Env:
             bucket=settings["frontier_bucket"],
             back=settings["frontier_back"],
             mode=settings["frontier_mode"],
+            archive=settings["frontier_archive"],
         )
     if settings["noop_max"]:
         env = NoopStart(env, noop_max=settings["noop_max"])

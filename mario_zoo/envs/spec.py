@@ -34,8 +34,9 @@ def mario_env_spec(factory: Callable[..., gym.Env], arguments: Mapping[str, Any]
         ('MarioDQN-4-2-v0', {'world': 4, 'stage': 2, 'actions': 'right_only'})
     """
     kwargs = {name: arguments[name] for name in inspect.signature(factory).parameters if name in arguments}
-    if kwargs.get("render_mode") is None:
-        kwargs.pop("render_mode", None)
+    for optional in ("render_mode", "frontier_archive"):  # left out when None, as gym.make leaves them out
+        if kwargs.get(optional) is None:
+            kwargs.pop(optional, None)
     env_id = f"MarioDQN-{kwargs['world']}-{kwargs['stage']}-v0"
     if env_id in gym.registry:
         return dataclasses.replace(gym.spec(env_id), kwargs=kwargs)

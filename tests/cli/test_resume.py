@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -213,3 +214,45 @@ def test_resume_continues_the_evaluation_history_and_keeps_the_best_model(cli, t
     with run.progress.open() as stream:
         rows = [row for row in csv.DictReader(stream) if row["eval/mean_reward"]]
     assert [int(row["time/total_timesteps"]) for row in rows] == [200, 400, 600, 800]
+
+
+@pytest.mark.parametrize("actors", [0, 1])
+def test_a_resumed_mario_run_starts_from_the_frontier_its_stopped_run_reached(cli, tmp_path, actors):
+    from mario_zoo.envs.frontier_archive import read_archive
+
+    run_path = tmp_path / "run"
+    hyperparameters = ["learning_starts=50", "buffer_size=400", "batch_size=8", f"actors={actors}"]
+    result = cli(
+        "train", "--preset", "mario-1-1", "--steps", 300, "--hp", *hyperparameters, "--env-kwargs",
+        "stall_steps=20", "--save-freq", 100, "--eval-episodes", 0, "--no-progress", "--out", run_path,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    run = open_run(run_path)
+    first = {cell.x_pos: cell.reach for cell in read_archive(run.frontier_archive, (1, 1))}
+    assert first, "the training env wrote the states its frontier starts keep"
+    # A path of this machine's run folder is no setting of the agent: neither the checkpoint nor run.json keeps it.
+    for config_text in (checkpoint.read_config(run.model).to_json(), run.read_config().to_dict()):
+        assert "frontier_archive" not in json.dumps(config_text)
+
+    result = cli("train", "--resume", run_path, "--steps", 600, "--no-progress")
+    assert result.code == 0, result.err
+    resumed = {cell.x_pos // 64: cell.reach for cell in read_archive(run.frontier_archive, (1, 1))}
+    # The resumed env started from the archive: every stretch it held is still there, reached at least as far.
+    assert all(resumed[x_pos // 64] >= reach for x_pos, reach in first.items())
+
+
+def test_a_run_started_over_drops_the_old_frontier_archive(tmp_path):
+    from mario_zoo import training
+    from mario_zoo.planning import plan_run
+    from mario_zoo.runs import RunFolder
+
+    run = RunFolder(tmp_path / "run")
+    run.path.mkdir()
+    run.frontier_archive.write_text("an old run's")
+    config = plan_run(preset="mario-1-1", overrides={"actors": 0})
+    model = training.build_model(config)
+    log = training._attach_monitored_env(run, config, model, resumed=False)
+    log.close()
+    assert not run.frontier_archive.exists()
+    assert model.get_env().get_attr("spec")[0].kwargs["frontier_archive"] == str(run.frontier_archive)
+    model.get_env().close()

@@ -1,0 +1,229 @@
+"""Frontier archives: the game states of frontier starts, kept on disk as the inputs that reach them, come back
+exactly in another env (another process, a resumed run)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import mario_zoo  # noqa: F401  (registers the IDs)
+from mario_zoo.envs import MarioEmulator
+from mario_zoo.envs.frontier_archive import ArchivedCell, merge_into_archive, read_archive
+from mario_zoo.envs.kwargs import split_training_options
+
+# Mostly rightward actions of the "simple" set, with some NOOP and A: episodes that go somewhere and die.
+_ACTIONS, _WEIGHTS = [0, 1, 2, 3, 4, 5], [0.1, 0.25, 0.2, 0.2, 0.15, 0.1]
+_TRAINING = {"frontier_fraction": 0.5, "frontier_bucket": 32, "frontier_back": 32, "frontier_mode": "uniform"}
+# Training noise: the inputs must capture sticky repeats and no-ops, frame by frame.
+_NOISE = {"repeat_action_probability": 0.25, "noop_max": 10, "stall_steps": 40}
+
+
+def _play_episodes(env: gym.Env, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    for _ in range(n):
+        while True:
+            _, _, terminated, truncated, _ = env.step(int(rng.choice(_ACTIONS, p=_WEIGHTS)))
+            if terminated or truncated:
+                break
+        env.reset()
+
+
+def _wrapper(env: gym.Env):
+    return env.get_wrapper_attr("start_snapshot").__self__
+
+
+def test_replaying_a_snapshots_inputs_reaches_the_same_game_state():
+    env = gym.make("MarioDQN-v0", **_TRAINING, **_NOISE)
+    emulator: MarioEmulator = env.unwrapped
+    rng = np.random.default_rng(0)
+    saved = []
+    env.reset(seed=1)
+    for _ in range(4):  # the later episodes partly start from snapshots of the earlier ones
+        for step in range(400):
+            _, _, terminated, truncated, _ = env.step(int(rng.choice(_ACTIONS, p=_WEIGHTS)))
+            if terminated or truncated:
+                break
+            if step % 15 == 5:
+                saved.append((emulator.snapshot(), bytes(emulator.ram)))
+        env.reset()
+    assert len(saved) >= 8
+    other = MarioEmulator(target=(1, 1))
+    for snapshot, ram in sorted(saved, key=lambda item: item[0].inputs) + saved[::-1]:  # shared prefixes, then not
+        replayed = other.replay(snapshot.inputs)
+        assert bytes(other.ram) == ram
+        assert (replayed.x_pos, replayed.trackers, replayed.inputs) == (
+            snapshot.x_pos,
+            snapshot.trackers,
+            snapshot.inputs,
+        )
+
+
+def test_inputs_that_end_the_episode_are_refused():
+    emulator = MarioEmulator(target=(1, 1))
+    emulator.reset()
+    with pytest.raises(ValueError, match=r"^The episode ended at frame \d+ of 5000 replayed inputs"):
+        emulator.replay(b"\x80" * 5000)  # running right into the first Goomba
+
+
+def test_a_new_env_starts_from_the_archive_another_env_wrote(tmp_path):
+    path = tmp_path / "frontier.json"
+    first = gym.make("MarioDQN-v0", frontier_archive=str(path), **_TRAINING, **_NOISE)
+    _play_episodes(first, 12, seed=0)
+    kept = {bucket: cell for bucket, cell in _wrapper(first)._cells.items()}
+    frontier = first.get_wrapper_attr("frontier")
+    first.close()  # writes what is not yet written
+    archived = read_archive(path, (1, 1))
+    assert len(archived) == len(kept) >= 5
+    assert {(cell.x_pos, cell.reach) for cell in archived} == {
+        (cell.snapshot.x_pos, cell.reach) for cell in kept.values()
+    }
+
+    second = gym.make("MarioDQN-v0", frontier_archive=str(path), **_TRAINING, **_NOISE)
+    second.reset(seed=5)
+    assert second.get_wrapper_attr("frontier") == frontier
+    wrapper = _wrapper(second)
+    assert wrapper._cells.keys() == kept.keys()
+    for bucket, cell in kept.items():
+        # The same moment of the game: restore each and compare the emulator's memory.
+        second.unwrapped.reset(options={"snapshot": wrapper._cells[bucket].snapshot})
+        ram = bytes(second.unwrapped.ram)
+        second.unwrapped.reset(options={"snapshot": cell.snapshot})
+        assert ram == bytes(second.unwrapped.ram)
+    # Seeded resets return to the archive's states, not to nothing.
+    second.reset(seed=6)
+    assert second.get_wrapper_attr("frontier") == frontier and len(wrapper._cells) == len(kept)
+
+
+def test_envs_merge_into_one_archive_keeping_the_furthest_reach(tmp_path):
+    path = tmp_path / "frontier.json"
+    envs = [gym.make("MarioDQN-v0", frontier_archive=str(path), **_TRAINING, **_NOISE) for _ in range(2)]
+    for seed, env in enumerate(envs):
+        _play_episodes(env, 6, seed=seed)
+    cells = [_wrapper(env)._cells for env in envs]
+    for env in envs:
+        env.close()
+    best = {}
+    for kept in cells:
+        for bucket, cell in kept.items():
+            best[bucket] = max(best.get(bucket, 0), cell.reach)
+    archived = read_archive(path, (1, 1))
+    assert {cell.x_pos // 32: cell.reach for cell in archived} == best
+
+
+def test_the_archive_is_written_every_few_episodes_while_training(tmp_path, monkeypatch):
+    from mario_zoo.envs import frontier
+
+    monkeypatch.setattr(frontier, "SAVE_EVERY", 3)
+    path = tmp_path / "frontier.json"
+    env = gym.make("MarioDQN-v0", frontier_archive=str(path), **_TRAINING, **_NOISE)
+    _play_episodes(env, 2, seed=0)
+    assert not path.exists()
+    _play_episodes(env, 2, seed=1)
+    assert path.is_file() and read_archive(path, (1, 1))
+
+
+def test_a_cell_whose_inputs_lead_elsewhere_is_left_out_with_a_warning(tmp_path):
+    path = tmp_path / "frontier.json"
+    env = gym.make("MarioDQN-v0", frontier_archive=str(path), **_TRAINING, **_NOISE)
+    _play_episodes(env, 8, seed=0)
+    env.close()
+    document = json.loads(path.read_text())
+    document["cells"][-1]["x_pos"] -= 1  # not where its inputs lead
+    path.write_text(json.dumps(document))
+    other = gym.make("MarioDQN-v0", frontier_archive=str(path), **_TRAINING)
+    with pytest.warns(UserWarning, match=r"the inputs of 1 of its cells did not lead back to their x positions"):
+        other.reset(seed=0)
+    assert len(_wrapper(other)._cells) == len(document["cells"]) - 1
+
+
+def test_merging_keeps_per_stretch_the_cell_that_reached_furthest(tmp_path):
+    path = tmp_path / "frontier.json"
+    merge_into_archive(path, (1, 3), [ArchivedCell(100, 500, b"\x80" * 3), ArchivedCell(200, 500, b"\x81")], bucket=64)
+    merge_into_archive(path, (1, 3), [ArchivedCell(120, 900, b"\x01"), ArchivedCell(210, 400, b"\x02")], bucket=64)
+    cells = read_archive(path, (1, 3))
+    assert [(cell.x_pos, cell.reach, cell.inputs) for cell in cells] == [(120, 900, b"\x01"), (200, 500, b"\x81")]
+    assert not [name for name in (p.name for p in tmp_path.iterdir()) if name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("not json", r"is not valid JSON"),
+        ({"format": "something else"}, r"is not a mario-zoo frontier archive"),
+        ({"format": "mario-zoo frontier archive", "version": 9, "level": [1, 1], "cells": []}, r"of version 9"),
+        ({"format": "mario-zoo frontier archive", "version": 1, "level": [1, 2], "cells": []}, r"World 1-2's frontier"),
+        ({"format": "mario-zoo frontier archive", "version": 1, "level": [1, 1], "cells": {}}, r"no list of at most"),
+        (
+            {"format": "mario-zoo frontier archive", "version": 1, "level": [1, 1], "cells": [{"x_pos": 5}]},
+            r"cell 0 is not \{x_pos, reach, inputs\}",
+        ),
+        (
+            {
+                "format": "mario-zoo frontier archive",
+                "version": 1,
+                "level": [1, 1],
+                "cells": [{"x_pos": 50, "reach": 40, "inputs": ""}],
+            },
+            r"cell 0 has x_pos 50 and reach 40",
+        ),
+        (
+            {
+                "format": "mario-zoo frontier archive",
+                "version": 1,
+                "level": [1, 1],
+                "cells": [{"x_pos": 5, "reach": 40, "inputs": "%%%"}],
+            },
+            r"cell 0's inputs are not base64",
+        ),
+    ],
+)
+def test_a_damaged_archive_is_one_error_naming_the_file_and_the_fix(tmp_path, document, message):
+    path = tmp_path / "frontier.json"
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))}.*{message}"):
+        read_archive(path, (1, 1))
+    env = gym.make("MarioDQN-v0", frontier_archive=str(path), **_TRAINING)
+    with pytest.raises(ValueError, match=message):
+        env.reset(seed=0)
+
+
+def test_an_archive_bigger_than_the_limit_is_refused_before_parsing(tmp_path, monkeypatch):
+    from mario_zoo.envs import frontier_archive
+
+    monkeypatch.setattr(frontier_archive, "MAX_ARCHIVE_BYTES", 100)
+    path = tmp_path / "frontier.json"
+    cell = {"x_pos": 1, "reach": 2, "inputs": base64.b64encode(b"\x80" * 200).decode()}
+    path.write_text(json.dumps({"format": "x", "cells": [cell]}))
+    with pytest.raises(ValueError, match=r"larger than the .* limit"):
+        read_archive(path, (1, 1))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"frontier_archive": "runs/a/frontier.json"},
+            ValueError,
+            "keeps the states of frontier starts, which are off",
+        ),
+        ({"frontier_archive": 3, "frontier_fraction": 0.5}, TypeError, "frontier_archive must be a file path"),
+    ],
+)
+def test_bad_frontier_archive_options_fail_at_construction(kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        gym.make("MarioDQN-v0", **kwargs)
+
+
+def test_the_archive_path_is_no_setting_an_agent_keeps(tmp_path):
+    env = gym.make("MarioDQN-v0", frontier_archive=str(tmp_path / "frontier.json"), **_TRAINING)
+    assert env.spec.kwargs["frontier_archive"] == str(tmp_path / "frontier.json")
+    play, training = split_training_options(env.spec.kwargs)
+    assert "frontier_archive" not in play and "frontier_archive" not in training
+    assert training["frontier_fraction"] == 0.5
+    assert "frontier_archive" not in gym.make("MarioDQN-v0").spec.kwargs
