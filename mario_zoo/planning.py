@@ -31,6 +31,7 @@ from mario_zoo.agents.config import whole_numbers
 from mario_zoo.agents.device import check_device
 from mario_zoo.agents.presets import Preset, load_preset, preset_names
 from mario_zoo.envs import parse_env_id
+from mario_zoo.envs.frontier_archive import read_archive
 from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import is_mario, run_protocol
 from mario_zoo.run_lock import check_not_in_use
@@ -333,6 +334,13 @@ def plan_resume(
         _check_counts(("snapshot_freq", snapshot_freq, 1))
         config = dataclasses.replace(config, snapshot_freq=snapshot_freq)
     _check_eval_freq(config.eval_freq, config.eval_episodes)
+    if start and run.frontier_archive.is_file() and is_mario(config.env_id):
+        try:
+            world, stage = parse_env_id(config.env_id)
+            level = (config.env_kwargs.get("world", world), config.env_kwargs.get("stage", stage))
+            read_archive(run.frontier_archive, level)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"Cannot resume {run.path}: {str(error).rstrip('.')}. Nothing was changed.") from None
     return ResumePlan(run, config, start)
 
 

@@ -240,6 +240,13 @@ def test_a_resumed_mario_run_starts_from_the_frontier_its_stopped_run_reached(cl
     # The resumed env started from the archive: every stretch it held is still there, reached at least as far.
     assert all(resumed[x_pos // 64] >= reach for x_pos, reach in first.items())
 
+    run.frontier_archive.write_text('{"format": "mario-zoo frontier archive", "version": 1, "level": [1, 2]}')
+    before = run.checkpoint.read_bytes()
+    result = cli("train", "--resume", run_path, "--steps", 900, "--no-progress")
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+    assert f"Cannot resume {run_path}: " in result.err and "World 1-2's frontier, not World 1-1's" in result.err
+    assert run.checkpoint.read_bytes() == before
+
 
 def test_a_run_started_over_drops_the_old_frontier_archive(tmp_path):
     from mario_zoo import training
