@@ -40,12 +40,14 @@ import dataclasses
 import functools
 import json
 import os
+import shutil
 import signal
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
@@ -77,6 +79,7 @@ from mario_zoo.runs import (
     RunFolder,
     read_evaluations,
 )
+from mario_zoo.snapshots import run_of_checkpoint
 from mario_zoo.training_logs import EpisodeLog, monitored_env, run_logger
 
 __all__ = [
@@ -245,6 +248,9 @@ def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed
         # The frontier starts' game states outlive the process: a resumed run starts where the stopped one had got.
         if not resumed:
             run.frontier_archive.unlink(missing_ok=True)
+            inherited = _inherited_frontier(config)
+            if inherited is not None:
+                shutil.copyfile(inherited, run.frontier_archive)
         env_kwargs["frontier_archive"] = str(run.frontier_archive)
     # A factory, so that actor processes can build the env too; the rows are written here, from the steps' infos.
     model.set_env(functools.partial(monitored_env, config.env_id, env_kwargs, info_keywords=info_keywords))
@@ -255,6 +261,24 @@ def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed
         info_keywords=info_keywords,
         seconds_before=seconds_before,
     )
+
+
+def _inherited_frontier(config: RunConfig) -> Path | None:
+    """The frontier archive a warm start continues: that of the run its ``init_from`` checkpoint comes from (a
+    snapshot, ``model/`` or ``best_model/`` of a run folder), if that run trained the same level with frontier
+    starts; ``None`` otherwise (a zoo or Hub agent, another level)."""
+    if not config.init_from or not Path(config.init_from).exists():
+        return None
+    try:
+        source = run_of_checkpoint(config.init_from)
+        same_level = source is not None and _level(source.read_config()) == _level(config)
+    except (OSError, ValueError):
+        return None
+    return source.frontier_archive if same_level and source.frontier_archive.is_file() else None
+
+
+def _level(config: RunConfig) -> tuple[str, object, object]:
+    return config.env_id, config.env_kwargs.get("world"), config.env_kwargs.get("stage")
 
 
 def _callbacks(

@@ -9,6 +9,8 @@ Example (World 1-2's pocket at x 978, see benchmarks/RESULTS.md, "World 1: 1-2")
 
     python benchmarks/world_1/probe_obstacle.py runs/w12b/snapshots/step-000150000 --noops 2 --x 850 \
         --past 1100 --trials 300
+    python benchmarks/world_1/probe_obstacle.py runs/w13b/snapshots/step-000180000 --x 590 --past 800 \
+        --trials 200 --epsilon 0.05 0.2 0.5     # how often the agent's own exploration gets past
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=300, help="random sequences to try (default 300)")
     parser.add_argument("--steps", type=int, default=80, help="steps per sequence (default 80)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sequences (default 0)")
+    parser.add_argument(
+        "--epsilon",
+        type=float,
+        nargs="+",
+        help="instead of random sequences, the agent itself from there, acting randomly with each of these "
+        "probabilities (how often training's exploration gets past)",
+    )
     args = parser.parse_args()
 
     loaded = load_agent(parse_source(args.agent), device="cpu")
@@ -55,22 +64,34 @@ def main() -> None:
     saved = env.unwrapped.snapshot()
     print(f"{loaded.env_id}: greedy from {args.noops} no-ops to x {info['x_pos']}; {args.trials} sequences from there")
 
-    rng = np.random.default_rng(args.seed)
-    outcomes: Counter[str] = Counter()
-    for _ in range(args.trials):
-        _, info = env.reset(options={"snapshot": saved, NOOPS_OPTION: 0})  # from the saved moment, no idling
-        best, outcome = info["x_pos"], "alive short of it"
-        for action in random_sequence(rng, int(env.action_space.n), args.steps):
-            _, _, terminated, truncated, info = env.step(action)
-            best = max(best, info["x_pos"])
-            if best > args.past:
-                outcome = "passed"
-                break
-            if terminated or truncated:
-                outcome = "died" if terminated and not info.get("flag_get") else "ended"
-                break
-        outcomes[outcome] += 1
-    print(", ".join(f"{name} {outcomes[name]}" for name in ("passed", "died", "alive short of it", "ended")))
+    n_actions = int(env.action_space.n)
+    for epsilon in args.epsilon or [None]:
+        rng = np.random.default_rng(args.seed)
+        outcomes: Counter[str] = Counter()
+        for _ in range(args.trials):
+            # From the saved moment, no idling; the observation is the saved screen refilled, as a frontier start's.
+            obs, info = env.reset(options={"snapshot": saved, NOOPS_OPTION: 0})
+            best, outcome = info["x_pos"], "alive short of it"
+            sequence = random_sequence(rng, n_actions, args.steps) if epsilon is None else None
+            for step in range(args.steps):
+                if sequence is not None:
+                    action = sequence[step]
+                elif rng.random() < epsilon:
+                    action = int(rng.integers(n_actions))
+                else:
+                    action = int(loaded.model.predict(obs, deterministic=True)[0])
+                obs, _, terminated, truncated, info = env.step(action)
+                best = max(best, info["x_pos"])
+                if best > args.past:
+                    outcome = "passed"
+                    break
+                if terminated or truncated:
+                    outcome = "died" if terminated and not info.get("flag_get") else "ended"
+                    break
+            outcomes[outcome] += 1
+        how = "random sequences" if epsilon is None else f"the agent at epsilon {epsilon}"
+        counts = ", ".join(f"{name} {outcomes[name]}" for name in ("passed", "died", "alive short of it", "ended"))
+        print(f"{how}: {counts}")
     env.close()
 
 

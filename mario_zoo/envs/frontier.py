@@ -8,7 +8,9 @@ episodes reach new x buckets, and starts a ``fraction`` of episodes from the sna
 (``mode="uniform"``). Once some episode has reached the flag, "furthest" starts every frontier episode at the
 level's end, and the sections between the level start and there are learnt only from episodes that get past
 every earlier obstacle; "uniform" keeps starting episodes across the whole level (Go-Explore's robustification
-and the backward algorithm of Salimans & Chen start from states all along a solved path). It is for training
+and the backward algorithm of Salimans & Chen start from states all along a solved path); "failures" draws them with
+weights that grow with the recent failures just ahead of each state (Go-Explore weighs its cells likewise), so that
+starts gather before the obstacle that stops the agent now. It is for training
 only: :func:`mario_zoo.evaluation.evaluation_env_kwargs` switches it off, so every evaluation starts at the level
 start.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, SupportsFloat
@@ -33,8 +36,12 @@ FRACTION_MEANING = "the share of episodes started near the frontier"
 SAVE_EVERY = 20
 """With an archive file, the kept snapshots are merged into it every this many episodes, if they changed."""
 
-FRONTIER_MODES = ("furthest", "uniform")
-"""How a frontier start picks its snapshot: the furthest one behind the frontier, or one drawn uniformly."""
+FRONTIER_MODES = ("furthest", "uniform", "failures")
+"""How a frontier start picks its snapshot: the furthest one behind the frontier, one drawn uniformly, or one drawn
+with a weight that grows with the recent failures just ahead of it."""
+
+FAILURE_WINDOW = 1000
+"""``mode="failures"`` weighs the saved states by where the last this many episodes that did not clear ended."""
 
 # Mixed with the reset seed, so the start draws do not reuse the env's own random stream (NoopStart's counts).
 _STREAM = 0x46524F4E
@@ -124,6 +131,8 @@ class FrontierStarts(gym.Wrapper):
         self._unsaved = False
         self._kept_episodes = 0
         self._episode_active = False  # steps taken since the last episode was kept
+        self._episode_end = (0, False)  # the last step's x_pos and flag
+        self._failures: deque[int] = deque(maxlen=FAILURE_WINDOW)  # where recent failed episodes ended
 
     @property
     def frontier(self) -> int:
@@ -132,14 +141,32 @@ class FrontierStarts(gym.Wrapper):
 
     def start_snapshot(self) -> MarioSnapshot | None:
         """The snapshot a frontier start restores now: the furthest one at least ``back`` px behind the frontier
-        (``mode="uniform"``: one of those at least ``back`` px behind it, drawn uniformly; each call draws anew)."""
+        (``mode="uniform"``: one of those at least ``back`` px behind it, drawn uniformly; ``mode="failures"``: one
+        of those, drawn with weight 1 + the number of the last :data:`FAILURE_WINDOW` failed episodes that ended
+        less than ``2 * max(back, bucket)`` px ahead of it; each call draws anew)."""
         eligible = sorted(
             (cell.snapshot for cell in self._cells.values() if cell.snapshot.x_pos <= self._frontier - self.back),
             key=lambda snapshot: snapshot.x_pos,
         )
         if not eligible:
             return None
-        return eligible[-1] if self.mode == "furthest" else eligible[self._rng.integers(len(eligible))]
+        if self.mode == "furthest":
+            return eligible[-1]
+        if self.mode == "uniform":
+            return eligible[self._rng.integers(len(eligible))]
+        return eligible[self._rng.choice(len(eligible), p=self.failure_weights(eligible))]
+
+    def failure_weights(self, snapshots: list[MarioSnapshot]) -> np.ndarray:
+        """``mode="failures"``'s probabilities of starting from each of ``snapshots``: 1 + the recent failed
+        episodes (a death or a stall, not the flag) that ended in ``(x, x + 2 * max(back, bucket)]`` of its ``x``,
+        normalised.
+        Starts gather before the obstacle that kills most often now, in states of the episodes that got furthest
+        from there (each stretch keeps those), so its approach and its jump are tried again from where they work."""
+        ends = np.sort(np.fromiter(self._failures, dtype=np.int64, count=len(self._failures)))
+        x = np.array([snapshot.x_pos for snapshot in snapshots], dtype=np.int64)
+        ahead = np.searchsorted(ends, x + 2 * max(self.back, self.bucket), side="right")
+        weights = 1.0 + ahead - np.searchsorted(ends, x, side="right")
+        return weights / weights.sum()
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if self._archived is None:
@@ -164,6 +191,7 @@ class FrontierStarts(gym.Wrapper):
         self._episode_active = True
         x_pos = int(info["x_pos"])
         self._episode_best = max(self._episode_best, x_pos)
+        self._episode_end = (x_pos, bool(info.get("flag_get")))
         if terminated or truncated:
             self._keep_episode()
         elif x_pos // self.bucket not in self._episode_buckets:
@@ -219,6 +247,7 @@ class FrontierStarts(gym.Wrapper):
         self._episode = []
         self._episode_buckets = set()
         self._episode_active = False
+        self._failures.clear()
 
     def _keep_episode(self) -> None:
         """Fold the episode's snapshots into the kept ones, and start a new episode's record."""
@@ -228,6 +257,9 @@ class FrontierStarts(gym.Wrapper):
                 self._cells[bucket] = _Cell(snapshot, self._episode_best)
                 self._unsaved = True
         self._frontier = max(self._frontier, self._episode_best)
+        x_pos, flag = self._episode_end
+        if not flag:
+            self._failures.append(x_pos)
         self._episode = []
         self._episode_buckets = set()
         self._kept_episodes += 1

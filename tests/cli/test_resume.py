@@ -263,3 +263,28 @@ def test_a_run_started_over_drops_the_old_frontier_archive(tmp_path):
     assert not run.frontier_archive.exists()
     assert model.get_env().get_attr("spec")[0].kwargs["frontier_archive"] == str(run.frontier_archive)
     model.get_env().close()
+
+
+@pytest.mark.parametrize(("source_env", "inherits"), [("MarioDQN-1-1-v0", True), ("MarioDQN-1-2-v0", False)])
+def test_a_warm_start_from_a_runs_snapshot_continues_its_frontier_on_the_same_level(tmp_path, source_env, inherits):
+    import dataclasses
+
+    from mario_zoo import training
+    from mario_zoo.planning import plan_run
+    from mario_zoo.runs import RunFolder
+
+    source = RunFolder(tmp_path / "source")
+    source.write_config(plan_run(preset="mario-1-1", env_id=source_env))
+    snapshot = source.snapshots / "step-000010000"
+    snapshot.mkdir(parents=True)
+    source.frontier_archive.write_text('{"the source run": "frontier"}')
+    run = RunFolder(tmp_path / "run")
+    run.path.mkdir()
+    config = dataclasses.replace(plan_run(preset="mario-1-1", overrides={"actors": 0}), init_from=str(snapshot))
+    model = training.build_model(config)
+    training._attach_monitored_env(run, config, model, resumed=False).close()
+    model.get_env().close()
+    if inherits:
+        assert run.frontier_archive.read_text() == source.frontier_archive.read_text()
+    else:
+        assert not run.frontier_archive.exists()

@@ -309,3 +309,43 @@ def test_uniform_starts_are_reproducible_from_a_seed():
 def test_a_bad_frontier_mode_names_the_choices(mode, error):
     with pytest.raises(error, match=r"frontier_mode.*'furthest', 'uniform'"):
         gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode=mode)
+
+
+def test_failures_mode_gathers_starts_before_where_recent_episodes_failed():
+    kwargs = {"frontier_fraction": 1.0, "frontier_bucket": 32, "frontier_back": 32, "frontier_mode": "failures"}
+    env = gym.make("MarioDQN-v0", actions="right_only", **kwargs)
+    wrapper = env.get_wrapper_attr("start_snapshot").__self__
+    env.reset(seed=0)
+    steps = _play(env, [1] * 200)  # one run right: kept states in every 32-px stretch, then a death
+    died_at = steps[-1][4]["x_pos"]
+    assert steps[-1][2] and not steps[-1][4]["flag_get"]
+    env.reset()
+    assert list(wrapper._failures) == [died_at], "a failed episode's end is counted where it ended"
+    kept = sorted(
+        cell.snapshot.x_pos for cell in wrapper._cells.values() if cell.snapshot.x_pos <= wrapper.frontier - 32
+    )
+    assert len(kept) >= 6
+    # Many recent failures at one place: the states less than 64 px before it get almost every start.
+    obstacle = kept[len(kept) // 2] + 40
+    wrapper._failures.extend([obstacle] * 200)
+    before = {x for x in kept if x < obstacle <= x + 64}
+    starts = [env.reset()[1]["x_pos"] for _ in range(100)]
+    assert set(starts) <= set(kept) and sum(x in before for x in starts) >= 85
+    weights = wrapper.failure_weights(
+        [cell.snapshot for cell in wrapper._cells.values() if cell.snapshot.x_pos in kept]
+    )
+    assert weights.sum() == pytest.approx(1.0) and weights.min() > 0  # every kept state can still be drawn
+    # A seeded reset forgets the failures with the states.
+    env.reset(seed=1)
+    assert not wrapper._failures
+
+
+def test_a_flag_is_no_failure():
+    env = gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode="failures")
+    wrapper = env.get_wrapper_attr("start_snapshot").__self__
+    env.reset(seed=0)
+    wrapper._episode_active, wrapper._episode_end = True, (3161, True)
+    env.reset()
+    wrapper._episode_active, wrapper._episode_end = True, (722, False)
+    env.reset()
+    assert list(wrapper._failures) == [722]
