@@ -336,12 +336,21 @@ def plan_resume(
     _check_eval_freq(config.eval_freq, config.eval_episodes)
     if start and run.frontier_archive.is_file() and is_mario(config.env_id):
         try:
-            world, stage = parse_env_id(config.env_id)
-            level = (config.env_kwargs.get("world", world), config.env_kwargs.get("stage", stage))
-            read_archive(run.frontier_archive, level)
+            read_archive(run.frontier_archive, mario_level(config))
         except (OSError, ValueError) as error:
             raise ValueError(f"Cannot resume {run.path}: {str(error).rstrip('.')}. Nothing was changed.") from None
     return ResumePlan(run, config, start)
+
+
+def mario_level(config: RunConfig) -> tuple[int, int]:
+    """``(world, stage)`` a Mario run plays: its env ID's, unless its ``env_kwargs`` name another.
+
+    Example:
+        >>> mario_level(plan_run(env_id="MarioDQN-1-3-v0"))
+        (1, 3)
+    """
+    world, stage = parse_env_id(config.env_id)
+    return config.env_kwargs.get("world", world), config.env_kwargs.get("stage", stage)
 
 
 def load_resumed_model(plan: ResumePlan, init_weights: Mapping[str, torch.Tensor] | None = None) -> DQN:

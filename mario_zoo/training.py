@@ -40,10 +40,10 @@ import dataclasses
 import functools
 import json
 import os
-import shutil
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
@@ -53,7 +53,7 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
 from mario_zoo.agents import DQN, checkpoint, training_state
-from mario_zoo.atomic import remove_stale_temporaries, write_text
+from mario_zoo.atomic import remove_stale_temporaries, write_bytes, write_text
 from mario_zoo.callbacks import (
     PeriodicCheckpoint,
     PeriodicEvaluation,
@@ -61,6 +61,7 @@ from mario_zoo.callbacks import (
     ProgressBar,
     best_model_evaluation,
 )
+from mario_zoo.envs.frontier_archive import read_archive
 from mario_zoo.evaluation import Evaluation, evaluate, is_mario, run_protocol
 from mario_zoo.extras import installed
 from mario_zoo.planning import (
@@ -68,6 +69,7 @@ from mario_zoo.planning import (
     ResumePlan,
     build_model,
     load_resumed_model,
+    mario_level,
     plan_resume,
     plan_run,
 )
@@ -250,35 +252,44 @@ def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed
             run.frontier_archive.unlink(missing_ok=True)
             inherited = _inherited_frontier(config)
             if inherited is not None:
-                shutil.copyfile(inherited, run.frontier_archive)
+                write_bytes(run.frontier_archive, inherited.read_bytes())
         env_kwargs["frontier_archive"] = str(run.frontier_archive)
     # A factory, so that actor processes can build the env too; the rows are written here, from the steps' infos.
     model.set_env(functools.partial(monitored_env, config.env_id, env_kwargs, info_keywords=info_keywords))
-    return EpisodeLog(
-        run.monitor,
-        config.env_id,
-        override_existing=not resumed,
-        info_keywords=info_keywords,
-        seconds_before=seconds_before,
-    )
+    try:
+        return EpisodeLog(
+            run.monitor,
+            config.env_id,
+            override_existing=not resumed,
+            info_keywords=info_keywords,
+            seconds_before=seconds_before,
+        )
+    except BaseException:
+        model.get_env().close()
+        raise
 
 
 def _inherited_frontier(config: RunConfig) -> Path | None:
     """The frontier archive a warm start continues: that of the run its ``init_from`` checkpoint comes from (a
     snapshot, ``model/`` or ``best_model/`` of a run folder), if that run trained the same level with frontier
-    starts; ``None`` otherwise (a zoo or Hub agent, another level)."""
+    starts; ``None`` otherwise (a zoo or Hub agent, another level). A damaged one is left behind with a warning."""
     if not config.init_from or not Path(config.init_from).exists():
         return None
     try:
         source = run_of_checkpoint(config.init_from)
-        same_level = source is not None and _level(source.read_config()) == _level(config)
+        source_config = None if source is None else source.read_config()
     except (OSError, ValueError):
         return None
-    return source.frontier_archive if same_level and source.frontier_archive.is_file() else None
-
-
-def _level(config: RunConfig) -> tuple[str, object, object]:
-    return config.env_id, config.env_kwargs.get("world"), config.env_kwargs.get("stage")
+    if source is None or not is_mario(source_config.env_id) or not source.frontier_archive.is_file():
+        return None
+    if mario_level(source_config) != mario_level(config):
+        return None
+    try:
+        read_archive(source.frontier_archive, mario_level(config))
+    except (OSError, ValueError) as error:
+        warnings.warn(f"Frontier starts begin anew: {str(error).rstrip('.')}.", stacklevel=2)
+        return None
+    return source.frontier_archive
 
 
 def _callbacks(

@@ -214,7 +214,7 @@ def replay_buffer_from_save_names(
     and the optimizer state are saved whatever they say, and the replay buffer only when ``include`` names it.
     Our checkpoints pickle nothing (JSON and safetensors), so every name ``exclude`` gives is already left out
     (``"env"``, ``"replay_buffer"``, ``"_last_obs"``...), and ``include`` can ask for the one saved extra that
-    exists here, ``"replay_buffer"``.
+    exists here, ``"replay_buffer"`` (as in SB3, a name in both is included).
 
     Example:
         >>> replay_buffer_from_save_names(["env", "replay_buffer"], None, False)
@@ -235,9 +235,11 @@ def replay_buffer_from_save_names(
             f"state, hyperparameters, spaces and counters are always saved, and the one extra that can be included "
             f"is 'replay_buffer' (or pass include_replay_buffer=True)."
         )
-    if included and "replay_buffer" in excluded:
-        raise ValueError("save(): 'replay_buffer' is both in exclude and in include; name it in one of them.")
-    return include_replay_buffer or bool(included)
+    if include_replay_buffer and "replay_buffer" in excluded and not included:
+        raise ValueError(
+            "save(include_replay_buffer=True, exclude=['replay_buffer']) contradicts itself; drop one of them."
+        )
+    return include_replay_buffer or bool(included)  # SB3: a name in both include and exclude is included
 
 
 def _attribute_names(name: str, names: Iterable[str] | None) -> list[str]:

@@ -16,6 +16,8 @@ an episode started from a snapshot earns exactly the rewards of playing on from 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,8 +89,18 @@ class MarioEmulator(SuperMarioBrosEnv):
         # (start screen, death and area-change skips) are not inputs: replaying the inputs replays them.
         self._inputs = bytearray()
         self._recording = False
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # skips the start screen and resets: none of that is an input
+        self._inputs = bytearray()
         self._recording = True
+
+    @contextmanager
+    def _not_recording(self) -> Iterator[None]:
+        """The frames advanced within are the game's own (reset, hooks), not inputs; nests."""
+        recording, self._recording = self._recording, False
+        try:
+            yield
+        finally:
+            self._recording = recording
 
     def _frame_advance(self, action: int) -> None:
         if self._recording:
@@ -97,19 +109,14 @@ class MarioEmulator(SuperMarioBrosEnv):
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         # NESEnv.step advances the emulator itself, not through _frame_advance.
-        self._inputs.append(action)
-        self._recording = False
-        try:
+        if self._recording:
+            self._inputs.append(action)
+        with self._not_recording():
             return super().step(action)
-        finally:
-            self._recording = True
 
     def _did_step(self, done: bool) -> None:
-        self._recording = False
-        try:
+        with self._not_recording():
             super()._did_step(done)
-        finally:
-            self._recording = True
 
     @property
     def level(self) -> tuple[int, int]:
@@ -190,11 +197,8 @@ class MarioEmulator(SuperMarioBrosEnv):
         snapshot = (options or {}).get("snapshot")
         if snapshot is not None:
             self._check_snapshot(snapshot)
-        self._recording = False
-        try:
+        with self._not_recording():
             observation, info = super().reset(seed=seed, options=options)
-        finally:
-            self._recording = True
         self._inputs = bytearray()
         if snapshot is None:
             return observation, info

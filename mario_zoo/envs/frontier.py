@@ -58,15 +58,16 @@ class _Cell:
 
 class FrontierStarts(gym.Wrapper):
     """Start a ``fraction`` of episodes from a saved state near the furthest ``x_pos`` reached so far, or
-    (``mode="uniform"``) anywhere along the way there.
+    (``mode="uniform"``) anywhere along the way there, or (``mode="failures"``) mostly just before where recent
+    episodes failed.
 
     While the agent plays, the first step of an episode into each ``bucket``-pixel stretch of x (``x_pos //
     bucket``) saves the game (:meth:`MarioEmulator.snapshot`, about 30 us). When the episode ends, each bucket
     keeps the snapshot whose episode got furthest (so a state seconds from death is replaced by a better one),
     and the frontier is the furthest ``x_pos`` of any episode. On reset, with probability ``fraction``, the
     episode starts from the kept snapshot furthest right with ``x_pos <= frontier - back`` (``mode="uniform"``:
-    from one of the kept snapshots with ``x_pos <= frontier - back``, each as likely); otherwise (or before any
-    snapshot qualifies) from the level start.
+    from one of the kept snapshots with ``x_pos <= frontier - back``, each as likely; ``mode="failures"``: one of
+    those, weighted by :meth:`failure_weights`); otherwise (or before any snapshot qualifies) from the level start.
 
     A restored start is a reset of everything above the emulator: the observation is the frame stack refilled
     with the saved moment's screen (grayscaled and resized; every slot the same frame, as after a level start),
@@ -74,11 +75,14 @@ class FrontierStarts(gym.Wrapper):
     flags and ``info`` of the following steps equal those of playing on from the saved moment. The reset
     ``info`` says which start it was: ``info["frontier_start"]``.
 
-    ``reset(seed=...)`` forgets the kept snapshots and reseeds the start draws, so the same seed and actions give
-    the same episodes (Gymnasium's determinism contract); unseeded resets keep building on them. Snapshots live in
-    this process only (an env built in a worker process builds its own from its own episodes), about 250 KiB each
-    (nes-py's state includes the frame buffer): a 3,200-pixel level with 64-pixel buckets keeps at most 50 (about
-    13 MiB), plus those of the episode under way.
+    ``reset(seed=...)`` forgets the snapshots its episodes kept (back to the ``archive``'s, or to none) and the
+    recent failures, and reseeds the start draws, so the same seed and actions give the same episodes (Gymnasium's
+    determinism contract); unseeded resets keep building on them. nes-py's snapshots live in this process only,
+    about 250 KiB each (the state includes the frame buffer): a 3,200-pixel level with 64-pixel buckets keeps at
+    most 50 (about 13 MiB), plus those of the episode under way. With ``archive`` (a file path), they outlive it:
+    each snapshot is also the inputs that reach it (:attr:`MarioSnapshot.inputs`), merged into that file every
+    :data:`SAVE_EVERY` episodes and on :meth:`close` (:mod:`~mario_zoo.envs.frontier_archive`; several processes
+    may share one), and rebuilt from it by replaying them at the first reset.
 
     Example:
         >>> import mario_zoo, gymnasium as gym
@@ -209,9 +213,19 @@ class FrontierStarts(gym.Wrapper):
         self._unsaved = False
 
     def close(self) -> None:
-        if self._unsaved and self.archive is not None:
+        try:
+            if self._unsaved and self.archive is not None:
+                self._save_or_warn()
+        finally:
+            super().close()
+
+    def _save_or_warn(self) -> None:
+        """Merge into the archive; a file that became unreadable (damaged by another writer) is a warning, not the
+        end of training: the states stay kept here, and the next save tries again."""
+        try:
             self.save_archive()
-        super().close()
+        except (OSError, ValueError) as error:
+            warnings.warn(f"Frontier states not saved: {str(error).rstrip('.')}.", stacklevel=2)
 
     def _read_archive(self) -> dict[int, _Cell]:
         """The cells of the ``archive`` file, their game states rebuilt by replaying their inputs (none if there
@@ -265,4 +279,4 @@ class FrontierStarts(gym.Wrapper):
         self._kept_episodes += 1
         self._episode_active = False
         if self._unsaved and self.archive is not None and self._kept_episodes % SAVE_EVERY == 0:
-            self.save_archive()
+            self._save_or_warn()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -200,14 +201,21 @@ def _write_repo_files(
     copies = {VIDEO_FILE: video} if video is not None else {}
     copies |= dict(extra_files or {})
     for name, source in copies.items():
-        destination = folder / name
-        if not destination.resolve().is_relative_to(folder.resolve()) or name in names:
+        normalized = posixpath.normpath(name)
+        destination = folder / normalized
+        if (
+            posixpath.isabs(normalized)
+            or not destination.resolve().is_relative_to(folder.resolve())
+            or normalized in names
+            or normalized == "."
+        ):
             raise ValueError(
-                f"{name!r} is not a file name this repo can take (it would leave or replace the repo's own)."
+                f"{name!r} is not a path this repo can take: it would leave the repo or replace one of its own files "
+                f"({', '.join(names)})."
             )
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, destination)
-        names.append(name)
+        names.append(normalized)
     return {name: folder / name for name in names}
 
 

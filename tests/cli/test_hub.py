@@ -92,9 +92,20 @@ def test_push_on_an_env_that_does_not_fit_the_agent_is_bad_input_and_sends_nothi
 
 
 def test_push_out_writes_the_repo_locally_without_the_network_or_a_token(cli, trained_run, tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    import huggingface_hub
+
+    from mario_zoo import hub
+    from mario_zoo.hub import push
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.delenv("HF_TOKEN", raising=False)
+
+    def no_hub(*args, **kwargs):
+        raise AssertionError("push --out must not talk to the Hub")
+
+    monkeypatch.setattr(hub, "check_push_access", no_hub)
+    monkeypatch.setattr(push, "commit_files", no_hub)
     out = tmp_path / "repo"
     pushed = cli(
         "push", trained_run.path, "tester/dqn-CartPole-v1", "--episodes", 2, "--out", out,
@@ -124,3 +135,21 @@ def test_push_out_into_a_folder_with_files_is_bad_input_before_any_evaluation(cl
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
     assert "already exists and is not an empty folder" in result.err and "evaluating" not in result.err
     assert [path.name for path in out.iterdir()] == ["notes.txt"]
+
+
+def test_a_card_file_cannot_replace_the_repos_own_files(trained_run, tmp_path):
+    import pytest
+
+    from mario_zoo.evaluation import evaluate
+    from mario_zoo.hub import save_repo
+
+    model = DQN.load(trained_run.path / "model")
+    results = evaluate(model, "CartPole-v1", n_episodes=1)
+    extra = tmp_path / "extra.txt"
+    extra.write_text("not a card")
+    for name in ("./README.md", "x/../results.json", "../outside.txt", "/etc/x"):
+        with pytest.raises(ValueError, match=r"is not a path this repo can take"):
+            save_repo(model, "tester/x", tmp_path / "repo", results=results, extra_files={name: extra})
+        assert not (tmp_path / "repo").exists()
+    files = save_repo(model, "tester/x", tmp_path / "repo", results=results, extra_files={"figures/a.txt": extra})
+    assert files["figures/a.txt"].read_text() == "not a card"

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -217,8 +218,19 @@ def test_resume_continues_the_evaluation_history_and_keeps_the_best_model(cli, t
 
 
 @pytest.mark.parametrize("actors", [0, 1])
-def test_a_resumed_mario_run_starts_from_the_frontier_its_stopped_run_reached(cli, tmp_path, actors):
+def test_a_resumed_mario_run_starts_from_the_frontier_its_stopped_run_reached(cli, tmp_path, monkeypatch, actors):
+    from mario_zoo.envs.frontier import FrontierStarts
     from mario_zoo.envs.frontier_archive import read_archive
+
+    loaded: list[set[int]] = []  # with actors=0 the env is built in this process: what each env read at its start
+    read = FrontierStarts._read_archive
+
+    def read_and_tell(self):
+        cells = read(self)
+        loaded.append({cell.snapshot.x_pos for cell in cells.values()})
+        return cells
+
+    monkeypatch.setattr(FrontierStarts, "_read_archive", read_and_tell)
 
     run_path = tmp_path / "run"
     hyperparameters = ["learning_starts=50", "buffer_size=400", "batch_size=8", f"actors={actors}"]
@@ -234,8 +246,11 @@ def test_a_resumed_mario_run_starts_from_the_frontier_its_stopped_run_reached(cl
     for config_text in (checkpoint.read_config(run.model).to_json(), run.read_config().to_dict()):
         assert "frontier_archive" not in json.dumps(config_text)
 
+    assert loaded == ([set()] if actors == 0 else [])
     result = cli("train", "--resume", run_path, "--steps", 600, "--no-progress")
     assert result.code == 0, result.err
+    if actors == 0:  # the resumed env rebuilt every archived state (an actor's env does it in its own process)
+        assert loaded[1:] == [set(first)]
     resumed = {cell.x_pos // 64: cell.reach for cell in read_archive(run.frontier_archive, (1, 1))}
     # The resumed env started from the archive: every stretch it held is still there, reached at least as far.
     assert all(resumed[x_pos // 64] >= reach for x_pos, reach in first.items())
@@ -265,11 +280,18 @@ def test_a_run_started_over_drops_the_old_frontier_archive(tmp_path):
     model.get_env().close()
 
 
-@pytest.mark.parametrize(("source_env", "inherits"), [("MarioDQN-1-1-v0", True), ("MarioDQN-1-2-v0", False)])
-def test_a_warm_start_from_a_runs_snapshot_continues_its_frontier_on_the_same_level(tmp_path, source_env, inherits):
+@pytest.mark.parametrize(
+    ("source_env", "damaged", "inherits"),
+    [("MarioDQN-1-1-v0", False, True), ("MarioDQN-1-2-v0", False, False), ("MarioDQN-1-1-v0", True, False)],
+)
+def test_a_warm_start_from_a_runs_snapshot_continues_its_frontier_on_the_same_level(
+    tmp_path, source_env, damaged, inherits
+):
     import dataclasses
 
     from mario_zoo import training
+    from mario_zoo.envs import parse_env_id
+    from mario_zoo.envs.frontier_archive import ArchivedCell, merge_into_archive
     from mario_zoo.planning import plan_run
     from mario_zoo.runs import RunFolder
 
@@ -277,14 +299,22 @@ def test_a_warm_start_from_a_runs_snapshot_continues_its_frontier_on_the_same_le
     source.write_config(plan_run(preset="mario-1-1", env_id=source_env))
     snapshot = source.snapshots / "step-000010000"
     snapshot.mkdir(parents=True)
-    source.frontier_archive.write_text('{"the source run": "frontier"}')
+    merge_into_archive(source.frontier_archive, parse_env_id(source_env), [ArchivedCell(40, 900, b"")], bucket=64)
+    if damaged:
+        source.frontier_archive.write_text('{"format": "mario-zoo frontier archive"')
     run = RunFolder(tmp_path / "run")
     run.path.mkdir()
     config = dataclasses.replace(plan_run(preset="mario-1-1", overrides={"actors": 0}), init_from=str(snapshot))
     model = training.build_model(config)
-    training._attach_monitored_env(run, config, model, resumed=False).close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        training._attach_monitored_env(run, config, model, resumed=False).close()
     model.get_env().close()
     if inherits:
-        assert run.frontier_archive.read_text() == source.frontier_archive.read_text()
+        assert run.frontier_archive.read_bytes() == source.frontier_archive.read_bytes()
     else:
         assert not run.frontier_archive.exists()
+    messages = [str(warning.message) for warning in caught]
+    assert any("Frontier starts begin anew: " in message and "not valid JSON" in message for message in messages) == (
+        damaged
+    )

@@ -64,6 +64,18 @@ def test_replaying_a_snapshots_inputs_reaches_the_same_game_state():
         )
 
 
+def test_inputs_start_empty_and_count_only_the_players_frames():
+    emulator = MarioEmulator(target=(1, 1))
+    assert emulator.inputs == b"", "the start screen the env skips while it is built is no input"
+    emulator.step(0b10000000)  # nes-py's own step, one frame
+    emulator.reset()
+    assert emulator.inputs == b""
+    emulator.step(0b10000000)
+    emulator.step(0b10000001)
+    assert emulator.inputs == b"\x80\x81"
+    assert emulator.replay(emulator.inputs).inputs == b"\x80\x81"
+
+
 def test_inputs_that_end_the_episode_are_refused():
     emulator = MarioEmulator(target=(1, 1))
     emulator.reset()
@@ -227,3 +239,21 @@ def test_the_archive_path_is_no_setting_an_agent_keeps(tmp_path):
     assert "frontier_archive" not in play and "frontier_archive" not in training
     assert training["frontier_fraction"] == 0.5
     assert "frontier_archive" not in gym.make("MarioDQN-v0").spec.kwargs
+
+
+def test_an_archive_damaged_while_training_is_a_warning_not_the_end_of_training(tmp_path, monkeypatch):
+    from mario_zoo.envs import frontier
+
+    monkeypatch.setattr(frontier, "SAVE_EVERY", 1)
+    path = tmp_path / "frontier.json"
+    env = gym.make("MarioDQN-v0", frontier_archive=str(path), **_TRAINING, **_NOISE)
+    _play_episodes(env, 1, seed=0)
+    assert path.is_file()
+    path.write_text("damaged by someone else")
+    with pytest.warns(UserWarning, match=r"^Frontier states not saved: .*frontier\.json is not valid JSON"):
+        _play_episodes(env, 3, seed=1)
+    with pytest.warns(UserWarning, match=r"^Frontier states not saved: "):
+        wrapper = _wrapper(env)
+        wrapper._unsaved = True
+        env.close()
+    assert env.unwrapped._env is None, "the emulator is closed all the same"
