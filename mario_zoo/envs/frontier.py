@@ -28,7 +28,7 @@ import gymnasium as gym
 import numpy as np
 
 from mario_zoo.envs.emulator import MarioEmulator, MarioSnapshot
-from mario_zoo.envs.frontier_archive import ArchivedCell, merge_into_archive, read_archive
+from mario_zoo.envs.frontier_archive import ArchivedCell, furthest_per_stretch, merge_into_archive, read_archive
 from mario_zoo.wrappers._validation import check_choice, check_fraction, check_int
 
 FRACTION_MEANING = "the share of episodes started near the frontier"
@@ -235,7 +235,9 @@ class FrontierStarts(gym.Wrapper):
             return {}
         cells: dict[int, _Cell] = {}
         lost = 0
-        for entry in sorted(read_archive(self.archive, self._emulator.level), key=lambda entry: entry.inputs):
+        kept = furthest_per_stretch(read_archive(self.archive, self._emulator.level), bucket=self.bucket)
+        # In input order, so that each replay plays on from the previous one where they share a beginning.
+        for bucket, entry in sorted(kept.items(), key=lambda item: item[1].inputs):
             try:
                 snapshot = self._emulator.replay(entry.inputs)
             except ValueError:
@@ -243,9 +245,7 @@ class FrontierStarts(gym.Wrapper):
             if snapshot is None or snapshot.x_pos != entry.x_pos:
                 lost += 1
                 continue
-            bucket = entry.x_pos // self.bucket
-            if bucket not in cells or entry.reach > cells[bucket].reach:
-                cells[bucket] = _Cell(snapshot, entry.reach)
+            cells[bucket] = _Cell(snapshot, entry.reach)
         if lost:
             warnings.warn(
                 f"{self.archive}: the inputs of {lost} of its cells did not lead back to their x positions (saved by "

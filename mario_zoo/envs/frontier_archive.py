@@ -100,11 +100,8 @@ def merge_into_archive(
     with open(target.with_name(target.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            kept = {cell.x_pos // bucket: cell for cell in read_archive(target, level)} if target.is_file() else {}
-            for cell in cells:
-                stretch = cell.x_pos // bucket
-                if stretch not in kept or cell.reach > kept[stretch].reach:
-                    kept[stretch] = cell
+            existing = read_archive(target, level) if target.is_file() else []
+            kept = furthest_per_stretch([*existing, *cells], bucket=bucket)
             document = {
                 "format": ARCHIVE_FORMAT,
                 "version": ARCHIVE_VERSION,
@@ -114,6 +111,23 @@ def merge_into_archive(
             write_text(target, json.dumps(document) + "\n")
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def furthest_per_stretch(cells: Iterable[ArchivedCell], *, bucket: int) -> dict[int, ArchivedCell]:
+    """Per ``bucket``-pixel stretch of x (``x_pos // bucket``), the cell whose episode reached furthest (the
+    earlier one on a tie), the rule frontier starts keep their states by.
+
+    Example:
+        >>> cells = [ArchivedCell(100, 500, b"a"), ArchivedCell(120, 900, b"b"), ArchivedCell(200, 400, b"c")]
+        >>> {stretch: cell.inputs for stretch, cell in furthest_per_stretch(cells, bucket=64).items()}
+        {1: b'b', 3: b'c'}
+    """
+    kept: dict[int, ArchivedCell] = {}
+    for cell in cells:
+        stretch = cell.x_pos // bucket
+        if stretch not in kept or cell.reach > kept[stretch].reach:
+            kept[stretch] = cell
+    return kept
 
 
 _FIX = "it is damaged or not one mario-zoo wrote: delete it (training rebuilds it from its own episodes)."
