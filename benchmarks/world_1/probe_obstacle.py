@@ -11,17 +11,23 @@ Example (World 1-2's pocket at x 978, see benchmarks/RESULTS.md, "World 1: 1-2")
         --past 1100 --trials 300
     python benchmarks/world_1/probe_obstacle.py runs/w13b/snapshots/step-000180000 --x 590 --past 800 \
         --trials 200 --epsilon 0.05 0.2 0.5     # how often the agent's own exploration gets past
+    python benchmarks/world_1/probe_obstacle.py runs/w13c/snapshots/step-000170000 --past 800 --trials 60 \
+        --archive runs/w13c/frontier.json --frame 288 --epsilon 0.3 1.0 --repeat 2
+        # from the state that the archive's furthest episode reached at frame 288, with held random actions
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 from collections import Counter
 
 import gymnasium as gym
 import numpy as np
 
 import mario_zoo  # noqa: F401  (registers the MarioDQN IDs)
+from mario_zoo.agents.exploration import Explorer
+from mario_zoo.envs.frontier_archive import read_archive
 from mario_zoo.evaluation import evaluation_env_kwargs
 from mario_zoo.sources import load_agent, parse_source
 from mario_zoo.wrappers.episode import NOOPS_OPTION
@@ -35,11 +41,18 @@ def random_sequence(rng: np.random.Generator, n_actions: int, length: int) -> li
     return actions[:length]
 
 
+def greedy_actions(model, observation: np.ndarray) -> np.ndarray:
+    """The agent's greedy action for one observation, as the batch of one the explorer asks for."""
+    return model.predict(observation[None], deterministic=True)[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("agent", help="run folder, checkpoint or zoo name")
     parser.add_argument("--noops", type=int, default=0, help="no-op start of the greedy approach (default 0)")
-    parser.add_argument("--x", type=int, required=True, help="play greedily until x_pos reaches this")
+    parser.add_argument("--x", type=int, help="play greedily until x_pos reaches this, and probe from there")
+    parser.add_argument("--archive", help="instead of --x: a run's frontier.json; probe from its furthest episode")
+    parser.add_argument("--frame", type=int, help="with --archive: the moment of that episode, in frames")
     parser.add_argument("--past", type=int, required=True, help="a sequence passes when x_pos exceeds this")
     parser.add_argument("--trials", type=int, default=300, help="random sequences to try (default 300)")
     parser.add_argument("--steps", type=int, default=80, help="steps per sequence (default 80)")
@@ -51,18 +64,33 @@ def main() -> None:
         help="instead of random sequences, the agent itself from there, acting randomly with each of these "
         "probabilities (how often training's exploration gets past)",
     )
+    parser.add_argument(
+        "--repeat", type=float, help="with --epsilon: hold random actions as exploration_repeat=MU does in training"
+    )
     args = parser.parse_args()
+    if (args.x is None) == (args.archive is None) or (args.archive is None) != (args.frame is None):
+        parser.error("give --x, or --archive with --frame")
 
     loaded = load_agent(parse_source(args.agent), device="cpu")
     env = gym.make(loaded.env_id, **evaluation_env_kwargs(loaded.env_id, loaded.env_kwargs))
-    obs, info = env.reset(seed=0, options={NOOPS_OPTION: args.noops})
-    while info["x_pos"] < args.x:
-        action, _ = loaded.model.predict(obs, deterministic=True)
-        obs, _, terminated, truncated, info = env.step(int(action))
-        if terminated or truncated:
-            raise SystemExit(f"The greedy episode ended at x {info['x_pos']}, before x {args.x}; pick a smaller --x.")
-    saved = env.unwrapped.snapshot()
-    print(f"{loaded.env_id}: greedy from {args.noops} no-ops to x {info['x_pos']}; {args.trials} sequences from there")
+    if args.archive is not None:
+        furthest = max(read_archive(args.archive, env.unwrapped.level), key=lambda cell: (cell.reach, len(cell.inputs)))
+        saved = env.unwrapped.replay(furthest.inputs[: args.frame])
+        where = f"frame {args.frame} of the episode of {args.archive} that reached x {furthest.reach}"
+        print(f"{loaded.env_id}: from x {saved.x_pos}, {where}; {args.trials} sequences from there")
+    else:
+        obs, info = env.reset(seed=0, options={NOOPS_OPTION: args.noops})
+        while info["x_pos"] < args.x:
+            action, _ = loaded.model.predict(obs, deterministic=True)
+            obs, _, terminated, truncated, info = env.step(int(action))
+            if terminated or truncated:
+                raise SystemExit(
+                    f"The greedy episode ended at x {info['x_pos']}, before x {args.x}; pick a smaller --x."
+                )
+        saved = env.unwrapped.snapshot()
+        print(
+            f"{loaded.env_id}: greedy from {args.noops} no-ops to x {info['x_pos']}; {args.trials} sequences from there"
+        )
 
     n_actions = int(env.action_space.n)
     for epsilon in args.epsilon or [None]:
@@ -73,13 +101,12 @@ def main() -> None:
             obs, info = env.reset(options={"snapshot": saved, NOOPS_OPTION: 0})
             best, outcome = info["x_pos"], "alive short of it"
             sequence = random_sequence(rng, n_actions, args.steps) if epsilon is None else None
+            explorer = Explorer(1, n_actions, repeat=args.repeat)  # training's rule, a new episode
             for step in range(args.steps):
                 if sequence is not None:
                     action = sequence[step]
-                elif rng.random() < epsilon:
-                    action = int(rng.integers(n_actions))
                 else:
-                    action = int(loaded.model.predict(obs, deterministic=True)[0])
+                    action = int(explorer.act(rng, epsilon, functools.partial(greedy_actions, loaded.model, obs))[0])
                 obs, _, terminated, truncated, info = env.step(action)
                 best = max(best, info["x_pos"])
                 if best > args.past:
@@ -89,7 +116,8 @@ def main() -> None:
                     outcome = "died" if terminated and not info.get("flag_get") else "ended"
                     break
             outcomes[outcome] += 1
-        how = "random sequences" if epsilon is None else f"the agent at epsilon {epsilon}"
+        held = "" if args.repeat is None else f", random actions held (exploration_repeat {args.repeat})"
+        how = "random sequences" if epsilon is None else f"the agent at epsilon {epsilon}{held}"
         counts = ", ".join(f"{name} {outcomes[name]}" for name in ("passed", "died", "alive short of it", "ended"))
         print(f"{how}: {counts}")
     env.close()

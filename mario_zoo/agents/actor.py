@@ -51,6 +51,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from mario_zoo.agents.exploration import Explorer
 from mario_zoo.agents.networks import NetworkSpec, QNetwork
 from mario_zoo.agents.schedules import ExponentialSchedule, LinearSchedule
 from mario_zoo.agents.vec_env import EnvFactory, wrap_env
@@ -101,6 +102,8 @@ class _ActorSettings:
     learning_starts: int
     schedule: ExponentialSchedule | LinearSchedule
     exploration_rate: float
+    exploration_repeat: float | None
+    frontier_exploration_eps: float | None
     num_timesteps: int
     total_timesteps: int
 
@@ -119,6 +122,8 @@ class ActorPool:
         learning_starts: steps of uniformly random actions at the start.
         schedule: the exploration schedule, called as ``schedule(num_timesteps, total_timesteps)``.
         exploration_rate: epsilon before the first step.
+        exploration_repeat, frontier_exploration_eps: the DQN's extensions of epsilon-greedy
+            (:mod:`mario_zoo.agents.exploration`).
         num_timesteps: the step counter when the actors start.
         total_timesteps: the step counter at which the actors stop.
         actor_sync_interval: gradient updates between weight copies.
@@ -142,6 +147,8 @@ class ActorPool:
         learning_starts: int,
         schedule: ExponentialSchedule | LinearSchedule,
         exploration_rate: float,
+        exploration_repeat: float | None = None,
+        frontier_exploration_eps: float | None = None,
         num_timesteps: int,
         total_timesteps: int,
         actor_sync_interval: int,
@@ -203,6 +210,8 @@ class ActorPool:
                 learning_starts=learning_starts,
                 schedule=schedule,
                 exploration_rate=exploration_rate,
+                exploration_repeat=exploration_repeat,
+                frontier_exploration_eps=frontier_exploration_eps,
                 num_timesteps=num_timesteps,
                 total_timesteps=total_timesteps,
             )
@@ -392,6 +401,9 @@ class _Actor:
         self.rng = np.random.default_rng(settings.rng_seed)
         self.network = QNetwork(NetworkSpec.from_dict(settings.network)).eval()
         self.n_actions = self.network.spec.n_actions
+        self.explorer = Explorer(
+            1, self.n_actions, repeat=settings.exploration_repeat, frontier_eps=settings.frontier_exploration_eps
+        )
         self.loaded_version = -1
 
     def run(self) -> None:
@@ -412,6 +424,7 @@ class _Actor:
             if settings.env_seed is not None:
                 env.seed(settings.env_seed)
             observations = env.reset()
+            self.explorer.episodes_started(np.ones(1, bool), env.reset_infos)
             self.connection.send(("ready", observations[0]))
             self._collect(env, observations, frames, version, shared_weights)
         finally:
@@ -468,6 +481,8 @@ class _Actor:
                     batch = []
                 step += 1
                 n_episodes += done
+                if done:
+                    self.explorer.episodes_started(dones, env.reset_infos)
                 epsilon = settings.schedule(num_timesteps, settings.total_timesteps)
                 observations = new_observations
             if batch:
@@ -475,11 +490,16 @@ class _Actor:
                 batch = []
 
     def _act(self, observations: np.ndarray, num_timesteps: int, epsilon: float) -> int:
-        """The learner's rule: uniformly random until ``learning_starts``, then epsilon-greedy."""
-        if num_timesteps < self.settings.learning_starts or self.rng.random() < epsilon:
+        """The learner's rule: uniformly random until ``learning_starts``, then its epsilon-greedy
+        (:class:`~mario_zoo.agents.exploration.Explorer`)."""
+        if num_timesteps < self.settings.learning_starts:
             return int(self.rng.integers(self.n_actions))
-        with torch.inference_mode():
-            return int(self.network(torch.from_numpy(observations)).argmax(dim=1)[0])
+
+        def greedy() -> np.ndarray:
+            with torch.inference_mode():
+                return self.network(torch.from_numpy(observations)).argmax(dim=1).numpy()
+
+        return int(self.explorer.act(self.rng, epsilon, greedy)[0])
 
     def _load_weights(self, version: np.ndarray, shared: list[torch.Tensor], weights: list[torch.Tensor]) -> bool:
         """Copy the newest published weights into the network if they changed; ``False`` if stopped meanwhile."""

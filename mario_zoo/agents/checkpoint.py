@@ -62,8 +62,8 @@ REPLAY_CONFIG_FILE = "replay.json"
 #: ``train_env_kwargs`` (older ``env_kwargs`` are split on read); version 4 adds the hyperparameters
 #: ``learning_rate_final`` and ``ema_decay`` and the averaged weights (``ema.<index>``) beside the optimizer state,
 #: which an older reader would refuse as unknown rather than ask to be upgraded; version 5 adds ``target_epsilon``;
-#: version 6 adds ``advantage_learning``.
-FORMAT_VERSION = 6
+#: version 6 adds ``advantage_learning``; version 7 adds ``exploration_repeat`` and ``frontier_exploration_eps``.
+FORMAT_VERSION = 7
 TENSOR_FILES = (MODEL_FILE, OPTIMIZER_FILE)
 _CHECKPOINT_FILES = frozenset({CONFIG_FILE, *TENSOR_FILES, REPLAY_TENSORS_FILE, REPLAY_CONFIG_FILE})
 _POLICIES = {"mlp": "MlpPolicy", "cnn": "CnnPolicy"}

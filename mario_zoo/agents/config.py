@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mario_zoo.agents.exploration import check_frontier_eps, check_repeat
+
 TrainFreqUnit = Literal["step", "episode"]
 
 EXPLORATION_SCHEDULES = ("linear", "exponential")
@@ -123,6 +125,10 @@ class DQNConfig:
     """TD targets value the next state as an epsilon-greedy policy does (expected SARSA; ``None``: greedy, DQN's)."""
     advantage_learning: float | None = None
     """Alpha of the advantage-learning operator: TD targets minus ``alpha * (max Q(s, .) - Q(s, a))`` (``None``: off)."""
+    exploration_repeat: float | None = None
+    """Hold each random action for a zeta(mu)-distributed number of steps, mu this value > 1 (ez-greedy; ``None``: 1)."""
+    frontier_exploration_eps: float | None = None
+    """Epsilon in episodes whose reset ``info["frontier_start"]`` is true (``None``: the schedule's epsilon)."""
 
     def __post_init__(self) -> None:
         if callable(self.learning_rate):
@@ -167,6 +173,8 @@ class DQNConfig:
             _check_number("target_epsilon", self.target_epsilon, low=0.0, high=1.0)
         if self.advantage_learning is not None:
             _check_number("advantage_learning", self.advantage_learning, low=0.0, high=1.0, high_inclusive=False)
+        check_repeat(self.exploration_repeat)
+        check_frontier_eps(self.frontier_exploration_eps)
         if self.ema_decay is not None:
             _check_number("ema_decay", self.ema_decay, low=0.0, high=1.0, low_inclusive=False)
             if self.ema_decay == 1.0:

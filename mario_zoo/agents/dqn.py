@@ -30,6 +30,7 @@ from mario_zoo.agents.actor import ActorPool
 from mario_zoo.agents.averaging import WeightAverage
 from mario_zoo.agents.config import DQNConfig, config_from_arguments
 from mario_zoo.agents.device import resolve_device, torch_threads
+from mario_zoo.agents.exploration import Explorer
 from mario_zoo.agents.logs import TrainingLogs, default_logger
 from mario_zoo.agents.networks import NetworkSpec, make_optimizer
 from mario_zoo.agents.persistence import Checkpointing
@@ -222,6 +223,7 @@ class DQN(Checkpointing, TrainingLogs):
         self._n_calls = 0
         self._last_dump_timesteps = -1
         self._last_obs: np.ndarray | None = None
+        self._explorer: Explorer | None = None
         self.ep_info_buffer: deque[dict[str, float]] = deque(maxlen=config.stats_window_size)
         self.start_time = time.time_ns()
         self._env_id: str | None = None
@@ -355,9 +357,12 @@ class DQN(Checkpointing, TrainingLogs):
             self._buffer_steps = 0
             self._last_obs = None
         # With actors, each learn() call starts from the actors' first observations instead.
+        if self._explorer is None or self._explorer.n_envs != self.n_envs:
+            self._explorer = Explorer.from_config(self.config, self.n_envs, int(self.action_space.n))
         if self._actor_env_factory is None and (reset_num_timesteps or self._last_obs is None):
             self._last_obs = self.env.reset()
             self.replay_buffer.start_episodes(self._last_obs)
+            self._explorer.episodes_started(np.ones(self.n_envs, bool), getattr(self.env, "reset_infos", ()))
         if not self._custom_logger:
             if self.tensorboard_log is not None:
                 require("tensorboard", "tensorboard", "tensorboard_log")
@@ -391,6 +396,8 @@ class DQN(Checkpointing, TrainingLogs):
             learning_starts=self.random_steps,
             schedule=self.exploration_schedule,
             exploration_rate=self.exploration_rate,
+            exploration_repeat=self.config.exploration_repeat,
+            frontier_exploration_eps=self.config.frontier_exploration_eps,
             num_timesteps=self.num_timesteps,
             total_timesteps=total_timesteps,
             actor_sync_interval=self.config.actor_sync_interval,
@@ -426,6 +433,8 @@ class DQN(Checkpointing, TrainingLogs):
                 terminated, truncated, final_obs = split_dones(dones, infos)
                 replay_buffer.add(actions, rewards, terminated, truncated, new_obs, final_obs)
                 self.ep_info_buffer.extend(info["episode"] for info in infos if "episode" in info)
+                if actors is None:
+                    self._explorer.episodes_started(dones, getattr(env, "reset_infos", ()))
             else:
                 replay_buffer.add(actions, rewards, dones, no_truncation, new_obs, {})
             self._last_obs = new_obs
@@ -443,19 +452,16 @@ class DQN(Checkpointing, TrainingLogs):
         return n_steps * self.n_envs, True
 
     def _explore(self, observations: np.ndarray) -> np.ndarray:
-        """Epsilon-greedy actions for the envs; uniformly random for the first ``random_steps`` (SB3's rule:
-        ``learning_starts``)."""
-        n_actions, n_envs = int(self.action_space.n), self.n_envs
+        """Epsilon-greedy actions for the envs (:mod:`mario_zoo.agents.exploration`); uniformly random for the first
+        ``random_steps`` (SB3's rule: ``learning_starts``)."""
         if self.num_timesteps < self.random_steps:
-            return self._rng.integers(n_actions, size=n_envs)
-        explore = self._rng.random(n_envs) < self.exploration_rate
-        if explore.all():
-            return self._rng.integers(n_actions, size=n_envs)
-        with torch.inference_mode():
-            greedy = self.q_net(torch.from_numpy(observations).to(self.device)).argmax(dim=1).cpu().numpy()
-        if explore.any():
-            return np.where(explore, self._rng.integers(n_actions, size=n_envs), greedy)
-        return greedy
+            return self._rng.integers(int(self.action_space.n), size=self.n_envs)
+
+        def greedy() -> np.ndarray:
+            with torch.inference_mode():
+                return self.q_net(torch.from_numpy(observations).to(self.device)).argmax(dim=1).cpu().numpy()
+
+        return self._explorer.act(self._rng, self.exploration_rate, greedy)
 
     # -- averaged weights (ema_decay) -------------------------------------------------------------------
 
@@ -575,15 +581,6 @@ class DQN(Checkpointing, TrainingLogs):
             explore = self._rng.random(actions.shape) < self.exploration_rate
             actions = np.where(explore, self._rng.integers(int(self.action_space.n), size=actions.shape), actions)
         return actions, state
-
-    def _restore_env_rngs(self) -> None:
-        generators = self._pending_env_rngs
-        if generators is None or self.env is None or len(generators) != self.env.num_envs:
-            return
-        for index, generator in enumerate(generators):
-            if generator is not None:
-                self.env.set_attr("np_random", generator, indices=[index])
-        self._pending_env_rngs = None
 
     def set_random_seed(self, seed: int | None = None) -> None:
         """Seed Python, NumPy, torch, the action space, exploration and the env (SB3's method); ``None`` does nothing."""

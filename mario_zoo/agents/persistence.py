@@ -55,7 +55,7 @@ class Checkpointing:
     and RNG states (never pickle).
 
     Besides the attributes annotated here, these methods call the DQN's ``_setup`` (everything but the env),
-    ``_make_replay_buffer``, ``_restore_env_rngs`` and ``set_env``.
+    ``_make_replay_buffer`` and ``set_env``.
     """
 
     config: DQNConfig
@@ -225,6 +225,16 @@ class Checkpointing:
         self._last_obs = resumption.last_observations
         self._pending_env_rngs = resumption.env_rngs
         self._restore_env_rngs()
+
+    def _restore_env_rngs(self) -> None:
+        """Give the env the generators a replay file held for it, once it has as many envs as they were saved for."""
+        generators = self._pending_env_rngs
+        if generators is None or self.env is None or len(generators) != self.env.num_envs:
+            return
+        for index, generator in enumerate(generators):
+            if generator is not None:
+                self.env.set_attr("np_random", generator, indices=[index])
+        self._pending_env_rngs = None
 
     @contextmanager
     def _replay_files(self, path: str | os.PathLike[str]) -> Iterator[dict[str, bytes | Path]]:

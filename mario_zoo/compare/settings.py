@@ -109,6 +109,8 @@ NO_SB3_EQUIVALENT = {
     "ema_decay": "SB3 evaluates its online weights, not an average",
     "target_epsilon": "SB3's TD targets bootstrap from the greedy action's value",
     "advantage_learning": "SB3's TD targets are Bellman targets, with no action-gap term",
+    "exploration_repeat": "SB3's epsilon-greedy draws a new random action every step",
+    "frontier_exploration_eps": "SB3 explores every episode at the schedule's epsilon",
 }
 """Our settings SB3 cannot match, and why; a comparison keeps them at their SB3-equivalent defaults."""
 

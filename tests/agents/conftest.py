@@ -79,3 +79,29 @@ class FakeFrameEnv(gym.Env):
 def frame_env_class() -> type[FakeFrameEnv]:
     """The :class:`FakeFrameEnv` class (tests build it with their own options)."""
     return FakeFrameEnv
+
+
+class FrontierFlagEnv(gym.Env):
+    """A constant observation and ``n_actions`` actions; every other episode's reset says it is a frontier start
+    (``info["frontier_start"]``, as :class:`mario_zoo.envs.FrontierStarts` does), and each step's ``info`` repeats
+    the flag, so a callback can tell which steps belong to such episodes."""
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+
+    def __init__(self, n_actions: int = 20, episode_length: int = 30):
+        self.observation_space = spaces.Box(0.0, 1.0, (4,), np.float32)
+        self.action_space = spaces.Discrete(n_actions)
+        self.episode_length = episode_length
+        self.episode = -1
+        self.step_count = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self.episode += 1
+        self.step_count = 0
+        return np.zeros(4, np.float32), {"frontier_start": self.episode % 2 == 1}
+
+    def step(self, action: int):
+        self.step_count += 1
+        done = self.step_count >= self.episode_length
+        return np.zeros(4, np.float32), 0.0, done, False, {"frontier_episode": self.episode % 2 == 1}

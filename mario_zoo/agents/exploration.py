@@ -1,0 +1,137 @@
+"""How a DQN picks its actions in training: epsilon-greedy, with two optional extensions.
+
+- **Temporally extended exploration** (``exploration_repeat``, "ez-greedy", Dabney, Ostrovski and Barreto 2021):
+  a random action, once drawn, is held for ``n`` steps, ``n`` drawn from a zeta (discrete power-law) distribution
+  with exponent ``mu`` (capped at :data:`MAX_REPEAT`). Plain epsilon-greedy flickers between actions; a held random
+  action is a press, so exploration finds what needs a button held for a while (Mario's full-height jump holds A
+  for about five 4-frame steps, which uniform random actions almost never do).
+- **A rate for frontier-start episodes** (``frontier_exploration_eps``): in an episode that the env started from a
+  saved mid-level state (its reset ``info["frontier_start"]``, :class:`mario_zoo.envs.FrontierStarts`), explore
+  with this epsilon instead of the schedule's, Go-Explore's "return, then explore": the start is already where the
+  agent fails, and the greedy policy that failed there is the one thing not worth repeating.
+
+With both off (the default), the actions and the random draws are exactly plain epsilon-greedy's, so runs and
+their lossless resumes are unchanged. The learner's envs and each actor process use this same rule.
+
+Example:
+    >>> rng = np.random.default_rng(0)
+    >>> explorer = Explorer(n_envs=1, n_actions=5, repeat=2.0)
+    >>> [int(explorer.act(rng, 1.0, lambda: np.zeros(1, np.int64))[0]) for _ in range(8)]  # held presses
+    [2, 1, 1, 1, 1, 4, 4, 4]
+    >>> Explorer(n_envs=1, n_actions=5, repeat=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: exploration_repeat must be a number > 1 (the zeta distribution's exponent mu; 2 is ez-greedy's usual value) or None, got 1.0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from mario_zoo.agents.config import DQNConfig
+
+MAX_REPEAT = 100
+"""Steps an exploratory action is held at most (the zeta distribution has a heavy tail)."""
+FRONTIER_START_KEY = "frontier_start"
+"""The reset ``info`` key that marks an episode started from a saved mid-level state."""
+
+
+def check_repeat(value: Any) -> None:
+    """``exploration_repeat`` must be ``None`` or a number above 1 (the zeta exponent)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 1:
+        raise ValueError(
+            "exploration_repeat must be a number > 1 (the zeta distribution's exponent mu; 2 is ez-greedy's usual "
+            f"value) or None, got {value!r}."
+        )
+
+
+def check_frontier_eps(value: Any) -> None:
+    """``frontier_exploration_eps`` must be ``None`` or a probability."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"frontier_exploration_eps must be a number in [0, 1] or None, got {value!r}.")
+
+
+class Explorer:
+    """Epsilon-greedy actions for ``n_envs`` envs, with held random actions and a frontier-start rate when asked.
+
+    Args:
+        n_envs: envs stepped together (one per row of the actions).
+        n_actions: size of the discrete action space.
+        repeat: ``exploration_repeat``, the zeta exponent of how long a random action is held; ``None``: one step.
+        frontier_eps: ``frontier_exploration_eps``; ``None``: frontier-start episodes use the schedule's epsilon.
+    """
+
+    def __init__(
+        self,
+        n_envs: int,
+        n_actions: int,
+        *,
+        repeat: float | None = None,
+        frontier_eps: float | None = None,
+    ):
+        check_repeat(repeat)
+        check_frontier_eps(frontier_eps)
+        self.n_envs, self.n_actions = n_envs, n_actions
+        self.repeat, self.frontier_eps = repeat, frontier_eps
+        self._held = np.zeros(n_envs, dtype=np.int64)
+        self._left = np.zeros(n_envs, dtype=np.int64)  # steps the held action still has to run
+        self._frontier = np.zeros(n_envs, dtype=bool)
+
+    @classmethod
+    def from_config(cls, config: DQNConfig, n_envs: int, n_actions: int) -> Explorer:
+        """The explorer a :class:`~mario_zoo.agents.config.DQNConfig` asks for."""
+        return cls(n_envs, n_actions, repeat=config.exploration_repeat, frontier_eps=config.frontier_exploration_eps)
+
+    @property
+    def plain(self) -> bool:
+        """Both extensions off: plain epsilon-greedy."""
+        return self.repeat is None and self.frontier_eps is None
+
+    def act(self, rng: np.random.Generator, epsilon: float, greedy: Callable[[], np.ndarray]) -> np.ndarray:
+        """The envs' next actions at exploration rate ``epsilon``, every random draw from ``rng`` (the agent's, so
+        that seeds and resumes reproduce); ``greedy()``, called only when some env needs it, returns the greedy
+        actions of all envs."""
+        if self.plain:
+            explore = rng.random(self.n_envs) < epsilon
+            if explore.all():
+                return rng.integers(self.n_actions, size=self.n_envs)
+            greedy_actions = greedy()
+            if explore.any():
+                return np.where(explore, rng.integers(self.n_actions, size=self.n_envs), greedy_actions)
+            return greedy_actions
+        holding = self._left > 0
+        rates = np.where(self._frontier, self.frontier_eps if self.frontier_eps is not None else epsilon, epsilon)
+        explore = ~holding & (rng.random(self.n_envs) < rates)
+        actions = self._held.copy()
+        if explore.any():
+            drawn = rng.integers(self.n_actions, size=self.n_envs)
+            actions[explore] = drawn[explore]
+            if self.repeat is not None:
+                lengths = np.minimum(rng.zipf(self.repeat, size=self.n_envs), MAX_REPEAT)
+                self._held[explore] = drawn[explore]
+                self._left[explore] = lengths[explore] - 1  # this step is the first of them
+        self._left[holding] -= 1
+        pick = ~(holding | explore)
+        if pick.any():
+            actions[pick] = greedy()[pick]
+        return actions
+
+    def episodes_started(self, dones: np.ndarray, reset_infos: Sequence[dict[str, Any]]) -> None:
+        """After a step: the envs that are ``done`` began a new episode (``reset_infos``, a VecEnv's
+        ``reset_infos``): a held action ends there, and the new episode's rate follows its start."""
+        for index in np.flatnonzero(dones):
+            self.start(int(index), reset_infos[index] if index < len(reset_infos) else {})
+
+    def start(self, index: int, info: dict[str, Any]) -> None:
+        """Env ``index`` began an episode whose reset returned ``info``."""
+        self._left[index] = 0
+        self._frontier[index] = bool(info.get(FRONTIER_START_KEY, False))

@@ -1,0 +1,159 @@
+"""Exploration in training: plain epsilon-greedy unchanged, held random actions (ez-greedy), and the rate of
+frontier-start episodes, in the learner's loop and in actor processes."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.envs.registration import EnvSpec
+from stable_baselines3.common.callbacks import BaseCallback
+
+from mario_zoo.agents import DQN, DQNConfig
+from mario_zoo.agents.exploration import MAX_REPEAT, Explorer
+
+
+def old_epsilon_greedy(rng: np.random.Generator, epsilon: float, greedy: np.ndarray, n_actions: int) -> np.ndarray:
+    """The learner's rule before the explorer existed, draw for draw."""
+    explore = rng.random(len(greedy)) < epsilon
+    if explore.all():
+        return rng.integers(n_actions, size=len(greedy))
+    if explore.any():
+        return np.where(explore, rng.integers(n_actions, size=len(greedy)), greedy)
+    return greedy
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 0.3, 1.0])
+def test_with_both_extensions_off_the_actions_and_draws_are_plain_epsilon_greedys(epsilon):
+    explorer = Explorer(3, 5)
+    ours, theirs = np.random.default_rng(7), np.random.default_rng(7)
+    greedy = np.array([4, 0, 2])
+    for _ in range(500):
+        assert (
+            explorer.act(ours, epsilon, lambda: greedy).tolist()
+            == old_epsilon_greedy(theirs, epsilon, greedy, 5).tolist()
+        )
+    assert ours.random() == theirs.random()  # the same number of draws
+
+
+def runs(actions: list[int]) -> list[tuple[int, int]]:
+    """(action, how many steps in a row) of each run of equal actions."""
+    found: list[tuple[int, int]] = []
+    for action in actions:
+        if found and found[-1][0] == action:
+            found[-1] = (action, found[-1][1] + 1)
+        else:
+            found.append((action, 1))
+    return found
+
+
+def run_lengths(actions: list[int]) -> list[int]:
+    return [length for _, length in runs(actions)]
+
+
+def test_a_random_action_is_held_for_a_zeta_distributed_number_of_steps():
+    # Many actions, so that two holds in a row rarely draw the same one and runs are holds.
+    explorer, rng = Explorer(1, 10_000, repeat=2.0), np.random.default_rng(0)
+    actions = [
+        int(explorer.act(rng, 1.0, lambda: pytest.fail("greedy asked for at epsilon 1"))[0]) for _ in range(60_000)
+    ]
+    lengths = run_lengths(actions)
+    # zeta(2): P(n = 1) = 1 / zeta(2) = 6 / pi^2 = 0.608, P(n = 2) = 0.152; capped at MAX_REPEAT.
+    assert np.mean(np.array(lengths) == 1) == pytest.approx(6 / np.pi**2, abs=0.015)
+    assert np.mean(np.array(lengths) == 2) == pytest.approx(6 / np.pi**2 / 4, abs=0.01)
+    assert max(lengths) <= MAX_REPEAT
+    assert max(lengths) > 20
+
+
+def test_a_held_action_skips_the_greedy_choice_and_ends_with_the_episode():
+    explorer, rng = Explorer(2, 1000, repeat=1.01), np.random.default_rng(1)  # a heavy tail: long holds
+    first = explorer.act(rng, 1.0, lambda: np.array([0, 0]))
+    # While both envs hold, no greedy action is needed even at epsilon 0.
+    second = explorer.act(rng, 0.0, lambda: pytest.fail("greedy asked for while holding"))
+    assert second.tolist() == first.tolist()
+    # Env 0's episode ends: its hold ends; env 1 still holds.
+    explorer.episodes_started(np.array([True, False]), [{}, {}])
+    third = explorer.act(rng, 0.0, lambda: np.array([-1, -1]))
+    assert third.tolist() == [-1, first[1]]
+
+
+def test_frontier_start_episodes_explore_at_their_own_rate():
+    explorer, rng = Explorer(2, 1000, frontier_eps=1.0), np.random.default_rng(2)
+    explorer.episodes_started(np.array([True, True]), [{"frontier_start": True}, {"frontier_start": False}])
+    actions = np.array([explorer.act(rng, 0.0, lambda: np.array([-1, -1])) for _ in range(200)])
+    assert (actions[:, 1] == -1).all()  # the schedule's epsilon 0: greedy
+    assert (actions[:, 0] >= 0).all() and len(set(actions[:, 0].tolist())) > 100  # epsilon 1: random
+    # The next episode of env 0 starts at the level start: the schedule's rate again.
+    explorer.episodes_started(np.array([True, False]), [{}, {}])
+    assert explorer.act(rng, 0.0, lambda: np.array([-1, -1])).tolist() == [-1, -1]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("exploration_repeat", 1.0, "exploration_repeat must be a number > 1"),
+        ("exploration_repeat", "2", "got '2'"),
+        ("exploration_repeat", float("nan"), "got nan"),
+        ("exploration_repeat", True, "got True"),
+        ("frontier_exploration_eps", 1.5, "frontier_exploration_eps must be a number in \\[0, 1\\] or None, got 1.5"),
+        ("frontier_exploration_eps", -0.1, "got -0.1"),
+    ],
+)
+def test_bad_exploration_settings_are_refused_naming_the_value(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        DQNConfig(**{field: value})
+
+
+class StepLog(BaseCallback):
+    def __init__(self):
+        super().__init__()
+        self.rows: list[tuple[int, bool]] = []
+
+    def _on_step(self) -> bool:
+        self.rows.extend(
+            (int(action), bool(info["frontier_episode"]))
+            for action, info in zip(self.locals["actions"], self.locals["infos"], strict=True)
+        )
+        return True
+
+
+def flag_env(**kwargs: Any) -> functools.partial:
+    """A picklable factory of tests/agents/conftest.py's FrontierFlagEnv (an actor imports it by name)."""
+    return functools.partial(
+        gym.make, EnvSpec("FrontierFlag-v0", "tests.agents.conftest:FrontierFlagEnv", kwargs=kwargs)
+    )
+
+
+@pytest.mark.parametrize("actors", [0, 1])
+def test_training_explores_frontier_start_episodes_at_their_rate_and_holds_random_actions(actors):
+    # Greedy everywhere else (epsilon 0, weights fixed by learning rate 0, a constant observation): one action.
+    model = DQN(
+        "MlpPolicy",
+        flag_env(n_actions=1000),  # two random actions in a row are the same one only when held
+        learning_starts=0,
+        learning_rate=0.0,
+        exploration_initial_eps=0.0,
+        exploration_final_eps=0.0,
+        frontier_exploration_eps=0.5,
+        exploration_repeat=3.0,
+        actors=actors,
+        batch_size=8,
+        buffer_size=1000,
+        device="cpu",
+        seed=0,
+    )
+    log = StepLog()
+    model.learn(600, callback=log)
+    level_start = [action for action, frontier in log.rows if not frontier]
+    frontier = [action for action, frontier in log.rows if frontier]
+    assert len(level_start) >= 270 and len(frontier) >= 270
+    assert len(set(level_start)) == 1
+    greedy = level_start[0]
+    explored = [action != greedy for action in frontier]
+    # Half of the free steps start a hold of zeta(3) steps (mean 1.37): about 58% of the steps explore.
+    assert 0.35 < np.mean(explored) < 0.8
+    held = [length for action, length in runs(frontier) if action != greedy]
+    assert np.mean(np.array(held) >= 2) > 0.05  # zeta(3): P(n >= 2) = 0.17; without holds, 1 in 1,000
