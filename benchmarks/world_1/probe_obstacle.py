@@ -70,11 +70,15 @@ def main() -> None:
     args = parser.parse_args()
     if (args.x is None) == (args.archive is None) or (args.archive is None) != (args.frame is None):
         parser.error("give --x, or --archive with --frame")
+    if args.repeat is not None and not args.epsilon:
+        parser.error("--repeat holds the agent's random actions: give --epsilon too")
 
     loaded = load_agent(parse_source(args.agent), device="cpu")
     env = gym.make(loaded.env_id, **evaluation_env_kwargs(loaded.env_id, loaded.env_kwargs))
     if args.archive is not None:
         furthest = max(read_archive(args.archive, env.unwrapped.level), key=lambda cell: (cell.reach, len(cell.inputs)))
+        if not 0 < args.frame <= len(furthest.inputs):
+            parser.error(f"--frame must be 1-{len(furthest.inputs)}, the frames of that episode kept in the archive")
         saved = env.unwrapped.replay(furthest.inputs[: args.frame])
         where = f"frame {args.frame} of the episode of {args.archive} that reached x {furthest.reach}"
         print(f"{loaded.env_id}: from x {saved.x_pos}, {where}; {args.trials} sequences from there")

@@ -51,7 +51,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from mario_zoo.agents.exploration import Explorer
+from mario_zoo.agents.exploration import Explorer, reset_infos
 from mario_zoo.agents.networks import NetworkSpec, QNetwork
 from mario_zoo.agents.schedules import ExponentialSchedule, LinearSchedule
 from mario_zoo.agents.vec_env import EnvFactory, wrap_env
@@ -424,7 +424,7 @@ class _Actor:
             if settings.env_seed is not None:
                 env.seed(settings.env_seed)
             observations = env.reset()
-            self.explorer.episodes_started(np.ones(1, bool), env.reset_infos)
+            self.explorer.episodes_started(np.ones(1, bool), reset_infos(env))
             self.connection.send(("ready", observations[0]))
             self._collect(env, observations, frames, version, shared_weights)
         finally:
@@ -482,7 +482,7 @@ class _Actor:
                 step += 1
                 n_episodes += done
                 if done:
-                    self.explorer.episodes_started(dones, env.reset_infos)
+                    self.explorer.episodes_started(dones, reset_infos(env))
                 epsilon = settings.schedule(num_timesteps, settings.total_timesteps)
                 observations = new_observations
             if batch:

@@ -30,7 +30,7 @@ from mario_zoo.agents.actor import ActorPool
 from mario_zoo.agents.averaging import WeightAverage
 from mario_zoo.agents.config import DQNConfig, config_from_arguments
 from mario_zoo.agents.device import resolve_device, torch_threads
-from mario_zoo.agents.exploration import Explorer
+from mario_zoo.agents.exploration import Explorer, reset_infos
 from mario_zoo.agents.logs import TrainingLogs, default_logger
 from mario_zoo.agents.networks import NetworkSpec, make_optimizer
 from mario_zoo.agents.persistence import Checkpointing
@@ -362,7 +362,7 @@ class DQN(Checkpointing, TrainingLogs):
         if self._actor_env_factory is None and (reset_num_timesteps or self._last_obs is None):
             self._last_obs = self.env.reset()
             self.replay_buffer.start_episodes(self._last_obs)
-            self._explorer.episodes_started(np.ones(self.n_envs, bool), getattr(self.env, "reset_infos", ()))
+            self._explorer.episodes_started(np.ones(self.n_envs, bool), reset_infos(self.env))
         if not self._custom_logger:
             if self.tensorboard_log is not None:
                 require("tensorboard", "tensorboard", "tensorboard_log")
@@ -434,7 +434,7 @@ class DQN(Checkpointing, TrainingLogs):
                 replay_buffer.add(actions, rewards, terminated, truncated, new_obs, final_obs)
                 self.ep_info_buffer.extend(info["episode"] for info in infos if "episode" in info)
                 if actors is None:
-                    self._explorer.episodes_started(dones, getattr(env, "reset_infos", ()))
+                    self._explorer.episodes_started(dones, reset_infos(env))
             else:
                 replay_buffer.add(actions, rewards, dones, no_truncation, new_obs, {})
             self._last_obs = new_obs

@@ -2,7 +2,7 @@
 
 - **Temporally extended exploration** (``exploration_repeat``, "ez-greedy", Dabney, Ostrovski and Barreto 2021):
   a random action, once drawn, is held for ``n`` steps, ``n`` drawn from a zeta (discrete power-law) distribution
-  with exponent ``mu`` (capped at :data:`MAX_REPEAT`). Plain epsilon-greedy flickers between actions; a held random
+  with exponent ``mu`` (cut off at :data:`MAX_REPEAT`). Plain epsilon-greedy flickers between actions; a held random
   action is a press, so exploration finds what needs a button held for a while (Mario's full-height jump holds A
   for about five 4-frame steps, which uniform random actions almost never do).
 - **A rate for frontier-start episodes** (``frontier_exploration_eps``): in an episode that the env started from a
@@ -17,7 +17,7 @@ Example:
     >>> rng = np.random.default_rng(0)
     >>> explorer = Explorer(n_envs=1, n_actions=5, repeat=2.0)
     >>> [int(explorer.act(rng, 1.0, lambda: np.zeros(1, np.int64))[0]) for _ in range(8)]  # held presses
-    [2, 1, 1, 1, 1, 4, 4, 4]
+    [2, 1, 1, 1, 3, 3, 3, 3]
     >>> Explorer(n_envs=1, n_actions=5, repeat=1.0)
     Traceback (most recent call last):
     ...
@@ -45,7 +45,9 @@ def check_repeat(value: Any) -> None:
     """``exploration_repeat`` must be ``None`` or a number above 1 (the zeta exponent)."""
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 1:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"exploration_repeat must be a number or None, got {value!r}.")
+    if not value > 1 or (isinstance(value, float) and not math.isfinite(value)):
         raise ValueError(
             "exploration_repeat must be a number > 1 (the zeta distribution's exponent mu; 2 is ez-greedy's usual "
             f"value) or None, got {value!r}."
@@ -56,8 +58,25 @@ def check_frontier_eps(value: Any) -> None:
     """``frontier_exploration_eps`` must be ``None`` or a probability."""
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"frontier_exploration_eps must be a number or None, got {value!r}.")
+    if not 0.0 <= value <= 1.0:
         raise ValueError(f"frontier_exploration_eps must be a number in [0, 1] or None, got {value!r}.")
+
+
+def hold_probabilities(mu: float) -> np.ndarray:
+    """P(a random action is held n steps) for n = 1..:data:`MAX_REPEAT`: the zeta(mu) distribution cut off there,
+    ``n ** -mu`` normalised."""
+    weights = np.arange(1, MAX_REPEAT + 1, dtype=np.float64) ** -float(mu)
+    return weights / weights.sum()
+
+
+def reset_infos(env: Any) -> Sequence[dict[str, Any]]:
+    """The ``reset_infos`` of a VecEnv: SB3's VecEnv wrappers (``VecMonitor``, ``VecFrameStack``...) keep empty ones
+    of their own, so they are read from the innermost env."""
+    while hasattr(env, "venv"):
+        env = env.venv
+    return getattr(env, "reset_infos", ())
 
 
 class Explorer:
@@ -82,6 +101,7 @@ class Explorer:
         check_frontier_eps(frontier_eps)
         self.n_envs, self.n_actions = n_envs, n_actions
         self.repeat, self.frontier_eps = repeat, frontier_eps
+        self._hold_probabilities = None if repeat is None else hold_probabilities(repeat)
         self._held = np.zeros(n_envs, dtype=np.int64)
         self._left = np.zeros(n_envs, dtype=np.int64)  # steps the held action still has to run
         self._frontier = np.zeros(n_envs, dtype=bool)
@@ -116,7 +136,7 @@ class Explorer:
             drawn = rng.integers(self.n_actions, size=self.n_envs)
             actions[explore] = drawn[explore]
             if self.repeat is not None:
-                lengths = np.minimum(rng.zipf(self.repeat, size=self.n_envs), MAX_REPEAT)
+                lengths = rng.choice(MAX_REPEAT, size=self.n_envs, p=self._hold_probabilities) + 1
                 self._held[explore] = drawn[explore]
                 self._left[explore] = lengths[explore] - 1  # this step is the first of them
         self._left[holding] -= 1
@@ -124,6 +144,29 @@ class Explorer:
         if pick.any():
             actions[pick] = greedy()[pick]
         return actions
+
+    def state(self) -> dict[str, list[int] | list[bool]] | None:
+        """What a lossless resume needs to continue the episodes in progress (plain data); ``None`` when plain."""
+        if self.plain:
+            return None
+        return {"held": self._held.tolist(), "left": self._left.tolist(), "frontier": self._frontier.tolist()}
+
+    def restore(self, state: Any, source: str) -> None:
+        """Put back a :meth:`state`, checked: a bad one is a ``ValueError`` naming ``source``."""
+        if self.plain:
+            return
+        if not isinstance(state, dict) or set(state) != {"held", "left", "frontier"}:
+            raise ValueError(f"{source}: bad explorer state {state!r}.")
+        checks = {
+            "held": lambda item: _is_int(item) and 0 <= item < self.n_actions,
+            "left": lambda item: _is_int(item) and 0 <= item < MAX_REPEAT,
+            "frontier": lambda item: isinstance(item, bool),
+        }
+        for name, check in checks.items():
+            values = state[name]
+            if not isinstance(values, list) or len(values) != self.n_envs or not all(map(check, values)):
+                raise ValueError(f"{source}: bad explorer state {name}={values!r} for {self.n_envs} envs.")
+        self._held[:], self._left[:], self._frontier[:] = state["held"], state["left"], state["frontier"]
 
     def episodes_started(self, dones: np.ndarray, reset_infos: Sequence[dict[str, Any]]) -> None:
         """After a step: the envs that are ``done`` began a new episode (``reset_infos``, a VecEnv's
@@ -135,3 +178,7 @@ class Explorer:
         """Env ``index`` began an episode whose reset returned ``info``."""
         self._left[index] = 0
         self._frontier[index] = bool(info.get(FRONTIER_START_KEY, False))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

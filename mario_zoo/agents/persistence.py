@@ -32,6 +32,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from mario_zoo.agents import checkpoint
 from mario_zoo.agents.config import DQNConfig
+from mario_zoo.agents.exploration import Explorer
 from mario_zoo.agents.networks import NetworkSpec
 from mario_zoo.agents.optimizer_state import load_optimizer_tensors, optimizer_to_tensors
 from mario_zoo.agents.policies import QPolicy
@@ -84,6 +85,7 @@ class Checkpointing:
     _env_kwargs: dict[str, Any]
     _train_env_kwargs: dict[str, Any]
     _pending_env_rngs: list[np.random.Generator | None] | None
+    _explorer: Explorer | None
 
     @property
     def env_id(self) -> str | None:
@@ -213,6 +215,11 @@ class Checkpointing:
         self.n_envs = n_envs
         try:
             resumption = read_resumption(path, self._make_replay_buffer(), truncate_last_traj)
+            # Episodes continued keep their held random actions; ended ones start afresh at the env's reset.
+            explorer = None
+            if resumption.explorer_state is not None:
+                explorer = Explorer.from_config(self.config, n_envs, int(self.action_space.n))
+                explorer.restore(resumption.explorer_state, str(path))
         except BaseException:
             self.n_envs, self._rng.bit_generator.state = previous_n_envs, previous_rng
             raise
@@ -225,6 +232,7 @@ class Checkpointing:
         self._last_obs = resumption.last_observations
         self._pending_env_rngs = resumption.env_rngs
         self._restore_env_rngs()
+        self._explorer = explorer
 
     def _restore_env_rngs(self) -> None:
         """Give the env the generators a replay file held for it, once it has as many envs as they were saved for."""
@@ -244,6 +252,8 @@ class Checkpointing:
         env_generators = self._pending_env_rngs if self.env is None else self.env.get_attr("np_random")
         rng = rng_states(self._rng, self.action_space, env_generators, self.device)
         training = {"num_timesteps": self.num_timesteps, "buffer_steps": self._buffer_steps}
+        if self._explorer is not None and (explorer_state := self._explorer.state()) is not None:
+            training["explorer"] = explorer_state
         with replay_files(
             path, self.replay_buffer, rng=rng, last_observations=self._last_obs, training=training
         ) as files:

@@ -138,6 +138,8 @@ class Resumption:
     """Each env's generator (``None`` where an env had none); ``None`` when saved without an env."""
     last_observations: np.ndarray | None
     """The observations to continue the episodes from (``None``: they end, ``learn`` resets the env)."""
+    explorer_state: Any
+    """The held random actions and frontier flags of the episodes continued (``None``: none saved, or they end)."""
     global_states: dict[str, Any]
     """numpy's and Python's global RNG states."""
     torch_states: dict[str, np.ndarray]
@@ -174,6 +176,7 @@ def read_resumption(path: str | os.PathLike[str], buffer: ReplayBuffer, truncate
             if rng["env"] is None
             else [None if item is None else generator_from_state(item) for item in rng["env"]],
             last_observations=last_observations,
+            explorer_state=None if truncate_last_traj else training.get("explorer"),
             global_states={key: rng[key] for key in ("python", "numpy_global")},
             torch_states={
                 "rng.torch": state.tensors["rng.torch"],

@@ -21,8 +21,10 @@ class CueEnv(gym.Env):
     observation_space = spaces.Box(0, 255, (2, 36, 36), np.uint8)
     action_space = spaces.Discrete(2)
 
-    def __init__(self, length: int = 10):
+    def __init__(self, length: int = 10, frontier_every: int = 0):
         self.length = length
+        self.frontier_every = frontier_every  # every this many episodes, the reset says frontier_start (0: never)
+        self.episodes = 0
         self.steps = 0
         self.cue = 0
 
@@ -35,6 +37,9 @@ class CueEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         self.steps = 0
+        self.episodes += 1
+        if self.frontier_every:
+            return self._observation(), {"frontier_start": self.episodes % self.frontier_every == 0}
         return self._observation(), {}
 
     def step(self, action: int):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import json
 import pickle
 import random
@@ -33,10 +34,16 @@ BASE = {
     "target_update_interval": 40,
     "exploration_fraction": 0.5,
 }
-# Two buffers that exercise different state: uniform sampling over wrapped rings, and the Mario preset's
+# Buffers that exercise different state: uniform sampling over wrapped rings, and the Mario preset's
 # frame-deduplicating, prioritized, 3-step buffer with double Q, a dueling head and bf16 updates.
 VARIANTS = {
     "uniform": (CueEnv, {"buffer_size": 96}),
+    # Held random actions and a frontier-start rate (every reset says frontier_start): the episodes in progress at
+    # the checkpoint keep their holds and their rate.
+    "held-exploration": (
+        functools.partial(CueEnv, length=7, frontier_every=1),
+        {"buffer_size": 96, "exploration_repeat": 1.2, "frontier_exploration_eps": 0.7},
+    ),
     "mario-like": (
         "frames",
         {
