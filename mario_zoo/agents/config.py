@@ -13,8 +13,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mario_zoo.agents.exploration import check_frontier_eps, check_repeat
-
 TrainFreqUnit = Literal["step", "episode"]
 
 EXPLORATION_SCHEDULES = ("linear", "exponential")
@@ -359,3 +357,26 @@ def _normalize_train_freq(value: Any) -> int | tuple[int, TrainFreqUnit]:
         return int(frequency), unit
     _check_int("train_freq", value, minimum=1)
     return int(value)
+
+
+def check_repeat(value: Any) -> None:
+    """``exploration_repeat`` must be ``None`` or a number above 1 (the zeta exponent)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"exploration_repeat must be a number or None, got {value!r}.")
+    if not value > 1 or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValueError(
+            "exploration_repeat must be a number > 1 (the zeta distribution's exponent mu; 2 is ez-greedy's usual "
+            f"value) or None, got {value!r}."
+        )
+
+
+def check_frontier_eps(value: Any) -> None:
+    """``frontier_exploration_eps`` must be ``None`` or a probability."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"frontier_exploration_eps must be a number or None, got {value!r}.")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"frontier_exploration_eps must be a number in [0, 1] or None, got {value!r}.")

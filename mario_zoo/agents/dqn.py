@@ -357,12 +357,11 @@ class DQN(Checkpointing, TrainingLogs):
             self._buffer_steps = 0
             self._last_obs = None
         # With actors, each learn() call starts from the actors' first observations instead.
-        if self._explorer is None or self._explorer.n_envs != self.n_envs:
-            self._explorer = Explorer.from_config(self.config, self.n_envs, int(self.action_space.n))
+        explorer = self._ensure_explorer()
         if self._actor_env_factory is None and (reset_num_timesteps or self._last_obs is None):
             self._last_obs = self.env.reset()
             self.replay_buffer.start_episodes(self._last_obs)
-            self._explorer.episodes_started(np.ones(self.n_envs, bool), reset_infos(self.env))
+            explorer.episodes_started(np.ones(self.n_envs, bool), reset_infos(self.env))
         if not self._custom_logger:
             if self.tensorboard_log is not None:
                 require("tensorboard", "tensorboard", "tensorboard_log")
@@ -461,7 +460,13 @@ class DQN(Checkpointing, TrainingLogs):
             with torch.inference_mode():
                 return self.q_net(torch.from_numpy(observations).to(self.device)).argmax(dim=1).cpu().numpy()
 
-        return self._explorer.act(self._rng, self.exploration_rate, greedy)
+        return self._ensure_explorer().act(self._rng, self.exploration_rate, greedy)
+
+    def _ensure_explorer(self) -> Explorer:
+        """The explorer of the current envs (one per ``n_envs``; kept across ``learn`` calls and resumes)."""
+        if self._explorer is None or self._explorer.n_envs != self.n_envs:
+            self._explorer = Explorer.from_config(self.config, self.n_envs, int(self.action_space.n))
+        return self._explorer
 
     # -- averaged weights (ema_decay) -------------------------------------------------------------------
 

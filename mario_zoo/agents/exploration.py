@@ -26,42 +26,17 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from mario_zoo.agents.config import DQNConfig
+from mario_zoo.agents.config import DQNConfig, check_frontier_eps, check_repeat
 
 MAX_REPEAT = 100
 """Steps an exploratory action is held at most (the zeta distribution has a heavy tail)."""
 FRONTIER_START_KEY = "frontier_start"
 """The reset ``info`` key that marks an episode started from a saved mid-level state."""
-
-
-def check_repeat(value: Any) -> None:
-    """``exploration_repeat`` must be ``None`` or a number above 1 (the zeta exponent)."""
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"exploration_repeat must be a number or None, got {value!r}.")
-    if not value > 1 or (isinstance(value, float) and not math.isfinite(value)):
-        raise ValueError(
-            "exploration_repeat must be a number > 1 (the zeta distribution's exponent mu; 2 is ez-greedy's usual "
-            f"value) or None, got {value!r}."
-        )
-
-
-def check_frontier_eps(value: Any) -> None:
-    """``frontier_exploration_eps`` must be ``None`` or a probability."""
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"frontier_exploration_eps must be a number or None, got {value!r}.")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"frontier_exploration_eps must be a number in [0, 1] or None, got {value!r}.")
 
 
 def hold_probabilities(mu: float) -> np.ndarray:
