@@ -6,7 +6,8 @@ written: :func:`plan_run` / :func:`plan_resume` validate (raising ``ValueError``
 choices), :func:`build_model` builds the agent in memory, and only :func:`train` creates files.
 
 A run is resumable at any moment: every ``save_freq`` steps the full training state (weights, optimizer,
-step counter, exploration) replaces ``checkpoint.zip`` in one atomic rename. :func:`resume` loads it, cuts the
+step counter, exploration) replaces ``checkpoint.zip`` in one atomic rename, and Ctrl-C or SIGTERM saves it at the
+next round start before stopping (:mod:`mario_zoo.stopping`). :func:`resume` loads it, cuts the
 logs back to the checkpoint's step (a killed run logged episodes the checkpoint does not know about) and calls
 ``learn(remaining, reset_num_timesteps=False)``, so the step counter, the exploration schedule and the curves
 continue where the checkpoint left them. With ``save_replay`` (``--save-replay``, the default for image envs)
@@ -41,11 +42,10 @@ import functools
 import json
 import os
 import signal
-import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, closing, contextmanager
+from collections.abc import Mapping
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +82,7 @@ from mario_zoo.runs import (
     read_evaluations,
 )
 from mario_zoo.snapshots import run_of_checkpoint
+from mario_zoo.stopping import StopAtRoundStart, StopRequest, Terminated, stop_on_signals
 from mario_zoo.training_logs import EpisodeLog, monitored_env, run_logger
 
 __all__ = [
@@ -121,34 +122,6 @@ class TrainingOutcome:
     def exit_code(self) -> int:
         """The shell's convention: 0 when finished, 128 + the signal number when stopped by one."""
         return 128 + int(self.signal) if self.interrupted and self.signal is not None else 0
-
-
-class Terminated(KeyboardInterrupt):
-    """Raised in the main thread when the process gets SIGTERM, so that training stops as it does on Ctrl-C."""
-
-    def __init__(self, signal_number: int):
-        super().__init__(f"received signal {signal_number}")
-        self.signal_number = signal_number
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``): checkpoint, then stop.
-
-    Only the main thread can set signal handlers; elsewhere (training in a worker thread) the default stays.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signal_number: int, _frame: object) -> None:
-        raise Terminated(signal_number)
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def resume(
@@ -212,11 +185,17 @@ def _train_holding_lock(
         cleanup.callback(logger.close)
         model.set_logger(logger)
         callbacks = [episode_log, *_callbacks(run, config, resumed=resumed, progress=progress, best=best_evaluation)]
-        with _sigterm_as_interrupt():
+        # After the periodic checkpoint, which a stop at its round start then finds saved.
+        stop = StopAtRoundStart(StopRequest(), run.checkpoint, config.save_replay)
+        with stop_on_signals(stop.request):
             remaining = config.total_timesteps - model.num_timesteps
             if remaining > 0:
-                model.learn(remaining, callback=callbacks, reset_num_timesteps=not resumed)
-    except KeyboardInterrupt as interrupt:
+                model.learn(remaining, callback=[*callbacks, stop], reset_num_timesteps=not resumed)
+            if stop.request.signal is not None and remaining > 0:
+                # Asked to stop: saved at a round start, or now, after the last round.
+                saved_at = stop.saved_at if stop.saved_at is not None else stop.save()
+                return _stopped(run, config, saved_at, start, started, stop.request.signal)
+    except KeyboardInterrupt as interrupt:  # a second signal, or Ctrl-C outside learn: stop at once
         saved_at = model.num_timesteps
         if config.save_replay and training_state.has_replay(run.checkpoint):
             # An interrupt can land in the middle of storing a transition: keep the last checkpoint, which holds
@@ -224,15 +203,20 @@ def _train_holding_lock(
             saved_at = checkpoint.read_config(run.checkpoint).num_timesteps
         else:
             model.save(run.checkpoint)
-        run.write_config(dataclasses.replace(config, status="interrupted"))
         signal_number = interrupt.signal_number if isinstance(interrupt, Terminated) else signal.SIGINT
-        return TrainingOutcome(
-            run, saved_at, start, time.monotonic() - started, None, interrupted=True, signal=signal_number
-        )
+        return _stopped(run, config, saved_at, start, started, signal_number)
     finally:
         cleanup.close()
     evaluation = _finish(run, config, model)
     return TrainingOutcome(run, model.num_timesteps, start, time.monotonic() - started, evaluation)
+
+
+def _stopped(
+    run: RunFolder, config: RunConfig, saved_at: int, start: int, started: float, signal_number: int
+) -> TrainingOutcome:
+    run.write_config(dataclasses.replace(config, status="interrupted"))
+    seconds = time.monotonic() - started
+    return TrainingOutcome(run, saved_at, start, seconds, None, interrupted=True, signal=signal_number)
 
 
 def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed: bool) -> EpisodeLog:

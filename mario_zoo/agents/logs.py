@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import deque
@@ -19,13 +20,14 @@ def default_logger(
 ) -> Logger:
     """SB3's default logger (``configure_logger``: stdout with ``verbose >= 1``, TensorBoard with
     ``tensorboard_log``), without the empty ``SB3-<date>`` folder that SB3 makes in the temporary directory when it
-    writes no file: loading an agent to play, or each of many evaluations, would leave one behind.
+    writes no file: loading an agent to play, or each of many evaluations, would leave one behind. A folder named by
+    ``$SB3_LOGDIR`` is honoured as SB3 honours it (made, and returned by ``get_dir()``).
 
     Example:
         >>> default_logger(0).get_dir() is None and default_logger(0).output_formats == []
         True
     """
-    if tensorboard_log is not None:
+    if tensorboard_log is not None or os.getenv("SB3_LOGDIR"):
         return configure_logger(verbose, tensorboard_log, tb_log_name, reset_num_timesteps)
     return Logger(folder=None, output_formats=[HumanOutputFormat(sys.stdout)] if verbose >= 1 else [])
 

@@ -249,6 +249,18 @@ def test_building_loading_and_learning_leave_no_folder_in_the_temp_directory(tmp
     assert "n_updates" in capsys.readouterr().out  # verbose=1 still logs to stdout
 
 
+def test_sb3_logdir_is_the_logger_folder_as_in_sb3(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "sb3-logs"
+    monkeypatch.setenv("SB3_LOGDIR", str(folder))
+    model = DQN("MlpPolicy", "CartPole-v1", verbose=1, **FAST)
+    model.learn(200, log_interval=1)
+    reference = stable_baselines3.DQN("MlpPolicy", "CartPole-v1", learning_starts=0, device="cpu")
+    reference.learn(8)
+    assert model.logger.get_dir() == reference.logger.get_dir() == str(folder)
+    assert folder.is_dir()
+    assert "n_updates" in capsys.readouterr().out
+
+
 @pytest.mark.filterwarnings("ignore::tqdm.TqdmExperimentalWarning")
 def test_progress_bar():
     DQN("MlpPolicy", "CartPole-v1", **FAST).learn(100, progress_bar=True)

@@ -180,6 +180,40 @@ def test_ctrl_c_with_save_replay_keeps_the_last_round_start_checkpoint(tmp_path)
     assert open_run(run_path).read_config().status == "interrupted"
 
 
+def _wait_for_logged_step(process: subprocess.Popen[str], run: Path, at_least: int) -> int:
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while not (steps := [step for step in _logged_steps(run / "progress.csv") if step >= at_least]):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"no log row at step {at_least} within {HANG_GUARD_SECONDS} s"
+        time.sleep(0.02)
+    return steps[-1]
+
+
+@pytest.mark.parametrize(("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_a_stop_saves_the_checkpoint_where_it_stops_with_the_replay_buffer(cli, tmp_path, sent, code):
+    run_path = tmp_path / "run"
+    # No periodic checkpoint before the stop: the one kept is the stop's own.
+    process = _start_training(run_path, "--save-replay", "--save-freq", "1000000")
+    logged = _wait_for_logged_step(process, run_path, at_least=400)
+    process.send_signal(sent)
+    out, err = process.communicate(timeout=HANG_GUARD_SECONDS)
+    assert process.returncode == code, err
+    assert "Stopping: saving a checkpoint at the start of the next training round" in err
+    stopped = DQN.load(run_path / "checkpoint.zip")
+    stopped.load_replay_buffer(run_path / "checkpoint.zip")
+    # Taken at a round start at or after the step logged before the signal: every step's transition is stored.
+    assert stopped.num_timesteps >= logged and len(stopped.replay_buffer) == stopped.num_timesteps
+    assert f"Interrupted at step {stopped.num_timesteps:,}; the checkpoint is saved." in out
+
+    run = open_run(run_path)
+    assert run.read_config().status == "interrupted"
+    result = cli("train", "--resume", run_path, "--steps", stopped.num_timesteps + 100, "--no-progress")
+    assert result.code == 0, result.err
+    assert f"from step {stopped.num_timesteps:,} with its replay buffer" in result.out
+    # The logs are cut back to the stop's checkpoint and go on from it.
+    assert run.episodes().steps[-1] <= DQN.load(run.checkpoint).num_timesteps
+
+
 def test_a_run_killed_before_its_first_checkpoint_starts_over(cli, tmp_path):
     from mario_zoo.runs import RunFolder
     from mario_zoo.training import plan_run
