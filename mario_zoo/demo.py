@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     outcome = training.train(run, config, training.build_model(config))
     if outcome.interrupted:
         print(f"Interrupted; resume with: mario-zoo train --resume {run.path}")
-        return 130
+        return outcome.exit_code
     print(f"      trained in {outcome.seconds:.0f} s")
     print(f"[2/3] Evaluation: {outcome.evaluation.summary()}")
     mario_agent = read_registry().best_for(MARIO_ENV)

@@ -4,7 +4,8 @@ The first signal asks for a stop: :class:`StopAtRoundStart` then saves the check
 training round (where every collected transition is stored and every update done, the moment periodic checkpoints
 are taken) and ends ``learn``. A run resumed from it continues from that step. A second signal stops at once: it
 raises ``KeyboardInterrupt`` (:class:`Terminated` for SIGTERM) and the run keeps its last periodic checkpoint, as a
-kill would.
+kill would. A signal the process was started ignoring (a shell script's background job ignores SIGINT) stays
+ignored.
 
 Example:
     >>> import tempfile
@@ -21,20 +22,26 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
-from mario_zoo.agents import checkpoint, training_state
+from mario_zoo.agents import DQN, checkpoint, training_state
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+_STOPPING = (
+    b"\nStopping: saving a checkpoint at the start of the next training round (Ctrl-C again to stop now, from the "
+    b"last periodic checkpoint).\n"
+)
 
 
 class Terminated(KeyboardInterrupt):
@@ -55,7 +62,7 @@ class StopRequest:
 @contextmanager
 def stop_on_signals(request: StopRequest) -> Iterator[StopRequest]:
     """Within the block, the first SIGINT or SIGTERM sets ``request.signal`` and says so on stderr; the next one
-    raises ``KeyboardInterrupt`` (SIGINT) or :class:`Terminated` (SIGTERM).
+    raises ``KeyboardInterrupt`` (SIGINT) or :class:`Terminated` (SIGTERM). Signals set to be ignored stay ignored.
 
     Only the main thread can set signal handlers; elsewhere (training in a worker thread) the defaults stay.
     """
@@ -69,14 +76,13 @@ def stop_on_signals(request: StopRequest) -> Iterator[StopRequest]:
                 raise KeyboardInterrupt
             raise Terminated(signal_number)
         request.signal = signal_number
-        # os.write, not print: a handler may run in the middle of another write to the same stream.
-        os.write(
-            2,
-            b"\nStopping: saving a checkpoint at the start of the next training round (Ctrl-C again to stop now, "
-            b"from the last periodic checkpoint).\n",
-        )
+        # os.write, not print: a handler may run in the middle of another write to the same stream. A stderr that
+        # is gone (a pipe whose reader the same Ctrl-C stopped) must not turn the stop into a crash.
+        with contextlib.suppress(OSError):
+            os.write(2, _STOPPING)
 
-    previous = {number: signal.signal(number, handler) for number in STOP_SIGNALS}
+    handled = [number for number in STOP_SIGNALS if signal.getsignal(number) is not signal.SIG_IGN]
+    previous = {number: signal.signal(number, handler) for number in handled}
     try:
         yield request
     finally:
@@ -84,39 +90,48 @@ def stop_on_signals(request: StopRequest) -> Iterator[StopRequest]:
             signal.signal(number, old)
 
 
-class StopAtRoundStart(BaseCallback):
-    """Once ``request`` holds a signal: save the model (with ``save_replay``, its replay buffer and RNG states too)
-    to ``path`` at the start of the next training round, then end ``learn``. ``saved_at`` is that checkpoint's
-    step count (``None`` until it is saved).
+class StopAtRoundStart(CallbackList):
+    """Runs ``callbacks``; once ``request`` holds a signal, saves the model (with ``save_replay``, its replay buffer
+    and RNG states too) to ``path`` at the start of the next training round, after the callbacks' own round start
+    (a periodic checkpoint taken there is kept), then ends ``learn`` without calling them again. ``saved_at`` is
+    that checkpoint's step count (``None`` until it is saved).
     """
 
-    def __init__(self, request: StopRequest, path: str | os.PathLike[str], save_replay: bool):
-        super().__init__()
+    def __init__(
+        self,
+        request: StopRequest,
+        path: str | os.PathLike[str],
+        save_replay: bool,
+        callbacks: Iterable[BaseCallback] = (),
+    ):
+        super().__init__(list(callbacks))
         self.request = request
         self.path = Path(path)
         self.save_replay = save_replay
         self.saved_at: int | None = None
 
     def _on_rollout_start(self) -> None:
+        super()._on_rollout_start()
         if self.request.signal is not None and self.saved_at is None:
-            self.save()
+            self.save(self.model)
 
     def _on_step(self) -> bool:
-        return self.saved_at is None
+        if self.saved_at is not None:
+            return False
+        return super()._on_step()
 
-    def save(self) -> int:
-        """Save the checkpoint now (a moment between training rounds) unless it already holds this step; returns
-        its step count."""
-        steps = self.model.num_timesteps
+    def save(self, model: DQN) -> int:
+        """Save ``model`` now (a moment between training rounds) unless the checkpoint already holds this moment;
+        returns its step count."""
+        steps = model.num_timesteps
         if not self._holds(steps):
-            self.model.save(self.path, include_replay_buffer=self.save_replay)
+            model.save(self.path, include_replay_buffer=self.save_replay)
         self.saved_at = steps
         return steps
 
     def _holds(self, steps: int) -> bool:
-        """The checkpoint on disk was saved at ``steps`` (the periodic checkpoint of this very round start)."""
-        if not self.path.is_file():
-            return False
-        if self.save_replay and not training_state.has_replay(self.path):
+        """The checkpoint on disk is the periodic one of this very round start. (Without the replay buffer,
+        periodic checkpoints are taken at a step, before that round's updates: never the same moment.)"""
+        if not self.save_replay or not self.path.is_file() or not training_state.has_replay(self.path):
             return False
         return checkpoint.read_config(self.path).num_timesteps == steps

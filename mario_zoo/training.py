@@ -53,6 +53,7 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
 from mario_zoo.agents import DQN, checkpoint, training_state
+from mario_zoo.agents.actor import ActorError
 from mario_zoo.atomic import remove_stale_temporaries, write_bytes, write_text
 from mario_zoo.callbacks import (
     PeriodicCheckpoint,
@@ -178,31 +179,40 @@ def _train_holding_lock(
         )
     # Closed in reverse order however training ends, also when setting up the logger or callbacks fails.
     cleanup = ExitStack()
+    stop = StopAtRoundStart(StopRequest(), run.checkpoint, config.save_replay)
     try:
         episode_log = cleanup.enter_context(closing(_attach_monitored_env(run, config, model, resumed)))
         cleanup.callback(lambda: model.get_env().close())
         logger = run_logger(run, start, resumed)
         cleanup.callback(logger.close)
         model.set_logger(logger)
-        callbacks = [episode_log, *_callbacks(run, config, resumed=resumed, progress=progress, best=best_evaluation)]
-        # After the periodic checkpoint, which a stop at its round start then finds saved.
-        stop = StopAtRoundStart(StopRequest(), run.checkpoint, config.save_replay)
+        stop.callbacks = [
+            episode_log,
+            *_callbacks(run, config, resumed=resumed, progress=progress, best=best_evaluation),
+        ]
         with stop_on_signals(stop.request):
             remaining = config.total_timesteps - model.num_timesteps
             if remaining > 0:
-                model.learn(remaining, callback=[*callbacks, stop], reset_num_timesteps=not resumed)
-            if stop.request.signal is not None and remaining > 0:
-                # Asked to stop: saved at a round start, or now, after the last round.
-                saved_at = stop.saved_at if stop.saved_at is not None else stop.save()
-                return _stopped(run, config, saved_at, start, started, stop.request.signal)
-    except KeyboardInterrupt as interrupt:  # a second signal, or Ctrl-C outside learn: stop at once
-        saved_at = model.num_timesteps
-        if config.save_replay and training_state.has_replay(run.checkpoint):
+                try:
+                    model.learn(remaining, callback=stop, reset_num_timesteps=not resumed)
+                except ActorError:
+                    if stop.request.signal is None:
+                        raise
+                    # The signal reached the actor processes too (sent to the whole process group): stop at once.
+                    raise KeyboardInterrupt from None
+        if stop.request.signal is not None:  # asked to stop: saved at a round start, or now, after the last round
+            saved_at = stop.saved_at if stop.saved_at is not None else stop.save(model)
+            return _stopped(run, config, saved_at, start, started, stop.request.signal)
+    except KeyboardInterrupt as interrupt:  # a second signal, or one outside learn: stop at once
+        if stop.saved_at is not None:  # the stop's own checkpoint, at a round start
+            saved_at = stop.saved_at
+        elif config.save_replay and training_state.has_replay(run.checkpoint):
             # An interrupt can land in the middle of storing a transition: keep the last checkpoint, which holds
             # a consistent replay buffer from the start of a training round.
             saved_at = checkpoint.read_config(run.checkpoint).num_timesteps
         else:
             model.save(run.checkpoint)
+            saved_at = model.num_timesteps
         signal_number = interrupt.signal_number if isinstance(interrupt, Terminated) else signal.SIGINT
         return _stopped(run, config, saved_at, start, started, signal_number)
     finally:

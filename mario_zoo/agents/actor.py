@@ -376,8 +376,10 @@ class _Links(NamedTuple):
 
 def _actor_main(settings: _ActorSettings, links: _Links) -> None:
     """Entry point of an actor process: report any exception with its traceback, then exit."""
-    # Ctrl-C reaches the whole process group: the learner handles it and stops the actors.
+    # Ctrl-C, and a SIGTERM sent to the whole process group (systemd, Slurm, `kill -- -PGID`), reach the actors too:
+    # the learner handles them (it may play on to its next round start) and stops the actors.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if not die_with_parent(signal.SIGKILL, settings.parent_pid):
         return
     torch.set_num_threads(1)

@@ -31,7 +31,7 @@ from mario_zoo.agents.averaging import WeightAverage
 from mario_zoo.agents.config import DQNConfig, config_from_arguments
 from mario_zoo.agents.device import resolve_device, torch_threads
 from mario_zoo.agents.exploration import Explorer, reset_infos
-from mario_zoo.agents.logs import TrainingLogs, default_logger
+from mario_zoo.agents.logs import TrainingLogs, default_logger, quiet_logger
 from mario_zoo.agents.networks import NetworkSpec, make_optimizer
 from mario_zoo.agents.persistence import Checkpointing
 from mario_zoo.agents.policies import QPolicy
@@ -229,7 +229,7 @@ class DQN(Checkpointing, TrainingLogs):
         self._env_id: str | None = None
         self._env_kwargs: dict[str, Any] = {}
         self._train_env_kwargs: dict[str, Any] = {}
-        self._logger = default_logger(verbose)
+        self._logger = quiet_logger(verbose)
         self._custom_logger = False
         # Env generators read by load_replay_buffer before an env was set: given to the next env set_env gets.
         self._pending_env_rngs: list[np.random.Generator | None] | None = None

@@ -15,21 +15,28 @@ from stable_baselines3.common.logger import HumanOutputFormat, Logger
 from stable_baselines3.common.utils import configure_logger, safe_mean
 
 
+def quiet_logger(verbose: int) -> Logger:
+    """A logger that writes no file and makes no folder: stdout with ``verbose >= 1``, else nothing. An agent's
+    logger until :meth:`~mario_zoo.agents.dqn.DQN.learn` sets up the one it trains with (SB3 has none before).
+
+    Example:
+        >>> quiet_logger(0).get_dir() is None and quiet_logger(0).output_formats == []
+        True
+    """
+    return Logger(folder=None, output_formats=[HumanOutputFormat(sys.stdout)] if verbose >= 1 else [])
+
+
 def default_logger(
     verbose: int, tensorboard_log: str | None = None, tb_log_name: str = "", reset_num_timesteps: bool = True
 ) -> Logger:
-    """SB3's default logger (``configure_logger``: stdout with ``verbose >= 1``, TensorBoard with
-    ``tensorboard_log``), without the empty ``SB3-<date>`` folder that SB3 makes in the temporary directory when it
-    writes no file: loading an agent to play, or each of many evaluations, would leave one behind. A folder named by
-    ``$SB3_LOGDIR`` is honoured as SB3 honours it (made, and returned by ``get_dir()``).
-
-    Example:
-        >>> default_logger(0).get_dir() is None and default_logger(0).output_formats == []
-        True
+    """The logger :meth:`~mario_zoo.agents.dqn.DQN.learn` sets up: SB3's (``configure_logger``: stdout with
+    ``verbose >= 1``, TensorBoard with ``tensorboard_log``, the folder ``$SB3_LOGDIR`` when set), without the empty
+    ``SB3-<date>`` folder that SB3 makes in the temporary directory when it writes no file: each of many trainings,
+    e.g. a sweep's trials, would leave one behind.
     """
     if tensorboard_log is not None or os.getenv("SB3_LOGDIR"):
         return configure_logger(verbose, tensorboard_log, tb_log_name, reset_num_timesteps)
-    return Logger(folder=None, output_formats=[HumanOutputFormat(sys.stdout)] if verbose >= 1 else [])
+    return quiet_logger(verbose)
 
 
 class TrainingLogs:

@@ -253,6 +253,7 @@ def test_sb3_logdir_is_the_logger_folder_as_in_sb3(tmp_path, monkeypatch, capsys
     folder = tmp_path / "sb3-logs"
     monkeypatch.setenv("SB3_LOGDIR", str(folder))
     model = DQN("MlpPolicy", "CartPole-v1", verbose=1, **FAST)
+    assert not folder.exists()  # as in SB3, building (or loading) an agent makes no log folder; learning does
     model.learn(200, log_interval=1)
     reference = stable_baselines3.DQN("MlpPolicy", "CartPole-v1", learning_starts=0, device="cpu")
     reference.learn(8)

@@ -25,7 +25,7 @@ SAVE_FREQ = 300
 HANG_GUARD_SECONDS = 600
 
 
-def _start_training(run: Path, *options: str) -> subprocess.Popen[str]:
+def _start_training(run: Path, *options: str, new_session: bool = False) -> subprocess.Popen[str]:
     command = [
         sys.executable, "-m", "mario_zoo.cli", "train", "--steps", "1000000", "--save-freq", str(SAVE_FREQ),
         "--hp", "learning_starts=100", "--eval-episodes", "1", "--no-progress", "--out", str(run), *options,
@@ -39,6 +39,7 @@ def _start_training(run: Path, *options: str) -> subprocess.Popen[str]:
         # A shell's background job (CI, `make test &`) ignores SIGINT and its children inherit that: the Ctrl-C
         # tests would then wait forever. Give the training process Python's usual Ctrl-C.
         preexec_fn=_default_sigint,
+        start_new_session=new_session,
     )
 
 
@@ -212,6 +213,21 @@ def test_a_stop_saves_the_checkpoint_where_it_stops_with_the_replay_buffer(cli, 
     assert f"from step {stopped.num_timesteps:,} with its replay buffer" in result.out
     # The logs are cut back to the stop's checkpoint and go on from it.
     assert run.episodes().steps[-1] <= DQN.load(run.checkpoint).num_timesteps
+
+
+def test_sigterm_to_the_whole_process_group_stops_a_run_with_an_actor_process(tmp_path):
+    # systemd, Slurm and `kill -- -PGID` signal every process of the group, the actor too.
+    run_path = tmp_path / "run"
+    process = _start_training(run_path, "--hp", "actors=1", "--save-replay", new_session=True)
+    _wait_for_checkpoint(process, run_path)
+    os.killpg(process.pid, signal.SIGTERM)
+    out, err = process.communicate(timeout=HANG_GUARD_SECONDS)
+    assert process.returncode == 143, err
+    assert "ActorError" not in err and f"mario-zoo train --resume {run_path}" in out
+    stopped = DQN.load(run_path / "checkpoint.zip")
+    stopped.load_replay_buffer(run_path / "checkpoint.zip")
+    assert len(stopped.replay_buffer) == stopped.num_timesteps >= SAVE_FREQ
+    assert open_run(run_path).read_config().status == "interrupted"
 
 
 def test_a_run_killed_before_its_first_checkpoint_starts_over(cli, tmp_path):
