@@ -472,8 +472,14 @@ def check_format_version(config: dict[str, Any], path: str | os.PathLike[str]) -
         )
 
 
-def load_state_strict(module: torch.nn.Module, tensors: dict[str, torch.Tensor], source: object) -> None:
-    """Load weights into ``module``; any missing, unexpected or reshaped weight is a :class:`CheckpointError`."""
+def load_state_strict(
+    module: torch.nn.Module,
+    tensors: dict[str, torch.Tensor],
+    source: object,
+    hint: str = "The checkpoint is corrupt or was written by incompatible code.",
+) -> None:
+    """Load weights into ``module``; any missing, unexpected or reshaped weight is a :class:`CheckpointError`
+    ending with ``hint``."""
     expected = module.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
@@ -486,7 +492,7 @@ def load_state_strict(module: torch.nn.Module, tensors: dict[str, torch.Tensor],
         raise CheckpointError(
             f"{source}: the weights do not match the network built from its config "
             f"(missing: {missing or 'none'}; unexpected: {unexpected or 'none'}; shape mismatch: "
-            f"{reshaped or 'none'}). The checkpoint is corrupt or was written by incompatible code."
+            f"{reshaped or 'none'}). {hint}"
         )
     module.load_state_dict(tensors, strict=True)
 

@@ -31,6 +31,7 @@ from mario_zoo.agents.averaging import WeightAverage
 from mario_zoo.agents.config import DQNConfig, config_from_arguments
 from mario_zoo.agents.device import resolve_device, torch_threads
 from mario_zoo.agents.exploration import Explorer, reset_infos
+from mario_zoo.agents.hyperparameters import HyperparameterAttributes
 from mario_zoo.agents.logs import TrainingLogs, default_logger, quiet_logger
 from mario_zoo.agents.networks import NetworkSpec, make_optimizer
 from mario_zoo.agents.persistence import Checkpointing
@@ -67,7 +68,7 @@ from mario_zoo.envs.kwargs import split_training_options
 from mario_zoo.extras import require
 
 
-class DQN(Checkpointing, TrainingLogs):
+class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
     """Deep Q-Network (Mnih et al. 2015) with optional double Q, dueling head, n-step returns and prioritized
     replay, behind Stable-Baselines3's ``DQN`` interface.
 
@@ -233,13 +234,6 @@ class DQN(Checkpointing, TrainingLogs):
         self._custom_logger = False
         # Env generators read by load_replay_buffer before an env was set: given to the next env set_env gets.
         self._pending_env_rngs: list[np.random.Generator | None] | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        # SB3 exposes hyperparameters as attributes (model.gamma, model.batch_size...); so do we, read-only.
-        config = self.__dict__.get("config")
-        if config is not None and name in DQNConfig.field_names():
-            return getattr(config, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- environment -------------------------------------------------------------------------------
 

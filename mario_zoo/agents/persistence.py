@@ -39,6 +39,7 @@ from mario_zoo.agents.policies import QPolicy
 from mario_zoo.agents.reading import read_checkpoint
 from mario_zoo.agents.replay import ReplayBuffer
 from mario_zoo.agents.resuming import is_replay_archive, read_resumption, replay_files, rng_states, saved_n_envs
+from mario_zoo.agents.sb3 import translate_sb3_policy_state
 from mario_zoo.agents.sb3_options import (
     check_flag,
     check_replay_arguments,
@@ -48,6 +49,11 @@ from mario_zoo.agents.sb3_options import (
     replace_spaces,
     replay_buffer_from_save_names,
     split_load_arguments,
+)
+
+_PARAMETERS_HINT = (
+    "Pass get_parameters() of an agent with the same network (a mario_zoo DQN, or SB3's DQN with MlpPolicy or "
+    "CnnPolicy, whose names are translated), or exact_match=False to load the weights that match."
 )
 
 
@@ -396,10 +402,11 @@ class Checkpointing:
                 f"Names {missing} were not found in the given parameters; pass exact_match=False to load the others."
             )
         if "policy" in params:
+            policy = translate_sb3_policy_state(params["policy"], self.spec)  # SB3's get_parameters() too
             if exact_match:
-                checkpoint.load_state_strict(self.policy, params["policy"], "the given parameters")
+                checkpoint.load_state_strict(self.policy, policy, "the given parameters", _PARAMETERS_HINT)
             else:
-                self.policy.load_state_dict(params["policy"], strict=False)
+                self.policy.load_state_dict(policy, strict=False)
         if "policy.optimizer" in params:
             self.optimizer.load_state_dict(params["policy.optimizer"])
         if "policy" in params:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium import spaces
+from stable_baselines3.common.preprocessing import is_image_space, maybe_transpose
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.torch_layers import NatureCNN as SB3NatureCNN
 from stable_baselines3.common.type_aliases import Schedule
@@ -91,6 +92,9 @@ class QPolicy(nn.Module):
             )
         array = np.asarray(observation)
         expected = self.observation_space.shape
+        if array.ndim in (3, 4) and array.shape != expected and is_image_space(self.observation_space):
+            # SB3's rule: a channel-last image (the env's own, before VecTransposeImage) is transposed.
+            array = maybe_transpose(array, self.observation_space)
         if array.shape == expected:
             batched = False
         elif array.shape[1:] == expected:

@@ -123,10 +123,7 @@ def _convert(
         net_arch=tuple(widths[:-1]),
         features_dim=features_dim,
     )
-    ours = {}
-    for key, value in state.items():
-        network, _, rest = key.partition(".")  # q_net or q_net_target
-        ours[f"{network}.layers.{_our_layer(rest, kind, len(observation_space.shape))}"] = value
+    ours = translate_sb3_policy_state(state, spec)
     hyperparameters = {name: data[name] for name in _PLAIN_HYPERPARAMETERS if isinstance(data.get(name), int | float)}
     for name in ("buffer_size", "learning_starts", "batch_size", "gradient_steps", "target_update_interval"):
         if name in hyperparameters:
@@ -199,6 +196,24 @@ def _system_info(text: str) -> dict[str, str]:
         if line.startswith("- ") and separator:
             info[name] = value
     return info
+
+
+def translate_sb3_policy_state(state: dict[str, Any], spec: NetworkSpec) -> dict[str, Any]:
+    """SB3's DQN policy weights (``get_parameters()["policy"]``: ``q_net.q_net.0.weight``, ...) under our names
+    (``q_net.layers.0.weight``, ...) for a network built from ``spec``; a state already in our names is returned as is.
+
+    Example:
+        >>> spec = NetworkSpec(kind="mlp", observation_shape=(4,), n_actions=2, net_arch=(64,))
+        >>> sorted(translate_sb3_policy_state({"q_net.q_net.0.weight": 0, "q_net_target.q_net.2.bias": 0}, spec))
+        ['q_net.layers.0.weight', 'q_net_target.layers.2.bias']
+    """
+    if not any(".q_net." in key or ".features_extractor." in key for key in state):
+        return state
+    ours = {}
+    for key, value in state.items():
+        network, _, rest = key.partition(".")  # q_net or q_net_target
+        ours[f"{network}.layers.{_our_layer(rest, spec.kind, len(spec.observation_shape))}"] = value
+    return ours
 
 
 def _our_layer(key: str, kind: str, observation_ndim: int) -> str:

@@ -312,10 +312,25 @@ def test_predict_explains_bad_observations():
         model.predict({"obs": obs})
 
 
-def test_predict_spots_channel_last_images(frame_env_class):
+def test_predict_transposes_channel_last_images_as_sb3_does(frame_env_class):
     model = DQN("CnnPolicy", frame_env_class(), device="cpu")
+    sb3 = stable_baselines3.DQN("CnnPolicy", frame_env_class(), buffer_size=10, device="cpu")
+    images = np.random.default_rng(0).integers(0, 256, (5, 4, 84, 84), dtype=np.uint8)
+    channel_last = images.transpose(0, 2, 3, 1)
+    for agent in (model, sb3):
+        greedy = agent.predict(images, deterministic=True)[0]
+        assert np.array_equal(agent.predict(channel_last, deterministic=True)[0], greedy)
+        assert agent.predict(channel_last[0], deterministic=True)[0] == greedy[0]
+
+
+def test_predict_spots_channel_last_arrays_that_are_not_images():
+    class FloatFrames(gym.Env):
+        observation_space = gym.spaces.Box(0.0, 1.0, (4, 84, 84), np.float32)
+        action_space = gym.spaces.Discrete(2)
+
+    model = DQN("MlpPolicy", FloatFrames(), buffer_size=10, device="cpu")
     with pytest.raises(ValueError, match=re.escape("The channels look last")):
-        model.predict(np.zeros((84, 84, 4), dtype=np.uint8))
+        model.predict(np.zeros((84, 84, 4), dtype=np.float32))
 
 
 def test_cnn_policy_needs_images():
@@ -454,3 +469,17 @@ def test_learn_runs_an_mlp_on_one_cpu_thread_and_restores_torchs_setting():
         assert set(seen) == {2}
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_gpu_this_machine_lacks_falls_back_to_the_cpu_as_in_sb3(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match=re.escape("Device 'cuda' is not available on this machine")):
+        model = DQN("MlpPolicy", "CartPole-v1", device="cuda")
+    assert (
+        model.device == torch.device("cpu") == stable_baselines3.DQN("MlpPolicy", "CartPole-v1", device="cuda").device
+    )
+    model.save(tmp_path / "agent")
+    with pytest.warns(UserWarning, match="Using the CPU instead"):
+        assert DQN.load(tmp_path / "agent", device="cuda:0").device == torch.device("cpu")
+    with pytest.raises(ValueError, match=re.escape("Unknown device 'gpu'; valid devices: auto, cpu, cuda")):
+        DQN("MlpPolicy", "CartPole-v1", device="gpu")

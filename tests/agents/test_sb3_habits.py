@@ -14,6 +14,7 @@ import stable_baselines3
 import torch
 
 from mario_zoo.agents import DQN
+from mario_zoo.agents.checkpoint import CheckpointError
 
 FAST = {"learning_starts": 50, "batch_size": 16, "buffer_size": 1000, "device": "cpu"}
 
@@ -58,6 +59,23 @@ def test_set_parameters_follows_sb3_exact_match_rules(tmp_path):
     fresh = _cartpole(seed=2)
     fresh.set_parameters(tmp_path / "source")
     assert torch.equal(fresh.q_net.layers[0].weight, source.q_net.layers[0].weight)
+
+
+@pytest.mark.parametrize("policy", ["MlpPolicy", "CnnPolicy"])
+def test_set_parameters_takes_sb3s_get_parameters(policy, frame_env_class):
+    env = (lambda: gym.make("CartPole-v1")) if policy == "MlpPolicy" else frame_env_class
+    kwargs = {"net_arch": [32]}
+    sb3 = stable_baselines3.DQN(policy, env(), policy_kwargs=kwargs, buffer_size=10, device="cpu")
+    ours = DQN(policy, env(), policy_kwargs=kwargs, buffer_size=10, device="cpu")
+    ours.set_parameters(sb3.get_parameters())
+    observations = np.stack([env().observation_space.sample() for _ in range(16)])
+    assert np.array_equal(ours.predict(observations, deterministic=True)[0], sb3.predict(observations, True)[0])
+
+
+def test_set_parameters_of_another_network_says_what_fits():
+    sb3 = stable_baselines3.DQN("MlpPolicy", "CartPole-v1", policy_kwargs={"net_arch": [32]}, device="cpu")
+    with pytest.raises(CheckpointError, match=re.escape("Pass get_parameters() of an agent with the same network")):
+        DQN("MlpPolicy", "CartPole-v1", device="cpu").set_parameters(sb3.get_parameters())
 
 
 def test_set_random_seed_makes_exploration_repeatable():
