@@ -203,7 +203,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         self._params = list(self.q_net.parameters())
         self._target_params = list(self.q_net_target.parameters())
         self._average = None if config.ema_decay is None else WeightAverage(self._params, config.ema_decay)
-        self.optimizer = make_optimizer(config, self._params, self.device)
+        self.optimizer = self.policy.optimizer = make_optimizer(config, self._params, self.device)  # SB3 has both
         self._loss_fn = F.smooth_l1_loss if config.loss == "huber" else F.mse_loss
         self.exploration_schedule = exploration_schedule(config)
         self.exploration_rate = config.exploration_initial_eps

@@ -61,3 +61,4 @@ def test_sb3_attribute_names_keep_their_objects():
     model.optimizer = optimizer  # the torch optimizer, not the config's "adam"
     model.exploration_schedule = schedule
     assert model.optimizer is optimizer and model.exploration_schedule is schedule and model.config.optimizer == "adam"
+    assert model.policy.optimizer is optimizer  # SB3's place for it too
