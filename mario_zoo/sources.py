@@ -159,4 +159,26 @@ def load_agent(source: AgentSource, device: str = "auto") -> LoadedAgent:
         raise ValueError(
             f"{source} was trained on an env without a registered Gymnasium ID, so it cannot be played here."
         )
+    check_registered(model.env_id, str(source))
     return LoadedAgent(model, model.env_id, model.env_kwargs, source, path)
+
+
+def check_registered(env_id: str, agent: str) -> None:
+    """Raise a ``ValueError`` saying what to do if ``env_id`` (the env ``agent`` was trained on) is not a Gymnasium
+    ID registered in this process.
+
+    Example:
+        >>> check_registered("CartPole-v1", "my agent")
+        >>> check_registered("MyGame-v0", "my agent")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: my agent was trained on 'MyGame-v0', which is not registered with Gymnasium here: ...
+    """
+    import gymnasium as gym
+
+    if env_id not in gym.registry:
+        raise ValueError(
+            f"{agent} was trained on {env_id!r}, which is not registered with Gymnasium here: install and import "
+            "the package that registers it, then play the agent from Python (mario_zoo.evaluation.evaluate(model, "
+            "env_id)); the mario-zoo command plays Gymnasium's and mario_zoo's own envs."
+        )

@@ -266,6 +266,11 @@ def _parse_optional_int(data: Any) -> int | None:
 def _parse_env_id(data: Any) -> str | None:
     if data is not None:
         _expect(data, str, "a string or null")
+        if ":" in data:  # gym.make("module:Env-v0") imports the module: a file must not choose what runs
+            raise ValueError(
+                f"expected a registered Gymnasium ID, got {data!r}, which names a module for gym.make to import "
+                f"(import it yourself, then use {data.split(':', 1)[1]!r})"
+            )
     return data
 
 

@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,6 +43,7 @@ from mario_zoo.hub.errors import (
     RevisionNotFoundError,
     UnsafeCheckpointError,
 )
+from mario_zoo.reading import read_json
 
 NEEDED_FILES = (checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE)
 """The only files `load_from_hub` downloads."""
@@ -91,12 +91,16 @@ def load_from_hub(
     commit = snapshot.name if _COMMIT.match(snapshot.name) else revision
     where = f"{repo_id}@{commit or 'main'}"
     try:
-        config = json.loads(Path(config_path).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        # Bounded as a local checkpoint's config.json is: a hostile or damaged file is refused before it is parsed.
+        config = read_json(
+            config_path,
+            max_bytes=checkpoint.MAX_CONFIG_BYTES,
+            max_depth=checkpoint.MAX_CONFIG_DEPTH,
+            source=f"config.json of {where}",
+        )
+    except ValueError as error:
         _refuse_if_only_pickles(repo_id, commit)
-        raise IncompatibleCheckpointError(
-            f"config.json of {where} is not valid JSON ({error}); the repo is not a mario-zoo agent."
-        ) from error
+        raise IncompatibleCheckpointError(f"{error} The repo is not a mario-zoo agent.") from error
     if not isinstance(config, dict) or "format_version" not in config:
         _refuse_if_only_pickles(repo_id, commit)
     check_config(config, f"config.json of {where}")
@@ -180,14 +184,7 @@ def _verify_content_address(path: Path, what: str) -> None:
     The cache names each blob after the Hub's ETag of the file: the sha256 of an LFS file's bytes, the git blob
     sha1 of a regular file's. A blob named otherwise (a cache without symlinks keeps plain copies) is not checked.
     """
-    blob = path.resolve()
-    name = blob.name.lower()
-    if _SHA256.match(name):
-        actual = sha256_of(blob)
-    elif _COMMIT.match(name):
-        actual = git_blob_sha1_of(blob)
-    else:
-        return
+    name, actual = _content_address(path)
     if actual != name:
         _evict(path)
         raise ChecksumMismatchError(
@@ -196,10 +193,30 @@ def _verify_content_address(path: Path, what: str) -> None:
         )
 
 
+def _content_address(path: Path) -> tuple[str | None, str | None]:
+    """The Hub's checksum that the cached blob of ``path`` is named after, and that of its bytes (both ``None`` for a
+    blob named otherwise: a cache without symlinks keeps plain copies, which cannot be checked)."""
+    blob = path.resolve()
+    name = blob.name.lower()
+    if _SHA256.match(name):
+        return name, sha256_of(blob)
+    if _COMMIT.match(name):
+        return name, git_blob_sha1_of(blob)
+    return None, None
+
+
 def _verify(path: Path, expected: str, what: str) -> None:
     actual = sha256_of(path)
     if actual == expected:
         return
+    name, hashed = _content_address(path)
+    if name is not None and hashed == name:
+        # The file is the Hub's, intact: the pin names other bytes. Keep the good copy in the cache.
+        raise ChecksumMismatchError(
+            f"{what} has sha256 {actual}, but {expected} was pinned. The file matches the Hub's own checksum, so it "
+            "is intact and stays in the cache: the pin does not match this revision (pin the digest of the revision "
+            "you load, or load the revision the pin was taken from)."
+        )
     _evict(path)
     raise ChecksumMismatchError(
         f"{what} has sha256 {actual}, but {expected} was pinned: the file was corrupted in storage or in "

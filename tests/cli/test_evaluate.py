@@ -141,3 +141,23 @@ def test_evaluate_finds_a_checkpoint_zip_without_its_suffix_as_dqn_load_does(cli
     result = cli("evaluate", "checkpoint", "--episodes", 1, "--json")
     assert result.code == 0, result.err
     assert json.loads(result.out)["agent"] == "checkpoint.zip"
+
+
+@pytest.mark.parametrize(
+    ("env_id", "message"),
+    [
+        ("MyGame-v0", "was trained on 'MyGame-v0', which is not registered with Gymnasium here"),
+        ("this:MyGame-v0", "names a module for gym.make to import"),
+    ],
+    ids=["unregistered", "module-import"],
+)
+def test_an_agent_of_an_env_that_is_not_registered_here_is_one_line(cli, tmp_path, env_id, message):
+    DQN("MlpPolicy", "CartPole-v1", buffer_size=100, device="cpu").save(tmp_path / "agent")
+    config_file = tmp_path / "agent" / "config.json"
+    config = json.loads(config_file.read_text())
+    config["env_id"] = env_id
+    config_file.write_text(json.dumps(config))
+    for verb in ("evaluate", "record"):
+        result = cli(verb, tmp_path / "agent", *(["--out", tmp_path / "x.gif"] if verb == "record" else []))
+        assert result.code == 1 and message in result.err and "Traceback" not in result.err, result.err
+    assert not (tmp_path / "x.gif").exists()

@@ -107,6 +107,21 @@ def test_pinned_digests_load_and_bad_pins_are_rejected_up_front(hub, repo_id, pu
         load_from_hub(repo_id, sha256={"config.json": "abc"})
 
 
+def test_a_wrong_pin_of_an_intact_file_is_refused_and_the_file_stays_cached(hub, repo_id, published, monkeypatch):
+    load_from_hub(repo_id, revision=published.oid)  # cached
+    with pytest.raises(ChecksumMismatchError, match=r"matches the Hub's own checksum, so it is intact and stays"):
+        load_from_hub(repo_id, revision=published.oid, sha256={"model.safetensors": "1" * 64})
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert load_from_hub(repo_id, revision=published.oid) is not None  # from the cache
+
+
+def test_a_config_nested_too_deep_is_refused_before_it_is_parsed(hub, trained_model, tmp_path):
+    files = _checkpoint_files(trained_model, tmp_path)
+    _upload("tester/deep", {**files, "config.json": b"[" * 100_000 + b"]" * 100_000})
+    with pytest.raises(IncompatibleCheckpointError, match=r"nests 100000 levels deep; the limit is 32"):
+        load_from_hub("tester/deep")
+
+
 def test_a_corrupted_download_is_detected_refused_and_evicted_from_the_cache(hub, repo_id, published):
     good = hub.store.resolve(repo_id, published.oid).files["model.safetensors"].sha256
     hub.corrupt(repo_id, "model.safetensors")
