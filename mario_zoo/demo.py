@@ -139,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"      {note}; {replay.summary()}")
 
     print(f"\nDone in {time.monotonic() - started:.0f} s. Files:")
-    print(f"  learning curve      {run.learning_curve.resolve()}")
+    if run.learning_curve.is_file():
+        print(f"  learning curve      {run.learning_curve.resolve()}")
+    else:
+        print("  learning curve      not drawn (matplotlib is missing: pip install 'mario-zoo[plot]')")
     print(f"  evaluation          {run.results.resolve()}")
     print(f"  CartPole agent      {run.model.resolve()}/")
     print(f"  training logs       {run.progress.resolve()} (also monitor.csv, tensorboard/)")

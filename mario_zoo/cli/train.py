@@ -213,6 +213,14 @@ def _train(run: RunFolder, config: RunConfig, model: DQN, *, resumed: bool, prog
     return _report(outcome)
 
 
+def _why_no_curve() -> str:
+    from mario_zoo.extras import installed
+
+    if not installed("matplotlib"):
+        return "matplotlib is missing: pip install 'mario-zoo[plot]', then mario-zoo plot RUN"
+    return "no episode finished"
+
+
 def _report(outcome: TrainingOutcome) -> int:
     run = outcome.run
     steps = outcome.num_timesteps - outcome.start
@@ -227,12 +235,16 @@ def _report(outcome: TrainingOutcome) -> int:
         print(f"Final evaluation: {outcome.evaluation.summary()}")
     print(f"Run folder: {run.path}")
     print(f"  final agent      {run.model}/")
-    print(f"  learning curve   {run.learning_curve}")
+    if run.learning_curve.is_file():
+        print(f"  learning curve   {run.learning_curve}")
+    else:
+        print(f"  learning curve   not drawn ({_why_no_curve()})")
     if run.best_model.is_dir():
         print(f"  best model       {run.best_model}/ (of the evaluations in {run.evaluations.name})")
     if outcome.evaluation is not None:
         print(f"  evaluation       {run.results}")
-    print(f"  logs             {run.progress.name}, {run.monitor.name}, {run.tensorboard.name}/ in the run folder")
+    tensorboard = f", {run.tensorboard.name}/" if run.tensorboard.is_dir() else ""
+    print(f"  logs             {run.progress.name}, {run.monitor.name}{tensorboard} in the run folder")
     print(f"  checkpoint       {run.checkpoint}")
     print(f"Watch it: mario-zoo record {run.path} --out replay.gif")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import imageio.v3 as iio
 import pytest
@@ -183,3 +184,22 @@ def test_the_mario_preset_trains_with_an_actor_on_two_cores(monkeypatch):
     assert planning.plan_run(preset="mario", overrides={"actors": 0}).hyperparameters.actors == 0
     monkeypatch.setattr(planning.os, "process_cpu_count", lambda: 2)
     assert planning.plan_run(preset="cartpole-fast").hyperparameters.actors == 0
+
+
+def test_the_summary_lists_only_the_files_the_run_wrote(cli, tmp_path, monkeypatch, capsys):
+    import mario_zoo.extras
+    from mario_zoo.cli import train as train_verb
+    from mario_zoo.runs import open_run
+    from mario_zoo.training import TrainingOutcome
+
+    result = cli("train", "--steps", 300, "--eval-episodes", 0, "--no-progress", "--out", tmp_path / "run")
+    assert result.code == 0, result.err
+    run = open_run(tmp_path / "run")
+    run.learning_curve.unlink()  # as when matplotlib is missing, and tensorboard too
+    shutil.rmtree(run.tensorboard)
+    monkeypatch.setattr(mario_zoo.extras, "installed", lambda module: module != "matplotlib")
+    capsys.readouterr()
+    train_verb._report(TrainingOutcome(run, 300, 0, 1.0, None))
+    out = capsys.readouterr().out
+    assert str(run.learning_curve) not in out and "tensorboard/" not in out
+    assert "learning curve   not drawn (matplotlib is missing: pip install 'mario-zoo[plot]'" in out
