@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
-from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, ModelCard
+from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete, HfApi, ModelCard
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
 from mario_zoo.agents import checkpoint
@@ -109,7 +109,9 @@ def push_to_hub(
             f"Upload DQN agent for {results.env_id}: mean reward {results.mean_reward_text} "
             f"over {results.n_eval_episodes} episodes"
         )
-        return commit_files(repo_id, files, message, token=token, private=private)
+        # An earlier push's replay (or optimizer state) is not this agent's: the commit drops it.
+        stale = (VIDEO_FILE, checkpoint.OPTIMIZER_FILE)
+        return commit_files(repo_id, files, message, token=token, private=private, drop_others_of=stale)
 
 
 def save_repo(
@@ -226,8 +228,10 @@ def commit_files(
     *,
     token: str | None = None,
     private: bool = False,
+    drop_others_of: Sequence[str] = (),
 ) -> CommitInfo:
-    """Create ``repo_id`` if needed, then commit ``files`` (path in repo -> local file) at once.
+    """Create ``repo_id`` if needed, then commit ``files`` (path in repo -> local file) at once; the same commit
+    deletes the files named in ``drop_others_of`` that the repo holds and ``files`` does not (an earlier push's).
 
     Files identical to the latest revision's are not re-sent (the commit still holds them); if none changed, no
     commit is made and the latest revision's info is returned. A Hub that cannot be reached or fails becomes
@@ -244,7 +248,16 @@ def commit_files(
             "repo id (namespace/name) and that your token may write to that namespace (pass token=..., set "
             "HF_TOKEN, or run `hf auth login`)."
         ) from error
-    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(path)) for name, path in files.items()]
+    operations: list[CommitOperationAdd | CommitOperationDelete] = [
+        CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(path)) for name, path in files.items()
+    ]
+    if droppable := set(drop_others_of) - set(files):
+        try:
+            with hub_faults(f"list the files of {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged):
+                held = set(api.list_repo_files(repo_id))
+        except (HfHubHTTPError, OfflineModeIsEnabled) as error:
+            raise PushError(f"Could not list the files of {repo_id!r}: {_reason(error)}. {unchanged}") from error
+        operations += [CommitOperationDelete(path_in_repo=name) for name in sorted(droppable & held)]
     try:
         with hub_faults(f"upload the agent to {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged):
             return api.create_commit(repo_id, operations=operations, commit_message=message)

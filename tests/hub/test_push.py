@@ -94,3 +94,17 @@ def test_a_video_that_is_not_an_mp4_file_is_refused_before_anything_is_sent(
     with pytest.raises(ValueError, match=r"video must be an existing \.mp4 file .*'replay\.gif'"):
         push_to_hub(trained_model, "tester/gif", results=trained_results, video="replay.gif")
     assert not HfApi().repo_exists("tester/gif")
+
+
+def test_a_push_without_a_video_drops_the_previous_agents_replay(hub, tmp_path):
+    first = DQN("MlpPolicy", "CartPole-v1", seed=0, buffer_size=1_000)
+    video = tmp_path / "replay.mp4"
+    record(first, "CartPole-v1", {}, video)
+    push_to_hub(first, "tester/replaced", results=evaluate(first, "CartPole-v1", n_episodes=1), video=video)
+    second = DQN("MlpPolicy", "CartPole-v1", seed=1, buffer_size=1_000)
+    info = push_to_hub(second, "tester/replaced", results=evaluate(second, "CartPole-v1", n_episodes=1))
+
+    latest, with_video = hub.commits("tester/replaced")[:2]
+    assert latest.sha == info.oid and "replay.mp4" in with_video.files
+    assert "replay.mp4" not in latest.files  # not the new agent's episode
+    assert "replay.mp4" not in HfApi().list_repo_files("tester/replaced")
