@@ -11,6 +11,7 @@ from mario_zoo.cli.common import UsageError, bad_input, hub_errors
 PULL_EPILOG = """examples:
   mario-zoo pull your-name/dqn-CartPole-v1                        -> models/dqn-CartPole-v1/
   mario-zoo pull your-name/dqn-CartPole-v1 --revision 3f2c9a1e... --out cartpole-agent
+  mario-zoo pull your-name/dqn-CartPole-v1 --force                 # replace the copy pulled before
 
 Downloads only config.json and model.safetensors (never pickles), through the Hub cache, so it works offline
 once cached. The folder it writes is a checkpoint: evaluate, record or enjoy it.
@@ -27,6 +28,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
     pull.add_argument("repo_id", metavar="REPO_ID", help="owner/name[@revision] of the Hub repo")
     pull.add_argument("--revision", help="branch, tag or commit sha (default main)")
     pull.add_argument("--out", metavar="DIR", help="checkpoint folder to write (default models/<name>)")
+    pull.add_argument("--force", action="store_true", help="replace the agent already in that folder")
     pull.set_defaults(run=run)
 
 
@@ -46,6 +48,11 @@ def run(args: argparse.Namespace) -> int:
     checkpoint_files = {"config.json", "model.safetensors", "optimizer.safetensors"}
     if out.exists() and (not out.is_dir() or not {entry.name for entry in out.iterdir()} <= checkpoint_files):
         raise UsageError(f"{out} exists and is not a checkpoint folder; choose another --out.")
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        raise UsageError(
+            f"{out} already holds an agent; pass --force to replace it with {repo_id}@{revision or 'main'}, or "
+            "choose another --out."
+        )
     with hub_errors():
         model = load_from_hub(repo_id, revision=revision, device="cpu")
     model.save(out, include_optimizer=False)

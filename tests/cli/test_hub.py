@@ -31,6 +31,11 @@ def test_push_then_pull_then_use_the_pulled_agent(cli, hub, trained_run, tmp_pat
     assert sorted(path.name for path in folder.iterdir()) == ["config.json", "model.safetensors"]
     original, copy = DQN.load(trained_run.path / "model").policy.state_dict(), DQN.load(folder).policy.state_dict()
     assert original.keys() == copy.keys() and all((original[name] == copy[name]).all() for name in original)
+    written = {path.name: path.stat().st_mtime_ns for path in folder.iterdir()}
+    again = cli("pull", "tester/dqn-CartPole-v1")
+    assert again.code == 2 and "already holds an agent; pass --force to replace it" in again.err
+    assert {path.name: path.stat().st_mtime_ns for path in folder.iterdir()} == written  # untouched
+    assert cli("pull", "tester/dqn-CartPole-v1", "--force").code == 0
 
     evaluated = cli("evaluate", "hub:tester/dqn-CartPole-v1", "--episodes", 2, "--json")
     assert evaluated.code == 0, evaluated.err
