@@ -387,12 +387,17 @@ def _group_by_settings(runs: Sequence[RunFolder]) -> list[tuple[str, str, list[R
                 config.policy_kwargs,
                 config.env_kwargs,
                 config.init_from,
+                config.total_timesteps,  # the exploration and learning-rate schedules scale with it
             ],
             sort_keys=True,
         )
         changes = {**config.env_kwargs, **config.overrides}
         label = " ".join([config.preset, *(f"{key}={value}" for key, value in sorted(changes.items()))])
         groups.setdefault(settings, (config.env_id, label, []))[2].append(run)
+    labels = [label for _, label, _ in groups.values()]
+    for key, (env_id, label, members) in groups.items():
+        if labels.count(label) > 1:  # settings that differ in the run length only
+            groups[key] = (env_id, f"{label} {members[0].read_config().total_timesteps:,} steps", members)
     curves = []
     for env_id, label, members in groups.values():
         if len({seeds[run] for run in members}) == len(members):

@@ -11,12 +11,12 @@ from mario_zoo.plotting import FIGURE_PIXELS, plot_runs
 from mario_zoo.runs import RunFolder
 
 
-def _fake_run(folder, name, *, seed, preset="cartpole-fast", overrides=None, episodes=150):
+def _fake_run(folder, name, *, seed, preset="cartpole-fast", overrides=None, episodes=150, steps=10_000):
     """A run folder with a run.json and a Monitor log of rising returns (no training needed)."""
     run = folder / name
     run.mkdir(parents=True)
     config = {
-        "env_id": "CartPole-v1", "preset": preset, "policy": "MlpPolicy", "total_timesteps": 10_000, "seed": seed,
+        "env_id": "CartPole-v1", "preset": preset, "policy": "MlpPolicy", "total_timesteps": steps, "seed": seed,
         "hyperparameters": dict(overrides or {}), "overrides": dict(overrides or {}), "status": "finished",
         "format_version": 1,
     }  # fmt: skip
@@ -104,6 +104,16 @@ def test_runs_of_other_settings_are_not_merged(tmp_path):
     runs[1].config_file.write_text(json.dumps({**config, "init_from": "zoo:dqn-CartPole-v1"}))
     plotted = plot_runs(runs, tmp_path / "curves.png")
     assert [len(curve.runs) for curve in plotted.curves] == [1, 1]
+
+
+def test_runs_of_other_lengths_are_other_experiments(cli, tmp_path):
+    # The exploration schedule scales with --steps: 1,500 and 2,500 steps are not two seeds of one setting.
+    _fake_run(tmp_path / "runs", "short_s0", seed=0, steps=1_500)
+    _fake_run(tmp_path / "runs", "long_s1", seed=1, steps=2_500)
+    result = cli("plot", tmp_path / "runs", "--out", tmp_path / "curves.png")
+    assert result.code == 0, result.err
+    assert "2 run(s) in 2 curve(s)" in result.out and "seeds" not in result.out
+    assert "cartpole-fast 1,500 steps: " in result.out and "cartpole-fast 2,500 steps: " in result.out
 
 
 def test_the_printed_final_value_is_the_plotted_curves_last_point(cli, tmp_path):
