@@ -66,6 +66,8 @@ class Upload:
     out: str | os.PathLike[str] | None = None
     """Write the repo's files into this new folder instead of committing them (no network, no token;
     :func:`~mario_zoo.hub.save_repo`)."""
+    training: tuple[str, ...] = ()
+    """The commands that trained the agent, for the card's "Reproduce" section (default card only)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ def release(
             "video": video,
             "card": None if carded is None else carded.card,
             "extra_files": None if carded is None else carded.files or None,
+            "training": upload.training,
         }
         if upload.out is not None:
             return Release(evaluation, also, carded, replay, files=save_repo(out=upload.out, **repo))

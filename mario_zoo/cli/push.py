@@ -86,7 +86,14 @@ def run(args: argparse.Namespace) -> int:
             episodes=args.episodes,
             seed=args.seed,
             progress=args.progress,
-            upload=Upload(repo_id, video=args.video, private=args.private, message=args.message, out=args.out),
+            upload=Upload(
+                repo_id,
+                video=args.video,
+                private=args.private,
+                message=args.message,
+                out=args.out,
+                training=_training_commands(agent),
+            ),
             say=print,
         )
     if released.files is not None:
@@ -97,6 +104,17 @@ def run(args: argparse.Namespace) -> int:
     print(f"Pushed {source} to {repo_id} in commit {released.commit.oid}: {released.commit.commit_url}")
     print(f"Load it pinned: mario-zoo pull {repo_id} --revision {released.commit.oid}")
     return 0
+
+
+def _training_commands(agent: LoadedAgent) -> tuple[str, ...]:
+    """The command that trained ``agent``, from its run's ``run.json``: none for an agent outside a run."""
+    import shlex
+
+    from mario_zoo.snapshots import run_of_checkpoint
+
+    run = None if agent.path is None else run_of_checkpoint(agent.path)
+    command = [] if run is None else run.read_config().command
+    return (shlex.join(command),) if command else ()
 
 
 def _check_spaces_fit(agent: LoadedAgent, env_id: str) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ def build_model_card(
     video: bool = False,
     also: Sequence[Evaluation] = (),
     zoo_name: str | None = None,
+    training: Sequence[str] = (),
 ) -> ModelCard:
     """The model card of an agent: Hub metadata plus a body with usage, evaluation, hyperparameters and files.
 
@@ -64,6 +66,7 @@ def build_model_card(
         also: evaluations under other protocols (Mario: the Nature protocol), reported beside ``evaluation``.
         zoo_name: the agent's name in the mario-zoo zoo, for an agent that ships with the package but is not (yet)
             on the Hub: the usage snippet loads it with ``mario_zoo.load_pretrained(zoo_name)``, not from the Hub.
+        training: the commands that trained the agent (a run's ``run.json`` command), for the card's "Reproduce".
     """
     env_id = evaluation.env_id
     data = ModelCardData(
@@ -80,7 +83,9 @@ def build_model_card(
             ),
         ],
     )
-    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, evaluation, video, also, zoo_name)}")
+    return ModelCard(
+        f"---\n{data.to_yaml()}\n---\n\n{_body(repo_id, config, evaluation, video, also, zoo_name, training)}"
+    )
 
 
 def _eval_result(env_id: str, metric_type: str, metric_name: str, value: Any) -> EvalResult:
@@ -125,6 +130,7 @@ def _body(
     video: bool,
     also: Sequence[Evaluation],
     zoo_name: str | None,
+    training: Sequence[str],
 ) -> str:
     env_id = evaluation.env_id
     if zoo_name is None:
@@ -171,6 +177,10 @@ while not done:
 Evaluated on {evaluation.date}{f" with {versions}" if versions else ""}. Per-episode numbers are in `results.json` (other protocols under
 `other_protocols`){f"; `{VIDEO_FILE}` shows one episode" if video else ""}.
 {_progress(evaluation)}
+## Reproduce
+
+{reproduce_commands(zoo_name or f"hub:{repo_id}", [evaluation, *also], training)}
+
 ## Hyperparameters
 
 {_table(config.get("hyperparameters", {}))}
@@ -183,6 +193,33 @@ Evaluated on {evaluation.date}{f" with {versions}" if versions else ""}. Per-epi
 | `config.json` | algorithm, hyperparameters, network, spaces, env id and kwargs, format version |
 | `results.json` | the evaluation above, per episode |
 {f"| `{VIDEO_FILE}` | one evaluation episode |\n" if video else ""}"""
+
+
+def reproduce_commands(agent: str, evaluations: Sequence[Evaluation], training: Sequence[str] = ()) -> str:
+    """A bash block with the commands that repeat the card's evaluations of ``agent`` (an AGENT argument of
+    ``mario-zoo evaluate``) and, when known, the ``training`` commands.
+
+    Example:
+        >>> nature = Evaluation(env_id="MarioDQN-v0", env_kwargs={}, episode_rewards=[1.0], episode_lengths=[9],
+        ...                     protocol="nature", epsilon=0.05, seed=7)
+        >>> print(reproduce_commands("hub:me/agent", [nature], ["mario-zoo train --preset mario-1-1 --seed 0"]))
+        ```bash
+        mario-zoo evaluate hub:me/agent --protocol nature --episodes 1 --seed 7
+        mario-zoo train --preset mario-1-1 --seed 0    # how it was trained
+        ```
+    """
+    lines = []
+    for each in evaluations:
+        command = ["mario-zoo", "evaluate", agent, "--protocol", each.protocol]
+        if each.protocol == "noop-sweep":
+            command += ["--noop-max", str(each.n_eval_episodes - 1)]
+        else:
+            command += ["--episodes", str(each.n_eval_episodes), "--seed", str(each.seed)]
+            if each.protocol == "episodes" and each.epsilon is not None:
+                command += ["--epsilon", f"{each.epsilon:g}"]
+        lines.append(shlex.join(command))
+    lines += [f"{command}    # how it was trained" for command in training]
+    return "```bash\n" + "\n".join(lines) + "\n```"
 
 
 def protocols_table(evaluations: Sequence[Evaluation]) -> str:

@@ -64,6 +64,7 @@ def push_to_hub(
     video: str | os.PathLike[str] | None = None,
     card: ModelCard | None = None,
     extra_files: Mapping[str, str | os.PathLike[str]] | None = None,
+    training: Sequence[str] = (),
     token: str | None = None,
     private: bool = False,
     commit_message: str | None = None,
@@ -103,7 +104,15 @@ def push_to_hub(
         folder = Path(staging) / "repo"
         folder.mkdir()
         files = _write_repo_files(
-            model, repo_id, folder, results=results, also=also, video=video, card=card, extra_files=extra_files
+            model,
+            repo_id,
+            folder,
+            results=results,
+            also=also,
+            video=video,
+            card=card,
+            extra_files=extra_files,
+            training=training,
         )
         message = commit_message or (
             f"Upload DQN agent for {results.env_id}: mean reward {results.mean_reward_text} "
@@ -124,6 +133,7 @@ def save_repo(
     video: str | os.PathLike[str] | None = None,
     card: ModelCard | None = None,
     extra_files: Mapping[str, str | os.PathLike[str]] | None = None,
+    training: Sequence[str] = (),
 ) -> dict[str, Path]:
     """Write the files :func:`push_to_hub` would commit to ``repo_id`` into the new folder ``out``, without the
     network or a token: to read the card before publishing, or to publish from another machine
@@ -140,7 +150,15 @@ def save_repo(
     target = check_repo_folder(out)
     with atomic_directory(target) as staging:
         names = _write_repo_files(
-            model, repo_id, staging, results=results, also=also, video=video, card=card, extra_files=extra_files
+            model,
+            repo_id,
+            staging,
+            results=results,
+            also=also,
+            video=video,
+            card=card,
+            extra_files=extra_files,
+            training=training,
         )
     return {name: target / name for name in names}
 
@@ -183,6 +201,7 @@ def _write_repo_files(
     video: str | os.PathLike[str] | None,
     card: ModelCard | None,
     extra_files: Mapping[str, str | os.PathLike[str]] | None,
+    training: Sequence[str],
 ) -> dict[str, Path]:
     """Write a repo's files into the empty ``folder``: the agent, ``results.json``, the card, the replay and the
     card's files; return path in repo -> file."""
@@ -197,7 +216,7 @@ def _write_repo_files(
     _check_evaluation_env(config, results.env_id, repo_id)
     document = results_document(results, also)
     write_text(folder / RESULTS_FILE, json.dumps(document, indent=2, sort_keys=True) + "\n")
-    card = card or build_model_card(repo_id, config, results, video=video is not None, also=also)
+    card = card or build_model_card(repo_id, config, results, video=video is not None, also=also, training=training)
     write_text(folder / CARD_FILE, str(card))
     names = [checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE, RESULTS_FILE, CARD_FILE]
     copies = {VIDEO_FILE: video} if video is not None else {}

@@ -9,6 +9,7 @@ import imageio.v2 as imageio
 from huggingface_hub import HfApi, ModelCard, hf_hub_download
 
 from mario_zoo.agents import DQN
+from mario_zoo.runs import open_run
 
 
 def test_push_then_pull_then_use_the_pulled_agent(cli, hub, trained_run, tmp_path, monkeypatch):
@@ -24,6 +25,10 @@ def test_push_then_pull_then_use_the_pulled_agent(cli, hub, trained_run, tmp_pat
     assert "replay.mp4" not in hub.commits("tester/dqn-CartPole-v1")[0].files
     card = Path(hf_hub_download("tester/dqn-CartPole-v1", "README.md", revision=commit)).read_text()
     assert "replay.mp4" not in card and "video" not in card.lower(), "--no-video: the card mentions no video"
+    # The card says how to repeat its evaluation and how the agent was trained (the run's command).
+    assert "mario-zoo evaluate hub:tester/dqn-CartPole-v1 --protocol episodes --episodes 2 --seed 0" in card
+    trained = " ".join(open_run(trained_run.path).read_config().command)
+    assert f"{trained}    # how it was trained" in card
 
     pulled = cli("pull", "tester/dqn-CartPole-v1", "--revision", commit)
     assert pulled.code == 0, pulled.err
