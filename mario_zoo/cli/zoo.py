@@ -189,7 +189,7 @@ def _show(registry: Registry, name: str, *, as_json: bool) -> int:
         ("sha256" if index == 0 else "", f"{digest}  {file}")
         for index, (file, digest) in enumerate(sorted(entry.files.items()))
     ]
-    rows.append(("model card", entry.card))
+    rows.append(("model card", _card_location(entry.card)))
     print(entry.name)
     for label, value in rows:
         print(f"  {label:<12}{value}")
@@ -261,3 +261,14 @@ def world_table(registry: Registry, world: int = 1) -> list[str]:
     if chains:
         lines.append(f"  Steps and hours add up each agent's warm starts: {'; '.join(chains)}.")
     return lines
+
+
+def _card_location(card: str) -> str:
+    """Where the model card can be read: the file in this source checkout, or, installed from a wheel (which ships
+    no cards), its place in mario-zoo's source repository."""
+    import mario_zoo
+
+    checkout = Path(mario_zoo.__file__).resolve().parent.parent / card
+    if checkout.is_file():
+        return str(checkout)
+    return f"{card} in mario-zoo's source repository (a pip install ships the agents, not their cards)"

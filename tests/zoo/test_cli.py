@@ -107,6 +107,21 @@ def test_show_prints_the_revision_digests_protocol_and_how_to_load(cli):
     assert f'model = mario_zoo.load_pretrained("{CARTPOLE}")' in out
 
 
+def test_show_points_at_a_model_card_that_exists_or_says_where_it_lives(cli, tmp_path, monkeypatch):
+    import pathlib
+
+    import mario_zoo
+
+    card = read_registry().get(CARTPOLE).card
+    _, out, _ = cli("zoo", "show", CARTPOLE)
+    (line,) = [line for line in out.splitlines() if line.startswith("  model card")]
+    assert pathlib.Path(line.split(maxsplit=2)[2]).is_file()
+    # Installed from a wheel: no model_cards/ beside the package.
+    monkeypatch.setattr(mario_zoo, "__file__", str(tmp_path / "site-packages" / "mario_zoo" / "__init__.py"))
+    _, out, _ = cli("zoo", "show", CARTPOLE)
+    assert f"  model card  {card} in mario-zoo's source repository (a pip install ships the agents" in out
+
+
 def test_show_json_is_the_registry_entry(cli):
     code, out, _ = cli("zoo", "show", CARTPOLE, "--json")
     assert code == 0
