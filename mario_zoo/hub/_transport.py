@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 import httpx2
 from huggingface_hub import constants
-from huggingface_hub.errors import HfHubHTTPError, HFValidationError, LocalTokenNotFoundError
+from huggingface_hub.errors import HfHubHTTPError, HFValidationError, LocalTokenNotFoundError, OfflineModeIsEnabled
 from huggingface_hub.utils import validate_repo_id
 
 from mario_zoo.hub.errors import HubAuthError, HubError, HubUnavailableError
@@ -59,13 +59,17 @@ def check_repo_id(repo_id: object, what: str = "repo_id") -> str:
 
 
 @contextmanager
-def hub_faults(action: str, *, endpoint: str | None = None, afterwards: str = "Nothing was written.") -> Iterator[None]:
+def hub_faults(
+    action: str, *, endpoint: str | None = None, afterwards: str = "Nothing was written.", writing: bool = False
+) -> Iterator[None]:
     """Run Hub client calls; raise `HubUnavailableError` or `HubAuthError` for the faults they end in.
 
     Args:
         action: what the calls do, completing "Could not ...", e.g. ``"download config.json of a/b@main"``.
         endpoint: the Hub the calls talk to (default ``HF_ENDPOINT``).
         afterwards: what state the fault leaves things in, and what to do; ends the message.
+        writing: the calls publish (a push): the Hub cannot be replaced by its cache, and ``HF_HUB_OFFLINE=1`` is a
+            fault to report, not a way round one.
 
     The client's retries of a failed request stay, but not their log lines ("... thrown while requesting ...",
     "Retrying in 8s"; a filter on the retry loop's logger for the block, so other messages and the user's verbosity
@@ -76,10 +80,18 @@ def hub_faults(action: str, *, endpoint: str | None = None, afterwards: str = "N
     retries.addFilter(quiet)
     try:
         yield
+    except OfflineModeIsEnabled as error:
+        if not writing:
+            raise
+        raise HubUnavailableError(
+            f"Could not {action}: HF_HUB_OFFLINE=1 is set, so the Hub is not contacted. {afterwards} Unset "
+            "HF_HUB_OFFLINE to publish, or write the repo's files with --out DIR (push_to_hub: save_repo) and upload "
+            "them later."
+        ) from error
     except (httpx2.TransportError, HfHubHTTPError, LocalTokenNotFoundError, RuntimeError) as error:
         # The client wraps an LFS upload's failure in a RuntimeError whose cause is the fault itself.
         cause = error.__cause__ if type(error) is RuntimeError else error
-        fault = _typed_fault(cause, f"Could not {action}", endpoint or constants.ENDPOINT, afterwards)
+        fault = _typed_fault(cause, f"Could not {action}", endpoint or constants.ENDPOINT, afterwards, writing)
         if fault is None:
             raise
         raise fault from error
@@ -101,7 +113,9 @@ class _QuietRetries(logging.Filter):
         return not any(line in message for line in self.RETRY_LINES)
 
 
-def _typed_fault(error: BaseException | None, failed: str, where: str, afterwards: str) -> HubError | None:
+def _typed_fault(
+    error: BaseException | None, failed: str, where: str, afterwards: str, writing: bool = False
+) -> HubError | None:
     """The typed error for a fault of the network, the Hub or the token; ``None`` for any other error."""
     if isinstance(error, LocalTokenNotFoundError):
         return HubAuthError(f"{failed}: no Hub token is set. {TOKEN_FIX}.")
@@ -118,7 +132,12 @@ def _typed_fault(error: BaseException | None, failed: str, where: str, afterward
     if isinstance(error, httpx2.TransportError):
         return HubUnavailableError(
             f"{failed}: the Hub at {where} could not be reached ({transport_reason(error)}). {afterwards} "
-            "Check your network connection and HF_ENDPOINT, then retry (or set HF_HUB_OFFLINE=1 to use the cache only)."
+            "Check your network connection and HF_ENDPOINT, then retry"
+            + (
+                " (or write the repo's files with --out DIR and upload them later)."
+                if writing
+                else " (or set HF_HUB_OFFLINE=1 to use the cache only)."
+            )
         )
     return None
 

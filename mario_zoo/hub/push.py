@@ -259,7 +259,9 @@ def commit_files(
     api = HfApi(token=token)
     unchanged = "No commit was made, so the repo's revisions are unchanged."
     try:
-        with hub_faults(f"create or open the Hub repo {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged):
+        with hub_faults(
+            f"create or open the Hub repo {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged, writing=True
+        ):
             api.create_repo(repo_id, private=private, exist_ok=True)
     except (HfHubHTTPError, OfflineModeIsEnabled) as error:
         raise PushError(
@@ -272,13 +274,15 @@ def commit_files(
     ]
     if droppable := set(drop_others_of) - set(files):
         try:
-            with hub_faults(f"list the files of {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged):
+            with hub_faults(
+                f"list the files of {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged, writing=True
+            ):
                 held = set(api.list_repo_files(repo_id))
         except (HfHubHTTPError, OfflineModeIsEnabled) as error:
             raise PushError(f"Could not list the files of {repo_id!r}: {_reason(error)}. {unchanged}") from error
         operations += [CommitOperationDelete(path_in_repo=name) for name in sorted(droppable & held)]
     try:
-        with hub_faults(f"upload the agent to {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged):
+        with hub_faults(f"upload the agent to {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged, writing=True):
             return api.create_commit(repo_id, operations=operations, commit_message=message)
     except (HfHubHTTPError, OfflineModeIsEnabled) as error:
         raise PushError(
@@ -301,7 +305,7 @@ def check_push_access(repo_id: str, *, token: str | None = None) -> str:
     """
     check_repo_id(repo_id)
     api = HfApi(token=token)
-    with hub_faults(f"check the Hub token before pushing to {repo_id!r}", endpoint=api.endpoint):
+    with hub_faults(f"check the Hub token before pushing to {repo_id!r}", endpoint=api.endpoint, writing=True):
         user = api.whoami()
     access_token = user.get("auth", {}).get("accessToken", {})
     if access_token.get("role") == "read":

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import huggingface_hub
 import pytest
 import torch
 from huggingface_hub import HfApi, constants
@@ -148,6 +149,7 @@ def test_a_pull_fault_is_one_typed_line_exit_2_nothing_written_and_the_next_pull
     fault, hub, published, repo_id, trained_model, cli, retry_waits, tmp_path, monkeypatch, caplog
 ):
     inject, error_type, message = PULL_FAULTS[fault]
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)  # restored after the test
     if inject is None:
         _point_client_at(monkeypatch, _closed_port_url())
     else:
@@ -202,7 +204,16 @@ def test_a_damaged_blob_in_the_cache_is_refused_and_replaced_on_the_next_load(hu
 # -- push ----------------------------------------------------------------------------------------------------
 
 PUSH_PREFLIGHT_FAULTS = {
-    "refused": (None, HubUnavailableError, r"could not be reached \(.*refused.*\)\. Nothing was written"),
+    "refused": (
+        None,
+        HubUnavailableError,
+        r"could not be reached \(.*refused.*\)\. Nothing was written.*retry \(or write the repo's files with --out DIR",
+    ),
+    "offline": (
+        lambda hub: huggingface_hub.constants.__setattr__("HF_HUB_OFFLINE", True),
+        HubUnavailableError,
+        r"HF_HUB_OFFLINE=1 is set, so the Hub is not contacted\. Nothing was written\. Unset HF_HUB_OFFLINE to publish",
+    ),
     "500 on whoami": (
         lambda hub: hub.fail_next("whoami", status=500),
         HubUnavailableError,
@@ -230,6 +241,7 @@ PUSH_PREFLIGHT_FAULTS = {
 def test_push_checks_the_hub_and_token_before_evaluating(fault, hub, cli, monkeypatch, tmp_tempdir, retry_waits):
     inject, error_type, message = PUSH_PREFLIGHT_FAULTS[fault]
     monkeypatch.setenv("HF_TOKEN", hub.token)  # restored after the test, whatever the fault changes
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)  # restored after the test
     if inject is None:
         _point_client_at(monkeypatch, _closed_port_url())
     else:
@@ -247,6 +259,7 @@ def test_push_checks_the_hub_and_token_before_evaluating(fault, hub, cli, monkey
     assert list(tmp_tempdir.iterdir()) == []
     if inject is None:
         _point_client_at(monkeypatch, hub.url)
+    huggingface_hub.constants.HF_HUB_OFFLINE = False
     assert not HfApi(token=hub.token).repo_exists("tester/agent")
 
 
