@@ -80,7 +80,10 @@ def record_zoo_agent(
     for noops in range(tries):
         replay = record(model, entry.env_id, kwargs, path, stride=2, reset_options={NOOPS_OPTION: noops})
         if replay.episode_flags[:1] == [True]:
-            chosen = f", the first of no-op starts 0-{noops} whose episode does" if tries > 1 else ""
+            if noops == 0:
+                chosen = f" (chosen: the first of no-op starts 0-{tries - 1} to reach it)" if tries > 1 else ""
+            else:
+                chosen = f", the first of no-op starts 0-{noops} whose episode does (chosen)"
             return path, replay, f"one greedy episode from {noops} no-ops: it reaches the flag{chosen}"
     tried = f"; none of no-op starts 0-{tries - 1} does" if tries > 1 else ""
     return path, replay, f"one greedy episode from {tries - 1} no-ops: it does not reach the flag{tried}"

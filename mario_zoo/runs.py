@@ -385,6 +385,13 @@ class RunFolder:
             lengths=np.array([row[1] for row in rows], dtype=np.int64),
         )
 
+    def unreadable_monitor_rows(self) -> int:
+        """How many complete lines of ``monitor.csv`` below its header are not episode rows (0 if it does not exist;
+        a killed run's half-written last line does not count)."""
+        return sum(
+            1 for line in _monitor_rows(self.monitor) if line.endswith("\n") and _parse_monitor_row(line) is None
+        )
+
     def last_episode_time(self) -> float:
         """The ``t`` column (seconds since the run started) of the last complete ``monitor.csv`` row; 0 if none."""
         for line in reversed(_monitor_rows(self.monitor)):

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {curve.summary()}")
         return 0
     for run in plotted.skipped:
-        print(f"Skipped {run.path}: no finished episode yet.")
+        print(f"Skipped {run.path}: {_why_no_episodes(run)}")
     drawn = len(runs) - len(plotted.skipped)
     print(f"Wrote {out}: {drawn} run(s) in {len(plotted.curves)} curve(s); where each curve ends:")
     for curve in plotted.curves:
@@ -89,3 +89,13 @@ def _open_runs(texts: list[str]) -> list[RunFolder]:
         else:
             runs.append(open_run(path))
     return runs
+
+
+def _why_no_episodes(run: RunFolder) -> str:
+    """Why ``run`` has no episode to plot: none finished yet, or ``monitor.csv`` has lines but none reads as one."""
+    if run.monitor.is_file() and run.unreadable_monitor_rows():
+        return (
+            f"its {run.monitor.name} has {run.unreadable_monitor_rows()} line(s) that are not episode rows (r,l,t) "
+            "and none that is: the file is damaged."
+        )
+    return "no finished episode yet."

@@ -7,6 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from mario_zoo.cli.common import bad_input, hub_errors, load_agent, parse_source, positive
+from mario_zoo.extras import require
 
 if TYPE_CHECKING:
     from mario_zoo.sources import LoadedAgent
@@ -68,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     source = parse_source(args.agent)
     with bad_input():
         repo_id = check_repo_id(args.repo_id.removeprefix(HUB_PREFIX), "REPO_ID")
+        if args.video:  # found before minutes of evaluation, not after
+            require("imageio_ffmpeg", "video", "push's replay.mp4 (or pass --no-video)")
         if args.out is not None:
             check_repo_folder(args.out)
     if args.out is None:

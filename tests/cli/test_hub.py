@@ -163,3 +163,13 @@ def test_a_card_file_cannot_replace_the_repos_own_files(trained_run, tmp_path):
         assert not (tmp_path / "repo").exists()
     files = save_repo(model, "tester/x", tmp_path / "repo", results=results, extra_files={"figures/a.txt": extra})
     assert files["figures/a.txt"].read_text() == "not a card"
+
+
+def test_push_without_the_video_extra_says_so_before_evaluating(cli, trained_run, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # not installed
+    result = cli("push", trained_run.path, "tester/no-video-extra", "--episodes", 2)
+    assert result.code == 2
+    assert "push's replay.mp4 (or pass --no-video) needs the video extra: pip install 'mario-zoo[video]'" in result.err
+    assert "evaluating" not in result.err and result.out == ""

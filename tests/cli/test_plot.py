@@ -77,6 +77,16 @@ def test_plot_skips_a_run_with_no_finished_episode_and_plots_the_rest(cli, tmp_p
     assert (tmp_path / "curves.png").is_file()
 
 
+def test_plot_says_a_damaged_monitor_log_is_damaged(cli, tmp_path):
+    _fake_run(tmp_path / "runs", "fast_s0", seed=0)
+    damaged = _fake_run(tmp_path / "runs", "fast_s1", seed=1)
+    (damaged / "monitor.csv").write_text('#{"t_start": 0.0}\nr,l,t\nnot,a,row\n\x00\x00\x00\n')
+    result = cli("plot", tmp_path / "runs", "--out", tmp_path / "curves.png")
+    assert result.code == 0, result.err
+    assert f"Skipped {damaged}: its monitor.csv has 2 line(s) that are not episode rows" in result.out
+    assert "the file is damaged" in result.out
+
+
 def test_plot_refuses_when_no_run_has_a_finished_episode(cli, tmp_path):
     _empty_run(tmp_path / "runs", "fast_s0", seed=0)
     result = cli("plot", tmp_path / "runs", "--out", tmp_path / "curves.png")
