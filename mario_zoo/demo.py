@@ -145,10 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     if run.learning_curve.is_file():
         print(f"  learning curve      {run.learning_curve.resolve()}")
     else:
-        print("  learning curve      not drawn (matplotlib is missing: pip install 'mario-zoo[plot]')")
+        from mario_zoo.plotting import why_no_curve
+
+        print(f"  learning curve      not drawn ({why_no_curve()})")
     print(f"  evaluation          {run.results.resolve()}")
     print(f"  CartPole agent      {run.model.resolve()}/")
-    print(f"  training logs       {run.progress.resolve()} (also monitor.csv, tensorboard/)")
+    tensorboard = ", tensorboard/" if run.tensorboard.is_dir() else ""
+    print(f"  training logs       {run.progress.resolve()} (also monitor.csv{tensorboard})")
     print(f"  Mario replay (GIF)  {gif.resolve()}")
     print(f"Next: mario-zoo record {run.path} --out cartpole.gif    mario-zoo train --help")
     return 0

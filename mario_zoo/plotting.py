@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mario_zoo.atomic import atomic_target
-from mario_zoo.extras import require
+from mario_zoo.extras import installed, require
 from mario_zoo.results import Evaluation
 from mario_zoo.runs import Episodes, EvaluationPoint, RunFolder
 from mario_zoo.snapshots import evaluation_points
@@ -80,6 +80,13 @@ def save_learning_curve(
     axes.legend(loc="upper left")
     axes.grid(alpha=0.3)
     return _save(figure, path)
+
+
+def why_no_curve() -> str:
+    """Why a run's ``learning_curve.png`` is missing: the plot extra, or no finished episode to draw."""
+    if not installed("matplotlib"):
+        return "matplotlib is missing: pip install 'mario-zoo[plot]', then mario-zoo plot RUN"
+    return "no episode finished"
 
 
 def save_x_pos_histogram(evaluation: Evaluation, path: str | os.PathLike[str], *, title: str) -> Path:

@@ -199,6 +199,8 @@ def _train_holding_lock(
                     if stop.request.signal is None:
                         raise
                     # The signal reached the actor processes too (sent to the whole process group): stop at once.
+                    if stop.request.signal == signal.SIGTERM:
+                        raise Terminated(signal.SIGTERM) from None
                     raise KeyboardInterrupt from None
         if stop.request.signal is not None:  # asked to stop: saved at a round start, or now, after the last round
             saved_at = stop.saved_at if stop.saved_at is not None else stop.save(model)

@@ -71,6 +71,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_CONFIG_BYTES = 16 * 2**20
 """Size limit of ``config.json`` and ``replay.json`` (a Mario config is 3 KB; per-pixel bounds stay under 1 MiB)."""
 MAX_CONFIG_DEPTH = 32
+_CORRUPT = "The checkpoint is corrupt or was written by incompatible code."
 """Nesting limit of ``config.json`` (it nests 4 levels, plus the dimensions of a Box's per-element bounds)."""
 
 
@@ -267,10 +268,7 @@ def _parse_env_id(data: Any) -> str | None:
     if data is not None:
         _expect(data, str, "a string or null")
         if ":" in data:  # gym.make("module:Env-v0") imports the module: a file must not choose what runs
-            raise ValueError(
-                f"expected a registered Gymnasium ID, got {data!r}, which names a module for gym.make to import "
-                f"(import it yourself, then use {data.split(':', 1)[1]!r})"
-            )
+            raise ValueError(f"expected a registered Gymnasium ID, got {data!r}, which names a module to import")
     return data
 
 
@@ -478,10 +476,7 @@ def check_format_version(config: dict[str, Any], path: str | os.PathLike[str]) -
 
 
 def load_state_strict(
-    module: torch.nn.Module,
-    tensors: dict[str, torch.Tensor],
-    source: object,
-    hint: str = "The checkpoint is corrupt or was written by incompatible code.",
+    module: torch.nn.Module, tensors: dict[str, torch.Tensor], source: object, hint: str = _CORRUPT
 ) -> None:
     """Load weights into ``module``; any missing, unexpected or reshaped weight is a :class:`CheckpointError`
     ending with ``hint``."""

@@ -203,7 +203,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         self._params = list(self.q_net.parameters())
         self._target_params = list(self.q_net_target.parameters())
         self._average = None if config.ema_decay is None else WeightAverage(self._params, config.ema_decay)
-        self.optimizer = self.policy.optimizer = make_optimizer(config, self._params, self.device)  # SB3 has both
+        self.optimizer = make_optimizer(config, self._params, self.device)  # also policy.optimizer, as in SB3
         self._loss_fn = F.smooth_l1_loss if config.loss == "huber" else F.mse_loss
         self.exploration_schedule = exploration_schedule(config)
         self.exploration_rate = config.exploration_initial_eps
@@ -303,7 +303,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
             whole_number("total_timesteps", total_timesteps), callback, reset_num_timesteps, tb_log_name, progress_bar
         )
         actors = self._make_actor_pool(total_timesteps)
-        with torch_threads(self.learn_threads), actors or contextlib.nullcontext():
+        with torch_threads(self.learn_threads), actors or contextlib.nullcontext(), self.learning():
             if actors is not None:
                 self._last_obs = actors.start(self._n_updates)
                 self.replay_buffer.start_episodes(self._last_obs)

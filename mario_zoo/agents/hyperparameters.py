@@ -2,10 +2,17 @@
 changes one.
 
 An assignment is checked as the constructor checks the value, then replaces it in the agent's
-:class:`~mario_zoo.agents.config.DQNConfig`, and from the next step or update on training uses it. Hyperparameters
-built into a part of the agent (the replay buffer's size, gamma and n-step returns, the network, the optimizer, the
-weight average) cannot change that way: assigning one is an ``AttributeError`` that says how to set it (when building
-or loading the agent), never a value that training would silently ignore.
+:class:`~mario_zoo.agents.config.DQNConfig`. What the gradient updates read (learning rate, batch size, target
+interval, ...) is used from the next update on, also when assigned in a callback. What the acting reads (train
+frequency, learning starts, the exploration schedule and explorer; actor processes get a copy when ``learn`` starts)
+changes between ``learn`` calls: assigning it during one is an ``AttributeError`` saying so. Hyperparameters built
+into a part of the agent (the replay buffer's size, gamma and n-step returns, the network, the optimizer, the weight
+average) cannot change at all: assigning one is an ``AttributeError`` that says how to set it (when building or
+loading the agent), never a value that training would silently ignore.
+
+``model.optimizer`` is the torch optimizer, SB3's ``model.policy.optimizer`` the same object (replace either with
+another ``torch.optim.Optimizer`` over ``model.q_net.parameters()``), and ``model.exploration_schedule`` the schedule
+(a name, ``"linear"`` or ``"exponential"``, rebuilds it from the config).
 
 Example:
     >>> from mario_zoo import DQN
@@ -21,32 +28,35 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import torch
 
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.agents.schedules import exploration_schedule
 
-#: Read from the config at each step or update: an assignment takes effect from the next one.
-LIVE = frozenset({
-    "learning_rate", "learning_rate_final", "learning_starts", "batch_size", "tau", "target_update_interval",
-    "train_freq", "gradient_steps", "max_grad_norm", "max_grad_value", "double_q",
-    "target_epsilon", "advantage_learning", "prioritized_replay_beta0", "actor_sync_interval",
+#: Read by the gradient updates: an assignment takes effect from the next update, even during ``learn``.
+UPDATES = frozenset({
+    "learning_rate", "learning_rate_final", "batch_size", "tau", "target_update_interval", "gradient_steps",
+    "max_grad_norm", "max_grad_value", "double_q", "target_epsilon", "advantage_learning", "prioritized_replay_beta0",
 })  # fmt: skip
-#: The exploration schedule's: an assignment rebuilds the schedule.
-SCHEDULE = frozenset({"exploration_fraction", "exploration_initial_eps", "exploration_final_eps", "exploration_decay"})
-#: The explorer's (held random actions, frontier episodes): an assignment rebuilds it.
-EXPLORER = frozenset({"exploration_repeat", "frontier_exploration_eps"})
-#: Config fields whose names are also the agent's own attributes (the torch optimizer, the schedule function, as in
-#: SB3): those names keep their SB3 meaning.
-OWN_ATTRIBUTES = frozenset({"optimizer", "exploration_schedule"})
+#: Read by the acting (copied into actor processes when ``learn`` starts): assignable between ``learn`` calls.
+ACTING = frozenset({
+    "train_freq", "learning_starts", "actor_sync_interval", "exploration_fraction", "exploration_initial_eps",
+    "exploration_final_eps", "exploration_decay", "exploration_schedule", "exploration_repeat",
+    "frontier_exploration_eps",
+})  # fmt: skip
+_SCHEDULE = frozenset({"exploration_fraction", "exploration_initial_eps", "exploration_final_eps", "exploration_decay"})
 
 _BUILT_INTO = {
     "buffer_size": "replay buffer", "gamma": "replay buffer (its n-step returns)", "n_steps": "replay buffer",
     "prioritized_replay": "replay buffer", "prioritized_replay_alpha": "replay buffer",
     "prioritized_replay_eps": "replay buffer", "frame_stack_replay": "replay buffer", "dueling": "network",
-    "precision": "network updates", "loss": "loss function", "amsgrad": "optimizer", "weight_decay": "optimizer",
-    "adam_eps": "optimizer", "ema_decay": "weight average", "stats_window_size": "episode statistics",
-    "actors": "env setup",
+    "precision": "network updates", "loss": "loss function", "optimizer": "optimizer", "amsgrad": "optimizer",
+    "weight_decay": "optimizer", "adam_eps": "optimizer", "ema_decay": "weight average",
+    "stats_window_size": "episode statistics", "actors": "env setup",
 }  # fmt: skip
 
 
@@ -54,6 +64,7 @@ class HyperparameterAttributes:
     """``model.<hyperparameter>`` reads and assigns the agent's config (see the module docstring)."""
 
     config: DQNConfig
+    policy: torch.nn.Module
 
     def __getattr__(self, name: str) -> Any:
         config = self.__dict__.get("config")
@@ -62,19 +73,49 @@ class HyperparameterAttributes:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if "config" not in self.__dict__ or name in OWN_ATTRIBUTES or name not in DQNConfig.field_names():
+        if "config" not in self.__dict__ or name not in DQNConfig.field_names():
             super().__setattr__(name, value)
-            return
-        if name not in LIVE | SCHEDULE | EXPLORER:
+        elif name in ("optimizer", "exploration_schedule") and not isinstance(value, str):
+            super().__setattr__(name, value)  # the torch optimizer (the property below) or a schedule object
+        elif name in UPDATES or name in ACTING:
+            if name in ACTING and self.__dict__.get("_in_learn"):
+                raise AttributeError(
+                    f"{name} shapes the acting, which learn() set up when it started (actor processes keep a copy): "
+                    f"assign it before learn() or between two learn() calls, not during one."
+                )
+            config = self.config.replace(**{name: value})  # checked as the constructor checks it
+            super().__setattr__("config", config)
+            if name in _SCHEDULE or name == "exploration_schedule":
+                super().__setattr__("exploration_schedule", exploration_schedule(config))
+            elif name in ("exploration_repeat", "frontier_exploration_eps"):
+                super().__setattr__("_explorer", None)  # rebuilt from the config on the next step
+            elif name == "learning_starts":
+                super().__setattr__("random_steps", config.learning_starts)  # SB3's rule: random actions until then
+        else:
             raise AttributeError(
                 f"{name} is built into this agent's {_BUILT_INTO.get(name, 'setup')} and cannot change on it: pass "
                 f"{name}={value!r} to DQN(...) or DQN.load(path, {name}={value!r})."
             )
-        config = self.config.replace(**{name: value})  # checked as the constructor checks it
-        super().__setattr__("config", config)
-        if name in SCHEDULE:
-            super().__setattr__("exploration_schedule", exploration_schedule(config))
-        elif name in EXPLORER:
-            super().__setattr__("_explorer", None)  # rebuilt from the config on the next step
-        elif name == "learning_starts":
-            super().__setattr__("random_steps", config.learning_starts)  # SB3's rule: random actions until then
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        """The torch optimizer of the online Q-network (SB3 keeps it as ``policy.optimizer``: the same object)."""
+        return self.policy.optimizer
+
+    @optimizer.setter
+    def optimizer(self, value: torch.optim.Optimizer) -> None:
+        if not isinstance(value, torch.optim.Optimizer):
+            raise TypeError(
+                f"optimizer must be a torch.optim.Optimizer over model.q_net.parameters(), got {value!r}; to choose "
+                "another kind, pass optimizer='adamw' (or adam_eps, weight_decay) to DQN(...) or DQN.load(path, ...)."
+            )
+        self.policy.optimizer = value
+
+    @contextmanager
+    def learning(self) -> Iterator[None]:
+        """Marks a ``learn`` call: settings of the acting cannot change within it."""
+        self.__dict__["_in_learn"] = True
+        try:
+            yield
+        finally:
+            self.__dict__["_in_learn"] = False

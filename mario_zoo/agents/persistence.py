@@ -408,7 +408,12 @@ class Checkpointing:
             else:
                 self.policy.load_state_dict(policy, strict=False)
         if "policy.optimizer" in params:
+            # The state (moments, steps) loads; the settings stay this agent's config (SB3's or another agent's
+            # eps, weight decay or fused flag would otherwise replace them while model.config says otherwise).
+            settings = [{k: v for k, v in group.items() if k != "params"} for group in self.optimizer.param_groups]
             self.optimizer.load_state_dict(params["policy.optimizer"])
+            for group, kept in zip(self.optimizer.param_groups, settings, strict=True):
+                group.update(kept)
         if "policy" in params:
             self.reset_averaged_weights()
             self._restore_average(averaged, load_path_or_dict)

@@ -110,14 +110,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _training_commands(agent: LoadedAgent) -> tuple[str, ...]:
-    """The command that trained ``agent``, from its run's ``run.json``: none for an agent outside a run."""
-    import shlex
-
+    """The ``mario-zoo train`` command that trained ``agent``, from its run's ``run.json``, without the options that
+    only concern the machine it ran on (``--out``, ``--no-progress``, ...): none for an agent outside a run, or from
+    a run that another verb started (compare, sweep)."""
+    from mario_zoo.publishing import reproduce_command
     from mario_zoo.snapshots import run_of_checkpoint
 
     run = None if agent.path is None else run_of_checkpoint(agent.path)
     command = [] if run is None else run.read_config().command
-    return (shlex.join(command),) if command else ()
+    return (reproduce_command(command),) if command[1:2] == ["train"] else ()
 
 
 def _check_spaces_fit(agent: LoadedAgent, env_id: str) -> None:
@@ -137,7 +138,18 @@ def _upload_command(repo_id: str, args: argparse.Namespace) -> str:
     """The ``hf upload`` command that sends a folder written by ``--out`` with the same repo options."""
     import shlex
 
-    command = ["hf", "upload", repo_id, str(args.out), "."]
+    # A file the folder holds is uploaded, not deleted: the patterns only drop an earlier push's replay or optimizer.
+    command = [
+        "hf",
+        "upload",
+        repo_id,
+        str(args.out),
+        ".",
+        "--delete",
+        "replay.mp4",
+        "--delete",
+        "optimizer.safetensors",
+    ]
     if args.private:
         command.append("--private")
     if args.message:

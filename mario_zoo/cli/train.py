@@ -213,14 +213,6 @@ def _train(run: RunFolder, config: RunConfig, model: DQN, *, resumed: bool, prog
     return _report(outcome)
 
 
-def _why_no_curve() -> str:
-    from mario_zoo.extras import installed
-
-    if not installed("matplotlib"):
-        return "matplotlib is missing: pip install 'mario-zoo[plot]', then mario-zoo plot RUN"
-    return "no episode finished"
-
-
 def _report(outcome: TrainingOutcome) -> int:
     run = outcome.run
     steps = outcome.num_timesteps - outcome.start
@@ -238,7 +230,9 @@ def _report(outcome: TrainingOutcome) -> int:
     if run.learning_curve.is_file():
         print(f"  learning curve   {run.learning_curve}")
     else:
-        print(f"  learning curve   not drawn ({_why_no_curve()})")
+        from mario_zoo.plotting import why_no_curve
+
+        print(f"  learning curve   not drawn ({why_no_curve()})")
     if run.best_model.is_dir():
         print(f"  best model       {run.best_model}/ (of the evaluations in {run.evaluations.name})")
     if outcome.evaluation is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import torch
 
 from mario_zoo import DQN
 
@@ -55,10 +56,57 @@ def test_a_hyperparameter_built_into_the_agent_says_how_to_set_it(name, value, p
     assert getattr(model, name) == before
 
 
-def test_sb3_attribute_names_keep_their_objects():
-    model = DQN("MlpPolicy", "CartPole-v1", device="cpu")
-    optimizer, schedule = model.optimizer, model.exploration_schedule
-    model.optimizer = optimizer  # the torch optimizer, not the config's "adam"
-    model.exploration_schedule = schedule
-    assert model.optimizer is optimizer and model.exploration_schedule is schedule and model.config.optimizer == "adam"
-    assert model.policy.optimizer is optimizer  # SB3's place for it too
+def test_the_optimizer_is_one_object_in_both_sb3_places_and_a_replacement_trains():
+    model = DQN("MlpPolicy", "CartPole-v1", learning_starts=10, seed=0, device="cpu")
+    assert model.optimizer is model.policy.optimizer and model.config.optimizer == "adam"
+    replacement = torch.optim.SGD(model.q_net.parameters(), lr=0.1)
+    model.policy.optimizer = replacement  # SB3's habit
+    model.learn(60)
+    assert model.optimizer is replacement and replacement.state_dict()["state"] == {}  # SGD without momentum
+    assert model._n_updates > 0
+    with pytest.raises(AttributeError, match=re.escape("optimizer is built into this agent's optimizer")):
+        model.optimizer = "adamw"
+    with pytest.raises(TypeError, match=re.escape("optimizer must be a torch.optim.Optimizer")):
+        model.optimizer = 3
+    assert model.optimizer is replacement
+
+
+def test_the_exploration_schedule_by_name_rebuilds_it():
+    model = DQN("MlpPolicy", "CartPole-v1", exploration_decay=10.0, device="cpu")
+    model.exploration_schedule = "exponential"
+    assert model.config.exploration_schedule == "exponential"
+    assert model.exploration_schedule(1000, 2000) == pytest.approx(model.exploration_final_eps, abs=1e-3)
+    with pytest.raises(ValueError, match="exploration_schedule must be one of"):
+        model.exploration_schedule = "cosine"
+
+
+@pytest.mark.parametrize("name, value", [("train_freq", 16), ("exploration_repeat", 2.0), ("learning_starts", 0)])
+def test_settings_of_the_acting_change_between_learn_calls_not_during_one(name, value):
+    model = DQN("MlpPolicy", "CartPole-v1", learning_starts=10, seed=0, device="cpu")
+    refused = []
+
+    def assign(_locals, _globals):
+        try:
+            setattr(model, name, value)
+        except AttributeError as error:
+            refused.append(str(error))
+        return True
+
+    model.learn(30, callback=assign)
+    assert refused and f"{name} shapes the acting, which learn() set up when it started" in refused[0]
+    assert getattr(model, name) != value
+    setattr(model, name, value)  # between two calls
+    model.learn(30, reset_num_timesteps=False)
+    assert getattr(model, name) == value
+
+
+def test_settings_of_the_updates_change_during_learn():
+    model = DQN("MlpPolicy", "CartPole-v1", learning_starts=10, seed=0, device="cpu")
+
+    def halve(_locals, _globals):
+        if model.num_timesteps == 20:
+            model.learning_rate = 5e-5
+        return True
+
+    model.learn(40, callback=halve)
+    assert model.learning_rate == 5e-5 and model.optimizer.param_groups[0]["lr"] == pytest.approx(5e-5, rel=0.01)

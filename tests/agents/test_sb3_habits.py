@@ -72,6 +72,15 @@ def test_set_parameters_takes_sb3s_get_parameters(policy, frame_env_class):
     assert np.array_equal(ours.predict(observations, deterministic=True)[0], sb3.predict(observations, True)[0])
 
 
+def test_set_parameters_keeps_this_agents_optimizer_settings():
+    kwargs = {"policy_kwargs": {"net_arch": [32]}, "device": "cpu"}
+    sb3 = stable_baselines3.DQN("MlpPolicy", "CartPole-v1", **kwargs)
+    ours = DQN("MlpPolicy", "CartPole-v1", optimizer="adamw", adam_eps=1e-4, weight_decay=0.01, **kwargs)
+    ours.set_parameters(sb3.get_parameters())
+    group = ours.optimizer.param_groups[0]
+    assert (group["eps"], group["weight_decay"]) == (1e-4, 0.01) == (ours.config.adam_eps, ours.config.weight_decay)
+
+
 def test_set_parameters_of_another_network_says_what_fits():
     sb3 = stable_baselines3.DQN("MlpPolicy", "CartPole-v1", policy_kwargs={"net_arch": [32]}, device="cpu")
     with pytest.raises(CheckpointError, match=re.escape("Pass get_parameters() of an agent with the same network")):

@@ -147,7 +147,7 @@ def test_evaluate_finds_a_checkpoint_zip_without_its_suffix_as_dqn_load_does(cli
     ("env_id", "message"),
     [
         ("MyGame-v0", "was trained on 'MyGame-v0', which is not registered with Gymnasium here"),
-        ("this:MyGame-v0", "names a module for gym.make to import"),
+        ("this:MyGame-v0", "which names a module to import"),
     ],
     ids=["unregistered", "module-import"],
 )

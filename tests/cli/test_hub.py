@@ -9,6 +9,7 @@ import imageio.v2 as imageio
 from huggingface_hub import HfApi, ModelCard, hf_hub_download
 
 from mario_zoo.agents import DQN
+from mario_zoo.publishing import reproduce_command
 from mario_zoo.runs import open_run
 
 
@@ -27,8 +28,12 @@ def test_push_then_pull_then_use_the_pulled_agent(cli, hub, trained_run, tmp_pat
     assert "replay.mp4" not in card and "video" not in card.lower(), "--no-video: the card mentions no video"
     # The card says how to repeat its evaluation and how the agent was trained (the run's command).
     assert "mario-zoo evaluate hub:tester/dqn-CartPole-v1 --protocol episodes --episodes 2 --seed 0" in card
-    trained = " ".join(open_run(trained_run.path).read_config().command)
-    assert f"{trained}    # how it was trained" in card
+    trained = reproduce_command(open_run(trained_run.path).read_config().command)
+    assert (
+        f"{trained}    # how it was trained" in card
+        and "--out" not in trained
+        and trained.startswith("mario-zoo train")
+    )
 
     pulled = cli("pull", "tester/dqn-CartPole-v1", "--revision", commit)
     assert pulled.code == 0, pulled.err
@@ -125,7 +130,10 @@ def test_push_out_writes_the_repo_locally_without_the_network_or_a_token(cli, tr
     names = {"config.json", "model.safetensors", "results.json", "README.md", "replay.mp4"}
     assert {path.name for path in out.iterdir()} == names
     assert f"to {out}: README.md, config.json, model.safetensors, replay.mp4, results.json" in pushed.out
-    assert f"hf upload tester/dqn-CartPole-v1 {out} . --private --commit-message 'first agent'" in pushed.out
+    assert (
+        f"hf upload tester/dqn-CartPole-v1 {out} . --delete replay.mp4 --delete optimizer.safetensors --private "
+        "--commit-message 'first agent'"
+    ) in pushed.out
     evaluated = cli("evaluate", trained_run.path, "--episodes", 2, "--json")
     assert evaluated.code == 0, evaluated.err
     written, measured = json.loads((out / "results.json").read_text()), json.loads(evaluated.out)

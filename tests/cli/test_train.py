@@ -187,7 +187,7 @@ def test_the_mario_preset_trains_with_an_actor_on_two_cores(monkeypatch):
 
 
 def test_the_summary_lists_only_the_files_the_run_wrote(cli, tmp_path, monkeypatch, capsys):
-    import mario_zoo.extras
+    import mario_zoo.plotting
     from mario_zoo.cli import train as train_verb
     from mario_zoo.runs import open_run
     from mario_zoo.training import TrainingOutcome
@@ -197,7 +197,7 @@ def test_the_summary_lists_only_the_files_the_run_wrote(cli, tmp_path, monkeypat
     run = open_run(tmp_path / "run")
     run.learning_curve.unlink()  # as when matplotlib is missing, and tensorboard too
     shutil.rmtree(run.tensorboard)
-    monkeypatch.setattr(mario_zoo.extras, "installed", lambda module: module != "matplotlib")
+    monkeypatch.setattr(mario_zoo.plotting, "installed", lambda module: module != "matplotlib")
     capsys.readouterr()
     train_verb._report(TrainingOutcome(run, 300, 0, 1.0, None))
     out = capsys.readouterr().out
