@@ -110,3 +110,12 @@ def test_settings_of_the_updates_change_during_learn():
 
     model.learn(40, callback=halve)
     assert model.learning_rate == 5e-5 and model.optimizer.param_groups[0]["lr"] == pytest.approx(5e-5, rel=0.01)
+
+
+def test_train_freq_in_episodes_is_refused_on_several_envs():
+    from stable_baselines3.common.env_util import make_vec_env
+
+    model = DQN("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2), device="cpu")
+    with pytest.raises(ValueError, match=re.escape("counts episodes, which needs a single env; this agent has 2 envs")):
+        model.train_freq = (1, "episode")
+    assert model.train_freq == 4
