@@ -382,6 +382,7 @@ def _group_by_settings(runs: Sequence[RunFolder]) -> list[tuple[str, str, list[R
     """
     groups: dict[str, tuple[str, str, list[RunFolder]]] = {}
     seeds: dict[RunFolder, int] = {}
+    lengths: dict[str, int] = {}
     for run in runs:
         config = run.read_config()
         seeds[run] = config.seed
@@ -401,10 +402,11 @@ def _group_by_settings(runs: Sequence[RunFolder]) -> list[tuple[str, str, list[R
         changes = {**config.env_kwargs, **config.overrides}
         label = " ".join([config.preset, *(f"{key}={value}" for key, value in sorted(changes.items()))])
         groups.setdefault(settings, (config.env_id, label, []))[2].append(run)
+        lengths[settings] = config.total_timesteps
     labels = [label for _, label, _ in groups.values()]
     for key, (env_id, label, members) in groups.items():
         if labels.count(label) > 1:  # settings that differ in the run length only
-            groups[key] = (env_id, f"{label} {members[0].read_config().total_timesteps:,} steps", members)
+            groups[key] = (env_id, f"{label} {lengths[key]:,} steps", members)
     curves = []
     for env_id, label, members in groups.values():
         if len({seeds[run] for run in members}) == len(members):

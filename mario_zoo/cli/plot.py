@@ -93,9 +93,9 @@ def _open_runs(texts: list[str]) -> list[RunFolder]:
 
 def _why_no_episodes(run: RunFolder) -> str:
     """Why ``run`` has no episode to plot: none finished yet, or ``monitor.csv`` has lines but none reads as one."""
-    if run.monitor.is_file() and run.unreadable_monitor_rows():
+    if unreadable := run.unreadable_monitor_rows():
         return (
-            f"its {run.monitor.name} has {run.unreadable_monitor_rows()} line(s) that are not episode rows (r,l,t) "
-            "and none that is: the file is damaged."
+            f"its {run.monitor.name} has {unreadable} line(s) that are not episode rows (r,l,t) and none that is: the "
+            "file is damaged."
         )
     return "no finished episode yet."

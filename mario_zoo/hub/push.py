@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 from huggingface_hub import CommitInfo, CommitOperationAdd, CommitOperationDelete, HfApi, ModelCard
-from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+from huggingface_hub.errors import HfHubHTTPError
 
 from mario_zoo.agents import checkpoint
 from mario_zoo.atomic import atomic_directory, write_text
@@ -263,7 +263,7 @@ def commit_files(
             f"create or open the Hub repo {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged, writing=True
         ):
             api.create_repo(repo_id, private=private, exist_ok=True)
-    except (HfHubHTTPError, OfflineModeIsEnabled) as error:
+    except HfHubHTTPError as error:  # the Hub's refusals; hub_faults typed its faults and HF_HUB_OFFLINE
         raise PushError(
             f"Could not create or open the Hub repo {repo_id!r} at {api.endpoint}: {_reason(error)}. Check the "
             "repo id (namespace/name) and that your token may write to that namespace (pass token=..., set "
@@ -278,13 +278,13 @@ def commit_files(
                 f"list the files of {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged, writing=True
             ):
                 held = set(api.list_repo_files(repo_id))
-        except (HfHubHTTPError, OfflineModeIsEnabled) as error:
+        except HfHubHTTPError as error:
             raise PushError(f"Could not list the files of {repo_id!r}: {_reason(error)}. {unchanged}") from error
         operations += [CommitOperationDelete(path_in_repo=name) for name in sorted(droppable & held)]
     try:
         with hub_faults(f"upload the agent to {repo_id!r}", endpoint=api.endpoint, afterwards=unchanged, writing=True):
             return api.create_commit(repo_id, operations=operations, commit_message=message)
-    except (HfHubHTTPError, OfflineModeIsEnabled) as error:
+    except HfHubHTTPError as error:
         raise PushError(
             f"Uploading the agent to {repo_id!r} failed: {_reason(error)}. The commit was not created, so the "
             "repo's revisions are unchanged; push again (everything goes up in one commit)."
@@ -327,9 +327,7 @@ def _check_evaluation_env(config: dict[str, Any], env_id: str, repo_id: str) -> 
         env.close()
 
 
-def _reason(error: Exception) -> str:
-    if isinstance(error, OfflineModeIsEnabled):
-        return "HF_HUB_OFFLINE=1 is set; unset it to publish"
+def _reason(error: HfHubHTTPError) -> str:
     response = error.response
     detail = getattr(error, "server_message", None) or response.reason_phrase
     return f"the Hub answered {response.status_code} ({detail})"
