@@ -177,11 +177,7 @@ class DQNConfig:
             _check_number("ema_decay", self.ema_decay, low=0.0, high=1.0, low_inclusive=False)
             if self.ema_decay == 1.0:
                 raise ValueError("ema_decay must be below 1 (1 would never move the average), got 1.0.")
-        if self.actors > 1 and self.train_freq_tuple[1] == "episode":
-            raise ValueError(
-                f"train_freq={self.train_freq!r} counts episodes, which needs a single env; actors={self.actors} "
-                "step one env each. Use train_freq in steps (e.g. train_freq=4) or actors=1."
-            )
+        check_train_freq_envs(self, self.actors, f"actors={self.actors} step one env each", "actors=1")
 
     @property
     def train_freq_tuple(self) -> tuple[int, TrainFreqUnit]:
@@ -324,16 +320,25 @@ def _check_number(
     high: float | None = None,
     low_inclusive: bool = True,
     high_inclusive: bool = True,
+    *,
+    optional: bool = False,
+    meaning: str = "",
 ) -> None:
+    """``value`` must be a finite number within the bounds (or ``None`` if ``optional``); ``meaning``, in
+    parentheses after the bounds, says what the number is."""
+    if optional and value is None:
+        return
+    kind = "a number or None" if optional else "a number"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}.")
+        raise TypeError(f"{name} must be {kind}, got {value!r} of type {type(value).__name__}.")
     too_low = low is not None and (value < low or (value == low and not low_inclusive))
     too_high = high is not None and (value > high or (value == high and not high_inclusive))
-    if not math.isfinite(value) or too_low or too_high:
-        left = "(" if not low_inclusive else "["
-        right = ")" if not high_inclusive else "]"
+    if (isinstance(value, float) and not math.isfinite(value)) or too_low or too_high:
+        left = "[" if low_inclusive and low is not None else "("
+        right = "]" if high_inclusive and high is not None else ")"
         bounds = f"{left}{low if low is not None else '-inf'}, {high if high is not None else 'inf'}{right}"
-        raise ValueError(f"{name} must be in {bounds}, got {value!r}.")
+        explained = f" ({meaning})" if meaning else ""
+        raise ValueError(f"{name} must be in {bounds}{explained}{' or None' if optional else ''}, got {value!r}.")
 
 
 def _check_optional_positive(name: str, value: Any) -> None:
@@ -361,22 +366,26 @@ def _normalize_train_freq(value: Any) -> int | tuple[int, TrainFreqUnit]:
 
 def check_repeat(value: Any) -> None:
     """``exploration_repeat`` must be ``None`` or a number above 1 (the zeta exponent)."""
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"exploration_repeat must be a number or None, got {value!r}.")
-    if not value > 1 or (isinstance(value, float) and not math.isfinite(value)):
-        raise ValueError(
-            "exploration_repeat must be a number > 1 (the zeta distribution's exponent mu; 2 is ez-greedy's usual "
-            f"value) or None, got {value!r}."
-        )
+    _check_number(
+        "exploration_repeat",
+        value,
+        low=1,
+        low_inclusive=False,
+        optional=True,
+        meaning="the zeta distribution's exponent mu; 2 is ez-greedy's usual value",
+    )
 
 
 def check_frontier_eps(value: Any) -> None:
     """``frontier_exploration_eps`` must be ``None`` or a probability."""
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"frontier_exploration_eps must be a number or None, got {value!r}.")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"frontier_exploration_eps must be a number in [0, 1] or None, got {value!r}.")
+    _check_number("frontier_exploration_eps", value, low=0.0, high=1.0, optional=True)
+
+
+def check_train_freq_envs(config: DQNConfig, n_envs: int, envs: str, single: str = "a single env") -> None:
+    """A ``train_freq`` in episodes needs one env (SB3's rule): with several, whose episode would it count?
+    ``envs`` says where the ``n_envs`` come from, ``single`` how to have one instead."""
+    if n_envs > 1 and config.train_freq_tuple[1] == "episode":
+        raise ValueError(
+            f"train_freq={config.train_freq!r} counts episodes, which needs a single env; {envs}. "
+            f"Use train_freq in steps (e.g. train_freq=4) or {single}."
+        )

@@ -28,7 +28,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_no
 
 from mario_zoo.agents.actor import ActorPool
 from mario_zoo.agents.averaging import WeightAverage
-from mario_zoo.agents.config import DQNConfig, config_from_arguments
+from mario_zoo.agents.config import DQNConfig, check_train_freq_envs, config_from_arguments
 from mario_zoo.agents.device import resolve_device, torch_threads
 from mario_zoo.agents.exploration import Explorer, reset_infos
 from mario_zoo.agents.hyperparameters import HyperparameterAttributes
@@ -256,12 +256,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
     def _attach_env(self, vec_env: VecEnv, factory: EnvFactory | None, force_reset: bool) -> None:
         """``set_env``'s work: ``factory`` rebuilds the env in actor processes (``None``: the sequential loop)."""
         check_same_spaces(vec_env, self.observation_space, self.action_space)
-        unit = self.config.train_freq_tuple[1]
-        if vec_env.num_envs > 1 and unit == "episode":
-            raise ValueError(
-                f"train_freq={self.config.train_freq!r} counts episodes, which needs a single env; got "
-                f"{vec_env.num_envs} envs. Use train_freq in steps (e.g. train_freq=4) with several envs."
-            )
+        check_train_freq_envs(self.config, vec_env.num_envs, f"got {vec_env.num_envs} envs")
         if vec_env.num_envs != self.n_envs:
             self.replay_buffer, self._pending_env_rngs = None, None
         if self.seed is not None and self._pending_env_rngs is None:

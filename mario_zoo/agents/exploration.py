@@ -21,7 +21,7 @@ Example:
     >>> Explorer(n_envs=1, n_actions=5, repeat=1.0)
     Traceback (most recent call last):
     ...
-    ValueError: exploration_repeat must be a number > 1 (the zeta distribution's exponent mu; 2 is ez-greedy's usual value) or None, got 1.0.
+    ValueError: exploration_repeat must be in (1, inf) (the zeta distribution's exponent mu; 2 is ez-greedy's usual value) or None, got 1.0.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from typing import Any
 
 import torch
 
-from mario_zoo.agents.config import DQNConfig
+from mario_zoo.agents.config import DQNConfig, check_train_freq_envs
 from mario_zoo.agents.schedules import exploration_schedule
 
 #: Read by the gradient updates: an assignment takes effect from the next update, even during ``learn``.
@@ -84,11 +84,8 @@ class HyperparameterAttributes:
                     f"assign it before learn() or between two learn() calls, not during one."
                 )
             config = self.config.replace(**{name: value})  # checked as the constructor checks it
-            if name == "train_freq" and config.train_freq_tuple[1] == "episode" and self.__dict__.get("n_envs", 0) > 1:
-                raise ValueError(
-                    f"train_freq={value!r} counts episodes, which needs a single env; this agent has "
-                    f"{self.__dict__['n_envs']} envs. Use train_freq in steps (e.g. train_freq=4) with several envs."
-                )
+            n_envs = self.__dict__.get("n_envs", 0)
+            check_train_freq_envs(config, n_envs, f"this agent has {n_envs} envs", "set_env with one env first")
             super().__setattr__("config", config)
             if name in _SCHEDULE or name == "exploration_schedule":
                 super().__setattr__("exploration_schedule", exploration_schedule(config))

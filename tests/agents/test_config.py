@@ -51,7 +51,7 @@ def test_round_trip_through_plain_data():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"learning_rate": -1e-3}, ValueError, "learning_rate must be in [0.0, inf], got -0.001."),
+        ({"learning_rate": -1e-3}, ValueError, "learning_rate must be in [0.0, inf), got -0.001."),
         ({"batch_size": 0}, ValueError, "batch_size must be >= 1, got 0."),
         ({"batch_size": 3.5}, TypeError, "batch_size must be an int, got 3.5 of type float."),
         ({"tau": 0.0}, ValueError, "tau must be in (0.0, 1.0], got 0.0."),
@@ -60,7 +60,7 @@ def test_round_trip_through_plain_data():
         ({"loss": "l1"}, ValueError, "loss must be one of ('huber', 'mse'), got 'l1'."),
         ({"optimizer": "sgd"}, ValueError, "optimizer must be one of ('adam', 'adamw'), got 'sgd'."),
         ({"double_q": "yes"}, TypeError, "double_q must be True or False, got 'yes'."),
-        ({"max_grad_norm": -1.0}, ValueError, "max_grad_norm must be in (0.0, inf], got -1.0."),
+        ({"max_grad_norm": -1.0}, ValueError, "max_grad_norm must be in (0.0, inf), got -1.0."),
         ({"exploration_final_eps": 2}, ValueError, "exploration_final_eps must be in [0.0, 1.0], got 2."),
     ],
 )

@@ -97,12 +97,12 @@ def test_frontier_start_episodes_explore_at_their_own_rate():
 @pytest.mark.parametrize(
     ("field", "value", "error", "message"),
     [
-        ("exploration_repeat", 1.0, ValueError, "exploration_repeat must be a number > 1"),
+        ("exploration_repeat", 1.0, ValueError, r"exploration_repeat must be in \(1, inf\) \(the zeta"),
         ("exploration_repeat", float("nan"), ValueError, "got nan"),
         ("exploration_repeat", float("inf"), ValueError, "got inf"),
         ("exploration_repeat", "2", TypeError, "exploration_repeat must be a number or None, got '2'"),
         ("exploration_repeat", True, TypeError, "got True"),
-        ("frontier_exploration_eps", 1.5, ValueError, r"must be a number in \[0, 1\] or None, got 1.5"),
+        ("frontier_exploration_eps", 1.5, ValueError, r"must be in \[0.0, 1.0\] or None, got 1.5"),
         ("frontier_exploration_eps", -0.1, ValueError, "got -0.1"),
         ("frontier_exploration_eps", "0.5", TypeError, "frontier_exploration_eps must be a number or None"),
     ],

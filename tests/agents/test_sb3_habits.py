@@ -284,7 +284,7 @@ def test_load_overrides_hyperparameters_and_a_zero_learning_rate_freezes_the_wei
 
 def test_load_explains_truly_bad_overrides(saved_cartpole):
     _, path = saved_cartpole
-    with pytest.raises(ValueError, match=re.escape("learning_rate must be in [0.0, inf], got -0.001.")):
+    with pytest.raises(ValueError, match=re.escape("learning_rate must be in [0.0, inf), got -0.001.")):
         DQN.load(path, learning_rate=-1e-3)
     with pytest.raises(ValueError, match=re.escape("gamma must be in [0.0, 1.0], got 1.5.")):
         DQN.load(path, custom_objects={"gamma": 1.5})
