@@ -2,7 +2,7 @@
 
 Frames are the env's full-colour renders (Mario: 240x256 NES screens, CartPole: 400x600), one after the reset
 and one after every step, so an episode of ``L`` steps gives ``L + 1`` frames. Playback is real time by default:
-the env's ``render_fps`` divided by its ``frame_skip`` (Mario repeats each action for 4 of the NES's 60 frames/s).
+the env's ``render_fps``, which counts steps (a Mario step is 4 of the NES's 60 frames/s, so 15).
 Recording needs no display: SDL, which draws CartPole's frames through pygame, runs off-screen while `record`
 plays (see `offscreen_rendering`).
 
@@ -92,15 +92,13 @@ def check_video_path(path: str | os.PathLike[str]) -> Path:
 
 
 def playback_fps(env: gym.Env) -> float:
-    """Frames per second that play ``env`` in real time: its ``render_fps`` per agent step.
+    """Frames per second that play ``env`` in real time: its ``render_fps``, one frame per step (30 if unset).
 
     Example:
-        >>> playback_fps(gym.make("CartPole-v1"))
-        50.0
+        >>> playback_fps(gym.make("CartPole-v1")), playback_fps(gym.make("MarioDQN-v0", frame_skip=3))
+        (50.0, 20.0)
     """
-    render_fps = float(env.metadata.get("render_fps") or 30)
-    frame_skip = env.spec.kwargs.get("frame_skip", 1) if env.spec is not None else 1
-    return render_fps / frame_skip
+    return float(env.metadata.get("render_fps") or 30)
 
 
 def record(

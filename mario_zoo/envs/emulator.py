@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from gym_super_mario_bros import SuperMarioBrosEnv
 from gymnasium.envs.registration import EnvSpec
+from gymnasium.error import ClosedEnvironmentError
 from nes_py import NESEnv
 
 from mario_zoo.envs.levels import check_level_of_id
@@ -107,7 +108,15 @@ class MarioEmulator(SuperMarioBrosEnv):
             self._inputs.append(action)
         super()._frame_advance(action)
 
+    def check_open(self) -> None:
+        """Raise ``ClosedEnvironmentError`` if :meth:`close` was called (nes-py would fail on its freed emulator)."""
+        if self._env is None:
+            spec = self.spec
+            name = spec.id if spec is not None else f"World {self._target_world}-{self._target_stage}"
+            raise ClosedEnvironmentError(f"This {name} env is closed: reset and step need a new one (gym.make again).")
+
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self.check_open()
         # NESEnv.step advances the emulator itself, not through _frame_advance.
         if self._recording:
             self._inputs.append(action)
@@ -194,6 +203,7 @@ class MarioEmulator(SuperMarioBrosEnv):
         A restored episode shows the saved moment's screen, and its ``info`` and later rewards are those of the
         saved game; like any reset, its per-step reward diagnostics (``reward_components``) start at zero.
         """
+        self.check_open()
         snapshot = (options or {}).get("snapshot")
         if snapshot is not None:
             self._check_snapshot(snapshot)
@@ -277,6 +287,10 @@ class NESFrames:
 
     def advance(self, action: Any, with_info: bool) -> tuple[float, bool, bool, dict[str, Any] | None]:
         nes = self._nes
+        if nes._env is None:
+            if isinstance(nes, MarioEmulator):
+                nes.check_open()  # names the env
+            raise ClosedEnvironmentError("This env is closed: reset and step need a new one.")
         if nes.done:
             raise ValueError("cannot step in a done environment! call `reset`")
         nes._frame_advance(action)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.wrappers import HumanRendering
 
 from mario_zoo.envs.emulator import MarioEmulator, NESFrames
 from mario_zoo.envs.frontier import FRACTION_MEANING, FRONTIER_MODES, FrontierStarts
@@ -86,7 +87,7 @@ def make_mario_env(
         stage: 1-4.
         actions: joypad action set, ``"right_only"`` (5), ``"simple"`` (7) or ``"complex"`` (12 actions).
         frame_skip: emulator frames per agent step (>= 1); the last two are max-pooled.
-        size: observations are ``size x size`` grayscale frames (>= 8), resized with ``INTER_AREA``.
+        size: observations are ``size x size`` grayscale frames (8-256), resized with ``INTER_AREA``.
         stack: frames per observation (>= 1); observations are ``(stack, size, size)`` uint8.
         noop_max: on reset, take ``0..noop_max`` random no-ops (0 = off; evaluation protocols set their own).
         repeat_action_probability: sticky actions (Gymnasium ALE v5's name and meaning): at each emulator frame
@@ -109,7 +110,8 @@ def make_mario_env(
             and restarts (:mod:`~mario_zoo.envs.frontier_archive`): read at the first reset, merged into as
             episodes go and on ``close()``. ``mario-zoo train`` gives each run its own (``RUN/frontier.json``), so
             a resumed run starts where the stopped one had got. ``None``: kept in memory only.
-        render_mode: ``None`` or ``"rgb_array"`` (full-colour 240x256 frames) or ``"human"``.
+        render_mode: ``None``, ``"rgb_array"`` (``render()`` returns the full-colour 240x256 screen) or ``"human"``
+            (``reset`` and ``step`` draw it in a window, at ``metadata["render_fps"]``: 60 / ``frame_skip``).
 
     Example:
         >>> env = make_mario_env(1, 1, actions="right_only")
@@ -121,11 +123,15 @@ def make_mario_env(
         ValueError: world must be one of 1-8, got 0 (valid levels: World 1-8, stage 1-4, e.g. MarioDQN-1-1-v0).
     """
     settings = _checked_settings(locals())
-    emulator = MarioEmulator(target=(world, stage), render_mode=render_mode)
+    # "human": Gymnasium's HumanRendering shows the rgb_array frames, one per step at render_fps, in a pygame
+    # window drawn on reset and step (nes-py's own viewer would need render() calls, and the frame skip steps the
+    # emulator without them).
+    emulator = MarioEmulator(target=(world, stage), render_mode="rgb_array" if render_mode == "human" else render_mode)
     # Called directly, the env has the spec gym.make would give it (gym.make replaces it with its own), so an agent
     # trained on it records its ID and kwargs.
     emulator.spec = mario_env_spec(make_mario_env, settings)
-    return _preprocessed(emulator, **settings)
+    env = _preprocessed(emulator, **settings)
+    return HumanRendering(env) if render_mode == "human" else env
 
 
 def _checked_settings(values: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +142,11 @@ def _checked_settings(values: dict[str, Any]) -> dict[str, Any]:
     checked = dict(values)
     checked["frame_skip"] = check_int("frame_skip", values["frame_skip"], minimum=1)
     checked["size"] = check_int(
-        "size", values["size"], minimum=8, hint=" A frame smaller than 8x8 pixels cannot show the game."
+        "size",
+        values["size"],
+        minimum=8,
+        maximum=256,
+        hint=" Below 8x8 pixels a frame cannot show the game; above 256 it only repeats the NES screen's pixels.",
     )
     checked["stack"] = check_int("stack", values["stack"], minimum=1)
     checked["noop_max"] = check_int("noop_max", values["noop_max"], minimum=0)
@@ -202,8 +212,8 @@ def _preprocessed(emulator: MarioEmulator, **settings: Any) -> gym.Env:
             mode=settings["frontier_mode"],
             archive=settings["frontier_archive"],
         )
-    if settings["noop_max"]:
-        env = NoopStart(env, noop_max=settings["noop_max"])
+    # Always there, so that reset(options={"noops": n}) plays n no-ops whatever noop_max is (0: no random ones).
+    env = NoopStart(env, noop_max=settings["noop_max"])
     if settings["stall_steps"] is not None:
         # Below RewardTransform: a stall penalty is in the game's units and is scaled and clipped as a death is.
         env = StallTruncation(env, max_stall_steps=settings["stall_steps"], penalty=settings["stall_penalty"])

@@ -1,8 +1,8 @@
 """Gymnasium wrappers, one concern each, that turn the NES emulator into a DQN-ready environment.
 
 Order used by :func:`mario_zoo.make_mario_env` (inside out): ``GrayscaleObservation`` -> ``MaxPoolFrameSkip``
--> ``ResizeObservation`` -> ``FrameStack`` -> ``JoypadActions`` -> ``NoopStart`` -> ``RewardTransform`` ->
-``StallTruncation``. Each works on any env with the right spaces and imports no emulator; the emulator-specific
+-> ``ResizeObservation`` -> ``FrameStack`` -> ``JoypadActions`` -> (``FrontierStarts``, from ``mario_zoo.envs``)
+-> ``NoopStart`` -> ``StallTruncation`` -> ``RewardTransform``. Each works on any env with the right spaces and imports no emulator; the emulator-specific
 fast path is the :class:`~mario_zoo.wrappers.frames.FrameSource` protocol, implemented in ``mario_zoo.envs``.
 """
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 
-def check_int(name: str, value: Any, *, minimum: int, hint: str = "") -> int:
-    """Return ``value`` as an ``int`` after checking it is an integer ``>= minimum``.
+def check_int(name: str, value: Any, *, minimum: int, maximum: int | None = None, hint: str = "") -> int:
+    """Return ``value`` as an ``int`` after checking it is an integer ``>= minimum`` (and ``<= maximum``).
 
     Example:
         >>> check_int("skip", 4, minimum=1)
@@ -18,10 +18,11 @@ def check_int(name: str, value: Any, *, minimum: int, hint: str = "") -> int:
         ...
         ValueError: skip must be an integer >= 1, got 0.
     """
+    valid = f"an integer >= {minimum}" if maximum is None else f"an integer in [{minimum}, {maximum}]"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} of type {type(value).__name__}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.{hint}")
+        raise TypeError(f"{name} must be {valid}, got {value!r} of type {type(value).__name__}.")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be {valid}, got {value!r}.{hint}")
     return int(value)
 
 

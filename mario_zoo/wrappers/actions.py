@@ -39,6 +39,8 @@ class JoypadActions(gym.Wrapper):
         >>> env = JoypadActions(SuperMarioBrosEnv(target=(1, 1)), actions="right_only")
         >>> env.action_space, env.get_action_meanings()[2]
         (Discrete(5), 'right A')
+        >>> env.get_keys_to_action()[(ord("d"), ord("o"))]  # gymnasium.utils.play: d is right, o is A
+        2
         >>> JoypadActions(SuperMarioBrosEnv(target=(1, 1)), actions="fast")
         Traceback (most recent call last):
         ...
@@ -68,3 +70,11 @@ class JoypadActions(gym.Wrapper):
     def get_action_meanings(self) -> list[str]:
         """Return the button combination of each action, e.g. ``['NOOP', 'right', 'right A', ...]``."""
         return list(self._meanings)
+
+    def get_keys_to_action(self) -> dict[tuple[int, ...], int]:
+        """Keyboard keys (sorted tuples of ``ord`` codes, nes-py's layout: WASD, O = A, P = B, Enter = start, Space
+        = select) of each action, for :func:`gymnasium.utils.play.play`; the empty tuple is ``NOOP``."""
+        keys_of_byte = {
+            int(byte): tuple(int(key) for key in keys) for keys, byte in self.env.unwrapped.get_keys_to_action().items()
+        }
+        return {keys_of_byte[int(byte)]: action for action, byte in enumerate(self._bytes)}

@@ -45,7 +45,8 @@ class NoopStart(gym.Wrapper):
             return obs, info
         count = (options or {}).get(NOOPS_OPTION)
         if count is None:
-            count = int(self.np_random.integers(0, self.noop_max + 1))
+            # noop_max 0 draws nothing, so the env's random stream is the same as without this wrapper.
+            count = int(self.np_random.integers(0, self.noop_max + 1)) if self.noop_max else 0
         else:
             count = check_int(f"options[{NOOPS_OPTION!r}]", count, minimum=0)
         for _ in range(count):
@@ -64,7 +65,7 @@ class StallTruncation(gym.Wrapper):
     as *truncated* (not terminated), so value bootstrapping stays correct. With a ``penalty`` (a number <= 0) the
     cut is a failure instead, as the game's own clock running out is: the episode *terminates* and its last reward
     gets ``penalty`` added (the game gives -15 for a death), so standing still has a cost the values see. Either
-    way ``info["stalled"]`` is ``True`` on the last step.
+    way ``info["stalled"]`` is ``True`` on the last step (and ``False`` on the others).
 
     Example:
         >>> import mario_zoo, gymnasium as gym
@@ -100,11 +101,11 @@ class StallTruncation(gym.Wrapper):
             self._stalled = 0
         else:
             self._stalled += 1
-        if self._stalled >= self.max_stall_steps and not terminated:
+        stalled = self._stalled >= self.max_stall_steps and not terminated
+        if stalled:
             if self.penalty is None:
                 truncated = True
             else:
                 terminated, truncated = True, False
                 reward = float(reward) + self.penalty
-            info = {**info, "stalled": True}
-        return obs, reward, terminated, truncated, info
+        return obs, reward, terminated, truncated, {**info, "stalled": stalled}

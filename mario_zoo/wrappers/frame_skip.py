@@ -64,6 +64,10 @@ class MaxPoolFrameSkip(gym.Wrapper):
             raise ValueError(f"MaxPoolFrameSkip needs array observations with a shape and dtype, got {space}.")
         self._frames = frame_source_of(env)
         self._pool = np.zeros((2, *space.shape), dtype=space.dtype)
+        if env.metadata.get("render_fps"):
+            # One step shows one frame of every `skip`: what RecordVideo, HumanRendering and SB3's
+            # VecVideoRecorder read to play the steps in real time.
+            self.metadata = {**env.metadata, "render_fps": env.metadata["render_fps"] / self.skip}
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         if seed is not None or self._sticky_rng is None:

@@ -5,6 +5,7 @@ import re
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.utils.env_checker import check_env
 
 import mario_zoo
 from mario_zoo.envs import DEFAULT_OPTIONS, parse_env_id
@@ -116,7 +117,8 @@ def test_stall_penalty_is_training_only():
         ({"actions": None}, TypeError, "actions must be a string, one of 'right_only', 'simple', 'complex'"),
         ({"frame_skip": 0}, ValueError, "frame_skip must be an integer >= 1, got 0."),
         ({"frame_skip": 4.0}, TypeError, "frame_skip must be an integer >= 1, got 4.0 of type float."),
-        ({"size": 7}, ValueError, "size must be an integer >= 8, got 7."),
+        ({"size": 7}, ValueError, "size must be an integer in [8, 256], got 7."),
+        ({"size": 10**6}, ValueError, "size must be an integer in [8, 256], got 1000000. Below 8x8"),
         ({"stack": 0}, ValueError, "stack must be an integer >= 1, got 0."),
         ({"stack": "4"}, TypeError, "stack must be an integer >= 1, got '4' of type str."),
         ({"noop_max": -1}, ValueError, "noop_max must be an integer >= 0, got -1."),
@@ -198,3 +200,54 @@ def test_an_id_accepts_its_own_level_as_kwargs():
     env = gym.make("MarioDQN-8-1-v0", world=8, stage=1)
     assert gym.make(env.spec.id, **env.spec.kwargs).reset(seed=0)[1]["world"] == 8
     assert gym.make("MarioDQN-v0", world=1, stage=1).spec.kwargs["world"] == 1
+
+
+def test_render_fps_counts_agent_steps():
+    # RecordVideo, HumanRendering and SB3's VecVideoRecorder play one frame per step at render_fps: real time is
+    # the NES's 60 frames/s over the frame skip.
+    assert gym.make("MarioDQN-v0").metadata["render_fps"] == 15
+    assert gym.make("MarioDQN-v0", frame_skip=3).metadata["render_fps"] == 20
+
+
+def test_human_mode_draws_every_reset_and_step(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # a window nowhere: no display needed
+    env = gym.make("MarioDQN-v0", render_mode="human")
+    drawn = []
+    human = env.env.env  # OrderEnforcing -> PassiveEnvChecker -> HumanRendering
+    assert isinstance(human, gym.wrappers.HumanRendering)
+    monkeypatch.setattr(human, "_render_frame", lambda: drawn.append(human.env.render().shape))
+    env.reset(seed=0)
+    for _ in range(3):
+        env.step(1)
+    assert env.render_mode == "human" and env.render() is None
+    assert drawn == [(240, 256, 3)] * 4
+    env.close()
+
+
+def test_gymnasiums_render_check_passes(monkeypatch):
+    # With its render check, check_env makes the env in each render mode (human too), resets and renders it.
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    check_env(gym.make("MarioDQN-v0"))
+
+
+def test_noops_option_plays_that_many_without_noop_max():
+    env = gym.make("MarioDQN-v0")
+    assert env.reset(seed=0)[1]["time"] == 400
+    _, info = env.reset(seed=0, options={"noops": 30})  # 120 frames: the game clock ticks every 24
+    assert info["time"] < 400
+
+
+def test_stalled_is_in_every_step_info():
+    env = gym.make("MarioDQN-v0", stall_steps=3)
+    env.reset(seed=0)
+    stalled = [env.step(0)[4]["stalled"] for _ in range(3)]
+    assert stalled == [False, False, True]
+
+
+def test_a_closed_env_says_so():
+    env = gym.make("MarioDQN-v0")
+    env.reset(seed=0)
+    env.close()
+    for call in (lambda: env.step(0), lambda: env.reset(seed=0)):
+        with pytest.raises(gym.error.ClosedEnvironmentError, match=re.escape("This MarioDQN-v0 env is closed")):
+            call()

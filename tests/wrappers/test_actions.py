@@ -1,7 +1,9 @@
 import re
 
+import gymnasium as gym
 import pytest
 
+import mario_zoo  # noqa: F401  (registers the MarioDQN IDs)
 from mario_zoo.wrappers import ACTION_SETS, JoypadActions
 from tests.wrappers.fakes import FakeFrames
 
@@ -40,3 +42,11 @@ def test_out_of_range_action_names_the_valid_range():
 def test_unknown_action_set_lists_choices(actions, error, message):
     with pytest.raises(error, match=re.escape(message)):
         JoypadActions(FakeFrames(), actions=actions)
+
+
+def test_keys_map_onto_the_action_set_for_gymnasium_play():
+    env = gym.make("MarioDQN-v0", actions="right_only")
+    keys = env.get_wrapper_attr("get_keys_to_action")()  # what gymnasium.utils.play.play looks up
+    d, o, p = ord("d"), ord("o"), ord("p")  # right, A, B
+    assert keys == {(): 0, (d,): 1, (d, o): 2, (d, p): 3, (d, o, p): 4}
+    assert all(type(key) is int for combo in keys for key in combo)
