@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.type_aliases import MaybeCallback
+from stable_baselines3.common.type_aliases import MaybeCallback, TrainFreq, TrainFrequencyUnit
 from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_normalize
 
@@ -48,6 +48,7 @@ from mario_zoo.agents.sb3_options import (
     POLICY_ALIASES,
     as_callback,
     check_replay_arguments,
+    check_run_options,
     network_spec,
     normalize_policy_kwargs,
     resolve_policy,
@@ -183,8 +184,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         self.policy_kwargs = policy_kwargs
         self.observation_space: spaces.Box = observation_space
         self.action_space: spaces.Discrete = action_space
-        self.tensorboard_log = tensorboard_log
-        self.verbose = verbose
+        self.verbose, self.tensorboard_log = check_run_options(verbose, tensorboard_log)
         self.seed = seed
         self.device = resolve_device(device)
         if seed is not None:
@@ -206,7 +206,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         self.optimizer = make_optimizer(config, self._params, self.device)  # also policy.optimizer, as in SB3
         self._loss_fn = F.smooth_l1_loss if config.loss == "huber" else F.mse_loss
         self.exploration_schedule = exploration_schedule(config)
-        self.exploration_rate = config.exploration_initial_eps
+        self.exploration_rate = 0.0  # SB3's: predict(deterministic=False) is greedy until learn() sets the schedule's
         # Env steps of uniformly random actions before epsilon-greedy play (SB3's rule: learning_starts); a warm
         # start sets 0, so its replay fills with the loaded network's own play.
         self.random_steps = config.learning_starts
@@ -214,7 +214,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         self.env: VecEnv | None = None
         self.n_envs = 0
         self._actor_env_factory: EnvFactory | None = None
-        self.replay_buffer: ReplayBuffer | None = None
+        self._replay_buffer: ReplayBuffer | None = None  # built on first use (the replay_buffer property)
         self.num_timesteps = 0
         self._total_timesteps = 0
         self._num_timesteps_at_start = 0
@@ -258,7 +258,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         check_same_spaces(vec_env, self.observation_space, self.action_space)
         check_train_freq_envs(self.config, vec_env.num_envs, f"got {vec_env.num_envs} envs")
         if vec_env.num_envs != self.n_envs:
-            self.replay_buffer, self._pending_env_rngs = None, None
+            self._replay_buffer, self._pending_env_rngs = None, None
         if self.seed is not None and self._pending_env_rngs is None:
             vec_env.seed(self.seed)
         self.env, self.n_envs = vec_env, vec_env.num_envs
@@ -337,14 +337,14 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
             total_timesteps += self.num_timesteps
         self._total_timesteps = total_timesteps
         self._num_timesteps_at_start = self.num_timesteps
-        if self.replay_buffer is None:
+        self.exploration_rate = self.exploration_schedule(self.num_timesteps, total_timesteps)
+        if self._replay_buffer is None or self._buffer_steps == 0:
             stack = self.observation_space.shape[0] if self.config.frame_stack_replay else 1
             steps = total_timesteps - self.num_timesteps
             if too_big := check_replay_memory(self.config.buffer_size, self.observation_space, stack, None, steps):
                 raise ValueError(f"{too_big} This run stores {steps:,} of them, which cannot fit either.")
-            self.replay_buffer = self._make_replay_buffer()
-            self._buffer_steps = 0
-            self._last_obs = None
+        if self._replay_buffer is None:
+            self._replay_buffer, self._buffer_steps, self._last_obs = self._make_replay_buffer(), 0, None
         # With actors, each learn() call starts from the actors' first observations instead.
         explorer = self._ensure_explorer()
         if self._actor_env_factory is None and (reset_num_timesteps or self._last_obs is None):
@@ -361,9 +361,16 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         callback.init_callback(self)
         return total_timesteps, callback
 
+    @property
+    def replay_buffer(self) -> ReplayBuffer:
+        """SB3's: the replay buffer, empty until ``learn`` fills it (memory is taken as it fills)."""
+        if self._replay_buffer is None:
+            self._replay_buffer, self._buffer_steps = self._make_replay_buffer(), 0
+        return self._replay_buffer
+
     def _make_replay_buffer(self) -> ReplayBuffer:
-        seed = int(self._rng.integers(2**63))
-        return replay_buffer_for(self.config, self.observation_space, int(self.action_space.n), self.n_envs, seed)
+        seed, n_envs = int(self._rng.integers(2**63)), max(self.n_envs, 1)  # SB3's: one env until set_env
+        return replay_buffer_for(self.config, self.observation_space, int(self.action_space.n), n_envs, seed)
 
     def _make_actor_pool(self, total_timesteps: int) -> ActorPool | None:
         """The actor processes for a ``learn`` call up to ``total_timesteps``; ``None`` for the sequential loop."""
@@ -399,6 +406,12 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         collected, keep training)."""
         env, replay_buffer = self.env, self.replay_buffer
         frequency, unit = self.config.train_freq_tuple
+        # Also in SB3's collect_rollouts locals, which callbacks read (self.locals["train_freq"].frequency).
+        train_freq, learning_starts, action_noise = (
+            TrainFreq(frequency, TrainFrequencyUnit(unit)),
+            self.random_steps,
+            None,
+        )
         target_every = max(self.config.target_update_interval // self.n_envs, 1)
         no_truncation = np.zeros(self.n_envs, dtype=bool)
         self.policy.set_training_mode(False)

@@ -77,7 +77,8 @@ class Checkpointing:
     seed: int | None
     env: VecEnv | None
     n_envs: int
-    replay_buffer: ReplayBuffer | None
+    replay_buffer: ReplayBuffer
+    _replay_buffer: ReplayBuffer | None
     num_timesteps: int
     exploration_rate: float
     _rng: np.random.Generator
@@ -161,6 +162,10 @@ class Checkpointing:
             n_updates=self._n_updates,
             episodes=self._episode_num,
             n_calls=self._n_calls,
+            verbose=self.verbose,
+            # The training state's: an agent to play carries no local folder nor this machine's episodes.
+            tensorboard_log=self.tensorboard_log if include_optimizer else None,
+            ep_info_buffer=tuple(map(_numbers, self.ep_info_buffer)) if include_optimizer else (),
             versions=checkpoint.package_versions(),
         )
         averaged = self._average.tensors if self._average else None
@@ -229,7 +234,7 @@ class Checkpointing:
         except BaseException:
             self.n_envs, self._rng.bit_generator.state = previous_n_envs, previous_rng
             raise
-        self.replay_buffer, self._buffer_steps = resumption.buffer, resumption.buffer_steps
+        self._replay_buffer, self._buffer_steps = resumption.buffer, resumption.buffer_steps
         self._rng = resumption.agent_rng
         if resumption.action_space_rng is not None:
             # Gymnasium keeps a space's generator here; Space.seed() is the only public way to set it.
@@ -253,8 +258,6 @@ class Checkpointing:
     @contextmanager
     def _replay_files(self, path: str | os.PathLike[str]) -> Iterator[dict[str, bytes | Path]]:
         """The replay files of this model, in a temporary folder next to ``path`` (removed afterwards)."""
-        if self.replay_buffer is None:
-            raise ValueError("This model has no replay buffer yet: learn() creates it (or load_replay_buffer()).")
         env_generators = self._pending_env_rngs if self.env is None else self.env.get_attr("np_random")
         rng = rng_states(self._rng, self.action_space, env_generators, self.device)
         training = {"num_timesteps": self.num_timesteps, "buffer_steps": self._buffer_steps}
@@ -332,9 +335,10 @@ class Checkpointing:
             config=hyperparameters,
             policy_kwargs=config.policy_kwargs,
             spec=config.network,
-            tensorboard_log=arguments.run_options.get("tensorboard_log"),
-            verbose=arguments.run_options.get("verbose", 0),
-            seed=arguments.run_options.get("seed"),
+            # SB3 keeps these in its zip too, so a loaded model logs and seeds as the saved one did.
+            tensorboard_log=arguments.run_options.get("tensorboard_log", config.tensorboard_log),
+            verbose=arguments.run_options.get("verbose", config.verbose),
+            seed=arguments.run_options.get("seed", config.seed),
             device=device,
         )
         checkpoint.load_state_strict(model.policy, stored.model, path)
@@ -347,6 +351,7 @@ class Checkpointing:
         model._n_updates = config.n_updates
         model._episode_num = config.episodes
         model._n_calls = config.n_calls
+        model.ep_info_buffer.extend(dict(entry) for entry in config.ep_info_buffer)
         model._env_id, model._env_kwargs = config.env_id, dict(config.env_kwargs)
         model._train_env_kwargs = dict(config.train_env_kwargs)
         if env is not None:
@@ -417,6 +422,17 @@ class Checkpointing:
         if "policy" in params:
             self.reset_averaged_weights()
             self._restore_average(averaged, load_path_or_dict)
+
+
+def _numbers(episode: dict[str, Any]) -> dict[str, float]:
+    """An ``ep_info_buffer`` entry's numbers (Monitor's ``r``, ``l``, ``t`` and numeric info keys), for JSON."""
+    return {
+        str(key): value.item() if isinstance(value, np.generic) else value
+        for key, value in episode.items()
+        if isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool | np.bool_)
+        and np.isfinite(value)
+    }
 
 
 def _is_stream(path: object, method: str) -> bool:

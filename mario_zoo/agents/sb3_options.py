@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import platform
 import warnings
 from collections.abc import Iterable
@@ -196,6 +197,15 @@ def replace_spaces(
             f"pass Discrete({action_space.n}), or none."
         )
     return observation, action
+
+
+def check_run_options(verbose: Any, tensorboard_log: Any) -> tuple[int, str | None]:
+    """SB3's ``verbose`` (0 none, 1 info, 2 debug) and ``tensorboard_log`` (a folder or ``None``), checked."""
+    if isinstance(verbose, bool) or not isinstance(verbose, int | np.integer) or verbose < 0:
+        raise TypeError(f"verbose must be 0 (no output), 1 (info) or 2 (debug), got {verbose!r}.")
+    if tensorboard_log is not None and not isinstance(tensorboard_log, str | os.PathLike):
+        raise TypeError(f"tensorboard_log must be a folder path or None, got {tensorboard_log!r}.")
+    return int(verbose), None if tensorboard_log is None else os.fspath(tensorboard_log)
 
 
 def check_flag(name: str, value: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from stable_baselines3.common.utils import check_for_correct_spaces
 
 from mario_zoo.agents import checkpoint
+from mario_zoo.agents.spaces import space_from_dict
 from mario_zoo.hub.errors import IncompatibleCheckpointError, SpaceMismatchError
 
 
@@ -54,8 +55,8 @@ def check_env_spaces(env: Any, config: dict[str, Any], where: str) -> None:
         ...
         mario_zoo.hub.errors.SpaceMismatchError: The env does not fit a/b@main: ...
     """
-    expected_observation = checkpoint.space_from_dict(config["observation_space"])
-    expected_action = checkpoint.space_from_dict(config["action_space"])
+    expected_observation = space_from_dict(config["observation_space"])
+    expected_action = space_from_dict(config["action_space"])
     try:
         check_for_correct_spaces(env, expected_observation, expected_action)
     except ValueError as error:

@@ -15,6 +15,7 @@ from safetensors.torch import load_file, save_file
 
 from mario_zoo.agents import DQN
 from mario_zoo.agents import checkpoint as ckpt
+from mario_zoo.agents.spaces import space_from_dict, space_to_dict
 
 FAST = {"learning_starts": 50, "batch_size": 16, "buffer_size": 1000, "device": "cpu"}
 
@@ -189,9 +190,9 @@ def test_spaces_round_trip_as_plain_data():
         gym.spaces.Box(np.array([0.0, -1.0]), np.array([1.0, 2.0]), dtype=np.float64),
         gym.spaces.Discrete(5, start=1),
     ):
-        data = ckpt.space_to_dict(space)
+        data = space_to_dict(space)
         assert json.loads(json.dumps(data, allow_nan=False)) == data
-        assert ckpt.space_from_dict(data) == space
+        assert space_from_dict(data) == space
 
 
 def test_a_zip_checkpoints_members_unpack_with_the_usual_permissions(tmp_path):
@@ -211,3 +212,25 @@ def test_a_zip_checkpoints_members_unpack_with_the_usual_permissions(tmp_path):
         assert set(modes.values()) == {0o666 & ~umask}
         archive.extractall(tmp_path / "out")
     assert DQN.load(tmp_path / "agent.zip").num_timesteps == 20
+
+
+@pytest.mark.parametrize(
+    ("training", "message"),
+    [
+        ({"verbose": -1}, "expected verbose 0, 1 or 2, got -1"),
+        ({"tensorboard_log": 7}, "expected tensorboard_log a folder path (1-4096 characters) or null, got 7"),
+        ({"tensorboard_log": "x" * 5000}, "expected tensorboard_log a folder path (1-4096 characters)"),
+        ({"ep_info_buffer": {"r": 1}}, "expected ep_info_buffer a list"),
+        ({"ep_info_buffer": [{"r": "1"}]}, "expected an episode's statistics as up to 32 names of finite numbers"),
+        ({"ep_info_buffer": [{"r": float("nan")}]}, "expected an episode's statistics as up to 32 names"),
+        ({"ep_info_buffer": [{"r": 1.0}] * 101}, "ep_info_buffer holds 101 episodes, more than stats_window_size=100"),
+    ],
+)
+def test_the_kept_run_options_and_episodes_are_checked_on_load(trained, tmp_path, training, message):
+    trained.save(tmp_path / "model")
+    config_file = tmp_path / "model" / ckpt.CONFIG_FILE
+    config = json.loads(config_file.read_text())
+    config["training"].update(training)
+    config_file.write_text(json.dumps(config))
+    with pytest.raises(ckpt.CheckpointError, match=re.escape(message)):
+        DQN.load(tmp_path / "model")

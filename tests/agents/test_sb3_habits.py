@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import stable_baselines3
 import torch
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.type_aliases import TrainFrequencyUnit
 
 from mario_zoo.agents import DQN
 from mario_zoo.agents.checkpoint import CheckpointError
@@ -465,3 +467,65 @@ def test_load_takes_spaces_and_a_policy_class_that_fit_the_stored_network(saved_
         DQN.load(path, action_space=gym.spaces.Discrete(3))
     with pytest.raises(ValueError, match=re.escape("policy_class 'CnnPolicy' builds another network than the stored")):
         DQN.load(path, custom_objects={"policy_class": "CnnPolicy"})
+
+
+def test_a_fresh_or_loaded_model_has_an_empty_replay_buffer(tmp_path):
+    model = _cartpole()
+    assert model.replay_buffer.size() == 0
+    model.save(tmp_path / "agent")
+    assert DQN.load(tmp_path / "agent").replay_buffer.size() == 0  # no env: one env's buffer, as in SB3
+    loaded = DQN.load(tmp_path / "agent", env=gym.make("CartPole-v1"))
+    assert loaded.replay_buffer.size() == 0
+    loaded.learn(50)
+    assert loaded.replay_buffer.size() == loaded.num_timesteps >= 50
+
+
+def test_load_keeps_verbose_tensorboard_log_seed_and_recent_episodes(tmp_path):
+    model = _cartpole(seed=5, verbose=1, tensorboard_log=str(tmp_path / "tb")).learn(300)
+    episodes = list(model.ep_info_buffer)
+    assert episodes
+    model.save(tmp_path / "agent")
+    loaded = DQN.load(tmp_path / "agent")
+    assert (loaded.verbose, loaded.tensorboard_log, loaded.seed) == (1, str(tmp_path / "tb"), 5)
+    assert list(loaded.ep_info_buffer) == [{key: float(value) for key, value in e.items()} for e in episodes]
+    assert DQN.load(tmp_path / "agent", verbose=0, seed=None).verbose == 0  # keywords still win
+    # An agent to play (what push and publish write) keeps no local folder and no episodes of this machine.
+    model.save(tmp_path / "play", include_optimizer=False)
+    played = DQN.load(tmp_path / "play")
+    assert (played.tensorboard_log, len(played.ep_info_buffer)) == (None, 0)
+
+
+def test_a_fresh_model_predicts_greedily_until_learn_sets_epsilon():
+    model = DQN("MlpPolicy", "CartPole-v1", seed=0, exploration_initial_eps=1.0, learning_starts=0, device="cpu")
+    assert model.exploration_rate == 0.0  # SB3's: predict(deterministic=False) is greedy before training
+    greedy, _ = model.predict(_observations(), deterministic=True)
+    np.testing.assert_array_equal(model.predict(_observations())[0], greedy)
+    seen = []
+    model.learn(1, callback=lambda local_vars, global_vars: seen.append(local_vars["self"].exploration_rate) or True)
+    assert seen and seen[0] > 0.9  # the schedule's start from the first step on
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"verbose": "1"}, "verbose must be 0 (no output), 1 (info) or 2 (debug), got '1'."),
+        ({"verbose": -1}, "verbose must be 0 (no output), 1 (info) or 2 (debug), got -1."),
+        ({"tensorboard_log": 5}, "tensorboard_log must be a folder path or None, got 5."),
+    ],
+)
+def test_bad_run_options_are_refused(kwargs, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        _cartpole(**kwargs)
+
+
+def test_callbacks_see_sb3s_collect_rollouts_locals():
+    seen = {}
+
+    class Reader(BaseCallback):
+        def _on_step(self) -> bool:
+            seen.update({name: self.locals[name] for name in ("train_freq", "learning_starts", "action_noise")})
+            return True
+
+    _cartpole(train_freq=(2, "episode")).learn(60, callback=Reader())
+    assert (seen["train_freq"].frequency, seen["train_freq"].unit) == (2, TrainFrequencyUnit.EPISODE)
+    assert (seen["learning_starts"], seen["action_noise"]) == (50, None)

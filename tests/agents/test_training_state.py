@@ -220,7 +220,7 @@ def test_a_corrupt_replay_file_is_a_value_error_naming_it(tmp_path):
     tensors.write_bytes(bytes(flipped))
     with pytest.raises(ValueError, match=re.escape(f"{tensors} is corrupt: its sha256 is")):
         fresh.load_replay_buffer(folder)
-    assert fresh.replay_buffer is None  # nothing half-loaded
+    assert fresh._replay_buffer is None  # nothing half-loaded
 
     # Any flipped byte, in the header or the data, is a ValueError naming the file.
     for position in [*range(0, 16), *np.linspace(16, len(original) - 1, 40, dtype=int)]:
@@ -229,7 +229,7 @@ def test_a_corrupt_replay_file_is_a_value_error_naming_it(tmp_path):
         tensors.write_bytes(bytes(flipped))
         with pytest.raises(ValueError, match=re.escape(str(tensors))):
             fresh.load_replay_buffer(folder)
-    assert fresh.replay_buffer is None
+    assert fresh._replay_buffer is None
 
     tensors.write_bytes(original[: len(original) // 2])
     with pytest.raises(ValueError, match=re.escape(f"{tensors} is corrupt: it ends early (truncated file).")):
@@ -247,7 +247,7 @@ def test_a_corrupt_replay_file_is_a_value_error_naming_it(tmp_path):
     config.write_text(json.dumps({key: value for key, value in json.loads(config_text).items() if key != "rng"}))
     with pytest.raises(ValueError, match=re.escape(f"{folder}: replay.json is corrupt: missing or bad 'rng'.")):
         fresh.load_replay_buffer(folder)
-    assert fresh.replay_buffer is None
+    assert fresh._replay_buffer is None
 
     config.write_text(config_text)
     fresh.load_replay_buffer(folder)
@@ -268,8 +268,17 @@ def test_a_replay_buffer_of_another_layout_or_a_checkpoint_without_one_is_refuse
     model.save(tmp_path / "plain.zip")
     with pytest.raises(ValueError, match=re.escape(f"{tmp_path / 'plain.zip'} holds no replay buffer: the archive")):
         model.load_replay_buffer(tmp_path / "plain.zip")
-    with pytest.raises(ValueError, match=re.escape("This model has no replay buffer yet")):
-        DQN("CnnPolicy", CueEnv(), policy_kwargs=SMALL_CNN, **BASE).save_replay_buffer(tmp_path / "none")
+
+
+def test_a_fresh_models_empty_buffer_saves_and_loads_as_in_sb3(tmp_path):
+    fresh = DQN("CnnPolicy", CueEnv(), policy_kwargs=SMALL_CNN, **BASE)
+    assert fresh.replay_buffer.size() == 0
+    fresh.save_replay_buffer(tmp_path / "empty.zip")
+    other = DQN("CnnPolicy", CueEnv(), policy_kwargs=SMALL_CNN, **BASE)
+    other.load_replay_buffer(tmp_path / "empty.zip")
+    assert other.replay_buffer.size() == 0
+    other.learn(60)
+    assert other.replay_buffer.size() > 0
 
 
 def test_nothing_is_pickled(tmp_path, monkeypatch):
