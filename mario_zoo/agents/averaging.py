@@ -74,3 +74,34 @@ class WeightAverage:
         """Make the average the online weights for good: an agent loaded to play or publish plays what was judged."""
         with torch.no_grad():
             torch._foreach_copy_(self.params, self.tensors)
+
+
+class AveragedWeights:
+    """The DQN's methods for its weight average (``ema_decay``), kept in ``_average`` (``None`` without one)."""
+
+    _average: WeightAverage | None
+
+    def reset_averaged_weights(self) -> None:
+        """Start the moving average (``ema_decay``) at the online weights, e.g. after loading new ones."""
+        if self._average is not None:
+            self._average.reset()
+
+    def averaged_weights(self) -> contextlib.AbstractContextManager[None]:
+        """Inside the block the online network holds the averaged weights (``ema_decay``), so ``predict``,
+        evaluation and :meth:`save` use them; the online weights come back after it. A no-op without
+        ``ema_decay``. Acting in training and the TD targets always use the online weights. Inside the block,
+        :meth:`save` writes an agent to play (``include_optimizer=False``); the training state is saved outside it.
+
+        Example:
+            >>> from mario_zoo import DQN
+            >>> model = DQN("MlpPolicy", "CartPole-v1", ema_decay=0.99, device="cpu")
+            >>> with model.averaged_weights():
+            ...     action, _ = model.predict(model.observation_space.sample(), deterministic=True)
+        """
+        return contextlib.nullcontext() if self._average is None else self._average.swapped_in()
+
+    def adopt_averaged_weights(self) -> None:
+        """Make the averaged weights (``ema_decay``) the network's for good, for an agent loaded to play or publish
+        from a run's checkpoint (whose ``model.safetensors`` holds the online weights). A no-op without them."""
+        if self._average is not None:
+            self._average.adopt()

@@ -27,7 +27,7 @@ from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize, unwrap_vec_normalize
 
 from mario_zoo.agents.actor import ActorPool
-from mario_zoo.agents.averaging import WeightAverage
+from mario_zoo.agents.averaging import AveragedWeights, WeightAverage
 from mario_zoo.agents.config import DQNConfig, check_train_freq_envs, config_from_arguments
 from mario_zoo.agents.device import resolve_device, torch_threads
 from mario_zoo.agents.exploration import Explorer, reset_infos
@@ -37,13 +37,8 @@ from mario_zoo.agents.networks import NetworkSpec, make_optimizer
 from mario_zoo.agents.persistence import Checkpointing
 from mario_zoo.agents.policies import QPolicy
 from mario_zoo.agents.precision import resolve_precision
-from mario_zoo.agents.replay import (
-    ReplayBuffer,
-    ReplaySample,
-    check_replay_memory,
-    check_stacked,
-    replay_buffer_for,
-)
+from mario_zoo.agents.replay import ReplayBuffer, ReplaySample, check_stacked, replay_buffer_for
+from mario_zoo.agents.replay_memory import check_replay_memory
 from mario_zoo.agents.sb3_options import (
     POLICY_ALIASES,
     as_callback,
@@ -61,6 +56,7 @@ from mario_zoo.agents.vec_env import (
     check_same_spaces,
     check_spaces,
     env_factory,
+    env_values,
     json_kwargs,
     make_env,
     split_dones,
@@ -69,7 +65,7 @@ from mario_zoo.envs.kwargs import split_training_options
 from mario_zoo.extras import require
 
 
-class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
+class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights):
     """Deep Q-Network (Mnih et al. 2015) with optional double Q, dueling head, n-step returns and prioritized
     replay, behind Stable-Baselines3's ``DQN`` interface.
 
@@ -349,7 +345,10 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         explorer = self._ensure_explorer()
         if self._actor_env_factory is None and (reset_num_timesteps or self._last_obs is None):
             self._last_obs = self.env.reset()
-            self.replay_buffer.start_episodes(self._last_obs)
+            vec_normalize = self.get_vec_normalize_env()
+            self.replay_buffer.start_episodes(
+                self._last_obs if vec_normalize is None else vec_normalize.get_original_obs()
+            )
             explorer.episodes_started(np.ones(self.n_envs, bool), reset_infos(self.env))
         if not self._custom_logger:
             if self.tensorboard_log is not None:
@@ -414,6 +413,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         )
         target_every = max(self.config.target_update_interval // self.n_envs, 1)
         no_truncation = np.zeros(self.n_envs, dtype=bool)
+        vec_normalize = self.get_vec_normalize_env() if actors is None else None
         self.policy.set_training_mode(False)
         callback.on_rollout_start()
         n_steps = n_episodes = 0
@@ -430,14 +430,12 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
             if not callback.on_step():
                 return n_steps * self.n_envs, False
             n_done = int(np.count_nonzero(dones))
+            terminated, truncated, final_obs = split_dones(dones, infos) if n_done else (dones, no_truncation, {})
+            replay_buffer.add(actions, *env_values(vec_normalize, rewards, new_obs, final_obs, terminated, truncated))
             if n_done:
-                terminated, truncated, final_obs = split_dones(dones, infos)
-                replay_buffer.add(actions, rewards, terminated, truncated, new_obs, final_obs)
                 self.ep_info_buffer.extend(info["episode"] for info in infos if "episode" in info)
                 if actors is None:
                     self._explorer.episodes_started(dones, reset_infos(env))
-            else:
-                replay_buffer.add(actions, rewards, dones, no_truncation, new_obs, {})
             self._last_obs = new_obs
             self._n_calls += 1
             if self._n_calls % target_every == 0:
@@ -469,33 +467,6 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         if self._explorer is None or self._explorer.n_envs != self.n_envs:
             self._explorer = Explorer.from_config(self.config, self.n_envs, int(self.action_space.n))
         return self._explorer
-
-    # -- averaged weights (ema_decay) -------------------------------------------------------------------
-
-    def reset_averaged_weights(self) -> None:
-        """Start the moving average (``ema_decay``) at the online weights, e.g. after loading new ones."""
-        if self._average is not None:
-            self._average.reset()
-
-    def averaged_weights(self) -> contextlib.AbstractContextManager[None]:
-        """Inside the block the online network holds the averaged weights (``ema_decay``), so ``predict``,
-        evaluation and :meth:`save` use them; the online weights come back after it. A no-op without
-        ``ema_decay``. Acting in training and the TD targets always use the online weights. Inside the block,
-        :meth:`save` writes an agent to play (``include_optimizer=False``); the training state is saved outside it.
-
-        Example:
-            >>> from mario_zoo import DQN
-            >>> model = DQN("MlpPolicy", "CartPole-v1", ema_decay=0.99, device="cpu")
-            >>> with model.averaged_weights():
-            ...     action, _ = model.predict(model.observation_space.sample(), deterministic=True)
-        """
-        return contextlib.nullcontext() if self._average is None else self._average.swapped_in()
-
-    def adopt_averaged_weights(self) -> None:
-        """Make the averaged weights (``ema_decay``) the network's for good, for an agent loaded to play or publish
-        from a run's checkpoint (whose ``model.safetensors`` holds the online weights). A no-op without them."""
-        if self._average is not None:
-            self._average.adopt()
 
     def _update_target(self) -> None:
         """Move the target network towards the online one by ``tau`` (a copy when ``tau == 1``)."""
@@ -566,7 +537,8 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs):
         """The minibatches of one training round, on the model's device (PER's beta annealed to 1 over the run)."""
         progress = min(1.0, self.num_timesteps / max(self._total_timesteps, 1))
         beta = self.config.prioritized_replay_beta0 + (1.0 - self.config.prioritized_replay_beta0) * progress
-        return self.replay_buffer.minibatches(self.config.batch_size, gradient_steps, beta, self.device)
+        vec_normalize = self.get_vec_normalize_env()
+        return self.replay_buffer.minibatches(self.config.batch_size, gradient_steps, beta, self.device, vec_normalize)
 
     # -- inference ---------------------------------------------------------------------------------
 

@@ -21,15 +21,19 @@ prioritization, Schaul et al. 2016); rows that cannot be sampled have priority 0
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from gymnasium import spaces
 
 from mario_zoo.agents.config import DQNConfig
+from mario_zoo.agents.replay_memory import memory_message
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.vec_env import VecNormalize
 
 MAX_BYTES_PER_DRAW = 64 * 2**20
 """One uniform draw serves many gradient steps; its observations are capped at this many bytes."""
@@ -210,7 +214,7 @@ class ReplayBuffer:
         try:
             self.frames = np.zeros((rows, n_envs, *frame_shape), dtype=observation_space.dtype)
         except MemoryError:
-            raise ValueError(_memory_message(buffer_size, observation_space, frame_stack, None)) from None
+            raise ValueError(memory_message(buffer_size, observation_space, frame_stack, None)) from None
         self.actions = np.zeros((rows, n_envs), dtype=np.uint8 if n_actions <= 256 else np.int64)
         self.rewards = np.zeros((rows, n_envs), dtype=np.float32)
         self.terminated = np.zeros((rows, n_envs), dtype=bool)
@@ -388,7 +392,7 @@ class ReplayBuffer:
     # -- sampling -----------------------------------------------------------------------------------
 
     def minibatches(
-        self, batch_size: int, gradient_steps: int, beta: float, device: torch.device
+        self, batch_size: int, gradient_steps: int, beta: float, device: torch.device, env: VecNormalize | None = None
     ) -> Iterator[ReplaySample]:
         """The ``gradient_steps`` minibatches of one training round, on ``device``.
 
@@ -398,18 +402,22 @@ class ReplayBuffer:
         """
         if self.prioritized:
             for _ in range(gradient_steps):
-                yield self.sample(batch_size, beta).to(device)
+                yield self.sample(batch_size, beta, env).to(device)
             return
         bytes_per_sample = 2 * self.frames.dtype.itemsize * int(np.prod(self.observation_shape))
         steps_per_draw = max(1, min(gradient_steps, MAX_BYTES_PER_DRAW // (bytes_per_sample * batch_size)))
         remaining = gradient_steps
         while remaining > 0:
             steps = min(steps_per_draw, remaining)
-            yield from self.sample(batch_size * steps).to(device).split(batch_size)
+            yield from self.sample(batch_size * steps, env=env).to(device).split(batch_size)
             remaining -= steps
 
-    def sample(self, batch_size: int, beta: float = 1.0) -> ReplaySample:
-        """Draw ``batch_size`` transitions (uniformly, or by priority with IS weights of exponent ``beta``)."""
+    def sample(self, batch_size: int, beta: float = 1.0, env: VecNormalize | None = None) -> ReplaySample:
+        """Draw ``batch_size`` transitions (uniformly, or by priority with IS weights of exponent ``beta``).
+
+        ``env``: SB3's argument, the training env's ``VecNormalize``. The buffer keeps what the env itself gave, and
+        the observations and each reward (before the n-step sum) are normalized with its statistics of now.
+        """
         if self.n_valid == 0:
             raise RuntimeError("The replay buffer holds no complete transition yet; add steps before sampling.")
         weights = None
@@ -424,12 +432,17 @@ class ReplayBuffer:
             # w_i = (N * P(i)) ** -beta, normalised by the batch's largest weight: only ever scales down.
             weights = torch.from_numpy((priorities / priorities.min()) ** -beta).float()
         rows, envs = np.divmod(flat, self.n_envs)
-        returns, discounts, next_rows = self._n_step_targets(rows, envs)
+        returns, discounts, next_rows = self._n_step_targets(rows, envs, env)
+        observations, next_observations = self._observations(rows, envs), self._observations(next_rows, envs)
+        if env is not None and env.norm_obs:
+            observations, next_observations = (
+                env.normalize_obs(o).astype(np.float32) for o in (observations, next_observations)
+            )
         return ReplaySample(
-            observations=torch.from_numpy(self._observations(rows, envs)),
+            observations=torch.from_numpy(observations),
             actions=torch.from_numpy(self.actions[rows, envs].astype(np.int64)).unsqueeze(1),
             returns=torch.from_numpy(returns),
-            next_observations=torch.from_numpy(self._observations(next_rows, envs)),
+            next_observations=torch.from_numpy(next_observations),
             discounts=torch.from_numpy(discounts),
             weights=weights,
             indices=flat,
@@ -459,9 +472,15 @@ class ReplayBuffer:
             missing -= len(accepted)
         return drawn[0] if len(drawn) == 1 else np.concatenate(drawn)
 
-    def _n_step_targets(self, rows: np.ndarray, envs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _n_step_targets(
+        self, rows: np.ndarray, envs: np.ndarray, env: VecNormalize | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Discounted reward sums, bootstrap discounts and bootstrap rows of the transitions in ``rows``."""
-        returns = self.rewards[rows, envs].astype(np.float64)
+
+        def reward(at: np.ndarray) -> np.ndarray:
+            return self.rewards[at, envs] if env is None else env.normalize_reward(self.rewards[at, envs])
+
+        returns = reward(rows).astype(np.float64)
         done = self.terminated[rows, envs].copy()
         next_rows = (rows + 1) % self.rows_per_env
         steps = np.ones(len(rows), dtype=np.int64)
@@ -470,7 +489,7 @@ class ReplayBuffer:
         active = ~done
         for k in range(1, self.n_steps):
             extend = active & self.valid[next_rows, envs]
-            returns += np.where(extend, self._gammas[k] * self.rewards[next_rows, envs], 0.0)
+            returns += np.where(extend, self._gammas[k] * reward(next_rows), 0.0)
             terminated_now = extend & self.terminated[next_rows, envs]
             done |= terminated_now
             steps += extend
@@ -504,74 +523,6 @@ def check_stacked(observation_space: spaces.Box) -> None:
             f"frame_stack_replay=True needs stacked observations of shape (stack >= 2, ...), got "
             f"{observation_space.shape}. Set frame_stack_replay=False."
         )
-
-
-def check_replay_memory(
-    buffer_size: int,
-    observation_space: spaces.Box,
-    frame_stack: int = 1,
-    memory: int | None = None,
-    observations: int | None = None,
-) -> str | None:
-    """Why ``observations`` (default: ``buffer_size``) of a replay buffer's observations could never fit in this
-    machine's memory (``memory`` bytes; default: the physical memory): a message naming ``buffer_size`` and a size
-    that fits; ``None`` when they fit.
-
-    Example:
-        >>> mario = spaces.Box(0, 255, (4, 84, 84), np.uint8)
-        >>> print(check_replay_memory(1_000_000, mario, memory=16 * 2**30))
-        A replay buffer of buffer_size=1,000,000 observations of shape (4, 84, 84) uint8 needs 26.3 GiB, more than this machine's 16.0 GiB of memory. Lower buffer_size (buffer_size=300,000 needs 7.9 GiB), or set frame_stack_replay=True to store each frame once (6.6 GiB).
-        >>> check_replay_memory(1_000_000, mario, frame_stack=4, memory=16 * 2**30) is None  # 6.6 GiB: fits
-        True
-        >>> check_replay_memory(1_000_000, mario, memory=16 * 2**30, observations=50_000) is None  # a short run
-        True
-    """
-    memory = _physical_memory() if memory is None else memory
-    touched = buffer_size if observations is None else min(buffer_size, observations)
-    if memory is None or _frames_bytes(touched, observation_space, frame_stack) <= memory:
-        return None
-    return _memory_message(buffer_size, observation_space, frame_stack, memory)
-
-
-def _frames_bytes(buffer_size: int, observation_space: spaces.Box, frame_stack: int) -> int:
-    shape = observation_space.shape[1:] if frame_stack > 1 else observation_space.shape
-    return buffer_size * int(np.prod(shape)) * observation_space.dtype.itemsize
-
-
-def _memory_message(buffer_size: int, observation_space: spaces.Box, frame_stack: int, memory: int | None) -> str:
-    """The message for a buffer too big for ``memory`` bytes (``None``: the system refused to allocate it), with a
-    ``buffer_size`` that takes at most half of it, and ``frame_stack_replay`` where it would fit."""
-    needs = _frames_bytes(buffer_size, observation_space, frame_stack)
-    what = "which the system refused" if memory is None else f"more than this machine's {memory / 2**30:.1f} GiB"
-    text = (
-        f"A replay buffer of buffer_size={buffer_size:,} observations of shape {observation_space.shape} "
-        f"{observation_space.dtype} needs {needs / 2**30:.1f} GiB, {what} of memory."
-    )
-    budget = (memory if memory is not None else needs) // 2
-    per_observation = max(_frames_bytes(1, observation_space, frame_stack), 1)
-    fits = budget // per_observation
-    smaller = int(str(fits)[0]) * 10 ** (len(str(fits)) - 1) if fits >= 1 else 0
-    if smaller:
-        text += (
-            f" Lower buffer_size (buffer_size={smaller:,} needs "
-            f"{_frames_bytes(smaller, observation_space, frame_stack) / 2**30:.1f} GiB)"
-        )
-    stack = observation_space.shape[0] if len(observation_space.shape) == 3 else 1
-    stacked = _frames_bytes(buffer_size, observation_space, stack)
-    if frame_stack == 1 and stack > 1 and (memory is None or stacked <= memory):
-        joint = ", or" if smaller else " Set"
-        text += f"{joint} set frame_stack_replay=True to store each frame once ({stacked / 2**30:.1f} GiB)"
-    elif not smaller:
-        text += " Lower buffer_size"
-    return text + "."
-
-
-def _physical_memory() -> int | None:
-    """This machine's physical memory in bytes (``None`` where the OS does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def replay_buffer_for(

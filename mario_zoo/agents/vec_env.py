@@ -25,7 +25,7 @@ from gymnasium import spaces
 from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecTransposeImage, is_vecenv_wrapped
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize, VecTransposeImage, is_vecenv_wrapped
 
 EnvFactory = Callable[[], gym.Env]
 """A zero-argument callable that builds a new Gymnasium env, e.g. ``functools.partial(gym.make, "CartPole-v1")``."""
@@ -162,6 +162,23 @@ def split_dones(dones: np.ndarray, infos: list[dict[str, Any]]) -> tuple[np.ndar
             terminated[index], truncated[index] = False, True
             final_obs[int(index)] = infos[index]["terminal_observation"]
     return terminated, truncated, final_obs
+
+
+def env_values(
+    vec_normalize: VecNormalize | None,
+    rewards: np.ndarray,
+    observations: np.ndarray,
+    final_observations: dict[int, Any],
+    terminated: np.ndarray,
+    truncated: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, Any]]:
+    """A step's ``ReplayBuffer.add`` arguments after the actions, as the env itself gave them: through a
+    ``VecNormalize``, its original rewards and observations (SB3's rule; sampling normalizes them with the
+    statistics of then, so old transitions are not frozen with old statistics)."""
+    if vec_normalize is not None:
+        rewards, observations = vec_normalize.get_original_reward(), vec_normalize.get_original_obs()
+        final_observations = {i: vec_normalize.unnormalize_obs(obs) for i, obs in final_observations.items()}
+    return rewards, terminated, truncated, observations, final_observations
 
 
 def json_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

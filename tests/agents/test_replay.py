@@ -290,9 +290,9 @@ def test_sampling_an_empty_buffer_says_what_to_do():
 
 
 def test_a_buffer_that_cannot_fit_in_memory_is_named_when_built_and_refused_by_learn(monkeypatch, frame_env_class):
-    from mario_zoo.agents import DQN, replay
+    from mario_zoo.agents import DQN, replay_memory
 
-    monkeypatch.setattr(replay, "_physical_memory", lambda: 2**30)  # a 1 GiB machine, whatever this one has
+    monkeypatch.setattr(replay_memory, "_physical_memory", lambda: 2**30)  # a 1 GiB machine, whatever this one has
     env = frame_env_class()  # (4, 84, 84) uint8 frames: 28 KB an observation
     message = (
         r"buffer_size=1,000,000 observations of shape \(4, 84, 84\) uint8 needs 26\.3 GiB, more than this machine's "
@@ -311,7 +311,7 @@ def test_a_buffer_that_cannot_fit_in_memory_is_named_when_built_and_refused_by_l
 
 
 def test_the_memory_message_offers_what_fits():
-    from mario_zoo.agents.replay import check_replay_memory
+    from mario_zoo.agents.replay_memory import check_replay_memory
 
     mario = spaces.Box(0, 255, (4, 84, 84), np.uint8)
     roomy = check_replay_memory(1_000_000, mario, memory=16 * 2**30)

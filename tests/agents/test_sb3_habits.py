@@ -14,6 +14,7 @@ import stable_baselines3
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.type_aliases import TrainFrequencyUnit
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from mario_zoo.agents import DQN
 from mario_zoo.agents.checkpoint import CheckpointError
@@ -529,3 +530,20 @@ def test_callbacks_see_sb3s_collect_rollouts_locals():
     _cartpole(train_freq=(2, "episode")).learn(60, callback=Reader())
     assert (seen["train_freq"].frequency, seen["train_freq"].unit) == (2, TrainFrequencyUnit.EPISODE)
     assert (seen["learning_starts"], seen["action_noise"]) == (50, None)
+
+
+def test_vec_normalize_keeps_the_envs_own_values_and_normalizes_them_when_sampling():
+    env = VecNormalize(DummyVecEnv([lambda: gym.make("CartPole-v1")]), gamma=0.99)
+    model = DQN("MlpPolicy", env, seed=0, learning_starts=50, batch_size=16, buffer_size=1000, device="cpu")
+    model.learn(300)
+    buffer = model.replay_buffer
+    assert set(np.unique(buffer.rewards[buffer.valid]).tolist()) == {1.0}  # CartPole's own reward, as in SB3
+    state = buffer.rng.bit_generator.state
+    raw = buffer.sample(64)
+    buffer.rng.bit_generator.state = state
+    normalized = buffer.sample(64, env=env)  # SB3's sample(batch_size, env): the statistics of now
+    np.testing.assert_allclose(normalized.observations, env.normalize_obs(raw.observations.numpy()), rtol=1e-5)
+    np.testing.assert_allclose(
+        normalized.next_observations, env.normalize_obs(raw.next_observations.numpy()), rtol=1e-5
+    )
+    np.testing.assert_allclose(normalized.returns, env.normalize_reward(raw.returns.numpy()), rtol=1e-5)

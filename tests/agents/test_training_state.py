@@ -103,8 +103,8 @@ def draws(monkeypatch) -> list[ReplaySample]:
     drawn: list[ReplaySample] = []
     sample = ReplayBuffer.sample
 
-    def recording_sample(self: ReplayBuffer, batch_size: int, beta: float = 1.0) -> ReplaySample:
-        batch = sample(self, batch_size, beta)
+    def recording_sample(self: ReplayBuffer, batch_size: int, beta: float = 1.0, env=None) -> ReplaySample:
+        batch = sample(self, batch_size, beta, env)
         drawn.append(batch)
         return batch
 
