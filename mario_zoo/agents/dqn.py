@@ -254,6 +254,12 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights
         check_same_spaces(vec_env, self.observation_space, self.action_space)
         check_train_freq_envs(self.config, vec_env.num_envs, f"got {vec_env.num_envs} envs")
         if vec_env.num_envs != self.n_envs:
+            if self._replay_buffer is not None and len(self._replay_buffer):
+                warnings.warn(
+                    f"set_env with {vec_env.num_envs} envs drops the replay buffer's {len(self._replay_buffer):,} "
+                    f"transitions, laid out for {self.n_envs} (SB3 refuses another number of envs).",
+                    stacklevel=3,
+                )
             self._replay_buffer, self._pending_env_rngs = None, None
         if self.seed is not None and self._pending_env_rngs is None:
             vec_env.seed(self.seed)

@@ -42,6 +42,13 @@ REWARD_TRACKERS: tuple[str, ...] = (
 )
 
 
+#: What ``reset(options=...)`` of a MarioDQN env takes (NoopStart, above the emulator, reads ``noops``).
+RESET_OPTIONS: dict[str, str] = {
+    "noops": "exactly this many no-op steps after the reset",
+    "snapshot": "a MarioSnapshot to start from",
+}
+
+
 @dataclass(frozen=True, eq=False)
 class MarioSnapshot:
     """A saved moment of a game: the emulator's native state and the reward trackers. Only valid in the process
@@ -204,6 +211,10 @@ class MarioEmulator(SuperMarioBrosEnv):
         saved game; like any reset, its per-step reward diagnostics (``reward_components``) start at zero.
         """
         self.check_open()
+        unknown = sorted(set(options or {}) - set(RESET_OPTIONS), key=str)
+        if unknown:
+            valid = ", ".join(f"{name!r} ({meaning})" for name, meaning in RESET_OPTIONS.items())
+            raise ValueError(f"Unknown reset option(s) {unknown}; valid options are {valid}.")
         snapshot = (options or {}).get("snapshot")
         if snapshot is not None:
             self._check_snapshot(snapshot)

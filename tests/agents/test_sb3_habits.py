@@ -547,3 +547,10 @@ def test_vec_normalize_keeps_the_envs_own_values_and_normalizes_them_when_sampli
         normalized.next_observations, env.normalize_obs(raw.next_observations.numpy()), rtol=1e-5
     )
     np.testing.assert_allclose(normalized.returns, env.normalize_reward(raw.returns.numpy()), rtol=1e-5)
+
+
+def test_set_env_with_another_number_of_envs_says_it_drops_the_replay():
+    model = _cartpole().learn(60)
+    with pytest.warns(UserWarning, match="set_env with 2 envs drops the replay buffer's 6"):
+        model.set_env(DummyVecEnv([lambda: gym.make("CartPole-v1")] * 2))
+    assert model.replay_buffer.size() == 0

@@ -251,3 +251,10 @@ def test_a_closed_env_says_so():
     for call in (lambda: env.step(0), lambda: env.reset(seed=0)):
         with pytest.raises(gym.error.ClosedEnvironmentError, match=re.escape("This MarioDQN-v0 env is closed")):
             call()
+
+
+def test_a_misspelt_reset_option_is_refused_naming_the_valid_ones():
+    env = gym.make("MarioDQN-v0", noop_max=30)
+    with pytest.raises(ValueError, match=re.escape("Unknown reset option(s) ['noop']; valid options are 'noops'")):
+        env.reset(seed=0, options={"noop": 5})
+    env.reset(seed=0, options={})
