@@ -174,6 +174,7 @@ def _train_holding_lock(
         run.truncate_logs(start)
         # The progress bar and the rollout/ep_rew_mean log average the last episodes: start from the logged ones.
         episodes = run.episodes()
+        model.ep_info_buffer.clear()  # the checkpoint's own are the same episodes, up to its step
         model.ep_info_buffer.extend(
             {"r": float(r), "l": int(length)} for r, length in zip(episodes.returns, episodes.lengths, strict=True)
         )

@@ -55,6 +55,7 @@ from mario_zoo.agents.checkpoint_config import (
     check_format_version,
     one_line,
 )
+from mario_zoo.agents.spaces import space_from_dict, space_to_dict
 from mario_zoo.atomic import atomic_directory, atomic_target, usual_file_mode
 from mario_zoo.reading import parse_json, read_stream
 
@@ -79,6 +80,8 @@ __all__ = [
     "package_versions",
     "read_checkpoint",
     "read_config",
+    "space_from_dict",
+    "space_to_dict",
     "write_checkpoint",
     "write_files",
 ]
@@ -133,6 +136,8 @@ def write_checkpoint(
         tensors[OPTIMIZER_FILE] = _tensor_bytes(optimizer)
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in tensors.items()}
     config = dataclasses.replace(config, files=digests, format_version=FORMAT_VERSION)
+    if optimizer is None:  # an agent to play: no local folder, no episodes of the machine that trained it
+        config = dataclasses.replace(config, tensorboard_log=None, ep_info_buffer=())
     files = {CONFIG_FILE: json.dumps(config.to_json(), sort_keys=True, indent=2).encode(), **tensors}
     return write_files(path, {**files, **(replay_files or {})})
 

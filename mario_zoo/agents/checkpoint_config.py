@@ -217,12 +217,13 @@ def _parse_training(data: Any) -> dict[str, Any]:
     _expect(data, dict, "an object")
     values: dict[str, Any] = {name: _count(data[name]) for name in ("n_updates", "episodes", "n_calls")}
     # Format 7 checkpoints written before these were kept have none of them.
-    verbose = data.get("verbose", 0)
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
-        raise ValueError(f"expected verbose 0, 1 or 2, got {verbose!r}")
+    verbose = _count(data.get("verbose", 0))
     log = data.get("tensorboard_log")
-    if log is not None and (not isinstance(log, str) or not 0 < len(log) <= MAX_PATH_CHARS):
-        raise ValueError(f"expected tensorboard_log a folder path (1-{MAX_PATH_CHARS} characters) or null, got {log!r}")
+    if log is not None and (not isinstance(log, str) or len(log) > MAX_PATH_CHARS):
+        shown = f"a string of {len(log):,} characters" if isinstance(log, str) else repr(log)
+        raise ValueError(
+            f"expected tensorboard_log a folder path (up to {MAX_PATH_CHARS} characters) or null, got {shown}"
+        )
     entries = data.get("ep_info_buffer", [])
     _expect(entries, list, "ep_info_buffer a list")
     return {**values, "verbose": verbose, "tensorboard_log": log, "ep_info_buffer": tuple(map(_episode, entries))}

@@ -260,7 +260,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights
                     f"transitions, laid out for {self.n_envs} (SB3 refuses another number of envs).",
                     stacklevel=3,
                 )
-            self._replay_buffer, self._pending_env_rngs = None, None
+            self._replay_buffer, self._pending_env_rngs, self._last_obs = None, None, None
         if self.seed is not None and self._pending_env_rngs is None:
             vec_env.seed(self.seed)
         self.env, self.n_envs = vec_env, vec_env.num_envs

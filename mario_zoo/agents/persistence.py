@@ -165,7 +165,7 @@ class Checkpointing:
             verbose=self.verbose,
             # The training state's: an agent to play carries no local folder nor this machine's episodes.
             tensorboard_log=self.tensorboard_log if include_optimizer else None,
-            ep_info_buffer=tuple(map(_numbers, self.ep_info_buffer)) if include_optimizer else (),
+            ep_info_buffer=_finite_episodes(self.ep_info_buffer) if include_optimizer else (),
             versions=checkpoint.package_versions(),
         )
         averaged = self._average.tensors if self._average else None
@@ -250,22 +250,29 @@ class Checkpointing:
         generators = self._pending_env_rngs
         if generators is None or self.env is None or len(generators) != self.env.num_envs:
             return
+        queued = self.env.unwrapped._seeds  # what set_env queued for the next reset, which would replace them
         for index, generator in enumerate(generators):
             if generator is not None:
                 self.env.set_attr("np_random", generator, indices=[index])
+                queued[index] = None
         self._pending_env_rngs = None
 
     @contextmanager
     def _replay_files(self, path: str | os.PathLike[str]) -> Iterator[dict[str, bytes | Path]]:
         """The replay files of this model, in a temporary folder next to ``path`` (removed afterwards)."""
-        env_generators = self._pending_env_rngs if self.env is None else self.env.get_attr("np_random")
+        buffer = self.replay_buffer  # first: a fresh model's draws its seed from the agent's generator
+        env_generators = self._pending_env_rngs
+        if self.env is not None:  # an env with a seed queued for its next reset is saved as that (no generator)
+            queued = self.env.unwrapped._seeds
+            env_generators = [
+                None if seed is not None else rng
+                for seed, rng in zip(queued, self.env.get_attr("np_random"), strict=True)
+            ]
         rng = rng_states(self._rng, self.action_space, env_generators, self.device)
         training = {"num_timesteps": self.num_timesteps, "buffer_steps": self._buffer_steps}
         if self._explorer is not None and (explorer_state := self._explorer.state()) is not None:
             training["explorer"] = explorer_state
-        with replay_files(
-            path, self.replay_buffer, rng=rng, last_observations=self._last_obs, training=training
-        ) as files:
+        with replay_files(path, buffer, rng=rng, last_observations=self._last_obs, training=training) as files:
             yield files
 
     @classmethod
@@ -424,15 +431,19 @@ class Checkpointing:
             self._restore_average(averaged, load_path_or_dict)
 
 
-def _numbers(episode: dict[str, Any]) -> dict[str, float]:
-    """An ``ep_info_buffer`` entry's numbers (Monitor's ``r``, ``l``, ``t`` and numeric info keys), for JSON."""
-    return {
-        str(key): value.item() if isinstance(value, np.generic) else value
-        for key, value in episode.items()
-        if isinstance(value, int | float | np.integer | np.floating)
-        and not isinstance(value, bool | np.bool_)
-        and np.isfinite(value)
-    }
+def _finite_episodes(episodes: Iterable[dict[str, Any]]) -> tuple[dict[str, float], ...]:
+    """``ep_info_buffer``'s episodes for JSON: their numbers (Monitor's ``r``, ``l``, ``t`` and numeric info keys),
+    leaving out an episode with a non-finite one (JSON has no NaN, and a mean over it would be NaN anyway)."""
+    kept = []
+    for episode in episodes:
+        numbers = {
+            str(key): value.item() if isinstance(value, np.generic) else value
+            for key, value in episode.items()
+            if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+        }
+        if all(np.isfinite(value) for value in numbers.values()):
+            kept.append(numbers)
+    return tuple(kept)
 
 
 def _is_stream(path: object, method: str) -> bool:

@@ -208,8 +208,15 @@ def _write_repo_files(
     if isinstance(model, str | os.PathLike):
         if not Path(model).is_dir():
             raise ValueError(f"Push a DQN or a checkpoint folder (config.json, model.safetensors), got {model!r}.")
-        for name in (checkpoint.CONFIG_FILE, checkpoint.MODEL_FILE):
-            shutil.copyfile(Path(model) / name, folder / name)
+        shutil.copyfile(Path(model) / checkpoint.MODEL_FILE, folder / checkpoint.MODEL_FILE)
+        # An agent to play: a training checkpoint's local TensorBoard folder and episodes stay on this machine.
+        checkpoint.read_config(model)  # checked (size, depth, every key) before its text is read here
+        config = json.loads((Path(model) / checkpoint.CONFIG_FILE).read_bytes())
+        training = config.get("training", {})
+        for key, empty in (("tensorboard_log", None), ("ep_info_buffer", [])):
+            if key in training:
+                training[key] = empty
+        write_text(folder / checkpoint.CONFIG_FILE, json.dumps(config, sort_keys=True, indent=2))
     else:
         model.save(folder, include_optimizer=False)
     config = checkpoint.read_config(folder).to_json()

@@ -217,9 +217,9 @@ def test_a_zip_checkpoints_members_unpack_with_the_usual_permissions(tmp_path):
 @pytest.mark.parametrize(
     ("training", "message"),
     [
-        ({"verbose": -1}, "expected verbose 0, 1 or 2, got -1"),
-        ({"tensorboard_log": 7}, "expected tensorboard_log a folder path (1-4096 characters) or null, got 7"),
-        ({"tensorboard_log": "x" * 5000}, "expected tensorboard_log a folder path (1-4096 characters)"),
+        ({"verbose": -1}, "invalid 'training' entry: expected a whole number >= 0, got -1"),
+        ({"tensorboard_log": 7}, "expected tensorboard_log a folder path (up to 4096 characters) or null, got 7"),
+        ({"tensorboard_log": "x" * 5000}, "(up to 4096 characters) or null, got a string of 5,000 characters"),
         ({"ep_info_buffer": {"r": 1}}, "expected ep_info_buffer a list"),
         ({"ep_info_buffer": [{"r": "1"}]}, "expected an episode's statistics as up to 32 names of finite numbers"),
         ({"ep_info_buffer": [{"r": float("nan")}]}, "expected an episode's statistics as up to 32 names"),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.metadata
 import re
 import zipfile
@@ -554,3 +555,42 @@ def test_set_env_with_another_number_of_envs_says_it_drops_the_replay():
     with pytest.warns(UserWarning, match="set_env with 2 envs drops the replay buffer's 6"):
         model.set_env(DummyVecEnv([lambda: gym.make("CartPole-v1")] * 2))
     assert model.replay_buffer.size() == 0
+
+
+def test_a_fresh_models_saved_empty_buffer_continues_exactly(tmp_path):
+    first, second = _cartpole(), _cartpole()
+    first.save_replay_buffer(tmp_path / "empty")
+    second.load_replay_buffer(tmp_path / "empty")  # the agent's generator as saved, after the buffer's seed
+    first.learn(300)
+    second.learn(300)
+    for a, b in zip(first.policy.state_dict().values(), second.policy.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_load_with_env_then_load_replay_buffer_continues_the_envs_random_stream(tmp_path):
+    model = _cartpole(seed=3).learn(300)
+    model.save(tmp_path / "agent", include_replay_buffer=True)
+    restored = DQN.load(tmp_path / "agent", env=gym.make("CartPole-v1"))  # queues the saved seed, as in SB3
+    restored.load_replay_buffer(tmp_path / "agent")
+    generator = copy.deepcopy(restored.env.get_attr("np_random")[0])
+    reference = gym.make("CartPole-v1")
+    reference.unwrapped.np_random = generator
+    np.testing.assert_array_equal(restored.env.reset()[0], reference.reset()[0])
+
+
+@pytest.mark.parametrize(("option", "value"), [("verbose", 3), ("tensorboard_log", "")])
+def test_whatever_a_model_accepts_saves_and_loads(tmp_path, option, value):
+    _cartpole(**{option: value}).save(tmp_path / "agent")
+    assert getattr(DQN.load(tmp_path / "agent"), option) == value
+
+
+def test_an_agent_staged_to_publish_keeps_no_local_folder_nor_episodes(tmp_path):
+    from mario_zoo.agents import checkpoint
+    from mario_zoo.publishing import _stage
+
+    model = _cartpole(tensorboard_log=str(tmp_path / "private-tb")).learn(300)
+    model.save(tmp_path / "checkpoint.zip")  # a training run's checkpoint, what a run publishes mid-training
+    stored = checkpoint.read_checkpoint(tmp_path / "checkpoint.zip")
+    assert stored.config.tensorboard_log and stored.config.ep_info_buffer
+    shipped = checkpoint.read_config(_stage(tmp_path / "checkpoint.zip", stored, "float16", tmp_path / "agent"))
+    assert (shipped.tensorboard_log, shipped.ep_info_buffer) == (None, ())

@@ -181,3 +181,24 @@ def test_push_without_the_video_extra_says_so_before_evaluating(cli, trained_run
     assert result.code == 2
     assert "push's replay.mp4 (or pass --no-video) needs the video extra: pip install 'mario-zoo[video]'" in result.err
     assert "evaluating" not in result.err and result.out == ""
+
+
+def test_a_pushed_checkpoint_folder_keeps_no_local_folder_nor_episodes(tmp_path):
+    import json
+
+    from mario_zoo.agents import checkpoint
+    from mario_zoo.evaluation import evaluate
+    from mario_zoo.hub import save_repo
+
+    model = DQN(
+        "MlpPolicy", "CartPole-v1", tensorboard_log=str(tmp_path / "private-tb"), learning_starts=50, device="cpu"
+    )
+    model.learn(300)
+    model.save(tmp_path / "training")  # with its optimizer: a training checkpoint, folder and episodes kept
+    assert checkpoint.read_config(tmp_path / "training").tensorboard_log == str(tmp_path / "private-tb")
+    results = evaluate(model, "CartPole-v1", n_episodes=1)
+    files = save_repo(tmp_path / "training", "tester/x", tmp_path / "repo", results=results)
+    training = json.loads(files["config.json"].read_text())["training"]
+    assert (training["tensorboard_log"], training["ep_info_buffer"]) == (None, [])
+    assert str(tmp_path) not in files["config.json"].read_text()
+    DQN.load(tmp_path / "repo")

@@ -368,3 +368,28 @@ def test_a_warm_start_from_a_runs_snapshot_continues_its_frontier_on_the_same_le
     assert any("Frontier starts begin anew: " in message and "not valid JSON" in message for message in messages) == (
         damaged
     )
+
+
+def test_a_resumed_run_averages_each_logged_episode_once(tmp_path, monkeypatch):
+    # The checkpoint keeps the last episodes (SB3's ep_info_buffer) and monitor.csv has them too: the resumed
+    # run's rollout/ep_rew_mean and progress bar start from monitor.csv's, each once.
+    from mario_zoo.runs import RunFolder
+    from mario_zoo.training import build_model, plan_resume, plan_run, resume, train
+
+    config = plan_run(preset="cartpole-fast", steps=1500, seed=0, device="cpu", eval_episodes=0)
+    run = RunFolder(tmp_path / "run")
+    train(run, config, build_model(config), progress=False)
+    logged = list(run.episodes().returns)
+    seen = []
+
+    class Seen(Exception):
+        pass
+
+    def record_and_stop(self, *args, **kwargs):
+        seen.extend(episode["r"] for episode in self.ep_info_buffer)
+        raise Seen
+
+    monkeypatch.setattr(DQN, "learn", record_and_stop)
+    with pytest.raises(Seen):
+        resume(plan_resume(run.path, steps=3000), progress=False)
+    assert seen == logged[-100:]
