@@ -190,6 +190,9 @@ def read_config(path: str | os.PathLike[str]) -> CheckpointConfig:
 
     Example:
         >>> import tempfile
+        >>> from gymnasium import spaces
+        >>> from mario_zoo.agents.config import DQNConfig
+        >>> from mario_zoo.agents.networks import NetworkSpec
         >>> folder = tempfile.mkdtemp()
         >>> config = CheckpointConfig(
         ...     policy="MlpPolicy", policy_kwargs={}, hyperparameters=DQNConfig(),
