@@ -10,6 +10,7 @@ the update in :meth:`DQN.train`. What it shares with SB3 is the surface: constru
 from __future__ import annotations
 
 import contextlib
+import inspect
 import time
 import warnings
 from collections import deque
@@ -46,6 +47,7 @@ from mario_zoo.agents.sb3_options import (
     check_run_options,
     network_spec,
     normalize_policy_kwargs,
+    positional_arguments,
     resolve_policy,
     whole_number,
 )
@@ -118,7 +120,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights
         self,
         policy: str | type,
         env: gym.Env | VecEnv | str,
-        *,
+        *args: Any,
         policy_kwargs: dict[str, Any] | None = None,
         tensorboard_log: str | None = None,
         verbose: int = 0,
@@ -130,6 +132,21 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights
         config: DQNConfig | None = None,
         **hyperparameters: Any,
     ):
+        if args:  # SB3's order after env: DQN("MlpPolicy", env, 1e-3, 50_000)
+            explicit = {
+                "policy_kwargs": policy_kwargs,
+                "tensorboard_log": tensorboard_log,
+                "verbose": verbose,
+                "seed": seed,
+                "device": device,
+                "optimize_memory_usage": optimize_memory_usage,
+                "replay_buffer_class": replay_buffer_class,
+                "replay_buffer_kwargs": replay_buffer_kwargs,
+                "config": config,
+            }
+            defaults = {name: parameter.default for name, parameter in inspect.signature(DQN).parameters.items()}
+            self.__init__(policy, env, **positional_arguments(args, {**explicit, **hyperparameters}, defaults))
+            return
         kind, dueling = resolve_policy(policy)
         config = config_from_arguments(config, hyperparameters, dueling=dueling)
         check_replay_arguments(optimize_memory_usage, replay_buffer_class, replay_buffer_kwargs, n_steps=config.n_steps)

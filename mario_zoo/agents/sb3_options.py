@@ -199,6 +199,55 @@ def replace_spaces(
     return observation, action
 
 
+#: SB3's ``DQN.__init__`` parameters after ``policy`` and ``env``, in order: what positional arguments there mean.
+SB3_POSITIONAL = (
+    "learning_rate",
+    "buffer_size",
+    "learning_starts",
+    "batch_size",
+    "tau",
+    "gamma",
+    "train_freq",
+    "gradient_steps",
+    "replay_buffer_class",
+    "replay_buffer_kwargs",
+    "optimize_memory_usage",
+    "n_steps",
+    "target_update_interval",
+    "exploration_fraction",
+    "exploration_initial_eps",
+    "exploration_final_eps",
+    "max_grad_norm",
+    "stats_window_size",
+    "tensorboard_log",
+    "policy_kwargs",
+    "verbose",
+    "seed",
+    "device",
+)
+
+
+def positional_arguments(args: tuple[Any, ...], keywords: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """``DQN(policy, env, 1e-3, 50_000)``: the arguments after ``env`` named in SB3's order, merged with the
+    ``keywords`` given (those equal to their ``defaults`` count as not given); a name given both ways is a
+    ``TypeError``, as Python's own.
+
+    Example:
+        >>> positional_arguments((1e-3, 5000), {"seed": 0}, {"seed": None})
+        {'seed': 0, 'learning_rate': 0.001, 'buffer_size': 5000}
+    """
+    if len(args) > len(SB3_POSITIONAL):
+        raise TypeError(
+            f"DQN() takes at most {len(SB3_POSITIONAL)} arguments after policy and env (SB3's order: "
+            f"{', '.join(SB3_POSITIONAL)}), got {len(args)}."
+        )
+    named = dict(zip(SB3_POSITIONAL, args, strict=False))
+    given = {name for name, value in keywords.items() if name not in defaults or value is not defaults[name]}
+    if both := sorted(given & set(named)):
+        raise TypeError(f"DQN() got multiple values for {', '.join(both)} (by position, in SB3's order, and by name).")
+    return {**keywords, **named}
+
+
 def check_run_options(verbose: Any, tensorboard_log: Any) -> tuple[int, str | None]:
     """SB3's ``verbose`` (0 none, 1 info, 2 debug) and ``tensorboard_log`` (a folder or ``None``), checked."""
     if isinstance(verbose, bool) or not isinstance(verbose, int | np.integer) or verbose < 0:

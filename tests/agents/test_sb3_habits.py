@@ -594,3 +594,14 @@ def test_an_agent_staged_to_publish_keeps_no_local_folder_nor_episodes(tmp_path)
     assert stored.config.tensorboard_log and stored.config.ep_info_buffer
     shipped = checkpoint.read_config(_stage(tmp_path / "checkpoint.zip", stored, "float16", tmp_path / "agent"))
     assert (shipped.tensorboard_log, shipped.ep_info_buffer) == (None, ())
+
+
+def test_arguments_after_env_can_be_given_by_position_in_sb3s_order():
+    sb3 = stable_baselines3.DQN("MlpPolicy", "CartPole-v1", 1e-3, 5000, 100, 32, device="cpu")
+    ours = DQN("MlpPolicy", "CartPole-v1", 1e-3, 5000, 100, 32, device="cpu")
+    for name in ("learning_rate", "buffer_size", "learning_starts", "batch_size"):
+        assert getattr(ours, name) == getattr(sb3, name)
+    with pytest.raises(TypeError, match=re.escape("DQN() got multiple values for learning_rate (by position")):
+        DQN("MlpPolicy", "CartPole-v1", 1e-3, learning_rate=1e-4, device="cpu")
+    with pytest.raises(TypeError, match=re.escape("DQN() takes at most 23 arguments after policy and env")):
+        DQN("MlpPolicy", "CartPole-v1", *range(24))
