@@ -47,6 +47,7 @@ from safetensors.torch import save as save_safetensors_bytes
 from mario_zoo.agents.checkpoint_config import (
     CONFIG_FILE,
     FORMAT_VERSION,
+    MACHINE_LOCAL,
     MODEL_FILE,
     OPTIMIZER_FILE,
     TENSOR_FILES,
@@ -62,6 +63,7 @@ from mario_zoo.reading import parse_json, read_stream
 __all__ = [
     "CONFIG_FILE",
     "FORMAT_VERSION",
+    "MACHINE_LOCAL",
     "MAX_CONFIG_BYTES",
     "MAX_CONFIG_DEPTH",
     "MODEL_FILE",
@@ -137,7 +139,7 @@ def write_checkpoint(
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in tensors.items()}
     config = dataclasses.replace(config, files=digests, format_version=FORMAT_VERSION)
     if optimizer is None:  # an agent to play: no local folder, no episodes of the machine that trained it
-        config = dataclasses.replace(config, tensorboard_log=None, ep_info_buffer=())
+        config = dataclasses.replace(config, **MACHINE_LOCAL)
     files = {CONFIG_FILE: json.dumps(config.to_json(), sort_keys=True, indent=2).encode(), **tensors}
     return write_files(path, {**files, **(replay_files or {})})
 

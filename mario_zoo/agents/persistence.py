@@ -163,9 +163,8 @@ class Checkpointing:
             episodes=self._episode_num,
             n_calls=self._n_calls,
             verbose=self.verbose,
-            # The training state's: an agent to play carries no local folder nor this machine's episodes.
-            tensorboard_log=self.tensorboard_log if include_optimizer else None,
-            ep_info_buffer=_finite_episodes(self.ep_info_buffer) if include_optimizer else (),
+            tensorboard_log=self.tensorboard_log,  # both dropped from an agent to play (write_checkpoint)
+            ep_info_buffer=_finite_episodes(self.ep_info_buffer),
             versions=checkpoint.package_versions(),
         )
         averaged = self._average.tensors if self._average else None

@@ -212,10 +212,8 @@ def _write_repo_files(
         # An agent to play: a training checkpoint's local TensorBoard folder and episodes stay on this machine.
         checkpoint.read_config(model)  # checked (size, depth, every key) before its text is read here
         config = json.loads((Path(model) / checkpoint.CONFIG_FILE).read_bytes())
-        training = config.get("training", {})
-        for key, empty in (("tensorboard_log", None), ("ep_info_buffer", [])):
-            if key in training:
-                training[key] = empty
+        counters = config.get("training", {})
+        counters.update({key: empty for key, empty in checkpoint.MACHINE_LOCAL.items() if key in counters})
         write_text(folder / checkpoint.CONFIG_FILE, json.dumps(config, sort_keys=True, indent=2))
     else:
         model.save(folder, include_optimizer=False)

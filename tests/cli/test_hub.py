@@ -197,7 +197,9 @@ def test_a_pushed_checkpoint_folder_keeps_no_local_folder_nor_episodes(tmp_path)
     model.save(tmp_path / "training")  # with its optimizer: a training checkpoint, folder and episodes kept
     assert checkpoint.read_config(tmp_path / "training").tensorboard_log == str(tmp_path / "private-tb")
     results = evaluate(model, "CartPole-v1", n_episodes=1)
-    files = save_repo(tmp_path / "training", "tester/x", tmp_path / "repo", results=results)
+    command = "mario-zoo train --preset cartpole-fast --seed 0"
+    files = save_repo(tmp_path / "training", "tester/x", tmp_path / "repo", results=results, training=[command])
+    assert f"{command}    # how it was trained" in files["README.md"].read_text()  # the card's, not config.json's
     training = json.loads(files["config.json"].read_text())["training"]
     assert (training["tensorboard_log"], training["ep_info_buffer"]) == (None, [])
     assert str(tmp_path) not in files["config.json"].read_text()
