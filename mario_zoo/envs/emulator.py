@@ -123,12 +123,17 @@ class MarioEmulator(SuperMarioBrosEnv):
             raise ClosedEnvironmentError(f"This {name} env is closed: reset and step need a new one (gym.make again).")
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self.check_open()
+        if self.done:
+            self.check_open()  # a closed env says so before nes-py says done
         # NESEnv.step advances the emulator itself, not through _frame_advance.
         if self._recording:
             self._inputs.append(action)
         with self._not_recording():
-            return super().step(action)
+            try:
+                return super().step(action)
+            except AttributeError:  # checked here, not before every frame: nes-py's freed emulator is None
+                self.check_open()
+                raise
 
     def _did_step(self, done: bool) -> None:
         with self._not_recording():
@@ -298,13 +303,14 @@ class NESFrames:
 
     def advance(self, action: Any, with_info: bool) -> tuple[float, bool, bool, dict[str, Any] | None]:
         nes = self._nes
-        if nes._env is None:
-            if isinstance(nes, MarioEmulator):
-                nes.check_open()  # names the env
-            raise ClosedEnvironmentError("This env is closed: reset and step need a new one.")
         if nes.done:
+            _check_open(nes)  # a closed env says so before it says done
             raise ValueError("cannot step in a done environment! call `reset`")
-        nes._frame_advance(action)
+        try:
+            nes._frame_advance(action)
+        except AttributeError:  # checked here, not before every frame: nes-py's freed emulator is None
+            _check_open(nes)
+            raise
         reward = float(nes._get_reward())
         terminated = bool(nes._get_terminated())
         truncated = bool(nes._get_truncated())
@@ -318,3 +324,11 @@ class NESFrames:
 
     def observe(self, out: np.ndarray | None = None) -> np.ndarray:
         return self._nes.observation("grayscale", out)
+
+
+def _check_open(nes: NESEnv) -> None:
+    """Raise ``ClosedEnvironmentError`` if ``nes`` was closed (a :class:`MarioEmulator` names itself)."""
+    if isinstance(nes, MarioEmulator):
+        nes.check_open()
+    elif nes._env is None:
+        raise ClosedEnvironmentError("This env is closed: reset and step need a new one.")
