@@ -61,6 +61,7 @@ from mario_zoo.agents.vec_env import (
     env_values,
     json_kwargs,
     make_env,
+    original_observations,
     split_dones,
 )
 from mario_zoo.envs.kwargs import split_training_options
@@ -133,19 +134,14 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights
         **hyperparameters: Any,
     ):
         if args:  # SB3's order after env: DQN("MlpPolicy", env, 1e-3, 50_000)
-            explicit = {
-                "policy_kwargs": policy_kwargs,
-                "tensorboard_log": tensorboard_log,
-                "verbose": verbose,
-                "seed": seed,
-                "device": device,
-                "optimize_memory_usage": optimize_memory_usage,
-                "replay_buffer_class": replay_buffer_class,
-                "replay_buffer_kwargs": replay_buffer_kwargs,
-                "config": config,
+            given = locals()
+            defaults = {
+                name: parameter.default
+                for name, parameter in inspect.signature(DQN).parameters.items()
+                if parameter.kind is parameter.KEYWORD_ONLY
             }
-            defaults = {name: parameter.default for name, parameter in inspect.signature(DQN).parameters.items()}
-            self.__init__(policy, env, **positional_arguments(args, {**explicit, **hyperparameters}, defaults))
+            keywords = {**{name: given[name] for name in defaults}, **hyperparameters}
+            self.__init__(policy, env, **positional_arguments(args, keywords, defaults))
             return
         kind, dueling = resolve_policy(policy)
         config = config_from_arguments(config, hyperparameters, dueling=dueling)
@@ -368,10 +364,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights
         explorer = self._ensure_explorer()
         if self._actor_env_factory is None and (reset_num_timesteps or self._last_obs is None):
             self._last_obs = self.env.reset()
-            vec_normalize = self.get_vec_normalize_env()
-            self.replay_buffer.start_episodes(
-                self._last_obs if vec_normalize is None else vec_normalize.get_original_obs()
-            )
+            self.replay_buffer.start_episodes(original_observations(self.get_vec_normalize_env(), self._last_obs))
             explorer.episodes_started(np.ones(self.n_envs, bool), reset_infos(self.env))
         if not self._custom_logger:
             if self.tensorboard_log is not None:

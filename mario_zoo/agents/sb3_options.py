@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import os
 import platform
 import warnings
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium import spaces
+from stable_baselines3 import DQN as SB3DQN
 from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.buffers import ReplayBuffer as SB3ReplayBuffer
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ConvertCallback, ProgressBarCallback
@@ -199,31 +201,11 @@ def replace_spaces(
     return observation, action
 
 
-#: SB3's ``DQN.__init__`` parameters after ``policy`` and ``env``, in order: what positional arguments there mean.
-SB3_POSITIONAL = (
-    "learning_rate",
-    "buffer_size",
-    "learning_starts",
-    "batch_size",
-    "tau",
-    "gamma",
-    "train_freq",
-    "gradient_steps",
-    "replay_buffer_class",
-    "replay_buffer_kwargs",
-    "optimize_memory_usage",
-    "n_steps",
-    "target_update_interval",
-    "exploration_fraction",
-    "exploration_initial_eps",
-    "exploration_final_eps",
-    "max_grad_norm",
-    "stats_window_size",
-    "tensorboard_log",
-    "policy_kwargs",
-    "verbose",
-    "seed",
-    "device",
+#: SB3's ``DQN.__init__`` parameters after ``policy`` and ``env``, in its order: what positional arguments there mean.
+SB3_POSITIONAL = tuple(
+    name
+    for name in inspect.signature(SB3DQN.__init__).parameters
+    if name not in ("self", "policy", "env") and not name.startswith("_")  # _init_setup_model: SB3's own
 )
 
 

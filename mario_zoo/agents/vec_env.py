@@ -176,9 +176,15 @@ def env_values(
     ``VecNormalize``, its original rewards and observations (SB3's rule; sampling normalizes them with the
     statistics of then, so old transitions are not frozen with old statistics)."""
     if vec_normalize is not None:
-        rewards, observations = vec_normalize.get_original_reward(), vec_normalize.get_original_obs()
+        rewards, observations = vec_normalize.get_original_reward(), original_observations(vec_normalize, observations)
         final_observations = {i: vec_normalize.unnormalize_obs(obs) for i, obs in final_observations.items()}
     return rewards, terminated, truncated, observations, final_observations
+
+
+def original_observations(vec_normalize: VecNormalize | None, observations: np.ndarray) -> np.ndarray:
+    """The env's own last observations behind ``observations`` (those of the last step or reset): through a
+    ``VecNormalize``, its originals, which the replay keeps."""
+    return observations if vec_normalize is None else vec_normalize.get_original_obs()
 
 
 def json_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
