@@ -35,7 +35,7 @@ from mario_zoo.envs.frontier_archive import read_archive
 from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import is_mario, run_protocol
 from mario_zoo.run_lock import check_not_in_use
-from mario_zoo.runs import RunConfig, RunFolder, open_run
+from mario_zoo.runs import RunConfig, RunFolder, open_run, read_evaluations
 
 DEFAULT_ENV = "CartPole-v1"
 """The env ``mario-zoo train`` trains on when given neither ``--preset`` nor ``--env`` (as rl-zoo does)."""
@@ -334,6 +334,10 @@ def plan_resume(
         _check_counts(("snapshot_freq", snapshot_freq, 1))
         config = dataclasses.replace(config, snapshot_freq=snapshot_freq)
     _check_eval_freq(config.eval_freq, config.eval_episodes)
+    try:
+        read_evaluations(run.evaluations)  # the resumed run continues its history: a damaged one stops it here
+    except (OSError, ValueError) as error:
+        raise ValueError(f"Cannot resume {run.path}: {str(error).rstrip('.')}. Nothing was changed.") from None
     if start and run.frontier_archive.is_file() and is_mario(config.env_id):
         try:
             read_archive(run.frontier_archive, mario_level(config))

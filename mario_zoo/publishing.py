@@ -51,6 +51,7 @@ from pathlib import Path
 import torch
 
 from mario_zoo.agents import DQN, checkpoint
+from mario_zoo.agents.presets import load_preset
 from mario_zoo.atomic import atomic_target
 from mario_zoo.hub._files import sha256_of
 from mario_zoo.planning import choose_preset
@@ -455,7 +456,7 @@ def _provenance(
             total_timesteps=steps,
             wall_time_seconds=None if seconds is None else round(seconds, 1),
             hardware=hardware,
-            command=command or reproduce_command(settings.command),
+            command=command or run_training_command(settings, steps),
         )
     if not command:
         raise ValueError(
@@ -520,6 +521,49 @@ def reproduce_command(command: list[str]) -> str:
         elif not word.startswith("--out="):
             kept.append(word)
     return shlex.join(kept)
+
+
+def run_training_command(settings: RunConfig, steps: int) -> str:
+    """The command that trained a run's agent at step ``steps`` (:func:`reproduce_command` of ``run.json``'s), with
+    a comment where that command alone does not end at this agent: a ``--resume --steps`` that extended the run, an
+    agent taken before the run's end (a snapshot, ``best_model/``, the checkpoint of an unfinished run).
+
+    Example:
+        >>> from mario_zoo.runs import RunConfig
+        >>> settings = RunConfig(env_id="CartPole-v1", preset="cartpole-fast", policy="MlpPolicy", total_timesteps=4000,
+        ...                      seed=1, command=["mario-zoo", "train", "--steps", "3000", "--out", "r"])
+        >>> run_training_command(settings, 1000)
+        'mario-zoo train --steps 3000    # how it was trained, then --resume RUN --steps 4000; this agent: step 1,000'
+        >>> run_training_command(dataclasses.replace(settings, total_timesteps=3000), 3072)
+        'mario-zoo train --steps 3000'
+    """
+    notes = []
+    planned = _planned_steps(settings)
+    if planned is not None and planned != settings.total_timesteps:
+        notes.append(f"how it was trained, then --resume RUN --steps {settings.total_timesteps}")
+    if steps < settings.total_timesteps:
+        notes.append(f"this agent: step {steps:,}")
+    if notes and not notes[0].startswith("how"):
+        notes.insert(0, "how it was trained")
+    command = reproduce_command(settings.command)
+    return f"{command}    # {'; '.join(notes)}" if notes else command
+
+
+def _planned_steps(settings: RunConfig) -> int | None:
+    """The step target of ``run.json``'s command (its ``--steps``, else its preset's), ``None`` if unknown."""
+    words = settings.command
+    for index, word in enumerate(words):
+        flag, equals, value = word.partition("=")
+        if flag == "--steps":
+            value = value if equals else (words[index + 1] if index + 1 < len(words) else "")
+            try:
+                return int(float(value.replace("_", "")))
+            except ValueError:
+                return None
+    try:
+        return load_preset(settings.preset).n_timesteps
+    except (ValueError, OSError):
+        return None
 
 
 def _cast(tensor: torch.Tensor, dtype: str) -> torch.Tensor:

@@ -48,6 +48,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -61,7 +62,7 @@ import numpy as np
 
 from mario_zoo.agents.config import DQNConfig
 from mario_zoo.atomic import write_text
-from mario_zoo.reading import read_json
+from mario_zoo.reading import read_bytes, read_json
 from mario_zoo.results import STATISTICS, Statistics, current_names
 from mario_zoo.run_lock import RunInUseError as RunInUseError  # the lock's names, where they were first
 from mario_zoo.run_lock import check_not_in_use as check_not_in_use
@@ -229,16 +230,24 @@ class Episodes:
         return np.cumsum(self.lengths)
 
     def rolling_mean(self, window: int = 100) -> np.ndarray:
-        """Mean return of the last ``window`` episodes (fewer at the start), as the PyTorch tutorial plots it.
+        """Mean return of the last ``window`` episodes (fewer at the start), as the PyTorch tutorial plots it. A
+        return that is not a finite number (an env that gave ``nan``) is left out of the windows that hold it, and a
+        window of no finite return is ``nan`` (a gap in the curve), so it does not blank the rest of the curve.
 
         Example:
             >>> Episodes(np.array([1.0, 3.0, 5.0]), np.array([1, 1, 1])).rolling_mean(2)
             array([1., 2., 4.])
+            >>> Episodes(np.array([1.0, np.nan, 5.0, 7.0]), np.array([1, 1, 1, 1])).rolling_mean(2)
+            array([1., 1., 5., 6.])
         """
-        sums = np.cumsum(np.concatenate([[0.0], self.returns]))
+        finite = np.isfinite(self.returns)
+        sums = np.cumsum(np.concatenate([[0.0], np.where(finite, self.returns, 0.0)]))
+        counts = np.cumsum(np.concatenate([[0], finite.astype(np.int64)]))
         ends = np.arange(1, self.returns.size + 1)
         starts = np.maximum(ends - window, 0)
-        return (sums[ends] - sums[starts]) / (ends - starts)
+        kept = counts[ends] - counts[starts]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(kept > 0, (sums[ends] - sums[starts]) / np.maximum(kept, 1), np.nan)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,14 +284,35 @@ def read_evaluations(path: str | os.PathLike[str]) -> list[EvaluationPoint]:
     if not path.is_file():
         return []
     points = []
-    for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
+    text = read_bytes(path, max_bytes=MAX_EVALUATIONS_BYTES).decode("utf-8", errors="replace")
+    for line, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
         cells = {name: cell for name, cell in current_names(row).items() if name in EVALUATION_COLUMNS and cell}
-        points.append(
-            EvaluationPoint(
-                **{name: int(cell) if name in _INTEGER_COLUMNS else float(cell) for name, cell in cells.items()}
-            )
-        )
+        try:
+            values = {name: _evaluation_number(name, cell) for name, cell in cells.items()}
+            points.append(EvaluationPoint(**values))
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{path} line {line} is damaged ({str(error).rstrip('.')}): each row holds a step and finite "
+                f"numbers under {', '.join(EVALUATION_COLUMNS)}. Delete the line, or the file to drop the history."
+            ) from None
     return points
+
+
+MAX_EVALUATIONS_BYTES = 16 * 2**20
+"""Largest ``evaluations.csv`` read (a row is under 200 bytes: tens of thousands of evaluations)."""
+
+
+def _evaluation_number(name: str, cell: str) -> int | float:
+    """A cell of ``evaluations.csv``: a whole number >= 0 in the integer columns, else a finite float."""
+    if name in _INTEGER_COLUMNS:
+        value = int(cell)
+        if value < 0:
+            raise ValueError(f"{name} {cell!r} is negative")
+        return value
+    number = float(cell)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} {cell!r} is not a finite number")
+    return number
 
 
 def write_evaluations(path: str | os.PathLike[str], points: list[EvaluationPoint]) -> Path:

@@ -64,7 +64,7 @@ def test_a_run_folder_gives_preset_seed_command_and_wall_time(tmp_path):
     from mario_zoo.runs import RunFolder
 
     config = training.plan_run(preset="cartpole-fast", steps=300, seed=3, device="cpu", eval_episodes=0,
-                               command=["mario-zoo", "train", "--seed", "3", "--out", "x", "--no-progress"])  # fmt: skip
+                               command=["mario-zoo", "train", "--seed", "3", "--steps", "300", "--out", "x", "--no-progress"])  # fmt: skip
     run = RunFolder(tmp_path / "run")
     training.train(run, config, training.build_model(config), progress=False)
     published = publish(
@@ -77,7 +77,7 @@ def test_a_run_folder_gives_preset_seed_command_and_wall_time(tmp_path):
         3,
         384,
     )  # whole rounds of 128
-    assert training_info.command == "mario-zoo train --seed 3"
+    assert training_info.command == "mario-zoo train --seed 3 --steps 300"
     assert training_info.wall_time_seconds is not None and training_info.wall_time_seconds >= 0
     assert isinstance(DQN.load(published.bundled), DQN)
 
@@ -122,7 +122,7 @@ def _tiny_run(tmp_path, **plan):
     from mario_zoo.runs import RunFolder
 
     config = training.plan_run(preset="cartpole-fast", steps=600, seed=0, device="cpu", eval_episodes=2,
-                               eval_freq=300, command=["mario-zoo", "train", "--seed", "0"], **plan)  # fmt: skip
+                               eval_freq=300, command=["mario-zoo", "train", "--seed", "0", "--steps", "600"], **plan)  # fmt: skip
     run = RunFolder(tmp_path / "run")
     training.train(run, config, training.build_model(config), progress=False)
     return run
@@ -152,7 +152,13 @@ def test_a_checkpoint_inside_a_run_folder_takes_the_runs_command_and_time_up_to_
         cards_dir=tmp_path / "cards", docs_dir=tmp_path / "docs",
     )  # fmt: skip
     training_info = published.entry.training
-    assert training_info.command == "mario-zoo train --seed 0" and training_info.preset == "cartpole-fast"
+    # The run's command trains on to step 600; the card says this agent is its best model's step.
+    steps = DQN.load(run.best_model).num_timesteps
+    assert steps < 600 and training_info.preset == "cartpole-fast"
+    assert (
+        training_info.command
+        == f"mario-zoo train --seed 0 --steps 600    # how it was trained; this agent: step {steps:,}"
+    )
     assert training_info.total_timesteps == DQN.load(run.best_model).num_timesteps
     assert training_info.wall_time_seconds <= run.wall_seconds()
     assert "learning_curve.png" in published.figures
@@ -294,7 +300,7 @@ def _warm_run_from(tmp_path, name: str):
     from mario_zoo.runs import RunFolder
 
     config = training.plan_run(preset="cartpole-fast", steps=300, seed=1, device="cpu", eval_episodes=0,
-                               init_from=name, command=["mario-zoo", "train", "--init-from", name, "--seed", "1"])  # fmt: skip
+                               init_from=name, command=["mario-zoo", "train", "--init-from", name, "--seed", "1", "--steps", "300"])  # fmt: skip
     run = RunFolder(tmp_path / "warm")  # what counts here is run.json's init_from, not the weights
     training.train(run, config, training.build_model(config), progress=False)
     return run
@@ -334,7 +340,7 @@ def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_p
     assert 'load_pretrained("cartpole-first")' in kept_card and 'load_pretrained("cartpole")' not in kept_card
     assert (tmp_path / "docs" / "cartpole-first.gif").read_bytes() == (tmp_path / "docs" / "cartpole.gif").read_bytes()
     # The new card reproduces the chain through the kept name: `--init-from cartpole` now loads the new agent.
-    command = "mario-zoo train --init-from cartpole-first --seed 1"
+    command = "mario-zoo train --init-from cartpole-first --seed 1 --steps 300"
     assert published.entry.training.command == command
     card = published.card.read_text()
     assert "after a warm start from `cartpole-first`" in card
@@ -394,7 +400,8 @@ def _run_named(tmp_path, folder: str, init_from: str | None, seed: int):
     from mario_zoo.runs import RunFolder
 
     warm = ["--init-from", init_from] if init_from else []
-    command = ["mario-zoo", "train", *warm, "--seed", str(seed), "--out", str(tmp_path / folder), "--no-progress"]
+    command = ["mario-zoo", "train", *warm, "--seed", str(seed), "--steps", "300", "--out", str(tmp_path / folder),
+               "--no-progress"]  # fmt: skip
     config = training.plan_run(preset="cartpole-fast", steps=300, seed=seed, device="cpu", eval_episodes=0,
                                init_from=init_from, command=command)  # fmt: skip
     run = RunFolder(tmp_path / folder)
@@ -419,13 +426,13 @@ def test_an_agent_warm_started_through_run_folders_lists_each_run_back_to_the_zo
     training = published.entry.training
     assert [stage.agent for stage in training.warm_starts] == [str(first.checkpoint), str(second.model)]
     assert [stage.command for stage in training.warm_starts] == [
-        f"mario-zoo train --init-from {CARTPOLE} --seed 1 --out {first.path.as_posix()}",
-        f"mario-zoo train --init-from {first.checkpoint} --seed 2 --out {second.path.as_posix()}",
+        f"mario-zoo train --init-from {CARTPOLE} --seed 1 --steps 300 --out {first.path.as_posix()}",
+        f"mario-zoo train --init-from {first.checkpoint} --seed 2 --steps 300 --out {second.path.as_posix()}",
     ]
     assert [stage.total_timesteps for stage in training.warm_starts] == [
         DQN.load(first.checkpoint).num_timesteps, DQN.load(second.model).num_timesteps
     ]  # fmt: skip
-    assert training.command == f"mario-zoo train --init-from {second.model} --seed 3"
+    assert training.command == f"mario-zoo train --init-from {second.model} --seed 3 --steps 300"
     assert training.origin == CARTPOLE
     assert training.chain_timesteps == training.total_timesteps + sum(s.total_timesteps for s in training.warm_starts)
     assert read_registry(registry).get("chained") == published.entry, "the warm starts round-trip through JSON"
@@ -467,8 +474,8 @@ def test_the_warm_start_walk_reads_relative_paths_whole_run_folders_and_stops_at
     second = _run_named(Path("."), "second", "first", seed=2)  # the whole run folder: its final model
     stages = warm_start_stages("second/model")
     assert [(stage.agent, stage.command) for stage in stages] == [
-        ("first", "mario-zoo train --seed 1 --out first"),
-        ("second/model", "mario-zoo train --init-from first --seed 2 --out second"),
+        ("first", "mario-zoo train --seed 1 --steps 300 --out first"),
+        ("second/model", "mario-zoo train --init-from first --seed 2 --steps 300 --out second"),
     ]
     assert stages[0].total_timesteps == DQN.load(first.model).num_timesteps
     # The folder trained on after the second run started from it: which weights it took is no longer known.

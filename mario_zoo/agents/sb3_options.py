@@ -96,6 +96,11 @@ def split_load_arguments(kwargs: dict[str, Any], custom_objects: Any) -> LoadArg
             f"custom_objects must be a dict or None, got a {type(custom_objects).__name__}: "
             "{attribute name: value to use instead of the saved one}."
         )
+    # SB3's schedules are functions; ``exploration_schedule`` also names our hyperparameter (a shape name), which a
+    # custom object may still set by name.
+    custom_objects = {
+        key: value for key, value in custom_objects.items() if not (key in _REBUILT_BY_SB3 and callable(value))
+    }
     applicable = (*DQNConfig.field_names(), *RUN_OPTIONS, *REPLAY_ARGUMENTS, *LOAD_ATTRIBUTES)
     ignored = [key for key in custom_objects if key not in applicable and key not in _REBUILT_BY_SB3]
     if ignored:

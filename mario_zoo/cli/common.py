@@ -83,9 +83,12 @@ def count(text: str) -> int:
 
 def positive(text: str) -> int:
     """An argparse type for counts of at least one."""
-    value = count(text)
+    try:
+        value = count(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return value
 
 

@@ -17,8 +17,8 @@ PUSH_EPILOG = """examples:
   mario-zoo push runs/MarioDQN-v0_dqn_s0_20250101-120000 your-name/dqn-MarioDQN-v0 --episodes 20 --private
   mario-zoo push runs/CartPole-v1_dqn_s0_20250101-120000 your-name/dqn-CartPole-v1 --out repo/   offline: files only
 
-Evaluates the agent as `mario-zoo evaluate --json` does (same protocol, same numbers: Mario gets 0..30 random
-no-op starts, x_pos and the flag rate), records replay.mp4 at the game's real speed as `mario-zoo record` does,
+Evaluates the agent as `mario-zoo evaluate --json` does (same protocols, same numbers: for Mario the exact sweep
+of the 31 no-op starts, greedy, and --episodes of the Nature protocol beside it, x_pos and the flag rate), records replay.mp4 at the game's real speed as `mario-zoo record` does,
 writes the model card and uploads everything in one commit. Needs a token with write access: `hf auth login` or
 HF_TOKEN. With --out DIR it writes the same files into the new folder DIR instead, without the network or a token:
 read the card before publishing, or upload them later from any machine with `hf upload REPO_ID DIR .`.
@@ -46,7 +46,11 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
     push.add_argument("--seed", type=int, default=0, help="seed of the evaluation env's first reset (default 0)")
     push.add_argument("--video", action=argparse.BooleanOptionalAction, default=True, help="upload replay.mp4")
     push.add_argument("--private", action="store_true", help="create the repo private")
-    push.add_argument("--env", help="evaluate on this env ID instead of the training env")
+    push.add_argument(
+        "--env",
+        help="evaluate on this env ID instead of the training env (a Mario agent keeps its action set, frame size "
+        "and stack on another level)",
+    )
     push.add_argument("--message", help="commit message")
     push.add_argument(
         "--out",
@@ -77,11 +81,10 @@ def run(args: argparse.Namespace) -> int:
         with hub_errors():  # a wrong HF_ENDPOINT, no network or a bad token, found before minutes of evaluation
             check_push_access(repo_id)
     agent = load_agent(source, "cpu")
-    # Another env is made without the training kwargs, and must have the agent's spaces.
-    env_id, env_kwargs = (agent.env_id, agent.env_kwargs) if args.env in (None, agent.env_id) else (args.env, {})
+    env_id, env_kwargs = _evaluation_env(agent, args.env)
     with bad_input(), hub_errors():
         if env_id != agent.env_id:
-            _check_spaces_fit(agent, env_id)
+            _check_spaces_fit(agent, env_id, env_kwargs)
         released = release(
             agent.model,
             env_id,
@@ -113,19 +116,37 @@ def _training_commands(agent: LoadedAgent) -> tuple[str, ...]:
     """The ``mario-zoo train`` command that trained ``agent``, from its run's ``run.json``, without the options that
     only concern the machine it ran on (``--out``, ``--no-progress``, ...): none for an agent outside a run, or from
     a run that another verb started (compare, sweep)."""
-    from mario_zoo.publishing import reproduce_command
+    from mario_zoo.publishing import run_training_command
     from mario_zoo.snapshots import run_of_checkpoint
 
     run = None if agent.path is None else run_of_checkpoint(agent.path)
-    command = [] if run is None else run.read_config().command
-    return (reproduce_command(command),) if command[1:2] == ["train"] else ()
+    settings = None if run is None else run.read_config()
+    if settings is None or settings.command[1:2] != ["train"]:
+        return ()
+    return (run_training_command(settings, agent.model.num_timesteps),)
 
 
-def _check_spaces_fit(agent: LoadedAgent, env_id: str) -> None:
+def _evaluation_env(agent: LoadedAgent, env_id: str | None) -> tuple[str, dict]:
+    """The env ID and kwargs ``push --env`` evaluates on: the agent's own, or ``env_id`` with the kwargs the agent
+    plays with when both are Mario levels (the action set, frame size and stack do not depend on the level), none
+    for another env."""
+    from mario_zoo.evaluation import is_mario
+
+    if env_id in (None, agent.env_id):
+        return agent.env_id, dict(agent.env_kwargs)
+    if not (is_mario(env_id) and is_mario(agent.env_id)):
+        return env_id, {}
+    return env_id, {key: value for key, value in agent.env_kwargs.items() if key not in ("world", "stage")}
+
+
+def _check_spaces_fit(agent: LoadedAgent, env_id: str, env_kwargs: dict) -> None:
     import gymnasium as gym
     from stable_baselines3.common.utils import check_for_correct_spaces
 
-    env = gym.make(env_id)
+    from mario_zoo.planning import check_env_id
+
+    check_env_id(env_id)  # an unknown ID is a ValueError naming the valid ones, not Gymnasium's NameNotFound
+    env = gym.make(env_id, **env_kwargs)
     try:
         check_for_correct_spaces(env, agent.model.observation_space, agent.model.action_space)
     except ValueError as error:

@@ -218,7 +218,8 @@ def reproduce_commands(agent: str, evaluations: Sequence[Evaluation], training: 
             if each.protocol == "episodes" and each.epsilon is not None:
                 command += ["--epsilon", f"{each.epsilon:g}"]
         lines.append(shlex.join(command))
-    lines += [f"{command}    # how it was trained" for command in training]
+    # A command may carry its own comment (publishing.run_training_command: a resume, a snapshot's step).
+    lines += [command if "    # " in command else f"{command}    # how it was trained" for command in training]
     return "```bash\n" + "\n".join(lines) + "\n```"
 
 

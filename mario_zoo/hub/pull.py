@@ -81,7 +81,8 @@ def load_from_hub(
         HubUnavailableError: the Hub failed, or the connection broke, while a file was downloaded.
         HubAuthError: the Hub refused the token.
         ChecksumMismatchError: a file does not match its pinned digest or the Hub's content address.
-        IncompatibleCheckpointError: the config is not a mario-zoo DQN config of a format version we read.
+        IncompatibleCheckpointError: the config is not a mario-zoo DQN config of a format version we read, or the
+            weights do not match it (their sha256, their shapes).
         SpaceMismatchError: ``env`` does not fit the agent.
     """
     pins = _check_pins(sha256)
@@ -109,7 +110,12 @@ def load_from_hub(
         env = gym.make(env)
     if env is not None:
         check_env_spaces(env, config, where)
-    return DQN.load(snapshot, env=env, device=device)
+    try:
+        return DQN.load(snapshot, env=env, device=device)
+    except checkpoint.CheckpointError as error:  # the files are the Hub's, but they do not make one checkpoint
+        raise IncompatibleCheckpointError(
+            f"{where} does not hold a loadable checkpoint: {error} Its owner can push it again; nothing was written."
+        ) from error
 
 
 def _check_pins(sha256: Mapping[str, str] | None) -> dict[str, str]:

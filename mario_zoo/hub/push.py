@@ -191,6 +191,19 @@ def _check_video(video: str | os.PathLike[str] | None) -> None:
         raise ValueError(f"video must be an existing .mp4 file (mario_zoo.video.record writes one), got {video!r}.")
 
 
+def _check_checkpoint_folder(model: str | os.PathLike[str]) -> None:
+    """Refuse a folder that ``DQN.load`` would refuse (files, sha256, tensors, shapes) before a byte goes up."""
+    from mario_zoo.agents import DQN
+
+    fix = "Push a DQN or a checkpoint folder (config.json, model.safetensors; a run's is RUN/model)"
+    if not Path(model).is_dir() or not (Path(model) / checkpoint.CONFIG_FILE).is_file():
+        raise ValueError(f"{fix}, got {os.fspath(model)!r}.")
+    try:
+        DQN.load(model, device="cpu")
+    except (FileNotFoundError, checkpoint.CheckpointError) as error:
+        raise ValueError(f"{os.fspath(model)!r} is not a checkpoint that loads: {error} {fix}.") from error
+
+
 def _write_repo_files(
     model: DQN | str | os.PathLike[str],
     repo_id: str,
@@ -206,8 +219,7 @@ def _write_repo_files(
     """Write a repo's files into the empty ``folder``: the agent, ``results.json``, the card, the replay and the
     card's files; return path in repo -> file."""
     if isinstance(model, str | os.PathLike):
-        if not Path(model).is_dir():
-            raise ValueError(f"Push a DQN or a checkpoint folder (config.json, model.safetensors), got {model!r}.")
+        _check_checkpoint_folder(model)
         shutil.copyfile(Path(model) / checkpoint.MODEL_FILE, folder / checkpoint.MODEL_FILE)
         # An agent to play: a training checkpoint's local TensorBoard folder and episodes stay on this machine.
         checkpoint.read_config(model)  # checked (size, depth, every key) before its text is read here

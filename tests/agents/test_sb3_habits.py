@@ -605,3 +605,22 @@ def test_arguments_after_env_can_be_given_by_position_in_sb3s_order():
         DQN("MlpPolicy", "CartPole-v1", 1e-3, learning_rate=1e-4, device="cpu")
     with pytest.raises(TypeError, match=re.escape("DQN() takes at most 23 arguments after policy and env")):
         DQN("MlpPolicy", "CartPole-v1", *range(24))
+
+
+def test_sb3s_schedule_functions_in_custom_objects_are_dropped_silently(tmp_path):
+    """rl-zoo passes ``custom_objects={"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "exploration_schedule":
+    lambda _: 0.0}``; SB3 rebuilds both schedules, so do we (``exploration_schedule`` also names our shape
+    hyperparameter, which a custom object may still set by name)."""
+    import warnings
+
+    model = DQN("MlpPolicy", "CartPole-v1", exploration_schedule="linear", device="cpu")
+    model.save(tmp_path / "agent")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = DQN.load(
+            tmp_path / "agent",
+            custom_objects={"lr_schedule": lambda _: 0.0, "exploration_schedule": lambda _: 0.0},
+        )
+    assert loaded.config.exploration_schedule == "linear" and callable(loaded.exploration_schedule)
+    by_name = DQN.load(tmp_path / "agent", custom_objects={"exploration_schedule": "exponential"})
+    assert by_name.config.exploration_schedule == "exponential"

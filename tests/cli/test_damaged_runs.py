@@ -118,3 +118,24 @@ def test_a_truncated_checkpoint_names_what_to_do_next(cli, run):
     assert (f"--init-from {run / 'model'}" in result.err) == (run / "model").is_dir()
     assert ".)." not in result.err
     assert _snapshot(run) == before
+
+
+@pytest.mark.parametrize(
+    ("row", "needle"),
+    [
+        ("200,2,nan,0.5,9.5,,,\n", "line 3 is damaged (mean_reward 'nan' is not a finite number)"),
+        ("200,2,9.5,0.5,many,,,\n", "line 3 is damaged (could not convert string to float: 'many')"),
+        ("-5,2,9.5,0.5,9.5,,,\n", "line 3 is damaged (timesteps '-5' is negative)"),
+    ],
+)
+def test_a_damaged_evaluations_csv_stops_a_resume_before_anything_is_written(cli, run, row, needle):
+    """The resumed run continues the evaluation history (best_model/ is ranked against it): a damaged row is one
+    line naming the file and the line, before the run is touched."""
+    (run / "evaluations.csv").write_text(
+        "timesteps,n_eval_episodes,mean_reward,std_reward,mean_ep_length,flag_rate,x_pos_mean,x_pos_max\n"
+        "100,2,9.0,0.5,9.0,,,\n" + row
+    )
+    before = _snapshot(run)
+    result = cli("train", "--resume", run, "--steps", 600, "--no-progress")
+    _assert_refused(result, f"Cannot resume {run}: {run / 'evaluations.csv'} {needle}", "Nothing was changed")
+    assert _snapshot(run) == before

@@ -58,6 +58,8 @@ BAD_INPUTS = [
     (["train", "--resume", "fake_run", "--seed", "1"], "drop --seed"),
     (["evaluate", "runs/missing"], "No run folder or checkpoint at 'runs/missing'"),
     (["evaluate", "fake_run", "--epsilon", "2"], "expected a probability in [0, 1], got '2'"),
+    (["evaluate", "fake_run", "--episodes", "1.5"], "expected a whole number >= 1, got '1.5'"),
+    (["evaluate", "fake_run", "--episodes", "0"], "expected a whole number >= 1, got '0'"),
     (["record", "missing"], "No run folder or checkpoint at 'missing'. Runs in the current folder: fake_run."),
     (["record", "fake_run", "--out", "replay.avi"], "the video format is chosen by the extension, one of .mp4, .gif"),
     (["enjoy", "owner/name"], "For a Hub repo write hub:owner/name."),

@@ -204,3 +204,76 @@ def test_a_pushed_checkpoint_folder_keeps_no_local_folder_nor_episodes(tmp_path)
     assert (training["tensorboard_log"], training["ep_info_buffer"]) == (None, [])
     assert str(tmp_path) not in files["config.json"].read_text()
     DQN.load(tmp_path / "repo")
+
+
+def test_pull_of_a_repo_whose_files_do_not_make_a_checkpoint_is_one_line_and_writes_nothing(
+    cli, hub, trained_run, tmp_path, monkeypatch
+):
+    from huggingface_hub import CommitOperationAdd
+
+    other = DQN("MlpPolicy", "CartPole-v1", seed=5, device="cpu")
+    other.save(tmp_path / "other", include_optimizer=False)
+    api = HfApi()
+    api.create_repo("tester/mixed")
+    api.create_commit(
+        "tester/mixed",
+        operations=[
+            CommitOperationAdd("config.json", (trained_run.path / "model" / "config.json").read_bytes()),
+            CommitOperationAdd("model.safetensors", (tmp_path / "other" / "model.safetensors").read_bytes()),
+        ],
+        commit_message="weights of another agent",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = cli("pull", "tester/mixed", "--out", "pulled")
+    assert result.code == 1 and len(result.err.strip().splitlines()) == 1, result.err
+    assert "does not hold a loadable checkpoint" in result.err and "Traceback" not in result.err
+    assert not (tmp_path / "pulled").exists()
+
+
+def test_push_to_an_unknown_env_is_one_line_naming_the_valid_ids(cli, hub, trained_run):
+    for env_id in ("Nope-v0", "MarioDQN-9-1-v0"):
+        result = cli("push", trained_run.path, "tester/nope", "--env", env_id, "--no-video", "--episodes", 1)
+        assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+        assert env_id in result.err and "valid" in result.err
+    assert not HfApi().repo_exists("tester/nope")
+
+
+def test_push_on_another_mario_level_keeps_the_agents_action_set():
+    """A right_only agent evaluated on another level with --env plays that level with its own action set, frame
+    size and stack (they do not depend on the level), not the env's defaults."""
+    from mario_zoo.cli.push import _check_spaces_fit, _evaluation_env
+    from mario_zoo.sources import load_agent, parse_source
+
+    agent = load_agent(parse_source("zoo:dqn-MarioDQN-1-1-v0"), "cpu")
+    env_id, env_kwargs = _evaluation_env(agent, "MarioDQN-1-2-v0")
+    assert env_id == "MarioDQN-1-2-v0" and "world" not in env_kwargs and "stage" not in env_kwargs
+    assert env_kwargs["actions"] == "right_only" and env_kwargs["size"] == agent.env_kwargs["size"]
+    _check_spaces_fit(agent, env_id, env_kwargs)  # fits: Discrete(5), not the default action set's Discrete(7)
+    assert _evaluation_env(agent, "CartPole-v1") == ("CartPole-v1", {})
+    assert _evaluation_env(agent, None) == (agent.env_id, dict(agent.env_kwargs))
+
+
+def test_the_card_of_a_snapshot_or_an_extended_run_says_where_the_agent_is(cli, tmp_path):
+    """Pushed from a snapshot, the card's training command says the agent is that step of the run; after a
+    `--resume --steps` that extended the run, it says so too (the run's first command alone trains less)."""
+    run = tmp_path / "run"
+    trained = cli(
+        "train", "--steps", 400, "--hp", "learning_starts=50", "--snapshot-freq", 200, "--save-freq", 200,
+        "--eval-episodes", 1, "--no-progress", "--out", run,
+    )  # fmt: skip
+    assert trained.code == 0, trained.err
+    resumed = cli("train", "--resume", run, "--steps", 600, "--no-progress")
+    assert resumed.code == 0, resumed.err
+    pushed = cli(
+        "push", run / "snapshots" / "step-000000200", "tester/snap", "--out", tmp_path / "repo", "--no-video",
+        "--episodes", 1, "--no-progress",
+    )  # fmt: skip
+    assert pushed.code == 0, pushed.err
+    card = (tmp_path / "repo" / "README.md").read_text()
+    assert "mario-zoo train --steps 400 --hp learning_starts=50 --snapshot-freq 200" in card
+    assert "# how it was trained, then --resume RUN --steps 600; this agent: step 200" in card
+    whole = cli(
+        "push", run, "tester/whole", "--out", tmp_path / "whole", "--no-video", "--episodes", 1, "--no-progress"
+    )
+    assert whole.code == 0, whole.err
+    assert "# how it was trained, then --resume RUN --steps 600\n" in (tmp_path / "whole" / "README.md").read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import imageio.v3 as iio
 import numpy as np
@@ -207,3 +208,36 @@ def test_plot_evaluations_refuses_the_training_curve_options(cli, tmp_path):
         result = cli("plot", run, "--evaluations", *option, "--out", tmp_path / "evals.png")
         assert result.code == 2 and "--evaluations plots against env steps" in result.err
     assert not (tmp_path / "evals.png").exists()
+
+
+def test_a_nan_return_leaves_a_gap_in_the_curve_not_a_blank_one(cli, tmp_path):
+    """An env that once gave ``nan`` (or ``inf``) as a return: the windows holding it average the other episodes,
+    later windows are whole again, and the summary is a number."""
+    from mario_zoo.runs import open_run
+
+    run = _fake_run(tmp_path, "a", seed=0)
+    lines = (run / "monitor.csv").read_text().splitlines(keepends=True)
+    lines[2] = ",".join(["nan", *lines[2].split(",")[1:]])
+    lines[5] = ",".join(["inf", *lines[5].split(",")[1:]])
+    (run / "monitor.csv").write_text("".join(lines))
+    episodes = open_run(run).episodes()
+    assert np.isnan(episodes.rolling_mean(10)[0]) and np.isfinite(episodes.rolling_mean(10)[1:]).all()
+    assert np.isnan(episodes.rolling_mean(1)[0]) and np.isfinite(episodes.rolling_mean(1)[1:3]).all()
+    result = cli("plot", run, "--x", "episodes", "--window", 10, "--out", tmp_path / "curve.png")
+    assert result.code == 0, result.err
+    assert re.search(r"cartpole-fast: \d+\.\d at episode 150", result.out), result.out
+    assert (tmp_path / "curve.png").is_file()
+
+
+def test_a_damaged_evaluations_csv_is_one_line_naming_its_line(cli, tmp_path):
+    run = _with_evaluations(_fake_run(tmp_path, "a", seed=0), [(100, 1.0, 0.0, 700.0), (200, 2.0, 0.0, 1450.0)],
+                            mario=True)  # fmt: skip
+    before = (run / "evaluations.csv").read_text().splitlines(keepends=True)
+    for bad, message in (("nan", "mean_reward 'nan' is not a finite number"), ("x", "could not convert")):
+        text = list(before)
+        text[2] = text[2].replace(",2.0,", f",{bad},", 1)
+        (run / "evaluations.csv").write_text("".join(text))
+        result = cli("plot", run, "--evaluations", "--out", tmp_path / "evaluations.png")
+        assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+        assert f"evaluations.csv line 3 is damaged ({message}" in result.err
+        assert not (tmp_path / "evaluations.png").exists()

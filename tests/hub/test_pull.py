@@ -161,3 +161,14 @@ def test_offline_with_an_empty_cache_says_how_to_fix_it(hub, run_fresh, repo_id,
         f"mario_zoo.hub.errors.NotCachedError: HF_HUB_OFFLINE=1 is set and config.json of {repo_id}@main is not "
         f"in the Hub cache ({tmp_path / 'empty-cache'})"
     ) in result.stderr
+
+
+def test_a_repo_whose_weights_do_not_match_its_config_is_refused_as_a_hub_error(hub, trained_model, tmp_path):
+    """The Hub's files are intact, but they do not make one checkpoint: refused as the repo's fault (a HubError the
+    CLI reports in one line), never as a raw checkpoint error."""
+    files = _checkpoint_files(trained_model, tmp_path)
+    other = DQN("MlpPolicy", "CartPole-v1", seed=5, device="cpu")
+    files[checkpoint.MODEL_FILE] = _checkpoint_files(other, tmp_path / "other")[checkpoint.MODEL_FILE]
+    _upload("tester/mixed", files)
+    with pytest.raises(IncompatibleCheckpointError, match=r"tester/mixed@[0-9a-f]{40} does not hold a loadable"):
+        load_from_hub("tester/mixed")

@@ -108,3 +108,19 @@ def test_a_push_without_a_video_drops_the_previous_agents_replay(hub, tmp_path):
     assert latest.sha == info.oid and "replay.mp4" in with_video.files
     assert "replay.mp4" not in latest.files  # not the new agent's episode
     assert "replay.mp4" not in HfApi().list_repo_files("tester/replaced")
+
+
+def test_a_folder_that_does_not_load_is_refused_before_anything_is_sent(hub, trained_model, trained_results, tmp_path):
+    """push_to_hub copies a checkpoint folder byte for byte, so it first loads it as DQN.load would: weights
+    swapped for another agent's, or a folder that is not a checkpoint, are a ValueError and no repo is made."""
+    import shutil
+
+    trained_model.save(tmp_path / "mixed", include_optimizer=False)
+    DQN("MlpPolicy", "CartPole-v1", seed=5, device="cpu").save(tmp_path / "other", include_optimizer=False)
+    shutil.copyfile(tmp_path / "other" / "model.safetensors", tmp_path / "mixed" / "model.safetensors")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"is not a checkpoint that loads: .*does not match the sha256"):
+        push_to_hub(tmp_path / "mixed", "tester/mixed", results=trained_results)
+    with pytest.raises(ValueError, match=r"Push a DQN or a checkpoint folder .*a run's is RUN/model\), got"):
+        push_to_hub(tmp_path / "empty", "tester/empty", results=trained_results)
+    assert not HfApi().repo_exists("tester/mixed") and not HfApi().repo_exists("tester/empty")
