@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -103,20 +104,26 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return Path(path)
 
 
+_TEMPORARY_NAME = re.compile(r"^\..+\.[0-9a-z_]{8}\.tmp(\.[^.]+)?$")
+"""The names this package gives its temporaries (:func:`atomic_target`, :func:`atomic_directory`, the replay
+buffer's staging folder: a dot, the target's name, 8 random characters, ``.tmp``), and only those."""
+
+
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
     """Delete the temporary files and folders a killed writer left in ``folder``.
 
     Example:
         >>> import tempfile
         >>> folder = Path(tempfile.mkdtemp())
-        >>> _ = (folder / ".checkpoint.x1y2.tmp.zip").write_bytes(b"half a zip")
+        >>> _ = (folder / ".checkpoint.0f3a9c1e.tmp.zip").write_bytes(b"half a zip")
+        >>> (folder / ".tmp_my_notes").mkdir()  # not one of ours: kept
         >>> [path.name for path in remove_stale_temporaries(folder)]
-        ['.checkpoint.x1y2.tmp.zip']
+        ['.checkpoint.0f3a9c1e.tmp.zip']
     """
     removed = []
     for entry in sorted(Path(folder).iterdir()):
-        if entry.name.startswith(".") and ".tmp" in entry.name:
-            if entry.is_dir():
+        if _TEMPORARY_NAME.match(entry.name):
+            if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
             else:
                 entry.unlink()

@@ -30,12 +30,13 @@ from mario_zoo.agents import DQN, DQNConfig, checkpoint, training_state
 from mario_zoo.agents.config import whole_numbers
 from mario_zoo.agents.device import check_device
 from mario_zoo.agents.presets import Preset, load_preset, preset_names
+from mario_zoo.agents.replay_memory import check_replay_memory
 from mario_zoo.envs import parse_env_id
 from mario_zoo.envs.frontier_archive import read_archive
 from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import is_mario, run_protocol
 from mario_zoo.run_lock import check_not_in_use
-from mario_zoo.runs import RunConfig, RunFolder, open_run, read_evaluations
+from mario_zoo.runs import RunConfig, RunFolder, open_run
 
 DEFAULT_ENV = "CartPole-v1"
 """The env ``mario-zoo train`` trains on when given neither ``--preset`` nor ``--env`` (as rl-zoo does)."""
@@ -242,7 +243,20 @@ def build_model(config: RunConfig, init_weights: Mapping[str, torch.Tensor] | No
     )
     if init_weights is not None:
         _warm_start(model, init_weights, config.init_from or "the initial agent")
+    check_run_memory(model, config.total_timesteps)
     return model
+
+
+def check_run_memory(model: DQN, steps: int) -> None:
+    """Refuse, before a run folder is written, a replay buffer that the ``steps`` a run stores could never fit in this
+    machine's memory (``learn`` would refuse it only after the folder exists)."""
+    hyperparameters = model.config
+    stack = model.observation_space.shape[0] if hyperparameters.frame_stack_replay else 1
+    too_big = check_replay_memory(hyperparameters.buffer_size, model.observation_space, stack, None, steps)
+    if too_big is not None:
+        if model.env is not None:
+            model.env.close()
+        raise ValueError(f"{too_big} This run stores {steps:,} of them, which cannot fit either.")
 
 
 def _warm_start(model: DQN, weights: Mapping[str, torch.Tensor], name: str) -> None:
@@ -321,6 +335,7 @@ def plan_resume(
             f"Run {run.path} already finished its {config.total_timesteps} steps; pass --steps N (N > {start}) "
             "to train it further."
         )
+    _check_started_over_is_safe(run, config)
     if device is not None:
         check_device(device)
         config = dataclasses.replace(config, device=device)
@@ -335,7 +350,9 @@ def plan_resume(
         config = dataclasses.replace(config, snapshot_freq=snapshot_freq)
     _check_eval_freq(config.eval_freq, config.eval_episodes)
     try:
-        read_evaluations(run.evaluations)  # the resumed run continues its history: a damaged one stops it here
+        check_env_id(config.env_id)  # run.json was checked as data; the env it names must still exist here
+        check_env_kwargs(config.env_id, config.env_kwargs)
+        run.truncated_logs(start)  # the logs the resume cuts back to the checkpoint, read (not written) now
     except (OSError, ValueError) as error:
         raise ValueError(f"Cannot resume {run.path}: {str(error).rstrip('.')}. Nothing was changed.") from None
     if start and run.frontier_archive.is_file() and is_mario(config.env_id):
@@ -344,6 +361,35 @@ def plan_resume(
         except (OSError, ValueError) as error:
             raise ValueError(f"Cannot resume {run.path}: {str(error).rstrip('.')}. Nothing was changed.") from None
     return ResumePlan(run, config, start)
+
+
+def _check_started_over_is_safe(run: RunFolder, config: RunConfig) -> None:
+    """A run without ``checkpoint.zip`` resumes from step 0, which replaces its logs, agents and snapshots: only
+    right for a run stopped before its first checkpoint. One that shows it got further lost its checkpoint, and is
+    refused with nothing changed."""
+    if run.checkpoint.exists() and not run.checkpoint.is_file():
+        raise ValueError(f"Cannot resume {run.path}: {run.checkpoint} is not a file. Nothing was changed.")
+    if run.checkpoint.is_file():
+        return
+    trained = [
+        name
+        for name, present in (
+            (f"status {config.status!r}", config.status != "running"),
+            ("model/", run.model.is_dir()),
+            ("best_model/", run.best_model.is_dir()),
+            ("snapshots", bool(run.snapshot_folders())),
+            ("evaluations.csv", run.evaluations.is_file()),
+        )
+        if present
+    ]
+    if trained:
+        agents = [folder for folder in (run.model, run.best_model) if folder.is_dir()]
+        warm = f", start a new run from its agent (mario-zoo train --init-from {agents[0]})," if agents else ""
+        raise ValueError(
+            f"Cannot resume {run.path}: it has no {run.checkpoint.name}, but it has trained ({', '.join(trained)}); "
+            f"resuming would start it over and replace them. Nothing was changed: restore {run.checkpoint.name} "
+            f"from a backup{warm} or delete the run folder to train it again."
+        )
 
 
 def mario_level(config: RunConfig) -> tuple[int, int]:
@@ -374,6 +420,7 @@ def load_resumed_model(plan: ResumePlan, init_weights: Mapping[str, torch.Tensor
         elif plan.start:
             # A new seed: a resumed run must not replay the random stream the run started with.
             model = DQN.load(plan.run.checkpoint, device=config.device, seed=config.seed + plan.start)
+            check_run_memory(model, config.total_timesteps - plan.start)  # its replay starts empty
     except (OSError, ValueError) as error:
         raise ValueError(
             f"Cannot resume {plan.run.path}: {' '.join(str(error).split())} Nothing was changed; the run folder is "

@@ -317,12 +317,17 @@ def _evaluation_number(name: str, cell: str) -> int | float:
 
 def write_evaluations(path: str | os.PathLike[str], points: list[EvaluationPoint]) -> Path:
     """Write ``points`` as ``evaluations.csv``, atomically (empty cells for the numbers an env does not report)."""
+    return write_text(path, evaluations_text(points))
+
+
+def evaluations_text(points: list[EvaluationPoint]) -> str:
+    """The text of an ``evaluations.csv`` holding ``points``."""
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
     writer.writerow(EVALUATION_COLUMNS)
     for point in points:
         writer.writerow(["" if (value := getattr(point, name)) is None else value for name in EVALUATION_COLUMNS])
-    return write_text(path, output.getvalue())
+    return output.getvalue()
 
 
 @dataclass(frozen=True)
@@ -459,6 +464,17 @@ class RunFolder:
         A run killed after its last checkpoint has logged episodes and SB3 logger rows that the checkpoint does
         not know about; the resumed run replays those steps, so their rows go, and the logs stay one history.
         """
+        texts, kept = self.truncated_logs(num_timesteps)
+        for path, text in texts.items():
+            write_text(path, text)
+        self.drop_snapshots_after(num_timesteps)  # of the steps the resumed run replays
+        return kept
+
+    def truncated_logs(self, num_timesteps: int) -> tuple[dict[Path, str], int]:
+        """What :meth:`truncate_logs` would write (file -> text) and the episodes it keeps; writes nothing, so that
+        a resume checks its logs before it changes the folder. A log that cannot be read (too large, not text, a
+        damaged ``evaluations.csv``) is a ``ValueError`` naming it."""
+        texts: dict[Path, str] = {}
         kept = 0
         if self.monitor.is_file():
             header, rows = _split_monitor(self.monitor)
@@ -473,20 +489,19 @@ class RunFolder:
                     break
                 lines.append(line)
             kept = len(lines)
-            write_text(self.monitor, "".join(header + lines))
+            texts[self.monitor] = "".join(header + lines)
         if self.progress.is_file():
-            write_text(self.progress, _truncate_progress(self.progress.read_text(encoding="utf-8"), num_timesteps))
+            texts[self.progress] = _truncate_progress(read_log(self.progress), num_timesteps)
         if self.evaluations.is_file():
             kept_points = [point for point in read_evaluations(self.evaluations) if point.timesteps <= num_timesteps]
-            write_evaluations(self.evaluations, kept_points)
-        self.drop_snapshots_after(num_timesteps)  # of the steps the resumed run replays
-        return kept
+            texts[self.evaluations] = evaluations_text(kept_points)
+        return texts, kept
 
     def drop_snapshots_after(self, num_timesteps: int) -> None:
         """Delete the snapshots taken after ``num_timesteps`` env steps (all of them for 0: a run started over)."""
         for steps, path in self.snapshot_folders():
             if steps > num_timesteps:
-                shutil.rmtree(path)
+                path.unlink() if path.is_symlink() else shutil.rmtree(path)  # a link goes, never what it points to
 
     def snapshot_folders(self) -> list[tuple[int, Path]]:
         """The run's snapshots (``train --snapshot-freq``) as ``(env steps, folder)``, in step order.
@@ -561,9 +576,25 @@ def default_run_path(env_id: str, seed: int, now: float | None = None) -> Path:
     return RUNS_DIR / f"{env_id}_dqn_s{seed}_{stamp}"
 
 
+MAX_LOG_BYTES = 1 << 30
+"""Largest ``monitor.csv`` or ``progress.csv`` read (a row is under 100 bytes and 1 KB: millions of episodes)."""
+
+
+def read_log(path: Path) -> str:
+    """The text of a run's log, at most :data:`MAX_LOG_BYTES`; a file that is not UTF-8 text is a ``ValueError``
+    naming it."""
+    data = read_bytes(path, max_bytes=MAX_LOG_BYTES)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is damaged: byte {error.start} is not text (UTF-8). Delete the damaged lines, or the file."
+        ) from None
+
+
 def _split_monitor(path: Path) -> tuple[list[str], list[str]]:
     """(the ``#{json}`` and CSV header lines, the row lines) of a Monitor file."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = read_log(path).splitlines(keepends=True)
     header_end = 0
     while header_end < len(lines) and (lines[header_end].startswith("#") or lines[header_end].startswith("r,")):
         header_end += 1
@@ -598,6 +629,15 @@ def _truncate_progress(text: str, num_timesteps: int) -> str:
     writer = csv.writer(output, lineterminator="\n")
     writer.writerow(rows[0])
     for row in rows[1:]:
-        if len(row) == len(rows[0]) and row[column] and int(float(row[column])) <= num_timesteps:
-            writer.writerow(row)
+        if len(row) == len(rows[0]) and (steps := _finite(row[column])) is not None and steps <= num_timesteps:
+            writer.writerow(row)  # a row whose step is not a number is dropped, as a half-written one is
     return output.getvalue()
+
+
+def _finite(cell: str) -> float | None:
+    """``cell`` as a finite number, or ``None``."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

@@ -106,3 +106,25 @@ def test_a_temporary_the_writer_made_private_gets_the_usual_permissions(tmp_path
         temporary.write_bytes(b"tensors")
         temporary.chmod(0o600)  # what safetensors' and tempfile's writers do
     assert _mode(tmp_path / "weights.safetensors") == 0o640
+
+
+def test_only_this_packages_temporaries_are_removed(tmp_path):
+    """A killed writer's leftovers go; a user's dot-files that merely mention tmp, and a link's target, stay."""
+    import tempfile
+
+    from mario_zoo.atomic import remove_stale_temporaries
+
+    ours = [tmp_path / ".checkpoint.0f3a9c1e.tmp.zip", tmp_path / ".model.1a2b3c4d.tmp"]
+    ours[0].write_bytes(b"half")
+    ours[1].mkdir()
+    staging = Path(tempfile.mkdtemp(prefix=".checkpoint.zip.", suffix=".tmp", dir=tmp_path))  # the replay's
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    (tmp_path / ".notes.0f3a9c1e.tmp").symlink_to(outside, target_is_directory=True)
+    theirs = [tmp_path / ".tmp_my_notes", tmp_path / ".my.tmp.backup", tmp_path / ".tmp"]
+    for path in theirs:
+        path.mkdir()
+    removed = remove_stale_temporaries(tmp_path)
+    assert sorted(removed) == sorted([*ours, staging, tmp_path / ".notes.0f3a9c1e.tmp"])
+    assert all(path.is_dir() for path in theirs) and (outside / "keep.txt").read_text() == "mine"

@@ -164,7 +164,7 @@ def test_a_resumed_run_drops_the_snapshots_of_the_steps_it_replays(cli, tmp_path
     assert kept and all(steps <= at for steps, _ in kept)
     # As if killed after a snapshot that its last checkpoint does not know about, and mid-way through another's write.
     shutil.copytree(kept[-1][1], run.snapshots / snapshot_name(at + 1))
-    (run.snapshots / f".{snapshot_name(at + 2)}.x1.tmp").mkdir()
+    (run.snapshots / f".{snapshot_name(at + 2)}.0a1b2c3d.tmp").mkdir()
     again = cli("train", "--resume", run_path, "--steps", at + 1, "--no-progress")
     assert again.code == 0, again.err
     names = {path.name for path in run.snapshots.iterdir()}
@@ -257,7 +257,7 @@ def test_a_snapshot_published_takes_its_runs_command_and_time(tmp_path):
     from mario_zoo.snapshots import run_of_checkpoint, snapshot_run
 
     config = training.plan_run(preset="cartpole-fast", steps=300, seed=4, device="cpu", eval_episodes=0,
-                               snapshot_freq=128, command=["mario-zoo", "train", "--seed", "4"])  # fmt: skip
+                               snapshot_freq=128, command=["mario-zoo", "train", "--seed", "4", "--steps", "300"])  # fmt: skip
     run = RunFolder(tmp_path / "run")
     training.train(run, config, training.build_model(config), progress=False)
     (_, first), *_ = run.snapshot_folders()
@@ -268,5 +268,7 @@ def test_a_snapshot_published_takes_its_runs_command_and_time(tmp_path):
         first, "early", episodes=1, replay=False, registry=tmp_path / "zoo" / "registry.json",
         cards_dir=tmp_path / "cards", docs_dir=tmp_path / "docs",
     )  # fmt: skip
-    assert published.entry.training.command == "mario-zoo train --seed 4"
+    assert published.entry.training.command == (
+        "mario-zoo train --seed 4 --steps 300    # how it was trained; this agent: step 128"
+    )
     assert published.entry.training.total_timesteps == 128 and published.entry.training.seed == 4

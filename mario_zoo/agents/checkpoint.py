@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -56,6 +57,7 @@ from mario_zoo.agents.checkpoint_config import (
     check_format_version,
     one_line,
 )
+from mario_zoo.agents.networks import NetworkSpec
 from mario_zoo.agents.spaces import space_from_dict, space_to_dict
 from mario_zoo.atomic import atomic_directory, atomic_target, usual_file_mode
 from mario_zoo.reading import parse_json, read_stream
@@ -208,6 +210,19 @@ def read_config(path: str | os.PathLike[str]) -> CheckpointConfig:
     return CheckpointConfig.from_json(source.json(CONFIG_FILE), source.path)
 
 
+def max_tensor_bytes(network: NetworkSpec, name: str) -> int:
+    """The largest ``name`` (a tensor file) a checkpoint of ``network`` can hold: the online and target networks'
+    weights in float32 (the optimizer file: Adam's two moments, the averaged weights and one copy to spare), plus
+    the header and counters. A larger file, or a zip member that would inflate to more, is refused before it is read
+    whole, so a zip bomb costs no memory."""
+    copies = 2 if name == MODEL_FILE else 4
+    return copies * 4 * network.parameter_count() + _TENSOR_HEADER_BYTES
+
+
+_TENSOR_HEADER_BYTES = 1 << 20
+"""Room for a safetensors header (names, shapes, offsets) and small tensors (step counters) in a tensor file."""
+
+
 def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """Read and verify a whole checkpoint (directory or zip): config, sha256 of each tensor file, tensors.
 
@@ -220,7 +235,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         if name == OPTIMIZER_FILE and not source.has(name):
             tensors[name] = None
             continue
-        data = source.read(name)
+        data = source.read(name, max_tensor_bytes(config.network, name))
         expected = config.files.get(name)
         if config.format_version >= 2 and expected is None:
             raise CheckpointError(f"{source.path}: {CONFIG_FILE} records no sha256 for {name}, which is present.")
@@ -255,7 +270,29 @@ def load_state_strict(
             f"(missing: {missing or 'none'}; unexpected: {unexpected or 'none'}; shape mismatch: "
             f"{reshaped or 'none'}). {hint}"
         )
+    retyped = [
+        f"{name}: {str(tensors[name].dtype).removeprefix('torch.')}"
+        for name in sorted(expected)
+        if tensors[name].is_floating_point() != expected[name].is_floating_point()
+    ]
+    if retyped:
+        raise CheckpointError(f"{source}: weights that must be floating point are not ({', '.join(retyped)}). {hint}")
+    check_finite(tensors, source)
     module.load_state_dict(tensors, strict=True)
+
+
+def check_finite(tensors: dict[str, torch.Tensor], source: object) -> None:
+    """Refuse weights or optimizer state holding ``nan`` or infinities: a network that diverged, or a damaged file,
+    would otherwise load and act as if it were trained (``argmax`` of all-``nan`` Q-values is action 0)."""
+    bad = [
+        name for name, tensor in sorted(tensors.items()) if tensor.is_floating_point() and not tensor.isfinite().all()
+    ]
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise CheckpointError(
+            f"{source}: {shown} hold nan or infinite values: the training diverged or the file is damaged; load an "
+            "earlier checkpoint."
+        )
 
 
 def package_versions() -> dict[str, str]:
@@ -316,7 +353,9 @@ class _CheckpointFiles:
             return (self.path / name).is_file()
         return name in self._names
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, max_bytes: int | None = None) -> bytes:
+        """The file ``name`` whole; with ``max_bytes``, no more than that is read or inflated (a larger file, or a
+        zip member that inflates past it, is a :class:`CheckpointError`)."""
         if not self.has(name):
             where = "the archive has" if self._names is not None else "it has"
             # Another library's zip (SB3's holds `data` and `policy.pth`) is read by a reader above this module.
@@ -326,11 +365,18 @@ class _CheckpointFiles:
                 else ""
             )
             raise CheckpointNotFoundError(f"{self.path} is not a mario_zoo checkpoint: {where} no {name}.{hint}")
-        if self._names is None:
-            return (self.path / name).read_bytes()
+        where = f"{self.path}/{name}" if self._names is None else f"{self.path}:{name}"
         try:
-            with zipfile.ZipFile(self.path) as archive:
-                return archive.read(name)
+            with contextlib.ExitStack() as stack:
+                if self._names is None:
+                    stream = stack.enter_context((self.path / name).open("rb"))
+                else:
+                    stream = stack.enter_context(stack.enter_context(zipfile.ZipFile(self.path)).open(name))
+                return stream.read() if max_bytes is None else read_stream(stream, where, max_bytes=max_bytes)
+        except ValueError as error:
+            raise CheckpointError(one_line(error)) from None
+        except OSError:
+            raise
         except Exception as error:  # zipfile raises many kinds (BadZipFile, zlib.error, EOFError...) for a bad archive
             raise CheckpointError(
                 f"{self.path} is a damaged zip archive: reading {name} failed ({one_line(error)})."
@@ -339,22 +385,8 @@ class _CheckpointFiles:
     def json(self, name: str) -> Any:
         """The JSON file ``name``, read no further than :data:`MAX_CONFIG_BYTES` and nested no deeper than
         :data:`MAX_CONFIG_DEPTH` (a damaged or hostile file is refused before it is parsed)."""
-        if not self.has(name):
-            self.read(name)  # raises CheckpointNotFoundError naming what is missing
+        data = self.read(name, MAX_CONFIG_BYTES)
         where = f"{self.path}/{name}" if self._names is None else f"{self.path}:{name}"
-        try:
-            if self._names is None:
-                with (self.path / name).open("rb") as stream:
-                    data = read_stream(stream, where, max_bytes=MAX_CONFIG_BYTES)
-            else:
-                with zipfile.ZipFile(self.path) as archive, archive.open(name) as stream:
-                    data = read_stream(stream, where, max_bytes=MAX_CONFIG_BYTES)
-        except ValueError as error:
-            raise CheckpointError(one_line(error)) from None
-        except Exception as error:  # zipfile raises many kinds (BadZipFile, zlib.error, EOFError...) for a bad archive
-            raise CheckpointError(
-                f"{self.path} is a damaged zip archive: reading {name} failed ({one_line(error)})."
-            ) from None
         try:
             return parse_json(data, where, max_bytes=MAX_CONFIG_BYTES, max_depth=MAX_CONFIG_DEPTH)
         except ValueError as error:

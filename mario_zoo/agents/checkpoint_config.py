@@ -183,9 +183,8 @@ class CheckpointConfig:
         check_format_version(data, source)
         if data.get("algorithm") != "DQN":
             raise CheckpointError(f"{source} holds a {data.get('algorithm')!r} checkpoint, not a DQN one.")
-        required = {"policy", "hyperparameters", "network", "observation_space", "action_space", "num_timesteps"}
-        if data["format_version"] >= 2:
-            required.add("files")
+        version = data["format_version"]
+        required = {key for key, since in _KEYS_SINCE.items() if since <= version}
         missing = sorted(required - set(data))
         known = {"algorithm", "format_version", *_SECTIONS}
         unknown = sorted(set(data) - known)
@@ -194,7 +193,8 @@ class CheckpointConfig:
                 f"{where} is not a checkpoint config this mario_zoo understands (missing: {missing or 'none'}; "
                 f"unknown: {unknown or 'none'}; expected keys: {', '.join(sorted(known))})."
             )
-        values: dict[str, Any] = {"algorithm": "DQN", "format_version": data["format_version"]}
+        _check_version_fields(data, version, where)
+        values: dict[str, Any] = {"algorithm": "DQN", "format_version": version}
         for key, parse in _SECTIONS.items():
             if key in data:
                 try:
@@ -203,8 +203,8 @@ class CheckpointConfig:
                     raise CheckpointError(f"{where} has an invalid {key!r} entry: {one_line(error)}") from None
         try:
             return cls(**values)
-        except ValueError as error:
-            raise CheckpointError(f"{where} contradicts itself: {error}") from None
+        except (TypeError, ValueError) as error:
+            raise CheckpointError(f"{where} contradicts itself: {one_line(error)}") from None
 
 
 def _parse_exploration(data: Any) -> dict[str, Any]:
@@ -318,6 +318,45 @@ _SECTIONS: dict[str, Any] = {
     "versions": lambda data: {"versions": _mapping(data)},
     "files": _parse_files,
 }
+
+
+_KEYS_SINCE = {
+    **dict.fromkeys(
+        ("policy", "policy_kwargs", "hyperparameters", "network", "observation_space", "action_space", "env_id",
+         "env_kwargs", "seed", "num_timesteps", "exploration", "training", "versions"),
+        1,
+    ),
+    "files": 2,
+}  # fmt: skip
+"""The keys every ``config.json`` of a format version has (``train_env_kwargs``, since 3, only when there are
+training-only env options)."""
+
+_HYPERPARAMETERS_SINCE = {
+    "actors": 2, "actor_sync_interval": 2, "precision": 2, "learning_rate_final": 3, "ema_decay": 4,
+    "target_epsilon": 5, "advantage_learning": 6, "exploration_repeat": 7, "frontier_exploration_eps": 7,
+}  # fmt: skip
+"""The format version that first wrote each hyperparameter; every other one is in every version."""
+
+
+def _check_version_fields(data: dict[str, Any], version: int, where: str) -> None:
+    """A config holds exactly what its format version wrote: every hyperparameter of that version (a missing one
+    would load as today's default, not the agent's), and none of a later version (a config claiming an older version
+    than it is would skip that version's checks, such as the sha256 of its files)."""
+    hyperparameters = data.get("hyperparameters")
+    if not isinstance(hyperparameters, dict):
+        return  # its parser names the type
+    expected = {name for name in DQNConfig.field_names() if _HYPERPARAMETERS_SINCE.get(name, 1) <= version}
+    missing = sorted(expected - set(hyperparameters))
+    later = sorted(name for name in hyperparameters if _HYPERPARAMETERS_SINCE.get(name, 1) > version)
+    if version < 3 and "train_env_kwargs" in data:
+        later.append("train_env_kwargs")
+    if missing:
+        raise CheckpointError(f"{where} lacks the hyperparameters {missing}, which format version {version} records.")
+    if later:
+        raise CheckpointError(
+            f"{where} says format version {version} but holds {later}, written only by later versions: the file "
+            "was edited."
+        )
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], description: str) -> None:

@@ -136,19 +136,19 @@ class DQNConfig:
                 "learning_rate_final (the end), e.g. learning_rate=1e-3, learning_rate_final=0.0."
             )
         _check_number("learning_rate", self.learning_rate, low=0.0)
-        _check_int("buffer_size", self.buffer_size, minimum=1)
+        _check_int("buffer_size", self.buffer_size, minimum=1, maximum=2**32)
         _check_int("learning_starts", self.learning_starts, minimum=0)
-        _check_int("batch_size", self.batch_size, minimum=1)
+        _check_int("batch_size", self.batch_size, minimum=1, maximum=2**24)
         _check_number("tau", self.tau, low=0.0, high=1.0, low_inclusive=False)
         _check_number("gamma", self.gamma, low=0.0, high=1.0)
         object.__setattr__(self, "train_freq", _normalize_train_freq(self.train_freq))
-        _check_int("gradient_steps", self.gradient_steps, minimum=-1)
-        _check_int("n_steps", self.n_steps, minimum=1)
+        _check_int("gradient_steps", self.gradient_steps, minimum=-1, maximum=2**20)
+        _check_int("n_steps", self.n_steps, minimum=1, maximum=10_000)
         _check_int("target_update_interval", self.target_update_interval, minimum=1)
         for name in ("exploration_fraction", "exploration_initial_eps", "exploration_final_eps"):
             _check_number(name, getattr(self, name), low=0.0, high=1.0)
         _check_optional_positive("max_grad_norm", self.max_grad_norm)
-        _check_int("stats_window_size", self.stats_window_size, minimum=1)
+        _check_int("stats_window_size", self.stats_window_size, minimum=1, maximum=2**24)
         _check_choice("exploration_schedule", self.exploration_schedule, EXPLORATION_SCHEDULES)
         _check_number("exploration_decay", self.exploration_decay, low=0.0, low_inclusive=False)
         for name in ("double_q", "dueling", "prioritized_replay", "frame_stack_replay", "amsgrad"):
@@ -163,7 +163,7 @@ class DQNConfig:
         _check_number("weight_decay", self.weight_decay, low=0.0)
         _check_number("adam_eps", self.adam_eps, low=0.0, low_inclusive=False)
         _check_choice("precision", self.precision, PRECISIONS)
-        _check_int("actors", self.actors, minimum=0)
+        _check_int("actors", self.actors, minimum=0, maximum=1024)
         _check_int("actor_sync_interval", self.actor_sync_interval, minimum=1)
         if self.learning_rate_final is not None:
             _check_number("learning_rate_final", self.learning_rate_final, low=0.0)
@@ -306,11 +306,18 @@ def check_hyperparameter_names(values: dict[str, Any]) -> None:
             raise TypeError(f"Unknown DQN hyperparameter {name!r}{hint}. Valid names: {', '.join(valid)}.")
 
 
-def _check_int(name: str, value: Any, minimum: int) -> None:
+_MAX_COUNT = 2**53
+"""The largest count a hyperparameter may be unless it says otherwise: what JSON numbers and float step counters
+hold exactly."""
+
+
+def _check_int(name: str, value: Any, minimum: int, maximum: int = _MAX_COUNT) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}.")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    if value > maximum:
+        raise ValueError(f"{name} must be <= {maximum:,}, got {value:,}.")
 
 
 def _check_number(

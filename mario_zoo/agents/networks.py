@@ -7,6 +7,7 @@ builds the module from it, so a checkpoint rebuilds its network without pickle.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +27,9 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 NETWORK_KINDS = ("mlp", "cnn")
 # The Nature CNN's three convolutions shrink a side by this much before it reaches zero.
 _CNN_MIN_SIDE = 36
+MAX_PARAMETERS = 1 << 28
+"""Most weights a network may have (1 GiB in float32; the Mario network has 1.7M): a config asking for more is
+damaged, and is refused before any memory is allocated."""
 
 
 @dataclass(frozen=True)
@@ -58,16 +62,52 @@ class NetworkSpec:
     def __post_init__(self) -> None:
         if self.kind not in NETWORK_KINDS:
             raise ValueError(f"Network kind must be one of {NETWORK_KINDS}, got {self.kind!r}.")
+        if not isinstance(self.observation_shape, list | tuple) or not all(map(_is_size, self.observation_shape)):
+            raise TypeError(f"observation_shape must be a list of whole numbers >= 1, got {self.observation_shape!r}.")
         object.__setattr__(self, "observation_shape", tuple(int(d) for d in self.observation_shape))
-        object.__setattr__(self, "net_arch", tuple(self.net_arch))
-        if any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in self.net_arch):
+        if not isinstance(self.net_arch, list | tuple) or not all(map(_is_size, self.net_arch)):
             raise ValueError(f"net_arch must be a list of positive layer widths, e.g. [64, 64], got {self.net_arch!r}.")
+        object.__setattr__(self, "net_arch", tuple(int(width) for width in self.net_arch))
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {self.activation!r}.")
-        if self.n_actions < 1 or self.features_dim < 1:
-            raise ValueError(f"n_actions and features_dim must be >= 1, got {self.n_actions}, {self.features_dim}.")
+        if not _is_size(self.n_actions) or not _is_size(self.features_dim):
+            raise ValueError(
+                f"n_actions and features_dim must be whole numbers >= 1, got {self.n_actions!r}, {self.features_dim!r}."
+            )
+        for name in ("dueling", "normalize_images"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be true or false, got {getattr(self, name)!r}.")
         if self.kind == "cnn":
             check_image_shape(self.observation_shape)
+        if (count := self.parameter_count()) > MAX_PARAMETERS:
+            raise ValueError(
+                f"This network would have {count:,} weights, more than the {MAX_PARAMETERS:,} allowed (net_arch "
+                f"{list(self.net_arch)}, observation shape {self.observation_shape}); use narrower layers."
+            )
+
+    def parameter_count(self) -> int:
+        """How many weights :class:`QNetwork` builds for this spec, counted without building it.
+
+        Example:
+            >>> NetworkSpec(kind="mlp", observation_shape=(4,), n_actions=2, net_arch=(128, 128)).parameter_count()
+            17410
+            >>> spec = NetworkSpec(kind="cnn", observation_shape=(4, 84, 84), n_actions=5, net_arch=(), dueling=True)
+            >>> spec.parameter_count() == sum(p.numel() for p in QNetwork(spec).parameters())
+            True
+        """
+        if self.kind == "cnn":
+            channels, height, width = self.observation_shape
+            for kernel, stride in ((8, 4), (4, 2), (3, 1)):
+                height, width = (height - kernel) // stride + 1, (width - kernel) // stride + 1
+            count = channels * 32 * 64 + 32 + 32 * 64 * 16 + 64 + 64 * 64 * 9 + 64
+            count += (64 * height * width + 1) * self.features_dim
+            in_dim = self.features_dim
+        else:
+            count, in_dim = 0, math.prod(self.observation_shape)
+        for width in self.net_arch:
+            count += (in_dim + 1) * width
+            in_dim = width
+        return count + (in_dim + 1) * (self.n_actions + (1 if self.dueling else 0))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -80,6 +120,11 @@ class NetworkSpec:
     def from_dict(cls, values: dict[str, Any]) -> NetworkSpec:
         """Inverse of :meth:`to_dict`."""
         return cls(**{**values, "observation_shape": tuple(values["observation_shape"])})
+
+
+def _is_size(value: Any) -> bool:
+    """A whole number >= 1 (not a bool, not a float; numpy's integers count)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
 def check_image_shape(shape: tuple[int, ...]) -> None:

@@ -32,8 +32,10 @@ import torch
 from gymnasium import spaces
 
 from mario_zoo.agents.checkpoint import REPLAY_CONFIG_FILE, REPLAY_TENSORS_FILE
+from mario_zoo.agents.checkpoint_config import one_line
 from mario_zoo.agents.replay import ReplayBuffer
 from mario_zoo.agents.training_state import (
+    check_global_rng_states,
     generator_from_state,
     generator_state,
     global_rng_states,
@@ -155,6 +157,22 @@ class Resumption:
                     torch.cuda.set_rng_state(torch.from_numpy(self.torch_states[f"rng.cuda.{index}"]), index)
 
 
+def _checked_torch_state(array: np.ndarray, path: str | os.PathLike[str]) -> np.ndarray:
+    try:
+        torch.Generator().set_state(torch.from_numpy(np.ascontiguousarray(array)))
+    except (RuntimeError, TypeError, ValueError) as error:
+        raise ValueError(f"{path}: the saved torch RNG state is damaged ({one_line(error)}).") from None
+    return array
+
+
+def _checked_global_states(states: dict[str, Any], path: str | os.PathLike[str]) -> dict[str, Any]:
+    try:
+        check_global_rng_states(states)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}.") from None
+    return states
+
+
 def read_resumption(path: str | os.PathLike[str], buffer: ReplayBuffer, truncate_last_traj: bool) -> Resumption:
     """Fill the new ``buffer`` from the replay files at ``path`` and read the states saved with it.
 
@@ -177,9 +195,9 @@ def read_resumption(path: str | os.PathLike[str], buffer: ReplayBuffer, truncate
             else [None if item is None else generator_from_state(item) for item in rng["env"]],
             last_observations=last_observations,
             explorer_state=None if truncate_last_traj else training.get("explorer"),
-            global_states={key: rng[key] for key in ("python", "numpy_global")},
+            global_states=_checked_global_states({key: rng[key] for key in ("python", "numpy_global")}, path),
             torch_states={
-                "rng.torch": state.tensors["rng.torch"],
+                "rng.torch": _checked_torch_state(state.tensors["rng.torch"], path),
                 **{name: array for name, array in state.tensors.items() if name.startswith("rng.cuda.")},
             },
         )

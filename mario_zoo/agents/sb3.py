@@ -26,7 +26,7 @@ from gymnasium import spaces
 
 from mario_zoo.agents import checkpoint
 from mario_zoo.agents.config import DQNConfig
-from mario_zoo.agents.networks import NetworkSpec, QNetwork
+from mario_zoo.agents.networks import MAX_PARAMETERS, NetworkSpec, QNetwork
 from mario_zoo.reading import parse_json, read_stream
 
 SB3_FILES = frozenset({"data", "policy.pth"})
@@ -72,9 +72,13 @@ def read_sb3_zip(path: Path) -> checkpoint.Checkpoint:
             with archive.open("data") as stream:
                 where = f"{path}:data"
                 data = parse_json(read_stream(stream, where, max_bytes=MAX_DATA_BYTES), where, max_bytes=MAX_DATA_BYTES)
-            policy_bytes = archive.read("policy.pth")
-            optimizer_bytes = archive.read(_OPTIMIZER_FILE) if _OPTIMIZER_FILE in names else None
-            system_info = archive.read(_SYSTEM_INFO_FILE) if _SYSTEM_INFO_FILE in names else b""
+            policy_bytes = _member(archive, path, "policy.pth", MAX_TENSORS_BYTES)
+            optimizer_bytes = (
+                _member(archive, path, _OPTIMIZER_FILE, MAX_TENSORS_BYTES) if _OPTIMIZER_FILE in names else None
+            )
+            system_info = (
+                _member(archive, path, _SYSTEM_INFO_FILE, MAX_DATA_BYTES) if _SYSTEM_INFO_FILE in names else b""
+            )
     except Exception as error:  # a damaged archive or JSON: zipfile and json raise many kinds
         raise checkpoint.CheckpointError(f"{path}: cannot read this Stable-Baselines3 zip ({error}).") from None
     state = _load_tensors(path, "policy.pth", policy_bytes)
@@ -87,6 +91,16 @@ def read_sb3_zip(path: Path) -> checkpoint.Checkpoint:
             "MlpPolicy or CnnPolicy (ReLU, default features extractor, Adam) convert; load others with "
             "stable_baselines3.DQN.load."
         ) from None
+
+
+MAX_TENSORS_BYTES = 2 * 4 * MAX_PARAMETERS + (1 << 20)
+"""Size limit of an SB3 zip's ``policy.pth`` and ``policy.optimizer.pth`` (two float32 copies of the largest network
+mario_zoo builds): a member that would inflate past it is refused before it is read whole."""
+
+
+def _member(archive: zipfile.ZipFile, path: Path, name: str, max_bytes: int) -> bytes:
+    with archive.open(name) as stream:
+        return read_stream(stream, f"{path}:{name}", max_bytes=max_bytes)
 
 
 def _load_tensors(path: Path, name: str, data: bytes) -> Any:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import struct
@@ -216,6 +217,7 @@ def read_replay(path: str | os.PathLike[str], buffer: ReplayBuffer) -> ReplaySta
         destinations["buffer.tree"] = buffer.tree.nodes
     with _open_member(source, REPLAY_TENSORS_FILE) as stream:
         extra = _read_safetensors(stream, destinations, expected_sha256, name)
+    _check_counters(saved, buffer, filled, _describe(source, REPLAY_CONFIG_FILE))
     buffer.heads = [int(head) for head in saved["heads"]]
     buffer.rows_written = [int(count) for count in saved["rows_written"]]
     buffer.n_valid = int(saved["n_valid"])
@@ -226,6 +228,46 @@ def read_replay(path: str | os.PathLike[str], buffer: ReplayBuffer) -> ReplaySta
             f"{name} is corrupt: n_valid={buffer.n_valid} but {np.count_nonzero(buffer.valid)} rows are valid."
         )
     return ReplayState(config, extra)
+
+
+def _check_counters(saved: dict[str, Any], buffer: ReplayBuffer, filled: int, name: str) -> None:
+    """The buffer's write positions as its own writes leave them: one head and one count per env, each head the row
+    its count of writes ends on, the rows filled those the counts reach, a finite positive top priority. Anything
+    else would resume writing over the middle of the saved transitions."""
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**53
+
+    heads, written, rows = saved["heads"], saved["rows_written"], buffer.rows_per_env
+    problems = []
+    if not (isinstance(heads, list) and isinstance(written, list) and len(heads) == len(written) == buffer.n_envs):
+        problems.append(f"heads and rows_written must list one number per env ({buffer.n_envs})")
+    elif not all(map(whole, written)) or not all(isinstance(h, int) and not isinstance(h, bool) for h in heads):
+        problems.append("heads and rows_written must be whole numbers")
+    else:
+        ends = [(count - 1) % rows if count else -1 for count in written]
+        if heads != ends:
+            problems.append(f"heads {heads} are not where rows_written {written} end ({ends})")
+        if filled != min(rows, max(written)):
+            problems.append(f"rows_filled={filled} is not what rows_written reach ({min(rows, max(written))})")
+    n_valid, top = saved["n_valid"], saved["max_priority"]
+    if not whole(n_valid) or n_valid > buffer.capacity:
+        problems.append(f"n_valid={n_valid!r} is not a count of at most {buffer.capacity} rows")
+    if isinstance(top, bool) or not isinstance(top, int | float) or not math.isfinite(top) or top <= 0:
+        problems.append(f"max_priority={top!r} is not a finite number > 0")
+    if problems:
+        raise ValueError(f"{name} is corrupt: {'; '.join(problems)}.")
+
+
+def check_global_rng_states(states: dict[str, Any]) -> None:
+    """Raise a ``ValueError`` unless :func:`set_global_rng_states` can restore ``states``; changes nothing global
+    (each state is tried on a generator of its own)."""
+    try:
+        version, internal, gauss = states["python"]
+        random.Random().setstate((version, tuple(internal), gauss))
+        np.random.RandomState().set_state(_arrays_for(states["numpy_global"]))
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError) as error:
+        raise ValueError(f"the saved global RNG states are damaged ({type(error).__name__}: {error})") from None
 
 
 def generator_state(generator: np.random.Generator) -> dict[str, Any]:

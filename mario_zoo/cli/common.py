@@ -84,12 +84,12 @@ def count(text: str) -> int:
 def positive(text: str) -> int:
     """An argparse type for counts of at least one."""
     try:
-        value = count(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number such as 50000 or 5e4, got {text!r}") from None
+    if not value.is_integer() or value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
+    return int(value)
 
 
 def _number_in(text: str, inside: Callable[[float], bool], expected: str) -> float:

@@ -234,3 +234,98 @@ def test_the_kept_run_options_and_episodes_are_checked_on_load(trained, tmp_path
     config_file.write_text(json.dumps(config))
     with pytest.raises(ckpt.CheckpointError, match=re.escape(message)):
         DQN.load(tmp_path / "model")
+
+
+def _edited(config: dict, path: str, value: object) -> dict:
+    """``config`` with the entry at ``path`` ("a.b"; value ``...`` deletes it) replaced."""
+    *parents, last = path.split(".")
+    target = config
+    for key in parents:
+        target = target[key]
+    if value is ...:
+        del target[last]
+    else:
+        target[last] = value
+    return config
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("network.n_actions", 2.0, "n_actions and features_dim must be whole numbers >= 1, got 2.0"),
+        ("network.observation_shape", [4.0], "observation_shape must be a list of whole numbers >= 1, got (4.0,)"),
+        ("network.dueling", "no", "dueling must be true or false, got 'no'"),
+        ("policy_kwargs", ..., "lacks the key"),
+        ("seed", ..., "lacks the key"),
+        ("training", ..., "lacks the key"),
+        ("hyperparameters.gamma", ..., "lacks the hyperparameters ['gamma'], which format version 7 records"),
+        ("format_version", 1, "says format version 1 but holds ["),
+        ("network.net_arch", [10_000_000, 10_000_000], "would have 100,000,0"),
+    ],
+)
+def test_a_config_that_is_not_what_its_version_wrote_is_refused_before_anything_is_built(
+    trained, tmp_path, path, value, message
+):
+    """Wrong types, missing keys or hyperparameters (which would load as today's defaults, not the agent's), a
+    version older than the fields it holds (which would skip the sha256 check), and a network too large to build
+    are each one CheckpointError naming config.json, raised before any tensor is allocated."""
+    trained.save(tmp_path / "model")
+    config_file = tmp_path / "model" / ckpt.CONFIG_FILE
+    config = _edited(json.loads(config_file.read_text()), path, value)
+    if path == "network.net_arch":
+        config["policy_kwargs"]["net_arch"] = value
+    if path == "format_version":
+        del config["files"]
+    config_file.write_text(json.dumps(config))
+    pattern = re.escape(f"missing: ['{path}']") if message == "lacks the key" else re.escape(message)
+    with pytest.raises(ckpt.CheckpointError, match=pattern):
+        DQN.load(tmp_path / "model")
+
+
+def test_a_zip_member_that_inflates_past_what_the_network_can_hold_is_refused_unread(trained, tmp_path):
+    """A zip bomb: 50 MB of zeros where the network's weights take kilobytes, a few KB compressed. The member is
+    refused once more than the network's float32 weights (and a header) have been inflated, not read whole."""
+    import zipfile
+
+    trained.save(tmp_path / "agent.zip")
+    with zipfile.ZipFile(tmp_path / "agent.zip") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    limit = ckpt.max_tensor_bytes(ckpt.read_config(tmp_path / "agent.zip").network, ckpt.MODEL_FILE)
+    assert len(members[ckpt.MODEL_FILE]) <= limit < 50_000_000
+    members[ckpt.MODEL_FILE] = bytes(50_000_000)
+    with zipfile.ZipFile(tmp_path / "bomb.zip", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    assert (tmp_path / "bomb.zip").stat().st_size < 1_000_000
+    with pytest.raises(ckpt.CheckpointError, match=r"bomb\.zip:model\.safetensors is larger than the .* limit"):
+        DQN.load(tmp_path / "bomb.zip")
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "message"),
+    [
+        ("model", lambda t: t.fill_(float("nan")), "hold nan or infinite values: the training diverged"),
+        ("model", lambda t: t.fill_(float("inf")), "hold nan or infinite values"),
+        ("model", lambda t: t.to(torch.int32), "weights that must be floating point are not (q_net."),
+        ("optimizer", lambda t: t.fill_(float("nan")), "hold nan or infinite values"),
+    ],
+)
+def test_weights_that_no_training_writes_are_refused(trained, tmp_path, file, change, message):
+    """Weights of the right names and shapes, with a matching sha256, that hold nan/inf or integers (a diverged run
+    or a crafted file) would load and act: argmax of nan Q-values is always action 0."""
+    import hashlib
+
+    from safetensors.torch import load_file, save_file
+
+    trained.save(tmp_path / "model")
+    name = ckpt.MODEL_FILE if file == "model" else ckpt.OPTIMIZER_FILE
+    tensors = load_file(tmp_path / "model" / name)
+    first = next(key for key, tensor in sorted(tensors.items()) if tensor.is_floating_point() and tensor.numel() > 1)
+    tensors[first] = change(tensors[first].clone())
+    save_file(tensors, tmp_path / "model" / name)
+    config_file = tmp_path / "model" / ckpt.CONFIG_FILE
+    config = json.loads(config_file.read_text())
+    config["files"][name] = hashlib.sha256((tmp_path / "model" / name).read_bytes()).hexdigest()
+    config_file.write_text(json.dumps(config))
+    with pytest.raises(ckpt.CheckpointError, match=re.escape(message)):
+        DQN.load(tmp_path / "model")

@@ -326,3 +326,47 @@ def _pickling_code(package: Path) -> list[str]:
 def _saved(model: DQN, folder: Path) -> Path:
     model.save(folder / "model")
     return folder / "model"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda buffer: buffer.update(heads=[10**9]), "heads [1000000000] are not where rows_written"),
+        (lambda buffer: buffer.update(heads=[-5]), "heads [-5] are not where rows_written"),
+        (lambda buffer: buffer.update(heads=[1, 2]), "heads and rows_written must list one number per env (1)"),
+        (lambda buffer: buffer.update(rows_written=[10**20]), "heads and rows_written must be whole numbers"),
+        (lambda buffer: buffer.update(max_priority=float("nan")), "max_priority=nan is not a finite number > 0"),
+        (lambda buffer: buffer.update(n_valid=-1), "n_valid=-1 is not a count of at most 96 rows"),
+    ],
+)
+def test_replay_counters_that_its_own_writes_could_not_leave_are_refused(tmp_path, change, message):
+    """A head anywhere but where the write count ends would resume writing over the middle of the saved
+    transitions: the lossless resume would silently lose them."""
+    model = DQN("CnnPolicy", CueEnv(), policy_kwargs=SMALL_CNN, **{**BASE, "buffer_size": 96}).learn(60)
+    folder = tmp_path / "replay"
+    model.save_replay_buffer(folder)
+    config_file = folder / "replay.json"
+    config = json.loads(config_file.read_text())
+    change(config["buffer"])
+    config_file.write_text(json.dumps(config))
+    fresh = DQN.load(_saved(model, tmp_path))
+    with pytest.raises(ValueError, match=re.escape(f"{config_file} is corrupt: ") + ".*" + re.escape(message)):
+        fresh.load_replay_buffer(folder)
+    assert fresh._replay_buffer is None
+
+
+def test_damaged_global_rng_states_are_refused_before_any_is_restored(tmp_path):
+    import random
+
+    model = DQN("CnnPolicy", CueEnv(), policy_kwargs=SMALL_CNN, **{**BASE, "buffer_size": 96}).learn(60)
+    folder = tmp_path / "replay"
+    model.save_replay_buffer(folder)
+    config_file = folder / "replay.json"
+    config = json.loads(config_file.read_text())
+    config["rng"]["numpy_global"]["state"]["key"] = config["rng"]["numpy_global"]["state"]["key"][:5]
+    config_file.write_text(json.dumps(config))
+    fresh = DQN.load(_saved(model, tmp_path))
+    before = (random.getstate(), np.random.get_state()[1].copy())
+    with pytest.raises(ValueError, match=re.escape(f"{folder}: the saved global RNG states are damaged")):
+        fresh.load_replay_buffer(folder)
+    assert random.getstate() == before[0] and np.array_equal(np.random.get_state()[1], before[1])

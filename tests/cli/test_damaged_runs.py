@@ -139,3 +139,84 @@ def test_a_damaged_evaluations_csv_stops_a_resume_before_anything_is_written(cli
     result = cli("train", "--resume", run, "--steps", 600, "--no-progress")
     _assert_refused(result, f"Cannot resume {run}: {run / 'evaluations.csv'} {needle}", "Nothing was changed")
     assert _snapshot(run) == before
+
+
+def test_a_run_that_lost_its_checkpoint_is_not_started_over(cli, run):
+    """Without checkpoint.zip a resume would start from step 0 and replace the run's agents, logs and snapshots:
+    right only for a run stopped before its first checkpoint, so a run that shows it got further is refused."""
+    (run / "checkpoint.zip").unlink()
+    before = _snapshot(run)
+    result = cli("train", "--resume", run, "--steps", 600, "--no-progress")
+    _assert_refused(result, f"Cannot resume {run}: it has no checkpoint.zip, but it has trained (status 'finished'",
+                    "model/", "Nothing was changed", f"--init-from {run / 'model'}")  # fmt: skip
+    assert _snapshot(run) == before
+    (run / "checkpoint.zip").mkdir()
+    before = _snapshot(run)
+    result = cli("train", "--resume", run, "--steps", 600, "--no-progress")
+    _assert_refused(result, f"{run / 'checkpoint.zip'} is not a file. Nothing was changed.")
+    assert _snapshot(run) == before
+
+
+def test_a_run_stopped_before_its_first_checkpoint_starts_over(cli, tmp_path):
+    """The one case where a missing checkpoint is expected: run.json still says running and nothing else was kept."""
+    from mario_zoo.runs import open_run
+
+    path = tmp_path / "early"
+    assert cli("train", "--steps", 200, "--eval-episodes", 0, "--no-progress", "--out", path).code == 0
+    for name in ("checkpoint.zip",):
+        (path / name).unlink()
+    shutil.rmtree(path / "model")
+    settings = json.loads((path / "run.json").read_text())
+    (path / "run.json").write_text(json.dumps({**settings, "status": "running"}))
+    result = cli("train", "--resume", path, "--no-progress")
+    assert result.code == 0, result.err
+    assert "from the start" in result.out and open_run(path).read_config().status == "finished"
+
+
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (lambda run: (run / "monitor.csv").write_bytes((run / "monitor.csv").read_bytes() + b"\xff\xfe\x00garbage\n"),
+         "monitor.csv is damaged: byte"),
+        (lambda run: _edit_run_json(run, lambda text: json.dumps({**json.loads(text), "env_kwargs": {"foo": 1}})),
+         "Unknown env kwarg 'foo' for CartPole-v1"),
+        (lambda run: _edit_run_json(run, lambda text: json.dumps({**json.loads(text), "env_id": "Nope-v3"})),
+         "Unknown env ID 'Nope-v3'"),
+    ],
+)  # fmt: skip
+def test_what_a_resume_reads_is_checked_before_it_writes(cli, run, damage, needle):
+    damage(run)
+    before = _snapshot(run)
+    result = cli("train", "--resume", run, "--steps", 600, "--no-progress")
+    _assert_refused(result, f"Cannot resume {run}", needle, "Nothing was changed")
+    assert _snapshot(run) == before
+
+
+def test_a_progress_row_whose_step_is_not_a_number_is_dropped_as_a_half_written_one(cli, run):
+    progress = run / "progress.csv"
+    header, *rows = progress.read_text().splitlines()
+    column = header.split(",").index("time/total_timesteps")
+    for bad in ("abc", "inf"):
+        cells = rows[0].split(",")
+        cells[column] = bad
+        rows.append(",".join(cells))
+    progress.write_text("\n".join([header, *rows]) + "\n")
+    result = cli("train", "--resume", run, "--steps", 600, "--no-progress")
+    assert result.code == 0, result.err
+    assert ",abc," not in progress.read_text() and ",inf," not in progress.read_text()
+
+
+def test_a_snapshot_that_is_a_link_is_unlinked_never_followed(cli, tmp_path):
+    """Snapshots after the checkpoint go when a run resumes; one that is a symlink loses the link only."""
+    path = tmp_path / "run"
+    assert (
+        cli("train", "--steps", 300, "--save-freq", 100, "--eval-episodes", 0, "--no-progress", "--out", path).code == 0
+    )
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    (path / "snapshots").mkdir(exist_ok=True)
+    (path / "snapshots" / "step-000099999999").symlink_to(outside, target_is_directory=True)
+    result = cli("train", "--resume", path, "--steps", 400, "--no-progress")
+    assert result.code == 0, result.err
+    assert not (path / "snapshots" / "step-000099999999").exists() and (outside / "keep.txt").read_text() == "mine"

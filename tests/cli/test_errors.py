@@ -51,6 +51,20 @@ BAD_INPUTS = [
         "Unknown env kwarg 'max_steps' for CartPole-v1 (did you mean 'max_episode_steps'?)",
     ),
     (["train", "--steps", "lots"], "expected a whole number such as 50000 or 5e4, got 'lots'"),
+    (
+        ["train", "--hp", "stats_window_size=1e21"],
+        "stats_window_size must be <= 16,777,216, got 1,000,000,000,000,000,000,000",
+    ),
+    (["train", "--hp", "n_steps=1e9"], "n_steps must be <= 10,000, got 1,000,000,000."),
+    (["train", "--hp", "batch_size=1e12"], "batch_size must be <= 16,777,216"),
+    (
+        ["train", "--hp", "buffer_size=1e11", "--env", "MarioDQN-v0", "--steps", "1e11"],
+        "buffer_size must be <= 4,294,967,296",
+    ),
+    (
+        ["train", "--hp", "buffer_size=4e9", "frame_stack_replay=false", "--env", "MarioDQN-v0", "--steps", "4e9"],
+        "This run stores 4,000,000,000 of them, which cannot fit either.",
+    ),
     (["train", "--device", "gpu"], "Unknown device 'gpu'; valid devices: auto, cpu, cuda"),
     (["train", "--out", "fake_run"], "fake_run already exists; continue it with --resume fake_run"),
     (["train", "--resume", "runs/missing"], "No run folder 'runs/missing'. There are no runs in runs"),
