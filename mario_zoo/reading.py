@@ -90,7 +90,7 @@ def parse_json(data: bytes | str, source: str, *, max_bytes: int = MAX_JSON_BYTE
         )
     try:
         return json.loads(text)
-    except json.JSONDecodeError as error:
+    except ValueError as error:  # JSONDecodeError, and Python's limit on the digits of one integer
         raise ValueError(
             f"{source} is not valid JSON ({error}); it is damaged (a truncated write?) or not one mario-zoo wrote."
         ) from None

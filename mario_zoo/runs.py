@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 
 from mario_zoo.agents.config import DQNConfig
+from mario_zoo.agents.sb3_options import POLICY_ALIASES
 from mario_zoo.atomic import write_text
 from mario_zoo.reading import read_bytes, read_json
 from mario_zoo.results import STATISTICS, Statistics, current_names
@@ -166,6 +167,12 @@ class RunConfig:
                 f"{source} lacks {', '.join(missing)}; the file is damaged. Restore it, or start a new run."
             )
         known = {item.name for item in dataclasses.fields(cls)}
+        unknown = sorted(str(key) for key in data if key not in known)
+        if unknown:
+            raise ValueError(
+                f"{source} has unknown fields {unknown} (valid: {', '.join(sorted(known))}). The file is damaged; "
+                "restore it, or start a new run."
+            )
         # Version 1 wrote only the hyperparameters that differ from the defaults (unchanged since): from_dict below
         # fills in the others, and the run's next write is in the current version.
         values = {**{key: value for key, value in data.items() if key in known}, "format_version": RUN_FORMAT_VERSION}
@@ -190,13 +197,15 @@ def _check_field(name: str, value: Any) -> str | None:
 
     Example:
         >>> _check_field("seed", -1), _check_field("eval_freq", None), _check_field("status", "paused")
-        ('an int >= 0', None, "one of ('running', 'interrupted', 'finished')")
+        ('an int >= 0 and below 2**32', None, "one of ('running', 'interrupted', 'finished')")
     """
     minimums = {"total_timesteps": 1, "seed": 0, "save_freq": 1, "eval_episodes": 0, "eval_freq": 1, "snapshot_freq": 1}
     if name in minimums:
         if name in ("eval_freq", "snapshot_freq") and value is None:
             return None
         is_int = isinstance(value, int) and not isinstance(value, bool)
+        if name == "seed":
+            return None if is_int and 0 <= value < 2**32 else "an int >= 0 and below 2**32"
         return None if is_int and value >= minimums[name] else f"an int >= {minimums[name]}"
     if name in ("hyperparameters", "policy_kwargs", "env_kwargs", "overrides"):
         return None if isinstance(value, dict) else "a mapping"
@@ -212,6 +221,8 @@ def _check_field(name: str, value: Any) -> str | None:
         return None if value in RUN_STATUSES else f"one of {RUN_STATUSES}"
     if name == "format_version":
         return None
+    if name == "policy":
+        return None if value in POLICY_ALIASES else f"one of {tuple(POLICY_ALIASES)}"
     return None if isinstance(value, str) else "a string"
 
 

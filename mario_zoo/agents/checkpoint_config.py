@@ -267,6 +267,13 @@ def _parse_optional_int(data: Any) -> int | None:
     return None if data is None else _count(data)
 
 
+def _parse_seed(data: Any) -> int | None:
+    seed = _parse_optional_int(data)
+    if seed is not None and seed >= 2**32:
+        raise ValueError(f"expected a seed below 2**32 (numpy's limit) or null, got {seed}")
+    return seed
+
+
 def _parse_env_id(data: Any) -> str | None:
     if data is not None:
         _expect(data, str, "a string or null")
@@ -311,7 +318,7 @@ _SECTIONS: dict[str, Any] = {
     "env_id": lambda data: {"env_id": _parse_env_id(data)},
     "env_kwargs": lambda data: _split_env_kwargs(_mapping(data)),  # format <= 2 kept training options here
     "train_env_kwargs": lambda data: {"train_env_kwargs": _mapping(data)},
-    "seed": lambda data: {"seed": _parse_optional_int(data)},
+    "seed": lambda data: {"seed": _parse_seed(data)},
     "num_timesteps": lambda data: {"num_timesteps": _count(data)},
     "exploration": _parse_exploration,
     "training": _parse_training,

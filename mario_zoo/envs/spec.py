@@ -80,6 +80,7 @@ def check_env_kwargs(env_id: str, env_kwargs: Mapping[str, Any]) -> None:
     valid = valid_env_kwargs(env_id)
     unknown = [key for key in env_kwargs if valid is not None and key not in valid]
     if not unknown:
+        _check_make_options(env_id, env_kwargs)
         return
     close = difflib.get_close_matches(str(unknown[0]), valid, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -87,3 +88,36 @@ def check_env_kwargs(env_id: str, env_kwargs: Mapping[str, Any]) -> None:
     raise ValueError(
         f"Unknown env kwarg {unknown[0]!r} for {env_id}{hint}; valid kwargs: {', '.join(valid)} ({listing})."
     )
+
+
+def _check_make_options(env_id: str, env_kwargs: Mapping[str, Any]) -> None:
+    """``gym.make``'s own options, which no env constructor checks: ``max_episode_steps`` a whole number >= 1 (a
+    YAML ``yes`` would be 1: one-step episodes), ``disable_env_checker`` a bool, ``render_mode`` one the env offers.
+
+    Example:
+        >>> check_env_kwargs("CartPole-v1", {"max_episode_steps": True})
+        Traceback (most recent call last):
+        ...
+        ValueError: max_episode_steps for CartPole-v1 must be a whole number >= 1 or None, got True.
+    """
+    steps = env_kwargs.get("max_episode_steps")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        raise ValueError(f"max_episode_steps for {env_id} must be a whole number >= 1 or None, got {steps!r}.")
+    checker = env_kwargs.get("disable_env_checker")
+    if checker is not None and not isinstance(checker, bool):
+        raise ValueError(f"disable_env_checker for {env_id} must be true or false, got {checker!r}.")
+    mode = env_kwargs.get("render_mode")
+    modes = _render_modes(env_id)
+    if mode is not None and modes is not None and mode not in modes:
+        raise ValueError(f"render_mode {mode!r} is not one {env_id} offers; valid render modes: {', '.join(modes)}.")
+
+
+def _render_modes(env_id: str) -> tuple[str, ...] | None:
+    """The render modes ``env_id``'s class declares in its metadata, or ``None`` when it cannot be told."""
+    spec = gym.spec(env_id)
+    try:
+        creator = spec.entry_point if callable(spec.entry_point) else load_env_creator(spec.entry_point)
+    except (AttributeError, ImportError, TypeError, ValueError):
+        return None
+    modes = getattr(creator, "metadata", {}).get("render_modes") if isinstance(creator, type) else None
+    return tuple(modes) if isinstance(modes, list | tuple) and modes else None

@@ -257,6 +257,7 @@ def _edited(config: dict, path: str, value: object) -> dict:
         ("network.dueling", "no", "dueling must be true or false, got 'no'"),
         ("policy_kwargs", ..., "lacks the key"),
         ("seed", ..., "lacks the key"),
+        ("seed", 2**80, "invalid 'seed' entry: expected a seed below 2**32 (numpy's limit) or null"),
         ("training", ..., "lacks the key"),
         ("hyperparameters.gamma", ..., "lacks the hyperparameters ['gamma'], which format version 7 records"),
         ("format_version", 1, "says format version 1 but holds ["),

@@ -220,3 +220,20 @@ def test_a_snapshot_that_is_a_link_is_unlinked_never_followed(cli, tmp_path):
     result = cli("train", "--resume", path, "--steps", 400, "--no-progress")
     assert result.code == 0, result.err
     assert not (path / "snapshots" / "step-000099999999").exists() and (outside / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (lambda text: json.dumps({**json.loads(text), "notes": "mine"}), "has unknown fields ['notes']"),
+        (lambda text: json.dumps({**json.loads(text), "policy": "FooPolicy"}), "has an invalid policy: expected one of"),
+        (lambda text: json.dumps({**json.loads(text), "seed": 2**80}), "has an invalid seed: expected an int >= 0 and "
+         "below 2**32"),
+        (lambda text: text.replace('"seed": 0', '"seed": ' + "9" * 5000), "is not valid JSON (Exceeds the limit"),
+    ],
+)  # fmt: skip
+def test_run_json_fields_no_version_writes_are_refused(cli, run, change, needle):
+    _edit_run_json(run, change)
+    before = _snapshot(run)
+    _assert_refused(cli("train", "--resume", run, "--steps", 600, "--no-progress"), str(run / "run.json"), needle)
+    assert _snapshot(run) == before

@@ -50,6 +50,8 @@ BAD_INPUTS = [
         ["train", "--env-kwargs", "max_steps=5"],
         "Unknown env kwarg 'max_steps' for CartPole-v1 (did you mean 'max_episode_steps'?)",
     ),
+    (["train", "--env-kwargs", "max_episode_steps=yes"], "max_episode_steps for CartPole-v1 must be a whole number"),
+    (["train", "--env-kwargs", "render_mode=bogus"], "valid render modes: human, rgb_array"),
     (["train", "--steps", "lots"], "expected a whole number such as 50000 or 5e4, got 'lots'"),
     (
         ["train", "--hp", "stats_window_size=1e21"],
