@@ -226,6 +226,14 @@ def test_evaluate_records_snapshots_played_under_the_runs_protocol(cli, tmp_path
     # A row counts while its snapshot is there (a resumed run drops the snapshots of the steps it replays).
     shutil.rmtree(snapshots[2])
     assert [point.timesteps for point in evaluation_points(run)] == [200]
+    # A damaged file to keep the evaluation in is one line before any play; --no-record plays without it.
+    snapshot_evaluations(run).write_bytes(snapshot_evaluations(run).read_bytes() + b"500,2,\xff\xfe,1,1,,,\n")
+    damaged = snapshot_evaluations(run).read_bytes()
+    refused = cli("evaluate", snapshots[1], "--episodes", 2, "--no-progress")
+    assert refused.code == 2 and len(refused.err.strip().splitlines()) == 1, refused.err
+    assert f"{snapshot_evaluations(run)} line 4 is damaged" in refused.err and "evaluating" not in refused.err
+    assert snapshot_evaluations(run).read_bytes() == damaged
+    assert cli("evaluate", snapshots[1], "--episodes", 2, "--no-record", "--no-progress").code == 0
 
 
 def test_periodic_evaluations_win_over_a_snapshots_at_the_same_step(tmp_path):

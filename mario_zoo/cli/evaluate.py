@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     evaluations = []
     for source in sources:
         agent = load_agent(source, args.device)  # one network in memory at a time, however many snapshots
+        if args.record:
+            _check_record(agent)
         evaluation = evaluate(
             agent.model, agent.env_id, agent.env_kwargs, protocol=_protocol(agent, args), progress=args.progress
         )
@@ -97,6 +99,18 @@ def run(args: argparse.Namespace) -> int:
     elif len(evaluations) > 1:
         print(f"\n{ranking_table(evaluations)}")
     return 0
+
+
+def _check_record(agent: LoadedAgent) -> None:
+    """A snapshot's run must have a readable ``snapshot_evaluations.csv`` (or none) before minutes of play are spent
+    on an evaluation that could not be kept there."""
+    from mario_zoo.runs import read_evaluations
+    from mario_zoo.snapshots import snapshot_evaluations, snapshot_run
+
+    run = None if agent.path is None else snapshot_run(agent.path)
+    if run is not None:
+        with bad_input():
+            read_evaluations(snapshot_evaluations(run))
 
 
 def _record(agent: LoadedAgent, evaluation: Evaluation) -> str | None:
