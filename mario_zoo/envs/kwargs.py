@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 #: ``MarioDQN`` options that shape training only: frontier starts (:class:`~mario_zoo.envs.frontier.FrontierStarts`)
-#: the training noise (random no-op starts, sticky actions) and the stall cut counted as a failure. Evaluation protocols
+#: the training noise (random no-op starts, sticky actions, random actions) and the stall cut counted as a failure. Evaluation protocols
 #: set their own no-ops and noise; a stalled evaluation episode ends either way.
 TRAINING_ONLY_OPTIONS: tuple[str, ...] = (
     "frontier_fraction",
@@ -24,6 +24,7 @@ TRAINING_ONLY_OPTIONS: tuple[str, ...] = (
     "frontier_mode",
     "noop_max",
     "repeat_action_probability",
+    "random_action_probability",
     "stall_penalty",
 )
 
@@ -58,4 +59,6 @@ def split_training_options(env_kwargs: Mapping[str, Any]) -> tuple[dict[str, Any
     if training.get("stall_penalty", 0) is None:
         # Off, its default: left out, so that a checkpoint without it still reads with a mario_zoo from before it.
         del training["stall_penalty"]
+    if training.get("random_action_probability", 1) == 0:
+        del training["random_action_probability"]  # the same: off, its default
     return playing_kwargs(env_kwargs), training

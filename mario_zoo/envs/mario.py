@@ -24,6 +24,7 @@ from mario_zoo.wrappers import (
     JoypadActions,
     MaxPoolFrameSkip,
     NoopStart,
+    RandomActions,
     ResizeObservation,
     RewardTransform,
     StallTruncation,
@@ -36,6 +37,7 @@ from mario_zoo.wrappers._validation import (
     check_optional_int,
     check_penalty,
 )
+from mario_zoo.wrappers.actions import RANDOM_ACTION_MEANING
 from mario_zoo.wrappers.frame_skip import STICKY_MEANING
 
 #: The preprocessing defaults; ``gym.make(id, **overrides)`` changes any of them.
@@ -46,6 +48,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "stack": 4,
     "noop_max": 0,
     "repeat_action_probability": 0.0,
+    "random_action_probability": 0.0,
     "stall_steps": None,
     "stall_penalty": None,
     "reward_clip": None,
@@ -69,6 +72,7 @@ def make_mario_env(
     stack: int = 4,
     noop_max: int = 0,
     repeat_action_probability: float = 0.0,
+    random_action_probability: float = 0.0,
     stall_steps: int | None = None,
     stall_penalty: float | None = None,
     reward_clip: float | None = None,
@@ -93,6 +97,9 @@ def make_mario_env(
         repeat_action_probability: sticky actions (Gymnasium ALE v5's name and meaning): at each emulator frame
             inside the frame skip, the previous frame's action repeats with this probability (0-1; 0 = off;
             Machado et al. 2018 use 0.25), drawn from a generator seeded by ``reset(seed=...)``.
+        random_action_probability: training only: each step plays a uniformly random action instead of the
+            agent's with this probability (0-1; 0 = off): the Nature protocol's epsilon as part of the game, so that
+            the values the agent learns count on it (:class:`~mario_zoo.wrappers.RandomActions`).
         stall_steps: truncate after this many agent steps without new x progress (``None`` = off).
         stall_penalty: training only: make that cut a failure, terminated with this reward (<= 0, in the game's
             units, before ``reward_scale``; a death is -15) added, instead of a truncation (``None``). Needs
@@ -152,6 +159,9 @@ def _checked_settings(values: dict[str, Any]) -> dict[str, Any]:
     checked["noop_max"] = check_int("noop_max", values["noop_max"], minimum=0)
     checked["repeat_action_probability"] = check_fraction(
         "repeat_action_probability", values["repeat_action_probability"], meaning=STICKY_MEANING
+    )
+    checked["random_action_probability"] = check_fraction(
+        "random_action_probability", values["random_action_probability"], meaning=RANDOM_ACTION_MEANING
     )
     checked["stall_steps"] = check_optional_int("stall_steps", values["stall_steps"], minimum=1)
     if values["stall_penalty"] is not None:
@@ -214,6 +224,9 @@ def _preprocessed(emulator: MarioEmulator, **settings: Any) -> gym.Env:
         )
     # Always there, so that reset(options={"noops": n}) plays n no-ops whatever noop_max is (0: no random ones).
     env = NoopStart(env, noop_max=settings["noop_max"])
+    if settings["random_action_probability"]:
+        # Above NoopStart: the no-op starts stay no-ops.
+        env = RandomActions(env, probability=settings["random_action_probability"])
     if settings["stall_steps"] is not None:
         # Below RewardTransform: a stall penalty is in the game's units and is scaled and clipped as a death is.
         env = StallTruncation(env, max_stall_steps=settings["stall_steps"], penalty=settings["stall_penalty"])

@@ -2,11 +2,11 @@
 
 Order used by :func:`mario_zoo.make_mario_env` (inside out): ``GrayscaleObservation`` -> ``MaxPoolFrameSkip``
 -> ``ResizeObservation`` -> ``FrameStack`` -> ``JoypadActions`` -> (``FrontierStarts``, from ``mario_zoo.envs``)
--> ``NoopStart`` -> ``StallTruncation`` -> ``RewardTransform``. Each works on any env with the right spaces and imports no emulator; the emulator-specific
+-> ``NoopStart`` -> ``RandomActions`` (training only) -> ``StallTruncation`` -> ``RewardTransform``. Each works on any env with the right spaces and imports no emulator; the emulator-specific
 fast path is the :class:`~mario_zoo.wrappers.frames.FrameSource` protocol, implemented in ``mario_zoo.envs``.
 """
 
-from mario_zoo.wrappers.actions import ACTION_SETS, JoypadActions
+from mario_zoo.wrappers.actions import ACTION_SETS, JoypadActions, RandomActions
 from mario_zoo.wrappers.episode import NoopStart, StallTruncation
 from mario_zoo.wrappers.frame_skip import MaxPoolFrameSkip
 from mario_zoo.wrappers.frame_stack import FrameStack
@@ -22,6 +22,7 @@ __all__ = [
     "JoypadActions",
     "MaxPoolFrameSkip",
     "NoopStart",
+    "RandomActions",
     "ResizeObservation",
     "RewardTransform",
     "StallTruncation",
