@@ -36,7 +36,7 @@ from mario_zoo.envs.frontier_archive import read_archive
 from mario_zoo.envs.spec import check_env_kwargs
 from mario_zoo.evaluation import is_mario, run_protocol
 from mario_zoo.run_lock import check_not_in_use
-from mario_zoo.runs import RunConfig, RunFolder, open_run
+from mario_zoo.runs import RunConfig, RunFolder, open_run, read_evaluations
 
 DEFAULT_ENV = "CartPole-v1"
 """The env ``mario-zoo train`` trains on when given neither ``--preset`` nor ``--env`` (as rl-zoo does)."""
@@ -365,20 +365,21 @@ def plan_resume(
 
 def _check_started_over_is_safe(run: RunFolder, config: RunConfig) -> None:
     """A run without ``checkpoint.zip`` resumes from step 0, which replaces its logs, agents and snapshots: only
-    right for a run stopped before its first checkpoint. One that shows it got further lost its checkpoint, and is
-    refused with nothing changed."""
+    right for a run stopped before its first checkpoint (at ``save_freq`` steps; an evaluation or a snapshot may come
+    before it). One that shows it got past that point lost its checkpoint, and is refused with nothing changed."""
     if run.checkpoint.exists() and not run.checkpoint.is_file():
         raise ValueError(f"Cannot resume {run.path}: {run.checkpoint} is not a file. Nothing was changed.")
     if run.checkpoint.is_file():
         return
+    evaluated = max((point.timesteps for point in read_evaluations(run.evaluations)), default=0)
+    snapshot = max((steps for steps, _ in run.snapshot_folders()), default=0)
     trained = [
         name
         for name, present in (
             (f"status {config.status!r}", config.status != "running"),
             ("model/", run.model.is_dir()),
-            ("best_model/", run.best_model.is_dir()),
-            ("snapshots", bool(run.snapshot_folders())),
-            ("evaluations.csv", run.evaluations.is_file()),
+            (f"an evaluation at step {evaluated:,}", evaluated >= config.save_freq),
+            (f"a snapshot at step {snapshot:,}", snapshot >= config.save_freq),
         )
         if present
     ]
@@ -386,9 +387,9 @@ def _check_started_over_is_safe(run: RunFolder, config: RunConfig) -> None:
         agents = [folder for folder in (run.model, run.best_model) if folder.is_dir()]
         warm = f", start a new run from its agent (mario-zoo train --init-from {agents[0]})," if agents else ""
         raise ValueError(
-            f"Cannot resume {run.path}: it has no {run.checkpoint.name}, but it has trained ({', '.join(trained)}); "
-            f"resuming would start it over and replace them. Nothing was changed: restore {run.checkpoint.name} "
-            f"from a backup{warm} or delete the run folder to train it again."
+            f"Cannot resume {run.path}: it has no {run.checkpoint.name}, but it trained past its first checkpoint "
+            f"({', '.join(trained)}); resuming would start it over and replace them. Nothing was changed: restore "
+            f"{run.checkpoint.name} from a backup{warm} or delete the run folder to train it again."
         )
 
 

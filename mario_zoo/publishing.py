@@ -539,7 +539,7 @@ def run_training_command(settings: RunConfig, steps: int) -> str:
     """
     notes = []
     planned = _planned_steps(settings)
-    if planned is not None and planned != settings.total_timesteps:
+    if planned is not None and planned != settings.total_timesteps and steps > planned:
         notes.append(f"how it was trained, then --resume RUN --steps {settings.total_timesteps}")
     if steps < settings.total_timesteps:
         notes.append(f"this agent: step {steps:,}")
@@ -550,11 +550,12 @@ def run_training_command(settings: RunConfig, steps: int) -> str:
 
 
 def _planned_steps(settings: RunConfig) -> int | None:
-    """The step target of ``run.json``'s command (its ``--steps``, else its preset's), ``None`` if unknown."""
+    """The step target of ``run.json``'s command (its ``--steps``, or a prefix argparse took for it, else its
+    preset's), ``None`` if unknown."""
     words = settings.command
     for index, word in enumerate(words):
         flag, equals, value = word.partition("=")
-        if flag == "--steps":
+        if len(flag) > 2 and "--steps".startswith(flag):  # argparse takes a prefix that names one option
             value = value if equals else (words[index + 1] if index + 1 < len(words) else "")
             try:
                 return int(float(value.replace("_", "")))

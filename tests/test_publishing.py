@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime
 from pathlib import Path
@@ -581,3 +582,23 @@ def test_the_world_table_and_the_cards_heading_count_the_runs_of_a_chain(tmp_pat
         ["mario-zoo train --init-from runs/b --out runs/a", "mario-zoo train --init-from runs/a/model"]
     )
     assert _chain_heading(["mario-zoo train"]) == ""
+
+
+def test_the_training_command_names_a_resume_only_for_agents_it_made():
+    """A snapshot taken before the command's own target owes nothing to a later --resume --steps; argparse's
+    prefix of --steps counts as --steps."""
+    from mario_zoo.publishing import run_training_command
+    from mario_zoo.runs import RunConfig
+
+    settings = RunConfig(env_id="CartPole-v1", preset="cartpole-fast", policy="MlpPolicy", total_timesteps=2500,
+                         seed=0, command=["mario-zoo", "train", "--step", "1500"])  # fmt: skip
+    assert (
+        run_training_command(settings, 500)
+        == "mario-zoo train --step 1500    # how it was trained; this agent: step 500"
+    )
+    assert run_training_command(settings, 2000) == (
+        "mario-zoo train --step 1500    # how it was trained, then --resume RUN --steps 2500; this agent: step 2,000"
+    )
+    assert (
+        run_training_command(dataclasses.replace(settings, total_timesteps=1500), 1536) == "mario-zoo train --step 1500"
+    )

@@ -212,10 +212,10 @@ def read_config(path: str | os.PathLike[str]) -> CheckpointConfig:
 
 def max_tensor_bytes(network: NetworkSpec, name: str) -> int:
     """The largest ``name`` (a tensor file) a checkpoint of ``network`` can hold: the online and target networks'
-    weights in float32 (the optimizer file: Adam's two moments, the averaged weights and one copy to spare), plus
-    the header and counters. A larger file, or a zip member that would inflate to more, is refused before it is read
-    whole, so a zip bomb costs no memory."""
-    copies = 2 if name == MODEL_FILE else 4
+    weights in float32 (the optimizer file: Adam's two moments, AMSGrad's maximum, the averaged weights and one copy
+    to spare), plus the header and counters. A larger file, or a zip member that would inflate to more, is refused
+    before it is read whole, so a zip bomb costs no memory."""
+    copies = 2 if name == MODEL_FILE else 5
     return copies * 4 * network.parameter_count() + _TENSOR_HEADER_BYTES
 
 

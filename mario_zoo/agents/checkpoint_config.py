@@ -339,21 +339,26 @@ _KEYS_SINCE = {
 training-only env options)."""
 
 _HYPERPARAMETERS_SINCE = {
-    "actors": 2, "actor_sync_interval": 2, "precision": 2, "learning_rate_final": 3, "ema_decay": 4,
+    "actors": 2, "actor_sync_interval": 2, "precision": 2, "learning_rate_final": 2, "ema_decay": 3,
     "target_epsilon": 5, "advantage_learning": 6, "exploration_repeat": 7, "frontier_exploration_eps": 7,
 }  # fmt: skip
-"""The format version that first wrote each hyperparameter; every other one is in every version."""
+"""The first format version that wrote each hyperparameter (some arrived partway through a version: a checkpoint of
+that version may lack them, and loads with their defaults, which are what it trained with); every other one is in
+every version."""
+
+_COMPLETE_SINCE = 5
+"""From this format version on, every hyperparameter of the version is in every checkpoint written."""
 
 
 def _check_version_fields(data: dict[str, Any], version: int, where: str) -> None:
-    """A config holds exactly what its format version wrote: every hyperparameter of that version (a missing one
-    would load as today's default, not the agent's), and none of a later version (a config claiming an older version
-    than it is would skip that version's checks, such as the sha256 of its files)."""
+    """A config holds what its format version wrote: from version 5 on every hyperparameter of that version (a
+    missing one would load as today's default, not the agent's), and never one that only a later version writes (a
+    config claiming an older version than it is would skip that version's checks, such as the sha256 of its files)."""
     hyperparameters = data.get("hyperparameters")
     if not isinstance(hyperparameters, dict):
         return  # its parser names the type
     expected = {name for name in DQNConfig.field_names() if _HYPERPARAMETERS_SINCE.get(name, 1) <= version}
-    missing = sorted(expected - set(hyperparameters))
+    missing = sorted(expected - set(hyperparameters)) if version >= _COMPLETE_SINCE else []
     later = sorted(name for name in hyperparameters if _HYPERPARAMETERS_SINCE.get(name, 1) > version)
     if version < 3 and "train_env_kwargs" in data:
         later.append("train_env_kwargs")

@@ -93,9 +93,10 @@ def read_sb3_zip(path: Path) -> checkpoint.Checkpoint:
         ) from None
 
 
-MAX_TENSORS_BYTES = 2 * 4 * MAX_PARAMETERS + (1 << 20)
-"""Size limit of an SB3 zip's ``policy.pth`` and ``policy.optimizer.pth`` (two float32 copies of the largest network
-mario_zoo builds): a member that would inflate past it is refused before it is read whole."""
+MAX_TENSORS_BYTES = 4 * 4 * MAX_PARAMETERS + (1 << 20)
+"""Size limit of an SB3 zip's ``policy.pth`` and ``policy.optimizer.pth`` (four float32 copies of the largest network
+mario_zoo builds: online and target, or Adam's moments with AMSGrad's maximum): a member that would inflate past it
+is refused before it is read whole."""
 
 
 def _member(archive: zipfile.ZipFile, path: Path, name: str, max_bytes: int) -> bytes:

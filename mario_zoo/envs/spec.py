@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -101,15 +102,20 @@ def _check_make_options(env_id: str, env_kwargs: Mapping[str, Any]) -> None:
         ValueError: max_episode_steps for CartPole-v1 must be a whole number >= 1 or None, got True.
     """
     steps = env_kwargs.get("max_episode_steps")
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1):
         raise ValueError(f"max_episode_steps for {env_id} must be a whole number >= 1 or None, got {steps!r}.")
     checker = env_kwargs.get("disable_env_checker")
     if checker is not None and not isinstance(checker, bool):
         raise ValueError(f"disable_env_checker for {env_id} must be true or false, got {checker!r}.")
     mode = env_kwargs.get("render_mode")
     modes = _render_modes(env_id)
-    if mode is not None and modes is not None and mode not in modes:
-        raise ValueError(f"render_mode {mode!r} is not one {env_id} offers; valid render modes: {', '.join(modes)}.")
+    if mode is not None and modes is not None:
+        # gym.make adds its own wrappers for "<mode>_list" and, from rgb_array, "human".
+        valid = (*modes, *(f"{each}_list" for each in modes if each != "human"), *(("human",) if "rgb_array" in modes else ()))
+        if mode not in valid:
+            raise ValueError(
+                f"render_mode {mode!r} is not one {env_id} offers; valid render modes: {', '.join(dict.fromkeys(valid))}."
+            )
 
 
 def _render_modes(env_id: str) -> tuple[str, ...] | None:

@@ -330,3 +330,29 @@ def test_weights_that_no_training_writes_are_refused(trained, tmp_path, file, ch
     config_file.write_text(json.dumps(config))
     with pytest.raises(ckpt.CheckpointError, match=re.escape(message)):
         DQN.load(tmp_path / "model")
+
+
+@pytest.mark.parametrize(
+    ("version", "drop", "add"),
+    [
+        (2, ("actors", "actor_sync_interval", "precision", "learning_rate_final", "ema_decay"), ()),  # early format 2
+        (2, ("ema_decay",), ()),  # learning_rate_final arrived partway through format 2
+        (3, (), ()),  # ema_decay arrived partway through format 3
+        (4, ("target_epsilon",), ()),
+    ],
+)
+def test_checkpoints_that_older_versions_wrote_still_load(trained, tmp_path, version, drop, add):
+    """Hyperparameters that arrived partway through a format version may be missing from its checkpoints, and load
+    with their defaults, which are what those agents trained with."""
+    trained.save(tmp_path / "model")
+    config_file = tmp_path / "model" / ckpt.CONFIG_FILE
+    config = json.loads(config_file.read_text())
+    config["format_version"] = version
+    later = ("target_epsilon", "advantage_learning", "exploration_repeat", "frontier_exploration_eps")
+    for name in (*later, *drop):
+        config["hyperparameters"].pop(name, None)
+    if version < 3:
+        config.pop("train_env_kwargs", None)
+    config_file.write_text(json.dumps(config))
+    loaded = DQN.load(tmp_path / "model")
+    assert loaded.config.ema_decay is None and loaded.config.actors == 0

@@ -147,7 +147,8 @@ def test_a_run_that_lost_its_checkpoint_is_not_started_over(cli, run):
     (run / "checkpoint.zip").unlink()
     before = _snapshot(run)
     result = cli("train", "--resume", run, "--steps", 600, "--no-progress")
-    _assert_refused(result, f"Cannot resume {run}: it has no checkpoint.zip, but it has trained (status 'finished'",
+    _assert_refused(result, f"Cannot resume {run}: it has no checkpoint.zip, but it trained past its first checkpoint "
+                    "(status 'finished'",
                     "model/", "Nothing was changed", f"--init-from {run / 'model'}")  # fmt: skip
     assert _snapshot(run) == before
     (run / "checkpoint.zip").mkdir()
@@ -158,16 +159,21 @@ def test_a_run_that_lost_its_checkpoint_is_not_started_over(cli, run):
 
 
 def test_a_run_stopped_before_its_first_checkpoint_starts_over(cli, tmp_path):
-    """The one case where a missing checkpoint is expected: run.json still says running and nothing else was kept."""
+    """The one case where a missing checkpoint is expected: run.json still says running, and what was kept (an
+    evaluation, a snapshot, the best model) came before the first checkpoint's step."""
     from mario_zoo.runs import open_run
 
     path = tmp_path / "early"
-    assert cli("train", "--steps", 200, "--eval-episodes", 0, "--no-progress", "--out", path).code == 0
-    for name in ("checkpoint.zip",):
-        (path / name).unlink()
-    shutil.rmtree(path / "model")
+    trained = cli(
+        "train", "--steps", 400, "--save-freq", 10_000, "--eval-freq", 100, "--eval-episodes", 1, "--snapshot-freq",
+        100, "--no-progress", "--out", path,
+    )  # fmt: skip
+    assert trained.code == 0, trained.err
+    (path / "checkpoint.zip").unlink()
+    shutil.rmtree(path / "model")  # as a run killed before its end has none
     settings = json.loads((path / "run.json").read_text())
     (path / "run.json").write_text(json.dumps({**settings, "status": "running"}))
+    assert (path / "best_model").is_dir() and (path / "evaluations.csv").is_file()
     result = cli("train", "--resume", path, "--no-progress")
     assert result.code == 0, result.err
     assert "from the start" in result.out and open_run(path).read_config().status == "finished"

@@ -44,7 +44,8 @@ BAD_INPUTS = [
     (
         ["train", "--env-kwargs", "bogus=1", "--env", "MarioDQN-v0"],
         "Unknown env kwarg 'bogus' for MarioDQN-v0; valid "
-        "kwargs: world, stage, actions, frame_skip, size, stack, noop_max, repeat_action_probability, stall_steps",
+        "kwargs: world, stage, actions, frame_skip, size, stack, noop_max, repeat_action_probability, "
+        "random_action_probability, stall_steps",
     ),
     (
         ["train", "--env-kwargs", "max_steps=5"],
