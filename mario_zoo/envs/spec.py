@@ -111,7 +111,11 @@ def _check_make_options(env_id: str, env_kwargs: Mapping[str, Any]) -> None:
     modes = _render_modes(env_id)
     if mode is not None and modes is not None:
         # gym.make adds its own wrappers for "<mode>_list" and, from rgb_array, "human".
-        valid = (*modes, *(f"{each}_list" for each in modes if each != "human"), *(("human",) if "rgb_array" in modes else ()))
+        valid = (
+            *modes,
+            *(f"{each}_list" for each in modes if each != "human"),
+            *(("human",) if "rgb_array" in modes else ()),
+        )
         if mode not in valid:
             raise ValueError(
                 f"render_mode {mode!r} is not one {env_id} offers; valid render modes: {', '.join(dict.fromkeys(valid))}."
