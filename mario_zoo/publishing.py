@@ -532,8 +532,10 @@ def run_training_command(settings: RunConfig, steps: int) -> str:
         >>> from mario_zoo.runs import RunConfig
         >>> settings = RunConfig(env_id="CartPole-v1", preset="cartpole-fast", policy="MlpPolicy", total_timesteps=4000,
         ...                      seed=1, command=["mario-zoo", "train", "--steps", "3000", "--out", "r"])
-        >>> run_training_command(settings, 1000)
-        'mario-zoo train --steps 3000    # how it was trained, then --resume RUN --steps 4000; this agent: step 1,000'
+        >>> run_training_command(settings, 3500)
+        'mario-zoo train --steps 3000    # how it was trained, then --resume RUN --steps 4000; this agent: step 3,500'
+        >>> run_training_command(settings, 1000)  # a snapshot the first command made
+        'mario-zoo train --steps 3000    # how it was trained; this agent: step 1,000'
         >>> run_training_command(dataclasses.replace(settings, total_timesteps=3000), 3072)
         'mario-zoo train --steps 3000'
     """

@@ -61,7 +61,6 @@ from typing import Any
 import numpy as np
 
 from mario_zoo.agents.config import DQNConfig
-from mario_zoo.agents.sb3_options import POLICY_ALIASES
 from mario_zoo.atomic import write_text
 from mario_zoo.evaluation_log import EVALUATION_COLUMNS as EVALUATION_COLUMNS  # evaluations.csv's, also from here
 from mario_zoo.evaluation_log import EvaluationPoint as EvaluationPoint
@@ -83,6 +82,10 @@ MAX_RUN_JSON_BYTES = 2**20
 """Size limit of ``run.json`` (a few KB when mario-zoo writes it)."""
 
 RUN_STATUSES = ("running", "interrupted", "finished")
+
+RUN_POLICIES = ("MlpPolicy", "CnnPolicy", "DuelingMlpPolicy", "DuelingCnnPolicy")
+"""The policy names a run trains (``DQN``'s, :data:`mario_zoo.agents.sb3_options.POLICY_ALIASES`; spelt out here so
+that reading ``run.json`` imports no torch)."""
 """The values of ``run.json``'s ``status``."""
 
 RUN_PROTOCOLS = ("noop-sweep", "nature", "episodes")
@@ -226,7 +229,7 @@ def _check_field(name: str, value: Any) -> str | None:
     if name == "format_version":
         return None
     if name == "policy":
-        return None if value in POLICY_ALIASES else f"one of {tuple(POLICY_ALIASES)}"
+        return None if value in RUN_POLICIES else f"one of {RUN_POLICIES}"
     return None if isinstance(value, str) else "a string"
 
 

@@ -143,3 +143,10 @@ def test_reading_a_run_json_imports_neither_torch_nor_the_agent(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.split() == ["0.99", "[]"]
+
+
+def test_the_policies_a_run_json_may_name_are_the_ones_dqn_takes():
+    from mario_zoo.agents.sb3_options import POLICY_ALIASES
+    from mario_zoo.runs import RUN_POLICIES
+
+    assert set(RUN_POLICIES) == set(POLICY_ALIASES)
