@@ -420,7 +420,7 @@ def load_resumed_model(plan: ResumePlan, init_weights: Mapping[str, torch.Tensor
             model.load_replay_buffer(plan.run.checkpoint)
         elif plan.start:
             # A new seed: a resumed run must not replay the random stream the run started with.
-            model = DQN.load(plan.run.checkpoint, device=config.device, seed=config.seed + plan.start)
+            model = DQN.load(plan.run.checkpoint, device=config.device, seed=(config.seed + plan.start) % 2**32)
             check_run_memory(model, config.total_timesteps - plan.start)  # its replay starts empty
     except (OSError, ValueError) as error:
         raise ValueError(

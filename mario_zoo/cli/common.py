@@ -92,6 +92,17 @@ def positive(text: str) -> int:
     return int(value)
 
 
+def seed(text: str) -> int:
+    """An argparse type for seeds: a whole number in numpy's range, 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {2**32 - 1}, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {2**32 - 1}, got {text!r}")
+    return value
+
+
 def _number_in(text: str, inside: Callable[[float], bool], expected: str) -> float:
     """``text`` as a float for which ``inside`` holds, else an ``ArgumentTypeError`` saying what was ``expected``."""
     try:
@@ -164,7 +175,7 @@ def add_agent_options(parser: argparse.ArgumentParser, *, episodes: int | None, 
     default = "the protocol's: nature 30, episodes 10" if episodes is None else episodes
     parser.add_argument("--episodes", type=positive, default=episodes, help=f"episodes to play (default {default})")
     parser.add_argument("--epsilon", type=probability, help="act randomly with this probability (default: greedy)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the env's first reset (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the env's first reset (default 0)")
     parser.add_argument("--device", type=torch_device, default="auto", help="torch device for the agent (default auto)")
     parser.add_argument("--threads", type=positive, help="torch CPU threads (default 1: fastest for one observation)")
 

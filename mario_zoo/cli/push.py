@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from mario_zoo.cli.common import bad_input, hub_errors, load_agent, parse_source, positive
+from mario_zoo.cli.common import bad_input, hub_errors, load_agent, parse_source, positive, seed
 from mario_zoo.extras import require
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
         help="evaluation episodes for the card (default 30): Mario's Nature protocol, beside the 31-start no-op "
         "sweep; other envs' greedy episodes",
     )
-    push.add_argument("--seed", type=int, default=0, help="seed of the evaluation env's first reset (default 0)")
+    push.add_argument("--seed", type=seed, default=0, help="seed of the evaluation env's first reset (default 0)")
     push.add_argument("--video", action=argparse.BooleanOptionalAction, default=True, help="upload replay.mp4")
     push.add_argument("--private", action="store_true", help="create the repo private")
     push.add_argument(

@@ -13,6 +13,7 @@ from mario_zoo.cli.common import (
     init_weights,
     parse_assignments,
     positive,
+    seed,
     torch_device,
 )
 
@@ -74,7 +75,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--env-kwargs", nargs="+", action="extend", metavar="KEY=VALUE", help="gym.make keyword arguments"
     )
-    train.add_argument("--seed", type=int, help="seed of model, env and exploration (default 0)")
+    train.add_argument("--seed", type=seed, help="seed of model, env and exploration (default 0)")
     train.add_argument("--steps", type=positive, help="env steps to train (default: the preset's n_timesteps)")
     train.add_argument("--device", type=torch_device, help="torch device: auto (default), cpu, cuda, cuda:1, mps")
     train.add_argument("--out", metavar="DIR", help="run folder (default runs/<env>_dqn_s<seed>_<YYYYmmdd-HHMMSS>)")

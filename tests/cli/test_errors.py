@@ -75,6 +75,14 @@ BAD_INPUTS = [
     (["train", "--resume", "fake_run", "--seed", "1"], "drop --seed"),
     (["evaluate", "runs/missing"], "No run folder or checkpoint at 'runs/missing'"),
     (["evaluate", "fake_run", "--epsilon", "2"], "expected a probability in [0, 1], got '2'"),
+    (
+        ["train", "--seed", "99999999999"],
+        "argument --seed: expected a whole number from 0 to 4294967295, got '99999999999'",
+    ),
+    (
+        ["evaluate", "fake_run", "--seed", "-1"],
+        "argument --seed: expected a whole number from 0 to 4294967295, got '-1'",
+    ),
     (["evaluate", "fake_run", "--episodes", "1.5"], "expected a whole number >= 1, got '1.5'"),
     (["evaluate", "fake_run", "--episodes", "0"], "expected a whole number >= 1, got '0'"),
     (["record", "missing"], "No run folder or checkpoint at 'missing'. Runs in the current folder: fake_run."),
