@@ -30,7 +30,7 @@ from mario_zoo.agents import DQN, DQNConfig, checkpoint, training_state
 from mario_zoo.agents.config import whole_numbers
 from mario_zoo.agents.device import check_device
 from mario_zoo.agents.presets import Preset, load_preset, preset_names
-from mario_zoo.agents.replay_memory import check_replay_memory
+from mario_zoo.agents.replay_memory import check_run_memory
 from mario_zoo.envs import parse_env_id
 from mario_zoo.envs.frontier_archive import read_archive
 from mario_zoo.envs.spec import check_env_kwargs
@@ -243,20 +243,19 @@ def build_model(config: RunConfig, init_weights: Mapping[str, torch.Tensor] | No
     )
     if init_weights is not None:
         _warm_start(model, init_weights, config.init_from or "the initial agent")
-    check_run_memory(model, config.total_timesteps)
+    _check_run_memory(model, config.total_timesteps)
     return model
 
 
-def check_run_memory(model: DQN, steps: int) -> None:
+def _check_run_memory(model: DQN, steps: int) -> None:
     """Refuse, before a run folder is written, a replay buffer that the ``steps`` a run stores could never fit in this
     machine's memory (``learn`` would refuse it only after the folder exists)."""
-    hyperparameters = model.config
-    stack = model.observation_space.shape[0] if hyperparameters.frame_stack_replay else 1
-    too_big = check_replay_memory(hyperparameters.buffer_size, model.observation_space, stack, None, steps)
-    if too_big is not None:
+    try:
+        check_run_memory(model.config.buffer_size, model.observation_space, model.config.frame_stack_replay, steps)
+    except ValueError:
         if model.env is not None:
             model.env.close()
-        raise ValueError(f"{too_big} This run stores {steps:,} of them, which cannot fit either.")
+        raise
 
 
 def _warm_start(model: DQN, weights: Mapping[str, torch.Tensor], name: str) -> None:
@@ -421,7 +420,7 @@ def load_resumed_model(plan: ResumePlan, init_weights: Mapping[str, torch.Tensor
         elif plan.start:
             # A new seed: a resumed run must not replay the random stream the run started with.
             model = DQN.load(plan.run.checkpoint, device=config.device, seed=(config.seed + plan.start) % 2**32)
-            check_run_memory(model, config.total_timesteps - plan.start)  # its replay starts empty
+            _check_run_memory(model, config.total_timesteps - plan.start)  # its replay starts empty
     except (OSError, ValueError) as error:
         raise ValueError(
             f"Cannot resume {plan.run.path}: {' '.join(str(error).split())} Nothing was changed; the run folder is "

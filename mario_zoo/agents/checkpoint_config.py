@@ -36,9 +36,9 @@ TENSOR_FILES = (MODEL_FILE, OPTIMIZER_FILE)
 _POLICIES = {"mlp": "MlpPolicy", "cnn": "CnnPolicy"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_PATH_CHARS = 4096
+"""Length limit of a path kept in config.json (Linux's PATH_MAX)."""
 MACHINE_LOCAL: dict[str, Any] = {"tensorboard_log": None, "ep_info_buffer": ()}
 """The training state's fields that stay on the machine that trained: an agent to play has these values."""
-"""Length limit of a path kept in config.json (Linux's PATH_MAX)."""
 
 
 class CheckpointError(ValueError):

@@ -39,7 +39,7 @@ from mario_zoo.agents.persistence import Checkpointing
 from mario_zoo.agents.policies import QPolicy
 from mario_zoo.agents.precision import resolve_precision
 from mario_zoo.agents.replay import ReplayBuffer, ReplaySample, check_stacked, replay_buffer_for
-from mario_zoo.agents.replay_memory import check_replay_memory
+from mario_zoo.agents.replay_memory import check_replay_memory, check_run_memory
 from mario_zoo.agents.sb3_options import (
     POLICY_ALIASES,
     as_callback,
@@ -354,10 +354,8 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights
         self._num_timesteps_at_start = self.num_timesteps
         self.exploration_rate = self.exploration_schedule(self.num_timesteps, total_timesteps)
         if self._replay_buffer is None or self._buffer_steps == 0:
-            stack = self.observation_space.shape[0] if self.config.frame_stack_replay else 1
-            steps = total_timesteps - self.num_timesteps
-            if too_big := check_replay_memory(self.config.buffer_size, self.observation_space, stack, None, steps):
-                raise ValueError(f"{too_big} This run stores {steps:,} of them, which cannot fit either.")
+            config, steps = self.config, total_timesteps - self.num_timesteps
+            check_run_memory(config.buffer_size, self.observation_space, config.frame_stack_replay, steps)
         if self._replay_buffer is None:
             self._replay_buffer, self._buffer_steps, self._last_obs = self._make_replay_buffer(), 0, None
         # With actors, each learn() call starts from the actors' first observations instead.

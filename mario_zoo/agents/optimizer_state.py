@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from mario_zoo.agents.checkpoint import CheckpointError
+from mario_zoo.agents.checkpoint import CheckpointError, check_finite
 
 AVERAGED_PREFIX = "ema"
 """Entries ``ema.<param index>`` hold the moving average of the weights (``ema_decay``), a part of the training state."""
@@ -35,8 +35,10 @@ def load_optimizer_tensors(
     """Inverse of :func:`optimizer_to_tensors`; the optimizer's own hyperparameters are kept. Returns the averaged
     weights, one per parameter (``None`` if the file holds none).
 
-    Moment estimates must have their parameter's shape, so a damaged file fails here, not at the next step.
+    Moment estimates must have their parameter's shape, and every value must be finite, so a damaged file fails
+    here, not at the next step.
     """
+    check_finite(flat, source)
     current = optimizer.state_dict()
     params = [param for group in optimizer.param_groups for param in group["params"]]
     state: dict[int, dict[str, torch.Tensor]] = {}

@@ -350,7 +350,6 @@ class Checkpointing:
         checkpoint.load_state_strict(model.policy, stored.model, path)
         model.reset_averaged_weights()
         if stored.optimizer is not None:
-            checkpoint.check_finite(stored.optimizer, path)
             model._restore_average(load_optimizer_tensors(model.optimizer, stored.optimizer, path), path)
         model.num_timesteps = config.num_timesteps
         model.exploration_rate = arguments.attributes.get("exploration_rate", config.exploration_rate)
@@ -402,7 +401,6 @@ class Checkpointing:
             stored = read_checkpoint(load_path_or_dict)
             params = {"policy": stored.model}
             if stored.optimizer is not None:
-                checkpoint.check_finite(stored.optimizer, load_path_or_dict)
                 averaged = load_optimizer_tensors(self.optimizer, stored.optimizer, load_path_or_dict)
                 params["policy.optimizer"] = self.optimizer.state_dict()
         valid = ("policy", "policy.optimizer")

@@ -79,3 +79,12 @@ def _physical_memory() -> int | None:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
         return None
+
+
+def check_run_memory(buffer_size: int, observation_space: spaces.Box, frame_stack_replay: bool, steps: int) -> None:
+    """Raise a ``ValueError`` if the ``steps`` observations a run stores in a replay buffer of ``buffer_size``
+    (stacked frames stored once with ``frame_stack_replay``) could never fit in this machine's memory: what
+    ``learn`` refuses, and what ``mario-zoo train`` refuses before it writes a run folder."""
+    stack = observation_space.shape[0] if frame_stack_replay else 1
+    if too_big := check_replay_memory(buffer_size, observation_space, stack, None, steps):
+        raise ValueError(f"{too_big} This run stores {steps:,} of them, which cannot fit either.")

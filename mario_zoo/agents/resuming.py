@@ -165,14 +165,6 @@ def _checked_torch_state(array: np.ndarray, path: str | os.PathLike[str]) -> np.
     return array
 
 
-def _checked_global_states(states: dict[str, Any], path: str | os.PathLike[str]) -> dict[str, Any]:
-    try:
-        check_global_rng_states(states)
-    except ValueError as error:
-        raise ValueError(f"{path}: {error}.") from None
-    return states
-
-
 def read_resumption(path: str | os.PathLike[str], buffer: ReplayBuffer, truncate_last_traj: bool) -> Resumption:
     """Fill the new ``buffer`` from the replay files at ``path`` and read the states saved with it.
 
@@ -182,6 +174,8 @@ def read_resumption(path: str | os.PathLike[str], buffer: ReplayBuffer, truncate
     try:
         state = read_replay(path, buffer)
         training, rng = state.config["training"], state.config["rng"]
+        global_states = {key: rng[key] for key in ("python", "numpy_global")}
+        check_global_rng_states(global_states, path)
         last_observations = None if truncate_last_traj else state.tensors.get("last_observations")
         if not truncate_last_traj and last_observations is None:
             raise ValueError(f"{path}: the replay files hold no last observations to continue episodes from.")
@@ -195,7 +189,7 @@ def read_resumption(path: str | os.PathLike[str], buffer: ReplayBuffer, truncate
             else [None if item is None else generator_from_state(item) for item in rng["env"]],
             last_observations=last_observations,
             explorer_state=None if truncate_last_traj else training.get("explorer"),
-            global_states=_checked_global_states({key: rng[key] for key in ("python", "numpy_global")}, path),
+            global_states=global_states,
             torch_states={
                 "rng.torch": _checked_torch_state(state.tensors["rng.torch"], path),
                 **{name: array for name, array in state.tensors.items() if name.startswith("rng.cuda.")},

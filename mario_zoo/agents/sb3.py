@@ -69,9 +69,7 @@ def read_sb3_zip(path: Path) -> checkpoint.Checkpoint:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            with archive.open("data") as stream:
-                where = f"{path}:data"
-                data = parse_json(read_stream(stream, where, max_bytes=MAX_DATA_BYTES), where, max_bytes=MAX_DATA_BYTES)
+            data = parse_json(_member(archive, path, "data", MAX_DATA_BYTES), f"{path}:data", max_bytes=MAX_DATA_BYTES)
             policy_bytes = _member(archive, path, "policy.pth", MAX_TENSORS_BYTES)
             optimizer_bytes = (
                 _member(archive, path, _OPTIMIZER_FILE, MAX_TENSORS_BYTES) if _OPTIMIZER_FILE in names else None

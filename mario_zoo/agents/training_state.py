@@ -259,15 +259,17 @@ def _check_counters(saved: dict[str, Any], buffer: ReplayBuffer, filled: int, na
         raise ValueError(f"{name} is corrupt: {'; '.join(problems)}.")
 
 
-def check_global_rng_states(states: dict[str, Any]) -> None:
-    """Raise a ``ValueError`` unless :func:`set_global_rng_states` can restore ``states``; changes nothing global
-    (each state is tried on a generator of its own)."""
+def check_global_rng_states(states: dict[str, Any], source: object) -> None:
+    """Raise a ``ValueError`` naming ``source`` unless :func:`set_global_rng_states` can restore ``states``; changes
+    nothing global (each state is tried on a generator of its own)."""
     try:
         version, internal, gauss = states["python"]
         random.Random().setstate((version, tuple(internal), gauss))
         np.random.RandomState().set_state(_arrays_for(states["numpy_global"]))
     except (KeyError, TypeError, ValueError, IndexError, OverflowError) as error:
-        raise ValueError(f"the saved global RNG states are damaged ({type(error).__name__}: {error})") from None
+        raise ValueError(
+            f"{source}: the saved global RNG states are damaged ({type(error).__name__}: {error})."
+        ) from None
 
 
 def generator_state(generator: np.random.Generator) -> dict[str, Any]:

@@ -72,23 +72,21 @@ def parse_assignments(items: list[str], option: str) -> dict[str, Any]:
 
 def count(text: str) -> int:
     """An argparse type for step counts: ``50000``, ``50_000`` or ``5e4``."""
-    try:
-        value = float(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number such as 50000 or 5e4, got {text!r}") from None
-    if not value.is_integer() or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return int(value)
+    return _whole_number(text, minimum=0)
 
 
 def positive(text: str) -> int:
     """An argparse type for counts of at least one."""
+    return _whole_number(text, minimum=1)
+
+
+def _whole_number(text: str, minimum: int) -> int:
     try:
         value = float(text.replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number such as 50000 or 5e4, got {text!r}") from None
-    if not value.is_integer() or value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    if not value.is_integer() or value < minimum:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
     return int(value)
 
 

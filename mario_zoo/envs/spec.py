@@ -52,11 +52,10 @@ def valid_env_kwargs(env_id: str) -> tuple[str, ...] | None:
         >>> valid_env_kwargs("CartPole-v1")
         ('sutton_barto_reward', 'render_mode', 'max_episode_steps', 'disable_env_checker')
     """
-    spec = gym.spec(env_id)
+    creator = _creator(env_id)
     try:
-        creator = spec.entry_point if callable(spec.entry_point) else load_env_creator(spec.entry_point)
         parameters = inspect.signature(creator).parameters.values()
-    except (AttributeError, ImportError, TypeError, ValueError):
+    except (TypeError, ValueError):
         return None
     if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters):
         return None
@@ -124,10 +123,15 @@ def _check_make_options(env_id: str, env_kwargs: Mapping[str, Any]) -> None:
 
 def _render_modes(env_id: str) -> tuple[str, ...] | None:
     """The render modes ``env_id``'s class declares in its metadata, or ``None`` when it cannot be told."""
-    spec = gym.spec(env_id)
-    try:
-        creator = spec.entry_point if callable(spec.entry_point) else load_env_creator(spec.entry_point)
-    except (AttributeError, ImportError, TypeError, ValueError):
-        return None
+    creator = _creator(env_id)
     modes = getattr(creator, "metadata", {}).get("render_modes") if isinstance(creator, type) else None
     return tuple(modes) if isinstance(modes, list | tuple) and modes else None
+
+
+def _creator(env_id: str) -> Callable[..., Any] | None:
+    """What ``gym.make(env_id)`` calls (its class or function), or ``None`` when it cannot be loaded."""
+    spec = gym.spec(env_id)
+    try:
+        return spec.entry_point if callable(spec.entry_point) else load_env_creator(spec.entry_point)
+    except (AttributeError, ImportError, TypeError, ValueError):
+        return None

@@ -219,10 +219,9 @@ def _write_repo_files(
     """Write a repo's files into the empty ``folder``: the agent, ``results.json``, the card, the replay and the
     card's files; return path in repo -> file."""
     if isinstance(model, str | os.PathLike):
-        _check_checkpoint_folder(model)
+        _check_checkpoint_folder(model)  # loaded whole (config, sha256, weights) before its text is read here
         shutil.copyfile(Path(model) / checkpoint.MODEL_FILE, folder / checkpoint.MODEL_FILE)
         # An agent to play: a training checkpoint's local TensorBoard folder and episodes stay on this machine.
-        checkpoint.read_config(model)  # checked (size, depth, every key) before its text is read here
         config = json.loads((Path(model) / checkpoint.CONFIG_FILE).read_bytes())
         counters = config.get("training", {})
         counters.update({key: empty for key, empty in checkpoint.MACHINE_LOCAL.items() if key in counters})
