@@ -240,14 +240,7 @@ def _keep(zoo: Registry, previous: ZooEntry, kept: ZooEntry, cards_dir: Path, do
     ``previous`` (``--init-from`` its name) naming ``kept`` instead (written with the new agent's entry)."""
     if previous.bundled:
         _replace_folder(zoo.bundled_dir(previous.name), zoo.bundled_dir(kept.name))
-    card = cards_dir / f"{previous.name}.md"
-    if card.is_file():
-        # The name as a word of its own (not inside a longer name), and not in the pinned repo's id.
-        after = "/" if kept.repo_id == previous.repo_id else ""
-        pattern = rf"(?<![\w{after}-]){re.escape(previous.name)}(?![\w-])"
-        text = re.sub(pattern, kept.name, card.read_text(encoding="utf-8"))
-        with atomic_target(cards_dir / f"{kept.name}.md") as temporary:
-            temporary.write_text(text, encoding="utf-8")
+    _rename_in_card(cards_dir / f"{previous.name}.md", cards_dir / f"{kept.name}.md", previous, kept)
     for suffix in (".gif", f"_{CURVE_FILE}", f"_{X_POS_FILE}"):
         figure = docs_dir / f"{previous.name}{suffix}"
         if figure.is_file():
@@ -257,7 +250,21 @@ def _keep(zoo: Registry, previous: ZooEntry, kept: ZooEntry, cards_dir: Path, do
         if other.training.origin == previous.name:
             renamed = _rename_origin(other.training, previous.name, kept.name)
             zoo = zoo.with_entry(dataclasses.replace(other, training=renamed))
+            card = cards_dir / f"{other.name}.md"  # its chain of commands names the agent it was trained from
+            _rename_in_card(card, card, previous, kept)
     return zoo.with_entry(kept)
+
+
+def _rename_in_card(card: Path, target: Path, previous: ZooEntry, kept: ZooEntry) -> None:
+    """Write ``card`` to ``target`` with every mention of ``previous`` naming ``kept`` instead: the name as a word
+    of its own (not inside a longer name), and not in the Hub repo's id where the kept agent keeps that repo."""
+    if not card.is_file():
+        return
+    after = "/" if kept.repo_id == previous.repo_id else ""
+    pattern = rf"(?<![\w{after}-]){re.escape(previous.name)}(?![\w-])"
+    text = re.sub(pattern, kept.name, card.read_text(encoding="utf-8"))
+    with atomic_target(target) as temporary:
+        temporary.write_text(text, encoding="utf-8")
 
 
 def warm_start_stages(init_from: str | None, started: str | None = None) -> tuple[WarmStart, ...]:

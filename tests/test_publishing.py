@@ -315,6 +315,10 @@ def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_p
     # Another zoo agent trained from the first: once the first is kept under a new name, it names that one.
     sibling = dataclasses.replace(first.entry.training, command="mario-zoo train --init-from cartpole --seed 2")
     read_registry(registry).with_entry(dataclasses.replace(first.entry, name="sibling", training=sibling)).write()
+    sibling_card = tmp_path / "cards" / "sibling.md"
+    sibling_card.write_text(
+        "mario-zoo train --seed 0  # makes cartpole\nmario-zoo train --init-from cartpole --seed 2\n"
+    )
     run = _warm_run_from(tmp_path, "cartpole")
     options = {"episodes": 1, "replay": False, "registry": registry, "cards_dir": tmp_path / "cards",
                "docs_dir": tmp_path / "docs"}  # fmt: skip
@@ -336,6 +340,9 @@ def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_p
     assert kept.repo_id == "mario-zoo/cartpole-first", "never pushed: the kept agent gets a repo of its own name"
     assert zoo.get("cartpole").files != first.entry.files
     assert zoo.get("sibling").training.command == "mario-zoo train --init-from cartpole-first --seed 2"
+    assert sibling_card.read_text() == (
+        "mario-zoo train --seed 0  # makes cartpole-first\nmario-zoo train --init-from cartpole-first --seed 2\n"
+    ), "the sibling's card names the agent it was trained from by its kept name"
     assert load_pretrained("cartpole-first", registry=registry).num_timesteps == first.entry.training.total_timesteps
     kept_card = (tmp_path / "cards" / "cartpole-first.md").read_text()
     assert 'load_pretrained("cartpole-first")' in kept_card and 'load_pretrained("cartpole")' not in kept_card
