@@ -136,8 +136,7 @@ def test_the_registry_and_the_model_card_publish_the_same_numbers_under_the_same
         for results in (entry.results, *entry.other_results.values())
         if results.flag_rate is not None
     ]
-    # The base agent's card was published before flag rates entered the model-index.
-    assert metrics[1:] == ([] if name == "dqn-MarioDQN-1-1-v0-base" else flags)
+    assert metrics[1:] == flags
 
 
 def test_best_for_matches_mario_levels_across_their_ids():
