@@ -21,8 +21,8 @@ from mario_zoo.milestones import flag_curve, time_to_clear
 from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
 from mario_zoo.release import Card
 from mario_zoo.results import Evaluation
-from mario_zoo.runs import RunFolder
-from mario_zoo.snapshots import evaluation_points
+from mario_zoo.runs import RunFolder, open_run
+from mario_zoo.snapshots import evaluation_points, run_of_checkpoint
 from mario_zoo.video import record, record_sweep_replay
 from mario_zoo.zoo.registry import Registry, Training, init_from_of
 
@@ -90,7 +90,7 @@ class ZooCard:
             figures=figures,
             init_from=self.init_from,
             also=also,
-            clearing=_time_to_clear_section(self.run, evaluation, self.init_from),
+            clearing=_time_to_clear_section(self.run, evaluation, self.init_from, self.training),
             push=self.push,
             zoo=self.zoo,
             within_run=self.within_run,
@@ -207,28 +207,57 @@ mario-zoo zoo publish runs/<the run folder>{f"/{within_run}" if within_run else 
     return ModelCard(str(card).rstrip("\n") + "\n\n" + "\n\n".join(sections) + "\n")
 
 
-def _time_to_clear_section(run: RunFolder | None, evaluation: Evaluation, warm: str | None) -> str | None:
+def _time_to_clear_section(
+    run: RunFolder | None, evaluation: Evaluation, warm: str | None, training: Training | None = None
+) -> str | None:
     """The card's time-to-clear curve: the run's periodic flag rates with their env steps and wall hours, and when
     it first reached 50% and 90% (``None`` for a run without Mario evaluations); ``warm``: what the run was
-    warm-started from."""
+    warm-started from. Where ``training`` went through earlier runs that are still there, their evaluations up to
+    the weights each next run started from come first, counted from the start of the chain."""
     if run is None or evaluation.flags is None:
         return None
+    through = _earlier_runs(training)
+    if through:
+        assert training is not None  # for the type checker: _earlier_runs is empty without it
+        warm = training.origin
     try:
-        milestones = time_to_clear(run)
+        milestones = time_to_clear(run, through=through)
     except ValueError:  # no evaluations, or evaluations without flag rates
         return None
     since = f"since its warm start from `{warm}`" if warm else "from scratch"
+    whose = (
+        f"The periodic evaluations of the {len(through) + 1} runs of its chain, {since}, each earlier run's up to "
+        "the weights the next one started from, its env steps and hours added before the next one's"
+        if through
+        else f"The run's periodic evaluations, {since}"
+    )
     return "\n".join(
         [
             "## Time to clear",
             "",
-            f"The run's periodic evaluations, {since} (wall hours on the machine the Training section names):",
+            f"{whose} (wall hours on the machine the Training section names):",
             "",
-            *flag_curve(run),
+            *flag_curve(run, through=through),
             "",
             *(f"- {milestone.describe()}" for milestone in milestones),
         ]
     )
+
+
+def _earlier_runs(training: Training | None) -> list[tuple[RunFolder, int]]:
+    """The run folders ``training`` went through (its warm starts), each with the step of the weights the next run
+    started from; empty unless every one of them is still there with its evaluations."""
+    stages = []
+    for stage in training.warm_starts if training is not None else ():
+        agent = Path(stage.agent)
+        try:  # the weights: a whole run folder (its latest agent), or a checkpoint or snapshot inside one
+            run = open_run(agent) if RunFolder(agent).config_file.is_file() else run_of_checkpoint(agent)
+            if run is None or not evaluation_points(run):
+                return []
+        except (OSError, ValueError):  # gone, or damaged since it was published
+            return []
+        stages.append((run, stage.total_timesteps))
+    return stages
 
 
 def _episode_ends(evaluation: Evaluation) -> str:
