@@ -10,14 +10,12 @@ For maintainers, through ``mario-zoo zoo publish`` (run from the source checkout
 
 It reads the agent from a run folder (preset, seed and command from ``run.json``, wall time from ``monitor.csv``)
 or a checkpoint (then ``--command`` says how it was trained, and the preset and seed are read from it), stores its
-weights in ``--dtype``, evaluates exactly those files with the project's protocol
-(:func:`mario_zoo.evaluation.evaluate`: greedy actions, env seed 0, Mario with 0..30 random no-op starts, x_pos and
-flag rate), records a GIF replay into ``<docs_dir>/<name>.gif`` and writes ``<cards_dir>/<name>.md`` with
-:func:`mario_zoo.hub.build_model_card`, plus the zoo's own sections (how to load it by name, the replay, how it was
-trained). Evaluating, carding and (with ``push=True``) uploading the same bytes, the card, the evaluations, an mp4
-replay and the GIF in one commit is :func:`mario_zoo.release.release`, the flow ``mario-zoo push`` shares; a push
-is pinned in the registry, and without one the pin is kept only if the files did not change. This module sits above the Hub and the zoo: ``zoo/`` itself only holds the
-registry and loads agents.
+weights in ``--dtype``, evaluates exactly those files (:func:`mario_zoo.evaluation.evaluate`; Mario: the exact no-op
+sweep and the Nature protocol), records a GIF replay into ``<docs_dir>/<name>.gif`` and writes
+``<cards_dir>/<name>.md`` (:mod:`mario_zoo.zoo_cards`). Evaluating, carding and (with ``push=True``) uploading the
+same bytes in one commit is :func:`mario_zoo.release.release`, the flow ``mario-zoo push`` shares; a push is pinned
+in the registry, and without one the pin is kept only if the files did not change. This module sits above the Hub
+and the zoo: ``zoo/`` itself only holds the registry and loads agents.
 
 Example:
     >>> import tempfile
@@ -202,6 +200,9 @@ def publish(
         )
         bundled = _bundle(zoo.bundled_dir(name), shipped if bundle else None)
         zoo.with_entry(entry).write()
+    for heir in [other.name for other in zoo.entries.values() if kept and other.training.origin == kept.name]:
+        card = Path(cards_dir) / f"{heir}.md"  # its chain of commands names the kept agent now, as its entry does
+        _rename_in_card(card, card, zoo.entries[name], kept)
     shown = released.card.files if released.card is not None else {}
     figures = {file: local for file, local in shown.items() if file != GIF_FILE}
     return Published(
@@ -215,10 +216,15 @@ def _previous_to_keep(zoo: Registry, name: str, init_from: str | None, keep_as: 
     that is taken, nothing to keep, and a warm start from the agent being replaced with nowhere to keep it."""
     previous = zoo.entries.get(name)
     if keep_as is None:
-        if previous is not None and init_from == name:
+        heirs = sorted(other.name for other in zoo.entries.values() if other.training.origin == name)
+        if previous is not None and (init_from == name or heirs):
+            why = (
+                f"this agent was warm-started from it (--init-from {name}), so its card could not say how to reproduce it"
+                if init_from == name
+                else f"the zoo agents {', '.join(heirs)} were warm-started from it: their chains would name the wrong one"
+            )
             raise ValueError(
-                f"This agent was warm-started from the zoo agent {name!r} (--init-from {name}), which publishing it "
-                f"as {name!r} replaces, so its card could not say how to reproduce it. Keep the previous agent under "
+                f"Publishing as {name!r} replaces the zoo agent {name!r}, but {why}. Keep the previous agent under "
                 f"another name: --keep-previous-as {name}-previous (or any free name)."
             )
         return None
@@ -237,7 +243,8 @@ def _previous_to_keep(zoo: Registry, name: str, init_from: str | None, keep_as: 
 def _keep(zoo: Registry, previous: ZooEntry, kept: ZooEntry, cards_dir: Path, docs_dir: Path) -> Registry:
     """Copy ``previous``'s bundled files, card (with its name changed) and figures to ``kept``'s names, before the
     new agent overwrites them; returns the registry with ``kept`` added, and the other agents trained from
-    ``previous`` (``--init-from`` its name) naming ``kept`` instead (written with the new agent's entry)."""
+    ``previous`` (``--init-from`` its name) naming ``kept`` instead (written with the new agent's entry, and then
+    their cards)."""
     if previous.bundled:
         _replace_folder(zoo.bundled_dir(previous.name), zoo.bundled_dir(kept.name))
     _rename_in_card(cards_dir / f"{previous.name}.md", cards_dir / f"{kept.name}.md", previous, kept)
@@ -250,8 +257,6 @@ def _keep(zoo: Registry, previous: ZooEntry, kept: ZooEntry, cards_dir: Path, do
         if other.training.origin == previous.name:
             renamed = _rename_origin(other.training, previous.name, kept.name)
             zoo = zoo.with_entry(dataclasses.replace(other, training=renamed))
-            card = cards_dir / f"{other.name}.md"  # its chain of commands names the agent it was trained from
-            _rename_in_card(card, card, previous, kept)
     return zoo.with_entry(kept)
 
 
@@ -301,7 +306,8 @@ def _warm_start(init_from: str, started: str | None, seen: set[Path]) -> tuple[W
         source = parse_source(init_from)
         if source.kind not in ("run", "checkpoint"):
             return None
-        run = _run_of(source.kind, Path(source.location))
+        location = Path(source.location)
+        run = open_run(location) if source.kind == "run" else run_of_checkpoint(location)
         if run is None or run.path.resolve() in seen:
             return None
         agent = run.latest_agent() if source.kind == "run" else Path(source.location)
@@ -392,8 +398,9 @@ def _agent_of(
     agent = parse_source(os.fspath(source))
     if agent.kind not in ("run", "checkpoint"):
         raise ValueError(f"Publish a run folder or a checkpoint, not {agent}: the zoo ships files it has evaluated.")
-    run = _run_of(agent.kind, Path(agent.location))
-    path, training = _provenance(agent.kind, Path(agent.location), command, train_seconds, hardware, run)
+    location = Path(agent.location)  # the run folder itself, or one holding the checkpoint or snapshot
+    run = open_run(location) if agent.kind == "run" else run_of_checkpoint(location)
+    path, training = _provenance(agent.kind, location, command, train_seconds, hardware, run)
     return run, path, training
 
 
@@ -432,12 +439,6 @@ def _stage(path: Path, stored: checkpoint.Checkpoint, dtype: str, shipped: Path)
     else:
         checkpoint.write_checkpoint(shipped, stored.config, weights)
     return shipped
-
-
-def _run_of(kind: str, location: Path) -> RunFolder | None:
-    """The run folder an agent comes from: the folder itself, the one holding a checkpoint, or the run of a
-    snapshot."""
-    return open_run(location) if kind == "run" else run_of_checkpoint(location)
 
 
 def _provenance(

@@ -325,6 +325,11 @@ def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_p
     before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file() and "warm" not in path.parts}
     with pytest.raises(ValueError, match="--keep-previous-as cartpole-previous"):
         publish(run.path, "cartpole", **options)
+    # Not warm-started from it, but replacing the agent another one was trained from: the same refusal.
+    with pytest.raises(
+        ValueError, match=r"agents sibling were warm-started from it.*--keep-previous-as cartpole-previous"
+    ):
+        publish(run.path, "cartpole", command="mario-zoo train --seed 7", **options)
     for name, taken in (("cartpole", "already a zoo agent"), ("../x", "not a zoo name")):
         with pytest.raises(ValueError, match=re.escape(taken)):
             publish(run.path, "cartpole", keep_previous_as=name, **options)
