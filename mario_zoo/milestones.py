@@ -121,7 +121,7 @@ def time_to_clear(
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 < rate <= 1.0:
             raise ValueError(f"Flag rates must be in (0, 1], got {rate!r}.")
     rows = _rows(run, through, offset_steps, offset_seconds)
-    if not rows:
+    if not evaluation_points(run):  # the earlier runs of a chain cannot stand for the last
         raise ValueError(
             f"{run.path} has no evaluations ({run.evaluations.name}); train with --eval-freq N, or evaluate its "
             "snapshots (mario-zoo evaluate RUN/snapshots/*), to get them."

@@ -38,7 +38,6 @@ import dataclasses
 import json
 import os
 import platform
-import re
 import shlex
 import shutil
 import tempfile
@@ -50,7 +49,6 @@ import torch
 
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.agents.presets import load_preset
-from mario_zoo.atomic import atomic_target
 from mario_zoo.hub._files import sha256_of
 from mario_zoo.planning import choose_preset
 from mario_zoo.release import Upload, release
@@ -63,7 +61,6 @@ from mario_zoo.zoo.registry import (
     DTYPES,
     MAX_WARM_STARTS,
     REGISTRY_FILE,
-    Registry,
     Results,
     Training,
     WarmStart,
@@ -75,7 +72,15 @@ from mario_zoo.zoo.registry import (
     parse_training,
     read_registry,
 )
-from mario_zoo.zoo_cards import CURVE_FILE, GIF_FILE, X_POS_FILE, ZooCard
+from mario_zoo.zoo_cards import GIF_FILE, ZooCard
+from mario_zoo.zoo_keeping import (
+    check_descendants,
+    keep,
+    previous_to_keep,
+    rename_in_cards,
+    rename_origin,
+    replace_agent_folder,
+)
 
 DEFAULT_NAMESPACE = "mario-zoo"
 """The Hub namespace of the project's agents: ``mario-zoo/<name>``."""
@@ -154,7 +159,8 @@ def publish(
         docs_dir: where the GIF goes (the project's ``docs/``).
         keep_previous_as: keep the zoo's agent ``name`` that this one replaces under this new name (its weights,
             results, card and figures). Required when the agent was warm-started from the agent it replaces
-            (``--init-from name``): its card's chain of commands then names the kept agent.
+            (``--init-from name``), or other zoo agents were and the files differ: every chain of commands through
+            it then names the kept agent, in the registry and in the cards (:mod:`mario_zoo.zoo_keeping`).
     """
     repo_id = _check_options(name, repo_id, dtype, episodes)
     zoo = read_registry(registry)
@@ -165,11 +171,10 @@ def publish(
     started = settings.created if settings is not None else None
     training = dataclasses.replace(training, warm_starts=warm_start_stages(init_from, started))
     parse_training(json.loads(json.dumps(dataclasses.asdict(training))), f"{name}: training")  # before any write
-    kept = _previous_to_keep(zoo, name, training.origin, keep_previous_as)
+    before, kept = zoo, previous_to_keep(zoo, name, training.origin, keep_previous_as)
     if kept is not None:
-        training = _rename_origin(training, name, kept.name)
+        training = rename_origin(training, name, kept.name)
         init_from = kept.name if init_from == name else init_from
-        zoo = _keep(zoo, zoo.entries[name], kept, Path(cards_dir), Path(docs_dir))
     stored = checkpoint.read_checkpoint(path)
     env_id, env_kwargs = stored.config.env_id, stored.config.env_kwargs  # the play env: training-only options apart
     if not env_id:
@@ -178,6 +183,9 @@ def publish(
         shipped = _stage(path, stored, dtype, Path(staging) / "agent")
         model = DQN.load(shipped, device="cpu")
         files = {file: sha256_of(shipped / file) for file in AGENT_FILES}
+        check_descendants(zoo, name, files, kept)
+        if kept is not None:
+            zoo = keep(zoo, zoo.entries[name], kept, Path(cards_dir), Path(docs_dir))
         within_run = _within_run(run, path) if parse_source(os.fspath(source)).kind == "checkpoint" else ""
         page = ZooCard(name, repo_id, model, stored.config.to_json(), training, dtype, bundle, push, replay, run,
                        init_from, zoo, Path(cards_dir), Path(docs_dir), within_run)  # fmt: skip
@@ -200,76 +208,14 @@ def publish(
         )
         bundled = _bundle(zoo.bundled_dir(name), shipped if bundle else None)
         zoo.with_entry(entry).write()
-    for heir in [other.name for other in zoo.entries.values() if kept and other.training.origin == kept.name]:
-        card = Path(cards_dir) / f"{heir}.md"  # its chain of commands names the kept agent now, as its entry does
-        _rename_in_card(card, card, zoo.entries[name], kept)
+    if kept is not None:
+        rename_in_cards(before, before.entries[name], kept, Path(cards_dir))
     shown = released.card.files if released.card is not None else {}
     figures = {file: local for file, local in shown.items() if file != GIF_FILE}
     return Published(
         entry, zoo.path, bundled, page.path, shown.get(GIF_FILE), figures, commit, released.evaluation, released.also,
         kept,
     )  # fmt: skip
-
-
-def _previous_to_keep(zoo: Registry, name: str, init_from: str | None, keep_as: str | None) -> ZooEntry | None:
-    """The entry that keeps the zoo's agent ``name`` under ``keep_as`` (``None``: nothing to keep); refuses a name
-    that is taken, nothing to keep, and a warm start from the agent being replaced with nowhere to keep it."""
-    previous = zoo.entries.get(name)
-    if keep_as is None:
-        heirs = sorted(other.name for other in zoo.entries.values() if other.training.origin == name)
-        if previous is not None and (init_from == name or heirs):
-            why = (
-                f"this agent was warm-started from it (--init-from {name}), so its card could not say how to reproduce it"
-                if init_from == name
-                else f"the zoo agents {', '.join(heirs)} were warm-started from it: their chains would name the wrong one"
-            )
-            raise ValueError(
-                f"Publishing as {name!r} replaces the zoo agent {name!r}, but {why}. Keep the previous agent under "
-                f"another name: --keep-previous-as {name}-previous (or any free name)."
-            )
-        return None
-    check_name(keep_as)
-    if previous is None:
-        raise ValueError(f"--keep-previous-as {keep_as}: the zoo has no agent {name!r} to keep; leave the option out.")
-    if keep_as in zoo.entries or keep_as == name:
-        raise ValueError(f"--keep-previous-as {keep_as}: that name is already a zoo agent; choose a free name.")
-    # A pinned Hub commit still holds the previous files; an unpushed agent gets a repo of its own name.
-    owner = previous.repo_id.rpartition("/")[0]
-    repo_id = previous.repo_id if previous.revision is not None else f"{owner}/{keep_as}"
-    card = Path(previous.card).with_name(f"{keep_as}.md").as_posix()
-    return dataclasses.replace(previous, name=keep_as, repo_id=repo_id, card=card)
-
-
-def _keep(zoo: Registry, previous: ZooEntry, kept: ZooEntry, cards_dir: Path, docs_dir: Path) -> Registry:
-    """Copy ``previous``'s bundled files, card (with its name changed) and figures to ``kept``'s names, before the
-    new agent overwrites them; returns the registry with ``kept`` added, and the other agents trained from
-    ``previous`` (``--init-from`` its name) naming ``kept`` instead (written with the new agent's entry, and then
-    their cards)."""
-    if previous.bundled:
-        _replace_folder(zoo.bundled_dir(previous.name), zoo.bundled_dir(kept.name))
-    _rename_in_card(cards_dir / f"{previous.name}.md", cards_dir / f"{kept.name}.md", previous, kept)
-    for suffix in (".gif", f"_{CURVE_FILE}", f"_{X_POS_FILE}"):
-        figure = docs_dir / f"{previous.name}{suffix}"
-        if figure.is_file():
-            with atomic_target(docs_dir / f"{kept.name}{suffix}") as temporary:
-                shutil.copyfile(figure, temporary)
-    for other in zoo.entries.values():
-        if other.training.origin == previous.name:
-            renamed = _rename_origin(other.training, previous.name, kept.name)
-            zoo = zoo.with_entry(dataclasses.replace(other, training=renamed))
-    return zoo.with_entry(kept)
-
-
-def _rename_in_card(card: Path, target: Path, previous: ZooEntry, kept: ZooEntry) -> None:
-    """Write ``card`` to ``target`` with every mention of ``previous`` naming ``kept`` instead: the name as a word
-    of its own (not inside a longer name), and not in the Hub repo's id where the kept agent keeps that repo."""
-    if not card.is_file():
-        return
-    after = "/" if kept.repo_id == previous.repo_id else ""
-    pattern = rf"(?<![\w{after}-]){re.escape(previous.name)}(?![\w-])"
-    text = re.sub(pattern, kept.name, card.read_text(encoding="utf-8"))
-    with atomic_target(target) as temporary:
-        temporary.write_text(text, encoding="utf-8")
 
 
 def warm_start_stages(init_from: str | None, started: str | None = None) -> tuple[WarmStart, ...]:
@@ -351,34 +297,6 @@ def _saved_after(agent: Path, created: str) -> bool:
         return True
 
 
-def _rename_origin(training: Training, old: str, new: str) -> Training:
-    """``training`` with its first command's ``--init-from old`` naming ``new`` (the replaced zoo agent, kept)."""
-    if not training.warm_starts:
-        return dataclasses.replace(training, command=rename_init_from(training.command, old, new))
-    first, *rest = training.warm_starts
-    renamed = dataclasses.replace(first, command=rename_init_from(first.command, old, new))
-    return dataclasses.replace(training, warm_starts=(renamed, *rest))
-
-
-def rename_init_from(command: str, old: str, new: str) -> str:
-    """``command`` with its ``--init-from old`` naming ``new`` instead (a trailing ``# comment`` is kept).
-
-    Example:
-        >>> rename_init_from("mario-zoo train --init-from a --seed 1  # best at 200k", "a", "a-previous")
-        'mario-zoo train --init-from a-previous --seed 1  # best at 200k'
-    """
-    words = shlex.split(command, comments=True)
-    renamed = [
-        new if index and words[index - 1] == "--init-from" and word == old
-        else f"--init-from={new}" if word == f"--init-from={old}" else word
-        for index, word in enumerate(words)
-    ]  # fmt: skip
-    if renamed == words:
-        return command
-    comment = command.partition("#")[2].strip()
-    return shlex.join(renamed) + (f"  # {comment}" if comment else "")
-
-
 def _check_options(name: str, repo_id: str | None, dtype: str, episodes: int) -> str:
     """Refuse a bad name, repo id, dtype or episode count; returns the repo id (default ``mario-zoo/<name>``)."""
     check_name(name)
@@ -419,7 +337,7 @@ def _bundle(bundled: Path, shipped: Path | None) -> Path | None:
     if shipped is None:
         shutil.rmtree(bundled, ignore_errors=True)
         return None
-    _replace_folder(shipped, bundled)
+    replace_agent_folder(shipped, bundled)
     return bundled
 
 
@@ -579,17 +497,6 @@ def _planned_steps(settings: RunConfig) -> int | None:
 
 def _cast(tensor: torch.Tensor, dtype: str) -> torch.Tensor:
     return tensor.to(getattr(torch, dtype)) if tensor.is_floating_point() else tensor
-
-
-def _replace_folder(source: Path, target: Path) -> None:
-    """Copy ``source``'s agent files into ``target``, each replaced atomically; other files there are removed."""
-    target.mkdir(parents=True, exist_ok=True)
-    for file in AGENT_FILES:
-        with atomic_target(target / file) as temporary:
-            shutil.copyfile(source / file, temporary)
-    for stale in target.iterdir():
-        if stale.name not in AGENT_FILES:
-            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
 
 
 def _display_path(path: Path) -> str:

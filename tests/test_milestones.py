@@ -109,6 +109,9 @@ def test_a_chain_of_runs_is_timed_from_scratch_each_earlier_run_up_to_where_the_
     ]
     (never,) = time_to_clear(second, rates=[1.0], through=[(first, 100_000)])
     assert never.describe() == "100%: not reached in 250,000 env steps (best 92% at 250,000)"
+    second.evaluations.unlink()  # the last run is not evaluated: the earlier ones cannot stand for it
+    with pytest.raises(ValueError, match="--eval-freq"):
+        time_to_clear(second, through=[(first, 100_000)])
 
 
 def test_a_mario_card_times_a_chain_of_warm_starts_through_run_folders_from_scratch(tmp_path):

@@ -314,11 +314,17 @@ def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_p
     first = _publish(tmp_path, replay=True, command="mario-zoo train --seed 0  # the first")
     # Another zoo agent trained from the first: once the first is kept under a new name, it names that one.
     sibling = dataclasses.replace(first.entry.training, command="mario-zoo train --init-from cartpole --seed 2")
-    read_registry(registry).with_entry(dataclasses.replace(first.entry, name="sibling", training=sibling)).write()
+    # ... and one trained from that one, whose card's chain names the first too; and an agent whose name holds it.
+    grandchild = dataclasses.replace(first.entry.training, command="mario-zoo train --init-from sibling --seed 3")
+    zoo = read_registry(registry).with_entry(dataclasses.replace(first.entry, name="sibling", training=sibling))
+    zoo = zoo.with_entry(dataclasses.replace(first.entry, name="grandchild", training=grandchild))
+    zoo.with_entry(dataclasses.replace(first.entry, name="cartpole.v2")).write()
     sibling_card = tmp_path / "cards" / "sibling.md"
     sibling_card.write_text(
         "mario-zoo train --seed 0  # makes cartpole\nmario-zoo train --init-from cartpole --seed 2\n"
     )
+    grandchild_card = tmp_path / "cards" / "grandchild.md"
+    grandchild_card.write_text("--init-from cartpole  # makes sibling; unlike cartpole.v2 (model_cards/cartpole.md)\n")
     run = _warm_run_from(tmp_path, "cartpole")
     options = {"episodes": 1, "replay": False, "registry": registry, "cards_dir": tmp_path / "cards",
                "docs_dir": tmp_path / "docs"}  # fmt: skip
@@ -327,7 +333,8 @@ def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_p
         publish(run.path, "cartpole", **options)
     # Not warm-started from it, but replacing the agent another one was trained from: the same refusal.
     with pytest.raises(
-        ValueError, match=r"agents sibling were warm-started from it.*--keep-previous-as cartpole-previous"
+        ValueError,
+        match=r"agents grandchild, sibling were trained from 'cartpole'.*--keep-previous-as cartpole-previous",
     ):
         publish(run.path, "cartpole", command="mario-zoo train --seed 7", **options)
     for name, taken in (("cartpole", "already a zoo agent"), ("../x", "not a zoo name")):
@@ -348,6 +355,9 @@ def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_p
     assert sibling_card.read_text() == (
         "mario-zoo train --seed 0  # makes cartpole-first\nmario-zoo train --init-from cartpole-first --seed 2\n"
     ), "the sibling's card names the agent it was trained from by its kept name"
+    assert grandchild_card.read_text() == (
+        "--init-from cartpole-first  # makes sibling; unlike cartpole.v2 (model_cards/cartpole-first.md)\n"
+    ), "every card whose chain passes through the replaced agent; never another zoo name that contains it"
     assert load_pretrained("cartpole-first", registry=registry).num_timesteps == first.entry.training.total_timesteps
     kept_card = (tmp_path / "cards" / "cartpole-first.md").read_text()
     assert 'load_pretrained("cartpole-first")' in kept_card and 'load_pretrained("cartpole")' not in kept_card
@@ -358,6 +368,19 @@ def test_publishing_over_the_agent_it_was_warm_started_from_keeps_that_one(tmp_p
     card = published.card.read_text()
     assert "after a warm start from `cartpole-first`" in card
     assert "mario-zoo train --seed 0  # makes cartpole-first; the first\n" + command in card
+
+
+def test_publishing_the_same_files_again_needs_no_kept_copy_for_the_agents_trained_from_them(tmp_path):
+    import dataclasses
+
+    first = _publish(tmp_path)  # e.g. to evaluate and card it again under new protocols
+    heir = dataclasses.replace(first.entry.training, command="mario-zoo train --init-from cartpole --seed 2")
+    read_registry(first.registry).with_entry(dataclasses.replace(first.entry, name="heir", training=heir)).write()
+    again = _publish(tmp_path, episodes=3)
+    assert again.entry.files == first.entry.files and again.kept is None
+    assert read_registry(first.registry).get("heir").training.command == heir.command
+    with pytest.raises(ValueError, match="agents heir were trained from 'cartpole'"):
+        _publish(tmp_path, dtype="float16")  # other files: the heir would name them
 
 
 def test_a_kept_agent_pinned_on_the_hub_keeps_its_repo_and_pin(tmp_path):
@@ -382,7 +405,7 @@ def test_a_checkpoints_command_names_its_warm_start(tmp_path):
 
 
 def test_rename_init_from_changes_only_that_option():
-    from mario_zoo.publishing import rename_init_from
+    from mario_zoo.zoo_keeping import rename_init_from
 
     assert (
         rename_init_from("mario-zoo train --init-from=a --seed 1", "a", "b") == "mario-zoo train --init-from=b --seed 1"
@@ -561,14 +584,14 @@ def test_a_registry_with_bad_warm_starts_is_refused_naming_the_entry(tmp_path, w
 def test_keeping_a_replaced_agent_renames_the_first_command_of_a_chain_through_runs():
     import dataclasses
 
-    from mario_zoo.publishing import _rename_origin
     from mario_zoo.zoo.registry import WarmStart
+    from mario_zoo.zoo_keeping import rename_origin
 
     stage = WarmStart("runs/a/model", "mario-zoo train --init-from cartpole --out runs/a", 300, None)
     training = dataclasses.replace(
         read_registry().get(CARTPOLE).training, command="mario-zoo train --init-from runs/a/model", warm_starts=(stage,)
     )
-    renamed = _rename_origin(training, "cartpole", "cartpole-first")
+    renamed = rename_origin(training, "cartpole", "cartpole-first")
     assert renamed.origin == "cartpole-first" and renamed.command == training.command
     assert renamed.warm_starts[0].command == "mario-zoo train --init-from cartpole-first --out runs/a"
 

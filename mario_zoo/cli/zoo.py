@@ -35,7 +35,8 @@ ZOO_PUBLISH_EPILOG = """examples (from the root of a source checkout):
 Writes the registry entry, the bundled copy (config.json, model.safetensors), model_cards/NAME.md and
 docs/NAME.gif. A checkpoint needs --command, the mario-zoo train command that trained it: the card's and the
 registry's preset and seed are read from it. --keep-previous-as keeps the agent being replaced under another name
-(needed when the new one was warm-started from it: the card's chain of commands names the kept one). --push also uploads to the Hub (one commit: the shipped files,
+(needed when the new one, or another zoo agent, was trained from it, unless the files are the same: every chain of
+commands through it then names the kept one). --push also uploads to the Hub (one commit: the shipped files,
 results.json, the card, replay.mp4 and replay.gif) and pins that commit.
 """
 
@@ -88,7 +89,7 @@ def _add_publish_parser(zoo_verbs: argparse._SubParsersAction) -> None:
     publish.add_argument(
         "--keep-previous-as",
         metavar="NAME",
-        help="keep the agent this one replaces under NAME (required when this one was warm-started from it)",
+        help="keep the agent this one replaces under NAME (required when this one, or another zoo agent, was trained from it)",
     )
 
 
