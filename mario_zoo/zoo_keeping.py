@@ -114,7 +114,7 @@ def _rename_in_card(card: Path, target: Path, previous: ZooEntry, kept: ZooEntry
         text, start = match.string, match.start()
         for other in longer:
             for offset in (index for index in range(len(other)) if other.startswith(previous.name, index)):
-                if text.startswith(other, start - offset) if start >= offset else False:
+                if start >= offset and text.startswith(other, start - offset):
                     return match.group()
         return kept.name
 
