@@ -53,8 +53,8 @@ from mario_zoo.hub._files import sha256_of
 from mario_zoo.planning import choose_preset
 from mario_zoo.release import Upload, release
 from mario_zoo.results import Evaluation
-from mario_zoo.runs import RunConfig, RunFolder, open_run
-from mario_zoo.snapshots import run_of_checkpoint
+from mario_zoo.runs import RunConfig, RunFolder
+from mario_zoo.snapshots import run_of_agent
 from mario_zoo.sources import parse_source
 from mario_zoo.zoo.registry import (
     AGENT_FILES,
@@ -252,8 +252,7 @@ def _warm_start(init_from: str, started: str | None, seen: set[Path]) -> tuple[W
         source = parse_source(init_from)
         if source.kind not in ("run", "checkpoint"):
             return None
-        location = Path(source.location)
-        run = open_run(location) if source.kind == "run" else run_of_checkpoint(location)
+        run = run_of_agent(source.location)
         if run is None or run.path.resolve() in seen:
             return None
         agent = run.latest_agent() if source.kind == "run" else Path(source.location)
@@ -317,7 +316,7 @@ def _agent_of(
     if agent.kind not in ("run", "checkpoint"):
         raise ValueError(f"Publish a run folder or a checkpoint, not {agent}: the zoo ships files it has evaluated.")
     location = Path(agent.location)  # the run folder itself, or one holding the checkpoint or snapshot
-    run = open_run(location) if agent.kind == "run" else run_of_checkpoint(location)
+    run = run_of_agent(location)
     path, training = _provenance(agent.kind, location, command, train_seconds, hardware, run)
     return run, path, training
 

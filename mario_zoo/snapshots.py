@@ -53,6 +53,12 @@ def snapshot_run(path: str | Path) -> RunFolder | None:
     return run if any(folder.name == path.name for _, folder in run.snapshot_folders()) else None
 
 
+def run_of_agent(path: str | Path) -> RunFolder | None:
+    """The run an agent's weights lie in: the run folder itself (its latest agent), else as
+    :func:`run_of_checkpoint` finds it."""
+    return open_run(path) if RunFolder(Path(path)).config_file.is_file() else run_of_checkpoint(path)
+
+
 def run_of_checkpoint(path: str | Path) -> RunFolder | None:
     """The run a checkpoint comes from: the folder holding it (``model/``, ``best_model/``, ``checkpoint.zip``) or,
     for a snapshot, the run whose ``snapshots/`` holds it; ``None`` for a checkpoint outside any run."""

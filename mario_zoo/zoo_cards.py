@@ -21,8 +21,8 @@ from mario_zoo.milestones import flag_curve, time_to_clear
 from mario_zoo.plotting import save_learning_curve, save_x_pos_histogram
 from mario_zoo.release import Card
 from mario_zoo.results import Evaluation
-from mario_zoo.runs import RunFolder, open_run
-from mario_zoo.snapshots import evaluation_points, run_of_checkpoint
+from mario_zoo.runs import RunFolder
+from mario_zoo.snapshots import evaluation_points, run_of_agent
 from mario_zoo.video import record, record_sweep_replay
 from mario_zoo.zoo.registry import Registry, Training, init_from_of
 
@@ -251,7 +251,7 @@ def _earlier_runs(training: Training | None) -> list[tuple[RunFolder, int]]:
     for stage in training.warm_starts if training is not None else ():
         agent = Path(stage.agent)
         try:  # the weights: a whole run folder (its latest agent), or a checkpoint or snapshot inside one
-            run = open_run(agent) if RunFolder(agent).config_file.is_file() else run_of_checkpoint(agent)
+            run = run_of_agent(agent)
             if run is None or not evaluation_points(run):
                 return []
         except (OSError, ValueError):  # gone, or damaged since it was published
