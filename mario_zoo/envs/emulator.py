@@ -16,7 +16,7 @@ an episode started from a snapshot earns exactly the rewards of playing on from 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -161,6 +161,41 @@ class MarioEmulator(SuperMarioBrosEnv):
         """
         if self.done or not inputs.startswith(self._inputs) or not self._inputs:
             self.reset()
+        self._play(inputs)
+        return self.snapshot()
+
+    def replay_moments(self, inputs: bytes, bucket: int) -> list[MarioSnapshot]:
+        """Replay ``inputs`` from the level start, as :meth:`replay` does, and return the moments along the way that
+        frontier starts keep of an episode: the first frame in each new ``bucket``-pixel stretch of x, in order.
+
+        Example:
+            >>> emulator = MarioEmulator(target=(1, 1))
+            >>> moments = emulator.replay_moments(b"\\x80" * 120, bucket=16)  # walk right for 120 frames
+            >>> [moment.x_pos // 16 for moment in moments] == sorted({moment.x_pos // 16 for moment in moments})
+            True
+            >>> moments[-1].x_pos > 100, emulator.replay(moments[-1].inputs).x_pos == moments[-1].x_pos
+            (True, True)
+
+        Raises:
+            ValueError: as :meth:`replay`.
+        """
+        if isinstance(bucket, bool) or not isinstance(bucket, int) or bucket < 1:
+            raise ValueError(f"bucket must be a width in x pixels (an int >= 1), got {bucket!r}.")
+        self.reset()
+        moments: list[MarioSnapshot] = []
+        entered: set[int] = set()
+
+        def keep_new_stretch() -> None:
+            stretch = self._x_position // bucket
+            if stretch not in entered:
+                entered.add(stretch)
+                moments.append(self.snapshot())
+
+        self._play(inputs, after_frame=keep_new_stretch)
+        return moments
+
+    def _play(self, inputs: bytes, after_frame: Callable[[], None] | None = None) -> None:
+        """Play the frames of ``inputs`` after those already played (:attr:`inputs`, a prefix of them)."""
         frames = NESFrames(self)
         for index in range(len(self._inputs), len(inputs)):
             _, terminated, truncated, _ = frames.advance(inputs[index], with_info=False)
@@ -169,7 +204,8 @@ class MarioEmulator(SuperMarioBrosEnv):
                     f"The episode ended at frame {index + 1} of {len(inputs)} replayed inputs: they do not lead to a "
                     f"moment of play in World {self._target_world}-{self._target_stage}."
                 )
-        return self.snapshot()
+            if after_frame is not None:
+                after_frame()
 
     @property
     def _ram(self) -> memoryview:

@@ -82,7 +82,9 @@ class FrontierStarts(gym.Wrapper):
     most 50 (about 13 MiB), plus those of the episode under way. With ``archive`` (a file path), they outlive it:
     each snapshot is also the inputs that reach it (:attr:`MarioSnapshot.inputs`), merged into that file every
     :data:`SAVE_EVERY` episodes and on :meth:`close` (:mod:`~mario_zoo.envs.frontier_archive`; several processes
-    may share one), and rebuilt from it by replaying them at the first reset.
+    may share one), and rebuilt from it by replaying them at the first reset. Replaying also brings back the moments
+    between: a stretch whose own cell reached less than a path through it (a chain of frontier starts, or an archive
+    written with wider stretches) starts from that path's first moment there instead.
 
     Example:
         >>> import mario_zoo, gymnasium as gym
@@ -252,7 +254,34 @@ class FrontierStarts(gym.Wrapper):
                 "another emulator?); frontier starts go on without them.",
                 stacklevel=2,
             )
+        self._fill_along_paths(list(kept.values()), cells)
         return cells
+
+    def _fill_along_paths(self, entries: list[ArchivedCell], cells: dict[int, _Cell]) -> None:
+        """Give each stretch the moment of the archive's paths whose episode got furthest from there.
+
+        An episode that starts from a kept state plays on from its inputs, so every moment along a cell's inputs
+        is a moment of an episode that reached as far as the furthest cell whose inputs begin with them. Cells
+        keep only the first moment of one stretch each, so the moments between (those of a path whose cells
+        were replaced, or of an archive written with wider stretches) are lost: replaying each path that no other
+        extends, the first moment in each stretch it crosses takes that stretch's place where it reached further.
+        """
+        entries = sorted(entries, key=lambda entry: entry.inputs)
+        for index, entry in enumerate(entries):
+            if index + 1 < len(entries) and entries[index + 1].inputs.startswith(entry.inputs):
+                continue  # a longer path through this one is replayed instead
+            try:
+                moments = self._emulator.replay_moments(entry.inputs, self.bucket)
+            except ValueError:
+                continue  # left out above, with the warning
+            if self._emulator.snapshot().x_pos != entry.x_pos:
+                continue  # the same: its inputs lead elsewhere here
+            for moment in moments:
+                reach = max(other.reach for other in entries if other.inputs.startswith(moment.inputs))
+                stretch = moment.x_pos // self.bucket
+                kept = cells.get(stretch)
+                if kept is None or reach > kept.reach:
+                    cells[stretch] = _Cell(moment, reach)
 
     def _forget(self) -> None:
         """Drop every snapshot of this process's episodes: back to the archive's, and its frontier."""

@@ -257,3 +257,50 @@ def test_an_archive_damaged_while_training_is_a_warning_not_the_end_of_training(
         wrapper._unsaved = True
         env.close()
     assert env.unwrapped._env is None, "the emulator is closed all the same"
+
+
+def test_replay_moments_are_the_first_frame_in_each_stretch_and_replay_to_themselves():
+    emulator = MarioEmulator(target=(1, 1))
+    inputs = b"\x80" * 120  # walking right: x 40 to about 226
+    moments = emulator.replay_moments(inputs, bucket=32)
+    stretches = [moment.x_pos // 32 for moment in moments]
+    assert stretches == sorted(set(stretches)) and len(stretches) >= 5
+    assert all(inputs.startswith(moment.inputs) for moment in moments)
+    other = MarioEmulator(target=(1, 1))
+    for moment in moments:
+        before = other.replay(moment.inputs[:-1]).x_pos if len(moment.inputs) > 1 else None
+        assert other.replay(moment.inputs).x_pos == moment.x_pos
+        if before is not None:  # the frame before is in an earlier stretch: this is the first one in it
+            assert before // 32 < moment.x_pos // 32
+    with pytest.raises(ValueError, match=r"bucket must be a width in x pixels \(an int >= 1\), got 0"):
+        emulator.replay_moments(inputs, bucket=0)
+
+
+def test_reading_an_archive_fills_the_stretches_along_its_paths_with_their_furthest_reach(tmp_path):
+    """A cell of a chain of frontier starts (one whose inputs begin with another's) stands for an episode through
+    every moment of its inputs: read with narrower stretches, or where a stretch's own cell reached less, the
+    path's first moment in each stretch is kept, with the reach of the furthest cell on it."""
+    path = tmp_path / "frontier.json"
+    short, chained = b"\x80" * 60, b"\x80" * 120  # x 121, then on to about 226
+    other_start = b"\x00" * 30 + b"\x80" * 12  # another episode, waiting first: x under 64
+    other_x = MarioEmulator(target=(1, 1)).replay(other_start).x_pos
+    assert other_x < 64
+    cells = [ArchivedCell(121, 130, short), ArchivedCell(226, 700, chained), ArchivedCell(other_x, 400, other_start)]
+    merge_into_archive(path, (1, 1), cells, bucket=64)
+
+    env = gym.make("MarioDQN-v0", frontier_archive=str(path), frontier_fraction=1.0, frontier_bucket=16)
+    env.reset(seed=0)
+    kept = _wrapper(env)._cells
+    # The archive's own cells, then each path's first moment in a stretch where its episode reached further.
+    expected = {cell.x_pos // 16: (cell.inputs, cell.reach) for cell in cells}
+    for inputs, reach in ((other_start, 400), (chained, 700)):
+        for moment in MarioEmulator(target=(1, 1)).replay_moments(inputs, bucket=16):
+            stretch = moment.x_pos // 16
+            if stretch not in expected or reach > expected[stretch][1]:
+                expected[stretch] = (moment.inputs, reach)
+    assert {stretch: (cell.snapshot.inputs, cell.reach) for stretch, cell in kept.items()} == expected
+    # The short cell's own moment lies on the chained path, which reached further: its stretch starts there.
+    assert kept[121 // 16].reach == 700 and chained.startswith(kept[121 // 16].snapshot.inputs)
+    for stretch, cell in kept.items():  # each is the game state its inputs reach
+        assert MarioEmulator(target=(1, 1)).replay(cell.snapshot.inputs).x_pos == cell.snapshot.x_pos
+        assert cell.snapshot.x_pos // 16 == stretch
