@@ -56,6 +56,20 @@ class _Cell:
     """The furthest ``x_pos`` that episode reached."""
 
 
+def _common_prefix(first: bytes, second: bytes) -> int:
+    """How many leading bytes ``first`` and ``second`` share.
+
+    Example:
+        >>> _common_prefix(b"abcd", b"abxy"), _common_prefix(b"ab", b"abc"), _common_prefix(b"", b"a")
+        (2, 2, 0)
+    """
+    length = min(len(first), len(second))
+    if first[:length] == second[:length]:
+        return length
+    differs = np.frombuffer(first, np.uint8, length) != np.frombuffer(second, np.uint8, length)
+    return int(np.argmax(differs))
+
+
 class FrontierStarts(gym.Wrapper):
     """Start a ``fraction`` of episodes from a saved state near the furthest ``x_pos`` reached so far, or
     (``mode="uniform"``) anywhere along the way there, or (``mode="failures"``) mostly just before where recent
@@ -276,8 +290,12 @@ class FrontierStarts(gym.Wrapper):
                 continue  # left out above, with the warning
             if self._emulator.snapshot().x_pos != entry.x_pos:
                 continue  # the same: its inputs lead elsewhere here
+            # A moment's reach: the furthest of the cells that share at least its inputs with this path.
+            shared = np.array([_common_prefix(other.inputs, entry.inputs) for other in entries])
+            order = np.argsort(-shared, kind="stable")
+            furthest = np.maximum.accumulate(np.array([entries[i].reach for i in order]))
             for moment in moments:
-                reach = max(other.reach for other in entries if other.inputs.startswith(moment.inputs))
+                reach = int(furthest[np.searchsorted(-shared[order], -len(moment.inputs), side="right") - 1])
                 stretch = moment.x_pos // self.bucket
                 kept = cells.get(stretch)
                 if kept is None or reach > kept.reach:
