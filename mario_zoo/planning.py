@@ -141,6 +141,7 @@ def plan_run(
     snapshot_freq: int | None = None,
     command: list[str] | None = None,
     init_from: str | None = None,
+    frontier_from: str | os.PathLike[str] | None = None,
 ) -> RunConfig:
     """Check a new run's settings and return its ``run.json`` contents; writes nothing.
 
@@ -163,6 +164,9 @@ def plan_run(
         snapshot_freq: env steps between snapshots of the agent in the run's ``snapshots/`` (``None`` = none).
         command: the command line, kept in ``run.json``.
         init_from: the agent the network starts from, for the record (:func:`build_model` takes its weights).
+        frontier_from: a frontier archive (another run's ``frontier.json``, or one kept beside a recipe) the run's
+            frontier starts begin with, instead of the ``init_from`` run's (``--frontier-from``); it must hold the
+            level the run trains on, and the run must use frontier starts.
     """
     if env_id is not None:
         check_env_id(env_id)
@@ -180,6 +184,9 @@ def plan_run(
     _check_eval_freq(eval_freq, eval_episodes)
     if eval_episodes:
         run_protocol(env_id, eval_protocol, eval_episodes)  # a bad name or a protocol the env lacks: refused now
+    env_kwargs = {**chosen.env_kwargs, **(env_kwargs or {})}
+    if frontier_from is not None:
+        frontier_from = check_frontier_from(frontier_from, env_id, env_kwargs)
     return RunConfig(
         env_id=env_id,
         preset=chosen.name,
@@ -189,7 +196,7 @@ def plan_run(
         device=device,
         hyperparameters=hyperparameters,
         policy_kwargs=policy_kwargs,
-        env_kwargs={**chosen.env_kwargs, **(env_kwargs or {})},
+        env_kwargs=env_kwargs,
         overrides=overrides,
         save_freq=save_freq,
         save_replay=chosen.policy in CNN_POLICIES if save_replay is None else bool(save_replay),
@@ -199,7 +206,37 @@ def plan_run(
         snapshot_freq=snapshot_freq,
         command=list(command or []),
         init_from=init_from,
+        frontier_from=frontier_from,
     )
+
+
+def check_frontier_from(path: str | os.PathLike[str], env_id: str, env_kwargs: Mapping[str, Any]) -> str:
+    """``path`` as ``run.json`` records it, once it is a readable frontier archive of the level a run with
+    ``env_kwargs`` plays on ``env_id`` and that run uses frontier starts; a ``ValueError`` naming the fix otherwise.
+
+    Example:
+        >>> check_frontier_from("missing.json", "MarioDQN-1-3-v0", {"frontier_fraction": 0.5})
+        Traceback (most recent call last):
+        ...
+        ValueError: --frontier-from missing.json: no such file (a frontier archive, such as a run's frontier.json).
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"frontier_from must be a file path (str), got {path!r}.")
+    if not is_mario(env_id) or not env_kwargs.get("frontier_fraction"):
+        raise ValueError(
+            f"--frontier-from {os.fspath(path)} seeds frontier starts, which {env_id} with these settings does not "
+            "use; pass a Mario env with --env-kwargs frontier_fraction=F (F > 0), or drop --frontier-from."
+        )
+    if not os.path.isfile(path):
+        raise ValueError(
+            f"--frontier-from {os.fspath(path)}: no such file (a frontier archive, such as a run's frontier.json)."
+        )
+    world, stage = parse_env_id(env_id)
+    try:
+        read_archive(path, (env_kwargs.get("world", world), env_kwargs.get("stage", stage)))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"--frontier-from: {str(error).rstrip('.')}.") from None
+    return os.fspath(path)
 
 
 def _apply_overrides(preset: Preset, overrides: dict[str, Any]) -> tuple[dict[str, Any], DQNConfig]:

@@ -133,6 +133,8 @@ class RunConfig:
     """The command line that started the run."""
     init_from: str | None = None
     """The agent whose network weights the run started from (``--init-from``: a warm start), or ``None``."""
+    frontier_from: str | None = None
+    """The frontier archive the run's frontier starts began with (``--frontier-from``), or ``None``."""
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     """When the run started (UTC, ISO 8601)."""
     status: str = "running"
@@ -218,7 +220,7 @@ def _check_field(name: str, value: Any) -> str | None:
         return None if isinstance(value, dict) else "a mapping"
     if name == "command":
         return None if isinstance(value, list) and all(isinstance(item, str) for item in value) else "a list of strings"
-    if name == "init_from":
+    if name in ("init_from", "frontier_from"):
         return None if value is None or isinstance(value, str) else "a string or null"
     if name == "eval_protocol":
         return None if value is None or value in RUN_PROTOCOLS else f"null or one of {RUN_PROTOCOLS}"

@@ -69,6 +69,7 @@ from mario_zoo.planning import (
     DEFAULT_SAVE_FREQ,
     ResumePlan,
     build_model,
+    check_frontier_from,
     load_resumed_model,
     mario_level,
     plan_resume,
@@ -247,7 +248,7 @@ def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed
         # The frontier starts' game states outlive the process: a resumed run starts where the stopped one had got.
         if not resumed:
             run.frontier_archive.unlink(missing_ok=True)
-            inherited = _inherited_frontier(config)
+            inherited = _given_frontier(config) if config.frontier_from else _inherited_frontier(config)
             if inherited is not None:
                 write_bytes(run.frontier_archive, inherited.read_bytes())
         env_kwargs["frontier_archive"] = str(run.frontier_archive)
@@ -264,6 +265,13 @@ def _attach_monitored_env(run: RunFolder, config: RunConfig, model: DQN, resumed
     except BaseException:
         model.get_env().close()
         raise
+
+
+def _given_frontier(config: RunConfig) -> Path:
+    """The archive ``--frontier-from`` names, checked again as the run starts (it may have changed since
+    :func:`plan_run`): a ``ValueError`` before the run's env is made if it is no longer one of the run's level."""
+    check_frontier_from(config.frontier_from, config.env_id, config.env_kwargs)
+    return Path(config.frontier_from)
 
 
 def _inherited_frontier(config: RunConfig) -> Path | None:

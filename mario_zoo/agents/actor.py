@@ -104,6 +104,7 @@ class _ActorSettings:
     exploration_rate: float
     exploration_repeat: float | None
     frontier_exploration_eps: float | None
+    frontier_exploration_steps: int | None
     num_timesteps: int
     total_timesteps: int
 
@@ -122,8 +123,8 @@ class ActorPool:
         learning_starts: steps of uniformly random actions at the start.
         schedule: the exploration schedule, called as ``schedule(num_timesteps, total_timesteps)``.
         exploration_rate: epsilon before the first step.
-        exploration_repeat, frontier_exploration_eps: the DQN's extensions of epsilon-greedy
-            (:mod:`mario_zoo.agents.exploration`).
+        exploration_repeat, frontier_exploration_eps, frontier_exploration_steps: the DQN's extensions of
+            epsilon-greedy (:mod:`mario_zoo.agents.exploration`).
         num_timesteps: the step counter when the actors start.
         total_timesteps: the step counter at which the actors stop.
         actor_sync_interval: gradient updates between weight copies.
@@ -149,6 +150,7 @@ class ActorPool:
         exploration_rate: float,
         exploration_repeat: float | None = None,
         frontier_exploration_eps: float | None = None,
+        frontier_exploration_steps: int | None = None,
         num_timesteps: int,
         total_timesteps: int,
         actor_sync_interval: int,
@@ -212,6 +214,7 @@ class ActorPool:
                 exploration_rate=exploration_rate,
                 exploration_repeat=exploration_repeat,
                 frontier_exploration_eps=frontier_exploration_eps,
+                frontier_exploration_steps=frontier_exploration_steps,
                 num_timesteps=num_timesteps,
                 total_timesteps=total_timesteps,
             )
@@ -404,7 +407,11 @@ class _Actor:
         self.network = QNetwork(NetworkSpec.from_dict(settings.network)).eval()
         self.n_actions = self.network.spec.n_actions
         self.explorer = Explorer(
-            1, self.n_actions, repeat=settings.exploration_repeat, frontier_eps=settings.frontier_exploration_eps
+            1,
+            self.n_actions,
+            repeat=settings.exploration_repeat,
+            frontier_eps=settings.frontier_exploration_eps,
+            frontier_steps=settings.frontier_exploration_steps,
         )
         self.loaded_version = -1
 

@@ -30,8 +30,9 @@ CONFIG_FILE = "config.json"
 #: ``train_env_kwargs`` (older ``env_kwargs`` are split on read); version 4 adds the hyperparameters
 #: ``learning_rate_final`` and ``ema_decay`` and the averaged weights (``ema.<index>``) beside the optimizer state,
 #: which an older reader would refuse as unknown rather than ask to be upgraded; version 5 adds ``target_epsilon``;
-#: version 6 adds ``advantage_learning``; version 7 adds ``exploration_repeat`` and ``frontier_exploration_eps``.
-FORMAT_VERSION = 7
+#: version 6 adds ``advantage_learning``; version 7 adds ``exploration_repeat`` and ``frontier_exploration_eps``;
+#: version 8 adds ``frontier_exploration_steps``.
+FORMAT_VERSION = 8
 TENSOR_FILES = (MODEL_FILE, OPTIMIZER_FILE)
 _POLICIES = {"mlp": "MlpPolicy", "cnn": "CnnPolicy"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -341,6 +342,7 @@ training-only env options)."""
 _HYPERPARAMETERS_SINCE = {
     "actors": 2, "actor_sync_interval": 2, "precision": 2, "learning_rate_final": 2, "ema_decay": 3,
     "target_epsilon": 5, "advantage_learning": 6, "exploration_repeat": 7, "frontier_exploration_eps": 7,
+    "frontier_exploration_steps": 8,
 }  # fmt: skip
 """The first format version that wrote each hyperparameter (some arrived partway through a version: a checkpoint of
 that version may lack them, and loads with their defaults, which are what it trained with); every other one is in

@@ -127,6 +127,9 @@ class DQNConfig:
     """Hold each random action for a zeta(mu)-distributed number of steps, mu this value > 1 (ez-greedy; ``None``: 1)."""
     frontier_exploration_eps: float | None = None
     """Epsilon in episodes whose reset ``info["frontier_start"]`` is true (``None``: the schedule's epsilon)."""
+    frontier_exploration_steps: int | None = None
+    """``frontier_exploration_eps`` holds for this many of a frontier-start episode's first steps, then the schedule's
+    epsilon (``None``: the whole episode)."""
 
     def __post_init__(self) -> None:
         if callable(self.learning_rate):
@@ -173,6 +176,7 @@ class DQNConfig:
             _check_number("advantage_learning", self.advantage_learning, low=0.0, high=1.0, high_inclusive=False)
         check_repeat(self.exploration_repeat)
         check_frontier_eps(self.frontier_exploration_eps)
+        check_frontier_steps(self.frontier_exploration_steps, self.frontier_exploration_eps)
         if self.ema_decay is not None:
             _check_number("ema_decay", self.ema_decay, low=0.0, high=1.0, low_inclusive=False)
             if self.ema_decay == 1.0:
@@ -386,6 +390,26 @@ def check_repeat(value: Any) -> None:
 def check_frontier_eps(value: Any) -> None:
     """``frontier_exploration_eps`` must be ``None`` or a probability."""
     _check_number("frontier_exploration_eps", value, low=0.0, high=1.0, optional=True)
+
+
+def check_frontier_steps(value: Any, frontier_eps: Any) -> None:
+    """``frontier_exploration_steps`` must be ``None`` or an int >= 1, and only with a ``frontier_exploration_eps``.
+
+    Example:
+        >>> check_frontier_steps(8, None)
+        Traceback (most recent call last):
+        ...
+        ValueError: frontier_exploration_steps=8 limits frontier_exploration_eps to the first steps of frontier-start episodes, but frontier_exploration_eps is None; set it too (e.g. frontier_exploration_eps=1.0), or drop frontier_exploration_steps.
+    """
+    if value is None:
+        return
+    _check_int("frontier_exploration_steps", value, minimum=1)
+    if frontier_eps is None:
+        raise ValueError(
+            f"frontier_exploration_steps={value} limits frontier_exploration_eps to the first steps of frontier-start "
+            "episodes, but frontier_exploration_eps is None; set it too (e.g. frontier_exploration_eps=1.0), or drop "
+            "frontier_exploration_steps."
+        )
 
 
 def check_train_freq_envs(config: DQNConfig, n_envs: int, envs: str, single: str = "a single env") -> None:

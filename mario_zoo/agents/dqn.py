@@ -406,6 +406,7 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights
             exploration_rate=self.exploration_rate,
             exploration_repeat=self.config.exploration_repeat,
             frontier_exploration_eps=self.config.frontier_exploration_eps,
+            frontier_exploration_steps=self.config.frontier_exploration_steps,
             num_timesteps=self.num_timesteps,
             total_timesteps=total_timesteps,
             actor_sync_interval=self.config.actor_sync_interval,

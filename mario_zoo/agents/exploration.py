@@ -8,7 +8,10 @@
 - **A rate for frontier-start episodes** (``frontier_exploration_eps``): in an episode that the env started from a
   saved mid-level state (its reset ``info["frontier_start"]``, :class:`mario_zoo.envs.FrontierStarts`), explore
   with this epsilon instead of the schedule's, Go-Explore's "return, then explore": the start is already where the
-  agent fails, and the greedy policy that failed there is the one thing not worth repeating.
+  agent fails, and the greedy policy that failed there is the one thing not worth repeating. With
+  ``frontier_exploration_steps`` it holds for an episode's first steps only, and the schedule's epsilon after: the
+  exploration varies what is done at the start state (a jump's moment and length), and the greedy policy plays the
+  rest, so the values learnt behind the start are the policy's own, not a random walk's.
 
 With both off (the default), the actions and the random draws are exactly plain epsilon-greedy's, so runs and
 their lossless resumes are unchanged. The learner's envs and each actor process use this same rule.
@@ -31,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from mario_zoo.agents.config import DQNConfig, check_frontier_eps, check_repeat
+from mario_zoo.agents.config import DQNConfig, check_frontier_eps, check_frontier_steps, check_repeat
 
 MAX_REPEAT = 100
 """Steps an exploratory action is held at most (the zeta distribution has a heavy tail)."""
@@ -62,6 +65,15 @@ class Explorer:
         n_actions: size of the discrete action space.
         repeat: ``exploration_repeat``, the zeta exponent of how long a random action is held; ``None``: one step.
         frontier_eps: ``frontier_exploration_eps``; ``None``: frontier-start episodes use the schedule's epsilon.
+        frontier_steps: ``frontier_exploration_steps``, the first steps of a frontier-start episode that use
+            ``frontier_eps``; ``None``: all of them.
+
+    Example:
+        >>> explorer = Explorer(n_envs=1, n_actions=5, frontier_eps=1.0, frontier_steps=2)
+        >>> explorer.start(0, {"frontier_start": True})
+        >>> rng, greedy = np.random.default_rng(1), lambda: np.zeros(1, np.int64)
+        >>> [int(explorer.act(rng, 0.0, greedy)[0]) for _ in range(4)]  # two random steps, then greedy (0)
+        [3, 4, 0, 0]
     """
 
     def __init__(
@@ -71,20 +83,29 @@ class Explorer:
         *,
         repeat: float | None = None,
         frontier_eps: float | None = None,
+        frontier_steps: int | None = None,
     ):
         check_repeat(repeat)
         check_frontier_eps(frontier_eps)
+        check_frontier_steps(frontier_steps, frontier_eps)
         self.n_envs, self.n_actions = n_envs, n_actions
-        self.repeat, self.frontier_eps = repeat, frontier_eps
+        self.repeat, self.frontier_eps, self.frontier_steps = repeat, frontier_eps, frontier_steps
         self._hold_probabilities = None if repeat is None else hold_probabilities(repeat)
         self._held = np.zeros(n_envs, dtype=np.int64)
         self._left = np.zeros(n_envs, dtype=np.int64)  # steps the held action still has to run
         self._frontier = np.zeros(n_envs, dtype=bool)
+        self._frontier_left = np.zeros(n_envs, dtype=np.int64)  # with frontier_steps: its steps still to come
 
     @classmethod
     def from_config(cls, config: DQNConfig, n_envs: int, n_actions: int) -> Explorer:
         """The explorer a :class:`~mario_zoo.agents.config.DQNConfig` asks for."""
-        return cls(n_envs, n_actions, repeat=config.exploration_repeat, frontier_eps=config.frontier_exploration_eps)
+        return cls(
+            n_envs,
+            n_actions,
+            repeat=config.exploration_repeat,
+            frontier_eps=config.frontier_exploration_eps,
+            frontier_steps=config.frontier_exploration_steps,
+        )
 
     @property
     def plain(self) -> bool:
@@ -104,7 +125,11 @@ class Explorer:
                 return np.where(explore, rng.integers(self.n_actions, size=self.n_envs), greedy_actions)
             return greedy_actions
         holding = self._left > 0
-        rates = np.where(self._frontier, self.frontier_eps if self.frontier_eps is not None else epsilon, epsilon)
+        frontier = self._frontier
+        if self.frontier_steps is not None:
+            frontier = frontier & (self._frontier_left > 0)
+            self._frontier_left[frontier] -= 1
+        rates = np.where(frontier, self.frontier_eps if self.frontier_eps is not None else epsilon, epsilon)
         explore = ~holding & (rng.random(self.n_envs) < rates)
         actions = self._held.copy()
         if explore.any():
@@ -124,24 +149,33 @@ class Explorer:
         """What a lossless resume needs to continue the episodes in progress (plain data); ``None`` when plain."""
         if self.plain:
             return None
-        return {"held": self._held.tolist(), "left": self._left.tolist(), "frontier": self._frontier.tolist()}
+        state = {"held": self._held.tolist(), "left": self._left.tolist(), "frontier": self._frontier.tolist()}
+        if self.frontier_steps is not None:
+            state["frontier_left"] = self._frontier_left.tolist()
+        return state
 
     def restore(self, state: Any, source: str) -> None:
         """Put back a :meth:`state`, checked: a bad one is a ``ValueError`` naming ``source``."""
         if self.plain:
             return
-        if not isinstance(state, dict) or set(state) != {"held", "left", "frontier"}:
+        keys = {"held", "left", "frontier"} | ({"frontier_left"} if self.frontier_steps is not None else set())
+        if not isinstance(state, dict) or set(state) != keys:
             raise ValueError(f"{source}: bad explorer state {state!r}.")
         checks = {
             "held": lambda item: _is_int(item) and 0 <= item < self.n_actions,
             "left": lambda item: _is_int(item) and 0 <= item < MAX_REPEAT,
             "frontier": lambda item: isinstance(item, bool),
+            "frontier_left": lambda item: _is_int(item) and 0 <= item <= (self.frontier_steps or 0),
         }
         for name, check in checks.items():
+            if name not in state:
+                continue
             values = state[name]
             if not isinstance(values, list) or len(values) != self.n_envs or not all(map(check, values)):
                 raise ValueError(f"{source}: bad explorer state {name}={values!r} for {self.n_envs} envs.")
         self._held[:], self._left[:], self._frontier[:] = state["held"], state["left"], state["frontier"]
+        if "frontier_left" in state:
+            self._frontier_left[:] = state["frontier_left"]
 
     def episodes_started(self, dones: np.ndarray, reset_infos: Sequence[dict[str, Any]]) -> None:
         """After a step: the envs that are ``done`` began a new episode (``reset_infos``, a VecEnv's
@@ -153,6 +187,7 @@ class Explorer:
         """Env ``index`` began an episode whose reset returned ``info``."""
         self._left[index] = 0
         self._frontier[index] = bool(info.get(FRONTIER_START_KEY, False))
+        self._frontier_left[index] = self.frontier_steps or 0
 
 
 def _is_int(value: Any) -> bool:

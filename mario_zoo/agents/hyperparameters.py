@@ -46,7 +46,7 @@ UPDATES = frozenset({
 ACTING = frozenset({
     "train_freq", "learning_starts", "actor_sync_interval", "exploration_fraction", "exploration_initial_eps",
     "exploration_final_eps", "exploration_decay", "exploration_schedule", "exploration_repeat",
-    "frontier_exploration_eps",
+    "frontier_exploration_eps", "frontier_exploration_steps",
 })  # fmt: skip
 _SCHEDULE = frozenset({"exploration_fraction", "exploration_initial_eps", "exploration_final_eps", "exploration_decay"})
 
@@ -89,7 +89,7 @@ class HyperparameterAttributes:
             super().__setattr__("config", config)
             if name in _SCHEDULE or name == "exploration_schedule":
                 super().__setattr__("exploration_schedule", exploration_schedule(config))
-            elif name in ("exploration_repeat", "frontier_exploration_eps"):
+            elif name in ("exploration_repeat", "frontier_exploration_eps", "frontier_exploration_steps"):
                 super().__setattr__("_explorer", None)  # rebuilt from the config on the next step
             elif name == "learning_starts":
                 super().__setattr__("random_steps", config.learning_starts)  # SB3's rule: random actions until then

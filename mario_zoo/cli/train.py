@@ -30,6 +30,7 @@ TRAIN_EPILOG = """examples:
   mario-zoo train --env MarioDQN-v0 --env-kwargs actions=right_only stall_steps=200
   mario-zoo train --env MarioDQN-v0 --env-kwargs frontier_fraction=0.5 --eval-freq 50000 --eval-episodes 10
   mario-zoo train --preset mario-1-1 --init-from dqn-MarioDQN-1-1-v0-base --hp exploration_initial_eps=0.1   warm start
+  mario-zoo train --preset mario-world-1 --env MarioDQN-1-3-v0 --frontier-from runs/old/frontier.json   kept starts
   mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000       after a crash or Ctrl-C
   mario-zoo train --resume runs/CartPole-v1_dqn_s0_20250101-120000 --steps 100000   train further
 
@@ -87,6 +88,12 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:
         "a warm start with a fresh optimizer, replay buffer and exploration, playing its network (epsilon-greedy) "
         "from the first step; run.json records it",
     )
+    train.add_argument(
+        "--frontier-from",
+        metavar="FILE",
+        help="Mario with frontier starts: begin them with this frontier archive (a run's frontier.json, or one kept "
+        "beside a recipe) instead of the --init-from run's; it must hold the same level; run.json records it",
+    )
     train.add_argument("--save-freq", type=positive, metavar="N", help="checkpoint every N env steps (default 10,000)")
     train.add_argument(
         "--save-replay",
@@ -137,7 +144,7 @@ def _resume(args: argparse.Namespace) -> int:
 
     given = {"--preset": args.preset, "--env": args.env, "--hp": args.hp, "--env-kwargs": args.env_kwargs}
     given |= {"--seed": args.seed, "--out": args.out, "--save-freq": args.save_freq, "--init-from": args.init_from}
-    given |= {"--eval-protocol": args.eval_protocol}
+    given |= {"--eval-protocol": args.eval_protocol, "--frontier-from": args.frontier_from}
     conflicting = [flag for flag, value in given.items() if value is not None]
     if conflicting:
         raise UsageError(
@@ -186,6 +193,7 @@ def _start(args: argparse.Namespace) -> int:
             snapshot_freq=args.snapshot_freq,
             command=["mario-zoo", *args.argv],
             init_from=args.init_from,
+            frontier_from=args.frontier_from,
         )
         out = Path(args.out) if args.out else default_run_path(config.env_id, config.seed)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):

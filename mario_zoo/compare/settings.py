@@ -111,6 +111,7 @@ NO_SB3_EQUIVALENT = {
     "advantage_learning": "SB3's TD targets are Bellman targets, with no action-gap term",
     "exploration_repeat": "SB3's epsilon-greedy draws a new random action every step",
     "frontier_exploration_eps": "SB3 explores every episode at the schedule's epsilon",
+    "frontier_exploration_steps": "SB3 explores every episode at the schedule's epsilon",
 }
 """Our settings SB3 cannot match, and why; a comparison keeps them at their SB3-equivalent defaults."""
 

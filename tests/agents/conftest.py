@@ -104,4 +104,5 @@ class FrontierFlagEnv(gym.Env):
     def step(self, action: int):
         self.step_count += 1
         done = self.step_count >= self.episode_length
-        return np.zeros(4, np.float32), 0.0, done, False, {"frontier_episode": self.episode % 2 == 1}
+        info = {"frontier_episode": self.episode % 2 == 1, "episode_step": self.step_count}
+        return np.zeros(4, np.float32), 0.0, done, False, info

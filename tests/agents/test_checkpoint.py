@@ -259,7 +259,7 @@ def _edited(config: dict, path: str, value: object) -> dict:
         ("seed", ..., "lacks the key"),
         ("seed", 2**80, "invalid 'seed' entry: expected a seed below 2**32 (numpy's limit) or null"),
         ("training", ..., "lacks the key"),
-        ("hyperparameters.gamma", ..., "lacks the hyperparameters ['gamma'], which format version 7 records"),
+        ("hyperparameters.gamma", ..., "lacks the hyperparameters ['gamma'], which format version 8 records"),
         ("format_version", 1, "says format version 1 but holds ["),
         ("network.net_arch", [10_000_000, 10_000_000], "would have 100,000,0"),
     ],
@@ -348,7 +348,8 @@ def test_checkpoints_that_older_versions_wrote_still_load(trained, tmp_path, ver
     config_file = tmp_path / "model" / ckpt.CONFIG_FILE
     config = json.loads(config_file.read_text())
     config["format_version"] = version
-    later = ("target_epsilon", "advantage_learning", "exploration_repeat", "frontier_exploration_eps")
+    later = ("target_epsilon", "advantage_learning", "exploration_repeat", "frontier_exploration_eps",
+             "frontier_exploration_steps")  # fmt: skip
     for name in (*later, *drop):
         config["hyperparameters"].pop(name, None)
     if version < 3:

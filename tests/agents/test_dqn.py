@@ -42,7 +42,7 @@ OPTIONS = {
     "expected_sarsa": {"target_epsilon": 0.05, "double_q": True},
     "advantage_learning": {"advantage_learning": 0.5, "double_q": True},
     "exponential_eps": {"exploration_schedule": "exponential", "exploration_decay": 100},
-    "held_exploration": {"exploration_repeat": 2.0, "frontier_exploration_eps": 0.5},
+    "held_exploration": {"exploration_repeat": 2.0, "frontier_exploration_eps": 0.5, "frontier_exploration_steps": 5},
     "adamw_amsgrad": {"optimizer": "adamw", "amsgrad": True, "weight_decay": 0.01},
     "train_every_episode": {"train_freq": (1, "episode"), "gradient_steps": -1},
     "several_gradient_steps": {"train_freq": 8, "gradient_steps": 4},

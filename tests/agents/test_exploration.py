@@ -105,11 +105,31 @@ def test_frontier_start_episodes_explore_at_their_own_rate():
         ("frontier_exploration_eps", 1.5, ValueError, r"must be in \[0.0, 1.0\] or None, got 1.5"),
         ("frontier_exploration_eps", -0.1, ValueError, "got -0.1"),
         ("frontier_exploration_eps", "0.5", TypeError, "frontier_exploration_eps must be a number or None"),
+        ("frontier_exploration_steps", 0, ValueError, "frontier_exploration_steps must be"),
+        ("frontier_exploration_steps", 2.5, TypeError, "frontier_exploration_steps must be"),
+        ("frontier_exploration_steps", 8, ValueError, "but frontier_exploration_eps is None; set it too"),
     ],
 )
 def test_bad_exploration_settings_are_refused_naming_the_value(field, value, error, message):
     with pytest.raises(error, match=message):
         DQNConfig(**{field: value})
+
+
+def test_frontier_exploration_steps_limit_the_frontier_rate_to_an_episodes_first_steps():
+    explorer, rng = Explorer(2, 1000, frontier_eps=1.0, frontier_steps=3), np.random.default_rng(4)
+    explorer.episodes_started(np.array([True, True]), [{"frontier_start": True}, {"frontier_start": False}])
+    actions = np.array([explorer.act(rng, 0.0, lambda: np.array([-1, -1])) for _ in range(10)])
+    assert (actions[:3, 0] >= 0).all() and (actions[3:, 0] == -1).all()  # three random steps, then greedy
+    assert (actions[:, 1] == -1).all()
+    # Each new frontier-start episode gets its own first steps; a state taken between them continues exactly.
+    explorer.episodes_started(np.array([True, False]), [{"frontier_start": True}, {}])
+    explorer.act(rng, 0.0, lambda: np.array([-1, -1]))
+    copy = Explorer(2, 1000, frontier_eps=1.0, frontier_steps=3)
+    copy.restore(explorer.state(), "replay.json")
+    assert copy.state() == explorer.state() and copy.state()["frontier_left"] == [2, 3]
+    assert [int(copy.act(rng, 0.0, lambda: np.array([-1, -1]))[0] >= 0) for _ in range(4)] == [1, 1, 0, 0]
+    with pytest.raises(ValueError, match="bad explorer state frontier_left"):
+        copy.restore({**explorer.state(), "frontier_left": [9, 0]}, "replay.json")
 
 
 def test_a_huge_integer_mu_is_a_valid_setting_not_an_overflow():
@@ -182,3 +202,42 @@ def test_training_explores_frontier_start_episodes_at_their_rate_and_holds_rando
     assert 0.35 < np.mean(explored) < 0.8
     held = [length for action, length in runs(frontier) if action != greedy]
     assert np.mean(np.array(held) >= 2) > 0.05  # zeta(3): P(n >= 2) = 0.17; without holds, 1 in 1,000
+
+
+@pytest.mark.parametrize("actors", [0, 1])
+def test_training_explores_only_the_first_steps_of_frontier_start_episodes(actors):
+    class Log(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.rows: list[tuple[int, bool, int]] = []
+
+        def _on_step(self) -> bool:
+            self.rows.extend(
+                (int(action), bool(info["frontier_episode"]), int(info["episode_step"]))
+                for action, info in zip(self.locals["actions"], self.locals["infos"], strict=True)
+            )
+            return True
+
+    model = DQN(
+        "MlpPolicy",
+        flag_env(n_actions=1000, episode_length=20),
+        learning_starts=0,
+        learning_rate=0.0,
+        exploration_initial_eps=0.0,
+        exploration_final_eps=0.0,
+        frontier_exploration_eps=1.0,
+        frontier_exploration_steps=4,
+        actors=actors,
+        batch_size=8,
+        buffer_size=1000,
+        device="cpu",
+        seed=0,
+    )
+    log = Log()
+    model.learn(400, callback=log)
+    greedy = {action for action, frontier, _ in log.rows if not frontier}
+    assert len(greedy) == 1
+    first = [action not in greedy for action, frontier, step in log.rows if frontier and step <= 4]
+    later = [action not in greedy for action, frontier, step in log.rows if frontier and step > 4]
+    assert len(first) >= 30 and all(first)  # rate 1 for the first 4 steps of each frontier-start episode
+    assert len(later) >= 100 and not any(later)  # then the schedule's 0

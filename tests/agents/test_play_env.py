@@ -27,7 +27,7 @@ def test_a_model_plays_without_its_training_only_options_and_keeps_them_apart(tm
     assert {key: model.train_env_kwargs[key] for key in TRAINING} == TRAINING
     model.save(tmp_path / "agent")
     stored = json.loads((tmp_path / "agent" / "config.json").read_text())
-    assert stored["format_version"] == checkpoint.FORMAT_VERSION == 7
+    assert stored["format_version"] == checkpoint.FORMAT_VERSION == 8
     assert "frontier_fraction" not in stored["env_kwargs"] and stored["train_env_kwargs"]["frontier_fraction"] == 0.5
     loaded = DQN.load(tmp_path / "agent")
     assert (loaded.env_kwargs, loaded.train_env_kwargs) == (model.env_kwargs, model.train_env_kwargs)
@@ -51,7 +51,7 @@ def test_a_format_2_checkpoint_is_split_on_read(tmp_path):
     stored["env_kwargs"] |= stored.pop("train_env_kwargs")
     stored["format_version"] = 2
     for name in ("learning_rate_final", "ema_decay", "target_epsilon", "advantage_learning", "exploration_repeat",
-                 "frontier_exploration_eps"):  # fmt: skip
+                 "frontier_exploration_eps", "frontier_exploration_steps"):  # fmt: skip
         del stored["hyperparameters"][name]  # written by later versions only
     path.write_text(json.dumps(stored))
     model = DQN.load(tmp_path / "agent")

@@ -38,11 +38,16 @@ BASE = {
 # frame-deduplicating, prioritized, 3-step buffer with double Q, a dueling head and bf16 updates.
 VARIANTS = {
     "uniform": (CueEnv, {"buffer_size": 96}),
-    # Held random actions and a frontier-start rate (every reset says frontier_start): the episodes in progress at
+    # Held random actions and a frontier-start rate for 3 steps (every reset says frontier_start): the episodes in progress at
     # the checkpoint keep their holds and their rate.
     "held-exploration": (
         functools.partial(CueEnv, length=7, frontier_every=1),
-        {"buffer_size": 96, "exploration_repeat": 1.2, "frontier_exploration_eps": 0.7},
+        {
+            "buffer_size": 96,
+            "exploration_repeat": 1.2,
+            "frontier_exploration_eps": 0.7,
+            "frontier_exploration_steps": 3,
+        },
     ),
     "mario-like": (
         "frames",

@@ -73,6 +73,12 @@ BAD_INPUTS = [
     (["train", "--resume", "runs/missing"], "No run folder 'runs/missing'. There are no runs in runs"),
     (["train", "--resume", "fake_run"], "already finished its 100 steps; pass --steps N"),
     (["train", "--resume", "fake_run", "--seed", "1"], "drop --seed"),
+    (["train", "--resume", "fake_run", "--frontier-from", "kept.json"], "drop --frontier-from"),
+    (
+        ["train", "--preset", "mario-world-1", "--env", "MarioDQN-1-3-v0", "--frontier-from", "kept.json"],
+        "--frontier-from kept.json: no such file (a frontier archive, such as a run's frontier.json).",
+    ),
+    (["train", "--frontier-from", "fake_run/run.json"], "which CartPole-v1 with these settings does not use"),
     (["evaluate", "runs/missing"], "No run folder or checkpoint at 'runs/missing'"),
     (["evaluate", "fake_run", "--epsilon", "2"], "expected a probability in [0, 1], got '2'"),
     (

@@ -393,3 +393,51 @@ def test_a_resumed_run_averages_each_logged_episode_once(tmp_path, monkeypatch):
     with pytest.raises(Seen):
         resume(plan_resume(run.path, steps=3000), progress=False)
     assert seen == logged[-100:]
+
+
+def test_frontier_from_seeds_a_new_runs_frontier_with_a_checked_archive(tmp_path):
+    from mario_zoo import training
+    from mario_zoo.envs.frontier_archive import ArchivedCell, merge_into_archive
+    from mario_zoo.planning import plan_run
+    from mario_zoo.runs import RunFolder
+
+    kept = tmp_path / "kept.json"
+    merge_into_archive(kept, (1, 3), [ArchivedCell(40, 900, b"")], bucket=16)
+    config = plan_run(preset="mario-world-1", env_id="MarioDQN-1-3-v0", overrides={"actors": 0}, frontier_from=kept)
+    assert config.frontier_from == str(kept)
+    run = RunFolder(tmp_path / "run")
+    run.path.mkdir()
+    run.write_config(config)
+    assert run.read_config().frontier_from == str(kept)  # run.json keeps it
+    model = training.build_model(config)
+    training._attach_monitored_env(run, config, model, resumed=False).close()
+    model.get_env().close()
+    assert run.frontier_archive.read_bytes() == kept.read_bytes()
+    # Changed since it was planned: refused as the run starts, before its env is made.
+    merge_into_archive(other := tmp_path / "other.json", (1, 2), [ArchivedCell(40, 900, b"")], bucket=16)
+    kept.write_bytes(other.read_bytes())
+    with pytest.raises(ValueError, match="holds World 1-2's frontier, not World 1-3's"):
+        training._attach_monitored_env(RunFolder(tmp_path / "run2"), config, model, resumed=False)
+
+
+@pytest.mark.parametrize(
+    ("env_id", "env_kwargs", "write", "message"),
+    [
+        ("MarioDQN-1-3-v0", {}, None, "no such file"),
+        ("MarioDQN-1-3-v0", {}, (1, 2), "holds World 1-2's frontier, not World 1-3's"),
+        ("MarioDQN-1-3-v0", {}, "damaged", "not valid JSON"),
+        ("MarioDQN-1-3-v0", {"frontier_fraction": 0.0}, (1, 3), "frontier_fraction=F"),
+        ("MarioDQN-v0", {"world": 1, "stage": 2}, (1, 3), "holds World 1-3's frontier, not World 1-2's"),
+    ],
+)
+def test_frontier_from_refuses_what_the_run_cannot_use(tmp_path, env_id, env_kwargs, write, message):
+    from mario_zoo.envs.frontier_archive import ArchivedCell, merge_into_archive
+    from mario_zoo.planning import plan_run
+
+    path = tmp_path / "kept.json"
+    if write == "damaged":
+        path.write_text('{"format": "mario-zoo frontier archive"')
+    elif write is not None:
+        merge_into_archive(path, write, [ArchivedCell(40, 900, b"")], bucket=16)
+    with pytest.raises(ValueError, match=message):
+        plan_run(preset="mario-world-1", env_id=env_id, env_kwargs=env_kwargs, frontier_from=path)
