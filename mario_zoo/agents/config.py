@@ -128,8 +128,7 @@ class DQNConfig:
     frontier_exploration_eps: float | None = None
     """Epsilon in episodes whose reset ``info["frontier_start"]`` is true (``None``: the schedule's epsilon)."""
     frontier_exploration_steps: int | None = None
-    """``frontier_exploration_eps`` holds for this many of a frontier-start episode's first steps, then the schedule's
-    epsilon (``None``: the whole episode)."""
+    """Steps that ``frontier_exploration_eps`` lasts from a frontier start, then the schedule's (``None``: all)."""
 
     def __post_init__(self) -> None:
         if callable(self.learning_rate):
