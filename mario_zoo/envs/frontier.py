@@ -10,7 +10,10 @@ level's end, and the sections between the level start and there are learnt only 
 every earlier obstacle; "uniform" keeps starting episodes across the whole level (Go-Explore's robustification
 and the backward algorithm of Salimans & Chen start from states all along a solved path); "failures" draws them with
 weights that grow with the recent failures just ahead of each state (Go-Explore weighs its cells likewise), so that
-starts gather before the obstacle that stops the agent now. It is for training
+starts gather before the obstacle that stops the agent now; "mixed" draws half of the starts as "failures" does and
+half as "uniform" does, since failures gather the starts before the first obstacle that stops most episodes and
+leave the sections past it, and the frontier, almost none (Go-Explore's cells past the frontier are what it explores
+from). It is for training
 only: :func:`mario_zoo.evaluation.evaluation_env_kwargs` switches it off, so every evaluation starts at the level
 start.
 """
@@ -36,9 +39,9 @@ FRACTION_MEANING = "the share of episodes started near the frontier"
 SAVE_EVERY = 20
 """With an archive file, the kept snapshots are merged into it every this many episodes, if they changed."""
 
-FRONTIER_MODES = ("furthest", "uniform", "failures")
-"""How a frontier start picks its snapshot: the furthest one behind the frontier, one drawn uniformly, or one drawn
-with a weight that grows with the recent failures just ahead of it."""
+FRONTIER_MODES = ("furthest", "uniform", "failures", "mixed")
+"""How a frontier start picks its snapshot: the furthest one behind the frontier, one drawn uniformly, one drawn
+with a weight that grows with the recent failures just ahead of it, or half of the time each of the last two."""
 
 FAILURE_WINDOW = 1000
 """``mode="failures"`` weighs the saved states by where the last this many episodes that did not clear ended."""
@@ -73,7 +76,7 @@ def _common_prefix(first: bytes, second: bytes) -> int:
 class FrontierStarts(gym.Wrapper):
     """Start a ``fraction`` of episodes from a saved state near the furthest ``x_pos`` reached so far, or
     (``mode="uniform"``) anywhere along the way there, or (``mode="failures"``) mostly just before where recent
-    episodes failed.
+    episodes failed, or (``mode="mixed"``) half of them each of the last two ways.
 
     While the agent plays, the first step of an episode into each ``bucket``-pixel stretch of x (``x_pos //
     bucket``) saves the game (:meth:`MarioEmulator.snapshot`, about 30 us). When the episode ends, each bucket
@@ -163,7 +166,8 @@ class FrontierStarts(gym.Wrapper):
         """The snapshot a frontier start restores now: the furthest one at least ``back`` px behind the frontier
         (``mode="uniform"``: one of those at least ``back`` px behind it, drawn uniformly; ``mode="failures"``: one
         of those, drawn with weight 1 + the number of the last :data:`FAILURE_WINDOW` failed episodes that ended
-        less than ``2 * max(back, bucket)`` px ahead of it; each call draws anew)."""
+        less than ``2 * max(back, bucket)`` px ahead of it; ``mode="mixed"``: each call either of the last two, as
+        likely; each call draws anew)."""
         eligible = sorted(
             (cell.snapshot for cell in self._cells.values() if cell.snapshot.x_pos <= self._frontier - self.back),
             key=lambda snapshot: snapshot.x_pos,
@@ -172,7 +176,7 @@ class FrontierStarts(gym.Wrapper):
             return None
         if self.mode == "furthest":
             return eligible[-1]
-        if self.mode == "uniform":
+        if self.mode == "uniform" or (self.mode == "mixed" and self._rng.random() < 0.5):
             return eligible[self._rng.integers(len(eligible))]
         return eligible[self._rng.choice(len(eligible), p=self.failure_weights(eligible))]
 

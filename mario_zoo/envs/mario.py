@@ -111,8 +111,9 @@ def make_mario_env(
         frontier_bucket: save a state each time an episode first enters a new stretch of this many x pixels (>= 1).
         frontier_back: start that many x pixels (>= 0) or more behind the frontier.
         frontier_mode: ``"furthest"`` (the saved state furthest right behind the frontier), ``"uniform"`` (one of
-            the saved states up to there, each as likely: starts all along the level once it has been cleared) or
-            ``"failures"`` (one of those, weighted by 1 + the recent failed episodes that ended just ahead of it).
+            the saved states up to there, each as likely: starts all along the level once it has been cleared),
+            ``"failures"`` (one of those, weighted by 1 + the recent failed episodes that ended just ahead of it) or
+            ``"mixed"`` (half of the starts as ``"failures"``, half as ``"uniform"``).
         frontier_archive: training only: a JSON file that keeps the frontier starts' game states across processes
             and restarts (:mod:`~mario_zoo.envs.frontier_archive`): read at the first reset, merged into as
             episodes go and on ``close()``. ``mario-zoo train`` gives each run its own (``RUN/frontier.json``), so

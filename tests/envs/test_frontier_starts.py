@@ -307,7 +307,7 @@ def test_uniform_starts_are_reproducible_from_a_seed():
 
 @pytest.mark.parametrize(("mode", "error"), [("random", ValueError), (1, TypeError)])
 def test_a_bad_frontier_mode_names_the_choices(mode, error):
-    with pytest.raises(error, match=r"frontier_mode.*'furthest', 'uniform'"):
+    with pytest.raises(error, match=r"frontier_mode.*'furthest', 'uniform', 'failures', 'mixed'"):
         gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode=mode)
 
 
@@ -338,6 +338,27 @@ def test_failures_mode_gathers_starts_before_where_recent_episodes_failed():
     # A seeded reset forgets the failures with the states.
     env.reset(seed=1)
     assert not wrapper._failures
+
+
+def test_mixed_mode_draws_half_of_the_starts_as_failures_does_and_half_uniformly():
+    kwargs = {"frontier_fraction": 1.0, "frontier_bucket": 32, "frontier_back": 32, "frontier_mode": "mixed"}
+    env = gym.make("MarioDQN-v0", actions="right_only", **kwargs)
+    wrapper = env.get_wrapper_attr("start_snapshot").__self__
+    env.reset(seed=0)
+    _play(env, [1] * 200)
+    env.reset()
+    kept = sorted(
+        cell.snapshot.x_pos for cell in wrapper._cells.values() if cell.snapshot.x_pos <= wrapper.frontier - 32
+    )
+    obstacle = kept[len(kept) // 2] + 40
+    wrapper._failures.extend([obstacle] * 500)  # failures alone would start almost every episode before it
+    before = {x for x in kept if x < obstacle <= x + 64}
+    starts = [env.reset()[1]["x_pos"] for _ in range(400)]
+    share = sum(x in before for x in starts) / len(starts)
+    uniform_share = 0.5 * len(before) / len(kept)  # the uniform half's draws that land there anyway
+    assert set(starts) <= set(kept)
+    assert 0.5 + uniform_share - 0.1 < share < 0.5 + uniform_share + 0.1
+    assert {x for x in starts if x not in before} == set(kept) - before  # the other half reaches every kept state
 
 
 def test_a_flag_is_no_failure():
