@@ -231,9 +231,8 @@ def check_frontier_from(path: str | os.PathLike[str], env_id: str, env_kwargs: M
         raise ValueError(
             f"--frontier-from {os.fspath(path)}: no such file (a frontier archive, such as a run's frontier.json)."
         )
-    world, stage = parse_env_id(env_id)
     try:
-        read_archive(path, (env_kwargs.get("world", world), env_kwargs.get("stage", stage)))
+        read_archive(path, _level(env_id, env_kwargs))
     except (OSError, ValueError) as error:
         raise ValueError(f"--frontier-from: {str(error).rstrip('.')}.") from None
     return os.fspath(path)
@@ -436,8 +435,12 @@ def mario_level(config: RunConfig) -> tuple[int, int]:
         >>> mario_level(plan_run(env_id="MarioDQN-1-3-v0"))
         (1, 3)
     """
-    world, stage = parse_env_id(config.env_id)
-    return config.env_kwargs.get("world", world), config.env_kwargs.get("stage", stage)
+    return _level(config.env_id, config.env_kwargs)
+
+
+def _level(env_id: str, env_kwargs: Mapping[str, Any]) -> tuple[int, int]:
+    world, stage = parse_env_id(env_id)
+    return env_kwargs.get("world", world), env_kwargs.get("stage", stage)
 
 
 def load_resumed_model(plan: ResumePlan, init_weights: Mapping[str, torch.Tensor] | None = None) -> DQN:
