@@ -13,7 +13,10 @@ weights that grow with the recent failures just ahead of each state (Go-Explore 
 starts gather before the obstacle that stops the agent now; "mixed" draws half of the starts as "failures" does and
 half as "uniform" does, since failures gather the starts before the first obstacle that stops most episodes and
 leave the sections past it, and the frontier, almost none (Go-Explore's cells past the frontier are what it explores
-from). It is for training
+from); "backward" draws half of the starts uniformly and half along the path of the episode that got furthest,
+from a point that starts at its end and moves back once episodes from there get past what lies ahead (the backward
+algorithm of Salimans & Chen), so that the agent learns each section from the moments just before it, down to a
+choice made long before the obstacle it decides (a jump onto the upper route). It is for training
 only: :func:`mario_zoo.evaluation.evaluation_env_kwargs` switches it off, so every evaluation starts at the level
 start.
 """
@@ -31,7 +34,13 @@ import gymnasium as gym
 import numpy as np
 
 from mario_zoo.envs.emulator import MarioEmulator, MarioSnapshot
-from mario_zoo.envs.frontier_archive import ArchivedCell, furthest_per_stretch, merge_into_archive, read_archive
+from mario_zoo.envs.frontier_archive import (
+    ArchivedCell,
+    furthest_per_stretch,
+    merge_into_archive,
+    read_archive,
+    read_backward_point,
+)
 from mario_zoo.wrappers._validation import check_choice, check_fraction, check_int
 
 FRACTION_MEANING = "the share of episodes started near the frontier"
@@ -39,9 +48,19 @@ FRACTION_MEANING = "the share of episodes started near the frontier"
 SAVE_EVERY = 20
 """With an archive file, the kept snapshots are merged into it every this many episodes, if they changed."""
 
-FRONTIER_MODES = ("furthest", "uniform", "failures", "mixed")
+FRONTIER_MODES = ("furthest", "uniform", "failures", "mixed", "backward")
 """How a frontier start picks its snapshot: the furthest one behind the frontier, one drawn uniformly, one drawn
-with a weight that grows with the recent failures just ahead of it, or half of the time each of the last two."""
+with a weight that grows with the recent failures just ahead of it, half of the time each of the last two, or half
+of the time uniformly and half along the furthest episode's path, from a point that moves back as the agent
+learns."""
+
+BACKWARD_TRIES = 10
+"""``mode="backward"`` moves its point back once at least half of the last this many episodes from there
+succeeded."""
+
+BACKWARD_HORIZON = 1024
+"""``mode="backward"``: an episode started on the path succeeds when it gets this many pixels past its start, or
+as far as the path's own episode got, whichever is nearer."""
 
 FAILURE_WINDOW = 1000
 """``mode="failures"`` weighs the saved states by where the last this many episodes that did not clear ended."""
@@ -101,7 +120,8 @@ class FrontierStarts(gym.Wrapper):
     :data:`SAVE_EVERY` episodes and on :meth:`close` (:mod:`~mario_zoo.envs.frontier_archive`; several processes
     may share one), and rebuilt from it by replaying them at the first reset. Replaying also brings back the moments
     between: a stretch whose own cell reached less than a path through it (a chain of frontier starts, or an archive
-    written with wider stretches) starts from that path's first moment there instead.
+    written with wider stretches) starts from that path's first moment there instead. ``mode="backward"`` writes
+    its point there too, and a run resumed from the file starts its path starts where the point had got.
 
     Example:
         >>> import mario_zoo, gymnasium as gym
@@ -156,29 +176,54 @@ class FrontierStarts(gym.Wrapper):
         self._episode_active = False  # steps taken since the last episode was kept
         self._episode_end = (0, False)  # the last step's x_pos and flag
         self._failures: deque[int] = deque(maxlen=FAILURE_WINDOW)  # where recent failed episodes ended
+        # mode="backward": the moments along the furthest episode's path, how far it got, the index of the point
+        # that path starts begin at (or up to ``back`` px behind), whether the last episodes from there succeeded,
+        # and the x that the episode under way must reach (None: it did not start on the path).
+        self._path: list[MarioSnapshot] = []
+        self._path_reach = 0
+        self._point = 0
+        self._tries: deque[bool] = deque(maxlen=BACKWARD_TRIES)
+        self._target: int | None = None
+        self._archived_point: int | None = None  # the archive's backward point, where a first path starts
 
     @property
     def frontier(self) -> int:
         """The furthest ``x_pos`` of the episodes so far (each counted when it ends or is cut short by a reset)."""
         return self._frontier
 
+    @property
+    def backward_point(self) -> int | None:
+        """``mode="backward"``: the x of the path's moment that its starts begin at (or up to ``back`` px behind);
+        ``None`` before there is a path."""
+        return self._path[self._point].x_pos if self._path else None
+
     def start_snapshot(self) -> MarioSnapshot | None:
         """The snapshot a frontier start restores now: the furthest one at least ``back`` px behind the frontier
         (``mode="uniform"``: one of those at least ``back`` px behind it, drawn uniformly; ``mode="failures"``: one
         of those, drawn with weight 1 + the number of the last :data:`FAILURE_WINDOW` failed episodes that ended
         less than ``2 * max(back, bucket)`` px ahead of it; ``mode="mixed"``: each call either of the last two, as
-        likely; each call draws anew)."""
+        likely; ``mode="backward"``: each call either uniformly or one of the path's moments up to ``back`` px
+        behind its point, as likely; each call draws anew)."""
+        return self._draw()[0]
+
+    def _draw(self) -> tuple[MarioSnapshot | None, int | None]:
+        """A frontier start's snapshot, and the x it must reach to count as a success if it is on the path."""
+        if self.mode == "backward" and self._path and self._rng.random() < 0.5:
+            point = self._path[self._point].x_pos
+            near = [moment for moment in self._path[: self._point + 1] if moment.x_pos >= point - self.back]
+            start = near[self._rng.integers(len(near))]
+            return start, min(self._path_reach, start.x_pos + BACKWARD_HORIZON)
         eligible = sorted(
             (cell.snapshot for cell in self._cells.values() if cell.snapshot.x_pos <= self._frontier - self.back),
             key=lambda snapshot: snapshot.x_pos,
         )
         if not eligible:
-            return None
+            return None, None
         if self.mode == "furthest":
-            return eligible[-1]
-        if self.mode == "uniform" or (self.mode == "mixed" and self._rng.random() < 0.5):
-            return eligible[self._rng.integers(len(eligible))]
-        return eligible[self._rng.choice(len(eligible), p=self.failure_weights(eligible))]
+            return eligible[-1], None
+        if self.mode in ("uniform", "backward") or (self.mode == "mixed" and self._rng.random() < 0.5):
+            return eligible[self._rng.integers(len(eligible))], None
+        return eligible[self._rng.choice(len(eligible), p=self.failure_weights(eligible))], None
 
     def failure_weights(self, snapshots: list[MarioSnapshot]) -> np.ndarray:
         """``mode="failures"``'s probabilities of starting from each of ``snapshots``: 1 + the recent failed
@@ -203,7 +248,9 @@ class FrontierStarts(gym.Wrapper):
             # A seeded reset starts a new, reproducible history: same seed and actions, same starts.
             self._forget()
             self._rng = np.random.default_rng([seed, _STREAM])
-        start = self.start_snapshot() if self._rng.random() < self.fraction else None
+        if self.mode == "backward":
+            self._follow_furthest()
+        start, self._target = self._draw() if self._rng.random() < self.fraction else (None, None)
         if start is not None:
             options = {**(options or {}), "snapshot": start}
         obs, info = self.env.reset(seed=seed, options=options)
@@ -229,7 +276,9 @@ class FrontierStarts(gym.Wrapper):
         if self.archive is None:
             raise ValueError("This env has no frontier_archive file to save to; make it with frontier_archive=PATH.")
         cells = [ArchivedCell(cell.snapshot.x_pos, cell.reach, cell.snapshot.inputs) for cell in self._cells.values()]
-        merge_into_archive(self.archive, self._emulator.level, cells, bucket=self.bucket)
+        merge_into_archive(
+            self.archive, self._emulator.level, cells, bucket=self.bucket, backward_x=self.backward_point
+        )
         self._unsaved = False
 
     def close(self) -> None:
@@ -255,6 +304,7 @@ class FrontierStarts(gym.Wrapper):
             return {}
         cells: dict[int, _Cell] = {}
         lost = 0
+        self._archived_point = read_backward_point(self.archive, self._emulator.level)
         kept = furthest_per_stretch(read_archive(self.archive, self._emulator.level), bucket=self.bucket)
         # In input order, so that each replay plays on from the previous one where they share a beginning.
         for bucket, entry in sorted(kept.items(), key=lambda item: item[1].inputs):
@@ -313,6 +363,41 @@ class FrontierStarts(gym.Wrapper):
         self._episode_buckets = set()
         self._episode_active = False
         self._failures.clear()
+        self._path, self._path_reach, self._point, self._target = [], 0, 0, None
+        self._tries.clear()
+
+    def _follow_furthest(self) -> None:
+        """``mode="backward"``: take the path of the kept episode that got furthest when there is none yet or the
+        frontier has got ``max(back, bucket)`` px or more past it (replaying its inputs, at a reset: it moves the
+        emulator). The point keeps its x on a new path; on the first, it starts where the archive's had got, or
+        else ``back`` px behind the path's reach, since the moments just before where that episode ended may lead
+        nowhere else."""
+        if self._path and self._frontier < self._path_reach + max(self.back, self.bucket):
+            return
+        furthest = max(self._cells.values(), key=lambda cell: (cell.reach, len(cell.snapshot.inputs)), default=None)
+        if furthest is None or furthest.reach <= self._path_reach:
+            return
+        try:
+            path = self._emulator.replay_moments(furthest.snapshot.inputs, self.bucket)
+        except ValueError:
+            return  # its inputs lead elsewhere here (another emulator): no path, as before
+        if not path:
+            return
+        if self._path:
+            point = self._path[self._point].x_pos
+        else:
+            point = furthest.reach - self.back if self._archived_point is None else self._archived_point
+        self._path, self._path_reach = path, furthest.reach
+        self._point = max(0, sum(moment.x_pos <= point for moment in path) - 1)
+        self._tries.clear()
+
+    def _step_back(self) -> None:
+        """Move the path's point to its last moment at least ``back`` px behind (at least one moment back)."""
+        point = self._path[self._point].x_pos
+        behind = [index for index in range(self._point) if self._path[index].x_pos <= point - self.back]
+        self._point = behind[-1] if behind else max(0, self._point - 1)
+        self._tries.clear()
+        self._unsaved = True
 
     def _keep_episode(self) -> None:
         """Fold the episode's snapshots into the kept ones, and start a new episode's record."""
@@ -325,6 +410,11 @@ class FrontierStarts(gym.Wrapper):
         x_pos, flag = self._episode_end
         if not flag:
             self._failures.append(x_pos)
+        if self._target is not None:
+            self._tries.append(self._episode_best >= self._target)
+            self._target = None
+            if len(self._tries) == BACKWARD_TRIES and 2 * sum(self._tries) >= BACKWARD_TRIES:
+                self._step_back()
         self._episode = []
         self._episode_buckets = set()
         self._kept_episodes += 1

@@ -6,11 +6,12 @@ from the level start (:attr:`~mario_zoo.envs.emulator.MarioSnapshot.inputs`, a b
 :meth:`~mario_zoo.envs.emulator.MarioEmulator.replay` rebuilds it in any process. The file is JSON::
 
     {"format": "mario-zoo frontier archive", "version": 1, "level": [1, 3],
-     "cells": [{"x_pos": 776, "reach": 2410, "inputs": "<base64>"}, ...]}
+     "cells": [{"x_pos": 776, "reach": 2410, "inputs": "<base64>"}, ...], "backward_x": 512}
 
-one cell per x stretch (the snapshot kept there, the furthest x its episode reached, its inputs). Several envs
+one cell per x stretch (the snapshot kept there, the furthest x its episode reached, its inputs), and, from
+``frontier_mode="backward"``, the x its starts along the furthest path have moved back to (optional). Several envs
 (actor processes) may write the same file: :func:`merge_into_archive` keeps, per stretch, the cell that reached
-furthest, under a lock, and replaces the file atomically. Reading checks the size, the layout, the level and
+furthest, and the point furthest back, under a lock, and replaces the file atomically. Reading checks the size, the layout, the level and
 every value before anything is used.
 
 Example:
@@ -46,6 +47,8 @@ ARCHIVE_VERSION = 1
 MAX_ARCHIVE_BYTES = 64 * 2**20
 """Size limit of an archive file (a cleared 3,200-pixel level with 64-pixel stretches: 50 cells, about 100 KB)."""
 MAX_CELLS = 100_000
+MAX_X = 100_000
+"""The largest x position an archive may hold (a level is at most a few thousand pixels long)."""
 MAX_INPUTS = 200_000
 """Frames per cell at most: a level's 400-unit clock runs out after about 9,600 frames."""
 
@@ -66,6 +69,33 @@ def read_archive(path: str | os.PathLike[str], level: tuple[int, int]) -> list[A
     """The cells of the archive at ``path``, checked: a damaged file, or one of another level, is a ``ValueError``
     naming it and the fix."""
     source = str(path)
+    cells = _document(path, level)["cells"]
+    if not isinstance(cells, list) or len(cells) > MAX_CELLS:
+        raise ValueError(f"{source} has no list of at most {MAX_CELLS:,} cells; {_FIX}")
+    return [_cell(entry, index, source) for index, entry in enumerate(cells)]
+
+
+def read_backward_point(path: str | os.PathLike[str], level: tuple[int, int]) -> int | None:
+    """The x that ``frontier_mode="backward"`` starts had moved back to when the archive at ``path`` was written
+    (``None``: it holds none), checked as :func:`read_archive` checks the file.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "frontier.json"
+        >>> merge_into_archive(path, (1, 3), [], bucket=16, backward_x=900)
+        >>> merge_into_archive(path, (1, 3), [], bucket=16, backward_x=1200)  # another process, further right
+        >>> read_backward_point(path, (1, 3))
+        900
+    """
+    point = _document(path, level).get("backward_x")
+    if point is not None and not (_is_int(point) and 0 <= point <= MAX_X):
+        raise ValueError(f"{path} has a bad backward_x {point!r} (an x position, 0-{MAX_X:,}); {_FIX}")
+    return point
+
+
+def _document(path: str | os.PathLike[str], level: tuple[int, int]) -> dict[str, Any]:
+    """The archive file's JSON object, its format, version and level checked."""
+    source = str(path)
     data = read_bytes(path, max_bytes=MAX_ARCHIVE_BYTES)
     document = parse_json(data, source, max_bytes=MAX_ARCHIVE_BYTES, max_depth=4)
     if not isinstance(document, dict) or document.get("format") != ARCHIVE_FORMAT:
@@ -83,31 +113,39 @@ def read_archive(path: str | os.PathLike[str], level: tuple[int, int]) -> list[A
             f"{source} holds World {stored[0]}-{stored[1]}'s frontier, not World {level[0]}-{level[1]}'s: frontier "
             "starts of one level cannot start another. Delete it, or train that level with it."
         )
-    cells = document.get("cells")
-    if not isinstance(cells, list) or len(cells) > MAX_CELLS:
-        raise ValueError(f"{source} has no list of at most {MAX_CELLS:,} cells; {_FIX}")
-    return [_cell(entry, index, source) for index, entry in enumerate(cells)]
+    return document
 
 
 def merge_into_archive(
-    path: str | os.PathLike[str], level: tuple[int, int], cells: Iterable[ArchivedCell], *, bucket: int
+    path: str | os.PathLike[str],
+    level: tuple[int, int],
+    cells: Iterable[ArchivedCell],
+    *,
+    bucket: int,
+    backward_x: int | None = None,
 ) -> None:
     """Add ``cells`` to the archive at ``path`` (created if missing): per ``bucket``-pixel stretch of x, the cell
-    whose episode reached furthest stays (the one already there on a tie). Several processes may merge at once:
-    each holds ``<path>.lock`` while it reads and replaces the file."""
+    whose episode reached furthest stays (the one already there on a tie); of ``backward_x`` and the point already
+    there, the one further back. Several processes may merge at once: each holds ``<path>.lock`` while it reads and
+    replaces the file."""
+    if backward_x is not None and not (_is_int(backward_x) and 0 <= backward_x <= MAX_X):
+        raise ValueError(f"backward_x must be an x position (an int 0-{MAX_X:,}), got {backward_x!r}.")
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.with_name(target.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             existing = read_archive(target, level) if target.is_file() else []
+            points = [backward_x, read_backward_point(target, level) if target.is_file() else None]
             kept = furthest_per_stretch([*existing, *cells], bucket=bucket)
-            document = {
+            document: dict[str, Any] = {
                 "format": ARCHIVE_FORMAT,
                 "version": ARCHIVE_VERSION,
                 "level": list(level),
                 "cells": [_entry(kept[stretch]) for stretch in sorted(kept)],
             }
+            if any(point is not None for point in points):
+                document["backward_x"] = min(point for point in points if point is not None)
             write_text(target, json.dumps(document) + "\n")
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

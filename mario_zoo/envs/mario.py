@@ -113,7 +113,9 @@ def make_mario_env(
         frontier_mode: ``"furthest"`` (the saved state furthest right behind the frontier), ``"uniform"`` (one of
             the saved states up to there, each as likely: starts all along the level once it has been cleared),
             ``"failures"`` (one of those, weighted by 1 + the recent failed episodes that ended just ahead of it) or
-            ``"mixed"`` (half of the starts as ``"failures"``, half as ``"uniform"``).
+            ``"mixed"`` (half of the starts as ``"failures"``, half as ``"uniform"``) or ``"backward"`` (half as
+            ``"uniform"``, half along the furthest episode's path from a point that moves back ``frontier_back`` px
+            once half of the last 10 episodes from there got 1,024 px further or as far as that episode).
         frontier_archive: training only: a JSON file that keeps the frontier starts' game states across processes
             and restarts (:mod:`~mario_zoo.envs.frontier_archive`): read at the first reset, merged into as
             episodes go and on ``close()``. ``mario-zoo train`` gives each run its own (``RUN/frontier.json``), so

@@ -150,13 +150,15 @@ def test_an_explorer_state_round_trips_and_a_bad_one_is_refused():
 
 
 class StepLog(BaseCallback):
+    """Each step's action, whether its episode began with a frontier start, and its step in the episode."""
+
     def __init__(self):
         super().__init__()
-        self.rows: list[tuple[int, bool]] = []
+        self.rows: list[tuple[int, bool, int]] = []
 
     def _on_step(self) -> bool:
         self.rows.extend(
-            (int(action), bool(info["frontier_episode"]))
+            (int(action), bool(info["frontier_episode"]), int(info["episode_step"]))
             for action, info in zip(self.locals["actions"], self.locals["infos"], strict=True)
         )
         return True
@@ -169,31 +171,36 @@ def flag_env(**kwargs: Any) -> functools.partial:
     )
 
 
-@pytest.mark.parametrize(("actors", "wrapper"), [(0, None), (1, None), (0, VecMonitor)])
-def test_training_explores_frontier_start_episodes_at_their_rate_and_holds_random_actions(actors, wrapper):
-    # Greedy everywhere else (epsilon 0, weights fixed by learning rate 0, a constant observation): one action.
-    env = flag_env(n_actions=1000)  # two random actions in a row are the same one only when held
-    if wrapper is not None:  # SB3's VecEnv wrappers keep reset_infos of their own, empty: the flag is read inside
-        env = wrapper(DummyVecEnv([env]))
-    model = DQN(
+def fixed_policy_dqn(env: Any, actors: int, **exploration: Any) -> DQN:
+    """A DQN whose greedy action never changes (epsilon 0 outside frontier starts, learning rate 0, a constant
+    observation), so every other action a step takes is exploration."""
+    return DQN(
         "MlpPolicy",
         env,
         learning_starts=0,
         learning_rate=0.0,
         exploration_initial_eps=0.0,
         exploration_final_eps=0.0,
-        frontier_exploration_eps=0.5,
-        exploration_repeat=3.0,
         actors=actors,
         batch_size=8,
         buffer_size=1000,
         device="cpu",
         seed=0,
+        **exploration,
     )
+
+
+@pytest.mark.parametrize(("actors", "wrapper"), [(0, None), (1, None), (0, VecMonitor)])
+def test_training_explores_frontier_start_episodes_at_their_rate_and_holds_random_actions(actors, wrapper):
+    # Greedy everywhere else (epsilon 0, weights fixed by learning rate 0, a constant observation): one action.
+    env = flag_env(n_actions=1000)  # two random actions in a row are the same one only when held
+    if wrapper is not None:  # SB3's VecEnv wrappers keep reset_infos of their own, empty: the flag is read inside
+        env = wrapper(DummyVecEnv([env]))
+    model = fixed_policy_dqn(env, actors, frontier_exploration_eps=0.5, exploration_repeat=3.0)
     log = StepLog()
     model.learn(600, callback=log)
-    level_start = [action for action, frontier in log.rows if not frontier]
-    frontier = [action for action, frontier in log.rows if frontier]
+    level_start = [action for action, frontier, _ in log.rows if not frontier]
+    frontier = [action for action, frontier, _ in log.rows if frontier]
     assert len(level_start) >= 270 and len(frontier) >= 270
     assert len(set(level_start)) == 1
     greedy = level_start[0]
@@ -206,34 +213,9 @@ def test_training_explores_frontier_start_episodes_at_their_rate_and_holds_rando
 
 @pytest.mark.parametrize("actors", [0, 1])
 def test_training_explores_only_the_first_steps_of_frontier_start_episodes(actors):
-    class Log(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.rows: list[tuple[int, bool, int]] = []
-
-        def _on_step(self) -> bool:
-            self.rows.extend(
-                (int(action), bool(info["frontier_episode"]), int(info["episode_step"]))
-                for action, info in zip(self.locals["actions"], self.locals["infos"], strict=True)
-            )
-            return True
-
-    model = DQN(
-        "MlpPolicy",
-        flag_env(n_actions=1000, episode_length=20),
-        learning_starts=0,
-        learning_rate=0.0,
-        exploration_initial_eps=0.0,
-        exploration_final_eps=0.0,
-        frontier_exploration_eps=1.0,
-        frontier_exploration_steps=4,
-        actors=actors,
-        batch_size=8,
-        buffer_size=1000,
-        device="cpu",
-        seed=0,
-    )
-    log = Log()
+    env = flag_env(n_actions=1000, episode_length=20)
+    model = fixed_policy_dqn(env, actors, frontier_exploration_eps=1.0, frontier_exploration_steps=4)
+    log = StepLog()
     model.learn(400, callback=log)
     greedy = {action for action, frontier, _ in log.rows if not frontier}
     assert len(greedy) == 1

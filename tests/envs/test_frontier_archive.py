@@ -13,7 +13,7 @@ import pytest
 
 import mario_zoo  # noqa: F401  (registers the IDs)
 from mario_zoo.envs import MarioEmulator
-from mario_zoo.envs.frontier_archive import ArchivedCell, merge_into_archive, read_archive
+from mario_zoo.envs.frontier_archive import ArchivedCell, merge_into_archive, read_archive, read_backward_point
 from mario_zoo.envs.kwargs import split_training_options
 
 # Mostly rightward actions of the "simple" set, with some NOOP and A: episodes that go somewhere and die.
@@ -193,13 +193,17 @@ def test_merging_keeps_per_stretch_the_cell_that_reached_furthest(tmp_path):
             },
             r"cell 0's inputs are not base64",
         ),
+        (
+            {"format": "mario-zoo frontier archive", "version": 1, "level": [1, 1], "cells": [], "backward_x": -5},
+            r"bad backward_x -5",
+        ),
     ],
 )
 def test_a_damaged_archive_is_one_error_naming_the_file_and_the_fix(tmp_path, document, message):
     path = tmp_path / "frontier.json"
     path.write_text(document if isinstance(document, str) else json.dumps(document))
     with pytest.raises(ValueError, match=rf"{re.escape(str(path))}.*{message}"):
-        read_archive(path, (1, 1))
+        read_archive(path, (1, 1)) if "backward_x" not in message else read_backward_point(path, (1, 1))
     env = gym.make("MarioDQN-v0", frontier_archive=str(path), **_TRAINING)
     with pytest.raises(ValueError, match=message):
         env.reset(seed=0)
@@ -304,3 +308,19 @@ def test_reading_an_archive_fills_the_stretches_along_its_paths_with_their_furth
     for stretch, cell in kept.items():  # each is the game state its inputs reach
         assert MarioEmulator(target=(1, 1)).replay(cell.snapshot.inputs).x_pos == cell.snapshot.x_pos
         assert cell.snapshot.x_pos // 16 == stretch
+
+
+def test_the_backward_point_merges_to_the_one_furthest_back_and_a_bad_one_writes_nothing(tmp_path):
+    path = tmp_path / "frontier.json"
+    merge_into_archive(path, (1, 1), [ArchivedCell(100, 500, b"\x80" * 40)], bucket=64)
+    assert read_backward_point(path, (1, 1)) is None  # an archive without one (from other modes, or older)
+    merge_into_archive(path, (1, 1), [], bucket=64, backward_x=700)
+    merge_into_archive(path, (1, 1), [], bucket=64, backward_x=300)
+    merge_into_archive(path, (1, 1), [], bucket=64, backward_x=900)
+    merge_into_archive(path, (1, 1), [], bucket=64)  # a writer without one keeps it
+    assert read_backward_point(path, (1, 1)) == 300 and len(read_archive(path, (1, 1))) == 1
+    before = path.read_bytes()
+    for bad in (-1, True, 2.5, 10**9):
+        with pytest.raises(ValueError, match=r"backward_x must be an x position"):
+            merge_into_archive(path, (1, 1), [ArchivedCell(200, 900, b"\x81")], bucket=64, backward_x=bad)
+    assert path.read_bytes() == before

@@ -1,5 +1,6 @@
 """Game snapshots and frontier starts: a restored start plays on exactly as the saved game would have."""
 
+import itertools
 import re
 import warnings
 
@@ -12,6 +13,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import mario_zoo  # noqa: F401  (registers the IDs)
 from mario_zoo.envs import FrontierStarts, MarioEmulator, MarioSnapshot
+from mario_zoo.envs.frontier_archive import read_backward_point
 from mario_zoo.evaluation import evaluation_env_kwargs
 
 # Mostly rightward actions of the "simple" set (right, right A, right B, right A B), with some NOOP and A.
@@ -370,3 +372,89 @@ def test_a_flag_is_no_failure():
     wrapper._episode_active, wrapper._episode_end = True, (722, False)
     env.reset()
     assert list(wrapper._failures) == [722]
+
+
+def _backward_env(back: int = 32) -> tuple[gym.Env, FrontierStarts]:
+    kwargs = {"frontier_fraction": 1.0, "frontier_bucket": 16, "frontier_back": back, "frontier_mode": "backward"}
+    env = gym.make("MarioDQN-v0", actions="right_only", **kwargs)
+    return env, env.get_wrapper_attr("start_snapshot").__self__
+
+
+def _run_from_resets(env: gym.Env, wrapper: FrontierStarts, episodes: int, path_actions) -> list[int]:
+    """Reset ``episodes`` times; an episode that starts on the path plays ``path_actions``, any other one step.
+    Returns the x of each start on the path."""
+    path_starts = []
+    for _ in range(episodes):
+        _, info = env.reset()
+        if wrapper._target is not None:
+            path_starts.append(info["x_pos"])
+            _play(env, path_actions)
+        else:
+            env.step(0)
+    return path_starts
+
+
+def test_backward_mode_starts_on_the_furthest_path_and_moves_back_only_as_episodes_from_there_succeed():
+    env, wrapper = _backward_env(back=32)
+    env.reset(seed=0)
+    _play(env, [1] * 200)  # walk right into the first Goomba: the path, every 16-px stretch
+    reach = wrapper.frontier
+    env.reset()
+    point = wrapper.backward_point
+    assert reach - 32 - 16 < point <= reach - 32, "the first point is back px behind where the path ended"
+    # Episodes cut short from there fail: the point stays, and about half of the starts are on the path near it.
+    path_starts = _run_from_resets(env, wrapper, 40, [0] * 5)
+    assert wrapper.backward_point == point
+    assert 10 <= len(path_starts) <= 30 and all(point - 32 <= x <= point for x in path_starts)
+    # Walking right from a moment of the path gets as far as the path did: successes move the point back.
+    points = [point]
+    for _ in range(3):
+        while wrapper.backward_point == points[-1]:
+            _run_from_resets(env, wrapper, 1, [1] * 200)
+        points.append(wrapper.backward_point)
+    assert all(later <= earlier - 32 for earlier, later in itertools.pairwise(points))
+    # A seeded reset forgets the path with the states.
+    env.reset(seed=1)
+    assert wrapper.backward_point is None
+
+
+def test_backward_mode_follows_a_further_path_and_keeps_its_point():
+    env, wrapper = _backward_env(back=32)
+    env.reset(seed=0)
+    _play(env, [1] * 200)
+    env.reset()
+    point, first_reach = wrapper.backward_point, wrapper._path_reach
+    env.reset(seed=0)  # a level start (no path: the seeded reset forgot it) that jumps past the Goomba
+    steps = _play(env, ([4] * 6 + [1] * 2) * 20)
+    assert not (steps[-1][2] or steps[-1][3]) and wrapper._path_reach == 0
+    env.reset()
+    assert wrapper.frontier > 1000 and wrapper._path_reach == wrapper.frontier > first_reach
+    assert wrapper.backward_point > 1000 - 32 - 16, "a new first path: back px behind its end"
+    # The frontier moves on along a path that starts where the first one ended: the point keeps its x.
+    wrapper._point = max(i for i, moment in enumerate(wrapper._path) if moment.x_pos <= point)
+    kept_x = wrapper.backward_point
+    wrapper._frontier += 64
+    wrapper._cells[10_000] = type(next(iter(wrapper._cells.values())))(wrapper._path[-1], wrapper._frontier)
+    env.reset()
+    assert wrapper._path_reach == wrapper._frontier and wrapper.backward_point == kept_x
+
+
+def test_backward_mode_keeps_its_point_in_the_archive_and_a_new_env_starts_from_there(tmp_path):
+    archive = tmp_path / "frontier.json"
+    kwargs = {"frontier_fraction": 1.0, "frontier_bucket": 16, "frontier_back": 32, "frontier_mode": "backward"}
+    env = gym.make("MarioDQN-v0", actions="right_only", frontier_archive=str(archive), **kwargs)
+    wrapper = env.get_wrapper_attr("start_snapshot").__self__
+    env.reset(seed=0)
+    _play(env, [1] * 200)
+    env.reset()
+    first = wrapper.backward_point
+    while wrapper.backward_point == first:
+        _run_from_resets(env, wrapper, 1, [1] * 200)
+    moved = wrapper.backward_point
+    env.close()  # saves the archive
+    assert read_backward_point(archive, (1, 1)) == moved < first
+
+    again = gym.make("MarioDQN-v0", actions="right_only", frontier_archive=str(archive), **kwargs)
+    again.reset(seed=0)
+    assert again.get_wrapper_attr("backward_point") == moved
+    again.close()
