@@ -16,11 +16,12 @@ atomically.
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 from mario_zoo.agents import checkpoint
 from mario_zoo.atomic import write_bytes
-from mario_zoo.envs.frontier_archive import read_archive
+from mario_zoo.envs.frontier_archive import read_archive, read_backward_point
 from mario_zoo.planning import mario_level
 from mario_zoo.snapshots import run_of_checkpoint
 
@@ -36,15 +37,23 @@ def main() -> None:
     if run is None or not run.frontier_archive.is_file():
         raise SystemExit(f"{source} is not a checkpoint of a run folder with a frontier.json.")
     level = mario_level(run.read_config())
-    cells = read_archive(run.frontier_archive, level)  # checked before anything is written
+    # Read once (a training may be writing it), checked from a copy before anything is written.
+    archive = run.frontier_archive.read_bytes()
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "frontier.json").write_bytes(archive)
+        cells = read_archive(Path(folder) / "frontier.json", level)
+        point = read_backward_point(Path(folder) / "frontier.json", level)
     stored = checkpoint.read_checkpoint(source)
     weights = {key: tensor.half() if tensor.is_floating_point() else tensor for key, tensor in stored.model.items()}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     checkpoint.write_checkpoint(out / "agent", stored.config, weights)
-    write_bytes(out / "frontier.json", run.frontier_archive.read_bytes())
+    write_bytes(out / "frontier.json", archive)
     furthest = max((cell.reach for cell in cells), default=0)
-    print(f"{out}: agent/ (float16) from {source}; frontier.json with {len(cells)} stretches up to x {furthest}.")
+    kept = f"frontier.json with {len(cells)} stretches up to x {furthest}"
+    if point is not None:
+        kept += f", backward point at x {point}"
+    print(f"{out}: agent/ (float16) from {source}; {kept}.")
 
 
 if __name__ == "__main__":
