@@ -38,8 +38,7 @@ from mario_zoo.envs.frontier_archive import (
     ArchivedCell,
     furthest_per_stretch,
     merge_into_archive,
-    read_archive,
-    read_backward_point,
+    read_archive_and_point,
 )
 from mario_zoo.wrappers._validation import check_choice, check_fraction, check_int
 
@@ -304,8 +303,8 @@ class FrontierStarts(gym.Wrapper):
             return {}
         cells: dict[int, _Cell] = {}
         lost = 0
-        self._archived_point = read_backward_point(self.archive, self._emulator.level)
-        kept = furthest_per_stretch(read_archive(self.archive, self._emulator.level), bucket=self.bucket)
+        archived, self._archived_point = read_archive_and_point(self.archive, self._emulator.level)
+        kept = furthest_per_stretch(archived, bucket=self.bucket)
         # In input order, so that each replay plays on from the previous one where they share a beginning.
         for bucket, entry in sorted(kept.items(), key=lambda item: item[1].inputs):
             try:

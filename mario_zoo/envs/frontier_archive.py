@@ -68,11 +68,23 @@ class ArchivedCell:
 def read_archive(path: str | os.PathLike[str], level: tuple[int, int]) -> list[ArchivedCell]:
     """The cells of the archive at ``path``, checked: a damaged file, or one of another level, is a ``ValueError``
     naming it and the fix."""
+    return read_archive_and_point(path, level)[0]
+
+
+def read_archive_and_point(
+    path: str | os.PathLike[str], level: tuple[int, int]
+) -> tuple[list[ArchivedCell], int | None]:
+    """The cells of the archive at ``path`` and its backward point (``None``: none), from one read of the file,
+    checked as :func:`read_archive` and :func:`read_backward_point` check them."""
     source = str(path)
-    cells = _document(path, level)["cells"]
+    document = _document(path, level)
+    cells = document.get("cells")
     if not isinstance(cells, list) or len(cells) > MAX_CELLS:
         raise ValueError(f"{source} has no list of at most {MAX_CELLS:,} cells; {_FIX}")
-    return [_cell(entry, index, source) for index, entry in enumerate(cells)]
+    point = document.get("backward_x")
+    if point is not None and not (_is_int(point) and 0 <= point <= MAX_X):
+        raise ValueError(f"{source} has a bad backward_x {point!r} (an x position, 0-{MAX_X:,}); {_FIX}")
+    return [_cell(entry, index, source) for index, entry in enumerate(cells)], point
 
 
 def read_backward_point(path: str | os.PathLike[str], level: tuple[int, int]) -> int | None:
@@ -87,10 +99,7 @@ def read_backward_point(path: str | os.PathLike[str], level: tuple[int, int]) ->
         >>> read_backward_point(path, (1, 3))
         900
     """
-    point = _document(path, level).get("backward_x")
-    if point is not None and not (_is_int(point) and 0 <= point <= MAX_X):
-        raise ValueError(f"{path} has a bad backward_x {point!r} (an x position, 0-{MAX_X:,}); {_FIX}")
-    return point
+    return read_archive_and_point(path, level)[1]
 
 
 def _document(path: str | os.PathLike[str], level: tuple[int, int]) -> dict[str, Any]:
@@ -135,8 +144,8 @@ def merge_into_archive(
     with open(target.with_name(target.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            existing = read_archive(target, level) if target.is_file() else []
-            points = [backward_x, read_backward_point(target, level) if target.is_file() else None]
+            existing, stored = read_archive_and_point(target, level) if target.is_file() else ([], None)
+            points = [backward_x, stored]
             kept = furthest_per_stretch([*existing, *cells], bucket=bucket)
             document: dict[str, Any] = {
                 "format": ARCHIVE_FORMAT,
