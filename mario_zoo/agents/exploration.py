@@ -12,6 +12,10 @@
   ``frontier_exploration_steps`` it holds for an episode's first steps only, and the schedule's epsilon after: the
   exploration varies what is done at the start state (a jump's moment and length), and the greedy policy plays the
   rest, so the values learnt behind the start are the policy's own, not a random walk's.
+- **Actions handed over by the env** (always on): an episode whose reset ``info`` has ``"frontier_actions"`` (a
+  start on the path that :class:`mario_zoo.envs.FrontierStarts` follows, ``frontier_follow``) plays those actions
+  first, then explores as above (the frontier steps count from there): "return, then explore", with the return's
+  own transitions learnt as a demonstration's.
 
 With both off (the default), the actions and the random draws are exactly plain epsilon-greedy's, so runs and
 their lossless resumes are unchanged. The learner's envs and each actor process use this same rule.
@@ -40,6 +44,10 @@ MAX_REPEAT = 100
 """Steps an exploratory action is held at most (the zeta distribution has a heavy tail)."""
 FRONTIER_START_KEY = "frontier_start"
 """The reset ``info`` key that marks an episode started from a saved mid-level state."""
+FOLLOW_KEY = "frontier_actions"
+"""The reset ``info`` key of the actions an episode plays first (:data:`mario_zoo.envs.frontier.FOLLOW_KEY`)."""
+MAX_FOLLOW = 10_000
+"""Handed-over actions an episode takes at most (more is a bad ``info``)."""
 
 
 def hold_probabilities(mu: float) -> np.ndarray:
@@ -71,9 +79,12 @@ class Explorer:
     Example:
         >>> explorer = Explorer(n_envs=1, n_actions=5, frontier_eps=1.0, frontier_steps=2)
         >>> explorer.start(0, {"frontier_start": True})
-        >>> rng, greedy = np.random.default_rng(1), lambda: np.zeros(1, np.int64)
-        >>> [int(explorer.act(rng, 0.0, greedy)[0]) for _ in range(4)]  # two random steps, then greedy (0)
-        [3, 4, 0, 0]
+        >>> rng, greedy = np.random.default_rng(1), lambda: np.full(1, 4)
+        >>> [int(explorer.act(rng, 0.0, greedy)[0]) for _ in range(4)]  # two random steps, then greedy (4)
+        [3, 4, 4, 4]
+        >>> explorer.start(0, {"frontier_start": True, "frontier_actions": (2, 2, 1)})
+        >>> [int(explorer.act(rng, 0.0, greedy)[0]) for _ in range(6)]  # handed over, two random, greedy
+        [2, 2, 1, 0, 0, 4]
     """
 
     def __init__(
@@ -95,6 +106,7 @@ class Explorer:
         self._left = np.zeros(n_envs, dtype=np.int64)  # steps the held action still has to run
         self._frontier = np.zeros(n_envs, dtype=bool)
         self._frontier_left = np.zeros(n_envs, dtype=np.int64)  # with frontier_steps: its steps still to come
+        self._follow: list[list[int]] = [[] for _ in range(n_envs)]  # handed-over actions still to play, in order
 
     @classmethod
     def from_config(cls, config: DQNConfig, n_envs: int, n_actions: int) -> Explorer:
@@ -115,7 +127,22 @@ class Explorer:
     def act(self, rng: np.random.Generator, epsilon: float, greedy: Callable[[], np.ndarray]) -> np.ndarray:
         """The envs' next actions at exploration rate ``epsilon``, every random draw from ``rng`` (the agent's, so
         that seeds and resumes reproduce); ``greedy()``, called only when some env needs it, returns the greedy
-        actions of all envs."""
+        actions of all envs. An env with handed-over actions left plays the next of them; the draws are the same
+        as without them, so they change no other env's actions."""
+        following = np.array([bool(queue) for queue in self._follow])
+        if not following.any():
+            return self._act(rng, epsilon, greedy, following)
+        actions = self._act(
+            rng, epsilon, lambda: greedy() if not following.all() else np.zeros(self.n_envs, np.int64), following
+        )
+        for index in np.flatnonzero(following):
+            actions[index] = self._follow[index].pop(0)
+        return actions
+
+    def _act(
+        self, rng: np.random.Generator, epsilon: float, greedy: Callable[[], np.ndarray], following: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`act` for the envs not ``following`` handed-over actions (those rows are overwritten)."""
         if self.plain:
             explore = rng.random(self.n_envs) < epsilon
             if explore.all():
@@ -124,13 +151,13 @@ class Explorer:
             if explore.any():
                 return np.where(explore, rng.integers(self.n_actions, size=self.n_envs), greedy_actions)
             return greedy_actions
-        holding = self._left > 0
-        frontier = self._frontier
+        holding = (self._left > 0) & ~following
+        frontier = self._frontier & ~following
         if self.frontier_steps is not None:
             frontier = frontier & (self._frontier_left > 0)
             self._frontier_left[frontier] -= 1
         rates = np.where(frontier, self.frontier_eps if self.frontier_eps is not None else epsilon, epsilon)
-        explore = ~holding & (rng.random(self.n_envs) < rates)
+        explore = ~holding & ~following & (rng.random(self.n_envs) < rates)
         actions = self._held.copy()
         if explore.any():
             drawn = rng.integers(self.n_actions, size=self.n_envs)
@@ -140,27 +167,33 @@ class Explorer:
                 self._held[explore] = drawn[explore]
                 self._left[explore] = lengths[explore] - 1  # this step is the first of them
         self._left[holding] -= 1
-        pick = ~(holding | explore)
+        pick = ~(holding | explore | following)
         if pick.any():
             actions[pick] = greedy()[pick]
         return actions
 
-    def state(self) -> dict[str, list[int] | list[bool]] | None:
-        """What a lossless resume needs to continue the episodes in progress (plain data); ``None`` when plain."""
+    def state(self) -> dict[str, Any] | None:
+        """What a lossless resume needs to continue the episodes in progress (plain data); ``None`` when plain and
+        no handed-over actions are left."""
+        follow = {"follow": [list(queue) for queue in self._follow]} if any(self._follow) else {}
         if self.plain:
-            return None
-        state = {"held": self._held.tolist(), "left": self._left.tolist(), "frontier": self._frontier.tolist()}
+            return follow or None
+        state: dict[str, Any] = {"held": self._held.tolist(), "left": self._left.tolist()}
+        state["frontier"] = self._frontier.tolist()
         if self.frontier_steps is not None:
             state["frontier_left"] = self._frontier_left.tolist()
-        return state
+        return {**state, **follow}
 
     def restore(self, state: Any, source: str) -> None:
         """Put back a :meth:`state`, checked: a bad one is a ``ValueError`` naming ``source``."""
+        keys = set() if self.plain else {"held", "left", "frontier"}
+        keys |= {"frontier_left"} if self.frontier_steps is not None and not self.plain else set()
+        if not isinstance(state, dict) or set(state) - {"follow"} != keys:
+            raise ValueError(f"{source}: bad explorer state {state!r}.")
+        if "follow" in state:
+            self._follow = self._checked_follow(state["follow"], source)
         if self.plain:
             return
-        keys = {"held", "left", "frontier"} | ({"frontier_left"} if self.frontier_steps is not None else set())
-        if not isinstance(state, dict) or set(state) != keys:
-            raise ValueError(f"{source}: bad explorer state {state!r}.")
         checks = {
             "held": lambda item: _is_int(item) and 0 <= item < self.n_actions,
             "left": lambda item: _is_int(item) and 0 <= item < MAX_REPEAT,
@@ -184,10 +217,30 @@ class Explorer:
             self.start(int(index), reset_infos[index] if index < len(reset_infos) else {})
 
     def start(self, index: int, info: dict[str, Any]) -> None:
-        """Env ``index`` began an episode whose reset returned ``info``."""
+        """Env ``index`` began an episode whose reset returned ``info``; its ``"frontier_actions"``, if any, are
+        played first (a ``ValueError`` if they are not actions of this space)."""
+        self._follow[index] = self._checked_actions(info.get(FOLLOW_KEY, ()), f"reset info {FOLLOW_KEY!r}")
         self._left[index] = 0
         self._frontier[index] = bool(info.get(FRONTIER_START_KEY, False))
         self._frontier_left[index] = self.frontier_steps or 0
+
+    def _checked_actions(self, actions: Any, source: str) -> list[int]:
+        """``actions`` as a list of this space's action indices, at most :data:`MAX_FOLLOW`; else a ValueError."""
+        if (
+            not isinstance(actions, list | tuple)
+            or len(actions) > MAX_FOLLOW
+            or not all(_is_int(action) and 0 <= action < self.n_actions for action in actions)
+        ):
+            raise ValueError(
+                f"{source}: {actions!r} is not a list of at most {MAX_FOLLOW} actions in 0..{self.n_actions - 1}."
+            )
+        return [int(action) for action in actions]
+
+    def _checked_follow(self, follow: Any, source: str) -> list[list[int]]:
+        """A :meth:`state`'s ``follow`` (one list of actions per env), checked."""
+        if not isinstance(follow, list) or len(follow) != self.n_envs:
+            raise ValueError(f"{source}: bad explorer state follow={follow!r} for {self.n_envs} envs.")
+        return [self._checked_actions(queue, f"{source}: explorer state follow") for queue in follow]
 
 
 def _is_int(value: Any) -> bool:

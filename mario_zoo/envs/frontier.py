@@ -16,7 +16,11 @@ leave the sections past it, and the frontier, almost none (Go-Explore's cells pa
 from); "backward" draws half of the starts uniformly and half along the path of the episode that got furthest,
 from a point that starts at its end and moves back once episodes from there get past what lies ahead (the backward
 algorithm of Salimans & Chen), so that the agent learns each section from the moments just before it, down to a
-choice made long before the obstacle it decides (a jump onto the upper route). It is for training
+choice made long before the obstacle it decides (a jump onto the upper route). With ``follow``, a start on that path
+also hands the agent the path's own actions for its first steps (``info["frontier_actions"]``, a random number of
+them up to ``follow``), which :class:`~mario_zoo.agents.exploration.Explorer` plays before its own: the transitions
+of the episode that got furthest enter the replay buffer as a demonstration would (Hester et al. 2018's DQfD keeps
+its demonstrations there), and the agent takes over at a random moment along them. It is for training
 only: :func:`mario_zoo.evaluation.evaluation_env_kwargs` switches it off, so every evaluation starts at the level
 start.
 """
@@ -57,6 +61,9 @@ BACKWARD_TRIES = 10
 """``mode="backward"`` moves its point back once at least half of the last this many episodes from there
 succeeded."""
 
+FOLLOW_KEY = "frontier_actions"
+"""The reset ``info`` key of a path start's actions to play first (``mode="backward"`` with ``follow``)."""
+
 BACKWARD_HORIZON = 1024
 """``mode="backward"``: an episode started on the path succeeds when it gets this many pixels past its start, or
 as far as the path's own episode got, whichever is nearer."""
@@ -66,6 +73,27 @@ FAILURE_WINDOW = 1000
 
 # Mixed with the reset seed, so the start draws do not reuse the env's own random stream (NoopStart's counts).
 _STREAM = 0x46524F4E
+
+
+def check_follow(follow: Any, mode: str) -> int:
+    """``frontier_follow``, checked: a number of agent steps (>= 0), and only with ``mode="backward"`` (the path it
+    follows is that mode's).
+
+    Example:
+        >>> check_follow(32, "backward")
+        32
+        >>> check_follow(32, "uniform")
+        Traceback (most recent call last):
+        ...
+        ValueError: frontier_follow=32 plays the actions of the path that frontier_mode='backward' keeps; with frontier_mode='uniform' there is none: set frontier_mode='backward' or frontier_follow=0.
+    """
+    checked = check_int("frontier_follow", follow, minimum=0, hint=" It is a number of agent steps.")
+    if checked and mode != "backward":
+        raise ValueError(
+            f"frontier_follow={follow} plays the actions of the path that frontier_mode='backward' keeps; with "
+            f"frontier_mode={mode!r} there is none: set frontier_mode='backward' or frontier_follow=0."
+        )
+    return checked
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,12 +175,14 @@ class FrontierStarts(gym.Wrapper):
         back: int = 128,
         mode: str = "furthest",
         archive: str | os.PathLike[str] | None = None,
+        follow: int = 0,
     ) -> None:
         super().__init__(env)
         self.fraction = check_fraction("frontier_fraction", fraction, meaning=FRACTION_MEANING)
         self.mode = check_choice("frontier_mode", mode, FRONTIER_MODES)
         self.bucket = check_int("frontier_bucket", bucket, minimum=1, hint=" It is a width in x pixels.")
         self.back = check_int("frontier_back", back, minimum=0, hint=" It is a distance in x pixels.")
+        self.follow = check_follow(follow, self.mode)
         if archive is not None and not isinstance(archive, str | os.PathLike):
             raise TypeError(f"frontier_archive must be a file path (str) or None, got {archive!r}.")
         self.archive = None if archive is None else Path(archive)
@@ -179,6 +209,7 @@ class FrontierStarts(gym.Wrapper):
         # that path starts begin at (or up to ``back`` px behind), whether the last episodes from there succeeded,
         # and the x that the episode under way must reach (None: it did not start on the path).
         self._path: list[MarioSnapshot] = []
+        self._path_inputs = b""  # every frame of that path, to its end
         self._path_reach = 0
         self._point = 0
         self._tries: deque[bool] = deque(maxlen=BACKWARD_TRIES)
@@ -224,6 +255,24 @@ class FrontierStarts(gym.Wrapper):
             return eligible[self._rng.integers(len(eligible))], None
         return eligible[self._rng.choice(len(eligible), p=self.failure_weights(eligible))], None
 
+    def path_actions(self, start: MarioSnapshot, steps: int) -> tuple[int, ...]:
+        """The actions (of this env's action space) that play on along the path from its moment ``start`` for up to
+        ``steps`` agent steps: the path's frames after ``start``'s, a frame skip at a time, each step the action of
+        its last frame (a sticky repeat delays an action's first frames, not its last). Shorter where the path ends
+        or a frame's buttons are no action of the set (a path played with another action set)."""
+        frames = self._path_inputs[len(start.inputs) :]
+        if not self._path_inputs.startswith(start.inputs):
+            return ()
+        skip = int(self.env.get_wrapper_attr("skip"))
+        index_of = {int(byte): action for action, byte in enumerate(self.env.get_wrapper_attr("joypad_bytes"))}
+        actions: list[int] = []
+        for step in range(min(steps, len(frames) // skip)):
+            action = index_of.get(frames[(step + 1) * skip - 1])
+            if action is None:
+                break
+            actions.append(action)
+        return tuple(actions)
+
     def failure_weights(self, snapshots: list[MarioSnapshot]) -> np.ndarray:
         """``mode="failures"``'s probabilities of starting from each of ``snapshots``: 1 + the recent failed
         episodes (a death or a stall, not the flag) that ended in ``(x, x + 2 * max(back, bucket)]`` of its ``x``,
@@ -250,9 +299,14 @@ class FrontierStarts(gym.Wrapper):
         if self.mode == "backward":
             self._follow_furthest()
         start, self._target = self._draw() if self._rng.random() < self.fraction else (None, None)
+        follow: tuple[int, ...] = ()
         if start is not None:
             options = {**(options or {}), "snapshot": start}
+            if self._target is not None and self.follow:
+                follow = self.path_actions(start, int(self._rng.integers(self.follow + 1)))
         obs, info = self.env.reset(seed=seed, options=options)
+        if follow:
+            info = {**info, FOLLOW_KEY: follow}
         self._episode_best = int(info["x_pos"])
         return obs, {**info, "frontier_start": start is not None}
 
@@ -362,7 +416,7 @@ class FrontierStarts(gym.Wrapper):
         self._episode_buckets = set()
         self._episode_active = False
         self._failures.clear()
-        self._path, self._path_reach, self._point, self._target = [], 0, 0, None
+        self._path, self._path_inputs, self._path_reach, self._point, self._target = [], b"", 0, 0, None
         self._tries.clear()
 
     def _follow_furthest(self) -> None:
@@ -386,7 +440,7 @@ class FrontierStarts(gym.Wrapper):
             point = self._path[self._point].x_pos
         else:
             point = furthest.reach - self.back if self._archived_point is None else self._archived_point
-        self._path, self._path_reach = path, furthest.reach
+        self._path, self._path_inputs, self._path_reach = path, furthest.snapshot.inputs, furthest.reach
         self._point = max(0, sum(moment.x_pos <= point for moment in path) - 1)
         self._tries.clear()
 

@@ -22,6 +22,7 @@ TRAINING_ONLY_OPTIONS: tuple[str, ...] = (
     "frontier_bucket",
     "frontier_back",
     "frontier_mode",
+    "frontier_follow",
     "noop_max",
     "repeat_action_probability",
     "random_action_probability",

@@ -67,6 +67,11 @@ class JoypadActions(gym.Wrapper):
             )
         return self.env.step(int(self._bytes[action]))
 
+    @property
+    def joypad_bytes(self) -> tuple[int, ...]:
+        """The controller byte each action presses, by action index (``NOOP`` is 0)."""
+        return tuple(int(byte) for byte in self._bytes)
+
     def get_action_meanings(self) -> list[str]:
         """Return the button combination of each action, e.g. ``['NOOP', 'right', 'right A', ...]``."""
         return list(self._meanings)

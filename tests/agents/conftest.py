@@ -84,11 +84,14 @@ def frame_env_class() -> type[FakeFrameEnv]:
 class FrontierFlagEnv(gym.Env):
     """A constant observation and ``n_actions`` actions; every other episode's reset says it is a frontier start
     (``info["frontier_start"]``, as :class:`mario_zoo.envs.FrontierStarts` does), and each step's ``info`` repeats
-    the flag, so a callback can tell which steps belong to such episodes."""
+    the flag, so a callback can tell which steps belong to such episodes. With ``follow``, a frontier start also
+    hands over that many actions to play first (``info["frontier_actions"]``: :meth:`handed_over` of the episode),
+    as ``FrontierStarts`` with ``frontier_follow`` does."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
-    def __init__(self, n_actions: int = 20, episode_length: int = 30):
+    def __init__(self, n_actions: int = 20, episode_length: int = 30, follow: int = 0):
+        self.follow = follow
         self.observation_space = spaces.Box(0.0, 1.0, (4,), np.float32)
         self.action_space = spaces.Discrete(n_actions)
         self.episode_length = episode_length
@@ -99,10 +102,22 @@ class FrontierFlagEnv(gym.Env):
         super().reset(seed=seed)
         self.episode += 1
         self.step_count = 0
-        return np.zeros(4, np.float32), {"frontier_start": self.episode % 2 == 1}
+        info: dict[str, Any] = {"frontier_start": self.episode % 2 == 1}
+        if self.follow and info["frontier_start"]:
+            info["frontier_actions"] = self.handed_over(self.episode, self.follow, int(self.action_space.n))
+        return np.zeros(4, np.float32), info
+
+    @staticmethod
+    def handed_over(episode: int, follow: int, n_actions: int) -> tuple[int, ...]:
+        """The actions a frontier start of ``episode`` hands over: a different run of them each episode."""
+        return tuple((7 * episode + 3 * step) % n_actions for step in range(follow))
 
     def step(self, action: int):
         self.step_count += 1
         done = self.step_count >= self.episode_length
-        info = {"frontier_episode": self.episode % 2 == 1, "episode_step": self.step_count}
+        info = {
+            "frontier_episode": self.episode % 2 == 1,
+            "episode_step": self.step_count,
+            "episode_number": self.episode,
+        }
         return np.zeros(4, np.float32), 0.0, done, False, info

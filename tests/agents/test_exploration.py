@@ -14,7 +14,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
 from mario_zoo.agents import DQN, DQNConfig
-from mario_zoo.agents.exploration import MAX_REPEAT, Explorer
+from mario_zoo.agents.exploration import MAX_FOLLOW, MAX_REPEAT, Explorer
+from tests.agents.conftest import FrontierFlagEnv
 
 
 def old_epsilon_greedy(rng: np.random.Generator, epsilon: float, greedy: np.ndarray, n_actions: int) -> np.ndarray:
@@ -149,18 +150,52 @@ def test_an_explorer_state_round_trips_and_a_bad_one_is_refused():
             copy.restore(bad, "replay.json")
 
 
+@pytest.mark.parametrize("plain", [True, False])
+def test_handed_over_actions_are_played_first_then_exploration_and_a_state_between_continues_them(plain):
+    extensions = {} if plain else {"frontier_eps": 1.0, "frontier_steps": 2}
+    explorer, rng = Explorer(2, 1000, **extensions), np.random.default_rng(5)
+    greedy = lambda: np.array([-1, -1])  # noqa: E731
+    explorer.episodes_started(
+        np.array([True, True]), [{"frontier_start": True, "frontier_actions": (5, 6, 7)}, {"frontier_start": True}]
+    )
+    first = explorer.act(rng, 0.0, greedy)
+    assert first[0] == 5 and (first[1] >= 0) != plain  # the other env explores (or not) as without them
+    copy = Explorer(2, 1000, **extensions)
+    copy.restore(explorer.state(), "replay.json")
+    assert copy.state() == explorer.state() and copy.state()["follow"] == [[6, 7], []]
+    played = [int(copy.act(rng, 0.0, greedy)[0]) for _ in range(5)]
+    assert played[:2] == [6, 7]
+    # Then the frontier rate's steps count from where the handed-over actions end: two random, then greedy.
+    if plain:
+        assert played[2:] == [-1, -1, -1]
+    else:
+        assert min(played[2:4]) >= 0 and played[4] == -1
+    # A new episode replaces what is left; none left, a plain explorer has nothing to keep again.
+    copy.episodes_started(np.array([True, False]), [{}, {}])
+    assert copy.state() is None if plain else "follow" not in copy.state()
+
+
+@pytest.mark.parametrize("bad", [(1, 1000), (1, -1), (True,), "12", [1.0], (0,) * (MAX_FOLLOW + 1)])
+def test_handed_over_actions_outside_the_space_are_refused_naming_them(bad):
+    with pytest.raises(ValueError, match="frontier_actions"):
+        Explorer(1, 1000).start(0, {"frontier_actions": bad})
+    with pytest.raises(ValueError, match=r"replay\.json: .*follow"):
+        Explorer(1, 1000).restore({"follow": [list(bad) if isinstance(bad, tuple) else bad]}, "replay.json")
+
+
 class StepLog(BaseCallback):
-    """Each step's action, whether its episode began with a frontier start, and its step in the episode."""
+    """Each step's action, whether its episode began with a frontier start, its step in the episode and the
+    episode's number."""
 
     def __init__(self):
         super().__init__()
         self.rows: list[tuple[int, bool, int]] = []
+        self.episodes: list[int] = []
 
     def _on_step(self) -> bool:
-        self.rows.extend(
-            (int(action), bool(info["frontier_episode"]), int(info["episode_step"]))
-            for action, info in zip(self.locals["actions"], self.locals["infos"], strict=True)
-        )
+        for action, info in zip(self.locals["actions"], self.locals["infos"], strict=True):
+            self.rows.append((int(action), bool(info["frontier_episode"]), int(info["episode_step"])))
+            self.episodes.append(int(info["episode_number"]))
         return True
 
 
@@ -223,3 +258,22 @@ def test_training_explores_only_the_first_steps_of_frontier_start_episodes(actor
     later = [action not in greedy for action, frontier, step in log.rows if frontier and step > 4]
     assert len(first) >= 30 and all(first)  # rate 1 for the first 4 steps of each frontier-start episode
     assert len(later) >= 100 and not any(later)  # then the schedule's 0
+
+
+@pytest.mark.parametrize("actors", [0, 1])
+def test_training_plays_the_actions_a_frontier_start_hands_over_then_explores(actors):
+    env = flag_env(n_actions=1000, episode_length=20, follow=6)
+    model = fixed_policy_dqn(env, actors, frontier_exploration_eps=1.0, frontier_exploration_steps=4)
+    log = StepLog()
+    model.learn(400, callback=log)
+    greedy = {action for action, frontier, _ in log.rows if not frontier}
+    assert len(greedy) == 1
+    frontier_rows = [(row, episode) for row, episode in zip(log.rows, log.episodes, strict=True) if row[1]]
+    assert len({episode for _, episode in frontier_rows}) >= 8
+    for (action, _, step), episode in frontier_rows:
+        if step <= 6:  # the episode's own handed-over actions, in order
+            assert action == FrontierFlagEnv.handed_over(episode, 6, 1000)[step - 1]
+        elif step <= 10:  # then the frontier rate (1) for 4 steps
+            assert action not in greedy
+        else:
+            assert action in greedy

@@ -14,6 +14,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import mario_zoo  # noqa: F401  (registers the IDs)
 from mario_zoo.envs import FrontierStarts, MarioEmulator, MarioSnapshot
 from mario_zoo.envs.frontier_archive import read_backward_point
+from mario_zoo.envs.kwargs import playing_kwargs
 from mario_zoo.evaluation import evaluation_env_kwargs
 
 # Mostly rightward actions of the "simple" set (right, right A, right B, right A B), with some NOOP and A.
@@ -458,3 +459,41 @@ def test_backward_mode_keeps_its_point_in_the_archive_and_a_new_env_starts_from_
     again.reset(seed=0)
     assert again.get_wrapper_attr("backward_point") == moved
     again.close()
+
+
+def test_backward_mode_with_follow_hands_over_the_paths_own_next_actions_from_each_path_start():
+    kwargs = {"frontier_fraction": 1.0, "frontier_bucket": 16, "frontier_back": 64, "frontier_mode": "backward"}
+    env = gym.make("MarioDQN-v0", actions="right_only", frontier_follow=12, **kwargs)
+    wrapper = env.get_wrapper_attr("start_snapshot").__self__
+    env.reset(seed=0)
+    played = ([1] * 3 + [4] * 5 + [2] * 2 + [3] * 4) * 12  # right, long and short jumps, runs: no repeat of 4
+    _play(env, played)
+    lengths = []
+    for _ in range(60):
+        _, info = env.reset()
+        if wrapper._target is None:
+            assert "frontier_actions" not in info  # only starts on the path follow it
+            continue
+        moment = next(moment for moment in wrapper._path if moment.x_pos == info["x_pos"])
+        handed = info.get("frontier_actions", ())
+        lengths.append(len(handed))
+        # Each handed-over step is the action the path played at its last frame, a frame skip at a time (a
+        # no-op free level start: the path's step n is frames 4n..4n+3).
+        first = len(moment.inputs)
+        assert list(handed) == [played[(first + 4 * (step + 1) - 1) // 4] for step in range(len(handed))]
+    assert len(lengths) >= 15 and max(lengths) <= 12 and len(set(lengths)) >= 4, "0..follow steps, drawn anew"
+    # Played from the start, the handed-over actions go on along the path, to where it went.
+    env.reset(seed=0)
+    _play(env, played)
+    while wrapper._target is None or len(info.get("frontier_actions", ())) < 10:
+        _, info = env.reset()
+    steps = _play(env, info["frontier_actions"])
+    assert steps[-1][4]["x_pos"] > info["x_pos"] + 30
+
+
+def test_frontier_follow_needs_the_backward_mode_and_a_count():
+    with pytest.raises(ValueError, match=r"frontier_follow=8 plays the actions of the path.*frontier_mode='backward'"):
+        gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode="uniform", frontier_follow=8)
+    with pytest.raises(ValueError, match="frontier_follow"):
+        gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode="backward", frontier_follow=-1)
+    assert "frontier_follow" not in playing_kwargs({"frontier_follow": 8, "actions": "right_only"})
