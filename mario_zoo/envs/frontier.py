@@ -17,7 +17,7 @@ from); "backward" draws half of the starts uniformly and half along the path of 
 from a point that starts at its end and moves back once episodes from there get past what lies ahead (the backward
 algorithm of Salimans & Chen), so that the agent learns each section from the moments just before it, down to a
 choice made long before the obstacle it decides (a jump onto the upper route). With ``follow``, a start on that path
-also hands the agent the path's own actions for its first steps (``info["frontier_actions"]``, a random number of
+(near the point, or a uniform start whose state lies on it) also hands the agent the path's own actions for its first steps (``info["frontier_actions"]``, a random number of
 them up to ``follow``), which :class:`~mario_zoo.agents.exploration.Explorer` plays before its own: the transitions
 of the episode that got furthest enter the replay buffer as a demonstration would (Hester et al. 2018's DQfD keeps
 its demonstrations there), and the agent takes over at a random moment along them. It is for training
@@ -302,7 +302,7 @@ class FrontierStarts(gym.Wrapper):
         follow: tuple[int, ...] = ()
         if start is not None:
             options = {**(options or {}), "snapshot": start}
-            if self._target is not None and self.follow:
+            if self.follow:  # a start on the path (any of its moments, uniform starts' too) follows it
                 follow = self.path_actions(start, int(self._rng.integers(self.follow + 1)))
         obs, info = self.env.reset(seed=seed, options=options)
         if follow:

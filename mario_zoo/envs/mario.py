@@ -118,7 +118,8 @@ def make_mario_env(
             ``"mixed"`` (half of the starts as ``"failures"``, half as ``"uniform"``) or ``"backward"`` (half as
             ``"uniform"``, half along the furthest episode's path from a point that moves back ``frontier_back`` px
             once half of the last 10 episodes from there got 1,024 px further or as far as that episode).
-        frontier_follow: ``frontier_mode="backward"`` only: a start on the path hands the agent the path's own
+        frontier_follow: ``frontier_mode="backward"`` only: a start on the path (near the point, or a uniform start
+            whose state lies on it) hands the agent the path's own
             actions for its first 0..``frontier_follow`` steps (drawn uniformly; reset ``info["frontier_actions"]``,
             played by the DQN's explorer before its own), a demonstration from there (0 = off).
         frontier_archive: training only: a JSON file that keeps the frontier starts' game states across processes
