@@ -19,7 +19,7 @@ Example:
     ...
     MarioDQN-8-4-v0    World 8-4
     <BLANKLINE>
-    Options (gym.make kwargs, defaults): actions='simple', frame_skip=4, size=84, stack=4, noop_max=0, repeat_action_probability=0.0, random_action_probability=0.0, stall_steps=None, stall_penalty=None, reward_clip=None, reward_scale=1.0, frontier_fraction=0.0, frontier_bucket=64, frontier_back=128, frontier_mode='furthest', frontier_follow=0
+    Options (gym.make kwargs, defaults): actions='simple', frame_skip=4, size=84, stack=4, noop_max=0, repeat_action_probability=0.0, random_action_probability=0.0, stall_steps=None, stall_penalty=None, reward_clip=None, reward_scale=1.0, frontier_fraction=0.0, frontier_bucket=64, frontier_back=128, frontier_mode='furthest', frontier_follow=0, frontier_successes=5
     0
 """
 

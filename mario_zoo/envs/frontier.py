@@ -58,8 +58,8 @@ of the time uniformly and half along the furthest episode's path, from a point t
 learns."""
 
 BACKWARD_TRIES = 10
-"""``mode="backward"`` moves its point back once at least half of the last this many episodes from there
-succeeded."""
+"""``mode="backward"`` moves its point back once at least ``successes`` (5) of the last this many episodes from
+there succeeded."""
 
 FOLLOW_KEY = "frontier_actions"
 """The reset ``info`` key of a path start's actions to play first (``mode="backward"`` with ``follow``)."""
@@ -75,23 +75,31 @@ FAILURE_WINDOW = 1000
 _STREAM = 0x46524F4E
 
 
-def check_follow(follow: Any, mode: str) -> int:
-    """``frontier_follow``, checked: a number of agent steps (>= 0), and only with ``mode="backward"`` (the path it
-    follows is that mode's).
+#: The options of ``mode="backward"`` only: (default, minimum, maximum, what it counts).
+BACKWARD_OPTIONS: dict[str, tuple[int, int, int | None, str]] = {
+    "frontier_follow": (0, 0, None, "a number of agent steps"),
+    "frontier_successes": (5, 1, 10, "how many of the last 10 episodes from the point must succeed"),
+}
+
+
+def check_backward_option(name: str, value: Any, mode: str) -> int:
+    """An option of :data:`BACKWARD_OPTIONS`, checked: an integer in its range, and other than its default only
+    with ``mode="backward"`` (the path and point it acts on are that mode's).
 
     Example:
-        >>> check_follow(32, "backward")
+        >>> check_backward_option("frontier_follow", 32, "backward")
         32
-        >>> check_follow(32, "uniform")
+        >>> check_backward_option("frontier_follow", 32, "uniform")
         Traceback (most recent call last):
         ...
-        ValueError: frontier_follow=32 plays the actions of the path that frontier_mode='backward' keeps; with frontier_mode='uniform' there is none: set frontier_mode='backward' or frontier_follow=0.
+        ValueError: frontier_follow=32 acts on the path and point of frontier_mode='backward'; with frontier_mode='uniform' there are none: set frontier_mode='backward' or frontier_follow=0.
     """
-    checked = check_int("frontier_follow", follow, minimum=0, hint=" It is a number of agent steps.")
-    if checked and mode != "backward":
+    default, minimum, maximum, meaning = BACKWARD_OPTIONS[name]
+    checked = check_int(name, value, minimum=minimum, maximum=maximum, hint=f" It is {meaning}.")
+    if checked != default and mode != "backward":
         raise ValueError(
-            f"frontier_follow={follow} plays the actions of the path that frontier_mode='backward' keeps; with "
-            f"frontier_mode={mode!r} there is none: set frontier_mode='backward' or frontier_follow=0."
+            f"{name}={value} acts on the path and point of frontier_mode='backward'; with frontier_mode={mode!r} "
+            f"there are none: set frontier_mode='backward' or {name}={default}."
         )
     return checked
 
@@ -176,13 +184,15 @@ class FrontierStarts(gym.Wrapper):
         mode: str = "furthest",
         archive: str | os.PathLike[str] | None = None,
         follow: int = 0,
+        successes: int = 5,
     ) -> None:
         super().__init__(env)
         self.fraction = check_fraction("frontier_fraction", fraction, meaning=FRACTION_MEANING)
         self.mode = check_choice("frontier_mode", mode, FRONTIER_MODES)
         self.bucket = check_int("frontier_bucket", bucket, minimum=1, hint=" It is a width in x pixels.")
         self.back = check_int("frontier_back", back, minimum=0, hint=" It is a distance in x pixels.")
-        self.follow = check_follow(follow, self.mode)
+        self.follow = check_backward_option("frontier_follow", follow, self.mode)
+        self.successes = check_backward_option("frontier_successes", successes, self.mode)
         if archive is not None and not isinstance(archive, str | os.PathLike):
             raise TypeError(f"frontier_archive must be a file path (str) or None, got {archive!r}.")
         self.archive = None if archive is None else Path(archive)
@@ -466,7 +476,7 @@ class FrontierStarts(gym.Wrapper):
         if self._target is not None:
             self._tries.append(self._episode_best >= self._target)
             self._target = None
-            if len(self._tries) == BACKWARD_TRIES and 2 * sum(self._tries) >= BACKWARD_TRIES:
+            if len(self._tries) == BACKWARD_TRIES and sum(self._tries) >= self.successes:
                 self._step_back()
         self._episode = []
         self._episode_buckets = set()

@@ -23,6 +23,7 @@ TRAINING_ONLY_OPTIONS: tuple[str, ...] = (
     "frontier_back",
     "frontier_mode",
     "frontier_follow",
+    "frontier_successes",
     "noop_max",
     "repeat_action_probability",
     "random_action_probability",

@@ -14,7 +14,7 @@ import gymnasium as gym
 from gymnasium.wrappers import HumanRendering
 
 from mario_zoo.envs.emulator import MarioEmulator, NESFrames
-from mario_zoo.envs.frontier import FRACTION_MEANING, FRONTIER_MODES, FrontierStarts, check_follow
+from mario_zoo.envs.frontier import FRACTION_MEANING, FRONTIER_MODES, FrontierStarts, check_backward_option
 from mario_zoo.envs.levels import ENV_IDS, check_level, parse_env_id
 from mario_zoo.envs.spec import mario_env_spec
 from mario_zoo.wrappers import (
@@ -58,6 +58,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "frontier_back": 128,
     "frontier_mode": "furthest",
     "frontier_follow": 0,
+    "frontier_successes": 5,
 }
 
 _ENTRY_POINT = "mario_zoo.envs.mario:make_mario_env"
@@ -83,6 +84,7 @@ def make_mario_env(
     frontier_back: int = 128,
     frontier_mode: str = "furthest",
     frontier_follow: int = 0,
+    frontier_successes: int = 5,
     frontier_archive: str | None = None,
     render_mode: str | None = None,
 ) -> gym.Env:
@@ -117,11 +119,13 @@ def make_mario_env(
             ``"failures"`` (one of those, weighted by 1 + the recent failed episodes that ended just ahead of it) or
             ``"mixed"`` (half of the starts as ``"failures"``, half as ``"uniform"``) or ``"backward"`` (half as
             ``"uniform"``, half along the furthest episode's path from a point that moves back ``frontier_back`` px
-            once half of the last 10 episodes from there got 1,024 px further or as far as that episode).
+            once ``frontier_successes`` (5) of the last 10 episodes from there got 1,024 px further or as far as that episode).
         frontier_follow: ``frontier_mode="backward"`` only: a start on the path (near the point, or a uniform start
             whose state lies on it) hands the agent the path's own
             actions for its first 0..``frontier_follow`` steps (drawn uniformly; reset ``info["frontier_actions"]``,
             played by the DQN's explorer before its own), a demonstration from there (0 = off).
+        frontier_successes: ``frontier_mode="backward"`` only: the point moves back once this many (1-10) of the
+            last 10 episodes from there succeeded (default 5).
         frontier_archive: training only: a JSON file that keeps the frontier starts' game states across processes
             and restarts (:mod:`~mario_zoo.envs.frontier_archive`): read at the first reset, merged into as
             episodes go and on ``close()``. ``mario-zoo train`` gives each run its own (``RUN/frontier.json``), so
@@ -193,7 +197,8 @@ def _checked_settings(values: dict[str, Any]) -> dict[str, Any]:
         "frontier_back", values["frontier_back"], minimum=0, hint=" It is a distance in x pixels."
     )
     check_choice("frontier_mode", values["frontier_mode"], FRONTIER_MODES)
-    checked["frontier_follow"] = check_follow(values["frontier_follow"], values["frontier_mode"])
+    for name in ("frontier_follow", "frontier_successes"):
+        checked[name] = check_backward_option(name, values[name], values["frontier_mode"])
     if values["frontier_archive"] is not None:
         if not isinstance(values["frontier_archive"], str) or not values["frontier_archive"]:
             raise TypeError(f"frontier_archive must be a file path (str) or None, got {values['frontier_archive']!r}.")
@@ -232,6 +237,7 @@ def _preprocessed(emulator: MarioEmulator, **settings: Any) -> gym.Env:
             mode=settings["frontier_mode"],
             archive=settings["frontier_archive"],
             follow=settings["frontier_follow"],
+            successes=settings["frontier_successes"],
         )
     # Always there, so that reset(options={"noops": n}) plays n no-ops whatever noop_max is (0: no random ones).
     env = NoopStart(env, noop_max=settings["noop_max"])

@@ -60,6 +60,7 @@ def test_a_format_2_checkpoint_is_split_on_read(tmp_path):
     config = checkpoint.read_config(tmp_path / "agent")
     assert config.train_env_kwargs == {
         **TRAINING, "frontier_bucket": 64, "frontier_back": 128, "frontier_mode": "furthest", "frontier_follow": 0,
+        "frontier_successes": 5,
     }  # fmt: skip
     assert "frontier_fraction" not in config.env_kwargs
 

@@ -496,9 +496,32 @@ def test_backward_mode_with_follow_hands_over_the_paths_own_next_actions_from_ea
     assert steps[-1][4]["x_pos"] > info["x_pos"] + 30
 
 
+@pytest.mark.parametrize(("successes", "moves"), [(2, True), (3, False)])
+def test_backward_point_moves_once_frontier_successes_of_the_last_ten_path_episodes_succeeded(successes, moves):
+    env, wrapper = _backward_env(back=32)
+    wrapper.successes = successes
+    env.reset(seed=0)
+    _play(env, [1] * 200)
+    env.reset()
+    point, tried = wrapper.backward_point, 0
+    while tried < 10:  # eight path episodes cut short, then two that walk as far as the path went
+        if wrapper._target is not None:
+            _play(env, [1] * 200 if tried >= 8 else [0] * 5)
+            tried += 1
+        else:
+            env.step(0)
+        env.reset()
+    assert (wrapper.backward_point < point) == moves
+
+
 def test_frontier_follow_needs_the_backward_mode_and_a_count():
-    with pytest.raises(ValueError, match=r"frontier_follow=8 plays the actions of the path.*frontier_mode='backward'"):
+    with pytest.raises(ValueError, match=r"frontier_follow=8 acts on the path and point of frontier_mode='backward'"):
         gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode="uniform", frontier_follow=8)
     with pytest.raises(ValueError, match="frontier_follow"):
         gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode="backward", frontier_follow=-1)
-    assert "frontier_follow" not in playing_kwargs({"frontier_follow": 8, "actions": "right_only"})
+    with pytest.raises(ValueError, match=r"frontier_successes must be an integer in \[1, 10\]"):
+        gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode="backward", frontier_successes=11)
+    with pytest.raises(ValueError, match="frontier_successes=3 acts on the path and point"):
+        gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode="mixed", frontier_successes=3)
+    assert gym.make("MarioDQN-v0", frontier_fraction=0.5, frontier_mode="backward", frontier_successes=3)
+    assert "frontier_follow" not in playing_kwargs({"frontier_follow": 8, "frontier_successes": 2})
