@@ -17,10 +17,11 @@ from); "backward" draws half of the starts uniformly and half along the path of 
 from a point that starts at its end and moves back once episodes from there get past what lies ahead (the backward
 algorithm of Salimans & Chen), so that the agent learns each section from the moments just before it, down to a
 choice made long before the obstacle it decides (a jump onto the upper route). With ``follow``, a start on that path
-(near the point, or a uniform start whose state lies on it) also hands the agent the path's own actions for its first steps (``info["frontier_actions"]``, a random number of
-them up to ``follow``), which :class:`~mario_zoo.agents.exploration.Explorer` plays before its own: the transitions
-of the episode that got furthest enter the replay buffer as a demonstration would (Hester et al. 2018's DQfD keeps
-its demonstrations there), and the agent takes over at a random moment along them. It is for training
+(near the point, or a uniform start whose state lies on it) also hands the agent the path's own actions for its
+first steps (``info["frontier_actions"]``, a random number of them up to ``follow``), which
+:class:`~mario_zoo.agents.exploration.Explorer` plays before its own: the transitions of the episode that got
+furthest enter the replay buffer as a demonstration would (Hester et al. 2018's DQfD keeps its demonstrations
+there), and the agent takes over at a random moment along them. It is for training
 only: :func:`mario_zoo.evaluation.evaluation_env_kwargs` switches it off, so every evaluation starts at the level
 start.
 """
@@ -270,9 +271,9 @@ class FrontierStarts(gym.Wrapper):
         ``steps`` agent steps: the path's frames after ``start``'s, a frame skip at a time, each step the action of
         its last frame (a sticky repeat delays an action's first frames, not its last). Shorter where the path ends
         or a frame's buttons are no action of the set (a path played with another action set)."""
-        frames = self._path_inputs[len(start.inputs) :]
         if not self._path_inputs.startswith(start.inputs):
             return ()
+        frames = self._path_inputs[len(start.inputs) :]
         skip = int(self.env.get_wrapper_attr("skip"))
         index_of = {int(byte): action for action, byte in enumerate(self.env.get_wrapper_attr("joypad_bytes"))}
         actions: list[int] = []
