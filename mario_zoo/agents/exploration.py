@@ -39,13 +39,10 @@ from typing import Any
 import numpy as np
 
 from mario_zoo.agents.config import DQNConfig, check_frontier_eps, check_frontier_steps, check_repeat
+from mario_zoo.info_keys import FOLLOW_KEY, FRONTIER_START_KEY
 
 MAX_REPEAT = 100
 """Steps an exploratory action is held at most (the zeta distribution has a heavy tail)."""
-FRONTIER_START_KEY = "frontier_start"
-"""The reset ``info`` key that marks an episode started from a saved mid-level state."""
-FOLLOW_KEY = "frontier_actions"
-"""The reset ``info`` key of the actions an episode plays first (:data:`mario_zoo.envs.frontier.FOLLOW_KEY`)."""
 MAX_FOLLOW = 10_000
 """Handed-over actions an episode takes at most (more is a bad ``info``)."""
 

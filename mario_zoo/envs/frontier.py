@@ -28,6 +28,7 @@ start.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections import deque
@@ -45,6 +46,7 @@ from mario_zoo.envs.frontier_archive import (
     merge_into_archive,
     read_archive_and_point,
 )
+from mario_zoo.info_keys import FOLLOW_KEY, FRONTIER_START_KEY
 from mario_zoo.wrappers._validation import check_choice, check_fraction, check_int
 
 FRACTION_MEANING = "the share of episodes started near the frontier"
@@ -61,9 +63,6 @@ learns."""
 BACKWARD_TRIES = 10
 """``mode="backward"`` moves its point back once at least ``successes`` (5) of the last this many episodes from
 there succeeded."""
-
-FOLLOW_KEY = "frontier_actions"
-"""The reset ``info`` key of a path start's actions to play first (``mode="backward"`` with ``follow``)."""
 
 BACKWARD_HORIZON = 1024
 """``mode="backward"``: an episode started on the path succeeds when it gets this many pixels past its start, or
@@ -222,6 +221,7 @@ class FrontierStarts(gym.Wrapper):
         self._path: list[MarioSnapshot] = []
         self._path_inputs = b""  # every frame of that path, to its end
         self._path_reach = 0
+        self._unplayable_reach = -1  # the reach of the furthest episode whose inputs did not replay here
         self._point = 0
         self._tries: deque[bool] = deque(maxlen=BACKWARD_TRIES)
         self._target: int | None = None
@@ -274,8 +274,7 @@ class FrontierStarts(gym.Wrapper):
         if not self._path_inputs.startswith(start.inputs):
             return ()
         frames = self._path_inputs[len(start.inputs) :]
-        skip = int(self.env.get_wrapper_attr("skip"))
-        index_of = {int(byte): action for action, byte in enumerate(self.env.get_wrapper_attr("joypad_bytes"))}
+        skip, index_of = self._frame_skip_and_actions
         actions: list[int] = []
         for step in range(min(steps, len(frames) // skip)):
             action = index_of.get(frames[(step + 1) * skip - 1])
@@ -283,6 +282,12 @@ class FrontierStarts(gym.Wrapper):
                 break
             actions.append(action)
         return tuple(actions)
+
+    @functools.cached_property
+    def _frame_skip_and_actions(self) -> tuple[int, dict[int, int]]:
+        """The env's frame skip and the action of each controller byte (the wrappers below never change)."""
+        skip = int(self.env.get_wrapper_attr("skip"))
+        return skip, {int(byte): action for action, byte in enumerate(self.env.get_wrapper_attr("joypad_bytes"))}
 
     def failure_weights(self, snapshots: list[MarioSnapshot]) -> np.ndarray:
         """``mode="failures"``'s probabilities of starting from each of ``snapshots``: 1 + the recent failed
@@ -319,7 +324,7 @@ class FrontierStarts(gym.Wrapper):
         if follow:
             info = {**info, FOLLOW_KEY: follow}
         self._episode_best = int(info["x_pos"])
-        return obs, {**info, "frontier_start": start is not None}
+        return obs, {**info, FRONTIER_START_KEY: start is not None}
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
@@ -428,6 +433,7 @@ class FrontierStarts(gym.Wrapper):
         self._episode_active = False
         self._failures.clear()
         self._path, self._path_inputs, self._path_reach, self._point, self._target = [], b"", 0, 0, None
+        self._unplayable_reach = -1
         self._tries.clear()
 
     def _follow_furthest(self) -> None:
@@ -439,13 +445,14 @@ class FrontierStarts(gym.Wrapper):
         if self._path and self._frontier < self._path_reach + max(self.back, self.bucket):
             return
         furthest = max(self._cells.values(), key=lambda cell: (cell.reach, len(cell.snapshot.inputs)), default=None)
-        if furthest is None or furthest.reach <= self._path_reach:
-            return
+        if furthest is None or furthest.reach <= max(self._path_reach, self._unplayable_reach):
+            return  # nothing further, or the furthest already failed to replay: not tried again at each reset
         try:
             path = self._emulator.replay_moments(furthest.snapshot.inputs, self.bucket)
         except ValueError:
-            return  # its inputs lead elsewhere here (another emulator): no path, as before
+            path = []  # its inputs lead elsewhere here (another emulator): no path, as before
         if not path:
+            self._unplayable_reach = furthest.reach
             return
         if self._path:
             point = self._path[self._point].x_pos

@@ -6,6 +6,7 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
+from mario_zoo.info_keys import FRONTIER_START_KEY
 from mario_zoo.wrappers._validation import check_int, check_penalty
 
 NOOPS_OPTION = "noops"
@@ -41,7 +42,7 @@ class NoopStart(gym.Wrapper):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
-        if info.get("frontier_start"):
+        if info.get(FRONTIER_START_KEY):
             return obs, info
         count = (options or {}).get(NOOPS_OPTION)
         if count is None:
@@ -53,7 +54,7 @@ class NoopStart(gym.Wrapper):
             obs, _, terminated, truncated, info = self.env.step(self.noop_action)
             if terminated or truncated:
                 obs, info = self.env.reset(options=options)
-                if info.get("frontier_start"):
+                if info.get(FRONTIER_START_KEY):
                     break
         return obs, info
 

@@ -441,6 +441,29 @@ def test_backward_mode_follows_a_further_path_and_keeps_its_point():
     assert wrapper._path_reach == wrapper._frontier and wrapper.backward_point == kept_x
 
 
+def test_a_furthest_episode_whose_inputs_do_not_replay_is_tried_once_until_a_further_one(monkeypatch):
+    env, wrapper = _backward_env(back=32)
+    env.reset(seed=0)
+    _play(env, [1] * 200)
+    tries = []
+
+    def does_not_replay(inputs, bucket):
+        tries.append(len(inputs))
+        raise ValueError("its inputs lead elsewhere")
+
+    monkeypatch.setattr(wrapper._emulator, "replay_moments", does_not_replay)
+    for _ in range(5):
+        env.reset()
+        env.step(0)
+    assert len(tries) == 1 and wrapper.backward_point is None, "no path, and no replay at every reset"
+    # A further episode is a new path to try.
+    wrapper._frontier += 64
+    wrapper._cells[10_000] = type(next(iter(wrapper._cells.values())))(wrapper._emulator.snapshot(), wrapper._frontier)
+    env.reset()
+    env.reset()
+    assert len(tries) == 2
+
+
 def test_backward_mode_keeps_its_point_in_the_archive_and_a_new_env_starts_from_there(tmp_path):
     archive = tmp_path / "frontier.json"
     kwargs = {"frontier_fraction": 1.0, "frontier_bucket": 16, "frontier_back": 32, "frontier_mode": "backward"}
