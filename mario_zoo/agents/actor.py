@@ -500,9 +500,9 @@ class _Actor:
 
     def _act(self, observations: np.ndarray, num_timesteps: int, epsilon: float) -> int:
         """The learner's rule: uniformly random until ``learning_starts``, then its epsilon-greedy
-        (:class:`~mario_zoo.agents.exploration.Explorer`)."""
+        (:class:`~mario_zoo.agents.exploration.Explorer`); handed-over actions first either way."""
         if num_timesteps < self.settings.learning_starts:
-            return int(self.rng.integers(self.n_actions))
+            return int(self.explorer.uniform(self.rng)[0])
 
         def greedy() -> np.ndarray:
             with torch.inference_mode():

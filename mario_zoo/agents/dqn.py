@@ -467,9 +467,9 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights
 
     def _explore(self, observations: np.ndarray) -> np.ndarray:
         """Epsilon-greedy actions for the envs (:mod:`mario_zoo.agents.exploration`); uniformly random for the first
-        ``random_steps`` (SB3's rule: ``learning_starts``)."""
+        ``random_steps`` (SB3's rule: ``learning_starts``); actions an env handed over are played first either way."""
         if self.num_timesteps < self.random_steps:
-            return self._rng.integers(int(self.action_space.n), size=self.n_envs)
+            return self._ensure_explorer().uniform(self._rng)
 
         def greedy() -> np.ndarray:
             with torch.inference_mode():

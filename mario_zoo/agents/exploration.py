@@ -15,7 +15,8 @@
 - **Actions handed over by the env** (always on): an episode whose reset ``info`` has ``"frontier_actions"`` (a
   start on the path that :class:`mario_zoo.envs.FrontierStarts` follows, ``frontier_follow``) plays those actions
   first, then explores as above (the frontier steps count from there): "return, then explore", with the return's
-  own transitions learnt as a demonstration's.
+  own transitions learnt as a demonstration's. Before ``learning_starts`` too: they replace the uniformly random
+  action (:meth:`Explorer.uniform`).
 
 With both off (the default), the actions and the random draws are exactly plain epsilon-greedy's, so runs and
 their lossless resumes are unchanged. The learner's envs and each actor process use this same rule.
@@ -134,6 +135,15 @@ class Explorer:
         )
         for index in np.flatnonzero(following):
             actions[index] = self._follow[index].pop(0)
+        return actions
+
+    def uniform(self, rng: np.random.Generator) -> np.ndarray:
+        """The envs' next actions before learning starts (SB3's ``learning_starts``): uniformly random, except that
+        an env with handed-over actions left plays the next of them. The draw is the same as without them."""
+        actions = rng.integers(self.n_actions, size=self.n_envs)
+        for index, queue in enumerate(self._follow):
+            if queue:
+                actions[index] = queue.pop(0)
         return actions
 
     def _act(

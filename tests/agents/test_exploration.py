@@ -206,13 +206,13 @@ def flag_env(**kwargs: Any) -> functools.partial:
     )
 
 
-def fixed_policy_dqn(env: Any, actors: int, **exploration: Any) -> DQN:
+def fixed_policy_dqn(env: Any, actors: int, learning_starts: int = 0, **exploration: Any) -> DQN:
     """A DQN whose greedy action never changes (epsilon 0 outside frontier starts, learning rate 0, a constant
-    observation), so every other action a step takes is exploration."""
+    observation), so every other action a step takes is exploration (or, before ``learning_starts``, random)."""
     return DQN(
         "MlpPolicy",
         env,
-        learning_starts=0,
+        learning_starts=learning_starts,
         learning_rate=0.0,
         exploration_initial_eps=0.0,
         exploration_final_eps=0.0,
@@ -277,3 +277,18 @@ def test_training_plays_the_actions_a_frontier_start_hands_over_then_explores(ac
             assert action not in greedy
         else:
             assert action in greedy
+
+
+@pytest.mark.parametrize("actors", [0, 1])
+def test_handed_over_actions_are_played_before_learning_starts_too(actors):
+    env = flag_env(n_actions=1000, episode_length=20, follow=6)
+    model = fixed_policy_dqn(env, actors, learning_starts=10_000)  # every step of this run: uniformly random
+    log = StepLog()
+    model.learn(200, callback=log)
+    frontier_rows = [(row, episode) for row, episode in zip(log.rows, log.episodes, strict=True) if row[1]]
+    assert len({episode for _, episode in frontier_rows}) >= 4
+    handed = [action == FrontierFlagEnv.handed_over(episode, 6, 1000)[step - 1] for (action, _, step), episode
+              in frontier_rows if step <= 6]  # fmt: skip
+    assert len(handed) >= 24 and all(handed)
+    later = [action for (action, _, step), _ in frontier_rows if step > 6]
+    assert len(set(later)) > len(later) // 2, "then uniformly random"
