@@ -120,7 +120,7 @@ class ActorPool:
         observation_space: the env's observation space.
         frame_stack_replay: observations are frame stacks that shift by one frame per step.
         train_freq: ``(frequency, unit)`` of a collection round.
-        learning_starts: steps of uniformly random actions at the start.
+        learning_starts: steps of uniformly random actions at the start (handed-over actions excepted).
         schedule: the exploration schedule, called as ``schedule(num_timesteps, total_timesteps)``.
         exploration_rate: epsilon before the first step.
         exploration_repeat, frontier_exploration_eps, frontier_exploration_steps: the DQN's extensions of

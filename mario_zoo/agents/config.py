@@ -52,7 +52,7 @@ class DQNConfig:
     buffer_size: int = 1_000_000
     """Replay capacity in transitions, shared by all envs."""
     learning_starts: int = 100
-    """Env steps of uniformly random actions collected before the first gradient step."""
+    """Env steps of uniformly random actions (handed-over actions excepted) collected before the first gradient step."""
     batch_size: int = 32
     """Transitions per gradient step."""
     tau: float = 1.0

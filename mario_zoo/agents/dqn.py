@@ -216,8 +216,8 @@ class DQN(HyperparameterAttributes, Checkpointing, TrainingLogs, AveragedWeights
         self._loss_fn = F.smooth_l1_loss if config.loss == "huber" else F.mse_loss
         self.exploration_schedule = exploration_schedule(config)
         self.exploration_rate = 0.0  # SB3's: predict(deterministic=False) is greedy until learn() sets the schedule's
-        # Env steps of uniformly random actions before epsilon-greedy play (SB3's rule: learning_starts); a warm
-        # start sets 0, so its replay fills with the loaded network's own play.
+        # Env steps of uniformly random actions (handed-over ones excepted) before epsilon-greedy play (SB3's rule:
+        # learning_starts); a warm start sets 0, so its replay fills with the loaded network's own play.
         self.random_steps = config.learning_starts
 
         self.env: VecEnv | None = None

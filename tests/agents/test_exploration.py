@@ -15,6 +15,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
 from mario_zoo.agents import DQN, DQNConfig
 from mario_zoo.agents.exploration import MAX_FOLLOW, MAX_REPEAT, Explorer
+from mario_zoo.info_keys import FOLLOW_KEY
 from tests.agents.conftest import FrontierFlagEnv
 
 
@@ -292,3 +293,14 @@ def test_handed_over_actions_are_played_before_learning_starts_too(actors):
     assert len(handed) >= 24 and all(handed)
     later = [action for (action, _, step), _ in frontier_rows if step > 6]
     assert len(set(later)) > len(later) // 2, "then uniformly random"
+
+
+def test_uniform_actions_play_handed_over_ones_first_with_the_same_draws():
+    rng, plain_rng = np.random.default_rng(3), np.random.default_rng(3)
+    explorer, plain = Explorer(n_envs=2, n_actions=7), Explorer(n_envs=2, n_actions=7)
+    explorer.start(0, {FOLLOW_KEY: (2, 2, 1)})
+    actions = np.array([explorer.uniform(rng) for _ in range(6)])
+    drawn = np.array([plain.uniform(plain_rng) for _ in range(6)])
+    assert actions[:3, 0].tolist() == [2, 2, 1] and actions[3:, 0].tolist() == drawn[3:, 0].tolist()
+    assert actions[:, 1].tolist() == drawn[:, 1].tolist(), "the other env's draws are the plain ones"
+    assert rng.bit_generator.state == plain_rng.bit_generator.state
