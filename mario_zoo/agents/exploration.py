@@ -133,14 +133,15 @@ class Explorer:
         actions = self._act(
             rng, epsilon, lambda: greedy() if not following.all() else np.zeros(self.n_envs, np.int64), following
         )
-        for index in np.flatnonzero(following):
-            actions[index] = self._follow[index].pop(0)
-        return actions
+        return self._play_handed_over(actions)
 
     def uniform(self, rng: np.random.Generator) -> np.ndarray:
         """The envs' next actions before learning starts (SB3's ``learning_starts``): uniformly random, except that
         an env with handed-over actions left plays the next of them. The draw is the same as without them."""
-        actions = rng.integers(self.n_actions, size=self.n_envs)
+        return self._play_handed_over(rng.integers(self.n_actions, size=self.n_envs))
+
+    def _play_handed_over(self, actions: np.ndarray) -> np.ndarray:
+        """``actions`` with each env that has handed-over actions left playing the next of them instead."""
         for index, queue in enumerate(self._follow):
             if queue:
                 actions[index] = queue.pop(0)
