@@ -18,12 +18,19 @@
 #     stable-baselines3==2.9.2 pyglet==1.5.21 huggingface-hub==2.4.0 httpx2==2.16.2 httpcore2==2.16.2 truststore
 #
 #   TRAIN_SECONDS=360 EVAL_SECONDS=110 bash benchmarks/mario_1_1/device_scratch.sh
+#
+# TRAIN_ARGS replaces what is trained (default: the mario-1-1 preset from scratch); the actors, gradient_steps and
+# precision above are added to it (`--hp` adds up). A warm start of another level, e.g. 1-3 from what is kept in
+# benchmarks/world_1/1-3 (benchmarks/world_1/device_1_3.sh):
+#   TRAIN_ARGS="--preset mario-world-1 --env MarioDQN-1-3-v0 --init-from benchmarks/world_1/1-3/agent ..." \
+#     bash benchmarks/mario_1_1/device_scratch.sh
 set -uo pipefail
 TRAIN_SECONDS=${TRAIN_SECONDS:-360}
 EVAL_SECONDS=${EVAL_SECONDS:-110}
 ACTORS=${ACTORS:-12}
 SEED=${SEED:-0}
 DEVICE=${DEVICE:-cuda}
+TRAIN_ARGS=${TRAIN_ARGS:-"--preset mario-1-1 --seed $SEED"}
 # The preset's precision ("auto": bf16 autocast on a GPU). On the H200 the update was launch-bound (178 kernel
 # launches, 66 autocast copies; RESULTS.md): PRECISION=fp32 is the first thing to measure there.
 PRECISION=${PRECISION:-auto}
@@ -50,6 +57,11 @@ if sys.version_info < (3, 13):
         _init(self, name, create, size)
 
     shared_memory.SharedMemory.__init__ = _init_with_track
+
+    import os
+
+    if not hasattr(os, "process_cpu_count"):  # 3.13
+        os.process_cpu_count = os.cpu_count
 EOF
     export PYTHONPATH="/tmp/site:$PWD"
 fi
@@ -68,7 +80,8 @@ assert os.environ["DEVICE"] != "cuda" or torch.cuda.is_available()
 EOF
 stamp "preflight passed"
 
-timeout -k 60 -s TERM "$TRAIN_SECONDS" python3 -m mario_zoo.cli train --preset mario-1-1 --seed "$SEED" --device "$DEVICE" \
+# shellcheck disable=SC2086  # TRAIN_ARGS is a list of words
+timeout -k 60 -s TERM "$TRAIN_SECONDS" python3 -m mario_zoo.cli train $TRAIN_ARGS --device "$DEVICE" \
     --hp actors="$ACTORS" gradient_steps="$ACTORS" precision="$PRECISION" --snapshot-freq "$SNAPSHOT_FREQ" \
     --save-freq 100000 --no-save-replay \
     --eval-episodes 0 --threads 2 --no-progress --out "$RUN" > "$OUT/train.log" 2>&1
@@ -103,7 +116,8 @@ for name in reversed(snaps):
 print("\n".join(chosen))
 EOF
 cat /tmp/keep.txt
-tar czf "$OUT/results.tgz" -C / tmp/evals "${RUN#/}/run.json" "${RUN#/}/progress.csv" "${RUN#/}/monitor.csv" 2>/dev/null
+tar czf "$OUT/results.tgz" -C / tmp/evals "${RUN#/}/run.json" "${RUN#/}/progress.csv" "${RUN#/}/monitor.csv" \
+    "${RUN#/}/frontier.json" 2>/dev/null
 cp "$OUT/train.log" /tmp/train.log && gzip -f /tmp/train.log && mv /tmp/train.log.gz "$OUT/"; rm -f "$OUT/train.log"
 while read -r name; do
     [ -n "$name" ] && tar cf "$OUT/$name.tar" -C "$RUN/snapshots" "$name"
