@@ -137,7 +137,12 @@ class Explorer:
 
     def uniform(self, rng: np.random.Generator) -> np.ndarray:
         """The envs' next actions before learning starts (SB3's ``learning_starts``): uniformly random, except that
-        an env with handed-over actions left plays the next of them. The draw is the same as without them."""
+        an env with handed-over actions left plays the next of them. The draw is the same as without them. These
+        random steps count among a frontier-start episode's first ``frontier_steps``, so an episode that runs on
+        past ``learning_starts`` explores at ``frontier_eps`` only for those left, as :meth:`act` would have."""
+        if self.frontier_steps is not None:
+            counting = self._frontier & (self._frontier_left > 0) & ~np.array([bool(queue) for queue in self._follow])
+            self._frontier_left[counting] -= 1
         return self._play_handed_over(rng.integers(self.n_actions, size=self.n_envs))
 
     def _play_handed_over(self, actions: np.ndarray) -> np.ndarray:

@@ -304,3 +304,16 @@ def test_uniform_actions_play_handed_over_ones_first_with_the_same_draws():
     assert actions[:3, 0].tolist() == [2, 2, 1] and actions[3:, 0].tolist() == drawn[3:, 0].tolist()
     assert actions[:, 1].tolist() == drawn[:, 1].tolist(), "the other env's draws are the plain ones"
     assert rng.bit_generator.state == plain_rng.bit_generator.state
+
+
+def test_steps_before_learning_starts_count_among_a_frontier_episodes_first_steps():
+    explorer, rng = Explorer(2, 1000, frontier_eps=1.0, frontier_steps=3), np.random.default_rng(5)
+    explorer.start(0, {"frontier_start": True, FOLLOW_KEY: (7,)})
+    explorer.start(1, {"frontier_start": True})
+    explorer.uniform(rng)  # env 0 plays its handed-over action, env 1 its first random step of three
+    explorer.uniform(rng)  # env 0's first random step, env 1's second
+    assert explorer.state()["frontier_left"] == [2, 1]
+    # learning starts mid-episode: env 1 has one random step left, env 0 two, then both act greedily
+    actions = np.array([explorer.act(rng, 0.0, lambda: np.array([-1, -1])) for _ in range(4)])
+    assert (actions[:, 0] >= 0).tolist() == [True, True, False, False]
+    assert (actions[:, 1] >= 0).tolist() == [True, False, False, False]
