@@ -127,7 +127,7 @@ class Explorer:
         that seeds and resumes reproduce); ``greedy()``, called only when some env needs it, returns the greedy
         actions of all envs. An env with handed-over actions left plays the next of them; the draws are the same
         as without them, so they change no other env's actions."""
-        following = np.array([bool(queue) for queue in self._follow])
+        following = self._following()
         if not following.any():
             return self._act(rng, epsilon, greedy, following)
         actions = self._act(
@@ -140,10 +140,21 @@ class Explorer:
         an env with handed-over actions left plays the next of them. The draw is the same as without them. These
         random steps count among a frontier-start episode's first ``frontier_steps``, so an episode that runs on
         past ``learning_starts`` explores at ``frontier_eps`` only for those left, as :meth:`act` would have."""
-        if self.frontier_steps is not None:
-            counting = self._frontier & (self._frontier_left > 0) & ~np.array([bool(queue) for queue in self._follow])
-            self._frontier_left[counting] -= 1
+        self._frontier_step(self._following())
         return self._play_handed_over(rng.integers(self.n_actions, size=self.n_envs))
+
+    def _following(self) -> np.ndarray:
+        """Which envs have handed-over actions left to play."""
+        return np.array([bool(queue) for queue in self._follow])
+
+    def _frontier_step(self, following: np.ndarray) -> np.ndarray:
+        """The envs whose step now is one of their frontier-start episode's first ``frontier_steps`` (all of it
+        with ``frontier_steps=None``), counted down; handed-over actions are not among them."""
+        frontier = self._frontier & ~following
+        if self.frontier_steps is not None:
+            frontier = frontier & (self._frontier_left > 0)
+            self._frontier_left[frontier] -= 1
+        return frontier
 
     def _play_handed_over(self, actions: np.ndarray) -> np.ndarray:
         """``actions`` with each env that has handed-over actions left playing the next of them instead."""
@@ -165,10 +176,7 @@ class Explorer:
                 return np.where(explore, rng.integers(self.n_actions, size=self.n_envs), greedy_actions)
             return greedy_actions
         holding = (self._left > 0) & ~following
-        frontier = self._frontier & ~following
-        if self.frontier_steps is not None:
-            frontier = frontier & (self._frontier_left > 0)
-            self._frontier_left[frontier] -= 1
+        frontier = self._frontier_step(following)
         rates = np.where(frontier, self.frontier_eps if self.frontier_eps is not None else epsilon, epsilon)
         explore = ~holding & ~following & (rng.random(self.n_envs) < rates)
         actions = self._held.copy()
