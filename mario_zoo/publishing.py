@@ -56,6 +56,7 @@ from mario_zoo.results import Evaluation
 from mario_zoo.runs import RunConfig, RunFolder
 from mario_zoo.snapshots import run_of_agent
 from mario_zoo.sources import parse_source
+from mario_zoo.zoo.pretrained import verify_bundled
 from mario_zoo.zoo.registry import (
     AGENT_FILES,
     DTYPES,
@@ -218,6 +219,43 @@ def publish(
     )  # fmt: skip
 
 
+def restage(name: str, registry: str | os.PathLike[str] = REGISTRY_FILE) -> ZooEntry:
+    """Rewrite the bundled copy of the zoo agent ``name`` as :func:`publish` ships agents now (the online network
+    alone, in the entry's dtype), and its registry digests; returns the entry as written.
+
+    The online weights, the only ones an agent plays with, are checked to be the very same, so the measured results
+    and the card stand. Only an agent not on the Hub yet (revision ``null``) can be restaged: a pinned revision
+    holds the registered files. An agent already in the current layout is left as it is.
+
+    Example:
+        >>> restage("no-such-agent")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: Unknown zoo agent 'no-such-agent'; valid names: ...
+    """
+    zoo = read_registry(registry)
+    entry = zoo.get(name)
+    if not entry.bundled or entry.revision is not None:
+        raise ValueError(
+            f"Cannot restage {name!r}: only a bundled agent not on the Hub yet can be (bundled: {entry.bundled}, "
+            f"revision: {entry.revision}); publish it again instead (mario-zoo zoo publish)."
+        )
+    folder = verify_bundled(zoo, entry)
+    stored = checkpoint.read_checkpoint(folder)
+    if not stored.target_stored:
+        return entry
+    with tempfile.TemporaryDirectory(prefix="mario-zoo-restage-") as staging:
+        shipped = _stage(folder, stored, entry.dtype, Path(staging) / "agent")
+        online = checkpoint.online_only(stored.model)
+        restaged = checkpoint.online_only(checkpoint.read_checkpoint(shipped).model)
+        if restaged.keys() != online.keys() or not all(torch.equal(restaged[key], online[key]) for key in online):
+            raise ValueError(f"Restaging {name!r} would change its online weights; publish it again instead.")
+        entry = dataclasses.replace(entry, files={file: sha256_of(shipped / file) for file in AGENT_FILES})
+        replace_agent_folder(shipped, zoo.bundled_dir(name))
+        zoo.with_entry(entry).write()
+    return entry
+
+
 def warm_start_stages(init_from: str | None, started: str | None = None) -> tuple[WarmStart, ...]:
     """The runs a training's ``--init-from`` leads back through, oldest first: while it names weights in a run
     folder (the run itself, its ``model/``, ``best_model/``, ``checkpoint.zip`` or a snapshot), that run's command
@@ -341,13 +379,16 @@ def _bundle(bundled: Path, shipped: Path | None) -> Path | None:
 
 
 def _stage(path: Path, stored: checkpoint.Checkpoint, dtype: str, shipped: Path) -> Path:
-    """Write the files to ship into ``shipped``: the weights in ``dtype``, or the very bytes at ``path`` where they
-    are unchanged (so that their sha256, evaluated and published before, stay the same)."""
-    weights = {key: _cast(tensor, dtype) for key, tensor in stored.model.items()}
+    """Write the files to ship into ``shipped``: the online network's weights in ``dtype`` (an agent to play or
+    fine-tune needs no target network: loading starts it as a copy, as a fresh agent's; this halves the download),
+    or the very bytes at ``path`` where they are unchanged (so that their sha256, evaluated and published before, stay
+    the same)."""
+    weights = {key: _cast(tensor, dtype) for key, tensor in checkpoint.online_only(stored.model).items()}
     unchanged = (
         path.is_dir()
         and stored.optimizer is None
-        and all(weights[key].dtype == tensor.dtype for key, tensor in stored.model.items())
+        and not stored.target_stored
+        and all(tensor.dtype == stored.model[key].dtype for key, tensor in weights.items())
     )
     if unchanged:
         shipped.mkdir()

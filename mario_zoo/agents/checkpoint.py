@@ -2,7 +2,8 @@
 
 ::
 
-    model.safetensors       online and target Q-network weights
+    model.safetensors       online and target Q-network weights; an agent to play may leave the target out
+                            (format version 9 on), which then starts as a copy of the online network
     optimizer.safetensors   optimizer state (optional), for resuming training
     config.json             algorithm, hyperparameters, network spec, spaces, env ID and kwargs, training
                             counters, package versions, format_version, and the sha256 of each tensor file
@@ -51,6 +52,7 @@ from mario_zoo.agents.checkpoint_config import (
     MACHINE_LOCAL,
     MODEL_FILE,
     OPTIMIZER_FILE,
+    TARGET_OPTIONAL_SINCE,
     TENSOR_FILES,
     CheckpointConfig,
     CheckpointError,
@@ -72,6 +74,8 @@ __all__ = [
     "OPTIMIZER_FILE",
     "REPLAY_CONFIG_FILE",
     "REPLAY_TENSORS_FILE",
+    "TARGET_OPTIONAL_SINCE",
+    "TARGET_PREFIX",
     "TENSOR_FILES",
     "Checkpoint",
     "CheckpointConfig",
@@ -81,6 +85,7 @@ __all__ = [
     "find_checkpoint",
     "is_zip_path",
     "load_state_strict",
+    "online_only",
     "package_versions",
     "read_checkpoint",
     "read_config",
@@ -90,6 +95,9 @@ __all__ = [
     "write_files",
 ]
 
+TARGET_PREFIX = "q_net_target."
+"""Names of the target network's weights in ``model.safetensors`` begin so (the online network's: ``q_net.``)."""
+_ONLINE_PREFIX = "q_net."
 REPLAY_TENSORS_FILE = "replay.safetensors"
 REPLAY_CONFIG_FILE = "replay.json"
 _CHECKPOINT_FILES = frozenset({CONFIG_FILE, *TENSOR_FILES, REPLAY_TENSORS_FILE, REPLAY_CONFIG_FILE})
@@ -114,6 +122,32 @@ class Checkpoint:
     """Network weights by parameter name."""
     optimizer: dict[str, torch.Tensor] | None
     """Flattened optimizer state, if the checkpoint has one."""
+    target_stored: bool = True
+    """Whether ``model.safetensors`` holds the target network (``False``: an agent shipped to play, whose ``model``
+    has the target filled in as a copy of the online network, as a freshly built agent starts)."""
+
+
+def online_only(model: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The online network's weights of ``model`` (a policy's state dict): what an agent to play needs.
+
+    Example:
+        >>> sorted(online_only({"q_net.w": torch.zeros(1), "q_net_target.w": torch.zeros(1)}))
+        ['q_net.w']
+    """
+    return {key: tensor for key, tensor in model.items() if not key.startswith(TARGET_PREFIX)}
+
+
+def _with_target(model: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], bool]:
+    """``model`` with the target network filled in as a copy of the online one where the file left it out (whole:
+    a file holding part of it is left to :func:`load_state_strict` to refuse); and whether the file held it."""
+    if any(key.startswith(TARGET_PREFIX) for key in model):
+        return model, True
+    copies = {
+        TARGET_PREFIX + key.removeprefix(_ONLINE_PREFIX): tensor.clone()
+        for key, tensor in model.items()
+        if key.startswith(_ONLINE_PREFIX)
+    }
+    return {**model, **copies}, False
 
 
 def is_zip_path(path: str | os.PathLike[str]) -> bool:
@@ -248,7 +282,10 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             tensors[name] = load_safetensors_bytes(data)
         except Exception as error:  # safetensors raises its own SafetensorError (or others) for malformed files
             raise CheckpointError(f"{source.path}/{name} is not a valid safetensors file: {one_line(error)}") from None
-    return Checkpoint(config, tensors[MODEL_FILE], tensors[OPTIMIZER_FILE])
+    model, target_stored = tensors[MODEL_FILE], True
+    if config.format_version >= TARGET_OPTIONAL_SINCE:
+        model, target_stored = _with_target(model)
+    return Checkpoint(config, model, tensors[OPTIMIZER_FILE], target_stored)
 
 
 def load_state_strict(

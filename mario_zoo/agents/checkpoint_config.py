@@ -31,8 +31,11 @@ CONFIG_FILE = "config.json"
 #: ``learning_rate_final`` and ``ema_decay`` and the averaged weights (``ema.<index>``) beside the optimizer state,
 #: which an older reader would refuse as unknown rather than ask to be upgraded; version 5 adds ``target_epsilon``;
 #: version 6 adds ``advantage_learning``; version 7 adds ``exploration_repeat`` and ``frontier_exploration_eps``;
-#: version 8 adds ``frontier_exploration_steps``.
-FORMAT_VERSION = 8
+#: version 8 adds ``frontier_exploration_steps``; version 9 lets ``model.safetensors`` leave the target network out
+#: (a zoo agent ships the online one only; an older reader would call the file corrupt).
+FORMAT_VERSION = 9
+TARGET_OPTIONAL_SINCE = 9
+"""From this format version on, ``model.safetensors`` may hold the online network alone."""
 TENSOR_FILES = (MODEL_FILE, OPTIMIZER_FILE)
 _POLICIES = {"mlp": "MlpPolicy", "cnn": "CnnPolicy"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

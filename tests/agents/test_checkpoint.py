@@ -259,7 +259,7 @@ def _edited(config: dict, path: str, value: object) -> dict:
         ("seed", ..., "lacks the key"),
         ("seed", 2**80, "invalid 'seed' entry: expected a seed below 2**32 (numpy's limit) or null"),
         ("training", ..., "lacks the key"),
-        ("hyperparameters.gamma", ..., "lacks the hyperparameters ['gamma'], which format version 8 records"),
+        ("hyperparameters.gamma", ..., "lacks the hyperparameters ['gamma'], which format version 9 records"),
         ("format_version", 1, "says format version 1 but holds ["),
         ("network.net_arch", [10_000_000, 10_000_000], "would have 100,000,0"),
     ],
@@ -357,3 +357,49 @@ def test_checkpoints_that_older_versions_wrote_still_load(trained, tmp_path, ver
     config_file.write_text(json.dumps(config))
     loaded = DQN.load(tmp_path / "model")
     assert loaded.config.ema_decay is None and loaded.config.actors == 0
+
+
+def _drop_weights(folder, keep):
+    """Rewrite ``folder``'s model.safetensors with the weights ``keep(name)`` accepts, its sha256 recorded."""
+    weights = load_file(folder / ckpt.MODEL_FILE)
+    save_file({name: tensor for name, tensor in weights.items() if keep(name)}, folder / ckpt.MODEL_FILE)
+    _record_sha256(folder, ckpt.MODEL_FILE)
+
+
+def test_an_agent_stored_without_its_target_network_loads_with_the_target_a_copy_of_the_online_one(trained, tmp_path):
+    trained.save(tmp_path / "model", include_optimizer=False)
+    _drop_weights(tmp_path / "model", lambda name: not name.startswith(ckpt.TARGET_PREFIX))
+    stored = ckpt.read_checkpoint(tmp_path / "model")
+    assert not stored.target_stored
+    loaded = DQN.load(tmp_path / "model")
+    for name, tensor in loaded.q_net.state_dict().items():
+        assert torch.equal(loaded.q_net_target.state_dict()[name], tensor), name
+        assert torch.equal(tensor, trained.q_net.state_dict()[name]), name
+    assert loaded.q_net_target.state_dict()[name].data_ptr() != tensor.data_ptr(), "a copy, not the same tensor"
+    observations = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    greedy = [agent.predict(observations, deterministic=True)[0] for agent in (loaded, trained)]
+    np.testing.assert_array_equal(*greedy)
+    loaded.set_env(gym.make("CartPole-v1"))
+    loaded.learn(100)  # fine-tunes as a fresh agent would: its target network starts as the online one
+    assert ckpt.read_checkpoint(tmp_path / "model").target_stored is False
+
+
+def test_a_target_network_stored_in_part_or_left_out_by_an_older_format_is_refused(trained, tmp_path):
+    trained.save(tmp_path / "part")
+    _drop_weights(tmp_path / "part", lambda name: name != "q_net_target.layers.4.bias")
+    with pytest.raises(ckpt.CheckpointError, match=re.escape("missing: ['q_net_target.layers.4.bias']")):
+        DQN.load(tmp_path / "part")
+    trained.save(tmp_path / "old")
+    _drop_weights(tmp_path / "old", lambda name: not name.startswith(ckpt.TARGET_PREFIX))
+    config_file = tmp_path / "old" / ckpt.CONFIG_FILE
+    config = json.loads(config_file.read_text())
+    config["format_version"] = ckpt.TARGET_OPTIONAL_SINCE - 1
+    config_file.write_text(json.dumps(config))
+    with pytest.raises(ckpt.CheckpointError, match=re.escape("missing: ['q_net_target.")):
+        DQN.load(tmp_path / "old")
+
+
+def test_saving_keeps_the_target_network_for_a_lossless_resume(trained, tmp_path):
+    trained.save(tmp_path / "model")
+    assert any(name.startswith(ckpt.TARGET_PREFIX) for name in load_file(tmp_path / "model" / ckpt.MODEL_FILE))
+    assert ckpt.read_checkpoint(tmp_path / "model").target_stored

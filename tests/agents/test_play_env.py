@@ -27,7 +27,7 @@ def test_a_model_plays_without_its_training_only_options_and_keeps_them_apart(tm
     assert {key: model.train_env_kwargs[key] for key in TRAINING} == TRAINING
     model.save(tmp_path / "agent")
     stored = json.loads((tmp_path / "agent" / "config.json").read_text())
-    assert stored["format_version"] == checkpoint.FORMAT_VERSION == 8
+    assert stored["format_version"] == checkpoint.FORMAT_VERSION == 9
     assert "frontier_fraction" not in stored["env_kwargs"] and stored["train_env_kwargs"]["frontier_fraction"] == 0.5
     loaded = DQN.load(tmp_path / "agent")
     assert (loaded.env_kwargs, loaded.train_env_kwargs) == (model.env_kwargs, model.train_env_kwargs)
