@@ -262,7 +262,8 @@ def build_model(config: RunConfig, init_weights: Mapping[str, torch.Tensor] | No
 
     Building it checks what only the env can tell (kwargs, spaces, network options); errors are ``ValueError`` or
     ``TypeError``. With ``init_weights`` (a trained agent's ``policy.state_dict()``: rl-zoo's ``--trained-agent``, our
-    ``--init-from``) the network (online and target) starts from those weights; the optimizer, the replay buffer, the step counter and
+    ``--init-from``) the network (online and target; a zoo agent, which ships its online network alone, gives its
+    online one to both) starts from those weights; the optimizer, the replay buffer, the step counter and
     exploration start afresh, and the replay fills with the network's own epsilon-greedy play from the first step
     (no ``learning_starts`` of uniformly random actions; epsilon follows the schedule, so a warm start wants a low
     ``exploration_initial_eps``). Its network must be the one ``config`` builds: any other is a

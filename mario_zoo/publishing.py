@@ -49,6 +49,7 @@ import torch
 
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.agents.presets import load_preset
+from mario_zoo.atomic import write_text
 from mario_zoo.hub._files import sha256_of
 from mario_zoo.planning import choose_preset
 from mario_zoo.release import Upload, release
@@ -76,6 +77,7 @@ from mario_zoo.zoo.registry import (
 from mario_zoo.zoo_cards import GIF_FILE, ZooCard
 from mario_zoo.zoo_keeping import (
     check_descendants,
+    descendants,
     keep,
     previous_to_keep,
     rename_in_cards,
@@ -219,13 +221,21 @@ def publish(
     )  # fmt: skip
 
 
-def restage(name: str, registry: str | os.PathLike[str] = REGISTRY_FILE) -> ZooEntry:
+def restage(
+    name: str,
+    registry: str | os.PathLike[str] = REGISTRY_FILE,
+    *,
+    cards_dir: str | os.PathLike[str] | None = None,
+) -> ZooEntry:
     """Rewrite the bundled copy of the zoo agent ``name`` as :func:`publish` ships agents now (the online network
     alone, in the entry's dtype), and its registry digests; returns the entry as written.
 
     The online weights, the only ones an agent plays with, are checked to be the very same, so the measured results
     and the card stand. Only an agent not on the Hub yet (revision ``null``) can be restaged: a pinned revision
-    holds the registered files. An agent already in the current layout is left as it is.
+    holds the registered files. An agent already in the current layout is left as it is. The zoo's agents
+    warm-started from it began their runs from its stored target network, which a warm start from the restaged
+    agent no longer has: restaging such an agent needs ``cards_dir``, whose cards of those agents get a note
+    saying so.
 
     Example:
         >>> restage("no-such-agent")  # doctest: +ELLIPSIS
@@ -240,6 +250,13 @@ def restage(name: str, registry: str | os.PathLike[str] = REGISTRY_FILE) -> ZooE
             f"Cannot restage {name!r}: only a bundled agent not on the Hub yet can be (bundled: {entry.bundled}, "
             f"revision: {entry.revision}); publish it again instead (mario-zoo zoo publish)."
         )
+    heirs = descendants(zoo, name)
+    if heirs and cards_dir is None:
+        raise ValueError(
+            f"The zoo agents {', '.join(heirs)} were warm-started from {name!r}: their runs began from its stored "
+            "target network, which restaging drops. Pass cards_dir (the model_cards folder) to restage it and note "
+            "this on their cards."
+        )
     folder = verify_bundled(zoo, entry)
     stored = checkpoint.read_checkpoint(folder)
     if not stored.target_stored:
@@ -251,9 +268,38 @@ def restage(name: str, registry: str | os.PathLike[str] = REGISTRY_FILE) -> ZooE
         if restaged.keys() != online.keys() or not all(torch.equal(restaged[key], online[key]) for key in online):
             raise ValueError(f"Restaging {name!r} would change its online weights; publish it again instead.")
         entry = dataclasses.replace(entry, files={file: sha256_of(shipped / file) for file in AGENT_FILES})
-        replace_agent_folder(shipped, zoo.bundled_dir(name))
-        zoo.with_entry(entry).write()
+        previous = Path(staging) / "previous"
+        replace_agent_folder(folder, previous)
+        replace_agent_folder(shipped, folder)
+        try:
+            zoo.with_entry(entry).write()
+        except BaseException:
+            replace_agent_folder(previous, folder)  # the registry still names the old files
+            raise
+    for heir in heirs:
+        _note_restaged(Path(cards_dir or ".") / f"{heir}.md", name)
     return entry
+
+
+_RESTAGED_NOTE = (
+    "Note: zoo agents ship their online network alone since checkpoint format 9, so a warm start from one begins "
+    "the target network as a copy of the online one. This chain's runs from these zoo agents began from their "
+    "stored target networks:"
+)
+
+
+def _note_restaged(card: Path, name: str) -> None:
+    """Say on ``card`` (once) that its chain's warm start from ``name`` began from a target network that ``name``
+    no longer ships: one note at the card's end, listing each such agent."""
+    if not card.is_file():
+        return
+    text = card.read_text(encoding="utf-8").rstrip("\n")
+    item = f"- `{name}`"
+    if _RESTAGED_NOTE not in text:
+        text += f"\n\n{_RESTAGED_NOTE}"
+    elif item in text.partition(_RESTAGED_NOTE)[2].splitlines():
+        return
+    write_text(card, f"{text}\n{item}\n")
 
 
 def warm_start_stages(init_from: str | None, started: str | None = None) -> tuple[WarmStart, ...]:

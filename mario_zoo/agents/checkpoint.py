@@ -285,6 +285,11 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     model, target_stored = tensors[MODEL_FILE], True
     if config.format_version >= TARGET_OPTIONAL_SINCE:
         model, target_stored = _with_target(model)
+    if not target_stored and tensors[OPTIMIZER_FILE] is not None:
+        raise CheckpointError(
+            f"{source.path}/{MODEL_FILE} lacks the target network, which a checkpoint to resume training from "
+            f"(it has {OPTIMIZER_FILE}) must hold: {_CORRUPT}"
+        )
     return Checkpoint(config, model, tensors[OPTIMIZER_FILE], target_stored)
 
 

@@ -32,7 +32,8 @@ CONFIG_FILE = "config.json"
 #: which an older reader would refuse as unknown rather than ask to be upgraded; version 5 adds ``target_epsilon``;
 #: version 6 adds ``advantage_learning``; version 7 adds ``exploration_repeat`` and ``frontier_exploration_eps``;
 #: version 8 adds ``frontier_exploration_steps``; version 9 lets ``model.safetensors`` leave the target network out
-#: (a zoo agent ships the online one only; an older reader would call the file corrupt).
+#: (a zoo agent ships the online one only; an older reader would call the file corrupt). Every checkpoint written
+#: states the version of the code that wrote it, as with each bump before.
 FORMAT_VERSION = 9
 TARGET_OPTIONAL_SINCE = 9
 """From this format version on, ``model.safetensors`` may hold the online network alone."""

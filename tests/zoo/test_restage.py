@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 from mario_zoo.agents import DQN
 from mario_zoo.agents import checkpoint as ckpt
 from mario_zoo.hub._files import sha256_of
-from mario_zoo.publishing import publish, restage
+from mario_zoo.publishing import _note_restaged, publish, restage
 from mario_zoo.zoo import load_pretrained, read_registry
 from mario_zoo.zoo.registry import AGENT_FILES, Registry
 
@@ -84,3 +84,59 @@ def test_restaging_refuses_an_agent_pinned_on_the_hub_or_changed_on_disk(zoo_wit
         restage("full", registry=path)
     assert any(name.startswith(ckpt.TARGET_PREFIX) for name in _names(folder)), "nothing was rewritten"
     assert read_registry(path).get("full").files == registry.get("full").files
+
+
+def _with_heir(path):
+    """Add ``heir``, warm-started from ``full``, with a card in ``path``'s folder; returns the cards folder."""
+    registry = read_registry(path)
+    full = registry.get("full")
+    training = dataclasses.replace(full.training, command="mario-zoo train --init-from full --seed 1", warm_starts=())
+    registry.with_entry(dataclasses.replace(full, name="heir", training=training, card="cards/heir.md")).write()
+    cards = path.parent / "cards"
+    cards.mkdir()
+    (cards / "heir.md").write_text("# heir\n\n```bash\nmario-zoo train --init-from full --seed 1\n```\n")
+    return cards
+
+
+def test_restaging_an_agent_others_were_trained_from_notes_it_on_their_cards(zoo_with_a_full_agent):
+    path, _ = zoo_with_a_full_agent
+    cards = _with_heir(path)
+    digests = read_registry(path).get("full").files
+    with pytest.raises(ValueError, match=re.escape("The zoo agents heir were warm-started from 'full'")):
+        restage("full", registry=path)
+    assert read_registry(path).get("full").files == digests, "nothing was rewritten"
+    restage("full", registry=path, cards_dir=cards)
+    card = (cards / "heir.md").read_text()
+    assert card.startswith("# heir\n\n```bash\nmario-zoo train --init-from full --seed 1\n```\n\nNote: zoo agents")
+    assert card.endswith("began from their stored target networks:\n- `full`\n")
+    _note_restaged(cards / "heir.md", "full")
+    _note_restaged(cards / "heir.md", "other")
+    assert (cards / "heir.md").read_text() == card + "- `other`\n", "one note, each agent listed once"
+
+
+def test_a_failed_registry_write_leaves_the_bundled_copy_as_the_registry_names_it(zoo_with_a_full_agent, monkeypatch):
+    path, _ = zoo_with_a_full_agent
+    folder = read_registry(path).bundled_dir("full")
+    before = {file: (folder / file).read_bytes() for file in AGENT_FILES}
+
+    def fail(self):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Registry, "write", fail)
+    with pytest.raises(OSError, match="disk full"):
+        restage("full", registry=path)
+    assert {file: (folder / file).read_bytes() for file in AGENT_FILES} == before
+    load_pretrained("full", registry=path)  # its digests still match
+
+
+def test_a_training_checkpoint_without_its_target_network_is_refused(tmp_path):
+    model = DQN("MlpPolicy", "CartPole-v1", learning_starts=50, batch_size=16, buffer_size=500, seed=0, device="cpu")
+    model.learn(100)
+    model.save(tmp_path / "model")  # with the optimizer: a checkpoint to resume from
+    weights = load_file(tmp_path / "model" / ckpt.MODEL_FILE)
+    ckpt.write_checkpoint(
+        tmp_path / "edited", ckpt.read_config(tmp_path / "model"), ckpt.online_only(weights),
+        ckpt.read_checkpoint(tmp_path / "model").optimizer,
+    )  # fmt: skip
+    with pytest.raises(ckpt.CheckpointError, match=re.escape("lacks the target network, which a checkpoint to resume")):
+        DQN.load(tmp_path / "edited")
