@@ -185,7 +185,7 @@ def publish(
     with tempfile.TemporaryDirectory(prefix="mario-zoo-publish-") as staging:
         shipped = _stage(path, stored, dtype, Path(staging) / "agent")
         model = DQN.load(shipped, device="cpu")
-        files = {file: sha256_of(shipped / file) for file in AGENT_FILES}
+        files = _digests(shipped)
         check_descendants(zoo, name, files, kept)
         if kept is not None:
             zoo = keep(zoo, zoo.entries[name], kept, Path(cards_dir), Path(docs_dir))
@@ -267,7 +267,7 @@ def restage(
         restaged = checkpoint.online_only(checkpoint.read_checkpoint(shipped).model)
         if restaged.keys() != online.keys() or not all(torch.equal(restaged[key], online[key]) for key in online):
             raise ValueError(f"Restaging {name!r} would change its online weights; publish it again instead.")
-        entry = dataclasses.replace(entry, files={file: sha256_of(shipped / file) for file in AGENT_FILES})
+        entry = dataclasses.replace(entry, files=_digests(shipped))
         previous = Path(staging) / "previous"
         replace_agent_folder(folder, previous)
         replace_agent_folder(shipped, folder)
@@ -422,6 +422,11 @@ def _bundle(bundled: Path, shipped: Path | None) -> Path | None:
         return None
     replace_agent_folder(shipped, bundled)
     return bundled
+
+
+def _digests(shipped: Path) -> dict[str, str]:
+    """The sha256 of each file of the agent staged in ``shipped``, as the registry records them."""
+    return {file: sha256_of(shipped / file) for file in AGENT_FILES}
 
 
 def _stage(path: Path, stored: checkpoint.Checkpoint, dtype: str, shipped: Path) -> Path:
