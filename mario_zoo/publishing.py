@@ -49,7 +49,6 @@ import torch
 
 from mario_zoo.agents import DQN, checkpoint
 from mario_zoo.agents.presets import load_preset
-from mario_zoo.atomic import write_text
 from mario_zoo.hub._files import sha256_of
 from mario_zoo.planning import choose_preset
 from mario_zoo.release import Upload, release
@@ -57,7 +56,6 @@ from mario_zoo.results import Evaluation
 from mario_zoo.runs import RunConfig, RunFolder
 from mario_zoo.snapshots import run_of_agent
 from mario_zoo.sources import parse_source
-from mario_zoo.zoo.pretrained import verify_bundled
 from mario_zoo.zoo.registry import (
     AGENT_FILES,
     DTYPES,
@@ -77,7 +75,6 @@ from mario_zoo.zoo.registry import (
 from mario_zoo.zoo_cards import GIF_FILE, ZooCard
 from mario_zoo.zoo_keeping import (
     check_descendants,
-    descendants,
     keep,
     previous_to_keep,
     rename_in_cards,
@@ -183,9 +180,9 @@ def publish(
     if not env_id:
         raise ValueError(f"{path} was trained on an env without a registered Gymnasium ID; the zoo cannot replay it.")
     with tempfile.TemporaryDirectory(prefix="mario-zoo-publish-") as staging:
-        shipped = _stage(path, stored, dtype, Path(staging) / "agent")
+        shipped = stage_agent(path, stored, dtype, Path(staging) / "agent")
         model = DQN.load(shipped, device="cpu")
-        files = _digests(shipped)
+        files = agent_digests(shipped)
         check_descendants(zoo, name, files, kept)
         if kept is not None:
             zoo = keep(zoo, zoo.entries[name], kept, Path(cards_dir), Path(docs_dir))
@@ -219,87 +216,6 @@ def publish(
         entry, zoo.path, bundled, page.path, shown.get(GIF_FILE), figures, commit, released.evaluation, released.also,
         kept,
     )  # fmt: skip
-
-
-def restage(
-    name: str,
-    registry: str | os.PathLike[str] = REGISTRY_FILE,
-    *,
-    cards_dir: str | os.PathLike[str] | None = None,
-) -> ZooEntry:
-    """Rewrite the bundled copy of the zoo agent ``name`` as :func:`publish` ships agents now (the online network
-    alone, in the entry's dtype), and its registry digests; returns the entry as written.
-
-    The online weights, the only ones an agent plays with, are checked to be the very same, so the measured results
-    and the card stand. Only an agent not on the Hub yet (revision ``null``) can be restaged: a pinned revision
-    holds the registered files. An agent already in the current layout is left as it is. The zoo's agents
-    warm-started from it began their runs from its stored target network, which a warm start from the restaged
-    agent no longer has: restaging such an agent needs ``cards_dir``, whose cards of those agents get a note
-    saying so.
-
-    Example:
-        >>> restage("no-such-agent")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        ValueError: Unknown zoo agent 'no-such-agent'; valid names: ...
-    """
-    zoo = read_registry(registry)
-    entry = zoo.get(name)
-    if not entry.bundled or entry.revision is not None:
-        raise ValueError(
-            f"Cannot restage {name!r}: only a bundled agent not on the Hub yet can be (bundled: {entry.bundled}, "
-            f"revision: {entry.revision}); publish it again instead (mario-zoo zoo publish)."
-        )
-    heirs = descendants(zoo, name)
-    if heirs and cards_dir is None:
-        raise ValueError(
-            f"The zoo agents {', '.join(heirs)} were warm-started from {name!r}: their runs began from its stored "
-            "target network, which restaging drops. Pass cards_dir (the model_cards folder) to restage it and note "
-            "this on their cards."
-        )
-    folder = verify_bundled(zoo, entry)
-    stored = checkpoint.read_checkpoint(folder)
-    if not stored.target_stored:
-        return entry
-    with tempfile.TemporaryDirectory(prefix="mario-zoo-restage-") as staging:
-        shipped = _stage(folder, stored, entry.dtype, Path(staging) / "agent")
-        online = checkpoint.online_only(stored.model)
-        restaged = checkpoint.online_only(checkpoint.read_checkpoint(shipped).model)
-        if restaged.keys() != online.keys() or not all(torch.equal(restaged[key], online[key]) for key in online):
-            raise ValueError(f"Restaging {name!r} would change its online weights; publish it again instead.")
-        entry = dataclasses.replace(entry, files=_digests(shipped))
-        previous = Path(staging) / "previous"
-        replace_agent_folder(folder, previous)
-        replace_agent_folder(shipped, folder)
-        try:
-            zoo.with_entry(entry).write()
-        except BaseException:
-            replace_agent_folder(previous, folder)  # the registry still names the old files
-            raise
-    for heir in heirs:
-        _note_restaged(Path(cards_dir or ".") / f"{heir}.md", name)
-    return entry
-
-
-_RESTAGED_NOTE = (
-    "Note: zoo agents ship their online network alone since checkpoint format 9, so a warm start from one begins "
-    "the target network as a copy of the online one. This chain's runs from these zoo agents began from their "
-    "stored target networks:"
-)
-
-
-def _note_restaged(card: Path, name: str) -> None:
-    """Say on ``card`` (once) that its chain's warm start from ``name`` began from a target network that ``name``
-    no longer ships: one note at the card's end, listing each such agent."""
-    if not card.is_file():
-        return
-    text = card.read_text(encoding="utf-8").rstrip("\n")
-    item = f"- `{name}`"
-    if _RESTAGED_NOTE not in text:
-        text += f"\n\n{_RESTAGED_NOTE}"
-    elif item in text.partition(_RESTAGED_NOTE)[2].splitlines():
-        return
-    write_text(card, f"{text}\n{item}\n")
 
 
 def warm_start_stages(init_from: str | None, started: str | None = None) -> tuple[WarmStart, ...]:
@@ -424,12 +340,12 @@ def _bundle(bundled: Path, shipped: Path | None) -> Path | None:
     return bundled
 
 
-def _digests(shipped: Path) -> dict[str, str]:
+def agent_digests(shipped: Path) -> dict[str, str]:
     """The sha256 of each file of the agent staged in ``shipped``, as the registry records them."""
     return {file: sha256_of(shipped / file) for file in AGENT_FILES}
 
 
-def _stage(path: Path, stored: checkpoint.Checkpoint, dtype: str, shipped: Path) -> Path:
+def stage_agent(path: Path, stored: checkpoint.Checkpoint, dtype: str, shipped: Path) -> Path:
     """Write the files to ship into ``shipped``: the online network's weights in ``dtype`` (an agent to play or
     fine-tune needs no target network: loading starts it as a copy, as a fresh agent's; this halves the download),
     or the very bytes at ``path`` where they are unchanged (so that their sha256, evaluated and published before, stay

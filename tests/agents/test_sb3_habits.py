@@ -586,13 +586,13 @@ def test_whatever_a_model_accepts_saves_and_loads(tmp_path, option, value):
 
 def test_an_agent_staged_to_publish_keeps_no_local_folder_nor_episodes(tmp_path):
     from mario_zoo.agents import checkpoint
-    from mario_zoo.publishing import _stage
+    from mario_zoo.publishing import stage_agent
 
     model = _cartpole(tensorboard_log=str(tmp_path / "private-tb")).learn(300)
     model.save(tmp_path / "checkpoint.zip")  # a training run's checkpoint, what a run publishes mid-training
     stored = checkpoint.read_checkpoint(tmp_path / "checkpoint.zip")
     assert stored.config.tensorboard_log and stored.config.ep_info_buffer
-    shipped = checkpoint.read_config(_stage(tmp_path / "checkpoint.zip", stored, "float16", tmp_path / "agent"))
+    shipped = checkpoint.read_config(stage_agent(tmp_path / "checkpoint.zip", stored, "float16", tmp_path / "agent"))
     assert (shipped.tensorboard_log, shipped.ep_info_buffer) == (None, ())
 
 

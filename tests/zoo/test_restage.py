@@ -15,7 +15,8 @@ from safetensors.torch import load_file
 from mario_zoo.agents import DQN
 from mario_zoo.agents import checkpoint as ckpt
 from mario_zoo.hub._files import sha256_of
-from mario_zoo.publishing import _note_restaged, publish, restage
+from mario_zoo.publishing import publish
+from mario_zoo.restaging import note_restaged, restage
 from mario_zoo.zoo import load_pretrained, read_registry
 from mario_zoo.zoo.registry import AGENT_FILES, Registry
 
@@ -109,8 +110,8 @@ def test_restaging_an_agent_others_were_trained_from_notes_it_on_their_cards(zoo
     card = (cards / "heir.md").read_text()
     assert card.startswith("# heir\n\n```bash\nmario-zoo train --init-from full --seed 1\n```\n\nNote: zoo agents")
     assert card.endswith("began from their stored target networks:\n- `full`\n")
-    _note_restaged(cards / "heir.md", "full")
-    _note_restaged(cards / "heir.md", "other")
+    note_restaged(cards / "heir.md", "full")
+    note_restaged(cards / "heir.md", "other")
     assert (cards / "heir.md").read_text() == card + "- `other`\n", "one note, each agent listed once"
 
 
